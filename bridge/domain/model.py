@@ -1,0 +1,172 @@
+"""The bridge's own records: links, webhook registrations, inbox events, tracked tasks and caches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NewType
+
+TeamId = NewType("TeamId", str)
+ChannelId = NewType("ChannelId", str)
+SlackUserId = NewType("SlackUserId", str)
+MessageTs = NewType("MessageTs", str)
+ProjectGid = NewType("ProjectGid", str)
+TaskGid = NewType("TaskGid", str)
+AsanaUserGid = NewType("AsanaUserGid", str)
+WorkspaceGid = NewType("WorkspaceGid", str)
+
+
+class CaptureMode(StrEnum):
+    OFF = "off"
+    ALL = "all"
+    REACTION = "reaction"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A Slack channel linked to one Asana project ("one project per channel")."""
+
+    team_id: TeamId
+    channel_id: ChannelId
+    project_gid: ProjectGid
+    project_name: str
+    workspace_gid: WorkspaceGid
+    created_by: SlackUserId
+    created_at: datetime
+    triage_section_gid: str | None = None
+    priority_field_gid: str | None = None
+    capture_mode: CaptureMode = CaptureMode.OFF
+
+
+class WebhookStatus(StrEnum):
+    PENDING = "pending"  # created locally, handshake expected: the only state that accepts X-Hook-Secret
+    ACTIVE = "active"  # handshake done, secret stored: deliveries must carry a valid X-Hook-Signature
+    FAILED = "failed"  # registration did not complete
+
+
+@dataclass(frozen=True)
+class WebhookRegistration:
+    """One Asana webhook per linked project; `hook_key` is the last path segment of its target URL."""
+
+    hook_key: str
+    team_id: TeamId
+    channel_id: ChannelId
+    project_gid: ProjectGid
+    status: WebhookStatus
+    created_at: datetime
+    webhook_gid: str | None = None
+    secret: str | None = field(default=None, repr=False)
+
+
+class InboxSource(StrEnum):
+    WEBHOOK = "webhook"
+    EVENTS_API = "events_api"
+
+
+@dataclass(frozen=True)
+class InboxEvent:
+    """An Asana event accepted for processing; `dedupe_key` makes a resend or a second source harmless."""
+
+    dedupe_key: str
+    source: InboxSource
+    project_gid: ProjectGid
+    resource_gid: str
+    resource_type: str
+    action: str
+    payload: dict[str, Any]
+    received_at: datetime
+
+
+class InboxState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    PARKED = "parked"
+
+
+@dataclass(frozen=True)
+class ClaimedEvent:
+    """An inbox row claimed by one worker until `lease_until`; its id is needed to finish or park it."""
+
+    id: int
+    event: InboxEvent
+    attempts: int
+    lease_until: datetime
+
+
+@dataclass(frozen=True)
+class TrackedTask:
+    """An Asana task the bridge follows, with the Slack thread it lives in and its last-seen snapshot."""
+
+    task_gid: TaskGid
+    project_gid: ProjectGid
+    team_id: TeamId
+    channel_id: ChannelId
+    thread_ts: MessageTs
+    permalink_url: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    requester: SlackUserId | None = None
+    completed: bool = False
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A Slack message turned into a task: (team, channel, message ts) is unique, so it happens once."""
+
+    team_id: TeamId
+    channel_id: ChannelId
+    message_ts: MessageTs
+    task_gid: TaskGid | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class UserMapping:
+    """Slack user → Asana user, found by email and cached until `fetched_at` + the cache's lifetime."""
+
+    team_id: TeamId
+    slack_user_id: SlackUserId
+    email: str | None
+    asana_user_gid: AsanaUserGid | None
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class SyncToken:
+    """The Events API sync token of one Asana resource (project)."""
+
+    resource_gid: str
+    token: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class NagKey:
+    """A nag is sent at most once per (task, kind, stage, period)."""
+
+    task_gid: TaskGid
+    kind: str
+    stage: str
+    period: str
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+
+
+@dataclass(frozen=True)
+class OutboxPost:
+    """A Slack post recorded before it is sent; `post_key` travels in the message metadata for recovery."""
+
+    post_key: str
+    team_id: TeamId
+    channel_id: ChannelId
+    thread_ts: MessageTs | None
+    payload: dict[str, Any]
+    state: OutboxState
+    created_at: datetime
+    message_ts: MessageTs | None = None

@@ -1,0 +1,161 @@
+"""What the services need from the outside world, as Protocols that speak the bridge's own types."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bridge.domain.model import (
+    Capture,
+    ChannelId,
+    ClaimedEvent,
+    InboxEvent,
+    Link,
+    MessageTs,
+    NagKey,
+    OutboxPost,
+    ProjectGid,
+    SlackUserId,
+    SyncToken,
+    TaskGid,
+    TeamId,
+    TrackedTask,
+    UserMapping,
+    WebhookRegistration,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current moment, timezone-aware (UTC)."""
+        ...
+
+
+class Store(Protocol):
+    """Durable state. Every method is one transaction; uniqueness is enforced by the database."""
+
+    # links
+    async def save_link(self, link: Link) -> None:
+        """Insert or replace the link of (team, channel)."""
+        ...
+
+    async def get_link(self, team_id: TeamId, channel_id: ChannelId) -> Link | None: ...
+
+    async def links_for_project(self, project_gid: ProjectGid) -> list[Link]: ...
+
+    async def list_links(self) -> list[Link]: ...
+
+    async def delete_link(self, team_id: TeamId, channel_id: ChannelId) -> bool: ...
+
+    # webhook registrations (secrets are stored, never logged)
+    async def save_webhook(self, registration: WebhookRegistration) -> None:
+        """Insert or replace by hook_key."""
+        ...
+
+    async def get_webhook(self, hook_key: str) -> WebhookRegistration | None: ...
+
+    async def webhooks_for_project(self, project_gid: ProjectGid) -> list[WebhookRegistration]: ...
+
+    async def list_webhooks(self) -> list[WebhookRegistration]: ...
+
+    async def complete_handshake(self, hook_key: str, secret: str) -> bool:
+        """Store the secret of a PENDING registration that has none yet; False if that is not the case.
+
+        Atomic (compare-and-set), so a second handshake can never overwrite a stored secret.
+        """
+        ...
+
+    async def delete_webhook(self, hook_key: str) -> bool: ...
+
+    # inbox
+    async def enqueue_events(self, events: Sequence[InboxEvent]) -> int:
+        """Insert the events whose dedupe_key is new; return how many were inserted. One transaction."""
+        ...
+
+    async def claim_events(self, *, limit: int, now: datetime, lease_seconds: float) -> list[ClaimedEvent]:
+        """Claim pending events (oldest first) whose lease is free or expired, bumping attempts.
+
+        On PostgreSQL uses FOR UPDATE SKIP LOCKED so replicas never claim the same row.
+        """
+        ...
+
+    async def finish_events(self, ids: Sequence[int]) -> None: ...
+
+    async def release_event(self, event_id: int, *, retry_at: datetime) -> None:
+        """Give a claimed event back, not to be claimed again before retry_at."""
+        ...
+
+    async def park_event(self, event_id: int, reason: str) -> None: ...
+
+    async def inbox_counts(self) -> dict[str, int]:
+        """Counts by state: pending, done, parked."""
+        ...
+
+    async def oldest_pending_at(self) -> datetime | None: ...
+
+    # tracked tasks
+    async def save_tracked_task(self, task: TrackedTask) -> None:
+        """Insert or replace by task_gid."""
+        ...
+
+    async def get_tracked_task(self, task_gid: TaskGid) -> TrackedTask | None: ...
+
+    async def tracked_task_by_thread(
+        self, team_id: TeamId, channel_id: ChannelId, thread_ts: MessageTs
+    ) -> TrackedTask | None: ...
+
+    async def tracked_tasks(
+        self, *, project_gid: ProjectGid | None = None, open_only: bool = False
+    ) -> list[TrackedTask]: ...
+
+    # captures: a message becomes at most one task
+    async def claim_capture(self, capture: Capture) -> bool:
+        """Insert the capture; False if (team, channel, message_ts) was captured already."""
+        ...
+
+    async def set_capture_task(
+        self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs, task_gid: TaskGid
+    ) -> None: ...
+
+    async def get_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> Capture | None: ...
+
+    async def release_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> None:
+        """Forget a capture whose task was never created, so that it can be tried again."""
+        ...
+
+    # Slack retries carry the same event_id
+    async def remember_slack_event(self, event_id: str, now: datetime) -> bool:
+        """True the first time an event_id is seen, False for every repeat."""
+        ...
+
+    # user mapping cache
+    async def get_user_mapping(self, team_id: TeamId, slack_user_id: SlackUserId) -> UserMapping | None: ...
+
+    async def save_user_mapping(self, mapping: UserMapping) -> None: ...
+
+    # Events API sync tokens
+    async def get_sync_token(self, resource_gid: str) -> SyncToken | None: ...
+
+    async def save_sync_token(self, token: SyncToken) -> None: ...
+
+    # nag log
+    async def record_nag(self, key: NagKey, *, now: datetime, message_ts: MessageTs | None = None) -> bool:
+        """True if this nag was not sent before (and is now recorded), False if it was."""
+        ...
+
+    # outbox of Slack posts
+    async def add_outbox_post(self, post: OutboxPost) -> bool:
+        """Insert; False if post_key exists already."""
+        ...
+
+    async def mark_outbox_sent(self, post_key: str, message_ts: MessageTs) -> None: ...
+
+    async def pending_outbox_posts(self, *, limit: int) -> list[OutboxPost]: ...
+
+    async def get_outbox_post(self, post_key: str) -> OutboxPost | None: ...
+
+    # health
+    async def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        ...
