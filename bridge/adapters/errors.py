@@ -1,0 +1,54 @@
+"""The bridge's own errors for the outside APIs, so no slack_sdk or asana exception crosses a port."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """An outside API refused or failed a call."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class AsanaError(ApiError):
+    pass
+
+
+class AsanaBadRequest(AsanaError):
+    pass
+
+
+class AsanaForbidden(AsanaError):
+    """401/403: the bridge's Asana user may not do this (or its token is bad)."""
+
+
+class AsanaNotFound(AsanaError):
+    """404: gone, or not visible to the bridge's Asana user."""
+
+
+class AsanaRateLimited(AsanaError):
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, status=429)
+        self.retry_after = retry_after
+
+
+class AsanaUnavailable(AsanaError):
+    """5xx, timeouts, refused connections: worth retrying later. `sent` says whether a write may have landed."""
+
+    def __init__(self, message: str, *, status: int | None = None, sent: bool = True) -> None:
+        super().__init__(message, status=status)
+        self.sent = sent
+
+
+class SyncTokenExpired(AsanaError):
+    """412 from the Events API: events may have been missed; continue from `sync` after a re-crawl."""
+
+    def __init__(self, sync: str) -> None:
+        super().__init__("sync token invalid or too old", status=412)
+        self.sync = sync
+
+
+class SlackError(ApiError):
+    """A Slack Web API call answered ok=false (code holds Slack's error string) or failed."""

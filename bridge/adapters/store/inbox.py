@@ -1,0 +1,139 @@
+"""The inbox of Asana events: recorded before the webhook is answered, claimed by workers under a lease."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, func, or_, select, update
+
+from bridge.adapters.store.base import SqlBase
+from bridge.adapters.store.engine import dialect_insert
+from bridge.adapters.store.tables import inbox
+from bridge.domain.model import ClaimedEvent, InboxEvent, InboxSource, InboxState, ProjectGid
+
+PENDING = InboxState.PENDING.value
+
+
+class SqlInbox(SqlBase):
+    async def enqueue_events(self, events: Sequence[InboxEvent]) -> int:
+        if not events:
+            return 0
+        rows = [_event_values(event) for event in events]
+        async with self._write() as conn:
+            stmt = dialect_insert(conn, inbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            # RETURNING yields one row per inserted event only: the count is exact on both dialects, unlike
+            # executemany's rowcount.
+            result = await conn.execute(stmt.returning(inbox.c.id), rows)
+            return len(result.all())
+
+    async def claim_events(self, *, limit: int, now: datetime, lease_seconds: float) -> list[ClaimedEvent]:
+        if limit <= 0:
+            return []
+        lease_until = now + timedelta(seconds=lease_seconds)
+        # One statement for both dialects. PostgreSQL locks the chosen rows and skips rows another replica has
+        # locked; SQLite ignores FOR UPDATE, but the writer transaction (BEGIN IMMEDIATE) runs alone.
+        claimable = (
+            select(inbox.c.id)
+            .where(
+                inbox.c.state == PENDING,
+                or_(inbox.c.lease_until.is_(None), inbox.c.lease_until <= now),
+                or_(inbox.c.available_at.is_(None), inbox.c.available_at <= now),
+            )
+            .order_by(inbox.c.received_at, inbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            update(inbox)
+            .where(inbox.c.id.in_(claimable.scalar_subquery()))
+            .values(attempts=inbox.c.attempts + 1, lease_until=lease_until)
+            .returning(*inbox.c)
+        )
+        async with self._write() as conn:
+            rows = (await conn.execute(stmt)).all()
+        claimed = [_claimed(row) for row in rows]
+        # RETURNING does not promise an order.
+        claimed.sort(key=lambda c: (c.event.received_at, c.id))
+        return claimed
+
+    async def finish_events(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        async with self._write() as conn:
+            await conn.execute(
+                update(inbox)
+                .where(inbox.c.id.in_(list(ids)))
+                .values(state=InboxState.DONE.value, lease_until=None, finished_at=_utcnow())
+            )
+
+    async def release_event(self, event_id: int, *, retry_at: datetime) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                update(inbox)
+                .where(inbox.c.id == event_id, inbox.c.state == PENDING)
+                .values(lease_until=None, available_at=retry_at)
+            )
+
+    async def park_event(self, event_id: int, reason: str) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                update(inbox)
+                .where(inbox.c.id == event_id)
+                .values(state=InboxState.PARKED.value, lease_until=None, finished_at=_utcnow(), park_reason=reason)
+            )
+
+    async def inbox_counts(self) -> dict[str, int]:
+        counts = {state.value: 0 for state in InboxState}
+        async with self._read() as conn:
+            rows = await conn.execute(select(inbox.c.state, func.count()).group_by(inbox.c.state))
+            for state, count in rows:
+                counts[state] = count
+        return counts
+
+    async def oldest_pending_at(self) -> datetime | None:
+        async with self._read() as conn:
+            value: datetime | None = await conn.scalar(
+                select(func.min(inbox.c.received_at)).where(inbox.c.state == PENDING)
+            )
+        return value
+
+
+def _utcnow() -> datetime:
+    # Bookkeeping only (finished_at); decisions about time use the `now` the caller passes in.
+    return datetime.now(UTC)
+
+
+def _event_values(event: InboxEvent) -> dict[str, Any]:
+    return {
+        "dedupe_key": event.dedupe_key,
+        "source": InboxSource(event.source).value,
+        "project_gid": event.project_gid,
+        "resource_gid": event.resource_gid,
+        "resource_type": event.resource_type,
+        "action": event.action,
+        "payload": event.payload,
+        "state": PENDING,
+        "attempts": 0,
+        "lease_until": None,
+        "available_at": None,
+        "received_at": event.received_at,
+        "finished_at": None,
+        "park_reason": None,
+    }
+
+
+def _claimed(row: Row[Any]) -> ClaimedEvent:
+    m = row._mapping
+    event = InboxEvent(
+        dedupe_key=m["dedupe_key"],
+        source=InboxSource(m["source"]),
+        project_gid=ProjectGid(m["project_gid"]),
+        resource_gid=m["resource_gid"],
+        resource_type=m["resource_type"],
+        action=m["action"],
+        payload=m["payload"],
+        received_at=m["received_at"],
+    )
+    return ClaimedEvent(id=m["id"], event=event, attempts=m["attempts"], lease_until=m["lease_until"])

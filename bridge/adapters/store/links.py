@@ -1,0 +1,167 @@
+"""Links (channel → project) and their Asana webhook registrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, delete, select, update
+
+from bridge.adapters.store.base import SqlBase
+from bridge.adapters.store.engine import dialect_insert
+from bridge.adapters.store.tables import links, webhooks
+from bridge.domain.model import (
+    CaptureMode,
+    ChannelId,
+    Link,
+    ProjectGid,
+    SlackUserId,
+    TeamId,
+    WebhookRegistration,
+    WebhookStatus,
+    WorkspaceGid,
+)
+
+
+class SqlLinks(SqlBase):
+    async def save_link(self, link: Link) -> None:
+        values = _link_values(link)
+        async with self._write() as conn:
+            stmt = dialect_insert(conn, links).values(values)
+            keys = ("team_id", "channel_id")
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=keys, set_={k: stmt.excluded[k] for k in values if k not in keys}
+                )
+            )
+
+    async def get_link(self, team_id: TeamId, channel_id: ChannelId) -> Link | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(select(links).where(links.c.team_id == team_id, links.c.channel_id == channel_id))
+            ).first()
+        return None if row is None else _link(row)
+
+    async def links_for_project(self, project_gid: ProjectGid) -> list[Link]:
+        async with self._read() as conn:
+            rows = await conn.execute(
+                select(links).where(links.c.project_gid == project_gid).order_by(links.c.team_id, links.c.channel_id)
+            )
+            return [_link(row) for row in rows]
+
+    async def list_links(self) -> list[Link]:
+        async with self._read() as conn:
+            rows = await conn.execute(select(links).order_by(links.c.team_id, links.c.channel_id))
+            return [_link(row) for row in rows]
+
+    async def delete_link(self, team_id: TeamId, channel_id: ChannelId) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                delete(links).where(links.c.team_id == team_id, links.c.channel_id == channel_id)
+            )
+            return result.rowcount > 0
+
+
+class SqlWebhooks(SqlBase):
+    async def save_webhook(self, registration: WebhookRegistration) -> None:
+        values = _webhook_values(registration)
+        async with self._write() as conn:
+            stmt = dialect_insert(conn, webhooks).values(values)
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["hook_key"], set_={k: stmt.excluded[k] for k in values if k != "hook_key"}
+                )
+            )
+
+    async def get_webhook(self, hook_key: str) -> WebhookRegistration | None:
+        async with self._read() as conn:
+            row = (await conn.execute(select(webhooks).where(webhooks.c.hook_key == hook_key))).first()
+        return None if row is None else _webhook(row)
+
+    async def webhooks_for_project(self, project_gid: ProjectGid) -> list[WebhookRegistration]:
+        async with self._read() as conn:
+            rows = await conn.execute(
+                select(webhooks).where(webhooks.c.project_gid == project_gid).order_by(webhooks.c.created_at)
+            )
+            return [_webhook(row) for row in rows]
+
+    async def list_webhooks(self) -> list[WebhookRegistration]:
+        async with self._read() as conn:
+            rows = await conn.execute(select(webhooks).order_by(webhooks.c.created_at, webhooks.c.hook_key))
+            return [_webhook(row) for row in rows]
+
+    async def complete_handshake(self, hook_key: str, secret: str) -> bool:
+        # Compare-and-set in one statement: of two racing handshakes exactly one matches the WHERE clause.
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(webhooks)
+                .where(
+                    webhooks.c.hook_key == hook_key,
+                    webhooks.c.status == WebhookStatus.PENDING.value,
+                    webhooks.c.secret.is_(None),
+                )
+                .values(secret=secret, status=WebhookStatus.ACTIVE.value)
+            )
+            return result.rowcount == 1
+
+    async def delete_webhook(self, hook_key: str) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(delete(webhooks).where(webhooks.c.hook_key == hook_key))
+            return result.rowcount > 0
+
+
+def _link_values(link: Link) -> dict[str, Any]:
+    return {
+        "team_id": link.team_id,
+        "channel_id": link.channel_id,
+        "project_gid": link.project_gid,
+        "project_name": link.project_name,
+        "workspace_gid": link.workspace_gid,
+        "created_by": link.created_by,
+        "created_at": link.created_at,
+        "triage_section_gid": link.triage_section_gid,
+        "priority_field_gid": link.priority_field_gid,
+        "capture_mode": CaptureMode(link.capture_mode).value,
+    }
+
+
+def _link(row: Row[Any]) -> Link:
+    m = row._mapping
+    return Link(
+        team_id=TeamId(m["team_id"]),
+        channel_id=ChannelId(m["channel_id"]),
+        project_gid=ProjectGid(m["project_gid"]),
+        project_name=m["project_name"],
+        workspace_gid=WorkspaceGid(m["workspace_gid"]),
+        created_by=SlackUserId(m["created_by"]),
+        created_at=m["created_at"],
+        triage_section_gid=m["triage_section_gid"],
+        priority_field_gid=m["priority_field_gid"],
+        capture_mode=CaptureMode(m["capture_mode"]),
+    )
+
+
+def _webhook_values(registration: WebhookRegistration) -> dict[str, Any]:
+    return {
+        "hook_key": registration.hook_key,
+        "team_id": registration.team_id,
+        "channel_id": registration.channel_id,
+        "project_gid": registration.project_gid,
+        "status": WebhookStatus(registration.status).value,
+        "created_at": registration.created_at,
+        "webhook_gid": registration.webhook_gid,
+        "secret": registration.secret,
+    }
+
+
+def _webhook(row: Row[Any]) -> WebhookRegistration:
+    m = row._mapping
+    return WebhookRegistration(
+        hook_key=m["hook_key"],
+        team_id=TeamId(m["team_id"]),
+        channel_id=ChannelId(m["channel_id"]),
+        project_gid=ProjectGid(m["project_gid"]),
+        status=WebhookStatus(m["status"]),
+        created_at=m["created_at"],
+        webhook_gid=m["webhook_gid"],
+        secret=m["secret"],
+    )

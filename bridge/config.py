@@ -1,0 +1,195 @@
+"""Settings read once from an environment mapping (plus `.env`) and the policy file `bridge.toml`."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+
+from bridge.domain.policy import Policy, PolicyError, parse_policy
+
+N = TypeVar("N", int, float)
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///bridge.db"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_ASANA_API_URL = "https://app.asana.com/api/1.0"
+
+
+class ConfigError(Exception):
+    """Configuration that cannot work; the message is one line naming the variable or key."""
+
+
+class Secret:
+    """A value that must never show up in logs, reprs or error messages."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    asana_access_token: Secret
+    slack_bot_token: Secret | None = None
+    slack_signing_secret: Secret | None = None
+    slack_app_token: Secret | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: Secret | None = None
+    asana_workspace_gid: str | None = None
+    public_url: str | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "0.0.0.0"
+    port: int = 3000
+    config_path: Path | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    asana_api_url: str = DEFAULT_ASANA_API_URL
+    tick_seconds: float = 60.0
+    # Asana's per-token quota: 150/min on free workspaces, 1,500/min on paid ones.
+    asana_requests_per_minute: int = 150
+    asana_timeout_seconds: int = 30
+    policy: Policy = field(default_factory=Policy)
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def oauth(self) -> bool:
+        return self.slack_client_id is not None
+
+    def webhook_target(self, hook_key: str) -> str | None:
+        """The URL Asana posts deliveries of one hook to, or None when there is no public URL."""
+        if self.public_url is None:
+            return None
+        return f"{self.public_url.rstrip('/')}/asana/webhooks/{hook_key}"
+
+
+def load_settings(environ: Mapping[str, str], *, cwd: Path | None = None, read_dotenv: bool = True) -> Settings:
+    """Build Settings from the environment (which wins over `.env`) and bridge.toml; raise ConfigError."""
+    cwd = cwd or Path.cwd()
+    env: dict[str, str] = {}
+    if read_dotenv and (cwd / ".env").is_file():
+        env.update({k: v for k, v in dotenv_values(cwd / ".env").items() if v is not None})
+    env.update(environ)
+    values = {key: value.strip() for key, value in env.items() if value.strip()}
+
+    def secret(name: str) -> Secret | None:
+        return Secret(values[name]) if name in values else None
+
+    app_token = secret("SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.reveal().startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
+    client_id, client_secret = values.get("SLACK_CLIENT_ID"), secret("SLACK_CLIENT_SECRET")
+    if (client_id is None) != (client_secret is None):
+        raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: set both for a multi-workspace install, or neither")
+    bot_token = secret("SLACK_BOT_TOKEN")
+    if bot_token is None and client_id is None:
+        raise ConfigError("SLACK_BOT_TOKEN: required (the xoxb- token of the app) unless SLACK_CLIENT_ID is set")
+    if bot_token is not None and not bot_token.reveal().startswith("xoxb-"):
+        raise ConfigError("SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
+    signing_secret = secret("SLACK_SIGNING_SECRET")
+    if signing_secret is None and app_token is None:
+        raise ConfigError("SLACK_SIGNING_SECRET: required in HTTP mode (Basic Information → Signing Secret)")
+    asana_token = secret("ASANA_ACCESS_TOKEN")
+    if asana_token is None:
+        raise ConfigError("ASANA_ACCESS_TOKEN: required (a personal access token of the bridge's Asana user)")
+    workspace = values.get("ASANA_WORKSPACE_GID")
+    if workspace is not None and not workspace.isdigit():
+        raise ConfigError(f"ASANA_WORKSPACE_GID: expected a numeric gid, got {workspace!r}")
+
+    config_path = _config_path(values, cwd)
+    return Settings(
+        asana_access_token=asana_token,
+        slack_bot_token=bot_token,
+        slack_signing_secret=signing_secret,
+        slack_app_token=app_token,
+        slack_client_id=client_id,
+        slack_client_secret=client_secret,
+        asana_workspace_gid=workspace,
+        public_url=_url(values, "BRIDGE_PUBLIC_URL", None),
+        database_url=_database_url(values.get("BRIDGE_DATABASE_URL", DEFAULT_DATABASE_URL)),
+        host=values.get("BRIDGE_HOST", "0.0.0.0"),
+        port=_number(values, "BRIDGE_PORT", 3000, int, low=0, high=65535),
+        config_path=config_path,
+        slack_api_url=_url(values, "SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL,
+        asana_api_url=(_url(values, "ASANA_API_URL", DEFAULT_ASANA_API_URL) or DEFAULT_ASANA_API_URL).rstrip("/"),
+        tick_seconds=_number(values, "BRIDGE_TICK_SECONDS", 60.0, float, low=0.05, high=86400),
+        asana_requests_per_minute=_number(values, "ASANA_REQUESTS_PER_MINUTE", 150, int, low=1, high=100_000),
+        asana_timeout_seconds=_number(values, "ASANA_TIMEOUT_SECONDS", 30, int, low=1, high=600),
+        policy=load_policy(config_path) if config_path else Policy(),
+    )
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate the policy file; raise ConfigError naming the file and the bad key."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"BRIDGE_CONFIG: cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return parse_policy(data)
+    except PolicyError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def _config_path(values: Mapping[str, str], cwd: Path) -> Path | None:
+    if "BRIDGE_CONFIG" in values:
+        path = Path(values["BRIDGE_CONFIG"])
+        path = path if path.is_absolute() else cwd / path
+        if not path.is_file():
+            raise ConfigError(f"BRIDGE_CONFIG: no such file {path}")
+        return path
+    default = cwd / "bridge.toml"
+    return default if default.is_file() else None
+
+
+def _url(values: Mapping[str, str], name: str, default: str | None) -> str | None:
+    if name not in values:
+        return default
+    parsed = urlparse(values[name])
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{name}: expected an http(s) URL, got {values[name]!r}")
+    return values[name]
+
+
+def _database_url(url: str) -> str:
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            "BRIDGE_DATABASE_URL: expected sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db"
+        )
+    return url
+
+
+def _number(values: Mapping[str, str], name: str, default: N, kind: type[N], *, low: float, high: float) -> N:
+    if name not in values:
+        return default
+    try:
+        number = kind(values[name])
+    except ValueError:
+        raise ConfigError(f"{name}: expected a {'whole ' if kind is int else ''}number, got {values[name]!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{name}: expected a number from {low:g} to {high:g}, got {values[name]!r}")
+    return number

@@ -1,0 +1,78 @@
+"""Asana webhook/Events API events: shape checks and the key that makes a resend harmless."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bridge.domain.model import InboxEvent, InboxSource, ProjectGid
+
+
+class MalformedEvents(ValueError):
+    """A delivery body that is not `{"events": [event, ...]}`."""
+
+
+def parse_delivery(body: Any) -> list[Mapping[str, Any]]:
+    """The events of a webhook delivery body (already JSON-decoded); raise MalformedEvents otherwise."""
+    if not isinstance(body, Mapping) or not isinstance(body.get("events"), list):
+        raise MalformedEvents('expected a JSON object with an "events" list')
+    events: list[Mapping[str, Any]] = body["events"]
+    for index, event in enumerate(events):
+        if not isinstance(event, Mapping):
+            raise MalformedEvents(f"events[{index}] is not an object")
+        resource = event.get("resource")
+        if not isinstance(resource, Mapping) or not isinstance(resource.get("gid"), str):
+            raise MalformedEvents(f"events[{index}].resource.gid is missing")
+        if not isinstance(event.get("action"), str):
+            raise MalformedEvents(f"events[{index}].action is missing")
+    return events
+
+
+def dedupe_key(event: Mapping[str, Any]) -> str:
+    """The same change seen twice (a resend, or webhook and Events API both) gets the same key.
+
+    Asana documents no event id, so the key is (resource, action, parent, change, created_at, user).
+    """
+    change = event.get("change") or {}
+    parts = {
+        "resource": (event.get("resource") or {}).get("gid"),
+        "action": event.get("action"),
+        "parent": (event.get("parent") or {}).get("gid"),
+        "field": change.get("field"),
+        "change_action": change.get("action"),
+        "value": _value_gid(change),
+        "created_at": event.get("created_at"),
+        "user": (event.get("user") or {}).get("gid"),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _value_gid(change: Mapping[str, Any]) -> str | None:
+    for key in ("new_value", "added_value", "removed_value"):
+        value = change.get(key)
+        if isinstance(value, Mapping):
+            return str(value.get("gid"))
+        if value is not None:
+            return str(value)
+    return None
+
+
+def to_inbox(
+    events: list[Mapping[str, Any]], *, project_gid: ProjectGid, source: InboxSource, now: datetime
+) -> list[InboxEvent]:
+    return [
+        InboxEvent(
+            dedupe_key=dedupe_key(event),
+            source=source,
+            project_gid=project_gid,
+            resource_gid=str(event["resource"]["gid"]),
+            resource_type=str(event["resource"].get("resource_type", "")),
+            action=str(event["action"]),
+            payload=dict(event),
+            received_at=now,
+        )
+        for event in events
+    ]

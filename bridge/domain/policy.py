@@ -1,0 +1,313 @@
+"""The team's policy from bridge.toml: business hours, SLA, triage, reminders, capture and routing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bridge.domain.durations import parse_duration
+from bridge.domain.model import CaptureMode
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PRIORITIES = ("P0", "P1", "P2", "P3")
+
+
+class PolicyError(ValueError):
+    """A bridge.toml key is missing or malformed; the message names the key and what is expected."""
+
+    def __init__(self, key: str, expected: str) -> None:
+        super().__init__(f"{key}: {expected}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    timezone: str = "UTC"
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0, as datetime.weekday()
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    holidays: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True)
+class SlaTarget:
+    first_response: timedelta
+    resolution: timedelta
+
+
+@dataclass(frozen=True)
+class Sla:
+    targets: Mapping[str, SlaTarget] = field(default_factory=dict)
+    warn_at: float = 0.75
+
+
+@dataclass(frozen=True)
+class Triage:
+    section: str = "Needs triage"
+    grace: timedelta = timedelta(hours=4)
+    repeat: timedelta = timedelta(days=2)
+    triager: str | None = None
+    priority_field: str = "Priority"
+
+
+@dataclass(frozen=True)
+class Reminders:
+    lead: timedelta = timedelta(hours=24)
+    overdue_repeat: timedelta = timedelta(days=1)
+    dm_assignee: bool = False
+
+
+@dataclass(frozen=True)
+class CapturePolicy:
+    mode: CaptureMode = CaptureMode.OFF
+    reaction: str = "ticket"
+    combined_projects: tuple[str, ...] = ()
+    acknowledge: bool = True
+
+
+@dataclass(frozen=True)
+class PoolMember:
+    email: str
+    skills: tuple[str, ...] = ()
+    capacity: int = 5
+
+
+@dataclass(frozen=True)
+class Routing:
+    reassign_after: timedelta = timedelta(days=3)
+    pool: tuple[PoolMember, ...] = ()
+
+
+@dataclass(frozen=True)
+class Policy:
+    business_hours: BusinessHours = field(default_factory=BusinessHours)
+    sla: Sla = field(default_factory=Sla)
+    triage: Triage = field(default_factory=Triage)
+    reminders: Reminders = field(default_factory=Reminders)
+    capture: CapturePolicy = field(default_factory=CapturePolicy)
+    routing: Routing = field(default_factory=Routing)
+    projects: Mapping[str, Policy] = field(default_factory=dict)
+
+    def for_project(self, project_gid: str) -> Policy:
+        """The policy with the `[projects."<gid>"]` overrides applied."""
+        return self.projects.get(project_gid, self)
+
+
+_SECTIONS = ("business_hours", "sla", "triage", "reminders", "capture", "routing", "projects")
+
+
+def parse_policy(data: Mapping[str, Any]) -> Policy:
+    """Build the policy from parsed TOML; raise PolicyError naming the first bad key."""
+    _no_unknown_keys("", data, _SECTIONS)
+    base = _parse_sections(data, Policy(), prefix="")
+    projects = _table(data, "projects", "")
+    overrides: dict[str, Policy] = {}
+    for gid, table in projects.items():
+        prefix = f'projects."{gid}".'
+        if not isinstance(table, Mapping):
+            raise PolicyError(prefix.rstrip("."), "expected a table")
+        _no_unknown_keys(prefix, table, _SECTIONS[:-1])
+        overrides[str(gid)] = _parse_sections(table, base, prefix=prefix)
+    return replace(base, projects=overrides)
+
+
+def _parse_sections(data: Mapping[str, Any], base: Policy, *, prefix: str) -> Policy:
+    return Policy(
+        business_hours=_business_hours(_table(data, "business_hours", prefix), base.business_hours, prefix),
+        sla=_sla(_table(data, "sla", prefix), base.sla, prefix),
+        triage=_triage(_table(data, "triage", prefix), base.triage, prefix),
+        reminders=_reminders(_table(data, "reminders", prefix), base.reminders, prefix),
+        capture=_capture(_table(data, "capture", prefix), base.capture, prefix),
+        routing=_routing(_table(data, "routing", prefix), base.routing, prefix),
+    )
+
+
+def _table(data: Mapping[str, Any], key: str, prefix: str) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise PolicyError(prefix + key, "expected a table")
+    return value
+
+
+def _no_unknown_keys(prefix: str, data: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise PolicyError(prefix + str(key), f"unknown key; expected one of {', '.join(allowed)}")
+
+
+def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], prefix: str, expected: str) -> Any:
+    value = data[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    # TOML booleans are ints to isinstance(); a `true` where a number belongs is still a mistake.
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise PolicyError(prefix + key, expected)
+    return value
+
+
+def _duration(data: Mapping[str, Any], key: str, default: timedelta, prefix: str) -> timedelta:
+    if key not in data:
+        return default
+    text = _get(data, key, str, prefix, 'expected a duration string like "4h" or "2d"')
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise PolicyError(prefix + key, str(exc)) from None
+
+
+def _clock(data: Mapping[str, Any], key: str, default: time, prefix: str) -> time:
+    if key not in data:
+        return default
+    text = _get(data, key, str, prefix, 'expected a time like "09:00"')
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise PolicyError(prefix + key, f'expected a time like "09:00", got {text!r}') from None
+
+
+def _business_hours(data: Mapping[str, Any], base: BusinessHours, prefix: str) -> BusinessHours:
+    prefix += "business_hours."
+    _no_unknown_keys(prefix, data, ("timezone", "days", "start", "end", "holidays"))
+    timezone = base.timezone
+    if "timezone" in data:
+        timezone = _get(data, "timezone", str, prefix, 'expected an IANA timezone like "America/New_York"')
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PolicyError(prefix + "timezone", f"unknown timezone {timezone!r}") from None
+    days = base.days
+    if "days" in data:
+        names = _get(data, "days", list, prefix, f"expected a list of day names from {', '.join(WEEKDAYS)}")
+        if not names or any(name not in WEEKDAYS for name in names):
+            raise PolicyError(prefix + "days", f"expected a list of day names from {', '.join(WEEKDAYS)}")
+        days = tuple(sorted({WEEKDAYS.index(name) for name in names}))
+    start = _clock(data, "start", base.start, prefix)
+    end = _clock(data, "end", base.end, prefix)
+    if end <= start:
+        raise PolicyError(prefix + "end", "expected a time after start")
+    holidays = base.holidays
+    if "holidays" in data:
+        raw = _get(data, "holidays", list, prefix, 'expected a list of dates like "2026-12-25"')
+        try:
+            holidays = frozenset(value if isinstance(value, date) else date.fromisoformat(value) for value in raw)
+        except (TypeError, ValueError):
+            raise PolicyError(prefix + "holidays", 'expected a list of dates like "2026-12-25"') from None
+    return BusinessHours(timezone=timezone, days=days, start=start, end=end, holidays=holidays)
+
+
+def _sla(data: Mapping[str, Any], base: Sla, prefix: str) -> Sla:
+    prefix += "sla."
+    _no_unknown_keys(prefix, data, (*PRIORITIES, "warn_at"))
+    targets = dict(base.targets)
+    for priority in PRIORITIES:
+        if priority not in data:
+            continue
+        table = _get(data, priority, Mapping, prefix, "expected a table with first_response and resolution")
+        key = prefix + priority + "."
+        _no_unknown_keys(key, table, ("first_response", "resolution"))
+        for needed in ("first_response", "resolution"):
+            if needed not in table:
+                raise PolicyError(key + needed, 'missing; expected a duration like "4h"')
+        targets[priority] = SlaTarget(
+            first_response=_duration(table, "first_response", timedelta(0), key),
+            resolution=_duration(table, "resolution", timedelta(0), key),
+        )
+    warn_at = base.warn_at
+    if "warn_at" in data:
+        warn_at = float(_get(data, "warn_at", (int, float), prefix, "expected a number between 0 and 1"))
+        if not 0 < warn_at < 1:
+            raise PolicyError(prefix + "warn_at", "expected a number between 0 and 1")
+    return Sla(targets=targets, warn_at=warn_at)
+
+
+def _triage(data: Mapping[str, Any], base: Triage, prefix: str) -> Triage:
+    prefix += "triage."
+    _no_unknown_keys(prefix, data, ("section", "grace", "repeat", "triager", "priority_field"))
+    return Triage(
+        section=_get(data, "section", str, prefix, "expected a section name") if "section" in data else base.section,
+        grace=_duration(data, "grace", base.grace, prefix),
+        repeat=_duration(data, "repeat", base.repeat, prefix),
+        triager=_email(data, "triager", prefix) if "triager" in data else base.triager,
+        priority_field=(
+            _get(data, "priority_field", str, prefix, "expected a custom field name")
+            if "priority_field" in data
+            else base.priority_field
+        ),
+    )
+
+
+def _email(data: Mapping[str, Any], key: str, prefix: str) -> str:
+    value = _get(data, key, str, prefix, "expected an email address")
+    if "@" not in value:
+        raise PolicyError(prefix + key, f"expected an email address, got {value!r}")
+    return str(value)
+
+
+def _reminders(data: Mapping[str, Any], base: Reminders, prefix: str) -> Reminders:
+    prefix += "reminders."
+    _no_unknown_keys(prefix, data, ("lead", "overdue_repeat", "dm_assignee"))
+    return Reminders(
+        lead=_duration(data, "lead", base.lead, prefix),
+        overdue_repeat=_duration(data, "overdue_repeat", base.overdue_repeat, prefix),
+        dm_assignee=(
+            _get(data, "dm_assignee", bool, prefix, "expected true or false")
+            if "dm_assignee" in data
+            else base.dm_assignee
+        ),
+    )
+
+
+def _capture(data: Mapping[str, Any], base: CapturePolicy, prefix: str) -> CapturePolicy:
+    prefix += "capture."
+    _no_unknown_keys(prefix, data, ("mode", "reaction", "combined_projects", "acknowledge"))
+    mode = base.mode
+    if "mode" in data:
+        raw = _get(data, "mode", str, prefix, 'expected "off", "all" or "reaction"')
+        try:
+            mode = CaptureMode(raw)
+        except ValueError:
+            raise PolicyError(prefix + "mode", f'expected "off", "all" or "reaction", got {raw!r}') from None
+    combined = base.combined_projects
+    if "combined_projects" in data:
+        raw_list = _get(data, "combined_projects", list, prefix, "expected a list of project gids")
+        if not all(isinstance(gid, str) and gid.isdigit() for gid in raw_list):
+            raise PolicyError(prefix + "combined_projects", 'expected a list of project gids like ["1204..."]')
+        combined = tuple(raw_list)
+    reaction = base.reaction
+    if "reaction" in data:
+        reaction = _get(data, "reaction", str, prefix, 'expected an emoji name like "ticket"').strip(":")
+    acknowledge = (
+        _get(data, "acknowledge", bool, prefix, "expected true or false") if "acknowledge" in data else base.acknowledge
+    )
+    return CapturePolicy(mode=mode, reaction=reaction, combined_projects=combined, acknowledge=acknowledge)
+
+
+def _routing(data: Mapping[str, Any], base: Routing, prefix: str) -> Routing:
+    prefix += "routing."
+    _no_unknown_keys(prefix, data, ("reassign_after", "pool"))
+    pool = base.pool
+    if "pool" in data:
+        raw = _get(data, "pool", list, prefix, "expected a list of {email, skills, capacity} tables")
+        members = []
+        for index, entry in enumerate(raw):
+            key = f"{prefix}pool[{index}]."
+            if not isinstance(entry, Mapping):
+                raise PolicyError(key.rstrip("."), "expected a table with email, skills and capacity")
+            _no_unknown_keys(key, entry, ("email", "skills", "capacity"))
+            if "email" not in entry:
+                raise PolicyError(key + "email", "missing; expected an email address")
+            skills = entry.get("skills", [])
+            if not isinstance(skills, list) or not all(isinstance(skill, str) for skill in skills):
+                raise PolicyError(key + "skills", "expected a list of words")
+            capacity = entry.get("capacity", 5)
+            if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+                raise PolicyError(key + "capacity", "expected a whole number of at least 1")
+            members.append(
+                PoolMember(
+                    email=_email(entry, "email", key), skills=tuple(s.lower() for s in skills), capacity=capacity
+                )
+            )
+        pool = tuple(members)
+    return Routing(reassign_after=_duration(data, "reassign_after", base.reassign_after, prefix), pool=pool)

@@ -1,0 +1,100 @@
+"""Asana's things as the bridge sees them: users, projects, sections, custom fields, tasks, webhooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bridge.domain.model import AsanaUserGid, ProjectGid, TaskGid, WorkspaceGid
+
+
+@dataclass(frozen=True)
+class AsanaUser:
+    gid: AsanaUserGid
+    name: str
+    email: str | None = None
+    workspace_gids: tuple[WorkspaceGid, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    gid: str
+    name: str
+
+
+@dataclass(frozen=True)
+class EnumOption:
+    gid: str
+    name: str
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class CustomField:
+    gid: str
+    name: str
+    subtype: str
+    enum_options: tuple[EnumOption, ...] = ()
+
+    def option_named(self, name: str) -> EnumOption | None:
+        """The enabled option whose name matches, ignoring case (names are only for people; gids are keys)."""
+        wanted = name.strip().lower()
+        return next((o for o in self.enum_options if o.enabled and o.name.strip().lower() == wanted), None)
+
+
+@dataclass(frozen=True)
+class Project:
+    gid: ProjectGid
+    name: str
+    workspace_gid: WorkspaceGid
+    permalink_url: str | None = None
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class TaskDraft:
+    """What a new task is made of; the gateway turns it into POST /tasks."""
+
+    name: str
+    project_gid: ProjectGid
+    notes: str = ""
+    section_gid: str | None = None
+    assignee: AsanaUserGid | None = None
+    followers: tuple[AsanaUserGid, ...] = ()
+    due_on: date | None = None
+    custom_fields: dict[str, str] = field(default_factory=dict)
+    parent: TaskGid | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    gid: TaskGid
+    name: str
+    permalink_url: str
+    completed: bool = False
+    assignee: AsanaUserGid | None = None
+    assignee_name: str | None = None
+    due_on: date | None = None
+    notes: str = ""
+    project_gids: tuple[ProjectGid, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    gid: str
+    resource_gid: str
+    target: str
+    active: bool = True
+    last_failure_at: str | None = None
+    delivery_retry_count: int = 0
+
+
+@dataclass(frozen=True)
+class EventsPage:
+    """One read of the Events API: the events, the token to pass next time, and whether more are waiting."""
+
+    events: tuple[dict[str, Any], ...]
+    sync: str
+    has_more: bool

@@ -1,0 +1,36 @@
+"""Prometheus metrics of one bridge process, on a registry of its own (nothing global, nothing at import)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.http_requests = Counter(
+            "bridge_http_requests",
+            "Inbound HTTP requests by route and status",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.api_calls = Counter(
+            "bridge_api_calls",
+            "Outbound API calls by service, method and outcome",
+            ["service", "method", "outcome"],
+            registry=self.registry,
+        )
+        self.api_rate_limited = Counter(
+            "bridge_api_rate_limited", "429 answers received, by service", ["service"], registry=self.registry
+        )
+        self.api_latency = Histogram(
+            "bridge_api_seconds", "Outbound API call latency", ["service"], registry=self.registry
+        )
+        self.webhook_events = Counter(
+            "bridge_webhook_events", "Asana webhook events received, by outcome", ["outcome"], registry=self.registry
+        )
+        self.inbox = Gauge("bridge_inbox_events", "Inbox events by state", ["state"], registry=self.registry)
+        self.inbox_lag = Gauge(
+            "bridge_inbox_lag_seconds", "Age of the oldest pending inbox event", registry=self.registry
+        )
+        self.nags_sent = Counter("bridge_nags_sent", "Nags posted, by kind", ["kind"], registry=self.registry)
