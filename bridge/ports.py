@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bridge.domain.model import (
     Capture,
@@ -23,7 +23,9 @@ from bridge.domain.model import (
     TrackedTask,
     UserMapping,
     WebhookRegistration,
+    WorkspaceGid,
 )
+from bridge.domain.work import AsanaUser, CustomField, Project, Section, Task, TaskDraft
 
 
 class Clock(Protocol):
@@ -159,3 +161,60 @@ class Store(Protocol):
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
         ...
+
+
+class AsanaPort(Protocol):
+    """The Asana calls the services make, in the bridge's types (adapters/asana_api.py implements it)."""
+
+    async def me(self) -> AsanaUser: ...
+
+    async def user_by_email(self, email: str, workspace_gid: WorkspaceGid) -> AsanaUser | None: ...
+
+    async def project(self, project_gid: str) -> Project: ...
+
+    async def sections_of(self, project_gid: str) -> list[Section]: ...
+
+    async def create_section(self, project_gid: str, name: str) -> Section: ...
+
+    async def custom_fields_of(self, project_gid: str) -> list[CustomField]: ...
+
+    async def create_task(self, draft: TaskDraft) -> Task: ...
+
+    async def task(self, task_gid: str) -> Task: ...
+
+    async def create_webhook(self, resource_gid: str, target: str, filters: list[dict[str, Any]]) -> tuple[str, str]:
+        """Create a webhook; returns (webhook gid, the X-Hook-Secret Asana reported)."""
+        ...
+
+    async def delete_webhook(self, webhook_gid: str) -> None: ...
+
+
+class SlackPort(Protocol):
+    """The Slack calls the services make (adapters/slack_api.py implements it)."""
+
+    async def post_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        unfurl_links: bool = False,
+    ) -> MessageTs: ...
+
+    async def update_message(
+        self, channel: str, ts: str, text: str, *, blocks: list[dict[str, Any]] | None = None
+    ) -> None: ...
+
+    async def post_ephemeral(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> None: ...
+
+    async def user_email(self, user_id: str) -> str | None: ...

@@ -1,0 +1,116 @@
+"""The Slack gateway: slack_sdk's AsyncWebClient with per-channel pacing, mapped errors and call counting."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bridge.adapters.errors import SlackError
+from bridge.adapters.limits import ChannelPacer
+from bridge.domain.model import MessageTs
+from bridge.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+class SlackGateway:
+    def __init__(self, client: AsyncWebClient, *, metrics: Metrics | None = None, post_interval: float = 1.0) -> None:
+        self._client = client
+        self._metrics = metrics
+        # chat.postMessage allows about one message per second per channel; pace instead of collecting 429s.
+        self._pacer = ChannelPacer(post_interval)
+        self.calls = 0
+
+    @property
+    def client(self) -> AsyncWebClient:
+        return self._client
+
+    async def post_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        unfurl_links: bool = False,
+    ) -> MessageTs:
+        await self._pacer.wait(channel)
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": unfurl_links}
+        if blocks is not None:
+            kwargs["blocks"] = blocks
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        if metadata:
+            kwargs["metadata"] = metadata
+        data = await self._call("chat.postMessage", self._client.chat_postMessage, **kwargs)
+        return MessageTs(str(data["ts"]))
+
+    async def update_message(
+        self, channel: str, ts: str, text: str, *, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
+        kwargs: dict[str, Any] = {"channel": channel, "ts": ts, "text": text}
+        if blocks is not None:
+            kwargs["blocks"] = blocks
+        await self._call("chat.update", self._client.chat_update, **kwargs)
+
+    async def post_ephemeral(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> None:
+        kwargs: dict[str, Any] = {"channel": channel, "user": user, "text": text}
+        if blocks is not None:
+            kwargs["blocks"] = blocks
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        await self._call("chat.postEphemeral", self._client.chat_postEphemeral, **kwargs)
+
+    async def permalink(self, channel: str, ts: str) -> str:
+        data = await self._call("chat.getPermalink", self._client.chat_getPermalink, channel=channel, message_ts=ts)
+        return str(data["permalink"])
+
+    async def user_email(self, user_id: str) -> str | None:
+        data = await self._call("users.info", self._client.users_info, user=user_id)
+        user = data.get("user") or {}
+        email = (user.get("profile") or {}).get("email")
+        return str(email) if email else None
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        data = await self._call("views.open", self._client.views_open, trigger_id=trigger_id, view=view)
+        return str(data["view"]["id"])
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        await self._call("views.publish", self._client.views_publish, user_id=user_id, view=view)
+
+    async def auth_test(self) -> dict[str, Any]:
+        return await self._call("auth.test", self._client.auth_test)
+
+    async def _call(self, name: str, method: Any, **kwargs: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        self.calls += 1
+        outcome = "ok"
+        try:
+            response = await method(**kwargs)
+            return dict(response.data) if isinstance(response.data, dict) else {}
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", "unknown_error"))
+            outcome = code
+            if exc.response.status_code == 429 and self._metrics:
+                self._metrics.api_rate_limited.labels("slack").inc()
+            raise SlackError(f"{name}: {code}", status=exc.response.status_code, code=code) from exc
+        except (SlackClientError, OSError, TimeoutError) as exc:
+            outcome = "network"
+            raise SlackError(f"{name}: {type(exc).__name__}") from exc
+        finally:
+            if self._metrics:
+                self._metrics.api_calls.labels("slack", name, outcome).inc()
+                self._metrics.api_latency.labels("slack").observe(time.perf_counter() - started)

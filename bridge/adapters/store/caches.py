@@ -1,0 +1,107 @@
+"""Small keyed records: Slack event ids seen, the user-mapping cache, Events API sync tokens and the nag log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bridge.adapters.store.base import SqlBase
+from bridge.adapters.store.engine import dialect_insert
+from bridge.adapters.store.tables import nag_log, slack_events, sync_tokens, user_mappings
+from bridge.domain.model import AsanaUserGid, MessageTs, NagKey, SlackUserId, SyncToken, TeamId, UserMapping
+
+
+class SqlSlackEvents(SqlBase):
+    async def remember_slack_event(self, event_id: str, now: datetime) -> bool:
+        async with self._write() as conn:
+            stmt = (
+                dialect_insert(conn, slack_events)
+                .values(event_id=event_id, seen_at=now)
+                .on_conflict_do_nothing(index_elements=["event_id"])
+                .returning(slack_events.c.event_id)
+            )
+            return (await conn.execute(stmt)).first() is not None
+
+
+class SqlUserMappings(SqlBase):
+    async def get_user_mapping(self, team_id: TeamId, slack_user_id: SlackUserId) -> UserMapping | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(
+                    select(user_mappings).where(
+                        user_mappings.c.team_id == team_id, user_mappings.c.slack_user_id == slack_user_id
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return UserMapping(
+            team_id=TeamId(m["team_id"]),
+            slack_user_id=SlackUserId(m["slack_user_id"]),
+            email=m["email"],
+            asana_user_gid=None if m["asana_user_gid"] is None else AsanaUserGid(m["asana_user_gid"]),
+            fetched_at=m["fetched_at"],
+        )
+
+    async def save_user_mapping(self, mapping: UserMapping) -> None:
+        async with self._write() as conn:
+            stmt = dialect_insert(conn, user_mappings).values(
+                team_id=mapping.team_id,
+                slack_user_id=mapping.slack_user_id,
+                email=mapping.email,
+                asana_user_gid=mapping.asana_user_gid,
+                fetched_at=mapping.fetched_at,
+            )
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["team_id", "slack_user_id"],
+                    set_={
+                        "email": stmt.excluded.email,
+                        "asana_user_gid": stmt.excluded.asana_user_gid,
+                        "fetched_at": stmt.excluded.fetched_at,
+                    },
+                )
+            )
+
+
+class SqlSyncTokens(SqlBase):
+    async def get_sync_token(self, resource_gid: str) -> SyncToken | None:
+        async with self._read() as conn:
+            row = (await conn.execute(select(sync_tokens).where(sync_tokens.c.resource_gid == resource_gid))).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return SyncToken(resource_gid=m["resource_gid"], token=m["token"], updated_at=m["updated_at"])
+
+    async def save_sync_token(self, token: SyncToken) -> None:
+        async with self._write() as conn:
+            stmt = dialect_insert(conn, sync_tokens).values(
+                resource_gid=token.resource_gid, token=token.token, updated_at=token.updated_at
+            )
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["resource_gid"],
+                    set_={"token": stmt.excluded.token, "updated_at": stmt.excluded.updated_at},
+                )
+            )
+
+
+class SqlNagLog(SqlBase):
+    async def record_nag(self, key: NagKey, *, now: datetime, message_ts: MessageTs | None = None) -> bool:
+        async with self._write() as conn:
+            stmt = (
+                dialect_insert(conn, nag_log)
+                .values(
+                    task_gid=key.task_gid,
+                    kind=key.kind,
+                    stage=key.stage,
+                    period=key.period,
+                    sent_at=now,
+                    message_ts=message_ts,
+                )
+                .on_conflict_do_nothing(index_elements=["task_gid", "kind", "stage", "period"])
+                .returning(nag_log.c.task_gid)
+            )
+            return (await conn.execute(stmt)).first() is not None

@@ -1,0 +1,52 @@
+"""SqlStore: the `Store` port on SQLAlchemy Core, the same code on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from bridge.adapters.store.caches import SqlNagLog, SqlSlackEvents, SqlSyncTokens, SqlUserMappings
+from bridge.adapters.store.engine import DEFAULT_DATABASE_URL, create_engine
+from bridge.adapters.store.inbox import SqlInbox
+from bridge.adapters.store.links import SqlLinks, SqlWebhooks
+from bridge.adapters.store.outbox import SqlOutbox
+from bridge.adapters.store.tasks import SqlCaptures, SqlTrackedTasks
+from bridge.ports import Store
+
+
+class SqlStore(
+    SqlLinks,
+    SqlWebhooks,
+    SqlInbox,
+    SqlTrackedTasks,
+    SqlCaptures,
+    SqlSlackEvents,
+    SqlUserMappings,
+    SqlSyncTokens,
+    SqlNagLog,
+    SqlOutbox,
+):
+    """Every method is one transaction; uniqueness comes from primary keys and unique constraints.
+
+    The schema must exist already: run `migrate(url)` first.
+    """
+
+    @classmethod
+    async def connect(cls, url: str = DEFAULT_DATABASE_URL, **engine_kwargs: Any) -> SqlStore:
+        return cls(create_engine(url, **engine_kwargs))
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def ping(self) -> None:
+        async with self._read() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self._engine.url.render_as_string(hide_password=True)!r})"
+
+
+def _conforms(store: SqlStore) -> Store:
+    # mypy checks here that SqlStore satisfies the port.
+    return store

@@ -1,0 +1,150 @@
+"""Tracked tasks (task ↔ Slack thread, last snapshot) and captures (a Slack message becomes at most one task)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, delete, select, update
+
+from bridge.adapters.store.base import SqlBase
+from bridge.adapters.store.engine import dialect_insert
+from bridge.adapters.store.tables import captures, tracked_tasks
+from bridge.domain.model import (
+    Capture,
+    ChannelId,
+    MessageTs,
+    ProjectGid,
+    SlackUserId,
+    TaskGid,
+    TeamId,
+    TrackedTask,
+)
+
+
+class SqlTrackedTasks(SqlBase):
+    async def save_tracked_task(self, task: TrackedTask) -> None:
+        values = _task_values(task)
+        async with self._write() as conn:
+            stmt = dialect_insert(conn, tracked_tasks).values(values)
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["task_gid"], set_={k: stmt.excluded[k] for k in values if k != "task_gid"}
+                )
+            )
+
+    async def get_tracked_task(self, task_gid: TaskGid) -> TrackedTask | None:
+        async with self._read() as conn:
+            row = (await conn.execute(select(tracked_tasks).where(tracked_tasks.c.task_gid == task_gid))).first()
+        return None if row is None else _task(row)
+
+    async def tracked_task_by_thread(
+        self, team_id: TeamId, channel_id: ChannelId, thread_ts: MessageTs
+    ) -> TrackedTask | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(
+                    select(tracked_tasks).where(
+                        tracked_tasks.c.team_id == team_id,
+                        tracked_tasks.c.channel_id == channel_id,
+                        tracked_tasks.c.thread_ts == thread_ts,
+                    )
+                )
+            ).first()
+        return None if row is None else _task(row)
+
+    async def tracked_tasks(
+        self, *, project_gid: ProjectGid | None = None, open_only: bool = False
+    ) -> list[TrackedTask]:
+        stmt = select(tracked_tasks).order_by(tracked_tasks.c.created_at, tracked_tasks.c.task_gid)
+        if project_gid is not None:
+            stmt = stmt.where(tracked_tasks.c.project_gid == project_gid)
+        if open_only:
+            stmt = stmt.where(tracked_tasks.c.completed.is_(False))
+        async with self._read() as conn:
+            return [_task(row) for row in await conn.execute(stmt)]
+
+
+class SqlCaptures(SqlBase):
+    async def claim_capture(self, capture: Capture) -> bool:
+        async with self._write() as conn:
+            stmt = (
+                dialect_insert(conn, captures)
+                .values(
+                    team_id=capture.team_id,
+                    channel_id=capture.channel_id,
+                    message_ts=capture.message_ts,
+                    task_gid=capture.task_gid,
+                    created_at=capture.created_at,
+                )
+                .on_conflict_do_nothing(index_elements=["team_id", "channel_id", "message_ts"])
+                .returning(captures.c.message_ts)
+            )
+            return (await conn.execute(stmt)).first() is not None
+
+    async def set_capture_task(
+        self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs, task_gid: TaskGid
+    ) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                update(captures).where(*_capture_key(team_id, channel_id, message_ts)).values(task_gid=task_gid)
+            )
+
+    async def get_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> Capture | None:
+        async with self._read() as conn:
+            row = (await conn.execute(select(captures).where(*_capture_key(team_id, channel_id, message_ts)))).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return Capture(
+            team_id=TeamId(m["team_id"]),
+            channel_id=ChannelId(m["channel_id"]),
+            message_ts=MessageTs(m["message_ts"]),
+            task_gid=None if m["task_gid"] is None else TaskGid(m["task_gid"]),
+            created_at=m["created_at"],
+        )
+
+    async def release_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> None:
+        # Only a capture whose task was never created: releasing one with a task would allow a second task.
+        async with self._write() as conn:
+            await conn.execute(
+                delete(captures).where(*_capture_key(team_id, channel_id, message_ts), captures.c.task_gid.is_(None))
+            )
+
+
+def _capture_key(team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> tuple[Any, ...]:
+    return (captures.c.team_id == team_id, captures.c.channel_id == channel_id, captures.c.message_ts == message_ts)
+
+
+def _task_values(task: TrackedTask) -> dict[str, Any]:
+    return {
+        "task_gid": task.task_gid,
+        "project_gid": task.project_gid,
+        "team_id": task.team_id,
+        "channel_id": task.channel_id,
+        "thread_ts": task.thread_ts,
+        "permalink_url": task.permalink_url,
+        "name": task.name,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+        "snapshot": task.snapshot,
+        "requester": task.requester,
+        "completed": task.completed,
+    }
+
+
+def _task(row: Row[Any]) -> TrackedTask:
+    m = row._mapping
+    return TrackedTask(
+        task_gid=TaskGid(m["task_gid"]),
+        project_gid=ProjectGid(m["project_gid"]),
+        team_id=TeamId(m["team_id"]),
+        channel_id=ChannelId(m["channel_id"]),
+        thread_ts=MessageTs(m["thread_ts"]),
+        permalink_url=m["permalink_url"],
+        name=m["name"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        snapshot=m["snapshot"],
+        requester=None if m["requester"] is None else SlackUserId(m["requester"]),
+        completed=bool(m["completed"]),
+    )

@@ -1,0 +1,174 @@
+"""The composition root: the one place that builds every concrete piece from Settings (tests override any)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bridge.adapters.asana_api import AsanaGateway
+from bridge.adapters.clock import SystemClock
+from bridge.adapters.slack_api import SlackGateway
+from bridge.adapters.store.sql_store import SqlStore
+from bridge.config import ConfigError, Settings
+from bridge.entrypoints import slack as slack_listeners
+from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
+from bridge.entrypoints.background import Background
+from bridge.entrypoints.health import Health
+from bridge.entrypoints.web import build_web_app
+from bridge.metrics import Metrics
+from bridge.ports import Clock, Store
+from bridge.services.capture import Capture
+from bridge.services.links import Links
+from bridge.services.people import People
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Identity:
+    """Who the bridge is in Asana, learned from users/me at start (the workspace may come from settings)."""
+
+    workspace_gid: str | None = None
+    user_gid: str | None = None
+
+
+@dataclass
+class Bridge:
+    settings: Settings
+    store: Store
+    asana: AsanaGateway
+    slack: SlackGateway
+    bolt: AsyncApp
+    web_app: web.Application
+    metrics: Metrics
+    background: Background
+    clock: Clock
+    links: Links
+    capture: Capture
+    identity: Identity
+    _closers: list[Any] = field(default_factory=list)
+    _socket_mode: Any = None
+
+    async def start(self) -> None:
+        """Learn the bridge's Asana identity and, in Socket Mode, connect to Slack."""
+        me = await self.asana.me()
+        self.identity.user_gid = me.gid
+        if self.identity.workspace_gid is None:
+            if len(me.workspace_gids) != 1:
+                raise ConfigError(
+                    f"ASANA_WORKSPACE_GID: the Asana user {me.name!r} is in {len(me.workspace_gids)} workspaces; "
+                    "set ASANA_WORKSPACE_GID to the one the bridge serves"
+                )
+            self.identity.workspace_gid = me.workspace_gids[0]
+        if self.settings.slack_app_token is not None:
+            # The handler builds an aiohttp session in its constructor, so it must be made inside the loop.
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            self._socket_mode = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token.reveal())
+            await self._socket_mode.connect_async()  # not start_async(): that never returns
+
+    async def close(self, *, grace: float = 10.0) -> None:
+        """Graceful shutdown: finish in-flight work, then release connections."""
+        if self._socket_mode is not None:
+            await self._socket_mode.close_async()
+        await self.background.drain(grace)
+        for closer in reversed(self._closers):
+            result = closer()
+            if hasattr(result, "__await__"):
+                await result
+
+
+async def build(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    asana: AsanaGateway | None = None,
+    slack_client: AsyncWebClient | None = None,
+    clock: Clock | None = None,
+    slack_post_interval: float = 1.0,
+) -> Bridge:
+    if settings.slack_bot_token is None:
+        raise ConfigError("SLACK_BOT_TOKEN: required; the multi-workspace OAuth install is not available yet")
+    closers: list[Any] = []
+    metrics = Metrics()
+    clock = clock or SystemClock()
+    if store is None:
+        sql_store = await SqlStore.connect(settings.database_url)
+        closers.append(sql_store.close)
+        store = sql_store
+    if asana is None:
+        asana = AsanaGateway(
+            base_url=settings.asana_api_url,
+            token=settings.asana_access_token.reveal(),
+            requests_per_minute=settings.asana_requests_per_minute,
+            timeout_seconds=settings.asana_timeout_seconds,
+            metrics=metrics,
+        )
+        closers.append(asana.close)
+    if slack_client is None:
+        session = aiohttp.ClientSession()  # one shared session; without it slack_sdk opens one per call
+        closers.append(session.close)
+        slack_client = AsyncWebClient(
+            token=settings.slack_bot_token.reveal(),
+            base_url=settings.slack_api_url,
+            session=session,
+            retry_handlers=[
+                AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                AsyncServerErrorRetryHandler(max_retry_count=2),
+            ],
+        )
+    slack = SlackGateway(slack_client, metrics=metrics, post_interval=slack_post_interval)
+    identity = Identity(workspace_gid=settings.asana_workspace_gid)
+    # Bolt gets its client, token and signing secret explicitly so it never reads the environment.
+    bolt = AsyncApp(
+        client=slack_client,
+        signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else "",
+        name="slack-asana-bridge",
+        request_verification_enabled=settings.slack_signing_secret is not None,
+    )
+    background = Background()
+    people = People(store=store, slack=slack, asana=asana, clock=clock)
+    links = Links(
+        store=store,
+        asana=asana,
+        clock=clock,
+        policy=settings.policy,
+        webhook_target=settings.webhook_target,
+        workspace_gid=lambda: identity.workspace_gid,
+    )
+    capture = Capture(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
+    slack_listeners.register(bolt, links=links, capture=capture, store=store, clock=clock, background=background)
+    web_app = build_web_app(
+        bolt=bolt,
+        signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
+        receiver=AsanaWebhookReceiver(store=store, clock=clock, metrics=metrics),
+        health=Health(store=store, clock=clock, metrics=metrics),
+        metrics=metrics,
+    )
+    return Bridge(
+        settings=settings,
+        store=store,
+        asana=asana,
+        slack=slack,
+        bolt=bolt,
+        web_app=web_app,
+        metrics=metrics,
+        background=background,
+        clock=clock,
+        links=links,
+        capture=capture,
+        identity=identity,
+        _closers=closers,
+    )

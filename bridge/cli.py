@@ -1,0 +1,172 @@
+"""The `bridge` command: serve, demo, check, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bridge.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("bridge")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bridge", description="Slack ⇄ Asana bridge")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the bot (HTTP mode; Socket Mode when SLACK_APP_TOKEN is set)")
+    demo = commands.add_parser("demo", help="play a scripted day against built-in emulators (no accounts needed)")
+    demo.add_argument("--keep-running", action="store_true", help="leave everything up afterwards")
+    commands.add_parser("check", help="validate configuration, tokens and manifest")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("BRIDGE_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "demo":
+            from bridge.sandbox.demo import run_demo
+
+            return asyncio.run(run_demo(keep_running=args.keep_running))
+        settings = load_settings(os.environ)
+        if args.command == "serve":
+            asyncio.run(serve(settings))
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+            print(f"database is up to date: {_safe_url(settings.database_url)}")
+        elif args.command == "check":
+            return asyncio.run(check(settings))
+    except ConfigError as exc:
+        print(f"bridge: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def _migrate(settings: Settings) -> None:
+    from bridge.adapters.store.migrate import migrate
+
+    await migrate(settings.database_url)
+
+
+async def serve(settings: Settings) -> None:
+    """Migrate, listen, learn who we are, and run until SIGTERM/SIGINT; then drain and stop."""
+    from aiohttp import web
+
+    from bridge.bootstrap import build
+
+    await _migrate(settings)
+    bridge = await build(settings)
+    runner = web.AppRunner(bridge.web_app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await bridge.start()
+        log.info(
+            "bridge listening on %s:%s (%s mode)",
+            settings.host,
+            settings.port,
+            "socket" if settings.socket_mode else "http",
+        )
+        await stop.wait()
+        log.info("shutting down: draining in-flight work")
+    finally:
+        await site.stop()  # stop accepting new requests first
+        await bridge.close()
+        await runner.cleanup()
+
+
+async def check(settings: Settings) -> int:
+    """Print what is wrong with tokens and manifest; exit status 1 when anything is."""
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bridge.adapters.asana_api import AsanaGateway
+    from bridge.adapters.errors import AsanaError
+
+    problems: list[str] = []
+    print("configuration: ok")
+    if settings.slack_bot_token is not None:
+        client = AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url)
+        try:
+            auth = await client.auth_test()
+            print(f"slack: ok, bot {auth.get('user')} in team {auth.get('team')}")
+        except SlackApiError as exc:
+            problems.append(f"slack: auth.test failed: {exc.response.get('error')}")
+        except Exception as exc:
+            problems.append(f"slack: cannot reach {settings.slack_api_url}: {type(exc).__name__}")
+    asana = AsanaGateway(
+        base_url=settings.asana_api_url, token=settings.asana_access_token.reveal(), timeout_seconds=10, max_attempts=1
+    )
+    try:
+        me = await asana.me()
+        print(f"asana: ok, user {me.name} in {len(me.workspace_gids)} workspace(s)")
+        if settings.asana_workspace_gid and settings.asana_workspace_gid not in me.workspace_gids:
+            problems.append(f"ASANA_WORKSPACE_GID: the Asana user is not in workspace {settings.asana_workspace_gid}")
+        if settings.asana_workspace_gid is None and len(me.workspace_gids) != 1:
+            problems.append("ASANA_WORKSPACE_GID: required, the Asana user is in several workspaces")
+    except AsanaError as exc:
+        problems.append(f"asana: users/me failed: {exc}")
+    finally:
+        asana.close()
+    problems.extend(check_manifest(Path("manifest.yml")))
+    for problem in problems:
+        print(f"problem: {problem}")
+    return 1 if problems else 0
+
+
+REQUIRED_EVENTS = (
+    "message.channels",
+    "message.groups",
+    "reaction_added",
+    "app_home_opened",
+    "app_mention",
+    "link_shared",
+    "app_uninstalled",
+    "tokens_revoked",
+)
+
+
+def check_manifest(path: Path) -> list[str]:
+    """The contract surface (DESIGN §4) that the Slack app's manifest must declare."""
+    import yaml
+
+    if not path.is_file():
+        return [f"manifest: {path} not found (run `bridge check` from the repository or install folder)"]
+    try:
+        manifest = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        return [f"manifest: not valid YAML: {exc}"]
+    problems = []
+    features = manifest.get("features") or {}
+    commands = {c.get("command") for c in features.get("slash_commands") or []}
+    problems += [f"manifest: slash command {c} missing" for c in ("/task", "/asana") if c not in commands]
+    shortcuts = {s.get("callback_id") for s in features.get("shortcuts") or [] if s.get("type") == "message"}
+    if "create_task" not in shortcuts:
+        problems.append("manifest: message shortcut create_task missing")
+    if not (features.get("app_home") or {}).get("home_tab_enabled"):
+        problems.append("manifest: the Home tab is not enabled")
+    if "app.asana.com" not in (features.get("unfurl_domains") or []):
+        problems.append("manifest: unfurl domain app.asana.com missing")
+    events = set(((manifest.get("settings") or {}).get("event_subscriptions") or {}).get("bot_events") or [])
+    problems += [f"manifest: bot event {e} missing" for e in REQUIRED_EVENTS if e not in events]
+    return problems
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,77 @@
+"""POST /asana/webhooks/{hook_key}: the handshake while a hook registers, then signed deliveries into the inbox.
+
+Asana wants a 2xx within 10 s and delivers at most once, so the delivery is committed to the inbox and answered
+at once; processing happens after the 200. The handshake is accepted only for a hook that is registering right
+now (no secret takeover), and every delivery's X-Hook-Signature is checked on the raw body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import timedelta
+
+from aiohttp import web
+
+from bridge.domain.events import MalformedEvents, parse_delivery, to_inbox
+from bridge.domain.model import InboxSource, WebhookStatus
+from bridge.metrics import Metrics
+from bridge.ports import Clock, Store
+
+log = logging.getLogger(__name__)
+
+# Asana performs the handshake inside the create call; a registration older than this is not registering.
+HANDSHAKE_WINDOW = timedelta(minutes=2)
+
+
+class AsanaWebhookReceiver:
+    def __init__(self, *, store: Store, clock: Clock, metrics: Metrics) -> None:
+        self._store = store
+        self._clock = clock
+        self._metrics = metrics
+
+    async def handle(self, request: web.Request) -> web.Response:
+        hook_key = request.match_info["hook_key"]
+        registration = await self._store.get_webhook(hook_key)
+        if registration is None:
+            return _error(404, "unknown webhook")
+        handshake = request.headers.get("X-Hook-Secret")
+        if handshake is not None:
+            fresh = self._clock.now() - registration.created_at < HANDSHAKE_WINDOW
+            if (
+                registration.status is WebhookStatus.PENDING
+                and fresh
+                and handshake
+                and await self._store.complete_handshake(hook_key, handshake)
+            ):
+                log.info("webhook handshake completed for project %s", registration.project_gid)
+                return web.Response(status=200, headers={"X-Hook-Secret": handshake})
+            log.warning("refused a handshake for hook of project %s: not registering", registration.project_gid)
+            return _error(403, "handshake not expected")
+        signature = request.headers.get("X-Hook-Signature", "")
+        body = await request.read()
+        if registration.status is not WebhookStatus.ACTIVE or not registration.secret:
+            return _error(401, "webhook not active")
+        expected = hmac.new(registration.secret.encode(), body, hashlib.sha256).hexdigest()
+        if not signature or not hmac.compare_digest(expected, signature.strip().lower()):
+            self._metrics.webhook_events.labels("bad_signature").inc()
+            return _error(401, "invalid signature")
+        try:
+            events = parse_delivery(json.loads(body))
+        except (ValueError, MalformedEvents) as exc:
+            self._metrics.webhook_events.labels("malformed").inc()
+            return _error(400, str(exc) if isinstance(exc, MalformedEvents) else "body is not JSON")
+        if events:
+            inbox = to_inbox(
+                events, project_gid=registration.project_gid, source=InboxSource.WEBHOOK, now=self._clock.now()
+            )
+            added = await self._store.enqueue_events(inbox)
+            self._metrics.webhook_events.labels("accepted").inc(added)
+            self._metrics.webhook_events.labels("duplicate").inc(len(inbox) - added)
+        return web.json_response({"ok": True})
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)

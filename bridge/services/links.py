@@ -1,0 +1,170 @@
+"""Linking a Slack channel to an Asana project: verify it, find its triage section and priority field, watch it."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from bridge.adapters import blocks
+from bridge.adapters.errors import AsanaError, AsanaForbidden, AsanaNotFound
+from bridge.domain.commands import CommandError, parse_project_ref
+from bridge.domain.model import (
+    ChannelId,
+    Link,
+    ProjectGid,
+    SlackUserId,
+    TeamId,
+    WebhookRegistration,
+    WebhookStatus,
+)
+from bridge.domain.policy import Policy
+from bridge.domain.work import Project
+from bridge.ports import AsanaPort, Clock, Store
+from bridge.services.errors import UserError
+
+log = logging.getLogger(__name__)
+
+# Task added/changed/removed/deleted and comments (story added): what the relay needs, nothing more.
+WEBHOOK_FILTERS = [
+    {"resource_type": "task", "action": action} for action in ("added", "changed", "removed", "deleted")
+] + [{"resource_type": "story", "action": "added"}]
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    link: Link
+    message: str
+
+
+class Links:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        asana: AsanaPort,
+        clock: Clock,
+        policy: Policy,
+        webhook_target: Callable[[str], str | None],
+        workspace_gid: Callable[[], str | None],
+    ) -> None:
+        self._store = store
+        self._asana = asana
+        self._clock = clock
+        self._policy = policy
+        self._webhook_target = webhook_target
+        self._workspace_gid = workspace_gid
+
+    async def link(self, team_id: TeamId, channel_id: ChannelId, user_id: SlackUserId, ref: str) -> LinkOutcome:
+        try:
+            project_gid = parse_project_ref(ref)
+        except CommandError as exc:
+            raise UserError(f"{exc}. Example: `/asana link https://app.asana.com/0/1204…/list`") from None
+        project = await self._asana_project(project_gid, ref)
+        workspace = self._workspace_gid()
+        if workspace and project.workspace_gid != workspace:
+            raise UserError(blocks.wrong_workspace(project.name))
+        policy = self._policy.for_project(project.gid)
+        triage_name = policy.triage.section.strip().lower()
+        sections = await self._asana.sections_of(project.gid)
+        triage = next((s for s in sections if s.name.strip().lower() == triage_name), None)
+        triage_created = triage is None
+        if triage is None:
+            triage = await self._asana.create_section(project.gid, policy.triage.section)
+        fields = await self._asana.custom_fields_of(project.gid)
+        wanted = policy.triage.priority_field.strip().lower()
+        priority = next((f for f in fields if f.subtype == "enum" and f.name.strip().lower() == wanted), None)
+        existing = await self._store.get_link(team_id, channel_id)
+        link = Link(
+            team_id=team_id,
+            channel_id=channel_id,
+            project_gid=project.gid,
+            project_name=project.name,
+            workspace_gid=project.workspace_gid,
+            created_by=user_id,
+            created_at=existing.created_at if existing and existing.project_gid == project.gid else self._clock.now(),
+            triage_section_gid=triage.gid,
+            priority_field_gid=priority.gid if priority else None,
+            capture_mode=existing.capture_mode if existing else policy.capture.mode,
+        )
+        await self._store.save_link(link)
+        if existing and existing.project_gid != project.gid:
+            await self._drop_webhooks(existing.project_gid)
+        webhook = await self._watch(link)
+        return LinkOutcome(link, blocks.linked(link, webhook=webhook, triage_created=triage_created))
+
+    async def unlink(self, team_id: TeamId, channel_id: ChannelId) -> str:
+        link = await self._store.get_link(team_id, channel_id)
+        if link is None:
+            raise UserError(blocks.NOT_LINKED)
+        await self._store.delete_link(team_id, channel_id)
+        await self._drop_webhooks(link.project_gid)
+        return blocks.unlinked(link.project_name)
+
+    async def status(self, team_id: TeamId, channel_id: ChannelId) -> str:
+        link = await self._store.get_link(team_id, channel_id)
+        if link is None:
+            raise UserError(blocks.NOT_LINKED)
+        return blocks.status(link, webhook=await self._webhook_health(link.project_gid))
+
+    async def _asana_project(self, project_gid: str, ref: str) -> Project:
+        try:
+            return await self._asana.project(project_gid)
+        except (AsanaNotFound, AsanaForbidden):
+            raise UserError(blocks.project_not_visible(ref)) from None
+
+    async def _watch(self, link: Link) -> str:
+        """Register the project's webhook (once per project), or say that polling will cover it."""
+        active = [
+            w for w in await self._store.webhooks_for_project(link.project_gid) if w.status is WebhookStatus.ACTIVE
+        ]
+        if active:
+            return blocks.WEBHOOK_ACTIVE
+        hook_key = secrets.token_urlsafe(24)
+        target = self._webhook_target(hook_key)
+        if target is None:
+            return blocks.WEBHOOK_POLLING
+        pending = WebhookRegistration(
+            hook_key=hook_key,
+            team_id=link.team_id,
+            channel_id=link.channel_id,
+            project_gid=link.project_gid,
+            status=WebhookStatus.PENDING,
+            created_at=self._clock.now(),
+        )
+        await self._store.save_webhook(pending)
+        try:
+            webhook_gid, reported_secret = await self._asana.create_webhook(link.project_gid, target, WEBHOOK_FILTERS)
+        except AsanaError as exc:
+            log.warning("webhook for project %s not registered: %s", link.project_gid, exc)
+            await self._store.save_webhook(replace(pending, status=WebhookStatus.FAILED))
+            return blocks.webhook_failed(str(exc))
+        stored = await self._store.get_webhook(hook_key)
+        if stored is None or stored.secret is None or not secrets.compare_digest(stored.secret, reported_secret):
+            # The handshake we answered was not the one Asana reports: do not trust this hook.
+            log.error(
+                "webhook %s for project %s: handshake secret mismatch, deleting it", webhook_gid, link.project_gid
+            )
+            await self._asana.delete_webhook(webhook_gid)
+            await self._store.save_webhook(replace(pending, status=WebhookStatus.FAILED))
+            return blocks.webhook_failed("handshake mismatch")
+        await self._store.save_webhook(replace(stored, webhook_gid=webhook_gid, status=WebhookStatus.ACTIVE))
+        return blocks.WEBHOOK_ACTIVE
+
+    async def _drop_webhooks(self, project_gid: ProjectGid) -> None:
+        if await self._store.links_for_project(project_gid):
+            return  # another channel still links this project
+        for registration in await self._store.webhooks_for_project(project_gid):
+            if registration.webhook_gid:
+                try:
+                    await self._asana.delete_webhook(registration.webhook_gid)
+                except AsanaError as exc:
+                    log.warning("could not delete webhook %s: %s", registration.webhook_gid, exc)
+            await self._store.delete_webhook(registration.hook_key)
+
+    async def _webhook_health(self, project_gid: ProjectGid) -> str:
+        registrations = await self._store.webhooks_for_project(project_gid)
+        if any(r.status is WebhookStatus.ACTIVE for r in registrations):
+            return blocks.WEBHOOK_ACTIVE
+        return blocks.WEBHOOK_POLLING

@@ -1,0 +1,97 @@
+"""/task parsing, due words and project references: table-driven."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bridge.domain.commands import CommandError, TaskCommand, parse_due, parse_project_ref, parse_task_command
+
+SUNDAY = date(2026, 11, 29)
+FRIDAY = date(2026, 12, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected"),
+    [
+        ("today", SUNDAY, SUNDAY),
+        ("tomorrow", SUNDAY, date(2026, 11, 30)),
+        ("fri", SUNDAY, FRIDAY),
+        ("Friday", SUNDAY, FRIDAY),
+        ("fri", FRIDAY, date(2026, 12, 11)),  # "fri" on a Friday means the next one
+        ("mon", SUNDAY, date(2026, 11, 30)),
+        ("next week", SUNDAY, date(2026, 11, 30)),
+        ("next week", FRIDAY, date(2026, 12, 7)),
+        ("in 3 days", SUNDAY, date(2026, 12, 2)),
+        ("in 2 weeks", SUNDAY, date(2026, 12, 13)),
+        ("in 1 day", SUNDAY, date(2026, 11, 30)),
+        ("2026-12-03", SUNDAY, date(2026, 12, 3)),
+        ("2027-01-01", SUNDAY, date(2027, 1, 1)),
+    ],
+)
+def test_due_words(text: str, today: date, expected: date) -> None:
+    assert parse_due(text, today=today) == expected
+
+
+@pytest.mark.parametrize("text", ["someday", "2026-02-30", "in x days", "", "next month"])
+def test_bad_due_words_say_what_works(text: str) -> None:
+    with pytest.raises(CommandError, match="20"):
+        parse_due(text, today=SUNDAY)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Fix login", TaskCommand("Fix login")),
+        ("Fix login <@U123ABC|ana> due:fri p1", TaskCommand("Fix login", "U123ABC", FRIDAY, "P1")),
+        ("p0 due:tomorrow <@U9> Outage in EU", TaskCommand("Outage in EU", "U9", date(2026, 11, 30), "P0")),
+        ("Review PR due:next week", TaskCommand("Review PR", due=date(2026, 11, 30))),
+        ("Review PR due: in 3 days", TaskCommand("Review PR", due=date(2026, 12, 2))),
+        ('"quoted title" P2', TaskCommand("quoted title", priority="P2")),
+        ("Ana's bug due:2026-12-03", TaskCommand("Ana's bug", due=date(2026, 12, 3))),
+        ("Fix &lt;div&gt; &amp; CSS", TaskCommand("Fix <div> & CSS")),
+        ("Réparer le café ☕ p3", TaskCommand("Réparer le café ☕", priority="P3")),
+        ("“Smart quotes” title", TaskCommand("Smart quotes title")),
+        ("Fix <@W42> now", TaskCommand("Fix now", "W42")),
+    ],
+)
+def test_task_command(text: str, expected: TaskCommand) -> None:
+    assert parse_task_command(text, today=SUNDAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "title"),
+        ("p1 due:fri", "title"),
+        ("Fix <@U1> <@U2>", "one assignee"),
+        ("Fix p1 p2", "one priority"),
+        ("Fix due:fri due:mon", "one due date"),
+        ("Fix due:someday", "due date"),
+        ("x" * 1100, "1024"),
+    ],
+)
+def test_task_command_mistakes(text: str, message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        parse_task_command(text, today=SUNDAY)
+
+
+@pytest.mark.parametrize(
+    ("ref", "gid"),
+    [
+        ("1204000000000001", "1204000000000001"),
+        ("https://app.asana.com/0/1204000000000001/list", "1204000000000001"),
+        ("<https://app.asana.com/0/1204000000000001/1204000000000009>", "1204000000000001"),
+        ("https://app.asana.com/1/1100000000000001/project/1204000000000001/list/1204", "1204000000000001"),
+        ("<https://app.asana.com/1/11/project/1204000000000001|My project>", "1204000000000001"),
+    ],
+)
+def test_project_refs(ref: str, gid: str) -> None:
+    assert parse_project_ref(ref) == gid
+
+
+@pytest.mark.parametrize("ref", ["", "my project", "https://example.com/0/123/list", "https://app.asana.com/0/0/123"])
+def test_bad_project_refs(ref: str) -> None:
+    with pytest.raises(CommandError, match="project link"):
+        parse_project_ref(ref)

@@ -1,0 +1,162 @@
+"""bridge.toml → Policy, and Settings from the environment: every mistake names its key."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bridge.config import ConfigError, Secret, load_settings
+from bridge.domain.durations import parse_duration
+from bridge.domain.model import CaptureMode
+from bridge.domain.policy import PolicyError, parse_policy
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("90m", timedelta(minutes=90)),
+        ("4h", timedelta(hours=4)),
+        ("2d", timedelta(days=2)),
+        ("1w", timedelta(weeks=1)),
+        ("1h30m", timedelta(minutes=90)),
+        (" 2D ", timedelta(days=2)),
+        ("0.5h", timedelta(minutes=30)),
+    ],
+)
+def test_durations(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "4", "h", "4 hours", "-1h", "0m", "1y"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)
+
+
+def test_example_file_parses_into_the_documented_policy() -> None:
+    policy = parse_policy(tomllib.loads((REPO / "bridge.example.toml").read_text()))
+    assert policy.business_hours.timezone == "America/New_York"
+    assert policy.business_hours.days == (0, 1, 2, 3, 4)
+    assert policy.business_hours.start == time(9) and policy.business_hours.end == time(17)
+    assert date(2026, 12, 25) in policy.business_hours.holidays
+    assert policy.sla.targets["P0"].first_response == timedelta(hours=1)
+    assert policy.sla.targets["P3"].resolution == timedelta(days=10)
+    assert policy.sla.warn_at == 0.75
+    assert policy.triage.section == "Needs triage" and policy.triage.grace == timedelta(hours=4)
+    assert policy.reminders.lead == timedelta(hours=24)
+    assert policy.capture.mode is CaptureMode.OFF and policy.capture.reaction == "ticket"
+    assert [m.email for m in policy.routing.pool] == ["ana@example.com", "bo@example.com"]
+    override = policy.for_project("1204000000000001")
+    assert override.capture.mode is CaptureMode.ALL
+    assert override.sla == policy.sla  # what the override leaves out is inherited
+    assert policy.for_project("999") is policy
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("[business_hours]\ntimezone = 'Mars/Olympus'", "business_hours.timezone"),
+        ("[business_hours]\ndays = ['mon', 'funday']", "business_hours.days"),
+        ("[business_hours]\nstart = '9am'", "business_hours.start"),
+        ("[business_hours]\nstart = '17:00'\nend = '09:00'", "business_hours.end"),
+        ("[business_hours]\nholidays = ['christmas']", "business_hours.holidays"),
+        ("[sla]\nP0 = { first_response = '1h' }", "sla.P0.resolution"),
+        ("[sla]\nP0 = { first_response = 'soon', resolution = '4h' }", "sla.P0.first_response"),
+        ("[sla]\nwarn_at = 1.5", "sla.warn_at"),
+        ("[sla]\nwarn_at = true", "sla.warn_at"),
+        ("[triage]\ngrace = 4", "triage.grace"),
+        ("[triage]\ntriager = 'lead'", "triage.triager"),
+        ("[reminders]\ndm_assignee = 'yes'", "reminders.dm_assignee"),
+        ("[capture]\nmode = 'some'", "capture.mode"),
+        ("[capture]\ncombined_projects = ['Developer Questions']", "capture.combined_projects"),
+        ("[routing]\npool = [{ skills = ['x'] }]", "routing.pool[0].email"),
+        ("[routing]\npool = [{ email = 'a@x.io', capacity = 0 }]", "routing.pool[0].capacity"),
+        ("[nags]\nx = 1", "nags"),
+        ("[triage]\nsectoin = 'x'", "triage.sectoin"),
+        ('[projects."123".sla]\nwarn_at = 2', 'projects."123".sla.warn_at'),
+    ],
+)
+def test_policy_mistakes_name_the_key(toml: str, key: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(tomllib.loads(toml))
+    assert caught.value.key == key
+    assert str(caught.value).startswith(f"{key}: ")
+
+
+BASE_ENV = {
+    "SLACK_BOT_TOKEN": "xoxb-1",
+    "SLACK_SIGNING_SECRET": "shh",
+    "ASANA_ACCESS_TOKEN": "2/1/hush-hush",
+}
+
+
+def test_settings_defaults(tmp_path: Path) -> None:
+    settings = load_settings(BASE_ENV, cwd=tmp_path)
+    assert settings.database_url == "sqlite+aiosqlite:///bridge.db"
+    assert (settings.host, settings.port, settings.tick_seconds) == ("0.0.0.0", 3000, 60.0)
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.asana_api_url == "https://app.asana.com/api/1.0"
+    assert settings.public_url is None and settings.webhook_target("k") is None
+    assert not settings.socket_mode and settings.config_path is None
+    assert "hush-hush" not in repr(settings) and "shh" not in repr(settings)
+
+
+def test_settings_read_dotenv_and_environment_wins(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("BRIDGE_PORT=4000\nBRIDGE_PUBLIC_URL=https://bot.example.com/\nBRIDGE_HOST=a\n")
+    settings = load_settings({**BASE_ENV, "BRIDGE_HOST": "127.0.0.1"}, cwd=tmp_path)
+    assert settings.port == 4000 and settings.host == "127.0.0.1"
+    assert settings.webhook_target("abc") == "https://bot.example.com/asana/webhooks/abc"
+
+
+def test_settings_read_bridge_toml(tmp_path: Path) -> None:
+    (tmp_path / "bridge.toml").write_text("[capture]\nmode = 'all'\n")
+    assert load_settings(BASE_ENV, cwd=tmp_path).policy.capture.mode is CaptureMode.ALL
+
+
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user"}, "SLACK_BOT_TOKEN"),
+        ({"ASANA_ACCESS_TOKEN": " "}, "ASANA_ACCESS_TOKEN"),
+        ({"ASANA_WORKSPACE_GID": "acme"}, "ASANA_WORKSPACE_GID"),
+        ({"SLACK_APP_TOKEN": "xoxb-2"}, "SLACK_APP_TOKEN"),
+        ({"SLACK_CLIENT_ID": "123.456"}, "SLACK_CLIENT_ID"),
+        ({"BRIDGE_PORT": "http"}, "BRIDGE_PORT"),
+        ({"BRIDGE_PORT": "70000"}, "BRIDGE_PORT"),
+        ({"BRIDGE_TICK_SECONDS": "0"}, "BRIDGE_TICK_SECONDS"),
+        ({"BRIDGE_PUBLIC_URL": "bot.example.com"}, "BRIDGE_PUBLIC_URL"),
+        ({"SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"),
+        ({"BRIDGE_DATABASE_URL": "mysql://x"}, "BRIDGE_DATABASE_URL"),
+        ({"BRIDGE_CONFIG": "missing.toml"}, "BRIDGE_CONFIG"),
+    ],
+)
+def test_settings_mistakes_name_the_variable(tmp_path: Path, change: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE_ENV, **change}, cwd=tmp_path)
+    assert str(caught.value).startswith(variable)
+    assert "\n" not in str(caught.value)
+
+
+def test_socket_mode_needs_no_signing_secret(tmp_path: Path) -> None:
+    env = {**BASE_ENV, "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": "xapp-1-A"}
+    assert load_settings(env, cwd=tmp_path).socket_mode
+
+
+def test_unparsable_toml_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "bridge.toml").write_text("[sla\nP0 = ")
+    with pytest.raises(ConfigError, match="bridge.toml: not valid TOML") as caught:
+        load_settings(BASE_ENV, cwd=tmp_path)
+    assert "\n" not in str(caught.value)
+
+
+def test_secret_hides_its_value() -> None:
+    secret = Secret("xoxb-very-secret")
+    assert "very" not in repr(secret) and "very" not in str(secret) and "very" not in f"{secret}"
+    assert secret.reveal() == "xoxb-very-secret"
