@@ -151,7 +151,7 @@ def test_socket_mode_needs_no_signing_secret(tmp_path: Path) -> None:
 
 def test_unparsable_toml_is_one_line_naming_the_file(tmp_path: Path) -> None:
     (tmp_path / "bridge.toml").write_text("[sla\nP0 = ")
-    with pytest.raises(ConfigError, match="bridge.toml: not valid TOML") as caught:
+    with pytest.raises(ConfigError, match=r"bridge\.toml: not valid TOML") as caught:
         load_settings(BASE_ENV, cwd=tmp_path)
     assert "\n" not in str(caught.value)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -42,3 +42,23 @@ class UTCDateTime(TypeDecorator[datetime]):
 def json_document() -> TypeEngine[Any]:
     """JSON everywhere, JSONB on PostgreSQL."""
     return JSON().with_variant(JSONB(), "postgresql")
+
+
+class _Redacted(str):
+    """A str whose repr hides it, so that SQLAlchemy's row logging (echo="debug") cannot print it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'**********'"
+
+
+class SecretText(TypeDecorator[str]):
+    """Text holding a secret (webhook X-Hook-Secret). Parameters are hidden by the engine (hide_parameters);
+    values read back are redacted in reprs until the mapper turns them into plain strings."""
+
+    impl = Text()
+    cache_ok = True
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else _Redacted(value)

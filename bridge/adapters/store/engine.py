@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sqlite3
 from typing import Any
 
 from sqlalchemy import event
@@ -9,6 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.schema import Table
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///bridge.db"
 
@@ -30,6 +35,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("hide_parameters", True)
     if backend == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
+    else:
+        # The driver's own busy timeout covers the dialect's first queries too, before our connect hook runs.
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000} | kwargs.get("connect_args", {})
     engine = create_async_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
@@ -40,13 +48,20 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     # The sqlite3 module opens transactions lazily (only before DML), so a SELECT followed by an UPDATE would not
     # be one transaction. Switch that off and emit BEGIN ourselves, IMMEDIATE for writers: the write lock is
     # taken up front (waiting busy_timeout for it) instead of failing when a reader tries to upgrade.
+    locked_error: type[Exception] = engine.dialect.loaded_dbapi.OperationalError
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            try:
+                cursor.execute("PRAGMA journal_mode = WAL")
+            except locked_error as exc:
+                # Switching a new file to WAL needs it to itself and is not retried by the busy handler; another
+                # connection is switching it right now, or migrate() will (journal_mode is stored in the file).
+                logger.debug("journal_mode=WAL not set on this connection: %s", exc)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -58,6 +73,23 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         if mode not in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE"):
             raise ValueError(f"bad {SQLITE_BEGIN} option {mode!r}")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+async def ensure_sqlite_wal(engine: AsyncEngine) -> None:
+    """Put the SQLite file into WAL mode, retrying while other connections hold it (a no-op once it is WAL)."""
+    async with engine.connect() as conn, asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection  # aiosqlite: a PRAGMA outside SQLAlchemy's transaction (WAL refuses those)
+        assert driver is not None
+        while True:
+            try:
+                cursor = await driver.execute("PRAGMA journal_mode = WAL")
+                await cursor.close()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+            await asyncio.sleep(0.02)
 
 
 def writer(engine: AsyncEngine) -> AsyncEngine:

@@ -163,5 +163,5 @@ def _webhook(row: Row[Any]) -> WebhookRegistration:
         status=WebhookStatus(m["status"]),
         created_at=m["created_at"],
         webhook_gid=m["webhook_gid"],
-        secret=m["secret"],
+        secret=None if m["secret"] is None else str(m["secret"]),
     )

@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from bridge.adapters.store.engine import create_engine, writer
+from bridge.adapters.store.engine import create_engine, ensure_sqlite_wal, writer
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,10 @@ async def migrate(url: str, revision: str = "head") -> None:
     then finds nothing to do. SQLite: the upgrade runs in a BEGIN IMMEDIATE transaction, with the same effect.
     """
     engine = create_engine(url)
+    logger.info("migrating %s to %s", engine.url.render_as_string(hide_password=True), revision)
     try:
+        if engine.dialect.name == "sqlite":
+            await ensure_sqlite_wal(engine)
         async with writer(engine).begin() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})

@@ -17,7 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from bridge.adapters.store.coltypes import UTCDateTime, json_document
+from bridge.adapters.store.coltypes import SecretText, UTCDateTime, json_document
 
 # Explicit constraint names keep migrations reproducible and let later ALTERs (and SQLite batch mode) find them.
 NAMING_CONVENTION = {
@@ -62,7 +62,7 @@ webhooks = Table(
     Column("status", STATE, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("webhook_gid", ID, nullable=True),
-    Column("secret", Text, nullable=True),  # the X-Hook-Secret: stored, never logged
+    Column("secret", SecretText(), nullable=True),  # the X-Hook-Secret: stored, never logged
     PrimaryKeyConstraint("hook_key"),
     CheckConstraint("status IN ('pending', 'active', 'failed')", name="status"),
     Index(None, "project_gid"),

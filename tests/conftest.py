@@ -1,0 +1,5 @@
+"""Shared fixtures: emulators, databases, and a bridge built against them."""
+
+from __future__ import annotations
+
+pytest_plugins = ["tests.fixtures_db"]

@@ -1,0 +1,727 @@
+"""SqlStore against real databases: every Store method on SQLite (temp file) and PostgreSQL (throwaway server)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import CheckConstraint, UniqueConstraint, select, text
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+
+from bridge.adapters.store import SqlStore, migrate
+from bridge.adapters.store.engine import create_engine
+from bridge.adapters.store.migrate import current_revision, head_revision
+from bridge.adapters.store.tables import inbox, metadata
+from bridge.domain.model import (
+    AsanaUserGid,
+    Capture,
+    CaptureMode,
+    ChannelId,
+    InboxEvent,
+    InboxSource,
+    Link,
+    MessageTs,
+    NagKey,
+    OutboxPost,
+    OutboxState,
+    ProjectGid,
+    SlackUserId,
+    SyncToken,
+    TaskGid,
+    TeamId,
+    TrackedTask,
+    UserMapping,
+    WebhookRegistration,
+    WebhookStatus,
+    WorkspaceGid,
+)
+from bridge.ports import Store
+
+# The lead registers this in tests/conftest.py too; pytest loads a plugin only once.
+pytest_plugins = ["tests.fixtures_db"]
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 3, 2, 15, 30, 0, 123456, tzinfo=UTC)
+T = TeamId("T1")
+C = ChannelId("C1")
+P = ProjectGid("1200000000000001")
+
+
+def link(channel: str = "C1", project: str = P, **changes: Any) -> Link:
+    values: dict[str, Any] = {
+        "team_id": T,
+        "channel_id": ChannelId(channel),
+        "project_gid": ProjectGid(project),
+        "project_name": "Developer Questions ✨",
+        "workspace_gid": WorkspaceGid("W1"),
+        "created_by": SlackUserId("U1"),
+        "created_at": NOW,
+    }
+    return Link(**(values | changes))
+
+
+def webhook(hook_key: str = "hk1", **changes: Any) -> WebhookRegistration:
+    values: dict[str, Any] = {
+        "hook_key": hook_key,
+        "team_id": T,
+        "channel_id": C,
+        "project_gid": P,
+        "status": WebhookStatus.PENDING,
+        "created_at": NOW,
+    }
+    return WebhookRegistration(**(values | changes))
+
+
+def event(key: str, *, at: datetime = NOW, **changes: Any) -> InboxEvent:
+    values: dict[str, Any] = {
+        "dedupe_key": key,
+        "source": InboxSource.WEBHOOK,
+        "project_gid": P,
+        "resource_gid": f"task-{key}",
+        "resource_type": "task",
+        "action": "changed",
+        "payload": {"resource": {"gid": f"task-{key}"}, "change": {"field": "due_on"}, "n": [1, 2.5, None]},
+        "received_at": at,
+    }
+    return InboxEvent(**(values | changes))
+
+
+def task(gid: str = "T100", thread_ts: str = "1700000000.000100", **changes: Any) -> TrackedTask:
+    values: dict[str, Any] = {
+        "task_gid": TaskGid(gid),
+        "project_gid": P,
+        "team_id": T,
+        "channel_id": C,
+        "thread_ts": MessageTs(thread_ts),
+        "permalink_url": f"https://app.asana.com/0/{P}/{gid}",
+        "name": "Webhook signature fails — help",
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    return TrackedTask(**(values | changes))
+
+
+def post(key: str, *, at: datetime = NOW, **changes: Any) -> OutboxPost:
+    values: dict[str, Any] = {
+        "post_key": key,
+        "team_id": T,
+        "channel_id": C,
+        "thread_ts": MessageTs("1700000000.000100"),
+        "payload": {"text": "✅ completed by Ana", "blocks": [{"type": "section"}]},
+        "state": OutboxState.PENDING,
+        "created_at": at,
+    }
+    return OutboxPost(**(values | changes))
+
+
+# ---------------------------------------------------------------------------------------------- port and schema
+
+
+def test_sql_store_has_every_store_method_with_the_same_signature() -> None:
+    wanted = {name for name, member in vars(Store).items() if inspect.isfunction(member) and not name.startswith("_")}
+    assert len(wanted) > 30
+    for name in sorted(wanted):
+        ours = inspect.signature(getattr(SqlStore, name))
+        theirs = inspect.signature(getattr(Store, name))
+        assert list(ours.parameters) == list(theirs.parameters), name
+        assert [p.kind for p in ours.parameters.values()] == [p.kind for p in theirs.parameters.values()], name
+        assert inspect.iscoroutinefunction(getattr(SqlStore, name)), name
+
+
+def _schema(conn: Connection) -> dict[str, Any]:
+    insp = sa_inspect(conn)
+    tables = {}
+    for table in sorted(set(insp.get_table_names()) - {"alembic_version"}):
+        pk = insp.get_pk_constraint(table)
+        tables[table] = {
+            "columns": {c["name"]: c["nullable"] for c in insp.get_columns(table)},
+            "pk": (pk["name"], tuple(pk["constrained_columns"])),
+            "unique": {(u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(table)},
+            "indexes": {
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in insp.get_indexes(table)
+                if not i.get("duplicates_constraint")
+            },
+            "checks": {c["name"] for c in insp.get_check_constraints(table)},
+        }
+    return tables
+
+
+def _expected_schema() -> dict[str, Any]:
+    tables = {}
+    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
+        constraints = table.constraints
+        tables[table.name] = {
+            "columns": {c.name: c.nullable for c in table.columns},
+            "pk": (table.primary_key.name, tuple(c.name for c in table.primary_key.columns)),
+            "unique": {
+                (c.name, tuple(col.name for col in c.columns)) for c in constraints if isinstance(c, UniqueConstraint)
+            },
+            "indexes": {(i.name, tuple(col.name for col in i.columns), bool(i.unique)) for i in table.indexes},
+            "checks": {c.name for c in constraints if isinstance(c, CheckConstraint)},
+        }
+    return tables
+
+
+async def test_migrations_produce_exactly_the_schema_of_tables_py(empty_database_url: str) -> None:
+    await migrate(empty_database_url)
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), metadata)
+            )
+            assert diff == []
+            assert await conn.run_sync(_schema) == _expected_schema()
+    finally:
+        await engine.dispose()
+
+
+async def test_migrate_is_idempotent(empty_database_url: str) -> None:
+    assert await current_revision(empty_database_url) is None
+    await migrate(empty_database_url)
+    await migrate(empty_database_url)
+    assert await current_revision(empty_database_url) == head_revision() == "0001"
+
+
+# Each process imports everything, says "ready", and waits for "go" on stdin: the upgrades start together.
+MIGRATOR = """
+import asyncio, sys
+from bridge.adapters.store import migrate
+print("ready", flush=True)
+sys.stdin.readline()
+asyncio.run(migrate(sys.argv[1]))
+"""
+
+
+async def test_concurrent_migrations_from_separate_processes_all_succeed(empty_database_url: str) -> None:
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            MIGRATOR,
+            empty_database_url,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            assert await asyncio.wait_for(proc.stdout.readline(), timeout=30) == b"ready\n"
+        results = await asyncio.wait_for(asyncio.gather(*(p.communicate(b"go\n") for p in procs)), timeout=60)
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    for proc, (_, stderr) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, stderr.decode()
+    assert await current_revision(empty_database_url) == head_revision()
+
+
+async def test_ping(store: SqlStore) -> None:
+    await store.ping()
+
+
+async def test_ping_raises_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    unreachable = await SqlStore.connect(f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'bridge.db'}")
+    try:
+        with pytest.raises(OperationalError):
+            await unreachable.ping()
+    finally:
+        await unreachable.close()
+
+
+async def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bridge.db'}"
+    await migrate(url)
+    sqlite_store = await SqlStore.connect(url)
+    try:
+        async with sqlite_store.engine.connect() as conn:
+            pragmas = {name: await conn.scalar(text(f"PRAGMA {name}")) for name in ("journal_mode", "foreign_keys")}
+            busy = await conn.scalar(text("PRAGMA busy_timeout"))
+    finally:
+        await sqlite_store.close()
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1}
+    assert busy is not None and busy >= 1000
+
+
+def test_connect_rejects_other_databases() -> None:
+    with pytest.raises(ValueError, match="unsupported database"):
+        create_engine("mysql+aiomysql://localhost/bridge")
+
+
+# ------------------------------------------------------------------------------------------------------ datetimes
+
+
+async def test_datetimes_are_stored_in_utc_and_come_back_aware(store: SqlStore) -> None:
+    paris = timezone(timedelta(hours=2))
+    local = datetime(2026, 6, 1, 11, 0, 0, 5, tzinfo=paris)
+    await store.save_sync_token(SyncToken(resource_gid="r1", token="tok", updated_at=local))
+    got = await store.get_sync_token("r1")
+    assert got is not None
+    assert got.updated_at == local
+    assert got.updated_at.tzinfo is UTC
+    assert got.updated_at.hour == 9
+
+
+async def test_naive_datetimes_are_refused(store: SqlStore) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        await store.save_sync_token(SyncToken(resource_gid="r1", token="tok", updated_at=datetime(2026, 1, 1)))
+    assert await store.get_sync_token("r1") is None
+
+
+# ---------------------------------------------------------------------------------------------------------- links
+
+
+async def test_link_round_trip_replace_and_delete(store: SqlStore) -> None:
+    assert await store.get_link(T, C) is None
+    first = link()
+    await store.save_link(first)
+    assert await store.get_link(T, C) == first
+
+    replaced = link(
+        project_name="Renamed",
+        triage_section_gid="S1",
+        priority_field_gid="F1",
+        capture_mode=CaptureMode.REACTION,
+        created_at=NOW + timedelta(days=1),
+    )
+    await store.save_link(replaced)
+    got = await store.get_link(T, C)
+    assert got == replaced
+    assert got is not None and got.capture_mode is CaptureMode.REACTION
+    assert await store.list_links() == [replaced]
+
+    assert await store.delete_link(T, C) is True
+    assert await store.delete_link(T, C) is False
+    assert await store.get_link(T, C) is None
+
+
+async def test_links_for_project_and_list_links(store: SqlStore) -> None:
+    a, b, other = link("C1"), link("C2"), link("C3", project="999")
+    for item in (other, b, a):
+        await store.save_link(item)
+    assert await store.links_for_project(P) == [a, b]
+    assert await store.links_for_project(ProjectGid("999")) == [other]
+    assert await store.links_for_project(ProjectGid("nope")) == []
+    assert await store.list_links() == [a, b, other]
+
+
+# ------------------------------------------------------------------------------------------------------- webhooks
+
+
+async def test_webhook_round_trip_replace_and_delete(store: SqlStore) -> None:
+    assert await store.get_webhook("hk1") is None
+    registration = webhook()
+    await store.save_webhook(registration)
+    assert await store.get_webhook("hk1") == registration
+
+    active = webhook(status=WebhookStatus.ACTIVE, webhook_gid="WH1", secret="s3cr3t")
+    await store.save_webhook(active)
+    got = await store.get_webhook("hk1")
+    assert got == active
+    assert got is not None and got.secret == "s3cr3t"
+    assert type(got.secret) is str
+    assert "s3cr3t" not in repr(got)
+
+    assert await store.delete_webhook("hk1") is True
+    assert await store.delete_webhook("hk1") is False
+    assert await store.get_webhook("hk1") is None
+
+
+async def test_webhooks_for_project_and_list(store: SqlStore) -> None:
+    a = webhook("hk-a", created_at=NOW)
+    b = webhook("hk-b", created_at=NOW + timedelta(seconds=1), status=WebhookStatus.FAILED)
+    other = webhook("hk-c", created_at=NOW + timedelta(seconds=2), project_gid=ProjectGid("999"))
+    for item in (other, b, a):
+        await store.save_webhook(item)
+    assert await store.webhooks_for_project(P) == [a, b]
+    assert await store.webhooks_for_project(ProjectGid("999")) == [other]
+    assert await store.list_webhooks() == [a, b, other]
+
+
+@pytest.mark.parametrize(
+    ("stored", "accepted"),
+    [
+        pytest.param(webhook(), True, id="pending-without-secret"),
+        pytest.param(webhook(secret="old"), False, id="pending-with-secret"),
+        pytest.param(webhook(status=WebhookStatus.ACTIVE, secret="old"), False, id="active"),
+        pytest.param(webhook(status=WebhookStatus.ACTIVE), False, id="active-without-secret"),
+        pytest.param(webhook(status=WebhookStatus.FAILED), False, id="failed"),
+        pytest.param(None, False, id="unknown-hook"),
+    ],
+)
+async def test_complete_handshake_is_a_compare_and_set(
+    store: SqlStore, stored: WebhookRegistration | None, accepted: bool
+) -> None:
+    if stored is not None:
+        await store.save_webhook(stored)
+    assert await store.complete_handshake("hk1", "new-secret") is accepted
+    got = await store.get_webhook("hk1")
+    if stored is None:
+        assert got is None
+    elif accepted:
+        assert got == webhook(status=WebhookStatus.ACTIVE, secret="new-secret")
+    else:
+        assert got == stored
+
+
+async def test_second_handshake_never_overwrites_the_secret(store: SqlStore) -> None:
+    await store.save_webhook(webhook())
+    assert await store.complete_handshake("hk1", "first") is True
+    assert await store.complete_handshake("hk1", "second") is False
+    got = await store.get_webhook("hk1")
+    assert got is not None and got.secret == "first" and got.status is WebhookStatus.ACTIVE
+
+
+async def test_racing_handshakes_have_exactly_one_winner(database_url: str) -> None:
+    stores = [await SqlStore.connect(database_url) for _ in range(4)]
+    try:
+        await stores[0].save_webhook(webhook())
+        results = await asyncio.gather(*(s.complete_handshake("hk1", f"secret-{i}") for i, s in enumerate(stores)))
+        assert sorted(results) == [False, False, False, True]
+        got = await stores[0].get_webhook("hk1")
+        assert got is not None and got.secret == f"secret-{results.index(True)}"
+    finally:
+        for s in stores:
+            await s.close()
+
+
+async def test_secrets_never_reach_the_sql_log(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")
+    logged = await SqlStore.connect(database_url, echo="debug")
+    try:
+        await logged.save_webhook(webhook("hk-log", secret="very-secret-value"))
+        await logged.save_webhook(webhook("hk-log2"))
+        assert await logged.complete_handshake("hk-log2", "another-secret-value")
+        assert (await logged.get_webhook("hk-log2")) is not None
+    finally:
+        await logged.close()
+    assert "INSERT INTO webhooks" in caplog.text
+    assert "very-secret-value" not in caplog.text
+    assert "another-secret-value" not in caplog.text
+
+
+# ---------------------------------------------------------------------------------------------------------- inbox
+
+
+async def _state(store: SqlStore, event_id: int) -> dict[str, Any]:
+    async with store.engine.connect() as conn:
+        row = (await conn.execute(select(inbox).where(inbox.c.id == event_id))).one()
+    return dict(row._mapping)
+
+
+async def test_enqueue_counts_only_new_dedupe_keys(store: SqlStore) -> None:
+    assert await store.enqueue_events([]) == 0
+    assert await store.enqueue_events([event("a"), event("b")]) == 2
+    assert await store.enqueue_events([event("b"), event("c"), event("c"), event("a")]) == 1
+    assert await store.enqueue_events([event("a")]) == 0
+    assert await store.inbox_counts() == {"pending": 3, "done": 0, "parked": 0}
+
+
+async def test_claim_returns_oldest_first_with_the_whole_event(store: SqlStore) -> None:
+    events = [event(f"e{i}", at=NOW - timedelta(minutes=i), source=InboxSource.EVENTS_API) for i in range(5)]
+    await store.enqueue_events(events)
+    claimed = await store.claim_events(limit=3, now=NOW, lease_seconds=30)
+    assert [c.event for c in claimed] == [events[4], events[3], events[2]]
+    assert all(c.attempts == 1 and c.lease_until == NOW + timedelta(seconds=30) for c in claimed)
+    assert all(c.lease_until.tzinfo is UTC for c in claimed)
+    assert len({c.id for c in claimed}) == 3
+    rest = await store.claim_events(limit=10, now=NOW, lease_seconds=30)
+    assert [c.event for c in rest] == [events[1], events[0]]
+    assert await store.claim_events(limit=10, now=NOW, lease_seconds=30) == []
+    assert await store.claim_events(limit=0, now=NOW, lease_seconds=30) == []
+
+
+async def test_a_lease_hides_an_event_until_it_expires(store: SqlStore) -> None:
+    await store.enqueue_events([event("a")])
+    [first] = await store.claim_events(limit=10, now=NOW, lease_seconds=60)
+    assert await store.claim_events(limit=10, now=NOW + timedelta(seconds=59), lease_seconds=60) == []
+    [again] = await store.claim_events(limit=10, now=NOW + timedelta(seconds=60), lease_seconds=60)
+    assert again.id == first.id
+    assert again.attempts == 2
+    assert again.lease_until == NOW + timedelta(seconds=120)
+
+
+async def test_finished_events_are_done_and_never_claimed_again(store: SqlStore) -> None:
+    await store.enqueue_events([event("a"), event("b"), event("c")])
+    claimed = await store.claim_events(limit=2, now=NOW, lease_seconds=60)
+    await store.finish_events([c.id for c in claimed])
+    await store.finish_events([])
+    assert await store.inbox_counts() == {"pending": 1, "done": 2, "parked": 0}
+    later = await store.claim_events(limit=10, now=NOW + timedelta(days=1), lease_seconds=60)
+    assert [c.event.dedupe_key for c in later] == ["c"]
+    row = await _state(store, claimed[0].id)
+    assert row["state"] == "done" and row["lease_until"] is None and row["finished_at"] is not None
+
+
+async def test_released_event_waits_until_retry_at(store: SqlStore) -> None:
+    await store.enqueue_events([event("a")])
+    [claimed] = await store.claim_events(limit=10, now=NOW, lease_seconds=60)
+    retry_at = NOW + timedelta(minutes=5)
+    await store.release_event(claimed.id, retry_at=retry_at)
+    assert await store.claim_events(limit=10, now=NOW + timedelta(minutes=4, seconds=59), lease_seconds=60) == []
+    [again] = await store.claim_events(limit=10, now=retry_at, lease_seconds=60)
+    assert again.id == claimed.id and again.attempts == 2
+    assert await store.inbox_counts() == {"pending": 1, "done": 0, "parked": 0}
+
+
+async def test_release_can_shorten_a_lease(store: SqlStore) -> None:
+    await store.enqueue_events([event("a")])
+    [claimed] = await store.claim_events(limit=10, now=NOW, lease_seconds=3600)
+    await store.release_event(claimed.id, retry_at=NOW + timedelta(seconds=1))
+    assert len(await store.claim_events(limit=10, now=NOW + timedelta(seconds=1), lease_seconds=60)) == 1
+
+
+async def test_parked_events_keep_their_reason_and_are_not_claimed(store: SqlStore) -> None:
+    await store.enqueue_events([event("a"), event("b")])
+    claimed = await store.claim_events(limit=1, now=NOW, lease_seconds=60)
+    await store.park_event(claimed[0].id, "task 123 not found (404)")
+    assert await store.inbox_counts() == {"pending": 1, "done": 0, "parked": 1}
+    row = await _state(store, claimed[0].id)
+    assert row["state"] == "parked" and row["park_reason"] == "task 123 not found (404)"
+    later = await store.claim_events(limit=10, now=NOW + timedelta(days=1), lease_seconds=60)
+    assert [c.event.dedupe_key for c in later] == ["b"]
+    await store.release_event(claimed[0].id, retry_at=NOW)  # a parked event stays parked
+    assert (await _state(store, claimed[0].id))["state"] == "parked"
+
+
+async def test_oldest_pending_at(store: SqlStore) -> None:
+    assert await store.oldest_pending_at() is None
+    await store.enqueue_events([event("new", at=NOW), event("old", at=NOW - timedelta(hours=1))])
+    assert await store.oldest_pending_at() == NOW - timedelta(hours=1)
+    [oldest] = await store.claim_events(limit=1, now=NOW, lease_seconds=60)
+    assert await store.oldest_pending_at() == NOW - timedelta(hours=1)  # claimed is still pending
+    await store.finish_events([oldest.id])
+    got = await store.oldest_pending_at()
+    assert got == NOW and got is not None and got.tzinfo is UTC
+
+
+async def test_concurrent_claimers_claim_every_event_exactly_once(database_url: str) -> None:
+    seed = await SqlStore.connect(database_url)
+    try:
+        events = [event(f"e{i:03}", at=NOW - timedelta(seconds=i)) for i in range(200)]
+        assert await seed.enqueue_events(events) == 200
+    finally:
+        await seed.close()
+
+    claimers = [await SqlStore.connect(database_url) for _ in range(4)]
+    start = asyncio.Barrier(len(claimers))
+
+    async def drain(claimer: SqlStore) -> list[int]:
+        got: list[int] = []
+        await start.wait()
+        while batch := await claimer.claim_events(limit=7, now=NOW, lease_seconds=300):
+            got.extend(c.id for c in batch)
+            await claimer.finish_events([c.id for c in batch])
+        return got
+
+    try:
+        results = await asyncio.wait_for(asyncio.gather(*(drain(c) for c in claimers)), timeout=60)
+        all_ids = [i for ids in results for i in ids]
+        assert len(all_ids) == 200
+        assert len(set(all_ids)) == 200
+        assert await claimers[0].inbox_counts() == {"pending": 0, "done": 200, "parked": 0}
+    finally:
+        for c in claimers:
+            await c.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("empty_database_url", ["postgres"], indirect=True)
+async def test_claim_skips_rows_locked_by_another_replica_instead_of_waiting(database_url: str) -> None:
+    replica_a, replica_b = await SqlStore.connect(database_url), await SqlStore.connect(database_url)
+    try:
+        await replica_a.enqueue_events([event("a", at=NOW - timedelta(seconds=1)), event("b")])
+        async with replica_a.engine.begin() as conn:
+            # Replica A is in the middle of claiming the oldest row.
+            await conn.execute(select(inbox.c.id).where(inbox.c.dedupe_key == "a").with_for_update())
+            claimed = await asyncio.wait_for(replica_b.claim_events(limit=10, now=NOW, lease_seconds=60), timeout=5)
+            assert [c.event.dedupe_key for c in claimed] == ["b"]
+    finally:
+        await replica_a.close()
+        await replica_b.close()
+
+
+# ---------------------------------------------------------------------------------------------------------- tasks
+
+
+async def test_tracked_task_round_trip_and_replace(store: SqlStore) -> None:
+    assert await store.get_tracked_task(TaskGid("T100")) is None
+    first = task(snapshot={"name": "x", "assignee": None, "tags": ["a", "ü"], "custom_fields": [{"gid": "1"}]})
+    await store.save_tracked_task(first)
+    assert await store.get_tracked_task(TaskGid("T100")) == first
+
+    replaced = task(
+        name="Renamed",
+        snapshot={"completed": True},
+        requester=SlackUserId("U9"),
+        completed=True,
+        updated_at=NOW + timedelta(hours=1),
+    )
+    await store.save_tracked_task(replaced)
+    assert await store.get_tracked_task(TaskGid("T100")) == replaced
+
+
+async def test_tracked_task_by_thread(store: SqlStore) -> None:
+    await store.save_tracked_task(task("T1", "1.1"))
+    await store.save_tracked_task(task("T2", "2.2"))
+    found = await store.tracked_task_by_thread(T, C, MessageTs("2.2"))
+    assert found is not None and found.task_gid == "T2"
+    assert await store.tracked_task_by_thread(T, ChannelId("C-other"), MessageTs("2.2")) is None
+
+
+async def test_a_thread_belongs_to_one_task(store: SqlStore) -> None:
+    await store.save_tracked_task(task("T1", "1.1"))
+    with pytest.raises(IntegrityError):
+        await store.save_tracked_task(task("T2", "1.1"))
+    assert await store.get_tracked_task(TaskGid("T2")) is None
+
+
+@pytest.mark.parametrize(
+    ("project_gid", "open_only", "expected"),
+    [
+        (None, False, ["T1", "T2", "T3"]),
+        (None, True, ["T1", "T3"]),
+        (P, False, ["T1", "T2"]),
+        (P, True, ["T1"]),
+        (ProjectGid("999"), True, ["T3"]),
+        (ProjectGid("nope"), False, []),
+    ],
+)
+async def test_tracked_tasks_filters(
+    store: SqlStore, project_gid: ProjectGid | None, open_only: bool, expected: list[str]
+) -> None:
+    await store.save_tracked_task(task("T3", "3.3", project_gid=ProjectGid("999"), created_at=NOW + timedelta(2)))
+    await store.save_tracked_task(task("T2", "2.2", completed=True, created_at=NOW + timedelta(1)))
+    await store.save_tracked_task(task("T1", "1.1"))
+    got = await store.tracked_tasks(project_gid=project_gid, open_only=open_only)
+    assert [t.task_gid for t in got] == expected
+
+
+# ------------------------------------------------------------------------------------------------------- captures
+
+
+async def test_a_message_is_captured_once(store: SqlStore) -> None:
+    capture = Capture(team_id=T, channel_id=C, message_ts=MessageTs("1.5"), task_gid=None, created_at=NOW)
+    assert await store.claim_capture(capture) is True
+    assert await store.claim_capture(capture) is False
+    assert await store.get_capture(T, C, MessageTs("1.5")) == capture
+    assert await store.get_capture(T, C, MessageTs("9.9")) is None
+
+    await store.set_capture_task(T, C, MessageTs("1.5"), TaskGid("T7"))
+    got = await store.get_capture(T, C, MessageTs("1.5"))
+    assert got is not None and got.task_gid == "T7"
+
+
+async def test_release_capture_allows_a_retry_only_without_a_task(store: SqlStore) -> None:
+    failed = Capture(team_id=T, channel_id=C, message_ts=MessageTs("1.5"), task_gid=None, created_at=NOW)
+    assert await store.claim_capture(failed)
+    await store.release_capture(T, C, MessageTs("1.5"))
+    assert await store.get_capture(T, C, MessageTs("1.5")) is None
+    assert await store.claim_capture(failed) is True
+
+    await store.set_capture_task(T, C, MessageTs("1.5"), TaskGid("T7"))
+    await store.release_capture(T, C, MessageTs("1.5"))
+    assert await store.get_capture(T, C, MessageTs("1.5")) is not None
+    assert await store.claim_capture(failed) is False
+
+
+# ---------------------------------------------------------------------------------------------- keyed records
+
+
+async def test_remember_slack_event(store: SqlStore) -> None:
+    assert await store.remember_slack_event("Ev1", NOW) is True
+    assert await store.remember_slack_event("Ev1", NOW + timedelta(seconds=5)) is False
+    assert await store.remember_slack_event("Ev2", NOW) is True
+
+
+async def test_slack_retries_racing_on_separate_connections_are_seen_once(database_url: str) -> None:
+    stores = [await SqlStore.connect(database_url) for _ in range(4)]
+    try:
+        results = await asyncio.gather(*(s.remember_slack_event("Ev1", NOW) for s in stores for _ in range(2)))
+        assert sorted(results) == [False] * 7 + [True]
+    finally:
+        for s in stores:
+            await s.close()
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        UserMapping(T, SlackUserId("U1"), "ana@example.com", AsanaUserGid("A1"), NOW),
+        UserMapping(T, SlackUserId("U1"), None, None, NOW),  # a negative result is cached too
+    ],
+    ids=["found", "not-found"],
+)
+async def test_user_mapping_round_trip_and_replace(store: SqlStore, mapping: UserMapping) -> None:
+    assert await store.get_user_mapping(T, SlackUserId("U1")) is None
+    await store.save_user_mapping(mapping)
+    assert await store.get_user_mapping(T, SlackUserId("U1")) == mapping
+    assert await store.get_user_mapping(TeamId("T2"), SlackUserId("U1")) is None
+    newer = UserMapping(T, SlackUserId("U1"), "bo@example.com", AsanaUserGid("A2"), NOW + timedelta(hours=1))
+    await store.save_user_mapping(newer)
+    assert await store.get_user_mapping(T, SlackUserId("U1")) == newer
+
+
+async def test_sync_token_round_trip_and_replace(store: SqlStore) -> None:
+    assert await store.get_sync_token(P) is None
+    await store.save_sync_token(SyncToken(P, "tok-1", NOW))
+    assert await store.get_sync_token(P) == SyncToken(P, "tok-1", NOW)
+    await store.save_sync_token(SyncToken(P, "tok-2", NOW + timedelta(minutes=1)))
+    assert await store.get_sync_token(P) == SyncToken(P, "tok-2", NOW + timedelta(minutes=1))
+
+
+async def test_record_nag_once_per_key(store: SqlStore) -> None:
+    key = NagKey(TaskGid("T1"), "reminder", "overdue", "2026-03-02")
+    assert await store.record_nag(key, now=NOW, message_ts=MessageTs("1.1")) is True
+    assert await store.record_nag(key, now=NOW + timedelta(hours=1)) is False
+    for other in (
+        NagKey(TaskGid("T1"), "reminder", "overdue", "2026-03-03"),
+        NagKey(TaskGid("T1"), "reminder", "due_today", "2026-03-02"),
+        NagKey(TaskGid("T1"), "triage", "overdue", "2026-03-02"),
+        NagKey(TaskGid("T2"), "reminder", "overdue", "2026-03-02"),
+    ):
+        assert await store.record_nag(other, now=NOW) is True
+
+
+# --------------------------------------------------------------------------------------------------------- outbox
+
+
+async def test_outbox_post_is_added_once_and_marked_sent(store: SqlStore) -> None:
+    first = post("k1")
+    assert await store.get_outbox_post("k1") is None
+    assert await store.add_outbox_post(first) is True
+    assert await store.add_outbox_post(post("k1", payload={"text": "other"})) is False
+    assert await store.get_outbox_post("k1") == first
+
+    await store.mark_outbox_sent("k1", MessageTs("1700000001.000200"))
+    sent = await store.get_outbox_post("k1")
+    assert sent is not None
+    assert sent.state is OutboxState.SENT and sent.message_ts == "1700000001.000200"
+    assert sent.payload == first.payload
+
+
+async def test_pending_outbox_posts_oldest_first(store: SqlStore) -> None:
+    posts = [post(f"k{i}", at=NOW - timedelta(minutes=i), thread_ts=None) for i in range(4)]
+    for item in posts:
+        await store.add_outbox_post(item)
+    await store.mark_outbox_sent("k3", MessageTs("1.1"))
+    assert await store.pending_outbox_posts(limit=2) == [posts[2], posts[1]]
+    assert await store.pending_outbox_posts(limit=10) == [posts[2], posts[1], posts[0]]
