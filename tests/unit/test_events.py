@@ -1,0 +1,64 @@
+"""Delivery parsing and the de-duplication key of Asana events."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.domain.events import MalformedEvents, dedupe_key, parse_delivery, to_inbox
+from bridge.domain.model import InboxSource, ProjectGid
+
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "asana-samples"
+BASE: dict[str, Any] = {
+    "user": {"gid": "1", "resource_type": "user"},
+    "created_at": "2026-11-30T14:00:00.000Z",
+    "action": "changed",
+    "resource": {"gid": "10", "resource_type": "task"},
+    "parent": None,
+    "change": {"field": "assignee", "action": "changed", "new_value": {"gid": "2", "resource_type": "user"}},
+}
+
+
+@pytest.mark.parametrize("case", ["task_created_in_project", "subtask_created"])
+def test_the_recorded_delivery_samples_parse(case: str) -> None:
+    sample = json.loads((SAMPLES / "webhook-delivery-task-created-in-project-section.json").read_text())
+    events = parse_delivery(sample[case])
+    inbox = to_inbox(events, project_gid=ProjectGid("1"), source=InboxSource.WEBHOOK, now=datetime.now(UTC))
+    assert len(inbox) == len(events) >= 1
+    assert len({e.dedupe_key for e in inbox}) == len(inbox)  # added-to-project and added-to-section differ
+
+
+def test_events_api_sample_parses() -> None:
+    sample = json.loads((SAMPLES / "events-get-200.json").read_text())
+    body = sample.get("body", sample)
+    assert parse_delivery({"events": body["data"]})
+
+
+@pytest.mark.parametrize(
+    ("other", "same"),
+    [
+        (dict(BASE), True),
+        ({**BASE, "resource": {"gid": "10", "resource_type": "task", "resource_subtype": "default_task"}}, True),
+        ({**BASE, "created_at": "2026-11-30T14:00:01.000Z"}, False),
+        ({**BASE, "resource": {"gid": "11", "resource_type": "task"}}, False),
+        ({**BASE, "change": {**BASE["change"], "field": "due_on"}}, False),
+        ({**BASE, "change": {**BASE["change"], "new_value": {"gid": "3", "resource_type": "user"}}}, False),
+        ({**BASE, "user": None}, False),
+        ({**BASE, "action": "added", "change": None, "parent": {"gid": "5", "resource_type": "project"}}, False),
+    ],
+)
+def test_dedupe_key(other: dict[str, Any], same: bool) -> None:
+    assert (dedupe_key(other) == dedupe_key(BASE)) is same
+
+
+@pytest.mark.parametrize(
+    "body",
+    [None, [], {"events": None}, {"events": [1]}, {"events": [{"action": "added"}]}, {"events": [{"resource": {}}]}],
+)
+def test_malformed_deliveries(body: Any) -> None:
+    with pytest.raises(MalformedEvents):
+        parse_delivery(body)
