@@ -42,7 +42,9 @@ STATE_KEYS = {
     "rich_text_input": "rich_text_value",
 }
 _ELEMENTS = {*STATE_KEYS, "button", "overflow", "image", "file_input", "workflow_button"}
-_OPTION_LIMITS = {"static_select": 100, "multi_static_select": 100, "checkboxes": 10, "radio_buttons": 10, "overflow": 5}
+_OPTION_LIMITS = {
+    "static_select": 100, "multi_static_select": 100, "checkboxes": 10, "radio_buttons": 10, "overflow": 5,
+}  # fmt: skip
 
 
 class _Checker:
@@ -154,7 +156,8 @@ class _Checker:
 def check_blocks(blocks: list[Any], *, limit: int, pointer: str, error: str) -> None:
     """Raise `too_many_blocks` or `error` (invalid_blocks / invalid_arguments) with Slack's json-pointer messages."""
     if len(blocks) > limit:
-        raise ApiError("too_many_blocks", messages=[f"[ERROR] must be less than {limit + 1} items [json-pointer:{pointer}]"])
+        message = f"[ERROR] must be less than {limit + 1} items [json-pointer:{pointer}]"
+        raise ApiError("too_many_blocks", messages=[message])
     checker = _Checker()
     seen: set[str] = set()
     for i, block in enumerate(blocks):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .blocks import MESSAGE_BLOCKS, check_blocks
+from .blocks import MESSAGE_BLOCKS, check_blocks, fill_ids
 from .errors import ApiError
 from .models import JSON, Ephemeral, Message
 from .workspace import Workspace
@@ -78,14 +78,15 @@ class Hooks:
             raise ApiError("no_text")
         if body.get("replace_original") and original is not None:
             original.text = text
-            original.blocks = blocks
+            original.blocks = fill_ids(blocks, ws.minter.short_id) if blocks is not None else None
             if isinstance(original, Message):
                 original.edited = {"user": ws.bot.user_id, "ts": ws.minter.ts()}
             return
         channel = ws.channel(hook.channel)
         thread_ts = body.get("thread_ts")
         if body.get("response_type") == "in_channel":
-            hook.original = ws.post(channel, user=ws.user(ws.bot.user_id), text=text, blocks=blocks, thread_ts=thread_ts)
+            bot = ws.user(ws.bot.user_id)
+            hook.original = ws.post(channel, user=bot, text=text, blocks=blocks, thread_ts=thread_ts)
         else:
             hook.original = ws.post_ephemeral(
                 channel, hook.user, text=text, blocks=blocks, thread_ts=thread_ts, source=source

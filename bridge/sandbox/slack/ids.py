@@ -53,7 +53,7 @@ class Minter:
 
     def trigger_id(self) -> str:
         # Shaped like Slack's "4916855695380.1234567890.5f1c0b…".
-        return f"{self.rng.randint(10**12, 10**13 - 1)}.{self.rng.randint(10**9, 10**10 - 1)}.{self.token(32, '0123456789abcdef')}"
+        return f"{self.numeric(13)}.{self.numeric(10)}.{self.token(32, '0123456789abcdef')}"
 
     def numeric(self, digits: int) -> str:
         return "".join(self.rng.choice(string.digits) for _ in range(digits))

@@ -259,59 +259,6 @@ class Unfurl:
 
 
 @dataclass
-class View:
-    """A modal or a Home tab as Slack stores it; `to_json` gives the object views.* and view payloads carry."""
-
-    id: str
-    team_id: str
-    user_id: str
-    type: str
-    blocks: list[JSON]
-    hash: str
-    app_id: str
-    bot_id: str
-    title: JSON | None = None
-    submit: JSON | None = None
-    close: JSON | None = None
-    private_metadata: str = ""
-    callback_id: str = ""
-    external_id: str = ""
-    clear_on_close: bool = False
-    notify_on_close: bool = False
-    previous_view_id: str | None = None
-    root_view_id: str | None = None
-    state_values: dict[str, dict[str, JSON]] = field(default_factory=dict)
-    closed: bool = False
-    # What the app answered to the last view_submission with response_action "errors".
-    errors: dict[str, str] | None = None
-
-    def to_json(self) -> JSON:
-        body: JSON = {
-            "id": self.id,
-            "team_id": self.team_id,
-            "type": self.type,
-            "blocks": copy.deepcopy(self.blocks),
-            "private_metadata": self.private_metadata,
-            "callback_id": self.callback_id,
-            "state": {"values": copy.deepcopy(self.state_values)},
-            "hash": self.hash,
-            "clear_on_close": self.clear_on_close,
-            "notify_on_close": self.notify_on_close,
-            "close": self.close,
-            "submit": self.submit,
-            "previous_view_id": self.previous_view_id,
-            "root_view_id": self.root_view_id or self.id,
-            "app_id": self.app_id,
-            "external_id": self.external_id,
-            "bot_id": self.bot_id,
-        }
-        if self.type == "modal":
-            body["title"] = self.title
-            body["app_installed_team_id"] = self.team_id
-        return body
-
-
-@dataclass
 class Trigger:
     id: str
     user_id: str

@@ -42,6 +42,8 @@ class Workspace:
         self.channels: dict[str, Channel] = {}
         self.ephemerals: list[Ephemeral] = []
         self.unfurls: list[Unfurl] = []
+        # link_shared unfurl_id → (channel, message ts), so chat.unfurl can be called with unfurl_id + source.
+        self.link_shares: dict[str, tuple[str, str]] = {}
         self.triggers: dict[str, Trigger] = {}
         self.views = Surfaces(team_id=team_id, bot=bot, minter=minter)
         # Called after the bot's own chat.postMessage is stored, so a simulated Slack can echo it as an event.
@@ -205,7 +207,8 @@ class Workspace:
     def delete(self, channel: Channel, message: Message) -> None:
         if not message.is_reply and channel.replies(message.ts):
             # A parent with replies stays behind as a tombstone so the thread still hangs together.
-            message.subtype, message.text, message.blocks, message.user = "tombstone", "This message was deleted.", None, None
+            message.subtype, message.text, message.blocks = "tombstone", "This message was deleted.", None
+            message.user = None
             return
         channel.messages.remove(message)
 

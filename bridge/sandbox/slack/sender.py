@@ -1,0 +1,189 @@
+"""The simulated Slack platform: signs and POSTs events, commands and interactions to the app's Request URL
+exactly as Slack does, over one shared aiohttp session."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+import uuid
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+import aiohttp
+from multidict import CIMultiDict
+
+from . import payloads
+from .delivery import FORM, JSON_TYPE, Delivery, SentRequest, skipped
+from .models import JSON, Channel, Message
+from .signing import signature, tampered
+from .user import SlackUser
+from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .emulator import SlackEmulator
+
+# The bot events manifest.yml subscribes to; Slack sends nothing else.
+MANIFEST_EVENTS = frozenset(
+    {
+        "message.channels", "message.groups", "reaction_added", "app_home_opened", "app_mention", "link_shared",
+        "app_uninstalled", "tokens_revoked",
+    }
+)  # fmt: skip
+USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
+# Slack gives an app three seconds to answer before it shows an error (or retries an event with http_timeout).
+ACK_TIMEOUT = 3.0
+
+
+class SimulatedSlack:
+    """Slack's side of the app's Request URL for one workspace of the emulator. Use ``async with``."""
+
+    def __init__(
+        self,
+        emulator: SlackEmulator,
+        *,
+        request_url: str,
+        signing_secret: str,
+        team_id: str | None = None,
+        events: frozenset[str] = MANIFEST_EVENTS,
+        unfurl_domains: tuple[str, ...] = ("app.asana.com",),
+        ack_timeout: float = ACK_TIMEOUT,
+        echo_bot_messages: bool = False,
+    ) -> None:
+        self.emulator = emulator
+        self.workspace: Workspace = emulator.workspace(team_id)
+        self.request_url = request_url
+        self.signing_secret = signing_secret
+        self.events = events
+        self.unfurl_domains = unfurl_domains
+        self.ack_timeout = ack_timeout
+        self.echo_bot_messages = echo_bot_messages
+        self.sent: list[Delivery] = []
+        self._session: aiohttp.ClientSession | None = None
+        self._echoes: set[asyncio.Task[Delivery]] = set()
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession()
+        self.workspace.on_bot_message.append(self._echo)
+
+    async def close(self) -> None:
+        if self._echo in self.workspace.on_bot_message:
+            self.workspace.on_bot_message.remove(self._echo)
+        await self.drain()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> SimulatedSlack:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def drain(self) -> None:
+        """Wait for the echoed bot-message events still in flight."""
+        while self._echoes:
+            await asyncio.gather(*self._echoes, return_exceptions=True)
+
+    def user(self, ref: str) -> SlackUser:
+        """A person in the workspace, by user id or name."""
+        return SlackUser(self, self.workspace.user_named(ref))
+
+    def mention(self, ref: str, *, escaped: bool = False) -> str:
+        """``<@U…>`` as Slack writes mentions; ``<@U…|name>`` in slash command text when should_escape is on."""
+        found = self.workspace.user_named(ref)
+        return f"<@{found.id}|{found.name}>" if escaped else f"<@{found.id}>"
+
+    def subscribed(self, event: str) -> bool:
+        return event in self.events
+
+    def message_subscription(self, channel: Channel) -> str:
+        return {"channel": "message.channels", "group": "message.groups", "im": "message.im"}[channel.channel_type]
+
+    # sending
+
+    async def deliver(
+        self,
+        request: SentRequest,
+        *,
+        retry_num: int | None = None,
+        retry_reason: str | None = None,
+        age: float = 0.0,
+        tamper: bool = False,
+    ) -> Delivery:
+        """POST `request` signed with the current time minus `age` seconds (a forged signature if `tamper`)."""
+        if self._session is None:
+            raise RuntimeError("SimulatedSlack is not started; use `async with`")
+        timestamp = str(int(time.time() - age))
+        sig = signature(self.signing_secret, timestamp, request.body)
+        headers = {
+            "Content-Type": request.content_type,
+            "User-Agent": USER_AGENT,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": tampered(sig) if tamper else sig,
+        }
+        if retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with self._session.post(
+                self.request_url,
+                data=request.body.encode(),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.ack_timeout),
+            ) as response:
+                body = await response.text()
+                headers_in = CIMultiDict(response.headers)  # header names stay case-insensitive
+                delivery = Delivery(response.status, headers_in, body, request, loop.time() - started)
+        except TimeoutError:
+            delivery = Delivery(0, {}, "", request, loop.time() - started, timed_out=True)
+        self.sent.append(delivery)
+        return delivery
+
+    async def retry(self, previous: Delivery | SentRequest, num: int = 1, reason: str = "http_timeout") -> Delivery:
+        """Send the same body again as Slack's retry number `num` (freshly signed, with the retry headers)."""
+        request = previous.request if isinstance(previous, Delivery) else previous
+        if request is None:
+            raise ValueError("nothing was sent, so there is nothing to retry")
+        return await self.deliver(request, retry_num=num, retry_reason=reason)
+
+    async def send_event(self, event: JSON) -> Delivery:
+        ws = self.workspace
+        envelope = payloads.event_callback(ws, event, event_id=ws.minter.id("Ev"), event_time=int(ws.now()))
+        return await self.deliver(SentRequest("event", JSON_TYPE, json.dumps(envelope), envelope))
+
+    async def send_form(self, fields: dict[str, str]) -> Delivery:
+        return await self.deliver(SentRequest("command", FORM, urlencode(fields), dict(fields)))
+
+    async def send_interactive(self, payload: JSON) -> Delivery:
+        body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
+        return await self.deliver(SentRequest("interactive", FORM, body, payload))
+
+    async def url_verification(self, challenge: str | None = None) -> Delivery:
+        payload = payloads.url_verification(self.workspace, challenge or uuid.uuid4().hex)
+        return await self.deliver(SentRequest("url_verification", JSON_TYPE, json.dumps(payload), payload))
+
+    async def message_events(self, channel: Channel, message: Message) -> Delivery:
+        """Deliver what Slack sends for a new message: `message.*` and, when the bot is mentioned, `app_mention`."""
+        if not self.workspace.bot_is_member(channel):
+            return skipped(message.ts)
+        first = skipped(message.ts)
+        if self.subscribed(self.message_subscription(channel)):
+            first = await self.send_event(payloads.message_event(channel, message))
+        if self.subscribed("app_mention") and f"<@{self.workspace.bot.user_id}" in message.text:
+            mention = await self.send_event(payloads.app_mention_event(channel, message))
+            first = first if first.delivered else mention
+        return dataclasses.replace(first, ts=message.ts)
+
+    def _echo(self, channel: Channel, message: Message) -> None:
+        # Slack also delivers the bot's own posts as message events (Bolt drops them); opt-in to keep tests quiet.
+        if not self.echo_bot_messages or self._session is None:
+            return
+        if self.workspace.bot_is_member(channel) and self.subscribed(self.message_subscription(channel)):
+            task = asyncio.get_running_loop().create_task(self.send_event(payloads.message_event(channel, message)))
+            self._echoes.add(task)
+            task.add_done_callback(self._echoes.discard)
