@@ -26,7 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database schema up to date")
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=os.environ.get("BRIDGE_LOG_LEVEL", "INFO").upper(),
+        # The demo's transcript is the output; its logs only say what went wrong unless asked for more.
+        level=os.environ.get("BRIDGE_LOG_LEVEL", "WARNING" if args.command == "demo" else "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.fixtures_db", "tests.fixtures_slack"]
+pytest_plugins = ["tests.fixtures_db", "tests.fixtures_slack", "tests.fixtures_asana", "tests.fixtures_bridge"]

@@ -86,6 +86,9 @@ def register(
         except CommandError as exc:
             await ack(text=f"{exc}.")  # a typo is answered in the ack itself: nothing was sent to Asana
             return
+        if await store.get_link(team, channel) is None:
+            await ack(text=blocks.NOT_LINKED)  # one fast read, so the answer comes with the ack
+            return
         await ack(text=blocks.WORKING_ON_TASK)
 
         async def create() -> None:

@@ -6,9 +6,7 @@ from typing import Any
 
 # Asana adds a random phrase to 5xx errors so support can find the incident.
 SERVER_ERROR_PHRASE = "6 sad squid snuggle softly"
-RATE_LIMIT_MESSAGE = (
-    "You've made too many requests and hit a rate limit. Please retry after the given amount of time."
-)
+RATE_LIMIT_MESSAGE = "You've made too many requests and hit a rate limit. Please retry after the given amount of time."
 
 
 class ApiError(Exception):

@@ -1,0 +1,83 @@
+"""A small company in the emulators: the same people in Slack and Asana, a channel and a triage project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bridge.sandbox.asana_emulator import AsanaEmulator
+from bridge.sandbox.slack_emulator import SlackEmulator
+
+SIGNING_SECRET = "sandbox-signing-secret"
+BRIDGE_ASANA_TOKEN = "2/1200000000000001/sandbox-bridge-token"
+PRIORITIES = ("P0", "P1", "P2", "P3")
+SECTIONS = ("Needs triage", *PRIORITIES)
+PEOPLE = (
+    ("ana", "Ana Lopez", "ana@example.com"),
+    ("bo", "Bo Chen", "bo@example.com"),
+    ("cy", "Cy Park", "cy@example.com"),
+)
+
+
+@dataclass
+class World:
+    """Both emulators, started and seeded; ids by name for scripts and tests."""
+
+    asana: AsanaEmulator
+    slack: SlackEmulator
+    workspace: str
+    bridge_user: str
+    project: str
+    priority_field: str
+    channel: str
+    asana_people: dict[str, str] = field(default_factory=dict)
+    slack_people: dict[str, str] = field(default_factory=dict)
+
+    def environment(self, *, port: int, database_url: str, public_url: str | None = None) -> dict[str, str]:
+        """The bridge's environment for this world (what an operator would put in `.env`)."""
+        env = {
+            "SLACK_BOT_TOKEN": self.slack.bot_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.slack.api_url,
+            "ASANA_ACCESS_TOKEN": BRIDGE_ASANA_TOKEN,
+            "ASANA_API_URL": self.asana.url,
+            "ASANA_WORKSPACE_GID": self.workspace,
+            "ASANA_REQUESTS_PER_MINUTE": "1500",
+            "BRIDGE_HOST": "127.0.0.1",
+            "BRIDGE_PORT": str(port),
+            "BRIDGE_DATABASE_URL": database_url,
+        }
+        if public_url:
+            env["BRIDGE_PUBLIC_URL"] = public_url
+        return env
+
+    async def stop(self) -> None:
+        await self.slack.stop()
+        await self.asana.stop()
+
+
+async def start_world(*, fast: bool = True) -> World:
+    """Start both emulators on 127.0.0.1 and seed them. `fast` shortens Asana's delivery batching and retries."""
+    asana = AsanaEmulator(batch_window=0.02, retry_delays=(0.05, 0.2, 1.0)) if fast else AsanaEmulator()
+    workspace = asana.add_workspace("Example Co")
+    bridge_user = asana.add_user("Asana Bridge", "bridge@example.com", [workspace], token=BRIDGE_ASANA_TOKEN)
+    slack = SlackEmulator()
+    people_asana = {key: asana.add_user(name, email, [workspace]) for key, name, email in PEOPLE}
+    people_slack = {key: slack.add_user(key, email) for key, _, email in PEOPLE}
+    project = asana.add_project(
+        workspace, "Developer Questions", SECTIONS, members=[bridge_user, *people_asana.values()]
+    )
+    priority = asana.add_enum_custom_field(workspace, "Priority", PRIORITIES, projects=[project])
+    channel = slack.add_channel("questions", members=[*people_slack.values(), slack.team.bot.user_id])
+    await asana.start()
+    await slack.start()
+    return World(
+        asana=asana,
+        slack=slack,
+        workspace=workspace,
+        bridge_user=bridge_user,
+        project=project,
+        priority_field=priority,
+        channel=channel,
+        asana_people=people_asana,
+        slack_people=people_slack,
+    )

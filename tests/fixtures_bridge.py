@@ -1,0 +1,57 @@
+"""The whole bridge in this test's event loop, on a real port, against both emulators and a SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest_asyncio
+
+from bridge.bootstrap import Bridge
+from bridge.sandbox.harness import LocalBridge, serve_locally
+from bridge.sandbox.slack_user import SimulatedSlack, SlackUser
+from bridge.sandbox.world import World, start_world
+
+
+@dataclass
+class Running:
+    world: World
+    local: LocalBridge
+
+    @property
+    def bridge(self) -> Bridge:
+        return self.local.bridge
+
+    @property
+    def url(self) -> str:
+        return self.local.url
+
+    @property
+    def slack(self) -> SimulatedSlack:
+        return self.local.slack
+
+    def user(self, name: str) -> SlackUser:
+        return self.local.slack.user(name)
+
+    def asana_tasks(self) -> list[Any]:
+        return [t for t in self.world.asana.store.tasks.values() if not t.deleted]
+
+
+@pytest_asyncio.fixture
+async def world() -> AsyncIterator[World]:
+    started = await start_world()
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+@pytest_asyncio.fixture
+async def running(world: World, tmp_path: Path) -> AsyncIterator[Running]:
+    local = await serve_locally(world, tmp_path)
+    try:
+        yield Running(world=world, local=local)
+    finally:
+        await local.close()
