@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from bridge.bootstrap import Bridge
 from bridge.sandbox.harness import LocalBridge, serve_locally
+from bridge.sandbox.oas import OpenApiSpec
 from bridge.sandbox.slack_user import SimulatedSlack, SlackUser
 from bridge.sandbox.world import World, start_world
 
@@ -49,9 +50,11 @@ async def world() -> AsyncIterator[World]:
 
 
 @pytest_asyncio.fixture
-async def running(world: World, tmp_path: Path) -> AsyncIterator[Running]:
+async def running(world: World, tmp_path: Path, oas_spec: OpenApiSpec) -> AsyncIterator[Running]:
     local = await serve_locally(world, tmp_path)
     try:
         yield Running(world=world, local=local)
     finally:
         await local.close()
+    # Every flow test doubles as a check that the bridge speaks Asana's API as the OpenAPI spec describes it.
+    assert oas_spec.validate_exchanges(world.asana.requests, strict=True) == []
