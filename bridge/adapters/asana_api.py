@@ -101,6 +101,12 @@ class AsanaGateway:
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.rest_client.pool_manager.clear()
+        # The client starts a multiprocessing ThreadPool of its own that its __del__ joins noisily at exit.
+        pool = getattr(self._client, "pool", None)
+        if pool is not None:
+            pool.close()
+            pool.join()
+            del self._client.pool
 
     # ---- users -------------------------------------------------------------------------------------------
 
@@ -368,11 +374,11 @@ def _map_api_exception(exc: ApiException, name: str) -> AsanaError:
     if status == 429:
         header = (exc.headers or {}).get("Retry-After")
         try:
-            retry_after = float(header) if header is not None else 0.0
+            retry_after = max(0.0, float(header)) if header is not None else None
         except ValueError:
-            retry_after = 0.0
-        # A missing Retry-After happens on concurrency 429s: wait a little, with jitter.
-        error = AsanaRateLimited(message, retry_after=retry_after if retry_after > 0 else 1.0 + random.random())
+            retry_after = None
+        # A missing or unreadable Retry-After happens on concurrency 429s: wait a little, with jitter.
+        error = AsanaRateLimited(message, retry_after=1.0 + random.random() if retry_after is None else retry_after)
     elif status == 404:
         error = AsanaNotFound(message, status=status)
     elif status in (401, 402, 403):

@@ -4,48 +4,65 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
 
 
 class RateLimiter:
-    """Allows `per_minute` acquisitions per minute, smoothly, with a small burst; can be paused by a Retry-After."""
+    """At most `per_minute` acquisitions in any 60-second window; a Retry-After pauses everyone.
 
-    def __init__(self, per_minute: float, *, burst: float | None = None, clock: Callable[[], float] = time.monotonic):
-        self._rate = per_minute / 60.0
-        self._capacity = burst if burst is not None else max(1.0, per_minute / 30.0)
-        self._tokens = self._capacity
+    A sliding-window log: it never exceeds the quota however Asana slices its minute, and it is as fast as the
+    quota allows (600 calls under 150/min finish at 3 minutes, not 4).
+    """
+
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self._quota = per_minute
+        self._window = window
         self._clock = clock
-        self._stamp = clock()
+        self._sleep = sleep
+        self._stamps: deque[float] = deque()
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
     def pause(self, seconds: float) -> None:
-        """Nobody acquires for `seconds` (the server said Retry-After); the bucket restarts empty."""
+        """Nobody acquires for `seconds` (the server said Retry-After)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
-        self._tokens = 0.0
 
     async def acquire(self) -> None:
-        async with self._lock:
+        async with self._lock:  # waiters queue in order
             while True:
                 now = self._clock()
-                if now < self._paused_until:
-                    await asyncio.sleep(self._paused_until - now)
-                    self._stamp = self._clock()
-                    continue
-                self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._rate)
-                self._stamp = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return
-                await asyncio.sleep((1.0 - self._tokens) / self._rate)
+                wait = self._paused_until - now
+                if len(self._stamps) >= self._quota:
+                    wait = max(wait, self._stamps[0] + self._window - now)
+                if wait <= 0:
+                    break
+                await self._sleep(wait)
+            if len(self._stamps) >= self._quota:
+                self._stamps.popleft()
+            self._stamps.append(now)
 
 
 class ChannelPacer:
     """Spaces posts to one Slack channel about `interval` seconds apart (Slack allows ~1 message/s/channel)."""
 
-    def __init__(self, interval: float = 1.0, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        interval: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         self._interval = interval
         self._clock = clock
+        self._sleep = sleep
         self._next: dict[str, float] = {}
 
     async def wait(self, channel: str) -> None:
@@ -53,4 +70,4 @@ class ChannelPacer:
         slot = max(now, self._next.get(channel, 0.0))
         self._next[channel] = slot + self._interval
         if slot > now:
-            await asyncio.sleep(slot - now)
+            await self._sleep(slot - now)
