@@ -46,9 +46,7 @@ async def test_post_429_is_retried_after_retry_after(asana_seed: AsanaSeed, gate
     assert _posts(asana_seed) == 2 and task.gid in asana_seed.emu.store.tasks
 
 
-async def test_post_500_is_not_retried_because_it_may_have_landed(
-    asana_seed: AsanaSeed, gateway: AsanaGateway
-) -> None:
+async def test_post_500_is_not_retried_because_it_may_have_landed(asana_seed: AsanaSeed, gateway: AsanaGateway) -> None:
     asana_seed.emu.faults.add(method="POST", path_pattern=r"^/tasks$", status=500, times=1)
     with pytest.raises(AsanaUnavailable) as caught:
         await gateway.create_task(_draft(asana_seed))

@@ -1,0 +1,71 @@
+"""The `bridge` command's other verbs as a person runs them: demo, check, migrate."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bridge.adapters.store.migrate import current_revision, head_revision
+from bridge.sandbox.world import World
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    keep = ("PATH", "HOME", "LANG", "PYTHONPATH", "TMPDIR")
+    return {**{k: v for k, v in os.environ.items() if k in keep}, **extra}
+
+
+def _bridge(args: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", *args], cwd=cwd, env=_env(env), capture_output=True, text=True, timeout=120
+    )
+
+
+def test_demo_prints_a_transcript_and_exits_zero(tmp_path: Path) -> None:
+    result = _bridge(["demo"], cwd=tmp_path, env={})
+    assert result.returncode == 0, result.stdout + result.stderr
+    for expected in ("/asana link", "Linked this channel", "/task", "task ", "inbox:", "GET /healthz → 200"):
+        assert expected in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+async def test_check_against_the_emulators(world: World, tmp_path: Path) -> None:
+    env = world.environment(port=0, database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.db'}")
+    (tmp_path / "manifest.yml").write_text((REPO / "manifest.yml").read_text())
+    result = await _run_async(["check"], tmp_path, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "slack: ok" in result.stdout and "asana: ok" in result.stdout
+
+    broken = {**env, "ASANA_ACCESS_TOKEN": "not-a-token", "SLACK_BOT_TOKEN": "xoxb-revoked"}
+    (tmp_path / "manifest.yml").write_text("features: {}\n")
+    result = await _run_async(["check"], tmp_path, broken)
+    assert result.returncode == 1
+    problems = [line for line in result.stdout.splitlines() if line.startswith("problem:")]
+    assert any("slack" in p for p in problems) and any("asana" in p for p in problems)
+    assert any("/task" in p for p in problems) and any("create_task" in p for p in problems)
+    assert "not-a-token" not in result.stdout + result.stderr
+
+
+async def _run_async(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(_bridge, args, cwd=cwd, env=env)
+
+
+@pytest.mark.parametrize("times", [1, 2])
+async def test_migrate_brings_the_schema_to_head_and_is_idempotent(tmp_path: Path, times: int) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bridge.db'}"
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "ASANA_ACCESS_TOKEN": "t",
+        "BRIDGE_DATABASE_URL": url,
+    }
+    for _ in range(times):
+        result = await _run_async(["migrate"], tmp_path, env)
+        assert result.returncode == 0, result.stderr
+    assert await current_revision(url) == head_revision()

@@ -1,0 +1,63 @@
+"""The Slack gateway over real HTTP against the emulator: pacing per channel, errors as our own, metadata kept."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bridge.adapters.errors import SlackError
+from bridge.adapters.slack_api import SlackGateway
+from bridge.sandbox.slack_emulator import SlackEmulator
+
+
+def _channel(emu: SlackEmulator) -> str:
+    return next(c.id for c in emu.team.channels.values() if c.name == "questions")
+
+
+async def test_posts_to_one_channel_are_paced_and_others_are_not(
+    slack_emulator: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
+    slack = SlackGateway(slack_client, post_interval=0.2)
+    channel = _channel(slack_emulator)
+    other = slack_emulator.add_channel("other", members=[slack_emulator.team.bot.user_id])
+    started = time.monotonic()
+    for text in ("one", "two", "three"):
+        await slack.post_message(channel, text)
+    paced = time.monotonic() - started
+    started = time.monotonic()
+    await slack.post_message(other, "elsewhere")
+    assert paced >= 0.38 and time.monotonic() - started < 0.2
+    assert [m.text for m in slack_emulator.messages(channel)][-3:] == ["one", "two", "three"]
+
+
+async def test_thread_replies_and_metadata(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
+    slack = SlackGateway(slack_client, post_interval=0.0)
+    channel = _channel(slack_emulator)
+    root = await slack.post_message(channel, "root")
+    reply = await slack.post_message(
+        channel, "reply", thread_ts=root, metadata={"event_type": "bridge_post", "event_payload": {"key": "k1"}}
+    )
+    thread = slack_emulator.thread(channel, root)
+    assert [m.ts for m in thread][-1] == reply
+
+
+@pytest.mark.parametrize(
+    ("call", "code"),
+    [
+        (lambda s: s.post_message("C999", "x"), "channel_not_found"),
+        (lambda s: s.update_message("C999", "1.2", "x"), "channel_not_found"),
+        (lambda s: s.user_email("U999"), "user_not_found"),
+    ],
+)
+async def test_errors_carry_slacks_code(slack_client: AsyncWebClient, call, code: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SlackError) as caught:
+        await call(SlackGateway(slack_client, post_interval=0.0))
+    assert caught.value.code == code
+
+
+async def test_user_email(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
+    slack = SlackGateway(slack_client)
+    ana = slack_emulator.team.user_named("ana").id
+    assert await slack.user_email(ana) == "ana@example.com"
