@@ -10,6 +10,7 @@ from bridge.domain.model import (
     Capture,
     ChannelId,
     ClaimedEvent,
+    CommentLink,
     InboxEvent,
     Link,
     MessageTs,
@@ -110,6 +111,23 @@ class Store(Protocol):
     async def tracked_tasks(
         self, *, project_gid: ProjectGid | None = None, open_only: bool = False
     ) -> list[TrackedTask]: ...
+
+    async def record_first_response(self, task_gid: TaskGid, *, at: datetime, responder: SlackUserId) -> bool:
+        """Set the task's first response if it has none yet; False if it had one (compare-and-set)."""
+        ...
+
+    # Slack thread replies mirrored as Asana comments
+    async def save_comment_link(self, link: CommentLink) -> None: ...
+
+    async def get_comment_link(
+        self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs
+    ) -> CommentLink | None: ...
+
+    async def is_bridge_comment(self, story_gid: str) -> bool:
+        """Whether an Asana story was written by the bridge from a Slack reply (never relay it back)."""
+        ...
+
+    async def delete_comment_link(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> None: ...
 
     # captures: a message becomes at most one task
     async def claim_capture(self, capture: Capture) -> bool:

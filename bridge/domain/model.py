@@ -110,6 +110,9 @@ class TrackedTask:
     snapshot: dict[str, Any] = field(default_factory=dict)
     requester: SlackUserId | None = None
     completed: bool = False
+    ack_subtask_gid: TaskGid | None = None  # the "Acknowledge" subtask, when the link tracks first responses
+    first_response_at: datetime | None = None
+    first_responder: SlackUserId | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,18 @@ class Capture:
     channel_id: ChannelId
     message_ts: MessageTs
     task_gid: TaskGid | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CommentLink:
+    """A Slack thread reply mirrored as an Asana comment, so that edits and deletes can follow it."""
+
+    team_id: TeamId
+    channel_id: ChannelId
+    message_ts: MessageTs
+    task_gid: TaskGid
+    story_gid: str
     created_at: datetime
 
 

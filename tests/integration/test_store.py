@@ -7,6 +7,7 @@ import inspect
 import logging
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from bridge.domain.model import (
     Capture,
     CaptureMode,
     ChannelId,
+    CommentLink,
     InboxEvent,
     InboxSource,
     Link,
@@ -192,7 +194,7 @@ async def test_migrate_is_idempotent(empty_database_url: str) -> None:
     assert await current_revision(empty_database_url) is None
     await migrate(empty_database_url)
     await migrate(empty_database_url)
-    assert await current_revision(empty_database_url) == head_revision() == "0001"
+    assert await current_revision(empty_database_url) == head_revision() == "0002"
 
 
 # Each process imports everything, says "ready", and waits for "go" on stdin: the upgrades start together.
@@ -725,3 +727,25 @@ async def test_pending_outbox_posts_oldest_first(store: SqlStore) -> None:
     await store.mark_outbox_sent("k3", MessageTs("1.1"))
     assert await store.pending_outbox_posts(limit=2) == [posts[2], posts[1]]
     assert await store.pending_outbox_posts(limit=10) == [posts[2], posts[1], posts[0]]
+
+
+async def test_first_response_is_recorded_once(store: SqlStore) -> None:
+    await store.save_tracked_task(task(ack_subtask_gid=TaskGid("T101")))
+    assert await store.record_first_response(TaskGid("T100"), at=NOW, responder=SlackUserId("U2"))
+    assert not await store.record_first_response(
+        TaskGid("T100"), at=NOW + timedelta(hours=1), responder=SlackUserId("U3")
+    )
+    saved = await store.get_tracked_task(TaskGid("T100"))
+    assert saved is not None and saved.first_response_at == NOW and saved.first_responder == "U2"
+    assert saved.ack_subtask_gid == "T101"
+
+
+async def test_comment_links(store: SqlStore) -> None:
+    key = (TeamId("T1"), ChannelId("C1"), MessageTs("1700000000.000200"))
+    comment = CommentLink(*key, task_gid=TaskGid("T100"), story_gid="S1", created_at=NOW)
+    await store.save_comment_link(comment)
+    await store.save_comment_link(replace(comment, story_gid="S2"))  # a retried reply keeps its first comment
+    assert await store.get_comment_link(*key) == comment
+    assert await store.is_bridge_comment("S1") and not await store.is_bridge_comment("S2")
+    await store.delete_comment_link(*key)
+    assert await store.get_comment_link(*key) is None

@@ -11,7 +11,7 @@ from bridge.adapters.store.engine import DEFAULT_DATABASE_URL, create_engine
 from bridge.adapters.store.inbox import SqlInbox
 from bridge.adapters.store.links import SqlLinks, SqlWebhooks
 from bridge.adapters.store.outbox import SqlOutbox
-from bridge.adapters.store.tasks import SqlCaptures, SqlTrackedTasks
+from bridge.adapters.store.tasks import SqlCaptures, SqlComments, SqlTrackedTasks
 from bridge.ports import Store
 
 
@@ -21,6 +21,7 @@ class SqlStore(
     SqlInbox,
     SqlTrackedTasks,
     SqlCaptures,
+    SqlComments,
     SqlSlackEvents,
     SqlUserMappings,
     SqlSyncTokens,

@@ -108,6 +108,9 @@ tracked_tasks = Table(
     Column("snapshot", json_document(), nullable=False),
     Column("requester", ID, nullable=True),
     Column("completed", Boolean(), nullable=False),
+    Column("ack_subtask_gid", ID, nullable=True),
+    Column("first_response_at", UTCDateTime(), nullable=True),
+    Column("first_responder", ID, nullable=True),
     PrimaryKeyConstraint("task_gid"),
     UniqueConstraint("team_id", "channel_id", "thread_ts"),
     Index(None, "project_gid"),
@@ -122,6 +125,19 @@ captures = Table(
     Column("task_gid", ID, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("team_id", "channel_id", "message_ts"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("team_id", ID, nullable=False),
+    Column("channel_id", ID, nullable=False),
+    Column("message_ts", TS, nullable=False),
+    Column("task_gid", ID, nullable=False),
+    Column("story_gid", ID, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("team_id", "channel_id", "message_ts"),
+    Index(None, "story_gid"),
 )
 
 slack_events = Table(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, select, update
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
-from bridge.adapters.store.tables import captures, tracked_tasks
+from bridge.adapters.store.tables import captures, comments, tracked_tasks
 from bridge.domain.model import (
     Capture,
     ChannelId,
+    CommentLink,
     MessageTs,
     ProjectGid,
     SlackUserId,
@@ -62,6 +64,73 @@ class SqlTrackedTasks(SqlBase):
             stmt = stmt.where(tracked_tasks.c.completed.is_(False))
         async with self._read() as conn:
             return [_task(row) for row in await conn.execute(stmt)]
+
+    async def record_first_response(self, task_gid: TaskGid, *, at: datetime, responder: SlackUserId) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(tracked_tasks)
+                .where(tracked_tasks.c.task_gid == task_gid, tracked_tasks.c.first_response_at.is_(None))
+                .values(first_response_at=at, first_responder=responder)
+            )
+            return bool(result.rowcount)
+
+
+class SqlComments(SqlBase):
+    async def save_comment_link(self, link: CommentLink) -> None:
+        values = {
+            "team_id": link.team_id,
+            "channel_id": link.channel_id,
+            "message_ts": link.message_ts,
+            "task_gid": link.task_gid,
+            "story_gid": link.story_gid,
+            "created_at": link.created_at,
+        }
+        async with self._write() as conn:
+            await conn.execute(
+                dialect_insert(conn, comments)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=["team_id", "channel_id", "message_ts"])
+            )
+
+    async def get_comment_link(
+        self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs
+    ) -> CommentLink | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(
+                    select(comments).where(
+                        comments.c.team_id == team_id,
+                        comments.c.channel_id == channel_id,
+                        comments.c.message_ts == message_ts,
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return CommentLink(
+            team_id=TeamId(m["team_id"]),
+            channel_id=ChannelId(m["channel_id"]),
+            message_ts=MessageTs(m["message_ts"]),
+            task_gid=TaskGid(m["task_gid"]),
+            story_gid=m["story_gid"],
+            created_at=m["created_at"],
+        )
+
+    async def is_bridge_comment(self, story_gid: str) -> bool:
+        async with self._read() as conn:
+            row = (await conn.execute(select(comments.c.story_gid).where(comments.c.story_gid == story_gid))).first()
+        return row is not None
+
+    async def delete_comment_link(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                delete(comments).where(
+                    comments.c.team_id == team_id,
+                    comments.c.channel_id == channel_id,
+                    comments.c.message_ts == message_ts,
+                )
+            )
 
 
 class SqlCaptures(SqlBase):
@@ -129,6 +198,9 @@ def _task_values(task: TrackedTask) -> dict[str, Any]:
         "snapshot": task.snapshot,
         "requester": task.requester,
         "completed": task.completed,
+        "ack_subtask_gid": task.ack_subtask_gid,
+        "first_response_at": task.first_response_at,
+        "first_responder": task.first_responder,
     }
 
 
@@ -147,4 +219,7 @@ def _task(row: Row[Any]) -> TrackedTask:
         snapshot=m["snapshot"],
         requester=None if m["requester"] is None else SlackUserId(m["requester"]),
         completed=bool(m["completed"]),
+        ack_subtask_gid=None if m["ack_subtask_gid"] is None else TaskGid(m["ack_subtask_gid"]),
+        first_response_at=m["first_response_at"],
+        first_responder=None if m["first_responder"] is None else SlackUserId(m["first_responder"]),
     )
