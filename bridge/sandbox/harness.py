@@ -37,8 +37,15 @@ def bound_socket() -> socket.socket:
     return sock
 
 
-async def serve_locally(world: World, workdir: Path) -> LocalBridge:
-    """Migrate a SQLite file in `workdir`, build the bridge from the World's environment, serve it, start it."""
+async def serve_locally(
+    world: World, workdir: Path, *, policy: str | None = None, retry_delays: tuple[float, ...] | None = None
+) -> LocalBridge:
+    """Migrate a SQLite file in `workdir`, build the bridge from the World's environment, serve it, start it.
+
+    `policy` is the text of a bridge.toml for this run; `retry_delays` shortens how captures wait out outages.
+    """
+    if policy is not None:
+        (workdir / "bridge.toml").write_text(policy)
     sock = bound_socket()
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
@@ -47,7 +54,7 @@ async def serve_locally(world: World, workdir: Path) -> LocalBridge:
     settings = load_settings(
         world.environment(port=port, database_url=database_url, public_url=url), cwd=workdir, read_dotenv=False
     )
-    bridge = await build(settings)
+    bridge = await build(settings, retry_delays=retry_delays)
     runner = web.AppRunner(bridge.web_app, handle_signals=False)
     await runner.setup()
     await web.SockSite(runner, sock).start()
