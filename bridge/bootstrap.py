@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -31,8 +32,14 @@ from bridge.ports import Clock, Store
 from bridge.services.capture import Capture
 from bridge.services.links import Links
 from bridge.services.people import People
+from bridge.services.threads import Threads
 
 log = logging.getLogger(__name__)
+
+# What apps.connections.open answers to an app-level token that cannot work: an operator's mistake, not an outage.
+APP_TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "not_allowed_token_type", "token_revoked", "token_expired", "account_inactive"}
+)
 
 
 @dataclass
@@ -58,7 +65,7 @@ class Bridge:
     capture: Capture
     identity: Identity
     _closers: list[Any] = field(default_factory=list)
-    _socket_mode: Any = None
+    _socket_mode: Any = None  # AsyncSocketModeHandler, whose methods are untyped
 
     async def start(self) -> None:
         """Learn the bridge's Asana identity and, in Socket Mode, connect to Slack."""
@@ -72,11 +79,24 @@ class Bridge:
                 )
             self.identity.workspace_gid = me.workspace_gids[0]
         if self.settings.slack_app_token is not None:
-            # The handler builds an aiohttp session in its constructor, so it must be made inside the loop.
-            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+            await self._connect_socket_mode(self.settings.slack_app_token.reveal())
 
-            self._socket_mode = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token.reveal())
-            await self._socket_mode.connect_async()  # not start_async(): that never returns
+    async def _connect_socket_mode(self, app_token: str) -> None:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        # Open the first link ourselves: slack_sdk's connect() retries every failure forever, so a mistyped or
+        # revoked app token would hang start-up (and SIGTERM) instead of failing it with a clear message.
+        try:
+            opened = await self.bolt.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in APP_TOKEN_ERRORS:
+                raise ConfigError(f"SLACK_APP_TOKEN: Slack refused it ({error})") from None
+            raise
+        # The handler builds an aiohttp session in its constructor, so it must be made inside the loop.
+        self._socket_mode = AsyncSocketModeHandler(self.bolt, app_token)
+        self._socket_mode.client.wss_uri = opened["url"]  # connect() uses this link instead of asking again
+        await self._socket_mode.connect_async()  # not start_async(): that never returns
 
     async def close(self, *, grace: float = 10.0) -> None:
         """Graceful shutdown: finish in-flight work, then release connections."""
@@ -97,6 +117,7 @@ async def build(
     slack_client: AsyncWebClient | None = None,
     clock: Clock | None = None,
     slack_post_interval: float = 1.0,
+    retry_delays: tuple[float, ...] | None = None,
 ) -> Bridge:
     if settings.slack_bot_token is None:
         raise ConfigError("SLACK_BOT_TOKEN: required; the multi-workspace OAuth install is not available yet")
@@ -149,7 +170,21 @@ async def build(
         workspace_gid=lambda: identity.workspace_gid,
     )
     capture = Capture(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
-    slack_listeners.register(bolt, links=links, capture=capture, store=store, clock=clock, background=background)
+    threads = Threads(store=store, asana=asana, slack=slack, clock=clock)
+    slack_listeners.register(
+        bolt,
+        slack_listeners.Listeners(
+            links=links,
+            capture=capture,
+            threads=threads,
+            store=store,
+            slack=slack,
+            clock=clock,
+            policy=settings.policy,
+            background=background,
+            **({"retry_delays": retry_delays} if retry_delays is not None else {}),
+        ),
+    )
     web_app = build_web_app(
         bolt=bolt,
         signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
 from bridge.bootstrap import Bridge
@@ -49,9 +50,19 @@ async def world() -> AsyncIterator[World]:
         await started.stop()
 
 
+@pytest.fixture
+def policy(world: World) -> str | None:
+    """The bridge.toml of the `running` bridge; tests override this fixture (None: no policy file)."""
+    return None
+
+
+# Outages are waited out in tenths of seconds in tests, not minutes.
+TEST_RETRY_DELAYS = (0.1, 0.3, 0.6)
+
+
 @pytest_asyncio.fixture
-async def running(world: World, tmp_path: Path, oas_spec: OpenApiSpec) -> AsyncIterator[Running]:
-    local = await serve_locally(world, tmp_path)
+async def running(world: World, tmp_path: Path, oas_spec: OpenApiSpec, policy: str | None) -> AsyncIterator[Running]:
+    local = await serve_locally(world, tmp_path, policy=policy, retry_delays=TEST_RETRY_DELAYS)
     try:
         yield Running(world=world, local=local)
     finally:

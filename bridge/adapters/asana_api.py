@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import asana
@@ -229,6 +229,34 @@ class AsanaGateway:
             write=True,
         )
         return str(data["gid"])
+
+    async def edit_comment(self, story_gid: str, text: str) -> None:
+        await self._call(
+            "stories.update",
+            self.stories.update_story,
+            {"data": {"text": text}},
+            story_gid,
+            {"opt_fields": "text"},
+            write=True,
+            idempotent=True,
+        )
+
+    async def delete_comment(self, story_gid: str) -> None:
+        with contextlib.suppress(AsanaNotFound):
+            await self._call("stories.delete", self.stories.delete_story, story_gid, write=True, idempotent=True)
+
+    async def tasks_modified_since(self, project_gid: str, since: datetime) -> list[Task]:
+        """Tasks of a project changed since a moment: one paginated read (used to find a task after a lost answer)."""
+        rows = await self._call_list(
+            "tasks.list",
+            self.tasks.get_tasks,
+            {
+                "project": project_gid,
+                "modified_since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "opt_fields": "name,notes,permalink_url,completed,assignee,due_on,projects",
+            },
+        )
+        return [_task(row) for row in rows]
 
     # ---- webhooks and events -----------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ class SlackGateway:
         # chat.postMessage allows about one message per second per channel; pace instead of collecting 429s.
         self._pacer = ChannelPacer(post_interval)
         self.calls = 0
+        self._names: dict[str, str] = {}
 
     @property
     def client(self) -> AsyncWebClient:
@@ -83,6 +84,35 @@ class SlackGateway:
         user = data.get("user") or {}
         email = (user.get("profile") or {}).get("email")
         return str(email) if email else None
+
+    async def user_name(self, user_id: str) -> str:
+        """A person's display name for attributions, cached: names change rarely and replies come in bursts."""
+        cached = self._names.get(user_id)
+        if cached is not None:
+            return cached
+        data = await self._call("users.info", self._client.users_info, user=user_id)
+        user = data.get("user") or {}
+        profile = user.get("profile") or {}
+        name = str(profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user_id)
+        self._names[user_id] = name
+        return name
+
+    async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One top-level message by its ts (a reacted-to message), or None when it is gone."""
+        data = await self._call(
+            "conversations.history",
+            self._client.conversations_history,
+            channel=channel,
+            latest=ts,
+            oldest=ts,
+            inclusive=True,
+            limit=1,
+        )
+        messages = data.get("messages") or []
+        return dict(messages[0]) if messages and messages[0].get("ts") == ts else None
+
+    async def unfurl(self, channel: str, ts: str, unfurls: dict[str, Any]) -> None:
+        await self._call("chat.unfurl", self._client.chat_unfurl, channel=channel, ts=ts, unfurls=unfurls)
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
         data = await self._call("views.open", self._client.views_open, trigger_id=trigger_id, view=view)

@@ -1,15 +1,35 @@
-"""Capture: a Slack request becomes an Asana task in the channel's project, posted as the task's thread."""
+"""Capture: a Slack request or message becomes one Asana task in the linked project, with its Slack thread.
+
+Cost per capture with warm caches: create task, the "Acknowledge" subtask (links with an SLA), one addProject
+per combined project; no reads. A message is captured at most once: the database claims (team, channel, ts).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bridge.adapters import blocks
-from bridge.domain.commands import TaskCommand
-from bridge.domain.model import ChannelId, MessageTs, SlackUserId, TeamId, TrackedTask
+from bridge.adapters.errors import AsanaError, AsanaRateLimited, AsanaUnavailable
+from bridge.domain.model import (
+    AsanaUserGid,
+    ChannelId,
+    Link,
+    MessageTs,
+    ProjectGid,
+    SlackUserId,
+    TaskGid,
+    TeamId,
+    TrackedTask,
+)
+from bridge.domain.model import (
+    Capture as CaptureRecord,
+)
 from bridge.domain.policy import Policy
 from bridge.domain.work import Task, TaskDraft
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
@@ -18,11 +38,44 @@ from bridge.services.people import People
 
 log = logging.getLogger(__name__)
 
+MAX_PROJECTS_PER_TASK = 20  # Asana's multi-homing limit
+OPTIONS_CACHE_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class CaptureRequest:
+    """What to capture. `source_ts` names a Slack message being captured (None for /task, which posts anew)."""
+
+    team_id: TeamId
+    channel_id: ChannelId
+    requester: SlackUserId
+    title: str
+    notes: str = ""
+    assignee: SlackUserId | None = None
+    due: date | None = None
+    priority: str | None = None
+    source_ts: MessageTs | None = None
+    source_thread_ts: MessageTs | None = None
+    project_gid: ProjectGid | None = None  # chosen in the shortcut's modal; defaults to the channel's link
+
 
 @dataclass(frozen=True)
 class Captured:
     task: Task
     thread_ts: MessageTs
+    link: Link
+
+
+@dataclass(frozen=True)
+class AlreadyCaptured:
+    task_gid: TaskGid | None
+    permalink_url: str | None
+
+
+@dataclass
+class _Options:
+    by_name: dict[str, str] = field(default_factory=dict)
+    fetched: float = 0.0
 
 
 class Capture:
@@ -35,66 +88,205 @@ class Capture:
         self._people = people
         self._clock = clock
         self._policy = policy
+        self._options: dict[str, _Options] = {}
 
-    def today(self, team_id: TeamId, channel_id: ChannelId) -> datetime:
-        """Now in the team's timezone, so that "tomorrow" means the team's tomorrow."""
-        return self._clock.now().astimezone(ZoneInfo(self._policy.business_hours.timezone))
+    def now(self) -> datetime:
+        return self._clock.now()
 
-    async def create_from_command(
-        self, team_id: TeamId, channel_id: ChannelId, requester: SlackUserId, command: TaskCommand
-    ) -> Captured:
-        link = await self._store.get_link(team_id, channel_id)
-        if link is None:
+    def today(self) -> date:
+        """Today in the team's timezone, so that "tomorrow" means the team's tomorrow."""
+        return self._clock.now().astimezone(ZoneInfo(self._policy.business_hours.timezone)).date()
+
+    async def link_for(self, request: CaptureRequest) -> Link:
+        if request.project_gid is None:
+            link = await self._store.get_link(request.team_id, request.channel_id)
+            if link is None:
+                raise UserError(blocks.NOT_LINKED)
+            return link
+        links = [
+            link for link in await self._store.links_for_project(request.project_gid) if link.team_id == request.team_id
+        ]
+        if not links:
             raise UserError(blocks.NOT_LINKED)
-        requester_gid = await self._people.asana_user(team_id, requester, link.workspace_gid)
-        assignee_gid = None
-        if command.assignee:
-            assignee_gid = await self._people.asana_user(team_id, command.assignee, link.workspace_gid)
+        same_channel = [link for link in links if link.channel_id == request.channel_id]
+        return (same_channel or links)[0]
+
+    async def capture(self, request: CaptureRequest) -> Captured | AlreadyCaptured:
+        link = await self.link_for(request)
+        if request.source_ts is not None:
+            claimed = await self._store.claim_capture(
+                CaptureRecord(request.team_id, request.channel_id, request.source_ts, None, self._clock.now())
+            )
+            if not claimed:
+                return await self._already(request)
+        try:
+            return await self._create(request, link)
+        except BaseException as exc:
+            if request.source_ts is not None and not (isinstance(exc, AsanaUnavailable) and exc.sent):
+                # Nothing was created: free the message so that a retry (or another reaction) can capture it.
+                await self._store.release_capture(request.team_id, request.channel_id, request.source_ts)
+            raise
+
+    async def recover(self, request: CaptureRequest, *, since: datetime) -> Captured | AlreadyCaptured | None:
+        """After an answer from Asana was lost: find the task the first attempt made, instead of making another."""
+        if request.source_ts is None:
+            return None
+        link = await self.link_for(request)
+        marker = _marker(request)
+        for task in await self._asana.tasks_modified_since(link.project_gid, since):
+            if marker in task.notes:
+                await self._store.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
+                return await self._finish(request, link, task)
+        await self._store.release_capture(request.team_id, request.channel_id, request.source_ts)
+        return None
+
+    async def _already(self, request: CaptureRequest) -> AlreadyCaptured:
+        assert request.source_ts is not None
+        record = await self._store.get_capture(request.team_id, request.channel_id, request.source_ts)
+        task_gid = record.task_gid if record else None
+        tracked = await self._store.get_tracked_task(task_gid) if task_gid else None
+        return AlreadyCaptured(task_gid=task_gid, permalink_url=tracked.permalink_url if tracked else None)
+
+    async def _create(self, request: CaptureRequest, link: Link) -> Captured:
+        policy = self._policy.for_project(link.project_gid)
+        requester_gid = await self._people.asana_user(request.team_id, request.requester, link.workspace_gid)
+        assignee_gid: AsanaUserGid | None = None
+        if request.assignee:
+            assignee_gid = await self._people.asana_user(request.team_id, request.assignee, link.workspace_gid)
             if assignee_gid is None:
-                raise UserError(blocks.unknown_person(command.assignee))
+                raise UserError(blocks.unknown_person(request.assignee))
         custom_fields: dict[str, str] = {}
-        if command.priority and link.priority_field_gid:
-            option = await self._priority_option(link.project_gid, link.priority_field_gid, command.priority)
-            if option:
-                custom_fields[link.priority_field_gid] = option
+        if request.priority and link.priority_field_gid:
+            option = await self._option(link, request.priority)
+            if option is None:
+                raise UserError(blocks.unknown_priority(request.priority))
+            custom_fields[link.priority_field_gid] = option
+        followers: list[str] = [requester_gid] if requester_gid else []
+        if policy.triage.triager and link.triage_section_gid:
+            followers.append(policy.triage.triager)  # Asana takes an email wherever it takes a user
+        notes = request.notes.strip()
+        if request.source_ts is not None:
+            notes = f"{notes}\n\n{_marker(request)}".strip()
         draft = TaskDraft(
-            name=command.title,
+            name=request.title,
             project_gid=link.project_gid,
-            notes=f"Created from Slack by {requester}.",
-            # Without a priority the task waits in triage; with one it has been triaged by whoever typed it.
-            section_gid=link.triage_section_gid if not command.priority else None,
+            notes=notes,
+            section_gid=link.triage_section_gid,
             assignee=assignee_gid,
-            followers=(requester_gid,) if requester_gid else (),
-            due_on=command.due,
+            followers=tuple(AsanaUserGid(f) for f in dict.fromkeys(followers)),
+            due_on=request.due,
             custom_fields=custom_fields,
         )
         task = await self._asana.create_task(draft)
-        text, task_blocks = blocks.task_message(
-            task, requester=requester, assignee=command.assignee, priority=command.priority
-        )
-        thread_ts = await self._slack.post_message(channel_id, text, blocks=task_blocks)
+        if request.source_ts is not None:
+            await self._store.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
+        return await self._finish(request, link, task)
+
+    async def _finish(self, request: CaptureRequest, link: Link, task: Task) -> Captured:
+        """Everything after the task exists; each step is safe to repeat."""
+        policy = self._policy.for_project(link.project_gid)
+        ack_gid: TaskGid | None = None
+        if policy.capture.acknowledge and policy.sla.targets:
+            ack = await self._asana.create_subtask(task.gid, blocks.ACKNOWLEDGE_SUBTASK)
+            ack_gid = ack.gid
+        await self._add_to_combined(task, link, policy.capture.combined_projects)
+        if request.source_ts is None:
+            text, task_blocks = blocks.task_message(
+                task, requester=request.requester, assignee=request.assignee, priority=request.priority
+            )
+            thread_ts = await self._slack.post_message(request.channel_id, text, blocks=task_blocks)
+        else:
+            thread_ts = request.source_thread_ts or request.source_ts
+            text, reply_blocks = blocks.captured_reply(task, requester=request.requester)
+            await self._slack.post_message(request.channel_id, text, blocks=reply_blocks, thread_ts=thread_ts)
         now = self._clock.now()
         await self._store.save_tracked_task(
             TrackedTask(
                 task_gid=task.gid,
                 project_gid=link.project_gid,
-                team_id=team_id,
-                channel_id=channel_id,
+                team_id=request.team_id,
+                channel_id=request.channel_id,
                 thread_ts=thread_ts,
                 permalink_url=task.permalink_url,
                 name=task.name,
                 created_at=now,
                 updated_at=now,
                 snapshot=task.raw,
-                requester=requester,
+                requester=request.requester,
+                ack_subtask_gid=ack_gid,
             )
         )
-        log.info("captured task %s in %s/%s", task.gid, team_id, channel_id)
-        return Captured(task=task, thread_ts=thread_ts)
+        log.info("captured task %s in %s/%s", task.gid, request.team_id, request.channel_id)
+        return Captured(task=task, thread_ts=thread_ts, link=link)
 
-    async def _priority_option(self, project_gid: str, field_gid: str, priority: str) -> str | None:
-        for field in await self._asana.custom_fields_of(project_gid):
-            if field.gid == field_gid:
-                option = field.option_named(priority)
-                return option.gid if option else None
-        return None
+    async def _add_to_combined(self, task: Task, link: Link, combined: tuple[str, ...]) -> None:
+        wanted = [gid for gid in dict.fromkeys(combined) if gid != link.project_gid and gid not in task.project_gids]
+        room = MAX_PROJECTS_PER_TASK - max(1, len(task.project_gids))
+        if len(wanted) > room:
+            log.warning(
+                "task %s: %d combined projects configured but Asana allows %d projects per task; skipping %s",
+                task.gid,
+                len(wanted),
+                MAX_PROJECTS_PER_TASK,
+                ", ".join(wanted[room:]),
+            )
+            wanted = wanted[:room]
+        for project_gid in wanted:
+            try:
+                await self._asana.add_to_project(task.gid, project_gid)
+            except AsanaError as exc:
+                # The task exists and is in its own project: a combined view missing it is worth a log, not a failure.
+                log.warning("task %s not added to combined project %s: %s", task.gid, project_gid, exc)
+
+    async def _option(self, link: Link, priority: str) -> str | None:
+        assert link.priority_field_gid is not None
+        cached = self._options.get(link.priority_field_gid)
+        if cached is None or time.monotonic() - cached.fetched > OPTIONS_CACHE_SECONDS:
+            cached = _Options(fetched=time.monotonic())
+            for custom_field in await self._asana.custom_fields_of(link.project_gid):
+                if custom_field.gid == link.priority_field_gid:
+                    cached.by_name = {o.name.strip().lower(): o.gid for o in custom_field.enum_options if o.enabled}
+            self._options[link.priority_field_gid] = cached
+        return cached.by_name.get(priority.strip().lower())
+
+
+def _marker(request: CaptureRequest) -> str:
+    """Written into the notes of a captured message's task: how a lost answer from Asana is found again."""
+    return f"[slack:{request.team_id}/{request.channel_id}/{request.source_ts}]"
+
+
+Tell = Callable[[str], Awaitable[None]]
+RETRY_DELAYS = (5.0, 20.0, 60.0, 300.0, 600.0)
+
+
+async def capture_with_retries(
+    capture: Capture, request: CaptureRequest, tell: Tell, *, delays: tuple[float, ...] = RETRY_DELAYS
+) -> Captured | AlreadyCaptured | None:
+    """Capture, and when Asana is down keep trying in the background and tell the person how it ended.
+
+    A person's request is never dropped silently: they hear that it is delayed, then that it landed (or not).
+    """
+    started = capture.now()
+    told = False
+    for attempt in range(len(delays) + 1):
+        try:
+            if attempt and request.source_ts is not None:
+                # The last attempt may have created the task before its answer was lost: look before creating.
+                found = await capture.recover(request, since=started - timedelta(minutes=1))
+                if found is not None:
+                    result: Captured | AlreadyCaptured = found
+                    break
+            result = await capture.capture(request)
+            break
+        except (AsanaUnavailable, AsanaRateLimited) as exc:
+            if attempt == len(delays):
+                await tell(blocks.CAPTURE_GAVE_UP.format(title=request.title))
+                return None
+            if not told:
+                await tell(blocks.ASANA_RETRYING.format(reason=exc))
+                told = True
+            log.warning("capture delayed (%s); retrying in %.0fs", exc, delays[attempt])
+            await asyncio.sleep(delays[attempt])
+    if told and isinstance(result, Captured):
+        await tell(blocks.task_landed(result.task))
+    return result

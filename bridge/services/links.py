@@ -11,6 +11,7 @@ from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, AsanaForbidden, AsanaNotFound
 from bridge.domain.commands import CommandError, parse_project_ref
 from bridge.domain.model import (
+    CaptureMode,
     ChannelId,
     Link,
     ProjectGid,
@@ -93,6 +94,14 @@ class Links:
             await self._drop_webhooks(existing.project_gid)
         webhook = await self._watch(link)
         return LinkOutcome(link, blocks.linked(link, webhook=webhook, triage_created=triage_created))
+
+    async def set_capture(self, team_id: TeamId, channel_id: ChannelId, mode: CaptureMode) -> Link | None:
+        link = await self._store.get_link(team_id, channel_id)
+        if link is None:
+            return None
+        changed = replace(link, capture_mode=mode)
+        await self._store.save_link(changed)
+        return changed
 
     async def unlink(self, team_id: TeamId, channel_id: ChannelId) -> str:
         link = await self._store.get_link(team_id, channel_id)

@@ -8,7 +8,7 @@ from bridge.sandbox.asana.errors import bad_request
 from bridge.sandbox.asana.http import actor, data, path_gid, reply, reply_list, reply_one, world
 from bridge.sandbox.asana.listing import task_filter
 from bridge.sandbox.asana.placement import add_project, change_followers, remove_project
-from bridge.sandbox.asana.stories import add_comment, stories_of
+from bridge.sandbox.asana.stories import add_comment, edit_comment, remove_comment, stories_of
 from bridge.sandbox.asana.tasks import create_task, delete_task, subtasks_of, update_task
 
 
@@ -116,6 +116,18 @@ async def get_story(request: web.Request) -> web.Response:
     return reply_one(request, "story", story.gid)
 
 
+async def put_story(request: web.Request) -> web.Response:
+    w, me = world(request), actor(request)
+    story = edit_comment(w, me, w.store.story_for(path_gid(request, "story_gid"), me), data(request))
+    return reply_one(request, "story", story.gid)
+
+
+async def del_story(request: web.Request) -> web.Response:
+    w, me = world(request), actor(request)
+    remove_comment(w, me, w.store.story_for(path_gid(request, "story_gid"), me))
+    return reply(request, {"data": {}})
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.post("/tasks", post_task),
@@ -132,4 +144,6 @@ def routes() -> list[web.RouteDef]:
         web.post("/tasks/{task_gid}/stories", post_story),
         web.get("/tasks/{task_gid}/stories", get_stories),
         web.get("/stories/{story_gid}", get_story),
+        web.put("/stories/{story_gid}", put_story),
+        web.delete("/stories/{story_gid}", del_story),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.sandbox.asana import richtext
-from bridge.sandbox.asana.errors import bad_request
+from bridge.sandbox.asana.errors import bad_request, forbidden
 from bridge.sandbox.asana.model import Compact, Story, Task, User
 from bridge.sandbox.asana.world import World, story_compact
 
@@ -59,6 +59,56 @@ def add_comment(world: World, actor: User, task: Task, data: dict[str, Any]) -> 
         sticker_name=sticker,
     )
     return _record(world, actor, task, story)
+
+
+def edit_comment(world: World, actor: User, story: Story, data: dict[str, Any]) -> Story:
+    """PUT /stories/{gid}: only comments, only by their author; `text` xor `html_text`."""
+    _own_comment(actor, story)
+    text, html = data.get("text"), data.get("html_text")
+    if text is not None and html is not None:
+        raise bad_request("You may only specify one of text or html_text")
+    if html is not None:
+        story.text, story.html_text = richtext.validate(html, "html_text", task=False), str(html)
+    elif isinstance(text, str):
+        story.text, story.html_text = text, richtext.from_plain(text)
+    elif text is not None:
+        raise bad_request("text: Must be a string")
+    if "is_pinned" in data:
+        if not isinstance(data["is_pinned"], bool):
+            raise bad_request("is_pinned: Must be a boolean")
+        story.is_pinned = data["is_pinned"]
+    task = world.store.tasks[story.task]
+    world.touch(task)
+    world.emit(
+        actor,
+        "changed",
+        story_compact(story),
+        world.store.event_targets(task),
+        change={"field": "text", "action": "changed"},
+    )
+    return story
+
+
+def remove_comment(world: World, actor: User, story: Story) -> None:
+    """DELETE /stories/{gid}: only comments, only by their author."""
+    _own_comment(actor, story)
+    del world.store.stories[story.gid]
+    task = world.store.tasks[story.task]
+    world.touch(task)
+    world.emit(
+        actor,
+        "removed",
+        story_compact(story),
+        world.store.event_targets(task),
+        parent=Compact(task.gid, "task", task.resource_subtype),
+    )
+
+
+def _own_comment(actor: User, story: Story) -> None:
+    if story.kind != "comment":
+        raise bad_request("Only comments can be edited or deleted")
+    if story.created_by != actor.gid:
+        raise forbidden("You can only edit or delete your own comments")
 
 
 def add_system_story(

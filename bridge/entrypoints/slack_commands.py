@@ -1,0 +1,137 @@
+"""`/asana` and `/task`: parse in the ack, work in the background, answer in the channel or to the person."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bridge.adapters import blocks
+from bridge.domain.commands import CommandError, parse_project_ref, parse_task_command
+from bridge.domain.model import CaptureMode, ChannelId, SlackUserId, TeamId
+from bridge.entrypoints.slack import Listeners, answering, ids
+from bridge.services.capture import CaptureRequest, capture_with_retries
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Listeners) -> None:
+    @app.command("/asana")
+    async def asana_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        words = (command.get("text") or "").split(maxsplit=1)
+        verb = words[0].lower() if words else "help"
+        rest = words[1].strip() if len(words) > 1 else ""
+        team, channel, user = ids(command)
+
+        async def tell(text: str) -> None:
+            await respond(text=text, response_type="ephemeral")
+
+        async def announce(text: str) -> None:
+            await respond(text=text, response_type="in_channel")
+
+        if verb == "link":
+            if not rest:
+                await ack(text="Which project? `/asana link https://app.asana.com/0/<project>/list`")
+                return
+            current = await deps.store.get_link(team, channel)
+            try:
+                wanted = parse_project_ref(rest)
+            except CommandError:
+                wanted = None  # the link service explains the mistake
+            if current is not None and wanted is not None and wanted != current.project_gid:
+                text, prompt = blocks.replace_link_prompt(current.project_name, rest)
+                await ack(text=text, blocks=prompt)  # replacing a link needs a confirmation click
+                return
+            await ack(text=blocks.WORKING_ON_LINK)
+            deps.background.spawn(
+                answering(lambda: _link(deps, team, channel, user, rest, announce), tell), name="link"
+            )
+        elif verb == "unlink":
+            await ack()
+            deps.background.spawn(
+                answering(lambda: _then(announce, deps.links.unlink(team, channel)), tell), name="unlink"
+            )
+        elif verb == "status":
+            await ack()
+            deps.background.spawn(answering(lambda: _then(tell, deps.links.status(team, channel)), tell), name="status")
+        elif verb == "capture":
+            await ack(text=await _set_capture(deps, team, channel, rest.lower()))
+        elif verb == "help":
+            await ack(text=blocks.HELP)
+        else:
+            await ack(text=blocks.UNKNOWN_SUBCOMMAND.format(word=blocks.escape(verb)))
+
+    @app.action("link_replace_confirm")
+    async def replace_link(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        team = TeamId(body["team"]["id"])
+        channel = ChannelId(body["channel"]["id"])
+        user = SlackUserId(body["user"]["id"])
+
+        async def tell(text: str) -> None:
+            await respond(text=text, response_type="ephemeral", replace_original=True)
+
+        async def announce(text: str) -> None:
+            await deps.slack.post_message(channel, text)
+            await respond(text=blocks.LINK_REPLACED, replace_original=True)
+
+        deps.background.spawn(
+            answering(lambda: _link(deps, team, channel, user, action["value"], announce), tell), name="relink"
+        )
+
+    @app.action("link_replace_cancel")
+    async def keep_link(ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(text=blocks.LINK_KEPT, replace_original=True)
+
+    @app.command("/task")
+    async def task_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        team, channel, user = ids(command)
+        try:
+            parsed = parse_task_command(command.get("text") or "", today=deps.capture.today())
+        except CommandError as exc:
+            await ack(text=f"{exc}.")  # a typo is answered in the ack itself: nothing was sent to Asana
+            return
+        if await deps.store.get_link(team, channel) is None:
+            await ack(text=blocks.NOT_LINKED)  # one fast read, so the answer comes with the ack
+            return
+        await ack(text=blocks.WORKING_ON_TASK)
+        request = CaptureRequest(
+            team_id=team,
+            channel_id=channel,
+            requester=user,
+            title=parsed.title,
+            notes=blocks.command_notes(user),
+            assignee=parsed.assignee,
+            due=parsed.due,
+            priority=parsed.priority,
+        )
+
+        async def tell(text: str) -> None:
+            await respond(text=text, response_type="ephemeral")
+
+        async def create() -> None:
+            await capture_with_retries(deps.capture, request, tell, delays=deps.retry_delays)
+
+        deps.background.spawn(answering(create, tell), name=f"task {channel}")
+
+
+async def _link(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUserId, ref: str, announce: Any) -> None:
+    outcome = await deps.links.link(team, channel, user, ref)
+    await announce(outcome.message)
+
+
+async def _then(say: Any, message: Any) -> None:
+    await say(await message)
+
+
+async def _set_capture(deps: Listeners, team: TeamId, channel: ChannelId, word: str) -> str:
+    try:
+        mode = CaptureMode(word)
+    except ValueError:
+        return blocks.CAPTURE_USAGE
+    link = await deps.links.set_capture(team, channel, mode)
+    if link is None:
+        return blocks.NOT_LINKED
+    return blocks.capture_mode_set(mode.value, deps.policy.for_project(link.project_gid).capture.reaction)

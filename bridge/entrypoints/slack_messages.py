@@ -1,0 +1,141 @@
+"""Channel messages and reactions: auto-capture, thread replies as comments (with edits and deletes)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bridge.adapters import blocks
+from bridge.domain.model import CaptureMode, ChannelId, MessageTs, SlackUserId, TeamId
+from bridge.entrypoints.slack import Listeners, answering, ephemeral_to
+from bridge.services.capture import AlreadyCaptured, CaptureRequest, capture_with_retries
+
+log = logging.getLogger(__name__)
+
+# Subtypes that are not someone writing: joins, topic changes, bot posts, … (edits/deletes are handled apart).
+HUMAN_SUBTYPES = (None, "thread_broadcast", "file_share")
+# Events the manifest subscribes to that no capability acts on yet; each needs a listener, or Bolt answers 404 and
+# Slack retries (reference/slack.md gotcha #3).
+QUIET_EVENTS = ("app_home_opened", "app_mention", "app_uninstalled", "tokens_revoked")
+
+
+def register(app: AsyncApp, deps: Listeners) -> None:
+    @app.event("message")
+    async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
+        team = TeamId(body.get("team_id") or event.get("team") or "")
+        subtype = event.get("subtype")
+        if subtype == "message_changed":
+            await _edited(deps, team, event)
+        elif subtype == "message_deleted":
+            await _deleted(deps, team, event)
+        elif subtype in HUMAN_SUBTYPES and event.get("user") and not event.get("bot_id"):
+            await _posted(deps, team, event)
+
+    @app.event("reaction_added")
+    async def on_reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        if item.get("type") != "message":
+            return
+        team = TeamId(body.get("team_id") or "")
+        channel = ChannelId(item["channel"])
+        link = await deps.store.get_link(team, channel)
+        if link is None or link.capture_mode is not CaptureMode.REACTION:
+            return
+        if event.get("reaction") != deps.policy.for_project(link.project_gid).capture.reaction:
+            return
+        user = SlackUserId(event["user"])
+        ts = MessageTs(item["ts"])
+        deps.background.spawn(
+            answering(lambda: _capture_reacted(deps, team, channel, user, ts), ephemeral_to(deps, channel, user)),
+            name=f"reaction {channel}",
+        )
+
+    for event_name in QUIET_EVENTS:
+        app.event(event_name)(_ignore)
+
+
+async def _ignore() -> None:
+    """Acknowledged (Bolt auto-acks events) and otherwise left alone for now."""
+
+
+async def _posted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
+    channel = ChannelId(event["channel"])
+    ts = MessageTs(event["ts"])
+    user = SlackUserId(event["user"])
+    thread_ts = event.get("thread_ts")
+    say = ephemeral_to(deps, channel, user, thread_ts)
+    if thread_ts and thread_ts != ts:
+        text = event.get("text") or ""
+        deps.background.spawn(
+            answering(
+                lambda: _none(deps.threads.reply_posted(team, channel, MessageTs(thread_ts), ts, user, text)), say
+            ),
+            name=f"reply {channel}",
+        )
+        return
+    link = await deps.store.get_link(team, channel)
+    if link is None or link.capture_mode is not CaptureMode.ALL:
+        return
+    request = await _message_request(deps, team, channel, user, event)
+    deps.background.spawn(answering(lambda: _capture(deps, request, say), say), name=f"capture {channel}")
+
+
+async def _capture_reacted(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUserId, ts: MessageTs) -> None:
+    message = await deps.slack.message(channel, ts)
+    if message is None or message.get("bot_id"):
+        return  # gone, or the bridge's own post: nothing to capture
+    author = SlackUserId(message.get("user") or user)
+    request = await _message_request(deps, team, channel, author, message)
+    await _capture(deps, request, ephemeral_to(deps, channel, user))
+
+
+async def _capture(deps: Listeners, request: CaptureRequest, say: Any) -> None:
+    result = await capture_with_retries(deps.capture, request, say, delays=deps.retry_delays)
+    if isinstance(result, AlreadyCaptured):
+        log.info("message %s in %s was captured already", request.source_ts, request.channel_id)
+
+
+async def _message_request(
+    deps: Listeners, team: TeamId, channel: ChannelId, author: SlackUserId, message: dict[str, Any]
+) -> CaptureRequest:
+    ts = MessageTs(message["ts"])
+    text = message.get("text") or ""
+    permalink = await deps.slack.permalink(channel, ts)
+    return CaptureRequest(
+        team_id=team,
+        channel_id=channel,
+        requester=author,
+        title=blocks.first_line(text) or blocks.UNTITLED,
+        notes=blocks.message_notes(text, permalink),
+        source_ts=ts,
+        source_thread_ts=MessageTs(message.get("thread_ts") or ts),
+    )
+
+
+async def _edited(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
+    message = event.get("message") or {}
+    if not message.get("user") or message.get("bot_id") or not message.get("thread_ts"):
+        return
+    channel = ChannelId(event["channel"])
+    ts = MessageTs(message["ts"])
+    user = SlackUserId(message["user"])
+    deps.background.spawn(
+        answering(
+            lambda: deps.threads.reply_edited(team, channel, ts, user, message.get("text") or ""),
+            ephemeral_to(deps, channel, user),
+        ),
+        name=f"edit {channel}",
+    )
+
+
+async def _deleted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
+    channel = ChannelId(event["channel"])
+    ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+    if ts:
+        deps.background.spawn(deps.threads.reply_deleted(team, channel, MessageTs(ts)), name=f"delete {channel}")
+
+
+async def _none(work: Any) -> None:
+    await work

@@ -1,0 +1,84 @@
+"""Thread → comments: replies in a task's Slack thread become Asana comments; the first one acknowledges."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+
+from bridge.domain.model import ChannelId, CommentLink, MessageTs, SlackUserId, TeamId, TrackedTask
+from bridge.ports import AsanaPort, Clock, SlackPort, Store
+
+log = logging.getLogger(__name__)
+
+# How long a reply waits for its thread's capture to finish (Asana calls under retry can take this long).
+CAPTURE_WAIT_SECONDS = 60.0
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
+_CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
+
+
+class Threads:
+    def __init__(self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock) -> None:
+        self._store = store
+        self._asana = asana
+        self._slack = slack
+        self._clock = clock
+
+    async def reply_posted(
+        self, team_id: TeamId, channel_id: ChannelId, thread_ts: MessageTs, ts: MessageTs, user: SlackUserId, text: str
+    ) -> bool:
+        """Mirror one reply; returns whether the thread belongs to a tracked task."""
+        tracked = await self._tracked(team_id, channel_id, thread_ts)
+        if tracked is None:
+            return False
+        if await self._store.get_comment_link(team_id, channel_id, ts) is None:  # a Slack retry is not a 2nd comment
+            body = await self._comment_text(user, text)
+            story_gid = await self._asana.comment(tracked.task_gid, body)
+            await self._store.save_comment_link(
+                CommentLink(team_id, channel_id, ts, tracked.task_gid, story_gid, self._clock.now())
+            )
+        await self._acknowledge(tracked, user)
+        return True
+
+    async def _tracked(self, team_id: TeamId, channel_id: ChannelId, thread_ts: MessageTs) -> TrackedTask | None:
+        """The thread's task; when its capture is still under way (a quick first reply), wait for it to finish."""
+        deadline = time.monotonic() + CAPTURE_WAIT_SECONDS
+        while True:
+            tracked = await self._store.tracked_task_by_thread(team_id, channel_id, thread_ts)
+            if tracked is not None:
+                return tracked
+            if await self._store.get_capture(team_id, channel_id, thread_ts) is None or time.monotonic() > deadline:
+                return None
+            await asyncio.sleep(0.2)
+
+    async def reply_edited(
+        self, team_id: TeamId, channel_id: ChannelId, ts: MessageTs, user: SlackUserId, text: str
+    ) -> None:
+        link = await self._store.get_comment_link(team_id, channel_id, ts)
+        if link is not None:
+            await self._asana.edit_comment(link.story_gid, await self._comment_text(user, text))
+
+    async def reply_deleted(self, team_id: TeamId, channel_id: ChannelId, ts: MessageTs) -> None:
+        link = await self._store.get_comment_link(team_id, channel_id, ts)
+        if link is not None:
+            await self._asana.delete_comment(link.story_gid)
+            await self._store.delete_comment_link(team_id, channel_id, ts)
+
+    async def _acknowledge(self, tracked: TrackedTask, user: SlackUserId) -> None:
+        """The first reply by someone other than the requester completes the "Acknowledge" subtask."""
+        if tracked.ack_subtask_gid is None or tracked.first_response_at is not None or user == tracked.requester:
+            return
+        if await self._store.record_first_response(tracked.task_gid, at=self._clock.now(), responder=user):
+            await self._asana.update_task(tracked.ack_subtask_gid, {"completed": True})
+            log.info("task %s acknowledged by %s", tracked.task_gid, user)
+
+    async def _comment_text(self, user: SlackUserId, text: str) -> str:
+        """Plain text (never rich text: Slack's `&<>` would make invalid XML) attributed to the Slack author."""
+        names = {match: await self._slack.user_name(match) for match in set(_MENTION.findall(text))}
+        plain = _MENTION.sub(lambda m: "@" + names[m.group(1)], text)
+        plain = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), plain)
+        plain = _CHANNEL.sub(lambda m: "#" + m.group(1), plain)
+        plain = plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        return f"{await self._slack.user_name(user)} (in Slack): {plain}"
