@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
 from bridge.entrypoints.web import build_web_app
+from bridge.entrypoints.workers import EventsPoller
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 from bridge.services.capture import Capture
@@ -64,6 +66,7 @@ class Bridge:
     links: Links
     capture: Capture
     identity: Identity
+    poller: EventsPoller
     _closers: list[Any] = field(default_factory=list)
     _socket_mode: Any = None  # AsyncSocketModeHandler, whose methods are untyped
 
@@ -78,6 +81,7 @@ class Bridge:
                     "set ASANA_WORKSPACE_GID to the one the bridge serves"
                 )
             self.identity.workspace_gid = me.workspace_gids[0]
+        self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
         if self.settings.slack_app_token is not None:
             await self._connect_socket_mode(self.settings.slack_app_token.reveal())
 
@@ -102,6 +106,7 @@ class Bridge:
         """Graceful shutdown: finish in-flight work, then release connections."""
         if self._socket_mode is not None:
             await self._socket_mode.close_async()
+        await self.poller.stop()
         await self.background.drain(grace)
         for closer in reversed(self._closers):
             result = closer()
@@ -205,5 +210,12 @@ async def build(
         links=links,
         capture=capture,
         identity=identity,
+        poller=EventsPoller(
+            store=store,
+            asana=asana,
+            clock=clock,
+            fast_seconds=settings.events_poll_seconds,
+            slow_seconds=settings.events_poll_seconds * 10,
+        ),
         _closers=closers,
     )

@@ -27,7 +27,7 @@ from bridge.domain.model import (
     WebhookRegistration,
     WorkspaceGid,
 )
-from bridge.domain.work import AsanaUser, CustomField, Project, Section, Task, TaskDraft
+from bridge.domain.work import AsanaUser, CustomField, EventsPage, Project, Section, Task, TaskDraft
 
 
 class Clock(Protocol):
@@ -222,6 +222,10 @@ class AsanaPort(Protocol):
         ...
 
     async def delete_webhook(self, webhook_gid: str) -> None: ...
+
+    async def events_since(self, resource_gid: str, sync: str | None) -> EventsPage:
+        """One page of the Events API; raises SyncTokenExpired (with the new token) on 412."""
+        ...
 
 
 class SlackPort(Protocol):
