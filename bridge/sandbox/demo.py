@@ -17,6 +17,21 @@ from bridge.sandbox.world import World, start_world
 
 T = TypeVar("T")
 
+# The team's policy for the demo: SLAs (so captures get an "Acknowledge" subtask) and a triager who follows them.
+DEMO_POLICY = """
+[business_hours]
+timezone = "America/New_York"
+
+[sla]
+P0 = { first_response = "1h", resolution = "4h" }
+P1 = { first_response = "4h", resolution = "2d" }
+P2 = { first_response = "1d", resolution = "5d" }
+P3 = { first_response = "2d", resolution = "10d" }
+
+[triage]
+triager = "cy@example.com"
+"""
+
 
 class Transcript:
     def __init__(self) -> None:
@@ -48,7 +63,7 @@ async def run_demo(*, keep_running: bool = False) -> int:
     print("Slack ⇄ Asana bridge demo: emulated Slack and Asana on 127.0.0.1, no accounts, no network.")
     world = await start_world()
     with tempfile.TemporaryDirectory(prefix="bridge-demo-") as workdir:
-        local = await serve_locally(world, Path(workdir))
+        local = await serve_locally(world, Path(workdir), policy=DEMO_POLICY)
         try:
             out.line("setup", f"bridge on {local.url}, Slack API {world.slack.api_url}, Asana API {world.asana.url}")
             await _script(world, local, out)
@@ -96,7 +111,50 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     post = await _until(lambda: [m for m in new_posts() if m.thread_ts is None] or None)
     out.line("slack", f"#questions: {_plain(post[-1])} (its thread is the task's thread)")
 
-    out.step("Bo completes the task in Asana; the signed webhook delivery lands in the bridge's inbox")
+    out.step("Ana turns on auto-capture: every new question in #questions becomes a task")
+    out.line("slack", "ana: /asana capture all")
+    ack = await ana.slash_command("/asana", "capture all", channel)
+    out.line("bridge", f"ack {ack.status}: {ack.body}")
+    bo = local.slack.user("bo")
+    question = await bo.post_message(channel, "How do I verify webhook signatures?\nMy HMAC never matches.")
+    out.line("slack", "bo: How do I verify webhook signatures? / My HMAC never matches.")
+    asked = await _until(lambda: _named(world, "How do I verify webhook signatures?"))
+    subtasks = await _until(lambda: [t.name for t in world.asana.store.tasks.values() if t.parent == asked.gid] or None)
+    out.line(
+        "asana", f"task {asked.gid}: “{asked.name}”, subtasks {subtasks}, section Needs triage, triager Cy follows"
+    )
+    thread = await _until(lambda: [m for m in world.slack.thread(channel, question.ts or "") if m.bot_id] or None)
+    out.line("slack", f"thread reply: {_plain(thread[-1])}")
+
+    out.step("Cy answers in the thread: the reply becomes an Asana comment and acknowledges the question")
+    cy = local.slack.user("cy")
+    await cy.post_message(channel, "Hash the raw body bytes, not re-serialised JSON.", thread_ts=question.ts)
+    out.line("slack", "cy (in the thread): Hash the raw body bytes, not re-serialised JSON.")
+    comment = await _until(
+        lambda: next(
+            (st for st in world.asana.store.stories.values() if st.task == asked.gid and st.kind == "comment"), None
+        )
+    )
+    out.line("asana", f"comment on {asked.gid}: {comment.text}")
+    ack_task = await _until(
+        lambda: next((t for t in world.asana.store.tasks.values() if t.parent == asked.gid and t.completed), None)
+    )
+    out.line("asana", f"subtask “{ack_task.name}” completed: first response recorded")
+
+    out.step("Ana turns an older message into a task with the “Create Asana task” shortcut")
+    await ana.slash_command("/asana", "capture off", channel)
+    note = await bo.post_message(channel, "The docs page for OAuth scopes is out of date")
+    out.line("slack", "bo: The docs page for OAuth scopes is out of date")
+    await ana.message_shortcut("create_task", channel, note.ts or "")
+    view = (await _until(lambda: world.slack.open_views("ana") or None))[-1]
+    out.line("slack", "ana: message shortcut → a modal prefilled with the message opens")
+    await ana.submit_view(view, {"title": "Update the OAuth scopes page", "priority": "P2"})
+    out.line("slack", "ana submits: title “Update the OAuth scopes page”, priority P2")
+    docs = await _until(lambda: _named(world, "Update the OAuth scopes page"))
+    back = next((line for line in docs.notes.splitlines() if line.startswith("From Slack")), "")
+    out.line("asana", f"task {docs.gid}, priority P2; its notes link back: {back}")
+
+    out.step("Bo completes the first task in Asana; the signed webhook delivery lands in the bridge's inbox")
     world.asana.act(world.asana_people["bo"]).complete(task.gid)
     out.line("asana", "bo marked the task complete")
     await world.asana.deliveries_idle(timeout=10)
@@ -113,6 +171,10 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
                 float(line.rsplit(" ", 1)[1]) for line in body.splitlines() if line.startswith("bridge_api_calls_total")
             )
             out.line("bridge", f"GET /metrics → {response.status}; {calls:.0f} API calls so far")
+
+
+def _named(world: World, name: str) -> Any:
+    return next((t for t in world.asana.store.tasks.values() if t.name == name), None)
 
 
 def _summary(task: dict[str, Any]) -> str:
