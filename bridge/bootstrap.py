@@ -35,6 +35,7 @@ from bridge.services.capture import Capture
 from bridge.services.links import Links
 from bridge.services.people import People
 from bridge.services.threads import Threads
+from bridge.services.unfurls import Unfurls
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,9 @@ async def build(
     )
     capture = Capture(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
     threads = Threads(store=store, asana=asana, slack=slack, clock=clock)
+    unfurls = Unfurls(
+        asana=asana, slack=slack, people=people, policy=settings.policy, workspace_gid=lambda: identity.workspace_gid
+    )
     slack_listeners.register(
         bolt,
         slack_listeners.Listeners(
@@ -187,6 +191,7 @@ async def build(
             clock=clock,
             policy=settings.policy,
             background=background,
+            unfurls=unfurls,
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )

@@ -1,4 +1,4 @@
-"""Parsing what people type: `/task …`, `/asana …` and Asana project references. Pure and table-tested."""
+"""Parsing what people type: `/task …`, `/asana …`, Asana project and task links. Pure and table-tested."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 import shlex
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 from bridge.domain.model import SlackUserId
 from bridge.domain.policy import PRIORITIES
@@ -124,3 +125,25 @@ def parse_task_command(text: str, *, today: date) -> TaskCommand:
     if len(name) > 1024:
         raise CommandError("keep the title under 1024 characters; put details in the thread")
     return TaskCommand(title=name, assignee=assignee, due=due, priority=priority)
+
+
+# Task links, as Asana writes them: legacy /0/<project or 0>/<task>[/f] and current /1/<ws>/[project/<p>/]task/<t>.
+_TASK_PATHS = (
+    re.compile(r"/0/\d+/(\d+)(?:/f)?/?"),
+    re.compile(r"/1/\d+/(?:project/\d+/)?task/(\d+)/?"),
+)
+
+
+def parse_task_ref(url: str) -> str | None:
+    """The task gid of an Asana task URL, or None for anything else (project lists, boards, other sites)."""
+    try:
+        parts = urlsplit(url.strip().strip("<>").split("|", 1)[0].strip())
+    except ValueError:  # e.g. a broken IPv6 host: not a link of ours either way
+        return None
+    if parts.scheme not in ("http", "https") or parts.hostname != "app.asana.com":
+        return None
+    for pattern in _TASK_PATHS:
+        match = pattern.fullmatch(parts.path)
+        if match and match.group(1) != "0":
+            return match.group(1)
+    return None

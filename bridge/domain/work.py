@@ -80,6 +80,15 @@ class Task:
     project_gids: tuple[ProjectGid, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    def enum_value(self, field_name: str) -> str | None:
+        """The chosen option of the enum custom field with this name (ignoring case), from the fetched JSON."""
+        wanted = field_name.strip().lower()
+        for custom_field in self.raw.get("custom_fields") or ():
+            if str(custom_field.get("name") or "").strip().lower() == wanted:
+                name = (custom_field.get("enum_value") or {}).get("name")
+                return str(name) if name else None
+        return None
+
 
 @dataclass(frozen=True)
 class Webhook:

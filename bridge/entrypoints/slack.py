@@ -20,6 +20,7 @@ from bridge.services.capture import RETRY_DELAYS, Capture
 from bridge.services.errors import UserError
 from bridge.services.links import Links
 from bridge.services.threads import Threads
+from bridge.services.unfurls import Unfurls
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], Awaitable[None]]
@@ -37,12 +38,13 @@ class Listeners:
     clock: Clock
     policy: Policy
     background: Background
+    unfurls: Unfurls
     retry_delays: tuple[float, ...] = RETRY_DELAYS  # how a capture waits out an Asana outage
 
 
 def register(app: AsyncApp, deps: Listeners) -> None:
     """Attach every listener to the Bolt app."""
-    from bridge.entrypoints import slack_commands, slack_messages, slack_shortcuts
+    from bridge.entrypoints import slack_commands, slack_messages, slack_shortcuts, slack_unfurls
 
     @app.middleware
     async def drop_retries(body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
@@ -56,6 +58,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
     slack_commands.register(app, deps)
     slack_messages.register(app, deps)
     slack_shortcuts.register(app, deps)
+    slack_unfurls.register(app, deps)
 
 
 def ids(payload: dict[str, Any]) -> tuple[TeamId, ChannelId, SlackUserId]:

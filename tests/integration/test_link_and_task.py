@@ -54,8 +54,8 @@ async def test_task_command_creates_the_task_and_posts_its_thread(running: Runni
     assert str(task.due_on) == "2026-12-03"
     assert task.custom_values[world.priority_field] == world.asana.option_gid(world.priority_field, "P1")
     post = await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Webhook retries" in m.text])
-    tracked = await running.bridge.store.get_tracked_task(task.gid)
-    assert tracked is not None and tracked.thread_ts == post[0].ts
+    tracked = await eventually(lambda: running.bridge.store.get_tracked_task(task.gid))
+    assert tracked.thread_ts == post[0].ts
 
 
 async def test_task_in_an_unlinked_channel_says_how_to_link(running: Running) -> None:

@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from bridge.domain.commands import CommandError, TaskCommand, parse_due, parse_project_ref, parse_task_command
+from bridge.domain.commands import (
+    CommandError,
+    TaskCommand,
+    parse_due,
+    parse_project_ref,
+    parse_task_command,
+    parse_task_ref,
+)
 
 SUNDAY = date(2026, 11, 29)
 FRIDAY = date(2026, 12, 4)
@@ -95,3 +102,51 @@ def test_project_refs(ref: str, gid: str) -> None:
 def test_bad_project_refs(ref: str) -> None:
     with pytest.raises(CommandError, match="project link"):
         parse_project_ref(ref)
+
+
+@pytest.mark.parametrize(
+    ("url", "gid"),
+    [
+        ("https://app.asana.com/0/1204/1210", "1210"),
+        ("https://app.asana.com/0/1204/1210/f", "1210"),
+        ("https://app.asana.com/0/0/1210", "1210"),
+        ("https://app.asana.com/0/0/1210/f", "1210"),
+        ("https://app.asana.com/0/1204/1210/", "1210"),
+        ("https://app.asana.com/0/1204/1210?focus=true", "1210"),
+        ("https://app.asana.com/0/1204/1210/f#comments", "1210"),
+        ("http://app.asana.com/0/1204/1210", "1210"),
+        ("https://APP.asana.com/0/1204/1210", "1210"),
+        ("<https://app.asana.com/0/1204/1210|Fix login>", "1210"),
+        ("https://app.asana.com/1/1100/task/1210", "1210"),
+        ("https://app.asana.com/1/1100/task/1210?focus=true", "1210"),
+        ("https://app.asana.com/1/1100/project/1204/task/1210", "1210"),
+        ("https://app.asana.com/1/1100/project/1204/task/1210?focus=true&x=1#top", "1210"),
+    ],
+)
+def test_task_refs(url: str, gid: str) -> None:
+    assert parse_task_ref(url) == gid
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "1210",
+        "https://app.asana.com/0/1204/list",
+        "https://app.asana.com/0/1204/board",
+        "https://app.asana.com/0/1204/1210/list",
+        "https://app.asana.com/0/1204",
+        "https://app.asana.com/0/0/0",
+        "https://app.asana.com/1/1100/project/1204/list/1300",
+        "https://app.asana.com/1/1100/project/1204/board/1300",
+        "https://app.asana.com/1/1100/project/1204",
+        "https://app.asana.com/1/1100/home",
+        "https://app.asana.com/1/1100/task/",
+        "https://example.com/0/1204/1210",
+        "https://app.asana.com.evil.example/0/1204/1210",
+        "ftp://app.asana.com/0/1204/1210",
+        "http://[::1/0/1/2",
+    ],
+)
+def test_what_is_not_a_task_link(url: str) -> None:
+    assert parse_task_ref(url) is None

@@ -1,0 +1,69 @@
+"""Pasted Asana task links: `link_shared` previews them, and the preview's buttons act for whoever clicks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bridge.adapters import blocks
+from bridge.domain.model import SlackUserId, TaskGid, TeamId
+from bridge.entrypoints.slack import Listeners, Say, answering, ephemeral_to
+
+log = logging.getLogger(__name__)
+
+Click = Callable[[TeamId, SlackUserId, TaskGid], Awaitable[str]]
+
+
+def register(app: AsyncApp, deps: Listeners) -> None:
+    @app.event("link_shared")
+    async def on_link_shared(event: dict[str, Any]) -> None:
+        if event.get("source") == "composer":
+            # A preview while typing is unfurled by unfurl_id, which the gateway does not speak; the posted message
+            # arrives again as its own link_shared, and that one is unfurled.
+            return
+        urls = [str(link["url"]) for link in event.get("links") or () if link.get("url")]
+        channel, ts = event.get("channel"), event.get("message_ts")
+        if not urls or not channel or not ts:
+            return
+        deps.background.spawn(deps.unfurls.unfurl(str(channel), str(ts), urls), name=f"unfurl {channel}")
+
+    @app.action(blocks.UNFURL_DONE)
+    async def done(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        _click(deps, body, action, respond, deps.unfurls.complete)
+
+    @app.action(blocks.UNFURL_ASSIGN_ME)
+    async def assign_me(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        _click(deps, body, action, respond, deps.unfurls.assign_to_me)
+
+
+def _click(deps: Listeners, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, work: Click) -> None:
+    user = SlackUserId(body["user"]["id"])
+    team = TeamId((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
+    value = str(action.get("value") or "")
+    if not value.isdigit():
+        log.warning("ignoring an unfurl button without a task gid: %r", value)
+        return
+    say = _teller(deps, body, user, respond)
+
+    async def act() -> None:
+        await say(await work(team, user, TaskGid(value)))
+
+    deps.background.spawn(answering(act, say), name=f"unfurl click {value}")
+
+
+def _teller(deps: Listeners, body: dict[str, Any], user: SlackUserId, respond: AsyncRespond) -> Say:
+    """Answer only the clicker: through the action's response_url, else as an ephemeral message in the channel."""
+    if body.get("response_url"):
+
+        async def say(text: str) -> None:
+            # The preview belongs to the person who pasted the link: never replace it, add a private note.
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+
+        return say
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+    return ephemeral_to(deps, channel, user)

@@ -1,0 +1,156 @@
+"""Unfurls: a pasted Asana task link shows the task; its Done and Assign-to-me buttons act for the clicker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bridge.adapters import blocks
+from bridge.adapters.errors import ApiError, AsanaError, AsanaForbidden, AsanaNotFound
+from bridge.domain.commands import parse_task_ref
+from bridge.domain.model import AsanaUserGid, SlackUserId, TaskGid, TeamId, WorkspaceGid
+from bridge.domain.policy import Policy
+from bridge.domain.work import Task
+from bridge.ports import AsanaPort, SlackPort
+from bridge.services.errors import UserError
+from bridge.services.people import People
+
+log = logging.getLogger(__name__)
+
+# Cost: one task read per distinct task of a `link_shared` event, then one chat.unfurl (none when nothing is visible).
+# A click: one read of the task's current state, then, only when something changes, one update and one comment (a
+# cold user mapping adds the email lookup). Asana's rate limit is per token and shared with everything else.
+
+# A message full of task links must not turn into a burst of Asana reads that starves the bridge's other work.
+MAX_TASKS_PER_MESSAGE = 10
+
+
+class Unfurls:
+    def __init__(
+        self,
+        *,
+        asana: AsanaPort,
+        slack: SlackPort,
+        people: People,
+        policy: Policy,
+        workspace_gid: Callable[[], str | None],
+    ) -> None:
+        self._asana = asana
+        self._slack = slack
+        self._people = people
+        self._policy = policy
+        self._workspace_gid = workspace_gid
+        # One click at a time per task in this process, so that a double click reads the first click's result.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def unfurl(self, channel: str, message_ts: str, urls: Sequence[str]) -> int:
+        """Preview every task link of one message that the bridge can see; returns how many links were unfurled."""
+        links: dict[TaskGid, list[str]] = {}
+        for url in dict.fromkeys(urls):
+            gid = parse_task_ref(url)
+            if gid is not None:
+                links.setdefault(TaskGid(gid), []).append(url)
+        wanted = list(links)[:MAX_TASKS_PER_MESSAGE]
+        if len(links) > len(wanted):
+            log.info(
+                "message %s in %s links %d tasks; previewing the first %d", message_ts, channel, len(links), len(wanted)
+            )
+        tasks = await asyncio.gather(*(self._visible(gid) for gid in wanted))
+        unfurls: dict[str, Any] = {}
+        for gid, task in zip(wanted, tasks, strict=True):
+            if task is None:
+                continue
+            for url in links[gid]:
+                unfurls[url] = {"blocks": blocks.task_unfurl(task, priority=self._priority(task), url=url)}
+        if not unfurls:
+            return 0
+        try:
+            await self._slack.unfurl(channel, message_ts, unfurls)
+        except ApiError as exc:
+            # A preview is a courtesy: the message is there either way.
+            log.warning("could not unfurl %d links in %s/%s: %s", len(unfurls), channel, message_ts, exc)
+            return 0
+        return len(unfurls)
+
+    async def complete(self, team_id: TeamId, user: SlackUserId, task_gid: TaskGid) -> str:
+        """The Done button: complete the task for the clicker; returns what to tell them."""
+        await self._clicker(team_id, user)
+        async with self._lock(task_gid):
+            task = await self._current(task_gid)
+            if task.completed:
+                return blocks.unfurl_already_completed(task)
+            task = await self._change(task_gid, {"completed": True})
+            await self._record(task_gid, blocks.completed_from_slack(await self._slack.user_name(user)))
+            log.info("task %s completed from an unfurl by %s", task_gid, user)
+            return blocks.unfurl_completed(task)
+
+    async def assign_to_me(self, team_id: TeamId, user: SlackUserId, task_gid: TaskGid) -> str:
+        """The Assign-to-me button: make the clicker the assignee; returns what to tell them."""
+        asana_user = await self._clicker(team_id, user)
+        async with self._lock(task_gid):
+            task = await self._current(task_gid)
+            if task.assignee == asana_user:
+                return blocks.unfurl_already_assigned(task)
+            task = await self._change(task_gid, {"assignee": asana_user})
+            who = await self._slack.user_name(user)
+            await self._record(task_gid, blocks.assigned_from_slack(task.assignee_name or who, who))
+            log.info("task %s assigned from an unfurl to %s", task_gid, user)
+            return blocks.unfurl_assigned(task)
+
+    async def _visible(self, task_gid: TaskGid) -> Task | None:
+        try:
+            return await self._asana.task(task_gid)
+        except (AsanaNotFound, AsanaForbidden):
+            log.info("not unfurling task %s: the bridge's Asana user cannot see it", task_gid)
+        except AsanaError as exc:
+            log.warning("not unfurling task %s: %s", task_gid, exc)
+        return None
+
+    def _priority(self, task: Task) -> str | None:
+        """The task's priority, read from the field the policy names for its project(s) (no extra read)."""
+        names = [self._policy.for_project(p).triage.priority_field for p in task.project_gids]
+        for name in dict.fromkeys([*names, self._policy.triage.priority_field]):
+            value = task.enum_value(name)
+            if value:
+                return value
+        return None
+
+    async def _clicker(self, team_id: TeamId, user: SlackUserId) -> AsanaUserGid:
+        workspace = self._workspace_gid()
+        if workspace is None:
+            raise RuntimeError("the bridge's Asana workspace is not known yet (Bridge.start has not run)")
+        asana_user = await self._people.asana_user(team_id, user, WorkspaceGid(workspace))
+        if asana_user is None:
+            raise UserError(blocks.unfurl_unmapped(user))
+        return asana_user
+
+    async def _current(self, task_gid: TaskGid) -> Task:
+        try:
+            return await self._asana.task(task_gid)
+        except (AsanaNotFound, AsanaForbidden):
+            raise UserError(blocks.UNFURL_TASK_GONE) from None
+
+    async def _change(self, task_gid: TaskGid, changes: dict[str, Any]) -> Task:
+        try:
+            return await self._asana.update_task(task_gid, changes)
+        except AsanaNotFound:
+            raise UserError(blocks.UNFURL_TASK_GONE) from None
+        except AsanaForbidden:
+            raise UserError(blocks.UNFURL_NOT_ALLOWED) from None
+
+    async def _record(self, task_gid: TaskGid, text: str) -> None:
+        try:
+            await self._asana.comment(task_gid, text)
+        except AsanaError as exc:
+            # The change itself landed; a missing note about it is worth a log, not telling the clicker it failed.
+            log.warning("task %s changed from Slack, but its comment was not written: %s", task_gid, exc)
+
+    def _lock(self, task_gid: TaskGid) -> asyncio.Lock:
+        lock = self._locks.get(task_gid)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[task_gid] = lock
+        return lock
