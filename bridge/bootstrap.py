@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bridge.adapters.asana_api import AsanaGateway
 from bridge.adapters.clock import SystemClock
+from bridge.adapters.errors import AsanaError, AsanaForbidden
 from bridge.adapters.slack_api import SlackGateway
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.config import ConfigError, Settings
@@ -38,6 +40,9 @@ from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
 
 log = logging.getLogger(__name__)
+
+# How long start-up waits for users/me before serving anyway (Slack and webhook deliveries must not wait on Asana).
+IDENTITY_TIMEOUT_SECONDS = 10.0
 
 # What apps.connections.open answers to an app-level token that cannot work: an operator's mistake, not an outage.
 APP_TOKEN_ERRORS = frozenset(
@@ -70,11 +75,27 @@ class Bridge:
     poller: EventsPoller
     _closers: list[Any] = field(default_factory=list)
     _socket_mode: Any = None  # AsyncSocketModeHandler, whose methods are untyped
+    _identity_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Learn the bridge's Asana identity and, in Socket Mode, connect to Slack."""
+        """Learn the bridge's Asana identity and, in Socket Mode, connect to Slack.
+
+        A refused Asana token stops the start with one clear line; an Asana outage does not: deliveries are still
+        accepted into the inbox, and the identity is learned once Asana answers again.
+        """
+        try:
+            await asyncio.wait_for(self._learn_identity(), timeout=IDENTITY_TIMEOUT_SECONDS)
+        except AsanaForbidden:
+            raise ConfigError("ASANA_ACCESS_TOKEN: Asana refused it (users/me answered 401/403)") from None
+        except (AsanaError, TimeoutError) as exc:
+            log.warning("Asana is not answering at start (%s); retrying in the background", exc or "timeout")
+            self._identity_task = asyncio.get_running_loop().create_task(self._learn_identity_later())
+        self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
+        if self.settings.slack_app_token is not None:
+            await self._connect_socket_mode(self.settings.slack_app_token.reveal())
+
+    async def _learn_identity(self) -> None:
         me = await self.asana.me()
-        self.identity.user_gid = me.gid
         if self.identity.workspace_gid is None:
             if len(me.workspace_gids) != 1:
                 raise ConfigError(
@@ -82,9 +103,18 @@ class Bridge:
                     "set ASANA_WORKSPACE_GID to the one the bridge serves"
                 )
             self.identity.workspace_gid = me.workspace_gids[0]
-        self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
-        if self.settings.slack_app_token is not None:
-            await self._connect_socket_mode(self.settings.slack_app_token.reveal())
+        self.identity.user_gid = me.gid
+
+    async def _learn_identity_later(self, every: float = 30.0) -> None:
+        while self.identity.user_gid is None:
+            await asyncio.sleep(every)
+            try:
+                await self._learn_identity()
+            except AsanaError as exc:
+                log.warning("Asana still not answering (%s)", exc)
+            except ConfigError as exc:
+                log.error("%s", exc)  # found only now; the operator must fix it, the bridge keeps serving
+                return
 
     async def _connect_socket_mode(self, app_token: str) -> None:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -107,6 +137,8 @@ class Bridge:
         """Graceful shutdown: finish in-flight work, then release connections."""
         if self._socket_mode is not None:
             await self._socket_mode.close_async()
+        if self._identity_task is not None:
+            self._identity_task.cancel()
         await self.poller.stop()
         await self.background.drain(grace)
         for closer in reversed(self._closers):

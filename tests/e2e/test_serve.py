@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -78,7 +79,7 @@ async def served(world: World, tmp_path: Path) -> AsyncIterator[Served]:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=15)
+                await asyncio.to_thread(process.wait, 15)  # off the loop, where the emulators answer
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
@@ -177,6 +178,15 @@ def _run_serve(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProce
 
 
 @pytest.fixture
+def served_env(world: World, tmp_path: Path) -> dict[str, str]:
+    sock = bound_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bridge.db'}"
+    return {**_base_env(), **world.environment(port=port, database_url=database_url, public_url=None)}
+
+
+@pytest.fixture
 def minimal_env() -> Iterator[dict[str, str]]:
     yield {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "ASANA_ACCESS_TOKEN": "t", "BRIDGE_PORT": "0"}
 
@@ -194,3 +204,45 @@ def test_unparsable_policy_exits_with_one_clear_line(tmp_path: Path, minimal_env
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "bridge.toml" in lines[0] and "Traceback" not in result.stderr
+
+
+async def test_a_refused_asana_token_stops_the_start_with_one_line(world: World, tmp_path: Path) -> None:
+    sock = bound_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = world.environment(port=port, database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.db'}")
+    result = await asyncio.to_thread(_run_serve, tmp_path, {**env, "ASANA_ACCESS_TOKEN": "revoked-token"})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("bridge: configuration error: ASANA_ACCESS_TOKEN") and "Traceback" not in result.stderr
+    assert "revoked-token" not in result.stderr
+
+
+async def test_an_asana_outage_at_start_does_not_stop_the_bridge(
+    world: World, served_env: dict[str, str], tmp_path: Path
+) -> None:
+    world.asana.faults.add(method="GET", path_pattern=r"^/users/me$", status=503, times=None)
+    with (tmp_path / "serve.log").open("wb") as log:  # a file, not a pipe nobody reads: that could block the process
+        process = subprocess.Popen(  # noqa: ASYNC220 - starting it does not wait for it
+            [sys.executable, "-m", "bridge", "serve"], env=served_env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        url = f"http://127.0.0.1:{served_env['BRIDGE_PORT']}/healthz"
+        async with aiohttp.ClientSession() as http:
+
+            async def healthy() -> bool:
+                assert process.poll() is None
+                try:
+                    async with http.get(url) as response:
+                        return response.status == 200
+                except aiohttp.ClientConnectionError:
+                    return False
+
+            await eventually(healthy, timeout=20)
+            # Asana has been refusing users/me for a while (the client retries with backoff) and the bridge serves.
+            await eventually(lambda: len(world.asana.calls("GET", r"^/users/me$")) >= 4, timeout=20)
+            assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGTERM)
+        # Wait off the loop: the emulators live on it, and the bridge may be mid-call to them.
+        await asyncio.to_thread(process.wait, 20)
