@@ -157,8 +157,12 @@ async def build(
     slack_post_interval: float = 1.0,
     retry_delays: tuple[float, ...] | None = None,
 ) -> Bridge:
-    if settings.slack_bot_token is None:
-        raise ConfigError("SLACK_BOT_TOKEN: required; the multi-workspace OAuth install is not available yet")
+    if settings.slack_bot_token is None or settings.oauth:
+        # Bolt would also switch itself to OAuth (with a file store) on seeing SLACK_CLIENT_ID in the environment.
+        raise ConfigError(
+            "SLACK_CLIENT_ID: the multi-workspace OAuth install is not available yet; "
+            "unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET and set SLACK_BOT_TOKEN"
+        )
     closers: list[Any] = []
     metrics = Metrics()
     clock = clock or SystemClock()

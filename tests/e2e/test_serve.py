@@ -246,3 +246,10 @@ async def test_an_asana_outage_at_start_does_not_stop_the_bridge(
         process.send_signal(signal.SIGTERM)
         # Wait off the loop: the emulators live on it, and the bridge may be mid-call to them.
         await asyncio.to_thread(process.wait, 20)
+
+
+def test_oauth_settings_are_refused_until_multi_workspace_lands(tmp_path: Path, minimal_env: dict[str, str]) -> None:
+    result = _run_serve(tmp_path, {**minimal_env, "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c"})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("bridge: configuration error: SLACK_CLIENT_ID") and "Traceback" not in result.stderr
