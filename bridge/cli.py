@@ -84,9 +84,9 @@ async def serve(settings: Settings) -> None:
         await stop.wait()
         log.info("shutting down: draining in-flight work")
     finally:
-        await site.stop()  # stop accepting new requests first
-        await bridge.close()
+        # Stop taking requests and let in-flight ones finish, then drain background work, then close clients.
         await runner.cleanup()
+        await bridge.close()
 
 
 async def check(settings: Settings) -> int:

@@ -26,34 +26,36 @@ def register(app: AsyncApp, deps: Listeners) -> None:
     async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         team = TeamId(body.get("team_id") or event.get("team") or "")
         subtype = event.get("subtype")
+        # Bolt runs listeners as untracked tasks; anything that touches the database goes to our tracked
+        # background instead, so that shutdown drains it rather than cutting it off mid-query.
         if subtype == "message_changed":
-            await _edited(deps, team, event)
+            deps.background.spawn(_edited(deps, team, event), name="message_changed")
         elif subtype == "message_deleted":
-            await _deleted(deps, team, event)
+            deps.background.spawn(_deleted(deps, team, event), name="message_deleted")
         elif subtype in HUMAN_SUBTYPES and event.get("user") and not event.get("bot_id"):
-            await _posted(deps, team, event)
+            deps.background.spawn(_posted(deps, team, event), name="message")
 
     @app.event("reaction_added")
     async def on_reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
-        item = event.get("item") or {}
-        if item.get("type") != "message":
-            return
-        team = TeamId(body.get("team_id") or "")
-        channel = ChannelId(item["channel"])
-        link = await deps.store.get_link(team, channel)
-        if link is None or link.capture_mode is not CaptureMode.REACTION:
-            return
-        if event.get("reaction") != deps.policy.for_project(link.project_gid).capture.reaction:
-            return
-        user = SlackUserId(event["user"])
-        ts = MessageTs(item["ts"])
-        deps.background.spawn(
-            answering(lambda: _capture_reacted(deps, team, channel, user, ts), ephemeral_to(deps, channel, user)),
-            name=f"reaction {channel}",
-        )
+        deps.background.spawn(_reacted(deps, TeamId(body.get("team_id") or ""), event), name="reaction_added")
 
     for event_name in QUIET_EVENTS:
         app.event(event_name)(_ignore)
+
+
+async def _reacted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
+    item = event.get("item") or {}
+    if item.get("type") != "message":
+        return
+    channel = ChannelId(item["channel"])
+    link = await deps.store.get_link(team, channel)
+    if link is None or link.capture_mode is not CaptureMode.REACTION:
+        return
+    if event.get("reaction") != deps.policy.for_project(link.project_gid).capture.reaction:
+        return
+    user = SlackUserId(event["user"])
+    ts = MessageTs(item["ts"])
+    await answering(lambda: _capture_reacted(deps, team, channel, user, ts), ephemeral_to(deps, channel, user))
 
 
 async def _ignore() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -37,6 +38,7 @@ class EventsPoller:
         self._slow = slow_seconds
         self._due: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def poll_project(self, project_gid: ProjectGid) -> int:
         """Read every waiting page of one project's events into the inbox; returns how many were new."""
@@ -75,21 +77,29 @@ class EventsPoller:
                 log.warning("events poll of project %s failed: %s", project_gid, exc)
 
     def start(self, clock: Callable[[], float], *, interval: float = 1.0) -> None:
+        self._stopping = asyncio.Event()
+
         async def loop() -> None:
-            while True:
+            while not self._stopping.is_set():
                 try:
                     await self.poll_due(clock())
                 except Exception:
                     log.exception("events poller round failed")  # a bad round must not end the loop
-                await asyncio.sleep(interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=interval)
 
         self._task = asyncio.get_running_loop().create_task(loop(), name="events-poller")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, *, grace: float = 10.0) -> None:
+        """Let the current round finish (cancelling mid-query would leak its connection), then end the loop."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        done, _ = await asyncio.wait({self._task}, timeout=grace)
+        if not done:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        self._task = None
 
     async def _save(self, project_gid: ProjectGid, token: str) -> None:
         await self._store.save_sync_token(

@@ -32,11 +32,15 @@ class World:
     asana_people: dict[str, str] = field(default_factory=dict)
     slack_people: dict[str, str] = field(default_factory=dict)
 
-    def environment(self, *, port: int, database_url: str, public_url: str | None = None) -> dict[str, str]:
-        """The bridge's environment for this world (what an operator would put in `.env`)."""
+    def environment(
+        self, *, port: int, database_url: str, public_url: str | None = None, socket_mode: bool = False
+    ) -> dict[str, str]:
+        """The bridge's environment for this world (what an operator would put in `.env`). With `socket_mode` the
+        bridge gets the app-level token and no signing secret: Slack reaches it over a WebSocket it opens."""
+        auth = {"SLACK_APP_TOKEN": self.slack.app_token} if socket_mode else {"SLACK_SIGNING_SECRET": SIGNING_SECRET}
         env = {
             "SLACK_BOT_TOKEN": self.slack.bot_token,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            **auth,
             "SLACK_API_URL": self.slack.api_url,
             "ASANA_ACCESS_TOKEN": BRIDGE_ASANA_TOKEN,
             "ASANA_API_URL": self.asana.url,

@@ -1,4 +1,5 @@
-"""Emulated Slack: the Web API emulator, the simulated platform that calls the app, and simulated people."""
+"""Emulated Slack: the Web API emulator (with Socket Mode), the simulated platform that calls the app over
+HTTP or Socket Mode, and simulated people."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from .emulator import SlackEmulator
 from .errors import ApiError
 from .faults import Fault, Faults
 from .models import Call, Channel, Ephemeral, Message, Unfurl, User
-from .sender import MANIFEST_EVENTS, SimulatedSlack
+from .sender import MANIFEST_EVENTS, SimulatedSlack, SlackSender
 from .signing import signature
+from .socket_mode import Connection, Envelope, SocketMode
+from .socket_sender import SocketModeSlack
 from .surfaces import View
 from .user import SlackUser
 from .workspace import Workspace
@@ -18,7 +21,9 @@ __all__ = [
     "ApiError",
     "Call",
     "Channel",
+    "Connection",
     "Delivery",
+    "Envelope",
     "Ephemeral",
     "Fault",
     "Faults",
@@ -26,7 +31,10 @@ __all__ = [
     "SentRequest",
     "SimulatedSlack",
     "SlackEmulator",
+    "SlackSender",
     "SlackUser",
+    "SocketMode",
+    "SocketModeSlack",
     "Unfurl",
     "User",
     "View",

@@ -1,4 +1,4 @@
-"""A request the simulated Slack sent to the app, and what the app answered."""
+"""A request the simulated Slack sent to the app (over HTTP or Socket Mode), and what the app answered."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ JSON_TYPE = "application/json"
 
 @dataclass(frozen=True)
 class SentRequest:
-    """One HTTP request as Slack built it: `body` is the raw text that was signed, `payload` its decoded form."""
+    """One request as Slack built it: `body` is the raw HTTP text that is signed, `payload` its decoded form
+    (what a Socket Mode envelope carries)."""
 
     kind: str  # "event", "command", "interactive" or "url_verification"
     content_type: str
@@ -26,7 +27,9 @@ class SentRequest:
 @dataclass(frozen=True)
 class Delivery:
     """The app's answer. `request` is None when Slack would not have sent anything (e.g. the bot is not in the
-    channel or the app is not subscribed to the event); `timed_out` when no answer came within the ack window."""
+    channel or the app is not subscribed to the event); `timed_out` when no answer came within the ack window.
+    Over Socket Mode an ack is status 200 with its payload as the body (plain text when it only has `text`),
+    `envelope` is what went over the socket and `ack` what came back."""
 
     status: int
     headers: Mapping[str, str]
@@ -35,6 +38,8 @@ class Delivery:
     elapsed: float = 0.0
     ts: str | None = None
     timed_out: bool = False
+    envelope: JSON | None = None
+    ack: JSON | None = None
 
     @property
     def delivered(self) -> bool:

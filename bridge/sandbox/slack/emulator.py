@@ -1,5 +1,6 @@
 """The Slack Web API emulator: an aiohttp app on 127.0.0.1 that keeps workspace state, enforces Slack's
-rules and limits, injects faults and records every call, for the real slack_sdk client to talk to."""
+rules and limits, injects faults and records every call, for the real slack_sdk client to talk to; it also
+serves Socket Mode (apps.connections.open and the WebSocket link, see socket_mode.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .ids import Clock, Minter
 from .limits import RateLimits
 from .models import JSON, Bot, Call, Ephemeral, Message, Unfurl
 from .params import Params
+from .socket_mode import SocketMode
 from .surfaces import View
 from .workspace import Workspace
 
@@ -41,6 +43,7 @@ class SlackEmulator:
         self._runner: web.AppRunner | None = None
         self._root = ""
         self.team = self.add_team("Sandbox", "sandbox")
+        self.socket_mode = SocketMode(app_id=self.app_id, seed=seed, root_url=lambda: self.root_url)
 
     # workspaces
 
@@ -81,6 +84,11 @@ class SlackEmulator:
     def bot_token(self) -> str:
         return self.team.bot.token
 
+    @property
+    def app_token(self) -> str:
+        """The app-level ``xapp-`` token (connections:write) that opens Socket Mode links."""
+        return self.socket_mode.app_token
+
     def add_user(self, name: str, email: str | None = None, is_bot: bool = False, *, team_id: str | None = None) -> str:
         return self.workspace(team_id).add_user(name, email, is_bot=is_bot).id
 
@@ -107,6 +115,7 @@ class SlackEmulator:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response_url/{hook:.+}", self._response_url)
+        app.router.add_get("/link/", self.socket_mode.handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -115,6 +124,7 @@ class SlackEmulator:
         self._root = f"http://{host}:{bound[1]}"
 
     async def stop(self) -> None:
+        await self.socket_mode.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -132,12 +142,15 @@ class SlackEmulator:
             raw, token = await _read(request)
         except ApiError as exc:
             return self._answer(method, {}, None, 200, exc.body())
+        if method == "apps.connections.open":
+            return await self._connections_open(request, raw, token)
         handler = METHODS.get(method)
         if handler is None:
             return self._answer(method, raw, None, 200, {"ok": False, "error": "unknown_method"})
         ws = next((w for w in self.teams.values() if token and w.bot.token == token), None)
         if ws is None:
-            error = "invalid_auth" if token else "not_authed"
+            # An app-level token only opens Socket Mode links; Slack refuses it for everything else.
+            error = "not_allowed_token_type" if token == self.app_token else "invalid_auth" if token else "not_authed"
             return self._answer(method, raw, None, 200, {"ok": False, "error": error})
         fault = self.faults.pick(method, raw)
         if fault is not None and fault.delay:
@@ -164,11 +177,27 @@ class SlackEmulator:
             headers["X-Accepted-OAuth-Scopes"] = METHOD_SCOPES[method]
         return self._answer(method, raw, ws, 200, body, headers)
 
+    async def _connections_open(self, request: web.Request, raw: JSON, token: str | None) -> web.StreamResponse:
+        """apps.connections.open: a WebSocket URL for the app-level token; bot tokens are the wrong kind."""
+        method = "apps.connections.open"
+        if token != self.app_token:
+            is_bot = any(w.bot.token == token for w in self.teams.values())
+            error = "not_authed" if not token else "not_allowed_token_type" if is_bot else "invalid_auth"
+            return self._answer(method, raw, None, 200, {"ok": False, "error": error})
+        fault = self.faults.pick(method, raw)
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            failed = self._fail(request, method, raw, None, fault)
+            if failed is not None:
+                return failed
+        return self._answer(method, raw, None, 200, {"ok": True, "url": self.socket_mode.open_url()})
+
     def _fail(
-        self, request: web.Request, method: str, raw: JSON, ws: Workspace, fault: Fault
+        self, request: web.Request, method: str, raw: JSON, ws: Workspace | None, fault: Fault
     ) -> web.StreamResponse | None:
         if fault.drop:
-            self.calls.append(Call(method, raw, 0, {}, ws.team_id))
+            self.calls.append(Call(method, raw, 0, {}, ws.team_id if ws else None))
             if request.transport is not None:
                 request.transport.close()
             return web.Response()

@@ -1,5 +1,5 @@
-"""The simulated Slack platform: signs and POSTs events, commands and interactions to the app's Request URL
-exactly as Slack does, over one shared aiohttp session."""
+"""The simulated Slack platform: builds the events, commands and interactions Slack sends an app, and signs and
+POSTs them to the app's Request URL exactly as Slack does (Socket Mode delivery is in socket_sender.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import dataclasses
 import json
 import time
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 from urllib.parse import urlencode
 
 import aiohttp
@@ -36,46 +36,42 @@ USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 ACK_TIMEOUT = 3.0
 
 
-class SimulatedSlack:
-    """Slack's side of the app's Request URL for one workspace of the emulator. Use ``async with``."""
+class SlackSender:
+    """What Slack sends an app for one workspace of the emulator, whatever the transport; subclasses deliver it
+    (over HTTP to a Request URL, or over a Socket Mode link). Use ``async with``."""
+
+    # The retry_reason Slack gives when the app did not answer in time on this transport.
+    timeout_reason = "http_timeout"
 
     def __init__(
         self,
         emulator: SlackEmulator,
         *,
-        request_url: str,
-        signing_secret: str,
         team_id: str | None = None,
         events: frozenset[str] = MANIFEST_EVENTS,
         unfurl_domains: tuple[str, ...] = ("app.asana.com",),
-        ack_timeout: float = ACK_TIMEOUT,
         echo_bot_messages: bool = False,
     ) -> None:
         self.emulator = emulator
         self.workspace: Workspace = emulator.workspace(team_id)
-        self.request_url = request_url
-        self.signing_secret = signing_secret
         self.events = events
         self.unfurl_domains = unfurl_domains
-        self.ack_timeout = ack_timeout
         self.echo_bot_messages = echo_bot_messages
         self.sent: list[Delivery] = []
-        self._session: aiohttp.ClientSession | None = None
+        self.started = False
         self._echoes: set[asyncio.Task[Delivery]] = set()
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession()
+        self.started = True
         self.workspace.on_bot_message.append(self._echo)
 
     async def close(self) -> None:
         if self._echo in self.workspace.on_bot_message:
             self.workspace.on_bot_message.remove(self._echo)
         await self.drain()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        self.started = False
 
-    async def __aenter__(self) -> SimulatedSlack:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -103,6 +99,91 @@ class SimulatedSlack:
         return {"channel": "message.channels", "group": "message.groups", "im": "message.im"}[channel.channel_type]
 
     # sending
+
+    async def deliver(
+        self, request: SentRequest, *, retry_num: int | None = None, retry_reason: str | None = None
+    ) -> Delivery:
+        """Send `request` to the app (as Slack's retry number `retry_num` when given) and return its answer."""
+        raise NotImplementedError
+
+    async def retry(self, previous: Delivery | SentRequest, num: int = 1, reason: str | None = None) -> Delivery:
+        """Send the same payload again as Slack's retry number `num` (by default for the transport's timeout)."""
+        request = previous.request if isinstance(previous, Delivery) else previous
+        if request is None:
+            raise ValueError("nothing was sent, so there is nothing to retry")
+        return await self.deliver(request, retry_num=num, retry_reason=reason or self.timeout_reason)
+
+    async def send_event(self, event: JSON) -> Delivery:
+        ws = self.workspace
+        envelope = payloads.event_callback(ws, event, event_id=ws.minter.id("Ev"), event_time=int(ws.now()))
+        return await self.deliver(SentRequest("event", JSON_TYPE, json.dumps(envelope), envelope))
+
+    async def send_form(self, fields: dict[str, str]) -> Delivery:
+        return await self.deliver(SentRequest("command", FORM, urlencode(fields), dict(fields)))
+
+    async def send_interactive(self, payload: JSON) -> Delivery:
+        body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
+        return await self.deliver(SentRequest("interactive", FORM, body, payload))
+
+    async def message_events(self, channel: Channel, message: Message) -> Delivery:
+        """Deliver what Slack sends for a new message: `message.*` and, when the bot is mentioned, `app_mention`."""
+        if not self.workspace.bot_is_member(channel):
+            return skipped(message.ts)
+        first = skipped(message.ts)
+        if self.subscribed(self.message_subscription(channel)):
+            first = await self.send_event(payloads.message_event(channel, message))
+        if self.subscribed("app_mention") and f"<@{self.workspace.bot.user_id}" in message.text:
+            mention = await self.send_event(payloads.app_mention_event(channel, message))
+            first = first if first.delivered else mention
+        return dataclasses.replace(first, ts=message.ts)
+
+    def _echo(self, channel: Channel, message: Message) -> None:
+        # Slack also delivers the bot's own posts as message events (Bolt drops them); opt-in to keep tests quiet.
+        if not self.echo_bot_messages or not self.started:
+            return
+        if self.workspace.bot_is_member(channel) and self.subscribed(self.message_subscription(channel)):
+            task = asyncio.get_running_loop().create_task(self.send_event(payloads.message_event(channel, message)))
+            self._echoes.add(task)
+            task.add_done_callback(self._echoes.discard)
+
+
+class SimulatedSlack(SlackSender):
+    """Slack's side of the app's Request URL for one workspace of the emulator: signed HTTP POSTs, exactly as
+    Slack sends them, over one shared aiohttp session. Use ``async with``."""
+
+    def __init__(
+        self,
+        emulator: SlackEmulator,
+        *,
+        request_url: str,
+        signing_secret: str,
+        team_id: str | None = None,
+        events: frozenset[str] = MANIFEST_EVENTS,
+        unfurl_domains: tuple[str, ...] = ("app.asana.com",),
+        ack_timeout: float = ACK_TIMEOUT,
+        echo_bot_messages: bool = False,
+    ) -> None:
+        super().__init__(
+            emulator,
+            team_id=team_id,
+            events=events,
+            unfurl_domains=unfurl_domains,
+            echo_bot_messages=echo_bot_messages,
+        )
+        self.request_url = request_url
+        self.signing_secret = signing_secret
+        self.ack_timeout = ack_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession()
+        await super().start()
+
+    async def close(self) -> None:
+        await super().close()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def deliver(
         self,
@@ -144,46 +225,6 @@ class SimulatedSlack:
         self.sent.append(delivery)
         return delivery
 
-    async def retry(self, previous: Delivery | SentRequest, num: int = 1, reason: str = "http_timeout") -> Delivery:
-        """Send the same body again as Slack's retry number `num` (freshly signed, with the retry headers)."""
-        request = previous.request if isinstance(previous, Delivery) else previous
-        if request is None:
-            raise ValueError("nothing was sent, so there is nothing to retry")
-        return await self.deliver(request, retry_num=num, retry_reason=reason)
-
-    async def send_event(self, event: JSON) -> Delivery:
-        ws = self.workspace
-        envelope = payloads.event_callback(ws, event, event_id=ws.minter.id("Ev"), event_time=int(ws.now()))
-        return await self.deliver(SentRequest("event", JSON_TYPE, json.dumps(envelope), envelope))
-
-    async def send_form(self, fields: dict[str, str]) -> Delivery:
-        return await self.deliver(SentRequest("command", FORM, urlencode(fields), dict(fields)))
-
-    async def send_interactive(self, payload: JSON) -> Delivery:
-        body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
-        return await self.deliver(SentRequest("interactive", FORM, body, payload))
-
     async def url_verification(self, challenge: str | None = None) -> Delivery:
         payload = payloads.url_verification(self.workspace, challenge or uuid.uuid4().hex)
         return await self.deliver(SentRequest("url_verification", JSON_TYPE, json.dumps(payload), payload))
-
-    async def message_events(self, channel: Channel, message: Message) -> Delivery:
-        """Deliver what Slack sends for a new message: `message.*` and, when the bot is mentioned, `app_mention`."""
-        if not self.workspace.bot_is_member(channel):
-            return skipped(message.ts)
-        first = skipped(message.ts)
-        if self.subscribed(self.message_subscription(channel)):
-            first = await self.send_event(payloads.message_event(channel, message))
-        if self.subscribed("app_mention") and f"<@{self.workspace.bot.user_id}" in message.text:
-            mention = await self.send_event(payloads.app_mention_event(channel, message))
-            first = first if first.delivered else mention
-        return dataclasses.replace(first, ts=message.ts)
-
-    def _echo(self, channel: Channel, message: Message) -> None:
-        # Slack also delivers the bot's own posts as message events (Bolt drops them); opt-in to keep tests quiet.
-        if not self.echo_bot_messages or self._session is None:
-            return
-        if self.workspace.bot_is_member(channel) and self.subscribed(self.message_subscription(channel)):
-            task = asyncio.get_running_loop().create_task(self.send_event(payloads.message_event(channel, message)))
-            self._echoes.add(task)
-            task.add_done_callback(self._echoes.discard)

@@ -14,13 +14,13 @@ from .models import JSON, Channel, Ephemeral, Message, User
 from .surfaces import View
 
 if TYPE_CHECKING:
-    from .sender import SimulatedSlack
+    from .sender import SlackSender
 
 Target = Message | Ephemeral | View
 
 
 class SlackUser:
-    def __init__(self, slack: SimulatedSlack, user: User) -> None:
+    def __init__(self, slack: SlackSender, user: User) -> None:
         self.slack = slack
         self.ws = slack.workspace
         self.user = user
@@ -102,7 +102,7 @@ class SlackUser:
     # commands and shortcuts
 
     async def slash_command(self, command: str, text: str, channel: str) -> Delivery:
-        """Run `/command text`; Slack shows the app's immediate answer (its HTTP body) to the user."""
+        """Run `/command text`; Slack shows the app's immediate answer (HTTP body or ack payload) to the user."""
         found = self._channel(channel)
         response_url = self.slack.emulator.hooks.mint(self.ws, found.id, self.id)
         trigger_id = self.ws.mint_trigger(self.id)
@@ -242,7 +242,7 @@ class SlackUser:
 
 
 def _ack_message(delivery: Delivery) -> JSON:
-    """A slash command's HTTP answer as a message: JSON with text/blocks/response_type, or plain text."""
+    """A slash command's answer as a message: JSON with text/blocks/response_type, or plain text."""
     if delivery.headers.get("Content-Type", "").startswith("application/json"):
         body = json.loads(delivery.body)
         if isinstance(body, dict):
