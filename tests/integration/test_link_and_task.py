@@ -79,3 +79,21 @@ async def test_link_to_an_invisible_project_explains_and_saves_nothing(running: 
     await running.user("ana").slash_command("/asana", f"link {hidden}", world.channel)
     await eventually(lambda: [n for n in world.slack.ephemerals("ana") if "can't see the Asana project" in n.text])
     assert await running.bridge.store.get_link(TeamId(world.slack.team.team_id), ChannelId(world.channel)) is None
+
+
+async def test_status_and_unlink(running: Running) -> None:
+    world = running.world
+    ana = running.user("ana")
+    ack = await ana.slash_command("/asana", "status", world.channel)
+    assert ack.status == 200
+    await eventually(lambda: [e for e in world.slack.ephemerals("ana") if "isn't linked" in e.text])
+    await _link(running)
+    await ana.slash_command("/asana", "status", world.channel)
+    status = await eventually(lambda: [e for e in world.slack.ephemerals("ana") if "is linked to" in e.text])
+    assert "Developer Questions" in status[-1].text and "webhook registered" in status[-1].text
+    await ana.slash_command("/asana", "unlink", world.channel)
+    await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Unlinked" in m.text])
+    assert await running.bridge.store.get_link(TeamId(world.slack.team.team_id), ChannelId(world.channel)) is None
+    assert not world.asana.webhooks  # the project's webhook went with its last link
+    ack = await ana.slash_command("/task", "After unlink", world.channel)
+    assert "isn't linked" in ack.body
