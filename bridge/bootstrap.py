@@ -30,12 +30,13 @@ from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
 from bridge.entrypoints.web import build_web_app
-from bridge.entrypoints.workers import EventsPoller
+from bridge.entrypoints.workers import EventsPoller, InboxWorker
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 from bridge.services.capture import Capture
 from bridge.services.links import Links
 from bridge.services.people import People
+from bridge.services.relay import Relay
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
 
@@ -73,6 +74,7 @@ class Bridge:
     capture: Capture
     identity: Identity
     poller: EventsPoller
+    inbox_worker: InboxWorker
     _closers: list[Any] = field(default_factory=list)
     _socket_mode: Any = None  # AsyncSocketModeHandler, whose methods are untyped
     _identity_task: asyncio.Task[None] | None = None
@@ -91,6 +93,7 @@ class Bridge:
             log.warning("Asana is not answering at start (%s); retrying in the background", exc or "timeout")
             self._identity_task = asyncio.get_running_loop().create_task(self._learn_identity_later())
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
+        self.inbox_worker.start()
         if self.settings.slack_app_token is not None:
             await self._connect_socket_mode(self.settings.slack_app_token.reveal())
 
@@ -140,6 +143,7 @@ class Bridge:
         if self._identity_task is not None:
             self._identity_task.cancel()
         await self.poller.stop()
+        await self.inbox_worker.stop()
         await self.background.drain(grace)
         for closer in reversed(self._closers):
             result = closer()
@@ -257,6 +261,12 @@ async def build(
             clock=clock,
             fast_seconds=settings.events_poll_seconds,
             slow_seconds=settings.events_poll_seconds * 10,
+        ),
+        inbox_worker=InboxWorker(
+            store=store,
+            relay=Relay(store=store, asana=asana, slack=slack, clock=clock, bridge_user=lambda: identity.user_gid),
+            clock=clock,
+            window=settings.relay_window_seconds,
         ),
         _closers=closers,
     )

@@ -27,7 +27,7 @@ from bridge.domain.model import (
     WebhookRegistration,
     WorkspaceGid,
 )
-from bridge.domain.work import AsanaUser, CustomField, EventsPage, Project, Section, Task, TaskDraft
+from bridge.domain.work import AsanaUser, CustomField, EventsPage, Project, Section, Story, Task, TaskDraft
 
 
 class Clock(Protocol):
@@ -113,7 +113,7 @@ class Store(Protocol):
         self, *, project_gid: ProjectGid | None = None, open_only: bool = False
     ) -> list[TrackedTask]: ...
 
-    async def record_first_response(self, task_gid: TaskGid, *, at: datetime, responder: SlackUserId) -> bool:
+    async def record_first_response(self, task_gid: TaskGid, *, at: datetime, responder: SlackUserId | None) -> bool:
         """Set the task's first response if it has none yet; False if it had one (compare-and-set)."""
         ...
 
@@ -211,6 +211,8 @@ class AsanaPort(Protocol):
         """Write a comment as the bridge's Asana user; returns the story gid."""
         ...
 
+    async def story(self, story_gid: str) -> Story: ...
+
     async def edit_comment(self, story_gid: str, text: str) -> None: ...
 
     async def delete_comment(self, story_gid: str) -> None: ...
@@ -267,3 +269,7 @@ class SlackPort(Protocol):
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str: ...
 
     async def unfurl(self, channel: str, ts: str, unfurls: dict[str, Any]) -> None: ...
+
+    async def thread_keys(self, channel: str, thread_ts: str) -> set[str]:
+        """The outbox keys carried in the metadata of the bridge's replies in a thread (crash recovery)."""
+        ...

@@ -41,6 +41,7 @@ from bridge.domain.work import (
     EventsPage,
     Project,
     Section,
+    Story,
     Task,
     TaskDraft,
     Webhook,
@@ -53,7 +54,7 @@ T = TypeVar("T")
 TASK_FIELDS = (
     "name,notes,completed,completed_at,assignee,assignee.name,due_on,due_at,permalink_url,modified_at,created_at,"
     "projects,memberships.project,memberships.section.name,custom_fields.name,custom_fields.enum_value.name,"
-    "parent,followers"
+    "parent,followers,completed_by.name"
 )
 USER_FIELDS = "name,email,workspaces"
 WEBHOOK_FIELDS = "resource,target,active,last_failure_at,last_failure_content,delivery_retry_count"
@@ -229,6 +230,22 @@ class AsanaGateway:
             write=True,
         )
         return str(data["gid"])
+
+    async def story(self, story_gid: str) -> Story:
+        data = await self._call(
+            "stories.get",
+            self.stories.get_story,
+            story_gid,
+            {"opt_fields": "text,resource_subtype,created_by.name,target"},
+        )
+        author = data.get("created_by") or {}
+        return Story(
+            gid=str(data["gid"]),
+            text=data.get("text") or "",
+            subtype=data.get("resource_subtype") or "",
+            author_gid=author.get("gid"),
+            author_name=author.get("name"),
+        )
 
     async def edit_comment(self, story_gid: str, text: str) -> None:
         await self._call(

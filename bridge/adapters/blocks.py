@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bridge.domain.model import Link
+from bridge.domain.relay import Change
 from bridge.domain.work import Task
 
 Blocks = list[dict[str, Any]]
@@ -383,3 +385,75 @@ def completed_from_slack(who: str) -> str:
 def assigned_from_slack(assignee: str, who: str) -> str:
     """`assignee` is the person's Asana name, `who` their Slack name: both sides can tell who it was."""
     return f"Assigned to {assignee} by {who} from Slack"
+
+
+# ---- relay: Asana changes told in the task's thread ------------------------------------------------------------
+
+
+def change_line(change: Change) -> str:
+    """One line per change, e.g. "✅ completed by Ana" or "📅 due moved to Fri 05 Dec (was Wed 03 Dec; 2nd push)"."""
+    if change.kind == "completed":
+        return "✅ completed" + (f" by {escape(change.by)}" if change.by else "")
+    if change.kind == "reopened":
+        return "↩️ reopened"
+    if change.kind == "assigned":
+        return f"👤 assigned to {escape(change.value or 'someone')}"
+    if change.kind == "unassigned":
+        return "👤 unassigned"
+    if change.kind == "due":
+        if not change.value:
+            return "📅 due date removed"
+        text = f"📅 due {'moved to' if change.previous else 'set to'} {_day(change.value)}"
+        if change.previous:
+            pushes = f"; {_ordinal(change.count)} push" if change.count else ""
+            text += f" (was {_day(change.previous)}{pushes})"
+        return text
+    if change.kind == "priority":
+        return f"🚩 priority {escape(change.value or 'cleared')}" + (
+            f" (was {escape(change.previous)})" if change.previous else ""
+        )
+    if change.kind == "section":
+        return f"🗂️ moved to {escape(change.value or '')}"
+    if change.kind == "renamed":
+        return f"✏️ renamed to “{escape(change.value or '')}”"
+    return escape(change.kind)
+
+
+def comment_line(author: str | None, text: str) -> str:
+    body = escape(text if len(text) <= 1500 else text[:1499] + "…")
+    return f"💬 {escape(author or 'Someone')}: {body}"
+
+
+TASK_DELETED_LINE = "🗑️ the task was deleted in Asana"
+
+
+def relay_message(lines: list[str]) -> tuple[str, Blocks]:
+    text = "\n".join(lines)
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
+
+
+def root_message(task: Task, *, completed: bool) -> tuple[str, Blocks]:
+    """The task's channel post, kept up to date in place (✅ and strike-through once done)."""
+    title = f"<{task.permalink_url}|{escape(task.name)}>" if task.permalink_url else escape(task.name)
+    text = f"✅ ~{title}~" if completed else f"*{title}*"
+    return ("Done: " if completed else "") + task.name, [
+        {"type": "section", "block_id": f"task:{task.gid}", "text": {"type": "mrkdwn", "text": text}}
+    ]
+
+
+def new_asana_task(task: Task) -> tuple[str, Blocks]:
+    title = f"<{task.permalink_url}|{escape(task.name)}>" if task.permalink_url else escape(task.name)
+    who = f" · Assignee: {escape(task.assignee_name)}" if task.assignee_name else ""
+    text = f"🆕 *{title}* (created in Asana){who}"
+    return f"New task in Asana: {task.name}", [
+        {"type": "section", "block_id": f"task:{task.gid}", "text": {"type": "mrkdwn", "text": text}}
+    ]
+
+
+def _day(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%a %d %b")
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

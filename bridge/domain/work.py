@@ -107,3 +107,14 @@ class EventsPage:
     events: tuple[dict[str, Any], ...]
     sync: str
     has_more: bool
+
+
+@dataclass(frozen=True)
+class Story:
+    """An entry in a task's history; comments have subtype "comment_added"."""
+
+    gid: str
+    text: str
+    subtype: str
+    author_gid: str | None = None
+    author_name: str | None = None

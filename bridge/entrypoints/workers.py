@@ -6,11 +6,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from bridge.adapters.errors import AsanaError, SyncTokenExpired
+from bridge.adapters.errors import AsanaError, SlackError, SyncTokenExpired
 from bridge.domain.events import parse_delivery, to_inbox
-from bridge.domain.model import InboxSource, ProjectGid, SyncToken, WebhookStatus
+from bridge.domain.model import ClaimedEvent, InboxSource, ProjectGid, SyncToken, WebhookStatus
+from bridge.domain.relay import group_by_task, task_of
 from bridge.ports import AsanaPort, Clock, Store
+from bridge.services.relay import Relay
 
 log = logging.getLogger(__name__)
 
@@ -105,3 +108,96 @@ class EventsPoller:
         await self._store.save_sync_token(
             SyncToken(resource_gid=project_gid, token=token, updated_at=self._clock.now())
         )
+
+
+class InboxWorker:
+    """Drains the inbox: claims events, lets a burst on one task settle for `window` seconds, relays it once.
+
+    A failure gives the events back with a growing delay; after `max_attempts` they are parked with the reason,
+    so one poison task never blocks the queue. On PostgreSQL several replicas drain together (SKIP LOCKED).
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        relay: Relay,
+        clock: Clock,
+        window: float = 2.0,
+        lease_seconds: float = 120.0,
+        batch: int = 200,
+        max_attempts: int = 25,
+    ) -> None:
+        self._store = store
+        self._relay = relay
+        self._clock = clock
+        self._window = timedelta(seconds=window)
+        self._lease = lease_seconds
+        self._batch = batch
+        self._max_attempts = max_attempts
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def drain_once(self) -> int:
+        """One round; returns how many events were finished or parked."""
+        now = self._clock.now()
+        claimed = await self._store.claim_events(limit=self._batch, now=now, lease_seconds=self._lease)
+        settled = 0
+        for task_gid, items in group_by_task(claimed).items():
+            ids = [item.id for item in items]
+            if not task_gid:
+                await self._store.finish_events(ids)  # not about a task (a section, the project): nothing to tell
+                settled += len(ids)
+                continue
+            newest = max(item.event.received_at for item in items)
+            if now - newest < self._window:
+                for item in items:  # more may be coming for this task: wait for the burst to settle
+                    await self._store.release_event(item.id, retry_at=newest + self._window)
+                continue
+            try:
+                await self._relay.relay_task(task_gid, items)
+            except Exception as exc:
+                await self._retry_or_park(items, exc, now)
+            else:
+                await self._store.finish_events(ids)
+            settled += len(ids)
+        return settled
+
+    async def _retry_or_park(self, items: list[ClaimedEvent], exc: Exception, now: datetime) -> None:
+        expected = isinstance(exc, (AsanaError, SlackError))
+        if not expected:
+            log.exception("relay of task %s failed", task_of(items[0].event.payload), exc_info=exc)
+        for item in items:
+            if item.attempts >= self._max_attempts:
+                await self._store.park_event(item.id, f"{type(exc).__name__}: {exc}"[:500])
+            else:
+                delay = min(300.0, 2.0 ** min(item.attempts, 8))
+                await self._store.release_event(item.id, retry_at=now + timedelta(seconds=delay))
+        if expected:
+            log.warning("relay of task %s delayed: %s", task_of(items[0].event.payload), exc)
+
+    def start(self, *, interval: float = 0.2) -> None:
+        self._stopping = asyncio.Event()
+
+        async def loop() -> None:
+            while not self._stopping.is_set():
+                try:
+                    busy = await self.drain_once()
+                except Exception:
+                    log.exception("inbox round failed")  # a bad round must not end the loop
+                    busy = 0
+                if not busy:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+
+        self._task = asyncio.get_running_loop().create_task(loop(), name="inbox-worker")
+
+    async def stop(self, *, grace: float = 10.0) -> None:
+        if self._task is None:
+            return
+        self._stopping.set()
+        done, _ = await asyncio.wait({self._task}, timeout=grace)
+        if not done:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None

@@ -49,6 +49,8 @@ class World:
             "BRIDGE_HOST": "127.0.0.1",
             "BRIDGE_PORT": str(port),
             "BRIDGE_DATABASE_URL": database_url,
+            # Bursts settle fast in the sandbox, so scripts and tests see relays within a second.
+            "BRIDGE_RELAY_WINDOW_SECONDS": "0.3",
         }
         if public_url:
             env["BRIDGE_PUBLIC_URL"] = public_url

@@ -65,7 +65,7 @@ class SqlTrackedTasks(SqlBase):
         async with self._read() as conn:
             return [_task(row) for row in await conn.execute(stmt)]
 
-    async def record_first_response(self, task_gid: TaskGid, *, at: datetime, responder: SlackUserId) -> bool:
+    async def record_first_response(self, task_gid: TaskGid, *, at: datetime, responder: SlackUserId | None) -> bool:
         async with self._write() as conn:
             result = await conn.execute(
                 update(tracked_tasks)

@@ -1,0 +1,102 @@
+"""What changed on a task between two snapshots, and which Asana events belong to which task. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bridge.domain.model import ClaimedEvent
+
+# Kept inside a tracked task's snapshot: how many times its due date was pushed later.
+DUE_PUSHES = "_bridge_due_pushes"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing a person would want to hear about: kind plus the words' ingredients."""
+
+    kind: str  # completed, reopened, assigned, unassigned, due, priority, section, renamed
+    value: str | None = None
+    previous: str | None = None
+    by: str | None = None
+    count: int = 0
+
+
+def task_of(event: Mapping[str, Any]) -> str | None:
+    """The task an event is about: the resource for task events, the parent task for comments (stories)."""
+    resource = event.get("resource") or {}
+    if resource.get("resource_type") == "task":
+        return str(resource.get("gid"))
+    parent = event.get("parent") or {}
+    if resource.get("resource_type") == "story" and parent.get("resource_type") == "task":
+        return str(parent.get("gid"))
+    return None
+
+
+def group_by_task(claimed: Iterable[ClaimedEvent]) -> dict[str, list[ClaimedEvent]]:
+    groups: dict[str, list[ClaimedEvent]] = {}
+    for item in claimed:
+        task = task_of(item.event.payload)
+        groups.setdefault(task or "", []).append(item)
+    return groups
+
+
+def diff(
+    old: Mapping[str, Any], new: Mapping[str, Any], *, project_gid: str, priority_field: str | None
+) -> list[Change]:
+    """The changes between the last snapshot and the task as Asana has it now, in a stable order."""
+    changes: list[Change] = []
+    if bool(new.get("completed")) != bool(old.get("completed")):
+        by = (new.get("completed_by") or {}).get("name")
+        changes.append(Change("completed" if new.get("completed") else "reopened", by=by))
+    old_assignee, new_assignee = _gid(old.get("assignee")), _gid(new.get("assignee"))
+    if old_assignee != new_assignee:
+        name = (new.get("assignee") or {}).get("name")
+        changes.append(Change("assigned", value=name) if new_assignee else Change("unassigned"))
+    if old.get("due_on") != new.get("due_on"):
+        pushes = int(old.get(DUE_PUSHES) or 0) + (1 if _later(old.get("due_on"), new.get("due_on")) else 0)
+        changes.append(Change("due", value=new.get("due_on"), previous=old.get("due_on"), count=pushes))
+    if priority_field:
+        old_p, new_p = _enum(old, priority_field), _enum(new, priority_field)
+        if old_p != new_p:
+            changes.append(Change("priority", value=new_p, previous=old_p))
+    old_s, new_s = _section(old, project_gid), _section(new, project_gid)
+    if old_s != new_s and new_s is not None and old_s is not None:
+        changes.append(Change("section", value=new_s, previous=old_s))
+    if old.get("name") != new.get("name") and old.get("name") is not None:
+        changes.append(Change("renamed", value=new.get("name"), previous=old.get("name")))
+    return changes
+
+
+def next_snapshot(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The new snapshot, carrying the bridge's own counters forward."""
+    snapshot = dict(new)
+    pushes = int(old.get(DUE_PUSHES) or 0) + (1 if _later(old.get("due_on"), new.get("due_on")) else 0)
+    snapshot[DUE_PUSHES] = pushes
+    return snapshot
+
+
+def _gid(value: Any) -> str | None:
+    return str(value["gid"]) if isinstance(value, Mapping) and value.get("gid") else None
+
+
+def _later(old: Any, new: Any) -> bool:
+    if not old or not new:
+        return False
+    return date.fromisoformat(str(new)) > date.fromisoformat(str(old))
+
+
+def _enum(task: Mapping[str, Any], field_gid: str) -> str | None:
+    for field in task.get("custom_fields") or []:
+        if field.get("gid") == field_gid:
+            return (field.get("enum_value") or {}).get("name")
+    return None
+
+
+def _section(task: Mapping[str, Any], project_gid: str) -> str | None:
+    for membership in task.get("memberships") or []:
+        if (membership.get("project") or {}).get("gid") == project_gid:
+            return (membership.get("section") or {}).get("name")
+    return None

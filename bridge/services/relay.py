@@ -1,0 +1,206 @@
+"""Relay: Asana changes into the Slack thread of their task, one concise reply per burst, with no echoes.
+
+Events carry only ids, so each task is read once per burst and compared with the stored snapshot. A reply is
+recorded in the outbox before it is sent and carries its key in the message metadata, so a crash between the
+send and the record is recovered by looking in the thread instead of posting twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from bridge.adapters import blocks
+from bridge.adapters.errors import AsanaForbidden, AsanaNotFound
+from bridge.domain.model import (
+    ChannelId,
+    ClaimedEvent,
+    Link,
+    MessageTs,
+    OutboxPost,
+    OutboxState,
+    ProjectGid,
+    TaskGid,
+    TeamId,
+    TrackedTask,
+)
+from bridge.domain.relay import diff, next_snapshot
+from bridge.ports import AsanaPort, Clock, SlackPort, Store
+
+log = logging.getLogger(__name__)
+POST_EVENT_TYPE = "asana_bridge_post"
+BridgeUser = Callable[[], str | None]  # the bridge's own Asana user gid, once known
+
+
+class Relay:
+    def __init__(
+        self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock, bridge_user: BridgeUser
+    ) -> None:
+        self._store = store
+        self._asana = asana
+        self._slack = slack
+        self._clock = clock
+        self._bridge_user = bridge_user
+
+    async def relay_task(self, task_gid: str, events: Sequence[ClaimedEvent]) -> None:
+        """Tell the task's thread what this burst of events changed (or start a thread for a new Asana task)."""
+        me = self._bridge_user()
+        human = [e for e in events if (e.event.payload.get("user") or {}).get("gid") != me]
+        if not human:
+            return  # the bridge's own changes: no echo
+        tracked = await self._store.get_tracked_task(TaskGid(task_gid))
+        if tracked is None:
+            await self._maybe_new_task(task_gid, human)
+            return
+        if any(e.event.action == "deleted" and e.event.resource_gid == task_gid for e in human):
+            await self._post(tracked, [blocks.TASK_DELETED_LINE], human)
+            return
+        lines: list[str] = []
+        for item in human:
+            if item.event.resource_type == "story" and item.event.action == "added":
+                lines.extend(await self._comment_lines(tracked, item.event.resource_gid))
+        task_changed = any(e.event.resource_type == "task" and e.event.action == "changed" for e in human)
+        if task_changed:
+            lines[:0] = await self._task_lines(tracked)
+        if lines:
+            await self._post(tracked, lines, human)
+
+    async def _task_lines(self, tracked: TrackedTask) -> list[str]:
+        try:
+            task = await self._asana.task(tracked.task_gid)
+        except (AsanaNotFound, AsanaForbidden):
+            return [blocks.TASK_DELETED_LINE]
+        link = await self._link_of(tracked)
+        changes = diff(
+            tracked.snapshot,
+            task.raw,
+            project_gid=tracked.project_gid,
+            priority_field=link.priority_field_gid if link else None,
+        )
+        updated = replace(
+            tracked,
+            snapshot=next_snapshot(tracked.snapshot, task.raw),
+            completed=task.completed,
+            name=task.name,
+            updated_at=self._clock.now(),
+        )
+        await self._store.save_tracked_task(updated)
+        if task.completed != tracked.completed:
+            text, root = blocks.root_message(task, completed=task.completed)
+            await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
+        return [blocks.change_line(change) for change in changes]
+
+    async def _comment_lines(self, tracked: TrackedTask, story_gid: str) -> list[str]:
+        if await self._store.is_bridge_comment(story_gid):
+            return []  # written by the bridge from a Slack reply: it is in the thread already
+        try:
+            story = await self._asana.story(story_gid)
+        except (AsanaNotFound, AsanaForbidden):
+            return []
+        if story.subtype != "comment_added" or story.author_gid == self._bridge_user():
+            return []
+        await self._acknowledge(tracked, story.author_gid)
+        return [blocks.comment_line(story.author_name, story.text)]
+
+    async def _acknowledge(self, tracked: TrackedTask, author_gid: str | None) -> None:
+        """A comment in Asana by someone other than the requester is a first response too."""
+        if tracked.ack_subtask_gid is None or tracked.first_response_at is not None or author_gid is None:
+            return
+        requester = (
+            await self._store.get_user_mapping(tracked.team_id, tracked.requester) if tracked.requester else None
+        )
+        if requester is not None and requester.asana_user_gid == author_gid:
+            return
+        if await self._store.record_first_response(tracked.task_gid, at=self._clock.now(), responder=None):
+            await self._asana.update_task(tracked.ack_subtask_gid, {"completed": True})
+
+    async def _maybe_new_task(self, task_gid: str, events: Sequence[ClaimedEvent]) -> None:
+        """A task created in Asana in a linked project gets its own post in the channel, which becomes its thread."""
+        added = [
+            e
+            for e in events
+            if e.event.resource_type == "task"
+            and e.event.action == "added"
+            and (e.event.payload.get("parent") or {}).get("resource_type") == "project"
+        ]
+        if not added:
+            return
+        project = ProjectGid(str(added[0].event.payload["parent"]["gid"]))
+        links = await self._store.links_for_project(project)
+        if not links:
+            return
+        try:
+            task = await self._asana.task(task_gid)
+        except (AsanaNotFound, AsanaForbidden):
+            return
+        if task.raw.get("parent"):
+            return  # subtasks (the bridge's "Acknowledge" among them) live in their parent's thread
+        link = links[0]
+        text, post = blocks.new_asana_task(task)
+        key = _key(events)
+        ts = await self._send(link.team_id, link.channel_id, None, text, post, key)
+        now = self._clock.now()
+        await self._store.save_tracked_task(
+            TrackedTask(
+                task_gid=task.gid,
+                project_gid=project,
+                team_id=link.team_id,
+                channel_id=link.channel_id,
+                thread_ts=ts,
+                permalink_url=task.permalink_url,
+                name=task.name,
+                created_at=now,
+                updated_at=now,
+                snapshot=next_snapshot({}, task.raw),
+                completed=task.completed,
+            )
+        )
+
+    async def _post(self, tracked: TrackedTask, lines: list[str], events: Sequence[ClaimedEvent]) -> None:
+        text, reply = blocks.relay_message(lines)
+        await self._send(tracked.team_id, tracked.channel_id, tracked.thread_ts, text, reply, _key(events))
+
+    async def _send(
+        self,
+        team_id: TeamId,
+        channel: ChannelId,
+        thread_ts: MessageTs | None,
+        text: str,
+        post: list[dict[str, Any]],
+        key: str,
+    ) -> MessageTs:
+        fresh = await self._store.add_outbox_post(
+            OutboxPost(
+                post_key=key,
+                team_id=team_id,
+                channel_id=channel,
+                thread_ts=thread_ts,
+                payload={"text": text},
+                state=OutboxState.PENDING,
+                created_at=self._clock.now(),
+            )
+        )
+        if not fresh:
+            previous = await self._store.get_outbox_post(key)
+            if previous is not None and previous.state is OutboxState.SENT and previous.message_ts:
+                return previous.message_ts
+            if thread_ts and key in await self._slack.thread_keys(channel, thread_ts):
+                log.info("post %s was sent before a crash; not sending it again", key)
+                await self._store.mark_outbox_sent(key, thread_ts)
+                return thread_ts
+        metadata = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": key}}
+        ts = await self._slack.post_message(channel, text, blocks=post, thread_ts=thread_ts, metadata=metadata)
+        await self._store.mark_outbox_sent(key, ts)
+        return ts
+
+    async def _link_of(self, tracked: TrackedTask) -> Link | None:
+        return await self._store.get_link(tracked.team_id, tracked.channel_id)
+
+
+def _key(events: Sequence[ClaimedEvent]) -> str:
+    """The same burst of events always makes the same post key."""
+    keys = sorted(e.event.dedupe_key for e in events)
+    return hashlib.sha256("|".join(keys).encode()).hexdigest()[:32]

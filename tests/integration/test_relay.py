@@ -1,0 +1,131 @@
+"""Relay end to end (DESIGN §2.2): Asana changes land once in their Slack thread, with no echoes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bridge.domain.model import TaskGid
+from bridge.sandbox.world import World
+from tests.fixtures_bridge import Running
+from tests.support import eventually
+
+POLICY = """
+[sla]
+P1 = { first_response = "4h", resolution = "2d" }
+"""
+
+
+@pytest.fixture
+def policy(world: World) -> str:
+    return POLICY
+
+
+async def _task(running: Running, title: str = "Relay me") -> tuple[Any, str]:
+    """Link the channel and create a task with /task; returns the emulator's task and its thread ts."""
+    world = running.world
+    ana = running.user("ana")
+    await ana.slash_command("/asana", f"link {world.project}", world.channel)
+    await eventually(lambda: world.asana.webhooks)
+    await ana.slash_command("/task", title, world.channel)
+    task = (await eventually(lambda: [t for t in running.asana_tasks() if t.name == title]))[0]
+    tracked = await eventually(lambda: running.bridge.store.get_tracked_task(TaskGid(task.gid)))
+    await world.asana.deliveries_idle(timeout=10)
+    return task, tracked.thread_ts
+
+
+def _replies(running: Running, thread_ts: str) -> list[Any]:
+    world = running.world
+    return [m for m in world.slack.thread(world.channel, thread_ts) if m.ts != thread_ts and m.bot_id]
+
+
+def _texts(running: Running, thread_ts: str) -> str:
+    return "\n".join(m.text for m in _replies(running, thread_ts))
+
+
+async def test_completion_is_told_once_and_the_root_message_is_updated(running: Running) -> None:
+    world = running.world
+    task, thread = await _task(running)
+    before = len(_replies(running, thread))
+    world.asana.act(world.asana_people["bo"]).complete(task.gid)
+    await eventually(lambda: "✅ completed by Bo Chen" in _texts(running, thread))
+    root = next(m for m in world.slack.messages(world.channel) if m.ts == thread)
+    await eventually(lambda: "✅" in str(root.blocks) and "~" in str(root.blocks))
+    await running.bridge.poller.poll_project(world.project)  # the same change read again from the Events API
+    await world.asana.deliveries_idle(timeout=10)
+    completions = [m for m in _replies(running, thread)[before:] if "completed" in m.text]
+    assert len(completions) == 1
+
+
+async def test_assignee_due_pushes_and_comments(running: Running) -> None:
+    world = running.world
+    task, thread = await _task(running)
+    bo = world.asana.act(world.asana_people["bo"])
+    bo.assign(task.gid, world.asana_people["ana"])
+    await eventually(lambda: "👤 assigned to Ana Lopez" in _texts(running, thread))
+    bo.set_due(task.gid, "2026-12-02")
+    await eventually(lambda: "📅 due set to Wed 02 Dec" in _texts(running, thread))
+    bo.set_due(task.gid, "2026-12-04")
+    await eventually(lambda: "1st push" in _texts(running, thread))
+    bo.set_due(task.gid, "2026-12-09")
+    await eventually(lambda: "📅 due moved to Wed 09 Dec (was Fri 04 Dec; 2nd push)" in _texts(running, thread))
+    bo.comment(task.gid, "Looking into it <now>")
+    await eventually(lambda: "💬 Bo Chen: Looking into it &lt;now&gt;" in _texts(running, thread))
+
+
+async def test_an_asana_comment_by_someone_else_acknowledges(running: Running) -> None:
+    world = running.world
+    task, _ = await _task(running)
+    ack = (await eventually(lambda: [t for t in running.asana_tasks() if t.parent == task.gid]))[0]
+    world.asana.act(world.asana_people["cy"]).comment(task.gid, "On it")
+    await eventually(lambda: world.asana.store.tasks[ack.gid].completed)
+    tracked = await running.bridge.store.get_tracked_task(TaskGid(task.gid))
+    assert tracked is not None and tracked.first_response_at is not None
+
+
+async def test_the_bridges_own_changes_are_not_echoed(running: Running) -> None:
+    world = running.world
+    task, thread = await _task(running)
+    ana = running.user("ana")
+    await ana.post_message(world.channel, "A reply that becomes a comment", thread_ts=thread)
+    await eventually(
+        lambda: [s for s in world.asana.store.stories.values() if s.task == task.gid and s.kind == "comment"]
+    )
+    await world.asana.deliveries_idle(timeout=10)
+    world.asana.act(world.asana_people["bo"]).rename(task.gid, "Barrier")
+    await eventually(lambda: "renamed" in _texts(running, thread))
+    texts = _texts(running, thread)
+    assert "A reply that becomes a comment" not in texts  # the bridge's comment did not come back
+    assert "Acknowledge" not in texts and "🆕" not in texts  # nor did its subtask or its task creation
+
+
+async def test_a_burst_of_twenty_changes_makes_at_most_three_posts(running: Running) -> None:
+    world = running.world
+    task, thread = await _task(running)
+    before = len(_replies(running, thread))
+    bo = world.asana.act(world.asana_people["bo"])
+    for index in range(20):
+        bo.rename(task.gid, f"Name {index}")
+    await eventually(lambda: "Name 19" in _texts(running, thread))
+    await world.asana.deliveries_idle(timeout=10)
+    assert len(_replies(running, thread)) - before <= 3
+
+
+async def test_a_task_created_in_asana_gets_its_own_thread(running: Running) -> None:
+    world = running.world
+    await _task(running)
+    bo = world.asana.act(world.asana_people["bo"])
+    created = bo.create_task("Born in Asana", project=world.project)
+    post = (await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Born in Asana" in m.text]))[0]
+    assert post.thread_ts is None
+    bo.complete(created)
+    await eventually(lambda: "✅ completed" in _texts(running, post.ts))
+    assert len([m for m in world.slack.messages(world.channel) if "Born in Asana" in m.text]) == 1
+
+
+async def test_deletion_is_told(running: Running) -> None:
+    world = running.world
+    task, thread = await _task(running)
+    world.asana.act(world.asana_people["bo"]).delete_task(task.gid)
+    await eventually(lambda: "deleted in Asana" in _texts(running, thread))
