@@ -154,12 +154,26 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     back = next((line for line in docs.notes.splitlines() if line.startswith("From Slack")), "")
     out.line("asana", f"task {docs.gid}, priority P2; its notes link back: {back}")
 
-    out.step("Bo completes the first task in Asana; the signed webhook delivery lands in the bridge's inbox")
-    world.asana.act(world.asana_people["bo"]).complete(task.gid)
-    out.line("asana", "bo marked the task complete")
-    await world.asana.deliveries_idle(timeout=10)
+    out.step("Changes made in Asana appear in their Slack threads, once each")
+    thread_ts = post[-1].ts
+    bo_in_asana = world.asana.act(world.asana_people["bo"])
+    bo_in_asana.set_due(task.gid, "2026-12-09")
+    out.line("asana", "bo moves the due date of the first task to 2026-12-09")
+    bo_in_asana.comment(task.gid, "Backoff: 1s, 2s, 4s, then give up.")
+    out.line("asana", "bo comments: Backoff: 1s, 2s, 4s, then give up.")
+    bo_in_asana.complete(task.gid)
+    out.line("asana", "bo marks it complete")
+    replies = await _until(
+        lambda: [m for m in world.slack.thread(channel, thread_ts) if m.bot_id and "completed" in m.text] or None
+    )
+    for line in replies[-1].text.splitlines():
+        out.line("slack", f"thread reply: {line}")
+    root = next(m for m in world.slack.messages(channel) if m.ts == thread_ts)
+    out.line("slack", f"the task's post now reads: {_plain(root)}")
     counts = await local.bridge.store.inbox_counts()
-    out.line("bridge", f"inbox: {counts.get('pending', 0)} event(s) accepted, verified by X-Hook-Signature")
+    out.line(
+        "bridge", f"inbox: {counts.get('done', 0)} event(s) relayed or settled, {counts.get('pending', 0)} pending"
+    )
 
     out.step("Health and metrics")
     async with aiohttp.ClientSession() as http:

@@ -30,7 +30,16 @@ def _bridge(args: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Co
 def test_demo_prints_a_transcript_and_exits_zero(tmp_path: Path) -> None:
     result = _bridge(["demo"], cwd=tmp_path, env={})
     assert result.returncode == 0, result.stdout + result.stderr
-    for expected in ("/asana link", "Linked this channel", "/task", "task ", "inbox:", "GET /healthz → 200"):
+    for expected in (
+        "/asana link",
+        "Linked this channel",
+        "/task",
+        "subtasks ['Acknowledge']",
+        "(in Slack): Hash the raw body",
+        "message shortcut",
+        "thread reply: ✅ completed by Bo Chen",
+        "GET /healthz → 200",
+    ):
         assert expected in result.stdout
     assert "Traceback" not in result.stderr
 
