@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bridge.adapters.errors import AsanaError, SlackError, SyncTokenExpired
@@ -40,8 +40,7 @@ class EventsPoller:
         self._fast = fast_seconds
         self._slow = slow_seconds
         self._due: dict[str, float] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+        self._loop: Periodic | None = None
 
     async def poll_project(self, project_gid: ProjectGid) -> int:
         """Read every waiting page of one project's events into the inbox; returns how many were new."""
@@ -80,29 +79,17 @@ class EventsPoller:
                 log.warning("events poll of project %s failed: %s", project_gid, exc)
 
     def start(self, clock: Callable[[], float], *, interval: float = 1.0) -> None:
-        self._stopping = asyncio.Event()
+        async def round_() -> bool:
+            await self.poll_due(clock())
+            return False
 
-        async def loop() -> None:
-            while not self._stopping.is_set():
-                try:
-                    await self.poll_due(clock())
-                except Exception:
-                    log.exception("events poller round failed")  # a bad round must not end the loop
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+        self._loop = Periodic("events-poller", round_, interval=interval)
+        self._loop.start()
 
-        self._task = asyncio.get_running_loop().create_task(loop(), name="events-poller")
-
-    async def stop(self, *, grace: float = 10.0) -> None:
-        """Let the current round finish (cancelling mid-query would leak its connection), then end the loop."""
-        if self._task is None:
-            return
-        self._stopping.set()
-        done, _ = await asyncio.wait({self._task}, timeout=grace)
-        if not done:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        self._task = None
+    async def stop(self) -> None:
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None
 
     async def _save(self, project_gid: ProjectGid, token: str) -> None:
         await self._store.save_sync_token(
@@ -135,8 +122,7 @@ class InboxWorker:
         self._lease = lease_seconds
         self._batch = batch
         self._max_attempts = max_attempts
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+        self._loop: Periodic | None = None
 
     async def drain_once(self) -> int:
         """One round; returns how many events were finished or parked."""
@@ -177,20 +163,44 @@ class InboxWorker:
             log.warning("relay of task %s delayed: %s", task_of(items[0].event.payload), exc)
 
     def start(self, *, interval: float = 0.2) -> None:
+        async def round_() -> bool:
+            return await self.drain_once() > 0
+
+        self._loop = Periodic("inbox-worker", round_, interval=interval)
+        self._loop.start()
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None
+
+
+class Periodic:
+    """Runs rounds one after another until stopped, pausing `interval` after an idle round.
+
+    Stopping lets the current round finish (cancelling mid-query would leak its database connection).
+    """
+
+    def __init__(self, name: str, round_: Callable[[], Awaitable[bool]], *, interval: float) -> None:
+        self._name = name
+        self._round = round_
+        self._interval = interval
         self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
-        async def loop() -> None:
-            while not self._stopping.is_set():
-                try:
-                    busy = await self.drain_once()
-                except Exception:
-                    log.exception("inbox round failed")  # a bad round must not end the loop
-                    busy = 0
-                if not busy:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=self._name)
 
-        self._task = asyncio.get_running_loop().create_task(loop(), name="inbox-worker")
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                busy = await self._round()
+            except Exception:
+                log.exception("%s round failed", self._name)  # a bad round must not end the loop
+                busy = False
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
 
     async def stop(self, *, grace: float = 10.0) -> None:
         if self._task is None:
