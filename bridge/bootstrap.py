@@ -30,7 +30,7 @@ from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
 from bridge.entrypoints.web import build_web_app
-from bridge.entrypoints.workers import EventsPoller, InboxWorker
+from bridge.entrypoints.workers import EventsPoller, InboxWorker, WebhookReconcileLoop
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 from bridge.services.capture import Capture
@@ -39,6 +39,7 @@ from bridge.services.people import People
 from bridge.services.relay import Relay
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
+from bridge.services.webhooks import WebhookReconciler, WebhookRegistrar
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ class Bridge:
     identity: Identity
     poller: EventsPoller
     inbox_worker: InboxWorker
+    reconciler: WebhookReconciler
+    reconcile_loop: WebhookReconcileLoop
     _closers: list[Any] = field(default_factory=list)
     _socket_mode: Any = None  # AsyncSocketModeHandler, whose methods are untyped
     _identity_task: asyncio.Task[None] | None = None
@@ -94,6 +97,7 @@ class Bridge:
             self._identity_task = asyncio.get_running_loop().create_task(self._learn_identity_later())
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
         self.inbox_worker.start()
+        self.reconcile_loop.start(time.monotonic, every=self.settings.reconcile_seconds)
         if self.settings.slack_app_token is not None:
             await self._connect_socket_mode(self.settings.slack_app_token.reveal())
 
@@ -143,6 +147,7 @@ class Bridge:
         if self._identity_task is not None:
             self._identity_task.cancel()
         await self.poller.stop()
+        await self.reconcile_loop.stop()
         await self.inbox_worker.stop()
         await self.background.drain(grace)
         for closer in reversed(self._closers):
@@ -217,6 +222,14 @@ async def build(
     )
     capture = Capture(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
     threads = Threads(store=store, asana=asana, slack=slack, clock=clock)
+    reconciler = WebhookReconciler(
+        store=store,
+        asana=asana,
+        slack=slack,
+        clock=clock,
+        registrar=WebhookRegistrar(store=store, asana=asana, clock=clock, webhook_target=settings.webhook_target),
+        workspace_gid=lambda: identity.workspace_gid,
+    )
     unfurls = Unfurls(
         asana=asana, slack=slack, people=people, policy=settings.policy, workspace_gid=lambda: identity.workspace_gid
     )
@@ -268,5 +281,7 @@ async def build(
             clock=clock,
             window=settings.relay_window_seconds,
         ),
+        reconciler=reconciler,
+        reconcile_loop=WebhookReconcileLoop(reconciler),
         _closers=closers,
     )

@@ -66,6 +66,8 @@ class Settings:
     tick_seconds: float = 60.0
     # Events API polling: projects without a webhook every this often, projects with one ten times slower.
     events_poll_seconds: float = 30.0
+    # How often the bridge's Asana webhooks are checked: lost ones re-created, failing ones told in the channel.
+    reconcile_seconds: float = 600.0
     # How long a burst of changes on one task settles before it is told in Slack as one reply.
     relay_window_seconds: float = 2.0
     # Asana's per-token quota: 150/min on free workspaces, 1,500/min on paid ones.
@@ -139,6 +141,7 @@ def load_settings(environ: Mapping[str, str], *, cwd: Path | None = None, read_d
         asana_api_url=(_url(values, "ASANA_API_URL", DEFAULT_ASANA_API_URL) or DEFAULT_ASANA_API_URL).rstrip("/"),
         tick_seconds=_number(values, "BRIDGE_TICK_SECONDS", 60.0, float, low=0.05, high=86400),
         events_poll_seconds=_number(values, "BRIDGE_EVENTS_POLL_SECONDS", 30.0, float, low=0.05, high=86400),
+        reconcile_seconds=_number(values, "BRIDGE_RECONCILE_SECONDS", 600.0, float, low=1.0, high=86400),
         relay_window_seconds=_number(values, "BRIDGE_RELAY_WINDOW_SECONDS", 2.0, float, low=0.0, high=600),
         asana_requests_per_minute=_number(values, "ASANA_REQUESTS_PER_MINUTE", 150, int, low=1, high=100_000),
         asana_timeout_seconds=_number(values, "ASANA_TIMEOUT_SECONDS", 30, int, low=1, high=600),

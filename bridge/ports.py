@@ -27,7 +27,17 @@ from bridge.domain.model import (
     WebhookRegistration,
     WorkspaceGid,
 )
-from bridge.domain.work import AsanaUser, CustomField, EventsPage, Project, Section, Story, Task, TaskDraft
+from bridge.domain.work import (
+    AsanaUser,
+    CustomField,
+    EventsPage,
+    Project,
+    Section,
+    Story,
+    Task,
+    TaskDraft,
+    Webhook,
+)
 
 
 class Clock(Protocol):
@@ -71,6 +81,10 @@ class Store(Protocol):
         ...
 
     async def delete_webhook(self, hook_key: str) -> bool: ...
+
+    async def mark_webhook_alerted(self, hook_key: str, failure_at: datetime) -> bool:
+        """Remember the delivery failure (Asana's last_failure_at) the channels were told about; False if gone."""
+        ...
 
     # inbox
     async def enqueue_events(self, events: Sequence[InboxEvent]) -> int:
@@ -224,6 +238,10 @@ class AsanaPort(Protocol):
         ...
 
     async def delete_webhook(self, webhook_gid: str) -> None: ...
+
+    async def webhooks_of(self, workspace_gid: str, resource_gid: str | None = None) -> list[Webhook]:
+        """The webhooks this token's app registered in a workspace, with their delivery-failure fields."""
+        ...
 
     async def events_since(self, resource_gid: str, sync: str | None) -> EventsPage:
         """One page of the Events API; raises SyncTokenExpired (with the new token) on 412."""

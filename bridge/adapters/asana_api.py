@@ -270,7 +270,7 @@ class AsanaGateway:
             {
                 "project": project_gid,
                 "modified_since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "opt_fields": "name,notes,permalink_url,completed,assignee,due_on,projects",
+                "opt_fields": "name,notes,permalink_url,completed,assignee,due_on,projects,created_at,modified_at",
             },
         )
         return [_task(row) for row in rows]

@@ -457,3 +457,12 @@ def _day(iso: str) -> str:
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def webhook_failing(project_name: str) -> str:
+    return (
+        f"⚠️ Asana reports that it could not deliver updates of *{escape(project_name)}* to the bridge "
+        "(its webhook's deliveries are failing). Meanwhile the bridge is filling the gap from Asana's Events API, "
+        "so updates still reach their threads, a few minutes late. If the failures go on for 24 hours Asana "
+        "deletes the webhook, and the bridge registers a new one."
+    )

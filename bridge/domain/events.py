@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -61,7 +61,7 @@ def _value_gid(change: Mapping[str, Any]) -> str | None:
 
 
 def to_inbox(
-    events: list[Mapping[str, Any]], *, project_gid: ProjectGid, source: InboxSource, now: datetime
+    events: Sequence[Mapping[str, Any]], *, project_gid: ProjectGid, source: InboxSource, now: datetime
 ) -> list[InboxEvent]:
     return [
         InboxEvent(

@@ -57,6 +57,8 @@ class WebhookRegistration:
     created_at: datetime
     webhook_gid: str | None = None
     secret: str | None = field(default=None, repr=False)
+    # Asana's last_failure_at that the linked channels were last told about (one alert per failing streak).
+    failure_alerted_at: datetime | None = None
 
 
 class InboxSource(StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bridge.domain.model import ClaimedEvent
@@ -100,3 +100,22 @@ def _section(task: Mapping[str, Any], project_gid: str) -> str | None:
         if (membership.get("project") or {}).get("gid") == project_gid:
             return (membership.get("section") or {}).get("name")
     return None
+
+
+def recrawl_event(task: Mapping[str, Any], project_gid: str, since: datetime) -> dict[str, Any]:
+    """An event standing for what a re-crawl found: a task added after `since`, or else changed since then.
+
+    Keyed by the task's modified_at, so the same re-crawl twice adds nothing, and a later change is new again.
+    """
+    created = task.get("created_at")
+    is_new = bool(created) and datetime.fromisoformat(str(created).replace("Z", "+00:00")) >= since
+    event: dict[str, Any] = {
+        "user": None,
+        "created_at": task.get("modified_at") or task.get("created_at"),
+        "resource": {"gid": str(task["gid"]), "resource_type": "task"},
+        "action": "added" if is_new else "changed",
+        "parent": {"gid": project_gid, "resource_type": "project"} if is_new else None,
+    }
+    if not is_new:
+        event["change"] = {"field": "recrawl", "action": "changed"}
+    return event

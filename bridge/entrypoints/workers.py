@@ -11,11 +11,16 @@ from datetime import datetime, timedelta
 from bridge.adapters.errors import AsanaError, SlackError, SyncTokenExpired
 from bridge.domain.events import parse_delivery, to_inbox
 from bridge.domain.model import ClaimedEvent, InboxSource, ProjectGid, SyncToken, WebhookStatus
-from bridge.domain.relay import group_by_task, task_of
+from bridge.domain.relay import group_by_task, recrawl_event, task_of
 from bridge.ports import AsanaPort, Clock, Store
 from bridge.services.relay import Relay
+from bridge.services.webhooks import WebhookReconciler
 
 log = logging.getLogger(__name__)
+
+
+# A token's last good moment is when it was saved; re-crawl a little before that, in case clocks disagree.
+RECRAWL_MARGIN = timedelta(minutes=5)
 
 
 class EventsPoller:
@@ -46,14 +51,16 @@ class EventsPoller:
         """Read every waiting page of one project's events into the inbox; returns how many were new."""
         stored = await self._store.get_sync_token(project_gid)
         token = stored.token if stored else None
+        since = stored.updated_at - RECRAWL_MARGIN if stored else self._clock.now()
         added = 0
         while True:
             try:
                 page = await self._asana.events_since(project_gid, token)
             except SyncTokenExpired as expired:
-                if token is not None:
-                    # Events were missed (the token aged out): the relay's re-crawl fills that gap.
-                    log.warning("events sync token for project %s expired; continuing from a new one", project_gid)
+                if stored is not None:
+                    # Events were missed while the token aged out: re-crawl what changed since it was last good.
+                    log.warning("events sync token for project %s expired; re-crawling since %s", project_gid, since)
+                    added += await self._recrawl(project_gid, since)
                 await self._save(project_gid, expired.sync)
                 return added
             if page.events:
@@ -64,6 +71,15 @@ class EventsPoller:
             await self._save(project_gid, token)
             if not page.has_more:
                 return added
+
+    async def _recrawl(self, project_gid: ProjectGid, since: datetime) -> int:
+        """One paginated read of the tasks changed since `since`, turned into events the relay understands."""
+        events = [
+            recrawl_event(task.raw, project_gid, since)
+            for task in await self._asana.tasks_modified_since(project_gid, since)
+        ]
+        inbox = to_inbox(events, project_gid=project_gid, source=InboxSource.EVENTS_API, now=self._clock.now())
+        return await self._store.enqueue_events(inbox)
 
     async def poll_due(self, now: float) -> None:
         """Poll each linked project whose turn has come."""
@@ -211,3 +227,33 @@ class Periodic:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
+
+
+class WebhookReconcileLoop:
+    """Runs the webhook reconciler every `every` seconds, the first time one period after start.
+
+    Not at once: right after a start, links made in the first moments would race the round for their webhook.
+    """
+
+    def __init__(self, reconciler: WebhookReconciler) -> None:
+        self._reconciler = reconciler
+        self._loop: Periodic | None = None
+
+    def start(self, clock: Callable[[], float], *, every: float, interval: float = 1.0) -> None:
+        due = clock() + every
+
+        async def round_() -> bool:
+            nonlocal due
+            if clock() < due:
+                return False
+            due = clock() + every
+            await self._reconciler.reconcile()
+            return False
+
+        self._loop = Periodic("webhook-reconciler", round_, interval=min(interval, every))
+        self._loop.start()
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -17,20 +16,15 @@ from bridge.domain.model import (
     ProjectGid,
     SlackUserId,
     TeamId,
-    WebhookRegistration,
     WebhookStatus,
 )
 from bridge.domain.policy import Policy
 from bridge.domain.work import Project
 from bridge.ports import AsanaPort, Clock, Store
 from bridge.services.errors import UserError
+from bridge.services.webhooks import WebhookRegistrar
 
 log = logging.getLogger(__name__)
-
-# Task added/changed/removed/deleted and comments (story added): what the relay needs, nothing more.
-WEBHOOK_FILTERS = [
-    {"resource_type": "task", "action": action} for action in ("added", "changed", "removed", "deleted")
-] + [{"resource_type": "story", "action": "added"}]
 
 
 @dataclass(frozen=True)
@@ -54,8 +48,8 @@ class Links:
         self._asana = asana
         self._clock = clock
         self._policy = policy
-        self._webhook_target = webhook_target
         self._workspace_gid = workspace_gid
+        self._registrar = WebhookRegistrar(store=store, asana=asana, clock=clock, webhook_target=webhook_target)
 
     async def link(self, team_id: TeamId, channel_id: ChannelId, user_id: SlackUserId, ref: str) -> LinkOutcome:
         try:
@@ -92,7 +86,7 @@ class Links:
         await self._store.save_link(link)
         if existing and existing.project_gid != project.gid:
             await self._drop_webhooks(existing.project_gid)
-        webhook = await self._watch(link)
+        webhook = (await self._registrar.register(link)).message
         return LinkOutcome(link, blocks.linked(link, webhook=webhook, triage_created=triage_created))
 
     async def set_capture(self, team_id: TeamId, channel_id: ChannelId, mode: CaptureMode) -> Link | None:
@@ -122,44 +116,6 @@ class Links:
             return await self._asana.project(project_gid)
         except (AsanaNotFound, AsanaForbidden):
             raise UserError(blocks.project_not_visible(ref)) from None
-
-    async def _watch(self, link: Link) -> str:
-        """Register the project's webhook (once per project), or say that polling will cover it."""
-        active = [
-            w for w in await self._store.webhooks_for_project(link.project_gid) if w.status is WebhookStatus.ACTIVE
-        ]
-        if active:
-            return blocks.WEBHOOK_ACTIVE
-        hook_key = secrets.token_urlsafe(24)
-        target = self._webhook_target(hook_key)
-        if target is None:
-            return blocks.WEBHOOK_POLLING
-        pending = WebhookRegistration(
-            hook_key=hook_key,
-            team_id=link.team_id,
-            channel_id=link.channel_id,
-            project_gid=link.project_gid,
-            status=WebhookStatus.PENDING,
-            created_at=self._clock.now(),
-        )
-        await self._store.save_webhook(pending)
-        try:
-            webhook_gid, reported_secret = await self._asana.create_webhook(link.project_gid, target, WEBHOOK_FILTERS)
-        except AsanaError as exc:
-            log.warning("webhook for project %s not registered: %s", link.project_gid, exc)
-            await self._store.save_webhook(replace(pending, status=WebhookStatus.FAILED))
-            return blocks.webhook_failed(str(exc))
-        stored = await self._store.get_webhook(hook_key)
-        if stored is None or stored.secret is None or not secrets.compare_digest(stored.secret, reported_secret):
-            # The handshake we answered was not the one Asana reports: do not trust this hook.
-            log.error(
-                "webhook %s for project %s: handshake secret mismatch, deleting it", webhook_gid, link.project_gid
-            )
-            await self._asana.delete_webhook(webhook_gid)
-            await self._store.save_webhook(replace(pending, status=WebhookStatus.FAILED))
-            return blocks.webhook_failed("handshake mismatch")
-        await self._store.save_webhook(replace(stored, webhook_gid=webhook_gid, status=WebhookStatus.ACTIVE))
-        return blocks.WEBHOOK_ACTIVE
 
     async def _drop_webhooks(self, project_gid: ProjectGid) -> None:
         if await self._store.links_for_project(project_gid):

@@ -62,7 +62,9 @@ class Relay:
         for item in human:
             if item.event.resource_type == "story" and item.event.action == "added":
                 lines.extend(await self._comment_lines(tracked, item.event.resource_gid))
-        task_changed = any(e.event.resource_type == "task" and e.event.action == "changed" for e in human)
+        # Any task event (changed, or added to/removed from a section or project) is a reason to read and compare;
+        # the comparison decides whether there is anything to tell.
+        task_changed = any(e.event.resource_type == "task" and e.event.action != "deleted" for e in human)
         if task_changed:
             lines[:0] = await self._task_lines(tracked)
         if lines:

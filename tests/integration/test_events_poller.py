@@ -41,7 +41,7 @@ async def test_tokens_pages_and_expiry(asana_seed: AsanaSeed, gateway: AsanaGate
 
     asana_seed.emu.advance(hours=25)  # tokens live 24 h
     ana.create_task("after the gap", project=asana_seed.project)
-    assert await poller.poll_project(project) == 0
+    assert await poller.poll_project(project) >= 1  # the gap is re-crawled, not skipped
     renewed = await store.get_sync_token(project)
     assert renewed is not None and renewed.token != first.token
     assert asana_seed.emu.requests and all(r.status in (200, 412) for r in asana_seed.emu.calls("GET", r"^/events$"))
@@ -61,3 +61,27 @@ async def test_polling_and_webhooks_feed_one_inbox_without_duplicates(running: R
     assert by_webhook >= 3
     assert await poller.poll_project(project) == 0  # the same changes read again add nothing
     assert (await running.bridge.store.inbox_counts()).get("pending", 0) == by_webhook
+
+
+async def test_an_expired_token_is_followed_by_a_recrawl(
+    asana_seed: AsanaSeed, gateway: AsanaGateway, store: SqlStore
+) -> None:
+    poller = EventsPoller(store=store, asana=gateway, clock=SystemClock())
+    project = ProjectGid(asana_seed.project)
+    await poller.poll_project(project)
+    ana = asana_seed.emu.act(asana_seed.human)
+    kept = ana.create_task("Existing", project=asana_seed.project)
+    assert await poller.poll_project(project) > 0
+    asana_seed.emu.expire_sync_tokens()  # as if the poller had been away for more than a day
+    ana.complete(kept)
+    ana.create_task("Made during the gap", project=asana_seed.project)
+    before = (await store.inbox_counts()).get("pending", 0)
+    await poller.poll_project(project)
+    claimed = await store.claim_events(limit=500, now=SystemClock().now(), lease_seconds=60)
+    recrawled = [c.event.payload for c in claimed if (c.event.payload.get("change") or {}).get("field") == "recrawl"]
+    added = [c.event.payload for c in claimed if c.event.payload.get("user") is None and c.event.action == "added"]
+    assert kept in {e["resource"]["gid"] for e in recrawled} or kept in {e["resource"]["gid"] for e in added}
+    assert len(claimed) > before
+    await store.finish_events([c.id for c in claimed])
+    await poller.poll_project(project)  # nothing changed since: the new token reads nothing, no second re-crawl
+    assert (await store.inbox_counts()).get("pending", 0) == 0

@@ -129,3 +129,14 @@ async def test_deletion_is_told(running: Running) -> None:
     task, thread = await _task(running)
     world.asana.act(world.asana_people["bo"]).delete_task(task.gid)
     await eventually(lambda: "deleted in Asana" in _texts(running, thread))
+
+
+async def test_a_lost_delivery_is_filled_by_the_events_api_and_a_recrawl(running: Running) -> None:
+    world = running.world
+    task, thread = await _task(running)
+    await running.bridge.poller.poll_project(world.project)  # the poller holds a sync token for the project
+    world.asana.drop_deliveries(10)  # Asana's webhooks are at-most-once: these changes never arrive by webhook
+    world.asana.expire_sync_tokens()  # and the poller's token is gone too (a long outage)
+    world.asana.act(world.asana_people["bo"]).complete(task.gid)
+    await running.bridge.poller.poll_project(world.project)
+    await eventually(lambda: "✅ completed by Bo Chen" in _texts(running, thread))

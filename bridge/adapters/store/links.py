@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, select, update
@@ -108,6 +109,14 @@ class SqlWebhooks(SqlBase):
             result = await conn.execute(delete(webhooks).where(webhooks.c.hook_key == hook_key))
             return result.rowcount > 0
 
+    async def mark_webhook_alerted(self, hook_key: str, failure_at: datetime) -> bool:
+        # An UPDATE, not an upsert: a registration removed meanwhile (unlink) must stay removed.
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(webhooks).where(webhooks.c.hook_key == hook_key).values(failure_alerted_at=failure_at)
+            )
+            return result.rowcount == 1
+
 
 def _link_values(link: Link) -> dict[str, Any]:
     return {
@@ -150,6 +159,7 @@ def _webhook_values(registration: WebhookRegistration) -> dict[str, Any]:
         "created_at": registration.created_at,
         "webhook_gid": registration.webhook_gid,
         "secret": registration.secret,
+        "failure_alerted_at": registration.failure_alerted_at,
     }
 
 
@@ -164,4 +174,5 @@ def _webhook(row: Row[Any]) -> WebhookRegistration:
         created_at=m["created_at"],
         webhook_gid=m["webhook_gid"],
         secret=None if m["secret"] is None else str(m["secret"]),
+        failure_alerted_at=m["failure_alerted_at"],
     )

@@ -63,6 +63,7 @@ webhooks = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("webhook_gid", ID, nullable=True),
     Column("secret", SecretText(), nullable=True),  # the X-Hook-Secret: stored, never logged
+    Column("failure_alerted_at", UTCDateTime(), nullable=True),  # Asana's last_failure_at last alerted
     PrimaryKeyConstraint("hook_key"),
     CheckConstraint("status IN ('pending', 'active', 'failed')", name="status"),
     Index(None, "project_gid"),
