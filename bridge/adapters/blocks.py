@@ -73,12 +73,16 @@ def unlinked(project_name: str) -> str:
     return f"Unlinked this channel from *{escape(project_name)}*. Tasks stay in Asana."
 
 
-def status(link: Link, *, webhook: str) -> str:
-    return (
+def status(link: Link, *, webhook: str, pending: int = 0, parked: int = 0) -> str:
+    text = (
         f"This channel is linked to *{escape(link.project_name)}* (gid {link.project_gid}).\n"
         f"• Capture: {link.capture_mode.value}\n"
-        f"• Updates from Asana: {webhook}"
+        f"• Updates from Asana: {webhook}\n"
+        f"• Waiting to be relayed: {pending}"
     )
+    if parked:
+        text += f"\n• Set aside after repeated failures: {parked} (the operator can see why in the logs and /metrics)"
+    return text
 
 
 def unknown_person(user_id: str) -> str:

@@ -109,7 +109,13 @@ class Links:
         link = await self._store.get_link(team_id, channel_id)
         if link is None:
             raise UserError(blocks.NOT_LINKED)
-        return blocks.status(link, webhook=await self._webhook_health(link.project_gid))
+        counts = await self._store.inbox_counts()
+        return blocks.status(
+            link,
+            webhook=await self._webhook_health(link.project_gid),
+            pending=counts.get("pending", 0),
+            parked=counts.get("parked", 0),
+        )
 
     async def _asana_project(self, project_gid: str, ref: str) -> Project:
         try:

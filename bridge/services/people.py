@@ -8,6 +8,8 @@ from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, UserMapping, 
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 
 CACHE_LIFETIME = timedelta(hours=24)
+# Someone without an Asana account may get one today: look again sooner.
+NOT_FOUND_LIFETIME = timedelta(hours=1)
 
 
 class People:
@@ -21,8 +23,10 @@ class People:
         """The Asana user of a Slack user, or None when their email matches nobody in the workspace."""
         now = self._clock.now()
         cached = await self._store.get_user_mapping(team_id, user_id)
-        if cached is not None and now - cached.fetched_at < CACHE_LIFETIME:
-            return cached.asana_user_gid
+        if cached is not None:
+            lifetime = CACHE_LIFETIME if cached.asana_user_gid else NOT_FOUND_LIFETIME
+            if now - cached.fetched_at < lifetime:
+                return cached.asana_user_gid
         email = await self._slack.user_email(user_id)
         found = await self._asana.user_by_email(email, workspace) if email else None
         if found is not None and found.workspace_gids and workspace not in found.workspace_gids:
