@@ -17,6 +17,7 @@ HELP = (
     "• `/asana unlink`: stop linking this channel\n"
     "• `/asana status`: show this channel's link and webhook health\n"
     "• `/asana capture off|all|reaction`: turn every new message (or each :ticket: reaction) into a task\n"
+    "• `/asana relay all|quiet|<kinds>`: which Asana changes are told in task threads\n"
     "• `/task <title> [@person] [due:<when>] [p0|p1|p2|p3]`: create a task in the linked project\n"
     "   due words: today, tomorrow, fri, next week, in 3 days, 2026-12-03"
 )
@@ -470,3 +471,15 @@ def webhook_failing(project_name: str) -> str:
         "so updates still reach their threads, a few minutes late. If the failures go on for 24 hours Asana "
         "deletes the webhook, and the bridge registers a new one."
     )
+
+
+def relay_setting(link: Link) -> str:
+    if link.quiet:
+        return "Quiet: Asana changes only update each task's post; nothing is said in the threads."
+    if link.relay_kinds is None:
+        return "Every kind of Asana change is told in the task's thread."
+    return "Told in task threads: " + ", ".join(sorted(link.relay_kinds)) + "."
+
+
+def relay_usage(problem: str) -> str:
+    return f"`/asana relay`: {problem}. Example: `/asana relay completed comments due`."

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from bridge.domain.model import SlackUserId
-from bridge.domain.policy import PRIORITIES
+from bridge.domain.policy import PRIORITIES, RELAY_KINDS
 
 WEEKDAY_NAMES = {
     "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "wednesday": 2, "thu": 3, "thur": 3,
@@ -147,3 +147,25 @@ def parse_task_ref(url: str) -> str | None:
         if match and match.group(1) != "0":
             return match.group(1)
     return None
+
+
+@dataclass(frozen=True)
+class RelaySetting:
+    kinds: frozenset[str] | None
+    quiet: bool
+
+
+def parse_relay_setting(text: str) -> RelaySetting:
+    """`/asana relay all`, `quiet`, or a list of kinds such as `completed, comments due`."""
+    words = [w for w in re.split(r"[\s,]+", text.strip().lower()) if w]
+    if words == ["all"]:
+        return RelaySetting(kinds=None, quiet=False)
+    if words == ["quiet"]:
+        return RelaySetting(kinds=None, quiet=True)
+    unknown = [w for w in words if w not in RELAY_KINDS]
+    if not words or unknown:
+        raise CommandError(
+            f"say `all`, `quiet`, or kinds from: {', '.join(RELAY_KINDS)}"
+            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+        )
+    return RelaySetting(kinds=frozenset(words), quiet=False)

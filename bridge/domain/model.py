@@ -37,6 +37,8 @@ class Link:
     triage_section_gid: str | None = None
     priority_field_gid: str | None = None
     capture_mode: CaptureMode = CaptureMode.OFF
+    relay_kinds: frozenset[str] | None = None  # which kinds of change are told in threads; None: every kind
+    quiet: bool = False  # only keep the task's root message up to date
 
 
 class WebhookStatus(StrEnum):

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bridge.domain.durations import parse_duration
 from bridge.domain.model import CaptureMode
 
+# The kinds of change the relay can tell in a task's thread (`[relay] kinds`, `/asana relay`).
+RELAY_KINDS = ("completed", "assigned", "due", "priority", "section", "renamed", "comments", "deleted", "new_tasks")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITIES = ("P0", "P1", "P2", "P3")
 
@@ -82,6 +84,12 @@ class Routing:
 
 
 @dataclass(frozen=True)
+class RelayPolicy:
+    kinds: frozenset[str] | None = None  # None: every kind
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
 class Policy:
     business_hours: BusinessHours = field(default_factory=BusinessHours)
     sla: Sla = field(default_factory=Sla)
@@ -89,6 +97,7 @@ class Policy:
     reminders: Reminders = field(default_factory=Reminders)
     capture: CapturePolicy = field(default_factory=CapturePolicy)
     routing: Routing = field(default_factory=Routing)
+    relay: RelayPolicy = field(default_factory=RelayPolicy)
     projects: Mapping[str, Policy] = field(default_factory=dict)
 
     def for_project(self, project_gid: str) -> Policy:
@@ -96,7 +105,7 @@ class Policy:
         return self.projects.get(project_gid, self)
 
 
-_SECTIONS = ("business_hours", "sla", "triage", "reminders", "capture", "routing", "projects")
+_SECTIONS = ("business_hours", "sla", "triage", "reminders", "capture", "routing", "relay", "projects")
 
 
 def parse_policy(data: Mapping[str, Any]) -> Policy:
@@ -122,6 +131,7 @@ def _parse_sections(data: Mapping[str, Any], base: Policy, *, prefix: str) -> Po
         reminders=_reminders(_table(data, "reminders", prefix), base.reminders, prefix),
         capture=_capture(_table(data, "capture", prefix), base.capture, prefix),
         routing=_routing(_table(data, "routing", prefix), base.routing, prefix),
+        relay=_relay(_table(data, "relay", prefix), base.relay, prefix),
     )
 
 
@@ -311,3 +321,16 @@ def _routing(data: Mapping[str, Any], base: Routing, prefix: str) -> Routing:
             )
         pool = tuple(members)
     return Routing(reassign_after=_duration(data, "reassign_after", base.reassign_after, prefix), pool=pool)
+
+
+def _relay(data: Mapping[str, Any], base: RelayPolicy, prefix: str) -> RelayPolicy:
+    prefix += "relay."
+    _no_unknown_keys(prefix, data, ("kinds", "quiet"))
+    kinds = base.kinds
+    if "kinds" in data:
+        raw = _get(data, "kinds", list, prefix, f"expected a list of kinds from {', '.join(RELAY_KINDS)}")
+        if not all(isinstance(kind, str) and kind in RELAY_KINDS for kind in raw):
+            raise PolicyError(prefix + "kinds", f"expected a list of kinds from {', '.join(RELAY_KINDS)}")
+        kinds = frozenset(raw)
+    quiet = _get(data, "quiet", bool, prefix, "expected true or false") if "quiet" in data else base.quiet
+    return RelayPolicy(kinds=kinds, quiet=quiet)

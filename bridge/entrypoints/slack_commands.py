@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bridge.adapters import blocks
-from bridge.domain.commands import CommandError, parse_project_ref, parse_task_command
+from bridge.domain.commands import CommandError, parse_project_ref, parse_relay_setting, parse_task_command
 from bridge.domain.model import CaptureMode, ChannelId, SlackUserId, TeamId
 from bridge.entrypoints.slack import Listeners, answering, ids
 from bridge.services.capture import CaptureRequest, capture_with_retries
@@ -55,6 +55,8 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         elif verb == "status":
             await ack()
             deps.background.spawn(answering(lambda: _then(tell, deps.links.status(team, channel)), tell), name="status")
+        elif verb == "relay":
+            await ack(text=await _set_relay(deps, team, channel, rest))
         elif verb == "capture":
             await ack(text=await _set_capture(deps, team, channel, rest.lower()))
         elif verb == "help":
@@ -124,6 +126,20 @@ async def _link(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUs
 
 async def _then(say: Any, message: Any) -> None:
     await say(await message)
+
+
+async def _set_relay(deps: Listeners, team: TeamId, channel: ChannelId, words: str) -> str:
+    link = await deps.store.get_link(team, channel)
+    if link is None:
+        return blocks.NOT_LINKED
+    if not words.strip():
+        return blocks.relay_setting(link)
+    try:
+        setting = parse_relay_setting(words)
+    except CommandError as exc:
+        return blocks.relay_usage(str(exc))
+    changed = await deps.links.set_relay(team, channel, setting)
+    return blocks.relay_setting(changed or link)
 
 
 async def _set_capture(deps: Listeners, team: TeamId, channel: ChannelId, word: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, AsanaForbidden, AsanaNotFound
-from bridge.domain.commands import CommandError, parse_project_ref
+from bridge.domain.commands import CommandError, RelaySetting, parse_project_ref
 from bridge.domain.model import (
     CaptureMode,
     ChannelId,
@@ -82,6 +82,8 @@ class Links:
             triage_section_gid=triage.gid,
             priority_field_gid=priority.gid if priority else None,
             capture_mode=existing.capture_mode if existing else policy.capture.mode,
+            relay_kinds=existing.relay_kinds if existing else policy.relay.kinds,
+            quiet=existing.quiet if existing else policy.relay.quiet,
         )
         await self._store.save_link(link)
         if existing and existing.project_gid != project.gid:
@@ -94,6 +96,14 @@ class Links:
         if link is None:
             return None
         changed = replace(link, capture_mode=mode)
+        await self._store.save_link(changed)
+        return changed
+
+    async def set_relay(self, team_id: TeamId, channel_id: ChannelId, setting: RelaySetting) -> Link | None:
+        link = await self._store.get_link(team_id, channel_id)
+        if link is None:
+            return None
+        changed = replace(link, relay_kinds=setting.kinds, quiet=setting.quiet)
         await self._store.save_link(changed)
         return changed
 

@@ -31,6 +31,8 @@ from bridge.domain.relay import diff, next_snapshot
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 
 log = logging.getLogger(__name__)
+Line = tuple[str, str]  # (kind of change, as in [relay] kinds; the words)
+KIND_OF_CHANGE = {"reopened": "completed", "unassigned": "assigned"}
 POST_EVENT_TYPE = "asana_bridge_post"
 BridgeUser = Callable[[], str | None]  # the bridge's own Asana user gid, once known
 
@@ -56,9 +58,9 @@ class Relay:
             await self._maybe_new_task(task_gid, human)
             return
         if any(e.event.action == "deleted" and e.event.resource_gid == task_gid for e in human):
-            await self._post(tracked, [blocks.TASK_DELETED_LINE], human)
+            await self._post(tracked, [("deleted", blocks.TASK_DELETED_LINE)], human)
             return
-        lines: list[str] = []
+        lines: list[Line] = []
         for item in human:
             if item.event.resource_type == "story" and item.event.action == "added":
                 lines.extend(await self._comment_lines(tracked, item.event.resource_gid))
@@ -67,14 +69,13 @@ class Relay:
         task_changed = any(e.event.resource_type == "task" and e.event.action != "deleted" for e in human)
         if task_changed:
             lines[:0] = await self._task_lines(tracked)
-        if lines:
-            await self._post(tracked, lines, human)
+        await self._post(tracked, lines, human)
 
-    async def _task_lines(self, tracked: TrackedTask) -> list[str]:
+    async def _task_lines(self, tracked: TrackedTask) -> list[Line]:
         try:
             task = await self._asana.task(tracked.task_gid)
         except (AsanaNotFound, AsanaForbidden):
-            return [blocks.TASK_DELETED_LINE]
+            return [("deleted", blocks.TASK_DELETED_LINE)]
         link = await self._link_of(tracked)
         changes = diff(
             tracked.snapshot,
@@ -93,9 +94,9 @@ class Relay:
         if task.completed != tracked.completed:
             text, root = blocks.root_message(task, completed=task.completed)
             await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
-        return [blocks.change_line(change) for change in changes]
+        return [(KIND_OF_CHANGE.get(change.kind, change.kind), blocks.change_line(change)) for change in changes]
 
-    async def _comment_lines(self, tracked: TrackedTask, story_gid: str) -> list[str]:
+    async def _comment_lines(self, tracked: TrackedTask, story_gid: str) -> list[Line]:
         if await self._store.is_bridge_comment(story_gid):
             return []  # written by the bridge from a Slack reply: it is in the thread already
         try:
@@ -105,7 +106,7 @@ class Relay:
         if story.subtype != "comment_added" or story.author_gid == self._bridge_user():
             return []
         await self._acknowledge(tracked, story.author_gid)
-        return [blocks.comment_line(story.author_name, story.text)]
+        return [("comments", blocks.comment_line(story.author_name, story.text))]
 
     async def _acknowledge(self, tracked: TrackedTask, author_gid: str | None) -> None:
         """A comment in Asana by someone other than the requester is a first response too."""
@@ -141,6 +142,8 @@ class Relay:
         if task.raw.get("parent"):
             return  # subtasks (the bridge's "Acknowledge" among them) live in their parent's thread
         link = links[0]
+        if link.quiet or (link.relay_kinds is not None and "new_tasks" not in link.relay_kinds):
+            return  # this channel does not want threads for tasks made in Asana
         text, post = blocks.new_asana_task(task)
         key = _key(events)
         ts = await self._send(link.team_id, link.channel_id, None, text, post, key)
@@ -161,8 +164,14 @@ class Relay:
             )
         )
 
-    async def _post(self, tracked: TrackedTask, lines: list[str], events: Sequence[ClaimedEvent]) -> None:
-        text, reply = blocks.relay_message(lines)
+    async def _post(self, tracked: TrackedTask, lines: list[Line], events: Sequence[ClaimedEvent]) -> None:
+        """One reply with the lines the channel wants (none in quiet mode: the root message says enough)."""
+        link = await self._link_of(tracked)
+        if link is not None and (link.quiet or link.relay_kinds is not None):
+            lines = [] if link.quiet else [(kind, line) for kind, line in lines if kind in (link.relay_kinds or ())]
+        if not lines:
+            return
+        text, reply = blocks.relay_message([line for _, line in lines])
         await self._send(tracked.team_id, tracked.channel_id, tracked.thread_ts, text, reply, _key(events))
 
     async def _send(

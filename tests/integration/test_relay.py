@@ -140,3 +140,39 @@ async def test_a_lost_delivery_is_filled_by_the_events_api_and_a_recrawl(running
     world.asana.act(world.asana_people["bo"]).complete(task.gid)
     await running.bridge.poller.poll_project(world.project)
     await eventually(lambda: "✅ completed by Bo Chen" in _texts(running, thread))
+
+
+async def test_noise_control_kinds_and_quiet_mode(running: Running) -> None:
+    world = running.world
+    task, thread = await _task(running)
+    ana = running.user("ana")
+    ack = await ana.slash_command("/asana", "relay comments", world.channel)
+    assert "Told in task threads: comments." in ack.body
+    bo = world.asana.act(world.asana_people["bo"])
+    bo.set_due(task.gid, "2026-12-02")
+    bo.comment(task.gid, "Only this is told")
+    await eventually(lambda: "Only this is told" in _texts(running, thread))
+    assert "📅" not in _texts(running, thread)
+
+    ack = await ana.slash_command("/asana", "relay quiet", world.channel)
+    assert "Quiet" in ack.body
+    before = len(_replies(running, thread))
+    bo.complete(task.gid)
+    root = next(m for m in world.slack.messages(world.channel) if m.ts == thread)
+    await eventually(lambda: "✅" in str(root.blocks))  # the root message still follows
+    bo.create_task("Quietly made in Asana", project=world.project)
+    bo.comment(task.gid, "Not told either")
+    await world.asana.deliveries_idle(timeout=10)
+    barrier = await ana.slash_command("/asana", "relay", world.channel)
+    assert "Quiet" in barrier.body
+    await eventually(lambda: _settled(running))
+    assert len(_replies(running, thread)) == before
+    assert not [m for m in world.slack.messages(world.channel) if "Quietly made" in m.text]
+
+    ack = await ana.slash_command("/asana", "relay nonsense", world.channel)
+    assert "completed, assigned" in ack.body
+
+
+async def _settled(running: Running) -> bool:
+    counts = await running.bridge.store.inbox_counts()
+    return counts.get("pending", 0) == 0 and counts.get("done", 0) > 0

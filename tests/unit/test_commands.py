@@ -8,9 +8,11 @@ import pytest
 
 from bridge.domain.commands import (
     CommandError,
+    RelaySetting,
     TaskCommand,
     parse_due,
     parse_project_ref,
+    parse_relay_setting,
     parse_task_command,
     parse_task_ref,
 )
@@ -150,3 +152,22 @@ def test_task_refs(url: str, gid: str) -> None:
 )
 def test_what_is_not_a_task_link(url: str) -> None:
     assert parse_task_ref(url) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds", "quiet"),
+    [
+        ("all", None, False),
+        ("quiet", None, True),
+        ("completed comments", frozenset({"completed", "comments"}), False),
+        ("Completed, due,  new_tasks", frozenset({"completed", "due", "new_tasks"}), False),
+    ],
+)
+def test_relay_settings(text: str, kinds: frozenset[str] | None, quiet: bool) -> None:
+    assert parse_relay_setting(text) == RelaySetting(kinds=kinds, quiet=quiet)
+
+
+@pytest.mark.parametrize("text", ["", "everything", "completed gossip", "quiet please"])
+def test_bad_relay_settings_list_the_kinds(text: str) -> None:
+    with pytest.raises(CommandError, match="completed, assigned"):
+        parse_relay_setting(text)

@@ -79,6 +79,8 @@ def test_example_file_parses_into_the_documented_policy() -> None:
         ("[nags]\nx = 1", "nags"),
         ("[triage]\nsectoin = 'x'", "triage.sectoin"),
         ('[projects."123".sla]\nwarn_at = 2', 'projects."123".sla.warn_at'),
+        ("[relay]\nkinds = ['completed', 'gossip']", "relay.kinds"),
+        ("[relay]\nquiet = 1", "relay.quiet"),
     ],
 )
 def test_policy_mistakes_name_the_key(toml: str, key: str) -> None:

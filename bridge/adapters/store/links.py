@@ -130,6 +130,8 @@ def _link_values(link: Link) -> dict[str, Any]:
         "triage_section_gid": link.triage_section_gid,
         "priority_field_gid": link.priority_field_gid,
         "capture_mode": CaptureMode(link.capture_mode).value,
+        "relay_kinds": None if link.relay_kinds is None else ",".join(sorted(link.relay_kinds)),
+        "quiet": link.quiet,
     }
 
 
@@ -146,6 +148,8 @@ def _link(row: Row[Any]) -> Link:
         triage_section_gid=m["triage_section_gid"],
         priority_field_gid=m["priority_field_gid"],
         capture_mode=CaptureMode(m["capture_mode"]),
+        relay_kinds=None if m["relay_kinds"] is None else frozenset(k for k in m["relay_kinds"].split(",") if k),
+        quiet=bool(m["quiet"]),
     )
 
 

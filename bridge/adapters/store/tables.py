@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sql_false
 
 from bridge.adapters.store.coltypes import SecretText, UTCDateTime, json_document
 
@@ -47,6 +48,8 @@ links = Table(
     Column("triage_section_gid", ID, nullable=True),
     Column("priority_field_gid", ID, nullable=True),
     Column("capture_mode", STATE, nullable=False),
+    Column("relay_kinds", Text, nullable=True),  # comma-separated kinds of change told in threads; NULL: all
+    Column("quiet", Boolean(), nullable=False, server_default=sql_false()),
     PrimaryKeyConstraint("team_id", "channel_id"),
     CheckConstraint("capture_mode IN ('off', 'all', 'reaction')", name="capture_mode"),
     Index(None, "project_gid"),
