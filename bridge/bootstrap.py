@@ -280,6 +280,7 @@ async def build(
             relay=Relay(store=store, asana=asana, slack=slack, clock=clock, bridge_user=lambda: identity.user_gid),
             clock=clock,
             window=settings.relay_window_seconds,
+            lease_seconds=settings.inbox_lease_seconds,
         ),
         reconciler=reconciler,
         reconcile_loop=WebhookReconcileLoop(reconciler),

@@ -51,6 +51,7 @@ class World:
             "BRIDGE_DATABASE_URL": database_url,
             # Bursts settle fast in the sandbox, so scripts and tests see relays within a second.
             "BRIDGE_RELAY_WINDOW_SECONDS": "0.3",
+            "BRIDGE_INBOX_LEASE_SECONDS": "3",
         }
         if public_url:
             env["BRIDGE_PUBLIC_URL"] = public_url
