@@ -15,14 +15,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bridge.adapters.asana_api import AsanaGateway
 from bridge.adapters.clock import SystemClock
 from bridge.adapters.errors import AsanaError, AsanaForbidden
-from bridge.adapters.slack_api import SlackGateway
+from bridge.adapters.slack_api import RepeatableServerErrorRetryHandler, SlackGateway
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.config import ConfigError, Settings
 from bridge.entrypoints import slack as slack_listeners
@@ -198,7 +197,7 @@ async def build(
             retry_handlers=[
                 AsyncConnectionErrorRetryHandler(max_retry_count=2),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-                AsyncServerErrorRetryHandler(max_retry_count=2),
+                RepeatableServerErrorRetryHandler(max_retry_count=2),
             ],
         )
     slack = SlackGateway(slack_client, metrics=metrics, post_interval=slack_post_interval)

@@ -7,6 +7,10 @@ import time
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bridge.adapters.errors import SlackError
@@ -15,6 +19,27 @@ from bridge.domain.model import MessageTs
 from bridge.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+
+# Methods that create something: a 5xx may come after Slack did it, so retrying blindly could do it twice.
+NOT_REPEATABLE = ("chat.postMessage", "chat.postEphemeral")
+
+
+class RepeatableServerErrorRetryHandler(AsyncServerErrorRetryHandler):
+    """slack_sdk's 5xx retry, except for methods that create messages: those are retried by the bridge itself,
+    which first looks in the thread for the key the first attempt carried (relay) instead of posting again."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.rstrip("/").endswith(NOT_REPEATABLE):
+            return False
+        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
 
 
 class SlackGateway:
