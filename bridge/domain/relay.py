@@ -11,6 +11,7 @@ from bridge.domain.model import ClaimedEvent
 
 # Kept inside a tracked task's snapshot: how many times its due date was pushed later.
 DUE_PUSHES = "_bridge_due_pushes"
+BRIDGE_KEYS = "_bridge_"  # the prefix of everything the bridge keeps in a snapshot beside Asana's fields
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ def diff(
 
 def next_snapshot(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
     """The new snapshot, carrying the bridge's own counters forward."""
-    snapshot = dict(new)
+    snapshot = {key: value for key, value in old.items() if key.startswith(BRIDGE_KEYS)}
+    snapshot.update(new)
     pushes = int(old.get(DUE_PUSHES) or 0) + (1 if _later(old.get("due_on"), new.get("due_on")) else 0)
     snapshot[DUE_PUSHES] = pushes
     return snapshot

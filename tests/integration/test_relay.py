@@ -176,3 +176,13 @@ async def test_noise_control_kinds_and_quiet_mode(running: Running) -> None:
 async def _settled(running: Running) -> bool:
     counts = await running.bridge.store.inbox_counts()
     return counts.get("pending", 0) == 0 and counts.get("done", 0) > 0
+
+
+async def test_priority_changes_are_told(running: Running) -> None:
+    world = running.world
+    task, thread = await _task(running)
+    bo = world.asana.act(world.asana_people["bo"])
+    bo.set_enum(task.gid, world.priority_field, world.asana.option_gid(world.priority_field, "P0"))
+    await eventually(lambda: "🚩 priority P0" in _texts(running, thread))
+    bo.set_enum(task.gid, world.priority_field, world.asana.option_gid(world.priority_field, "P2"))
+    await eventually(lambda: "🚩 priority P2 (was P0)" in _texts(running, thread))
