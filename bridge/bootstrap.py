@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -29,7 +30,7 @@ from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
 from bridge.entrypoints.web import build_web_app
-from bridge.entrypoints.workers import EventsPoller, InboxWorker, WebhookReconcileLoop
+from bridge.entrypoints.workers import CaptureSweeper, EventsPoller, InboxWorker, WebhookReconcileLoop
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 from bridge.services.capture import Capture
@@ -75,6 +76,7 @@ class Bridge:
     identity: Identity
     poller: EventsPoller
     inbox_worker: InboxWorker
+    sweeper: CaptureSweeper
     reconciler: WebhookReconciler
     reconcile_loop: WebhookReconcileLoop
     _closers: list[Any] = field(default_factory=list)
@@ -96,6 +98,7 @@ class Bridge:
             self._identity_task = asyncio.get_running_loop().create_task(self._learn_identity_later())
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
         self.inbox_worker.start()
+        self.sweeper.start(every=60.0)
         self.reconcile_loop.start(time.monotonic, every=self.settings.reconcile_seconds)
         if self.settings.slack_app_token is not None:
             await self._connect_socket_mode(self.settings.slack_app_token.reveal())
@@ -148,6 +151,7 @@ class Bridge:
         await self.poller.stop()
         await self.reconcile_loop.stop()
         await self.inbox_worker.stop()
+        await self.sweeper.stop()
         await self.background.drain(grace)
         for closer in reversed(self._closers):
             result = closer()
@@ -283,5 +287,7 @@ async def build(
         ),
         reconciler=reconciler,
         reconcile_loop=WebhookReconcileLoop(reconciler),
+        # Longer than a capture's own retries (about 16 minutes), so the two never work on one message at once.
+        sweeper=CaptureSweeper(store=store, capture=capture, clock=clock, after=timedelta(minutes=20)),
         _closers=closers,
     )

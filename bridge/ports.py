@@ -155,6 +155,10 @@ class Store(Protocol):
 
     async def get_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> Capture | None: ...
 
+    async def unfinished_captures(self, *, before: datetime, limit: int) -> list[Capture]:
+        """Claimed captures that never got a task and are older than `before` (their run was cut off)."""
+        ...
+
     async def release_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> None:
         """Forget a capture whose task was never created, so that it can be tried again."""
         ...

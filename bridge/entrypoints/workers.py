@@ -13,6 +13,7 @@ from bridge.domain.events import parse_delivery, to_inbox
 from bridge.domain.model import ClaimedEvent, InboxSource, ProjectGid, SyncToken, WebhookStatus
 from bridge.domain.relay import group_by_task, recrawl_event, task_of
 from bridge.ports import AsanaPort, Clock, Store
+from bridge.services.capture import Capture
 from bridge.services.relay import Relay
 from bridge.services.webhooks import WebhookReconciler
 
@@ -251,6 +252,42 @@ class WebhookReconcileLoop:
             return False
 
         self._loop = Periodic("webhook-reconciler", round_, interval=min(interval, every))
+        self._loop.start()
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None
+
+
+class CaptureSweeper:
+    """Finishes message captures cut off by a crash: claims older than `after` that never got a task.
+
+    `after` is longer than a capture's own retries last, so the sweeper never races a capture still in progress.
+    """
+
+    def __init__(self, *, store: Store, capture: Capture, clock: Clock, after: timedelta) -> None:
+        self._store = store
+        self._capture = capture
+        self._clock = clock
+        self._after = after
+        self._loop: Periodic | None = None
+
+    async def sweep(self) -> int:
+        stale = await self._store.unfinished_captures(before=self._clock.now() - self._after, limit=20)
+        for record in stale:
+            try:
+                await self._capture.resume(record)
+            except Exception as exc:  # one bad message must not stop the others; the next sweep tries again
+                log.warning("could not finish the capture of %s/%s: %s", record.channel_id, record.message_ts, exc)
+        return len(stale)
+
+    def start(self, *, every: float) -> None:
+        async def round_() -> bool:
+            await self.sweep()
+            return False
+
+        self._loop = Periodic("capture-sweeper", round_, interval=every)
         self._loop.start()
 
     async def stop(self) -> None:

@@ -140,6 +140,26 @@ class Capture:
         await self._store.release_capture(request.team_id, request.channel_id, request.source_ts)
         return None
 
+    async def resume(self, record: CaptureRecord) -> Captured | AlreadyCaptured | None:
+        """Finish a message capture whose run was cut off after its claim (a crash): find its task, or make it."""
+        message = await self._slack.message(record.channel_id, record.message_ts)
+        if message is None or not message.get("user"):
+            # A thread reply (not in the channel history) or a deleted message: free it so a person can try again.
+            await self._store.release_capture(record.team_id, record.channel_id, record.message_ts)
+            return None
+        text = str(message.get("text") or "")
+        request = CaptureRequest(
+            team_id=record.team_id,
+            channel_id=record.channel_id,
+            requester=SlackUserId(str(message["user"])),
+            title=blocks.first_line(text) or blocks.UNTITLED,
+            notes=blocks.message_notes(text, await self._slack.permalink(record.channel_id, record.message_ts)),
+            source_ts=record.message_ts,
+            source_thread_ts=MessageTs(str(message.get("thread_ts") or record.message_ts)),
+        )
+        found = await self.recover(request, since=record.created_at - timedelta(minutes=1))
+        return found if found is not None else await self.capture(request)
+
     async def _already(self, request: CaptureRequest) -> AlreadyCaptured:
         assert request.source_ts is not None
         record = await self._store.get_capture(request.team_id, request.channel_id, request.source_ts)

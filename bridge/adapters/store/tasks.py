@@ -134,6 +134,16 @@ class SqlComments(SqlBase):
 
 
 class SqlCaptures(SqlBase):
+    async def unfinished_captures(self, *, before: datetime, limit: int) -> list[Capture]:
+        stmt = (
+            select(captures)
+            .where(captures.c.task_gid.is_(None), captures.c.created_at < before)
+            .order_by(captures.c.created_at)
+            .limit(limit)
+        )
+        async with self._read() as conn:
+            return [_capture(row) for row in await conn.execute(stmt)]
+
     async def claim_capture(self, capture: Capture) -> bool:
         async with self._write() as conn:
             stmt = (
@@ -161,16 +171,7 @@ class SqlCaptures(SqlBase):
     async def get_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> Capture | None:
         async with self._read() as conn:
             row = (await conn.execute(select(captures).where(*_capture_key(team_id, channel_id, message_ts)))).first()
-        if row is None:
-            return None
-        m = row._mapping
-        return Capture(
-            team_id=TeamId(m["team_id"]),
-            channel_id=ChannelId(m["channel_id"]),
-            message_ts=MessageTs(m["message_ts"]),
-            task_gid=None if m["task_gid"] is None else TaskGid(m["task_gid"]),
-            created_at=m["created_at"],
-        )
+        return None if row is None else _capture(row)
 
     async def release_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> None:
         # Only a capture whose task was never created: releasing one with a task would allow a second task.
@@ -178,6 +179,17 @@ class SqlCaptures(SqlBase):
             await conn.execute(
                 delete(captures).where(*_capture_key(team_id, channel_id, message_ts), captures.c.task_gid.is_(None))
             )
+
+
+def _capture(row: Row[Any]) -> Capture:
+    m = row._mapping
+    return Capture(
+        team_id=TeamId(m["team_id"]),
+        channel_id=ChannelId(m["channel_id"]),
+        message_ts=MessageTs(m["message_ts"]),
+        task_gid=None if m["task_gid"] is None else TaskGid(m["task_gid"]),
+        created_at=m["created_at"],
+    )
 
 
 def _capture_key(team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> tuple[Any, ...]:
