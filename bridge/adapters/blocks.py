@@ -93,10 +93,6 @@ def unknown_person(user_id: str) -> str:
     )
 
 
-def task_created_text(task: Task) -> str:
-    return f"New task: {task.name}"
-
-
 def task_message(
     task: Task, *, requester: str | None, assignee: str | None, priority: str | None
 ) -> tuple[str, Blocks]:
@@ -110,10 +106,17 @@ def task_message(
         facts.append(f"Priority: {priority}")
     if requester:
         facts.append(f"Requested by <@{requester}>")
-    title = f"*<{task.permalink_url}|{escape(task.name)}>*" if task.permalink_url else f"*{escape(task.name)}*"
-    text = title + ("\n" + " · ".join(facts) if facts else "")
-    blocks: Blocks = [{"type": "section", "block_id": f"task:{task.gid}", "text": {"type": "mrkdwn", "text": text}}]
-    return task_created_text(task), blocks
+    return f"New task: {task.name}", _task_post(task, f"*{_title(task)}*", facts)
+
+
+def _title(task: Task) -> str:
+    """A task's name, linked to it in Asana when the link is known."""
+    return f"<{task.permalink_url}|{escape(task.name)}>" if task.permalink_url else escape(task.name)
+
+
+def _task_post(task: Task, headline: str, facts: list[str]) -> Blocks:
+    text = headline + ("\n" + " · ".join(facts) if facts else "")
+    return [{"type": "section", "block_id": f"task:{task.gid}", "text": {"type": "mrkdwn", "text": text}}]
 
 
 def command_notes(requester: str) -> str:
@@ -437,22 +440,22 @@ def relay_message(lines: list[str]) -> tuple[str, Blocks]:
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
 
 
-def root_message(task: Task, *, completed: bool) -> tuple[str, Blocks]:
-    """The task's channel post, kept up to date in place (✅ and strike-through once done)."""
-    title = f"<{task.permalink_url}|{escape(task.name)}>" if task.permalink_url else escape(task.name)
-    text = f"✅ ~{title}~" if completed else f"*{title}*"
-    return ("Done: " if completed else "") + task.name, [
-        {"type": "section", "block_id": f"task:{task.gid}", "text": {"type": "mrkdwn", "text": text}}
-    ]
+def root_message(task: Task, *, completed: bool, requester: str | None = None) -> tuple[str, Blocks]:
+    """The task's channel post, kept up to date in place (✅ and strike-through once done), facts from Asana."""
+    facts = []
+    if task.assignee_name:
+        facts.append(f"Assignee: {escape(task.assignee_name)}")
+    if task.due_on:
+        facts.append(f"Due: {task.due_on.strftime('%a %d %b %Y')}")
+    if requester:
+        facts.append(f"Requested by <@{requester}>")
+    headline = f"✅ ~{_title(task)}~" if completed else f"*{_title(task)}*"
+    return ("Done: " if completed else "") + task.name, _task_post(task, headline, facts)
 
 
 def new_asana_task(task: Task) -> tuple[str, Blocks]:
-    title = f"<{task.permalink_url}|{escape(task.name)}>" if task.permalink_url else escape(task.name)
-    who = f" · Assignee: {escape(task.assignee_name)}" if task.assignee_name else ""
-    text = f"🆕 *{title}* (created in Asana){who}"
-    return f"New task in Asana: {task.name}", [
-        {"type": "section", "block_id": f"task:{task.gid}", "text": {"type": "mrkdwn", "text": text}}
-    ]
+    facts = [f"Assignee: {escape(task.assignee_name)}"] if task.assignee_name else []
+    return f"New task in Asana: {task.name}", _task_post(task, f"🆕 *{_title(task)}* (created in Asana)", facts)
 
 
 def _day(iso: str) -> str:

@@ -66,7 +66,7 @@ def ids(payload: dict[str, Any]) -> tuple[TeamId, ChannelId, SlackUserId]:
     return TeamId(payload["team_id"]), ChannelId(payload["channel_id"]), SlackUserId(payload["user_id"])
 
 
-async def answering(work: Callable[[], Awaitable[None]], say: Say) -> None:
+async def answering(work: Callable[[], Awaitable[object]], say: Say) -> None:
     """Run work a person asked for; whatever goes wrong is told to that person (STYLE habit 9)."""
     try:
         await work()

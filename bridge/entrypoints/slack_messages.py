@@ -71,9 +71,7 @@ async def _posted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
     if thread_ts and thread_ts != ts:
         text = event.get("text") or ""
         deps.background.spawn(
-            answering(
-                lambda: _none(deps.threads.reply_posted(team, channel, MessageTs(thread_ts), ts, user, text)), say
-            ),
+            answering(lambda: deps.threads.reply_posted(team, channel, MessageTs(thread_ts), ts, user, text), say),
             name=f"reply {channel}",
         )
         return
@@ -137,7 +135,3 @@ async def _deleted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None
     ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
     if ts:
         deps.background.spawn(deps.threads.reply_deleted(team, channel, MessageTs(ts)), name=f"delete {channel}")
-
-
-async def _none(work: Any) -> None:
-    await work

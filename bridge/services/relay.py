@@ -92,7 +92,7 @@ class Relay:
         )
         await self._store.save_tracked_task(updated)
         if task.completed != tracked.completed:
-            text, root = blocks.root_message(task, completed=task.completed)
+            text, root = blocks.root_message(task, completed=task.completed, requester=tracked.requester)
             await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
         return [(KIND_OF_CHANGE.get(change.kind, change.kind), blocks.change_line(change)) for change in changes]
 

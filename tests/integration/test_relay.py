@@ -52,6 +52,7 @@ async def test_completion_is_told_once_and_the_root_message_is_updated(running: 
     await eventually(lambda: "✅ completed by Bo Chen" in _texts(running, thread))
     root = next(m for m in world.slack.messages(world.channel) if m.ts == thread)
     await eventually(lambda: "✅" in str(root.blocks) and "~" in str(root.blocks))
+    assert "Requested by" in str(root.blocks)  # completing keeps what the post said about the task
     await running.bridge.poller.poll_project(world.project)  # the same change read again from the Events API
     await world.asana.deliveries_idle(timeout=10)
     completions = [m for m in _replies(running, thread)[before:] if "completed" in m.text]
