@@ -435,6 +435,16 @@ def comment_line(author: str | None, text: str) -> str:
 TASK_DELETED_LINE = "🗑️ the task was deleted in Asana"
 
 
+def subtask_added_line(task: Task) -> str:
+    who = f" for {escape(task.assignee_name)}" if task.assignee_name else ""
+    return f"➕ subtask “{escape(task.name)}” added{who}"
+
+
+def subtask_line(name: str, line: str) -> str:
+    """A change on a subtask, told in the parent's thread: "↳ subtask “Docs”: ✅ completed by Ana"."""
+    return f"↳ subtask “{escape(name)}”: {line}"
+
+
 def relay_message(lines: list[str]) -> tuple[str, Blocks]:
     text = "\n".join(lines)
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]

@@ -117,6 +117,7 @@ class TrackedTask:
     ack_subtask_gid: TaskGid | None = None  # the "Acknowledge" subtask, when the link tracks first responses
     first_response_at: datetime | None = None
     first_responder: SlackUserId | None = None
+    parent_gid: TaskGid | None = None  # a subtask, told in its parent's thread (thread_ts is the parent's)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,18 @@ from bridge.domain.durations import parse_duration
 from bridge.domain.model import CaptureMode
 
 # The kinds of change the relay can tell in a task's thread (`[relay] kinds`, `/asana relay`).
-RELAY_KINDS = ("completed", "assigned", "due", "priority", "section", "renamed", "comments", "deleted", "new_tasks")
+RELAY_KINDS = (
+    "completed",
+    "assigned",
+    "due",
+    "priority",
+    "section",
+    "renamed",
+    "comments",
+    "deleted",
+    "new_tasks",
+    "subtasks",
+)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITIES = ("P0", "P1", "P2", "P3")
 

@@ -58,7 +58,7 @@ class Relay:
             await self._maybe_new_task(task_gid, human)
             return
         if any(e.event.action == "deleted" and e.event.resource_gid == task_gid for e in human):
-            await self._post(tracked, [("deleted", blocks.TASK_DELETED_LINE)], human)
+            await self._post(tracked, _about(tracked, [("deleted", blocks.TASK_DELETED_LINE)]), human)
             return
         lines: list[Line] = []
         for item in human:
@@ -69,7 +69,7 @@ class Relay:
         task_changed = any(e.event.resource_type == "task" and e.event.action != "deleted" for e in human)
         if task_changed:
             lines[:0] = await self._task_lines(tracked)
-        await self._post(tracked, lines, human)
+        await self._post(tracked, _about(tracked, lines), human)
 
     async def _task_lines(self, tracked: TrackedTask) -> list[Line]:
         try:
@@ -91,7 +91,7 @@ class Relay:
             updated_at=self._clock.now(),
         )
         await self._store.save_tracked_task(updated)
-        if task.completed != tracked.completed:
+        if task.completed != tracked.completed and tracked.parent_gid is None:
             text, root = blocks.root_message(task, completed=task.completed, requester=tracked.requester)
             await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
         return [(KIND_OF_CHANGE.get(change.kind, change.kind), blocks.change_line(change)) for change in changes]
@@ -121,17 +121,23 @@ class Relay:
             await self._asana.update_task(tracked.ack_subtask_gid, {"completed": True})
 
     async def _maybe_new_task(self, task_gid: str, events: Sequence[ClaimedEvent]) -> None:
-        """A task created in Asana in a linked project gets its own post in the channel, which becomes its thread."""
-        added = [
-            e
+        """A task created in Asana in a linked project gets its own post in the channel, which becomes its thread;
+        a subtask added to a followed task is followed too, in its parent's thread."""
+        parents = {
+            (str(parent.get("resource_type")), str(parent.get("gid")))
             for e in events
             if e.event.resource_type == "task"
             and e.event.action == "added"
-            and (e.event.payload.get("parent") or {}).get("resource_type") == "project"
-        ]
-        if not added:
+            and (parent := e.event.payload.get("parent") or {}).get("gid")
+        }
+        subtask_of = [gid for kind, gid in parents if kind == "task"]
+        if subtask_of:
+            await self._new_subtask(task_gid, TaskGid(subtask_of[0]), events)
             return
-        project = ProjectGid(str(added[0].event.payload["parent"]["gid"]))
+        projects = sorted(gid for kind, gid in parents if kind == "project")
+        if not projects:
+            return
+        project = ProjectGid(projects[0])
         links = await self._store.links_for_project(project)
         if not links:
             return
@@ -163,6 +169,33 @@ class Relay:
                 completed=task.completed,
             )
         )
+
+    async def _new_subtask(self, task_gid: str, parent_gid: TaskGid, events: Sequence[ClaimedEvent]) -> None:
+        parent = await self._store.get_tracked_task(parent_gid)
+        if parent is None:
+            return  # a subtask of a task no thread follows
+        try:
+            task = await self._asana.task(task_gid)
+        except (AsanaNotFound, AsanaForbidden):
+            return
+        now = self._clock.now()
+        subtask = replace(
+            parent,
+            task_gid=task.gid,
+            permalink_url=task.permalink_url,
+            name=task.name,
+            created_at=now,
+            updated_at=now,
+            snapshot=next_snapshot({}, task.raw),
+            requester=None,
+            completed=task.completed,
+            ack_subtask_gid=None,
+            first_response_at=None,
+            first_responder=None,
+            parent_gid=parent.task_gid,
+        )
+        await self._store.save_tracked_task(subtask)
+        await self._post(subtask, [("subtasks", blocks.subtask_added_line(task))], events)
 
     async def _post(self, tracked: TrackedTask, lines: list[Line], events: Sequence[ClaimedEvent]) -> None:
         """One reply with the lines the channel wants (none in quiet mode: the root message says enough)."""
@@ -209,6 +242,13 @@ class Relay:
 
     async def _link_of(self, tracked: TrackedTask) -> Link | None:
         return await self._store.get_link(tracked.team_id, tracked.channel_id)
+
+
+def _about(tracked: TrackedTask, lines: list[Line]) -> list[Line]:
+    """A subtask's news is told in its parent's thread, saying which subtask it is about."""
+    if tracked.parent_gid is None:
+        return lines
+    return [("subtasks", blocks.subtask_line(tracked.name, line)) for _, line in lines]
 
 
 def _key(events: Sequence[ClaimedEvent]) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bridge.domain.model import TaskGid
+from bridge.domain.model import TaskGid, TeamId
 from bridge.sandbox.world import World
 from tests.fixtures_bridge import Running
 from tests.support import eventually
@@ -187,3 +187,23 @@ async def test_priority_changes_are_told(running: Running) -> None:
     await eventually(lambda: "🚩 priority P0" in _texts(running, thread))
     bo.set_enum(task.gid, world.priority_field, world.asana.option_gid(world.priority_field, "P2"))
     await eventually(lambda: "🚩 priority P2 (was P0)" in _texts(running, thread))
+
+
+async def test_subtasks_are_told_in_their_parents_thread(running: Running) -> None:
+    world = running.world
+    task, thread = await _task(running)
+    bo = world.asana.act(world.asana_people["bo"])
+    subtask = bo.add_subtask(task.gid, "Write the docs", assignee=world.asana_people["cy"])
+    await eventually(lambda: "➕ subtask “Write the docs” added for Cy" in _texts(running, thread))
+    bo.comment(subtask, "Half done")
+    await eventually(lambda: "↳ subtask “Write the docs”: 💬 Bo Chen: Half done" in _texts(running, thread))
+    bo.complete(subtask)
+    await eventually(lambda: "↳ subtask “Write the docs”: ✅ completed by Bo Chen" in _texts(running, thread))
+    root = next(m for m in world.slack.messages(world.channel) if m.ts == thread)
+    assert "~" not in str(root.blocks)  # the parent is still open: its root message says so
+    bo.delete_task(subtask)
+    await eventually(lambda: "↳ subtask “Write the docs”: 🗑️" in _texts(running, thread))
+    assert [m.text for m in world.slack.messages(world.channel) if "Write the docs" in m.text] == []  # no own post
+    # Slack replies in the thread still become comments on the parent, not on the subtask.
+    tracked = await running.bridge.store.tracked_task_by_thread(TeamId(world.slack.team.team_id), world.channel, thread)
+    assert tracked is not None and tracked.task_gid == task.gid

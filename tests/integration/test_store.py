@@ -194,7 +194,7 @@ async def test_migrate_is_idempotent(empty_database_url: str) -> None:
     assert await current_revision(empty_database_url) is None
     await migrate(empty_database_url)
     await migrate(empty_database_url)
-    assert await current_revision(empty_database_url) == head_revision() == "0004"
+    assert await current_revision(empty_database_url) == head_revision() == "0005"
 
 
 # Each process imports everything, says "ready", and waits for "go" on stdin: the upgrades start together.
@@ -594,6 +594,15 @@ async def test_a_thread_belongs_to_one_task(store: SqlStore) -> None:
     with pytest.raises(IntegrityError):
         await store.save_tracked_task(task("T2", "1.1"))
     assert await store.get_tracked_task(TaskGid("T2")) is None
+
+
+async def test_subtasks_share_their_parents_thread(store: SqlStore) -> None:
+    await store.save_tracked_task(task("T1", "1.1"))
+    await store.save_tracked_task(task("S1", "1.1", parent_gid=TaskGid("T1")))
+    await store.save_tracked_task(task("S2", "1.1", parent_gid=TaskGid("T1")))
+    assert (await store.get_tracked_task(TaskGid("S2"))) == task("S2", "1.1", parent_gid=TaskGid("T1"))
+    found = await store.tracked_task_by_thread(T, C, MessageTs("1.1"))
+    assert found is not None and found.task_gid == "T1"  # Slack replies go to the parent
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import false as sql_false
 
@@ -115,9 +116,19 @@ tracked_tasks = Table(
     Column("ack_subtask_gid", ID, nullable=True),
     Column("first_response_at", UTCDateTime(), nullable=True),
     Column("first_responder", ID, nullable=True),
+    # A subtask is followed in its parent's thread, so only top-level tasks own a thread.
+    Column("parent_task_gid", ID, nullable=True),
     PrimaryKeyConstraint("task_gid"),
-    UniqueConstraint("team_id", "channel_id", "thread_ts"),
     Index(None, "project_gid"),
+    Index(
+        "uq_tracked_tasks_thread",
+        "team_id",
+        "channel_id",
+        "thread_ts",
+        unique=True,
+        sqlite_where=text("parent_task_gid IS NULL"),
+        postgresql_where=text("parent_task_gid IS NULL"),
+    ),
 )
 
 captures = Table(

@@ -49,6 +49,7 @@ class SqlTrackedTasks(SqlBase):
                         tracked_tasks.c.team_id == team_id,
                         tracked_tasks.c.channel_id == channel_id,
                         tracked_tasks.c.thread_ts == thread_ts,
+                        tracked_tasks.c.parent_task_gid.is_(None),
                     )
                 )
             ).first()
@@ -213,6 +214,7 @@ def _task_values(task: TrackedTask) -> dict[str, Any]:
         "ack_subtask_gid": task.ack_subtask_gid,
         "first_response_at": task.first_response_at,
         "first_responder": task.first_responder,
+        "parent_task_gid": task.parent_gid,
     }
 
 
@@ -234,4 +236,5 @@ def _task(row: Row[Any]) -> TrackedTask:
         ack_subtask_gid=None if m["ack_subtask_gid"] is None else TaskGid(m["ack_subtask_gid"]),
         first_response_at=m["first_response_at"],
         first_responder=None if m["first_responder"] is None else SlackUserId(m["first_responder"]),
+        parent_gid=None if m["parent_task_gid"] is None else TaskGid(m["parent_task_gid"]),
     )
