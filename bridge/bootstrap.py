@@ -34,6 +34,7 @@ from bridge.entrypoints.workers import CaptureSweeper, EventsPoller, InboxWorker
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 from bridge.services.capture import Capture
+from bridge.services.home import Home
 from bridge.services.links import Links
 from bridge.services.people import People
 from bridge.services.relay import Relay
@@ -248,6 +249,9 @@ async def build(
             policy=settings.policy,
             background=background,
             unfurls=unfurls,
+            home=Home(
+                store=store, slack=slack, people=people, clock=clock, workspace_gid=lambda: identity.workspace_gid
+            ),
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )

@@ -496,3 +496,48 @@ def relay_setting(link: Link) -> str:
 
 def relay_usage(problem: str) -> str:
     return f"`/asana relay`: {problem}. Example: `/asana relay completed comments due`."
+
+
+# The App Home and the DMs it lets people ask for.
+
+HOME_ASSIGNMENT_DMS = "home_assignment_dms"
+HOME_NO_ASANA_USER = (
+    "I can't find your Asana account: your Slack email matches nobody in the Asana workspace. "
+    "Ask your Asana admin to invite that email, then try again."
+)
+
+
+def home_view(*, assignment_dms: bool, note: str | None = None) -> dict[str, Any]:
+    """The App Home tab: what the bridge does for this person, and the DM switch."""
+    state = "on" if assignment_dms else "off"
+    switch: dict[str, Any] = {
+        "type": "button",
+        "action_id": HOME_ASSIGNMENT_DMS,
+        "text": {"type": "plain_text", "text": "Turn off" if assignment_dms else "Turn on"},
+        "value": "off" if assignment_dms else "on",
+    }
+    if not assignment_dms:
+        switch["style"] = "primary"
+    view_blocks: Blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Asana bridge"}},
+        {
+            "type": "section",
+            "block_id": "home_assignment_dms",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*Direct message when a task is assigned to me in Asana:* {state}",
+            },
+            "accessory": switch,
+        },
+    ]
+    if note:
+        view_blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(note)}]})
+    return {"type": "home", "blocks": view_blocks}
+
+
+def assignment_dm(task: Task, *, channel: str, thread_url: str | None) -> tuple[str, Blocks]:
+    """The DM to someone a task was just assigned to in Asana (they asked for it in the App Home)."""
+    where = f"<{thread_url}|its thread> in <#{channel}>" if thread_url else f"<#{channel}>"
+    due = f" · due {_day(task.due_on.isoformat())}" if task.due_on else ""
+    text = f"👤 You were assigned {_title(task)} in Asana{due} ({where})."
+    return f"You were assigned {task.name} in Asana", [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]

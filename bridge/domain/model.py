@@ -164,6 +164,17 @@ class SyncToken:
 
 
 @dataclass(frozen=True)
+class UserSettings:
+    """What a person chose in the App Home."""
+
+    team_id: TeamId
+    slack_user_id: SlackUserId
+    asana_user_gid: AsanaUserGid | None
+    updated_at: datetime
+    assignment_dms: bool = False  # a DM when a task is assigned to them in Asana
+
+
+@dataclass(frozen=True)
 class NagKey:
     """A nag is sent at most once per (task, kind, stage, period)."""
 

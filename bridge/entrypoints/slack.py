@@ -18,6 +18,7 @@ from bridge.entrypoints.background import Background
 from bridge.ports import Clock, SlackPort, Store
 from bridge.services.capture import RETRY_DELAYS, Capture
 from bridge.services.errors import UserError
+from bridge.services.home import Home
 from bridge.services.links import Links
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
@@ -39,12 +40,13 @@ class Listeners:
     policy: Policy
     background: Background
     unfurls: Unfurls
+    home: Home
     retry_delays: tuple[float, ...] = RETRY_DELAYS  # how a capture waits out an Asana outage
 
 
 def register(app: AsyncApp, deps: Listeners) -> None:
     """Attach every listener to the Bolt app."""
-    from bridge.entrypoints import slack_commands, slack_messages, slack_shortcuts, slack_unfurls
+    from bridge.entrypoints import slack_commands, slack_home, slack_messages, slack_shortcuts, slack_unfurls
 
     @app.middleware
     async def drop_retries(body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
@@ -59,6 +61,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
     slack_messages.register(app, deps)
     slack_shortcuts.register(app, deps)
     slack_unfurls.register(app, deps)
+    slack_home.register(app, deps)
 
 
 def ids(payload: dict[str, Any]) -> tuple[TeamId, ChannelId, SlackUserId]:

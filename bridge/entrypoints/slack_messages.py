@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 HUMAN_SUBTYPES = (None, "thread_broadcast", "file_share")
 # Events the manifest subscribes to that no capability acts on yet; each needs a listener, or Bolt answers 404 and
 # Slack retries (reference/slack.md gotcha #3).
-QUIET_EVENTS = ("app_home_opened", "app_mention", "app_uninstalled", "tokens_revoked")
+QUIET_EVENTS = ("app_mention", "app_uninstalled", "tokens_revoked")
 
 
 def register(app: AsyncApp, deps: Listeners) -> None:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaForbidden, AsanaNotFound
+from bridge.adapters.errors import AsanaForbidden, AsanaNotFound, SlackError
 from bridge.domain.model import (
     ChannelId,
     ClaimedEvent,
@@ -28,6 +28,7 @@ from bridge.domain.model import (
     TrackedTask,
 )
 from bridge.domain.relay import diff, next_snapshot
+from bridge.domain.work import Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 
 log = logging.getLogger(__name__)
@@ -67,15 +68,19 @@ class Relay:
         # Any task event (changed, or added to/removed from a section or project) is a reason to read and compare;
         # the comparison decides whether there is anything to tell.
         task_changed = any(e.event.resource_type == "task" and e.event.action != "deleted" for e in human)
+        task: Task | None = None
         if task_changed:
-            lines[:0] = await self._task_lines(tracked)
+            task, task_lines = await self._task_lines(tracked)
+            lines[:0] = task_lines
         await self._post(tracked, _about(tracked, lines), human)
+        if task is not None and any(kind == "assigned" for kind, _ in lines):
+            await self._tell_assignee(tracked, task, human)
 
-    async def _task_lines(self, tracked: TrackedTask) -> list[Line]:
+    async def _task_lines(self, tracked: TrackedTask) -> tuple[Task | None, list[Line]]:
         try:
             task = await self._asana.task(tracked.task_gid)
         except (AsanaNotFound, AsanaForbidden):
-            return [("deleted", blocks.TASK_DELETED_LINE)]
+            return None, [("deleted", blocks.TASK_DELETED_LINE)]
         link = await self._link_of(tracked)
         changes = diff(
             tracked.snapshot,
@@ -94,7 +99,27 @@ class Relay:
         if task.completed != tracked.completed and tracked.parent_gid is None:
             text, root = blocks.root_message(task, completed=task.completed, requester=tracked.requester)
             await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
-        return [(KIND_OF_CHANGE.get(change.kind, change.kind), blocks.change_line(change)) for change in changes]
+        return task, [(KIND_OF_CHANGE.get(change.kind, change.kind), blocks.change_line(change)) for change in changes]
+
+    async def _tell_assignee(self, tracked: TrackedTask, task: Task, events: Sequence[ClaimedEvent]) -> None:
+        """A DM to the new assignee, if they asked for one in the App Home and did not assign it to themselves."""
+        assignee = task.assignee
+        if assignee is None or any((e.event.payload.get("user") or {}).get("gid") == assignee for e in events):
+            return
+        people = await self._store.assignment_dm_subscribers(tracked.team_id, assignee)
+        if not people:
+            return
+        thread_url = await self._thread_url(tracked)
+        text, post = blocks.assignment_dm(task, channel=tracked.channel_id, thread_url=thread_url)
+        for person in people:
+            key = f"{_key(events)}:dm:{person}"
+            await self._send(tracked.team_id, ChannelId(person), None, text, post, key)
+
+    async def _thread_url(self, tracked: TrackedTask) -> str | None:
+        try:
+            return await self._slack.permalink(tracked.channel_id, tracked.thread_ts)
+        except SlackError:
+            return None  # the DM still says which channel
 
     async def _comment_lines(self, tracked: TrackedTask, story_gid: str) -> list[Line]:
         if await self._store.is_bridge_comment(story_gid):
@@ -154,21 +179,21 @@ class Relay:
         key = _key(events)
         ts = await self._send(link.team_id, link.channel_id, None, text, post, key)
         now = self._clock.now()
-        await self._store.save_tracked_task(
-            TrackedTask(
-                task_gid=task.gid,
-                project_gid=project,
-                team_id=link.team_id,
-                channel_id=link.channel_id,
-                thread_ts=ts,
-                permalink_url=task.permalink_url,
-                name=task.name,
-                created_at=now,
-                updated_at=now,
-                snapshot=next_snapshot({}, task.raw),
-                completed=task.completed,
-            )
+        tracked = TrackedTask(
+            task_gid=task.gid,
+            project_gid=project,
+            team_id=link.team_id,
+            channel_id=link.channel_id,
+            thread_ts=ts,
+            permalink_url=task.permalink_url,
+            name=task.name,
+            created_at=now,
+            updated_at=now,
+            snapshot=next_snapshot({}, task.raw),
+            completed=task.completed,
         )
+        await self._store.save_tracked_task(tracked)
+        await self._tell_assignee(tracked, task, events)
 
     async def _new_subtask(self, task_gid: str, parent_gid: TaskGid, events: Sequence[ClaimedEvent]) -> None:
         parent = await self._store.get_tracked_task(parent_gid)
@@ -196,6 +221,7 @@ class Relay:
         )
         await self._store.save_tracked_task(subtask)
         await self._post(subtask, [("subtasks", blocks.subtask_added_line(task))], events)
+        await self._tell_assignee(subtask, task, events)
 
     async def _post(self, tracked: TrackedTask, lines: list[Line], events: Sequence[ClaimedEvent]) -> None:
         """One reply with the lines the channel wants (none in quiet mode: the root message says enough)."""

@@ -44,6 +44,7 @@ from bridge.domain.model import (
     TeamId,
     TrackedTask,
     UserMapping,
+    UserSettings,
     WebhookRegistration,
     WebhookStatus,
     WorkspaceGid,
@@ -194,7 +195,7 @@ async def test_migrate_is_idempotent(empty_database_url: str) -> None:
     assert await current_revision(empty_database_url) is None
     await migrate(empty_database_url)
     await migrate(empty_database_url)
-    assert await current_revision(empty_database_url) == head_revision() == "0005"
+    assert await current_revision(empty_database_url) == head_revision() == "0006"
 
 
 # Each process imports everything, says "ready", and waits for "go" on stdin: the upgrades start together.
@@ -594,6 +595,19 @@ async def test_a_thread_belongs_to_one_task(store: SqlStore) -> None:
     with pytest.raises(IntegrityError):
         await store.save_tracked_task(task("T2", "1.1"))
     assert await store.get_tracked_task(TaskGid("T2")) is None
+
+
+async def test_user_settings_and_who_wants_assignment_dms(store: SqlStore) -> None:
+    other = TeamId("T-other")
+    cy = UserSettings(T, SlackUserId("U3"), AsanaUserGid("A3"), NOW, assignment_dms=True)
+    await store.save_user_settings(cy)
+    await store.save_user_settings(UserSettings(T, SlackUserId("U4"), AsanaUserGid("A3"), NOW))
+    await store.save_user_settings(UserSettings(other, SlackUserId("U3"), AsanaUserGid("A3"), NOW, True))
+    assert await store.get_user_settings(T, SlackUserId("U3")) == cy
+    assert await store.assignment_dm_subscribers(T, AsanaUserGid("A3")) == ["U3"]
+    await store.save_user_settings(replace(cy, assignment_dms=False, updated_at=NOW + timedelta(hours=1)))
+    assert await store.assignment_dm_subscribers(T, AsanaUserGid("A3")) == []
+    assert await store.get_user_settings(T, SlackUserId("U9")) is None
 
 
 async def test_subtasks_share_their_parents_thread(store: SqlStore) -> None:

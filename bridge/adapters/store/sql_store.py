@@ -11,6 +11,7 @@ from bridge.adapters.store.engine import DEFAULT_DATABASE_URL, create_engine
 from bridge.adapters.store.inbox import SqlInbox
 from bridge.adapters.store.links import SqlLinks, SqlWebhooks
 from bridge.adapters.store.outbox import SqlOutbox
+from bridge.adapters.store.people import SqlUserSettings
 from bridge.adapters.store.tasks import SqlCaptures, SqlComments, SqlTrackedTasks
 from bridge.ports import Store
 
@@ -24,6 +25,7 @@ class SqlStore(
     SqlComments,
     SqlSlackEvents,
     SqlUserMappings,
+    SqlUserSettings,
     SqlSyncTokens,
     SqlNagLog,
     SqlOutbox,

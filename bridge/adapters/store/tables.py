@@ -175,6 +175,19 @@ user_mappings = Table(
     PrimaryKeyConstraint("team_id", "slack_user_id"),
 )
 
+# What each person chose in the App Home; the Asana user is kept beside it so a change in Asana finds them.
+user_settings = Table(
+    "user_settings",
+    metadata,
+    Column("team_id", ID, nullable=False),
+    Column("slack_user_id", ID, nullable=False),
+    Column("asana_user_gid", ID, nullable=True),
+    Column("assignment_dms", Boolean(), nullable=False, server_default=sql_false()),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("team_id", "slack_user_id"),
+    Index(None, "team_id", "asana_user_gid"),
+)
+
 sync_tokens = Table(
     "sync_tokens",
     metadata,
