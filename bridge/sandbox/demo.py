@@ -170,6 +170,18 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
         out.line("slack", f"thread reply: {line}")
     root = next(m for m in world.slack.messages(channel) if m.ts == thread_ts)
     out.line("slack", f"the task's post now reads: {_plain(root)}")
+    bo_in_asana.add_subtask(task.gid, "Add a test for the retry schedule", assignee=world.asana_people["cy"])
+    out.line("asana", "bo adds a subtask for Cy: Add a test for the retry schedule")
+    subtask = await _until(
+        lambda: [m for m in world.slack.thread(channel, thread_ts) if m.bot_id and "subtask" in m.text] or None
+    )
+    out.line("slack", f"thread reply: {subtask[-1].text}")
+    bo_in_asana.create_task("Rotate the webhook secret", project=world.project)
+    out.line("asana", "bo creates a task in the project: Rotate the webhook secret")
+    new_post = await _until(
+        lambda: [m for m in world.slack.messages(channel) if "Rotate the webhook secret" in m.text] or None
+    )
+    out.line("slack", f"#questions: {_plain(new_post[-1])} (a new thread for it)")
     counts = await local.bridge.store.inbox_counts()
     out.line(
         "bridge", f"inbox: {counts.get('done', 0)} event(s) relayed or settled, {counts.get('pending', 0)} pending"
