@@ -303,6 +303,6 @@ class SlackPort(Protocol):
 
     async def unfurl(self, channel: str, ts: str, unfurls: dict[str, Any]) -> None: ...
 
-    async def thread_keys(self, channel: str, thread_ts: str) -> set[str]:
-        """The outbox keys carried in the metadata of the bridge's replies in a thread (crash recovery)."""
+    async def posts_by_key(self, channel: str, thread_ts: str) -> dict[str, str]:
+        """Outbox key → ts of the bridge's posts in a thread that carry a key in their metadata (crash recovery)."""
         ...

@@ -136,7 +136,7 @@ class SlackGateway:
         messages = data.get("messages") or []
         return dict(messages[0]) if messages and messages[0].get("ts") == ts else None
 
-    async def thread_keys(self, channel: str, thread_ts: str) -> set[str]:
+    async def posts_by_key(self, channel: str, thread_ts: str) -> dict[str, str]:
         data = await self._call(
             "conversations.replies",
             self._client.conversations_replies,
@@ -145,12 +145,12 @@ class SlackGateway:
             include_all_metadata=True,
             limit=200,
         )
-        keys = set()
+        posts = {}
         for message in data.get("messages") or []:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if isinstance(payload.get("key"), str):
-                keys.add(payload["key"])
-        return keys
+                posts[payload["key"]] = str(message["ts"])
+        return posts
 
     async def unfurl(self, channel: str, ts: str, unfurls: dict[str, Any]) -> None:
         await self._call("chat.unfurl", self._client.chat_unfurl, channel=channel, ts=ts, unfurls=unfurls)

@@ -11,7 +11,6 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaForbidden, AsanaNotFound, SlackError
@@ -19,22 +18,18 @@ from bridge.domain.model import (
     ChannelId,
     ClaimedEvent,
     Link,
-    MessageTs,
-    OutboxPost,
-    OutboxState,
     ProjectGid,
     TaskGid,
-    TeamId,
     TrackedTask,
 )
 from bridge.domain.relay import diff, next_snapshot
 from bridge.domain.work import Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.outbox import Outbox
 
 log = logging.getLogger(__name__)
 Line = tuple[str, str]  # (kind of change, as in [relay] kinds; the words)
 KIND_OF_CHANGE = {"reopened": "completed", "unassigned": "assigned"}
-POST_EVENT_TYPE = "asana_bridge_post"
 BridgeUser = Callable[[], str | None]  # the bridge's own Asana user gid, once known
 
 
@@ -47,6 +42,7 @@ class Relay:
         self._slack = slack
         self._clock = clock
         self._bridge_user = bridge_user
+        self._outbox = Outbox(store=store, slack=slack, clock=clock)
 
     async def relay_task(self, task_gid: str, events: Sequence[ClaimedEvent]) -> None:
         """Tell the task's thread what this burst of events changed (or start a thread for a new Asana task)."""
@@ -113,7 +109,9 @@ class Relay:
         text, post = blocks.assignment_dm(task, channel=tracked.channel_id, thread_url=thread_url)
         for person in people:
             key = f"{_key(events)}:dm:{person}"
-            await self._send(tracked.team_id, ChannelId(person), None, text, post, key)
+            await self._outbox.post_once(
+                key=key, team_id=tracked.team_id, channel=ChannelId(person), thread_ts=None, text=text, blocks=post
+            )
 
     async def _thread_url(self, tracked: TrackedTask) -> str | None:
         try:
@@ -177,7 +175,9 @@ class Relay:
             return  # this channel does not want threads for tasks made in Asana
         text, post = blocks.new_asana_task(task)
         key = _key(events)
-        ts = await self._send(link.team_id, link.channel_id, None, text, post, key)
+        ts = await self._outbox.post_once(
+            key=key, team_id=link.team_id, channel=link.channel_id, thread_ts=None, text=text, blocks=post
+        )
         now = self._clock.now()
         tracked = TrackedTask(
             task_gid=task.gid,
@@ -231,40 +231,14 @@ class Relay:
         if not lines:
             return
         text, reply = blocks.relay_message([line for _, line in lines])
-        await self._send(tracked.team_id, tracked.channel_id, tracked.thread_ts, text, reply, _key(events))
-
-    async def _send(
-        self,
-        team_id: TeamId,
-        channel: ChannelId,
-        thread_ts: MessageTs | None,
-        text: str,
-        post: list[dict[str, Any]],
-        key: str,
-    ) -> MessageTs:
-        fresh = await self._store.add_outbox_post(
-            OutboxPost(
-                post_key=key,
-                team_id=team_id,
-                channel_id=channel,
-                thread_ts=thread_ts,
-                payload={"text": text},
-                state=OutboxState.PENDING,
-                created_at=self._clock.now(),
-            )
+        await self._outbox.post_once(
+            key=_key(events),
+            team_id=tracked.team_id,
+            channel=tracked.channel_id,
+            thread_ts=tracked.thread_ts,
+            text=text,
+            blocks=reply,
         )
-        if not fresh:
-            previous = await self._store.get_outbox_post(key)
-            if previous is not None and previous.state is OutboxState.SENT and previous.message_ts:
-                return previous.message_ts
-            if thread_ts and key in await self._slack.thread_keys(channel, thread_ts):
-                log.info("post %s was sent before a crash; not sending it again", key)
-                await self._store.mark_outbox_sent(key, thread_ts)
-                return thread_ts
-        metadata = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": key}}
-        ts = await self._slack.post_message(channel, text, blocks=post, thread_ts=thread_ts, metadata=metadata)
-        await self._store.mark_outbox_sent(key, ts)
-        return ts
 
     async def _link_of(self, tracked: TrackedTask) -> Link | None:
         return await self._store.get_link(tracked.team_id, tracked.channel_id)

@@ -1,0 +1,57 @@
+"""Posting exactly once: a post is recorded in the outbox before it is sent and carries its key in the message
+metadata, so a crash between the send and the record is recovered by looking in the thread, not by posting twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bridge.domain.model import ChannelId, MessageTs, OutboxPost, OutboxState, TeamId
+from bridge.ports import Clock, SlackPort, Store
+
+log = logging.getLogger(__name__)
+POST_EVENT_TYPE = "asana_bridge_post"
+
+
+class Outbox:
+    def __init__(self, *, store: Store, slack: SlackPort, clock: Clock) -> None:
+        self._store = store
+        self._slack = slack
+        self._clock = clock
+
+    async def post_once(
+        self,
+        *,
+        key: str,
+        team_id: TeamId,
+        channel: ChannelId,
+        thread_ts: MessageTs | None,
+        text: str,
+        blocks: list[dict[str, Any]],
+    ) -> MessageTs:
+        """Post unless a post with this key was sent already; the message's ts either way."""
+        fresh = await self._store.add_outbox_post(
+            OutboxPost(
+                post_key=key,
+                team_id=team_id,
+                channel_id=channel,
+                thread_ts=thread_ts,
+                payload={"text": text},
+                state=OutboxState.PENDING,
+                created_at=self._clock.now(),
+            )
+        )
+        if not fresh:
+            previous = await self._store.get_outbox_post(key)
+            if previous is not None and previous.state is OutboxState.SENT and previous.message_ts:
+                return previous.message_ts
+            sent = (await self._slack.posts_by_key(channel, thread_ts)).get(key) if thread_ts else None
+            if sent is not None:
+                log.info("post %s was sent before a crash; not sending it again", key)
+                await self._store.mark_outbox_sent(key, MessageTs(sent))
+                return MessageTs(sent)
+        metadata = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": key}}
+        ts = await self._slack.post_message(channel, text, blocks=blocks, thread_ts=thread_ts, metadata=metadata)
+        await self._store.mark_outbox_sent(key, ts)
+        return ts
