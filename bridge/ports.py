@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -191,6 +191,8 @@ class Store(Protocol):
     async def record_nag(self, key: NagKey, *, now: datetime, message_ts: MessageTs | None = None) -> bool:
         """True if this nag was not sent before (and is now recorded), False if it was."""
         ...
+
+    async def sent_nags(self, task_gids: Collection[TaskGid]) -> set[NagKey]: ...
 
     # outbox of Slack posts
     async def add_outbox_post(self, post: OutboxPost) -> bool:

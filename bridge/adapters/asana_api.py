@@ -54,7 +54,9 @@ T = TypeVar("T")
 TASK_FIELDS = (
     "name,notes,completed,completed_at,assignee,assignee.name,due_on,due_at,permalink_url,modified_at,created_at,"
     "projects,memberships.project,memberships.section.name,custom_fields.name,custom_fields.enum_value.name,"
-    "parent,followers,completed_by.name"
+    # Enough of each custom field for nags to offer its options and to tell whether it is set, without a read.
+    "custom_fields.resource_subtype,custom_fields.display_value,custom_fields.enum_options.name,"
+    "custom_fields.enum_options.enabled,parent,followers,completed_by.name"
 )
 USER_FIELDS = "name,email,workspaces"
 WEBHOOK_FIELDS = "resource,target,active,last_failure_at,last_failure_content,delivery_retry_count"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -541,3 +542,82 @@ def assignment_dm(task: Task, *, channel: str, thread_url: str | None) -> tuple[
     due = f" · due {_day(task.due_on.isoformat())}" if task.due_on else ""
     text = f"👤 You were assigned {_title(task)} in Asana{due} ({where})."
     return f"You were assigned {task.name} in Asana", [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+# Nags: reminders, triage, the first-response warning and missing fields, each with buttons that act on the task.
+# Every action_id starts with "nag_" (the listener routes by that prefix); the actions block's block_id carries the
+# task gid, so a click names its task without the bridge remembering anything about the message.
+
+NAG_DONE = "nag_done"
+NAG_SNOOZE = "nag_snooze"
+NAG_PUSH = "nag_push"
+NAG_REASSIGN = "nag_reassign"
+NAG_PRIORITY = "nag_priority"
+NAG_FIELD = "nag_field_"  # + the custom field gid: a select of that enum field's options
+NAG_ACTIONS_BLOCK = "nag_actions:"  # + the task gid
+NAG_ACTION_PATTERN = r"^nag_"
+
+
+def nag_post(
+    headline: str,
+    *,
+    task_gid: str,
+    priority_options: list[tuple[str, str]] | None = None,
+    field_selects: Sequence[tuple[str, str, list[tuple[str, str]]]] = (),
+) -> tuple[str, Blocks]:
+    """A nag with its buttons: Done, Snooze 1 day, Push due +1 week, Reassign, Priority (options: gid, name)."""
+    elements: Blocks = [
+        _button(NAG_DONE, "Done", task_gid, style="primary"),
+        _button(NAG_SNOOZE, "Snooze 1 day", task_gid),
+        _button(NAG_PUSH, "Push due +1 week", task_gid),
+        {
+            "type": "users_select",
+            "action_id": NAG_REASSIGN,
+            "placeholder": {"type": "plain_text", "text": "Reassign"},
+        },
+    ]
+    if priority_options:
+        elements.append(_select(NAG_PRIORITY, "Priority", priority_options))
+    for field_gid, field_name, options in field_selects:
+        elements.append(_select(NAG_FIELD + field_gid, field_name[:150], options))
+    body: Blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
+        {"type": "actions", "block_id": NAG_ACTIONS_BLOCK + task_gid, "elements": elements[:25]},
+    ]
+    return _plain_text(headline), body
+
+
+def nag_outcome(headline: str, outcome: str) -> tuple[str, Blocks]:
+    """The nag once someone acted on it: what it said, what was done and by whom; no buttons left to click."""
+    return _plain_text(f"{headline}\n{outcome}"), [
+        {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": outcome}]},
+    ]
+
+
+def _button(action_id: str, label: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label},
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _select(action_id: str, placeholder: str, options: list[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "type": "static_select",
+        "action_id": action_id,
+        "placeholder": {"type": "plain_text", "text": placeholder},
+        "options": [
+            {"text": {"type": "plain_text", "text": name[:75]}, "value": gid} for gid, name in options[:100]
+        ],
+    }
+
+
+def _plain_text(mrkdwn: str) -> str:
+    """The notification text of a post whose blocks carry the formatting."""
+    return mrkdwn.replace("*", "")

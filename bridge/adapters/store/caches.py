@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,7 +10,16 @@ from sqlalchemy import select
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
 from bridge.adapters.store.tables import nag_log, slack_events, sync_tokens, user_mappings
-from bridge.domain.model import AsanaUserGid, MessageTs, NagKey, SlackUserId, SyncToken, TeamId, UserMapping
+from bridge.domain.model import (
+    AsanaUserGid,
+    MessageTs,
+    NagKey,
+    SlackUserId,
+    SyncToken,
+    TaskGid,
+    TeamId,
+    UserMapping,
+)
 
 
 class SqlSlackEvents(SqlBase):
@@ -105,3 +115,17 @@ class SqlNagLog(SqlBase):
                 .returning(nag_log.c.task_gid)
             )
             return (await conn.execute(stmt)).first() is not None
+
+    async def sent_nags(self, task_gids: Collection[TaskGid]) -> set[NagKey]:
+        """The nags already sent for these tasks (the scheduler's `already_sent`), read in one go per chunk."""
+        found: set[NagKey] = set()
+        wanted = list(task_gids)
+        async with self._read() as conn:
+            for start in range(0, len(wanted), 1000):  # stay under the drivers' bound-parameter limits
+                rows = await conn.execute(
+                    select(nag_log.c.task_gid, nag_log.c.kind, nag_log.c.stage, nag_log.c.period).where(
+                        nag_log.c.task_gid.in_(wanted[start : start + 1000])
+                    )
+                )
+                found.update(NagKey(TaskGid(r.task_gid), r.kind, r.stage, r.period) for r in rows)
+        return found
