@@ -206,6 +206,10 @@ class Store(Protocol):
     async def get_outbox_post(self, post_key: str) -> OutboxPost | None: ...
 
     # health
+    async def lead(self, role: str) -> bool:
+        """True while this process is the one replica that runs `role`; tries to take it when nobody does."""
+        ...
+
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
         ...

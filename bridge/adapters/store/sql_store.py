@@ -9,6 +9,7 @@ from sqlalchemy import text
 from bridge.adapters.store.caches import SqlNagLog, SqlSlackEvents, SqlSyncTokens, SqlUserMappings
 from bridge.adapters.store.engine import DEFAULT_DATABASE_URL, create_engine
 from bridge.adapters.store.inbox import SqlInbox
+from bridge.adapters.store.leadership import SqlLeadership
 from bridge.adapters.store.links import SqlLinks, SqlWebhooks
 from bridge.adapters.store.outbox import SqlOutbox
 from bridge.adapters.store.people import SqlUserSettings
@@ -29,6 +30,7 @@ class SqlStore(
     SqlSyncTokens,
     SqlNagLog,
     SqlOutbox,
+    SqlLeadership,
 ):
     """Every method is one transaction; uniqueness comes from primary keys and unique constraints.
 
@@ -40,6 +42,7 @@ class SqlStore(
         return cls(create_engine(url, **engine_kwargs))
 
     async def close(self) -> None:
+        await self.let_go_of_everything()
         await self._engine.dispose()
 
     async def ping(self) -> None:
