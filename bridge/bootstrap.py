@@ -30,12 +30,20 @@ from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
 from bridge.entrypoints.web import build_web_app
-from bridge.entrypoints.workers import CaptureSweeper, EventsPoller, InboxWorker, WebhookReconcileLoop
+from bridge.entrypoints.workers import (
+    CaptureSweeper,
+    EventsPoller,
+    InboxWorker,
+    NagScheduler,
+    WebhookReconcileLoop,
+)
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 from bridge.services.capture import Capture
 from bridge.services.home import Home
 from bridge.services.links import Links
+from bridge.services.nag_actions import NagActions
+from bridge.services.nags import Nagger
 from bridge.services.people import People
 from bridge.services.relay import Relay
 from bridge.services.threads import Threads
@@ -80,6 +88,7 @@ class Bridge:
     sweeper: CaptureSweeper
     reconciler: WebhookReconciler
     reconcile_loop: WebhookReconcileLoop
+    nag_scheduler: NagScheduler
     _closers: list[Any] = field(default_factory=list)
     _socket_mode: Any = None  # AsyncSocketModeHandler, whose methods are untyped
     _identity_task: asyncio.Task[None] | None = None
@@ -101,6 +110,7 @@ class Bridge:
         self.inbox_worker.start()
         self.sweeper.start(every=60.0)
         self.reconcile_loop.start(time.monotonic, every=self.settings.reconcile_seconds)
+        self.nag_scheduler.start(every=self.settings.tick_seconds)
         if self.settings.slack_app_token is not None:
             await self._connect_socket_mode(self.settings.slack_app_token.reveal())
 
@@ -151,6 +161,7 @@ class Bridge:
             self._identity_task.cancel()
         await self.poller.stop()
         await self.reconcile_loop.stop()
+        await self.nag_scheduler.stop()
         await self.inbox_worker.stop()
         await self.sweeper.stop()
         await self.background.drain(grace)
@@ -252,6 +263,9 @@ async def build(
             home=Home(
                 store=store, slack=slack, people=people, clock=clock, workspace_gid=lambda: identity.workspace_gid
             ),
+            nag_actions=NagActions(
+                store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy
+            ),
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )
@@ -281,16 +295,25 @@ async def build(
             clock=clock,
             fast_seconds=settings.events_poll_seconds,
             slow_seconds=settings.events_poll_seconds * 10,
+            reconcile_seconds=settings.reconcile_seconds,
         ),
         inbox_worker=InboxWorker(
             store=store,
-            relay=Relay(store=store, asana=asana, slack=slack, clock=clock, bridge_user=lambda: identity.user_gid),
+            relay=Relay(
+                store=store,
+                asana=asana,
+                slack=slack,
+                clock=clock,
+                bridge_user=lambda: identity.user_gid,
+                policy=settings.policy,
+            ),
             clock=clock,
             window=settings.relay_window_seconds,
             lease_seconds=settings.inbox_lease_seconds,
         ),
         reconciler=reconciler,
         reconcile_loop=WebhookReconcileLoop(reconciler),
+        nag_scheduler=NagScheduler(Nagger(store=store, asana=asana, slack=slack, clock=clock, policy=settings.policy)),
         # Longer than a capture's own retries (about 16 minutes), so the two never work on one message at once.
         sweeper=CaptureSweeper(store=store, capture=capture, clock=clock, after=timedelta(minutes=20)),
         _closers=closers,

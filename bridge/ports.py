@@ -28,6 +28,7 @@ from bridge.domain.model import (
     WebhookRegistration,
     WorkspaceGid,
 )
+from bridge.domain.nag_clicks import PostedNag
 from bridge.domain.work import (
     AsanaUser,
     CustomField,
@@ -125,8 +126,14 @@ class Store(Protocol):
     ) -> TrackedTask | None: ...
 
     async def tracked_tasks(
-        self, *, project_gid: ProjectGid | None = None, open_only: bool = False
-    ) -> list[TrackedTask]: ...
+        self,
+        *,
+        project_gid: ProjectGid | None = None,
+        open_only: bool = False,
+        changed_since: datetime | None = None,
+    ) -> list[TrackedTask]:
+        """Oldest first; `changed_since` keeps those saved (updated_at) at or after that moment."""
+        ...
 
     async def record_first_response(self, task_gid: TaskGid, *, at: datetime, responder: SlackUserId | None) -> bool:
         """Set the task's first response if it has none yet; False if it had one (compare-and-set)."""
@@ -179,6 +186,10 @@ class Store(Protocol):
 
     async def save_user_settings(self, settings: UserSettings) -> None: ...
 
+    async def slack_user_for(self, team_id: TeamId, asana_user_gid: AsanaUserGid) -> SlackUserId | None:
+        """The Slack user of this team known to be this Asana user (from the people the bridge has met)."""
+        ...
+
     async def assignment_dm_subscribers(self, team_id: TeamId, asana_user_gid: AsanaUserGid) -> list[SlackUserId]:
         """The Slack users of this team who asked for a DM when a task is assigned to this Asana user."""
         ...
@@ -193,6 +204,22 @@ class Store(Protocol):
         ...
 
     async def sent_nags(self, task_gids: Collection[TaskGid]) -> set[NagKey]: ...
+
+    async def posted_nag(self, task_gid: TaskGid, message_ts: MessageTs) -> PostedNag | None:
+        """The nag of this task posted as this message, with who acted on it (if anyone did)."""
+        ...
+
+    async def claim_nag(
+        self, task_gid: TaskGid, message_ts: MessageTs, *, by: SlackUserId, outcome: str, now: datetime
+    ) -> str | None:
+        """Record that `by` acted on the nag posted as `message_ts`, if nobody did yet; None when this call did,
+        else the outcome recorded first (compare-and-set: of two clicks at once, one wins). A message the log has
+        no row for (a DM copy of a nag) gets a row of its own, so it is claimed once too."""
+        ...
+
+    async def release_nag(self, task_gid: TaskGid, message_ts: MessageTs, *, by: SlackUserId) -> None:
+        """Undo `by`'s claim when the change failed, so that the nag can be acted on again."""
+        ...
 
     # outbox of Slack posts
     async def add_outbox_post(self, post: OutboxPost) -> bool:
@@ -224,6 +251,8 @@ class AsanaPort(Protocol):
 
     async def project(self, project_gid: str) -> Project: ...
 
+    async def project_members(self, project_gid: str) -> list[AsanaUserGid]: ...
+
     async def sections_of(self, project_gid: str) -> list[Section]: ...
 
     async def create_section(self, project_gid: str, name: str) -> Section: ...
@@ -239,6 +268,8 @@ class AsanaPort(Protocol):
     async def update_task(self, task_gid: str, changes: dict[str, Any]) -> Task: ...
 
     async def add_to_project(self, task_gid: str, project_gid: str, *, section_gid: str | None = None) -> None: ...
+
+    async def add_followers(self, task_gid: str, users: Sequence[str]) -> None: ...
 
     async def comment(self, task_gid: str, text: str) -> str:
         """Write a comment as the bridge's Asana user; returns the story gid."""
@@ -298,6 +329,8 @@ class SlackPort(Protocol):
     async def user_email(self, user_id: str) -> str | None: ...
 
     async def user_name(self, user_id: str) -> str: ...
+
+    async def user_by_email(self, email: str) -> str | None: ...
 
     async def message(self, channel: str, ts: str) -> dict[str, Any] | None: ...
 

@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -57,6 +57,11 @@ TASK_FIELDS = (
     # Enough of each custom field for nags to offer its options and to tell whether it is set, without a read.
     "custom_fields.resource_subtype,custom_fields.display_value,custom_fields.enum_options.name,"
     "custom_fields.enum_options.enabled,parent,followers,completed_by.name"
+)
+# Enough to find a task by its notes marker and to compare it with a stored snapshot (domain.relay.same_facts).
+LISTED_TASK_FIELDS = (
+    "name,notes,permalink_url,completed,assignee,due_on,due_at,projects,created_at,modified_at,"
+    "memberships.project,memberships.section.name,custom_fields.name,custom_fields.enum_value.name"
 )
 USER_FIELDS = "name,email,workspaces"
 WEBHOOK_FIELDS = "resource,target,active,last_failure_at,last_failure_content,delivery_retry_count"
@@ -143,6 +148,13 @@ class AsanaGateway:
             archived=bool(data.get("archived")),
         )
 
+    async def project_members(self, project_gid: str) -> list[AsanaUserGid]:
+        """The users Asana lists as members of a project (one read; compact users)."""
+        data = await self._call(
+            "projects.members", self.projects.get_project, project_gid, {"opt_fields": "members"}
+        )
+        return [AsanaUserGid(str(m["gid"])) for m in data.get("members") or () if m.get("gid")]
+
     async def sections_of(self, project_gid: str) -> list[Section]:
         rows = await self._call_list(
             "sections.list", self.sections.get_sections_for_project, project_gid, {"opt_fields": "name"}
@@ -222,6 +234,18 @@ class AsanaGateway:
             "tasks.add_project", self.tasks.add_project_for_task, {"data": body}, task_gid, write=True, idempotent=True
         )
 
+    async def add_followers(self, task_gid: str, users: Sequence[str]) -> None:
+        # Following a task one follows already changes nothing: safe to repeat.
+        await self._call(
+            "tasks.add_followers",
+            self.tasks.add_followers_for_task,
+            {"data": {"followers": list(users)}},
+            task_gid,
+            {"opt_fields": "name"},  # the smallest answer the spec allows; the task itself is not needed
+            write=True,
+            idempotent=True,
+        )
+
     async def comment(self, task_gid: str, text: str) -> str:
         data = await self._call(
             "stories.create",
@@ -272,7 +296,7 @@ class AsanaGateway:
             {
                 "project": project_gid,
                 "modified_since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "opt_fields": "name,notes,permalink_url,completed,assignee,due_on,projects,created_at,modified_at",
+                "opt_fields": LISTED_TASK_FIELDS,
             },
         )
         return [_task(row) for row in rows]

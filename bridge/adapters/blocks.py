@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from bridge.domain.model import Link
+from bridge.domain.nag_clicks import Action, Decision, Why
 from bridge.domain.relay import Change
 from bridge.domain.work import Task
 
@@ -26,7 +27,7 @@ NOT_LINKED = "This channel isn't linked to an Asana project yet. Link it with `/
 WORKING_ON_TASK = "Creating the task in Asana…"
 WORKING_ON_LINK = "Linking this channel to Asana…"
 UNKNOWN_SUBCOMMAND = "I don't know `/asana {word}`. " + HELP
-ASANA_BUSY = "Asana is not answering right now ({reason}). Nothing was created; please try again in a minute."
+ASANA_BUSY = "Asana is not answering right now ({reason}). Nothing was changed; please try again in a minute."
 ACKNOWLEDGE_SUBTASK = "Acknowledge"
 UNTITLED = "Question from Slack"
 ASANA_RETRYING = (
@@ -428,6 +429,11 @@ def change_line(change: Change) -> str:
     return escape(change.kind)
 
 
+def sla_due_line(due: date, priority: str | None) -> str:
+    by = f"the {escape(priority)} SLA" if priority else "the SLA"
+    return f"📅 due set to {due.strftime('%a %d %b')} by {by}"
+
+
 def comment_line(author: str | None, text: str) -> str:
     body = escape(text if len(text) <= 1500 else text[:1499] + "…")
     return f"💬 {escape(author or 'Someone')}: {body}"
@@ -621,3 +627,158 @@ def _select(action_id: str, placeholder: str, options: list[tuple[str, str]]) ->
 def _plain_text(mrkdwn: str) -> str:
     """The notification text of a post whose blocks carry the formatting."""
     return mrkdwn.replace("*", "")
+
+
+def nag_headline(
+    kind: str,
+    stage: str,
+    *,
+    name: str,
+    url: str,
+    mention: str | None,
+    due: date | None = None,
+    count: int = 1,
+    missing: Sequence[str] = (),
+    priority: str | None = None,
+) -> str:
+    """What a nag says (kind and stage as in domain.nags); `mention` is a ready <@U…> or a plain name."""
+    who = f"{mention}: " if mention else ""
+    title = f"*<{url}|{escape(name)}>*" if url else f"*{escape(name)}*"
+    again = f" (reminder {count})" if count > 1 else ""
+    day = due.strftime("%a %d %b") if due else "its due date"
+    if kind == "reminder" and stage == "upcoming":
+        return f"⏰ {who}{title} is due {day}."
+    if kind == "reminder" and stage == "due_today":
+        return f"⏰ {who}{title} is due today."
+    if kind == "reminder":
+        return f"⚠️ {who}{title} is overdue (it was due {day}){again}."
+    if kind == "triage":
+        return f"🧭 {who}{title} is waiting for triage{again}. Please set a priority."
+    if kind == "first_response":
+        target = f" {escape(priority)}" if priority else ""
+        return f"⏱️ {who}{title} has no first response yet and is close to its{target} first-response target."
+    if kind == "missing_fields":
+        fields = ", ".join(escape(f) for f in missing)
+        return f"📝 {who}{title} is missing {fields}{again}. Please set them before work begins."
+    return f"🔔 {who}{title}"
+
+
+def sla_warning_comment(priority: str | None) -> str:
+    """The Asana comment left when a task nears its first-response target without an answer."""
+    target = f" {priority}" if priority else ""
+    return f"SLA warning: no first response yet; this task is close to its{target} first-response target."
+
+
+# ---- nag buttons: what a click did, said on the nag itself, to the clicker alone, and in Asana -------------------
+
+NAG_TASK_UNKNOWN = (
+    "I don't follow that task any more (its channel may have been unlinked), so nothing was changed. "
+    "Change it in Asana instead."
+)
+NAG_NO_DUE = (
+    "The task has no due date to push, so nothing was changed. Set one in Asana, or pick a priority to get one "
+    "from the SLA."
+)
+_NAG_LABELS = {
+    Action.DONE: "Done",
+    Action.SNOOZE: "Snooze 1 day",
+    Action.PUSH: "Push due +1 week",
+    Action.REASSIGN: "Reassign",
+    Action.PRIORITY: "Priority",
+}
+
+
+def nag_not_allowed(user_id: str, project_name: str) -> str:
+    return (
+        f"<@{user_id}>, only the task's assignee, the person who asked for it, the triager and members of the Asana "
+        f"project *{escape(project_name)}* can act on its nags, so nothing was changed. Ask to be added to the "
+        "project in Asana, or ask one of them."
+    )
+
+
+def nag_assignee_unknown(user_id: str) -> str:
+    return (
+        f"I couldn't find <@{user_id}> in Asana: their Slack email matches no Asana user of this workspace, so the "
+        "task was not reassigned. Pick someone with an Asana account."
+    )
+
+
+def nag_acted_line(decision: Decision, *, who: str, assignee: str | None = None, moved_to: str | None = None) -> str:
+    """The line under a nag someone acted on (`who` and `assignee` are <@U…> mentions)."""
+    if decision.action is Action.DONE:
+        return f"✅ Marked done by {who}."
+    if decision.action is Action.SNOOZE:
+        return f"💤 Snoozed for a day by {who}."
+    if decision.action is Action.PUSH:
+        return f"📅 Due date pushed a week, to {_date(decision.due_on)}, by {who}."
+    if decision.action is Action.REASSIGN:
+        return f"👤 Reassigned to {assignee or 'someone'} by {who}."
+    if decision.action is Action.FIELD and not decision.section:
+        return f"🏷️ {escape(decision.field_name or 'Field')} set to {escape(decision.choice or '')} by {who}."
+    extra = f"; moved to {escape(moved_to)}" if moved_to else ""
+    if decision.due_from_sla:
+        extra += f"; due {_date(decision.due_on)} (from the SLA)"
+    return f"🚩 {escape(decision.field_name or 'Priority')} set to {escape(decision.choice or '')} by {who}{extra}."
+
+
+def nag_outdated_line(decision: Decision, *, who: str) -> str:
+    """The line under a nag that was out of date when someone clicked it: nothing changed."""
+    label = _NAG_LABELS.get(decision.action) or decision.field_name or "a button"
+    return f"🤷 {who} clicked {escape(label)}, but nothing changed: {_outdated_reason(decision)}."
+
+
+def nag_outdated_note(decision: Decision) -> str:
+    """What the clicker of an outdated nag is told, privately."""
+    return f"This nag was out of date: {_outdated_reason(decision)}. Nothing was changed, and the nag now says so."
+
+
+def _outdated_reason(decision: Decision) -> str:
+    if decision.why is Why.COMPLETED:
+        return "the task was completed in Asana already"
+    if decision.why is Why.DUE_MOVED:
+        if decision.current:
+            return f"its due date moved to {_day(decision.current)} since this reminder"
+        return "its due date was removed since this reminder"
+    field, value = escape(decision.field_name or "the field"), escape(decision.current or "a value")
+    return f"{field} was set to {value} in Asana already"
+
+
+def nag_unchanged(decision: Decision) -> str:
+    """What the clicker is told when the task already is as they asked (the nag stays as it is)."""
+    if decision.why is Why.SAME_ASSIGNEE:
+        return f"The task is already assigned to {escape(decision.current or 'them')}; nothing changed."
+    if decision.why is Why.SAME_OPTION:
+        field, value = escape(decision.field_name or "That field"), escape(decision.current or "set so")
+        return f"{field} is {value} already; nothing changed."
+    if decision.why is Why.NO_DUE:
+        return NAG_NO_DUE
+    field = escape(decision.field_name) if decision.field_name else "that field"
+    return f"That option is not one of {field}'s options in Asana any more, so nothing was changed. Set it in Asana."
+
+
+def nag_already_handled(outcome: str) -> str:
+    if not outcome:
+        return "Already handled; nothing changed."
+    return f"Already handled, so nothing more was changed: {outcome}"
+
+
+def nag_comment(decision: Decision, *, who: str, assignee: str | None = None, moved_to: str | None = None) -> str:
+    """The Asana comment recording a change made with a nag's button (plain text, `who` is the Slack name)."""
+    if decision.action is Action.DONE:
+        return completed_from_slack(who)
+    if decision.action is Action.SNOOZE:
+        return f"Nags snoozed for a day by {who} from Slack"
+    if decision.action is Action.PUSH:
+        return f"Due date pushed a week to {_date(decision.due_on)} by {who} from Slack"
+    if decision.action is Action.REASSIGN:
+        return f"Reassigned to {assignee or 'someone'} by {who} from Slack"
+    text = f"{decision.field_name or 'Priority'} set to {decision.choice} by {who} from Slack"
+    if moved_to:
+        text += f"; moved to section {moved_to}"
+    if decision.due_from_sla:
+        text += f"; due date set to {_date(decision.due_on)} from the SLA"
+    return text
+
+
+def _date(day: date | None) -> str:
+    return day.strftime("%a %d %b") if day else "no date"

@@ -122,6 +122,21 @@ class SlackGateway:
         self._names[user_id] = name
         return name
 
+    async def user_by_email(self, email: str) -> str | None:
+        """The Slack user with this email (a triager named in bridge.toml), cached like names; None if nobody."""
+        key = "email:" + email.lower()
+        if key in self._names:
+            return self._names[key] or None
+        try:
+            data = await self._call("users.lookupByEmail", self._client.users_lookupByEmail, email=email)
+        except SlackError as exc:
+            if exc.code != "users_not_found":
+                raise
+            data = {}
+        found = str((data.get("user") or {}).get("id") or "")
+        self._names[key] = found
+        return found or None
+
     async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """One top-level message by its ts (a reacted-to message), or None when it is gone."""
         data = await self._call(

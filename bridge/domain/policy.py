@@ -71,6 +71,7 @@ class Reminders:
     lead: timedelta = timedelta(hours=24)
     overdue_repeat: timedelta = timedelta(days=1)
     dm_assignee: bool = False
+    required_fields: tuple[str, ...] = ()  # custom field names every task must have set ("before work begins")
 
 
 @dataclass(frozen=True)
@@ -268,8 +269,15 @@ def _email(data: Mapping[str, Any], key: str, prefix: str) -> str:
 
 def _reminders(data: Mapping[str, Any], base: Reminders, prefix: str) -> Reminders:
     prefix += "reminders."
-    _no_unknown_keys(prefix, data, ("lead", "overdue_repeat", "dm_assignee"))
+    _no_unknown_keys(prefix, data, ("lead", "overdue_repeat", "dm_assignee", "required_fields"))
+    required = base.required_fields
+    if "required_fields" in data:
+        names = _get(data, "required_fields", list, prefix, 'expected a list of custom field names like ["Priority"]')
+        if not all(isinstance(name, str) and name.strip() for name in names):
+            raise PolicyError(prefix + "required_fields", 'expected a list of custom field names like ["Priority"]')
+        required = tuple(name.strip() for name in names)
     return Reminders(
+        required_fields=required,
         lead=_duration(data, "lead", base.lead, prefix),
         overdue_repeat=_duration(data, "overdue_repeat", base.overdue_repeat, prefix),
         dm_assignee=(

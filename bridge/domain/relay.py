@@ -11,6 +11,8 @@ from bridge.domain.model import ClaimedEvent
 
 # Kept inside a tracked task's snapshot: how many times its due date was pushed later.
 DUE_PUSHES = "_bridge_due_pushes"
+# When the task entered its current section (ISO): how long it has waited in triage.
+SECTION_SINCE = "_bridge_section_since"
 BRIDGE_KEYS = "_bridge_"  # the prefix of everything the bridge keeps in a snapshot beside Asana's fields
 
 
@@ -71,12 +73,35 @@ def diff(
     return changes
 
 
-def next_snapshot(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """The new snapshot, carrying the bridge's own counters forward."""
+def same_facts(old: Mapping[str, Any], new: Mapping[str, Any], *, project_gid: str) -> bool:
+    """Whether a task as listed by Asana says nothing the snapshot does not (the bridge's own changes, such as a
+    follower or a subtask it added, move `modified_at` without changing anything a thread is told)."""
+    return (
+        bool(old.get("completed")) == bool(new.get("completed"))
+        and _gid(old.get("assignee")) == _gid(new.get("assignee"))
+        and old.get("due_on") == new.get("due_on")
+        and old.get("due_at") == new.get("due_at")
+        and old.get("name") == new.get("name")
+        and _section(old, project_gid) == _section(new, project_gid)
+        and _enums(old) == _enums(new)
+    )
+
+
+def _enums(task: Mapping[str, Any]) -> dict[str, Any]:
+    return {f.get("gid"): (f.get("enum_value") or {}).get("name") for f in task.get("custom_fields") or []}
+
+
+def next_snapshot(
+    old: Mapping[str, Any], new: Mapping[str, Any], *, now: datetime | None = None, project_gid: str | None = None
+) -> dict[str, Any]:
+    """The new snapshot, carrying the bridge's own counters forward; `now` dates a move to another section of the
+    linked project (how long a task has waited in triage)."""
     snapshot = {key: value for key, value in old.items() if key.startswith(BRIDGE_KEYS)}
     snapshot.update(new)
     pushes = int(old.get(DUE_PUSHES) or 0) + (1 if _later(old.get("due_on"), new.get("due_on")) else 0)
     snapshot[DUE_PUSHES] = pushes
+    if old and now is not None and project_gid and _section(old, project_gid) != _section(new, project_gid):
+        snapshot[SECTION_SINCE] = now.isoformat()
     return snapshot
 
 

@@ -20,6 +20,7 @@ from bridge.services.capture import RETRY_DELAYS, Capture
 from bridge.services.errors import UserError
 from bridge.services.home import Home
 from bridge.services.links import Links
+from bridge.services.nag_actions import NagActions
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
 
@@ -41,12 +42,20 @@ class Listeners:
     background: Background
     unfurls: Unfurls
     home: Home
+    nag_actions: NagActions
     retry_delays: tuple[float, ...] = RETRY_DELAYS  # how a capture waits out an Asana outage
 
 
 def register(app: AsyncApp, deps: Listeners) -> None:
     """Attach every listener to the Bolt app."""
-    from bridge.entrypoints import slack_commands, slack_home, slack_messages, slack_shortcuts, slack_unfurls
+    from bridge.entrypoints import (
+        slack_commands,
+        slack_home,
+        slack_messages,
+        slack_nags,
+        slack_shortcuts,
+        slack_unfurls,
+    )
 
     @app.middleware
     async def drop_retries(body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
@@ -62,6 +71,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
     slack_shortcuts.register(app, deps)
     slack_unfurls.register(app, deps)
     slack_home.register(app, deps)
+    slack_nags.register(app, deps)
 
 
 def ids(payload: dict[str, Any]) -> tuple[TeamId, ChannelId, SlackUserId]:

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from bridge.adapters.errors import AsanaError, SlackError, SyncTokenExpired
 from bridge.domain.events import parse_delivery, to_inbox
 from bridge.domain.model import ClaimedEvent, InboxSource, ProjectGid, SyncToken, WebhookStatus
-from bridge.domain.relay import group_by_task, recrawl_event, task_of
+from bridge.domain.relay import group_by_task, recrawl_event, same_facts, task_of
 from bridge.ports import AsanaPort, Clock, Store
 from bridge.services.capture import Capture
+from bridge.services.nags import Nagger
 from bridge.services.relay import Relay
 from bridge.services.webhooks import WebhookReconciler
 
@@ -39,7 +40,10 @@ class EventsPoller:
         clock: Clock,
         fast_seconds: float = 30.0,
         slow_seconds: float = 300.0,
+        reconcile_seconds: float = 600.0,
     ) -> None:
+        self._reconcile_every = reconcile_seconds
+        self._reconciled: dict[str, tuple[float, datetime]] = {}  # project → (monotonic, wall clock) of last round
         self._store = store
         self._asana = asana
         self._clock = clock
@@ -82,10 +86,29 @@ class EventsPoller:
         inbox = to_inbox(events, project_gid=project_gid, source=InboxSource.EVENTS_API, now=self._clock.now())
         return await self._store.enqueue_events(inbox)
 
+    async def reconcile_project(self, project_gid: ProjectGid, since: datetime) -> int:
+        """Keep the stored snapshots honest (nags work from them): one paginated read of the tasks changed since
+        `since`; followed tasks that say something their snapshot does not are queued for the relay, which catches
+        up and tells what was missed. Snapshots that agree cost nothing more. Tasks nobody follows are left to the
+        events: one listed here may be a capture whose thread is being made right now."""
+        seen = {t.task_gid: t.snapshot for t in await self._store.tracked_tasks(project_gid=project_gid)}
+        events = []
+        for task in await self._asana.tasks_modified_since(project_gid, since):
+            snapshot = seen.get(task.gid)
+            if snapshot is None or same_facts(snapshot, task.raw, project_gid=project_gid):
+                continue
+            events.append(recrawl_event(task.raw, project_gid, since))
+        if not events:
+            return 0
+        log.info("reconcile of project %s: %d task(s) changed without the relay hearing", project_gid, len(events))
+        inbox = to_inbox(events, project_gid=project_gid, source=InboxSource.EVENTS_API, now=self._clock.now())
+        return await self._store.enqueue_events(inbox)
+
     async def poll_due(self, now: float) -> None:
-        """Poll each linked project whose turn has come."""
+        """Poll each linked project whose turn has come, and reconcile its snapshots on the slow cadence."""
         projects = {link.project_gid for link in await self._store.list_links()}
         for project_gid in sorted(projects):
+            await self._reconcile_due(project_gid, now)
             if self._due.get(project_gid, 0.0) > now:
                 continue
             hooked = any(w.status is WebhookStatus.ACTIVE for w in await self._store.webhooks_for_project(project_gid))
@@ -94,6 +117,20 @@ class EventsPoller:
                 await self.poll_project(project_gid)
             except AsanaError as exc:
                 log.warning("events poll of project %s failed: %s", project_gid, exc)
+
+    async def _reconcile_due(self, project_gid: ProjectGid, now: float) -> None:
+        last = self._reconciled.get(project_gid)
+        if last is not None and now - last[0] < self._reconcile_every:
+            return
+        moment = self._clock.now()
+        # The first round after a start looks back one period (plus a margin): what changed while nobody watched.
+        since = last[1] if last else moment - timedelta(seconds=self._reconcile_every) - RECRAWL_MARGIN
+        try:
+            await self.reconcile_project(project_gid, since - RECRAWL_MARGIN)
+        except AsanaError as exc:
+            log.warning("snapshot reconcile of project %s failed: %s", project_gid, exc)
+            return
+        self._reconciled[project_gid] = (now, moment)
 
     def start(self, clock: Callable[[], float], *, interval: float = 1.0) -> None:
         async def round_() -> bool:
@@ -288,6 +325,27 @@ class CaptureSweeper:
             return False
 
         self._loop = Periodic("capture-sweeper", round_, interval=every)
+        self._loop.start()
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None
+
+
+class NagScheduler:
+    """Asks the nagger what is due every `BRIDGE_TICK_SECONDS` (it does nothing on replicas that do not lead)."""
+
+    def __init__(self, nagger: Nagger) -> None:
+        self.nagger = nagger
+        self._loop: Periodic | None = None
+
+    def start(self, *, every: float) -> None:
+        async def round_() -> bool:
+            await self.nagger.tick()
+            return False
+
+        self._loop = Periodic("nag-scheduler", round_, interval=every)
         self._loop.start()
 
     async def stop(self) -> None:

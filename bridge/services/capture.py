@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bridge.adapters import blocks
@@ -31,6 +32,7 @@ from bridge.domain.model import (
     Capture as CaptureRecord,
 )
 from bridge.domain.policy import Policy
+from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.domain.work import Task, TaskDraft
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.errors import UserError
@@ -194,7 +196,8 @@ class Capture:
             section_gid=link.triage_section_gid,
             assignee=assignee_gid,
             followers=tuple(AsanaUserGid(f) for f in dict.fromkeys(followers)),
-            due_on=request.due,
+            # No due date given: the priority's SLA sets one (which the bridge may move when the priority changes).
+            due_on=request.due or sla_due_on(policy, request.priority, self._clock.now()),
             custom_fields=custom_fields,
         )
         task = await self._asana.create_task(draft)
@@ -231,7 +234,7 @@ class Capture:
                 name=task.name,
                 created_at=now,
                 updated_at=now,
-                snapshot=task.raw,
+                snapshot=_first_snapshot(request, task),
                 requester=request.requester,
                 ack_subtask_gid=ack_gid,
             )
@@ -268,6 +271,13 @@ class Capture:
                     cached.by_name = {o.name.strip().lower(): o.gid for o in custom_field.enum_options if o.enabled}
             self._options[link.priority_field_gid] = cached
         return cached.by_name.get(priority.strip().lower())
+
+
+def _first_snapshot(request: CaptureRequest, task: Task) -> dict[str, Any]:
+    """The task as created, remembering a due date the SLA chose so a later priority change may move it."""
+    if request.due is None and request.priority and task.due_on is not None:
+        return {**task.raw, DUE_SET_BY_BRIDGE: task.due_on.isoformat()}
+    return dict(task.raw)
 
 
 def _marker(request: CaptureRequest) -> str:

@@ -11,6 +11,8 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import date
+from typing import Any
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaForbidden, AsanaNotFound, SlackError
@@ -22,7 +24,10 @@ from bridge.domain.model import (
     TaskGid,
     TrackedTask,
 )
+from bridge.domain.nags import task_view
+from bridge.domain.policy import Policy
 from bridge.domain.relay import diff, next_snapshot
+from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_after_priority
 from bridge.domain.work import Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.outbox import Outbox
@@ -35,8 +40,16 @@ BridgeUser = Callable[[], str | None]  # the bridge's own Asana user gid, once k
 
 class Relay:
     def __init__(
-        self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock, bridge_user: BridgeUser
+        self,
+        *,
+        store: Store,
+        asana: AsanaPort,
+        slack: SlackPort,
+        clock: Clock,
+        bridge_user: BridgeUser,
+        policy: Policy,
     ) -> None:
+        self._policy = policy
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -84,18 +97,36 @@ class Relay:
             project_gid=tracked.project_gid,
             priority_field=link.priority_field_gid if link else None,
         )
+        snapshot = next_snapshot(tracked.snapshot, task.raw, now=self._clock.now(), project_gid=tracked.project_gid)
+        lines = [(KIND_OF_CHANGE.get(change.kind, change.kind), blocks.change_line(change)) for change in changes]
+        priority = next((c for c in changes if c.kind == "priority"), None)
+        if priority is not None and tracked.parent_gid is None:
+            lines.extend(await self._due_from_sla(tracked, snapshot, priority.value))
         updated = replace(
-            tracked,
-            snapshot=next_snapshot(tracked.snapshot, task.raw),
-            completed=task.completed,
-            name=task.name,
-            updated_at=self._clock.now(),
+            tracked, snapshot=snapshot, completed=task.completed, name=task.name, updated_at=self._clock.now()
         )
         await self._store.save_tracked_task(updated)
         if task.completed != tracked.completed and tracked.parent_gid is None:
             text, root = blocks.root_message(task, completed=task.completed, requester=tracked.requester)
             await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
-        return task, [(KIND_OF_CHANGE.get(change.kind, change.kind), blocks.change_line(change)) for change in changes]
+        return task, lines
+
+    async def _due_from_sla(self, tracked: TrackedTask, snapshot: dict[str, Any], priority: str | None) -> list[Line]:
+        """A priority set in Asana sets the due date from its SLA, unless a person chose the due date by hand."""
+        view = task_view(tracked, required_fields=())
+        due = due_after_priority(
+            self._policy.for_project(tracked.project_gid),
+            priority=priority,
+            created_at=view.created_at,
+            due_on=_day(snapshot.get("due_on")),
+            due_at=view.due_at if snapshot.get("due_at") else None,
+            set_by_bridge=_day(snapshot.get(DUE_SET_BY_BRIDGE)),
+        )
+        if due is None:
+            return []
+        await self._asana.update_task(tracked.task_gid, {"due_on": due.isoformat()})
+        snapshot["due_on"] = snapshot[DUE_SET_BY_BRIDGE] = due.isoformat()
+        return [("due", blocks.sla_due_line(due, priority))]
 
     async def _tell_assignee(self, tracked: TrackedTask, task: Task, events: Sequence[ClaimedEvent]) -> None:
         """A DM to the new assignee, if they asked for one in the App Home and did not assign it to themselves."""
@@ -242,6 +273,10 @@ class Relay:
 
     async def _link_of(self, tracked: TrackedTask) -> Link | None:
         return await self._store.get_link(tracked.team_id, tracked.channel_id)
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(str(value)) if value else None
 
 
 def _about(tracked: TrackedTask, lines: list[Line]) -> list[Line]:

@@ -207,3 +207,15 @@ async def test_subtasks_are_told_in_their_parents_thread(running: Running) -> No
     # Slack replies in the thread still become comments on the parent, not on the subtask.
     tracked = await running.bridge.store.tracked_task_by_thread(TeamId(world.slack.team.team_id), world.channel, thread)
     assert tracked is not None and tracked.task_gid == task.gid
+
+
+async def test_the_snapshot_reconcile_catches_what_every_other_source_missed(running: Running) -> None:
+    world = running.world
+    task, thread = await _task(running)
+    since = world.asana.store.tasks[task.gid].created_at
+    # Only the bridge's own changes (its subtask, followers) moved the task since: nothing to catch up on.
+    assert await running.bridge.poller.reconcile_project(world.project, since) == 0
+    world.asana.drop_deliveries(10)
+    world.asana.act(world.asana_people["bo"]).complete(task.gid)
+    assert await running.bridge.poller.reconcile_project(world.project, since) == 1
+    await eventually(lambda: "✅ completed by Bo Chen" in _texts(running, thread))

@@ -49,6 +49,7 @@ from bridge.domain.model import (
     WebhookStatus,
     WorkspaceGid,
 )
+from bridge.domain.nag_clicks import CLICKED_COPY, PostedNag
 from bridge.ports import Store
 
 # The lead registers this in tests/conftest.py too; pytest loads a plugin only once.
@@ -195,7 +196,7 @@ async def test_migrate_is_idempotent(empty_database_url: str) -> None:
     assert await current_revision(empty_database_url) is None
     await migrate(empty_database_url)
     await migrate(empty_database_url)
-    assert await current_revision(empty_database_url) == head_revision() == "0006"
+    assert await current_revision(empty_database_url) == head_revision() == "0007"
 
 
 # Each process imports everything, says "ready", and waits for "go" on stdin: the upgrades start together.
@@ -724,6 +725,42 @@ async def test_record_nag_once_per_key(store: SqlStore) -> None:
         NagKey(TaskGid("T2"), "reminder", "overdue", "2026-03-02"),
     ):
         assert await store.record_nag(other, now=NOW) is True
+
+
+async def test_a_nag_is_claimed_once_by_its_message_and_can_be_released(store: SqlStore) -> None:
+    task_gid, ts = TaskGid("T1"), MessageTs("1.1")
+    key = NagKey(task_gid, "reminder", "upcoming", "2026-03-02")
+    assert await store.posted_nag(task_gid, ts) is None
+    await store.record_nag(key, now=NOW, message_ts=ts)
+    assert await store.posted_nag(task_gid, ts) == PostedNag(key, NOW, ts)
+    assert await store.posted_nag(TaskGid("T2"), ts) is None
+
+    clicks = [
+        store.claim_nag(task_gid, ts, by=SlackUserId(f"U{i}"), outcome=f"done by U{i}", now=NOW) for i in range(5)
+    ]
+    results = await asyncio.gather(*clicks)
+    assert results.count(None) == 1
+    winner = f"U{results.index(None)}"
+    assert {r for r in results if r is not None} == {f"done by {winner}"}
+    claimed = PostedNag(key, NOW, ts, NOW, SlackUserId(winner), f"done by {winner}")
+    assert await store.posted_nag(task_gid, ts) == claimed
+
+    await store.release_nag(task_gid, ts, by=SlackUserId("U-nobody"))  # only the claimer's claim is undone
+    assert await store.claim_nag(task_gid, ts, by=SlackUserId("U9"), outcome="x", now=NOW) == f"done by {winner}"
+    await store.release_nag(task_gid, ts, by=SlackUserId(winner))
+    assert await store.posted_nag(task_gid, ts) == PostedNag(key, NOW, ts)
+    assert await store.claim_nag(task_gid, ts, by=SlackUserId("U9"), outcome="snoozed", now=NOW) is None
+    assert await store.sent_nags([task_gid]) == {key}
+
+
+async def test_a_nag_message_the_log_does_not_know_is_claimed_once_too(store: SqlStore) -> None:
+    task_gid, ts = TaskGid("T1"), MessageTs("9.9")  # a DM copy of a nag, say: the log has only the thread's ts
+    clicks = [store.claim_nag(task_gid, ts, by=SlackUserId(f"U{i}"), outcome=f"U{i}", now=NOW) for i in range(3)]
+    results = await asyncio.gather(*clicks)
+    assert results.count(None) == 1
+    posted = await store.posted_nag(task_gid, ts)
+    assert posted is not None and posted.key == NagKey(task_gid, CLICKED_COPY, "", ts)
+    assert posted.acted_by == posted.outcome == f"U{results.index(None)}"
 
 
 # --------------------------------------------------------------------------------------------------------- outbox

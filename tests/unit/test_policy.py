@@ -72,6 +72,8 @@ def test_example_file_parses_into_the_documented_policy() -> None:
         ("[triage]\ngrace = 4", "triage.grace"),
         ("[triage]\ntriager = 'lead'", "triage.triager"),
         ("[reminders]\ndm_assignee = 'yes'", "reminders.dm_assignee"),
+        ("[reminders]\nrequired_fields = 'Priority'", "reminders.required_fields"),
+        ("[reminders]\nrequired_fields = ['Priority', '']", "reminders.required_fields"),
         ("[capture]\nmode = 'some'", "capture.mode"),
         ("[capture]\ncombined_projects = ['Developer Questions']", "capture.combined_projects"),
         ("[routing]\npool = [{ skills = ['x'] }]", "routing.pool[0].email"),

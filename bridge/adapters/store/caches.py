@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
@@ -20,6 +20,7 @@ from bridge.domain.model import (
     TeamId,
     UserMapping,
 )
+from bridge.domain.nag_clicks import CLICKED_COPY, PostedNag
 
 
 class SqlSlackEvents(SqlBase):
@@ -129,3 +130,87 @@ class SqlNagLog(SqlBase):
                 )
                 found.update(NagKey(TaskGid(r.task_gid), r.kind, r.stage, r.period) for r in rows)
         return found
+
+    async def posted_nag(self, task_gid: TaskGid, message_ts: MessageTs) -> PostedNag | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(
+                    select(nag_log)
+                    .where(nag_log.c.task_gid == task_gid, nag_log.c.message_ts == message_ts)
+                    .order_by(nag_log.c.acted_at.is_(None), nag_log.c.sent_at)  # an acted-on row first
+                    .limit(1)
+                )
+            ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return PostedNag(
+            key=NagKey(TaskGid(m["task_gid"]), m["kind"], m["stage"], m["period"]),
+            sent_at=m["sent_at"],
+            message_ts=MessageTs(m["message_ts"]),
+            acted_at=m["acted_at"],
+            acted_by=None if m["acted_by"] is None else SlackUserId(m["acted_by"]),
+            outcome=m["outcome"],
+        )
+
+    async def claim_nag(
+        self, task_gid: TaskGid, message_ts: MessageTs, *, by: SlackUserId, outcome: str, now: datetime
+    ) -> str | None:
+        async with self._write() as conn:
+            claimed = await conn.execute(
+                update(nag_log)
+                .where(
+                    nag_log.c.task_gid == task_gid,
+                    nag_log.c.message_ts == message_ts,
+                    nag_log.c.acted_at.is_(None),
+                )
+                .values(acted_at=now, acted_by=by, outcome=outcome)
+                .returning(nag_log.c.task_gid)
+            )
+            if claimed.first() is not None:
+                return None
+            first = (
+                await conn.execute(
+                    select(nag_log.c.outcome).where(
+                        nag_log.c.task_gid == task_gid,
+                        nag_log.c.message_ts == message_ts,
+                        nag_log.c.acted_at.is_not(None),
+                    )
+                )
+            ).first()
+            if first is not None:
+                return str(first.outcome or "")
+            # A message the log has no row for: its own row, keyed by the message, is the compare-and-set.
+            inserted = await conn.execute(
+                dialect_insert(conn, nag_log)
+                .values(
+                    task_gid=task_gid,
+                    kind=CLICKED_COPY,
+                    stage="",
+                    period=message_ts,
+                    sent_at=now,
+                    message_ts=message_ts,
+                    acted_at=now,
+                    acted_by=by,
+                    outcome=outcome,
+                )
+                .on_conflict_do_nothing(index_elements=["task_gid", "kind", "stage", "period"])
+                .returning(nag_log.c.task_gid)
+            )
+            if inserted.first() is not None:
+                return None
+        # Lost the insert to a concurrent click on the same message: whatever it recorded is the answer.
+        found = await self.posted_nag(task_gid, message_ts)
+        return (found.outcome or "") if found is not None else ""
+
+    async def release_nag(self, task_gid: TaskGid, message_ts: MessageTs, *, by: SlackUserId) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                update(nag_log)
+                .where(
+                    nag_log.c.task_gid == task_gid,
+                    nag_log.c.message_ts == message_ts,
+                    nag_log.c.acted_by == by,
+                )
+                .values(acted_at=None, acted_by=None, outcome=None)
+            )

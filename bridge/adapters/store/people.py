@@ -1,4 +1,4 @@
-"""What people chose in the App Home, and who wants to hear about a given Asana user's new assignments."""
+"""People: what each chose in the App Home, and which Slack user an Asana user is (for mentions and DMs)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import Row, select
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
-from bridge.adapters.store.tables import user_settings
+from bridge.adapters.store.tables import user_mappings, user_settings
 from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, UserSettings
 
 
@@ -40,6 +40,18 @@ class SqlUserSettings(SqlBase):
                     set_={key: stmt.excluded[key] for key in values if key not in ("team_id", "slack_user_id")},
                 )
             )
+
+    async def slack_user_for(self, team_id: TeamId, asana_user_gid: AsanaUserGid) -> SlackUserId | None:
+        async with self._read() as conn:
+            found = (
+                await conn.execute(
+                    select(user_mappings.c.slack_user_id)
+                    .where(user_mappings.c.team_id == team_id, user_mappings.c.asana_user_gid == asana_user_gid)
+                    .order_by(user_mappings.c.fetched_at.desc())
+                    .limit(1)
+                )
+            ).scalar()
+        return None if found is None else SlackUserId(found)
 
     async def assignment_dm_subscribers(self, team_id: TeamId, asana_user_gid: AsanaUserGid) -> list[SlackUserId]:
         async with self._read() as conn:

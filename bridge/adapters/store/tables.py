@@ -206,6 +206,10 @@ nag_log = Table(
     Column("period", String(64), nullable=False),
     Column("sent_at", UTCDateTime(), nullable=False),
     Column("message_ts", TS, nullable=True),
+    # Someone acted on the nag with one of its buttons (set once, compare-and-set: a double click applies once).
+    Column("acted_at", UTCDateTime(), nullable=True),
+    Column("acted_by", ID, nullable=True),
+    Column("outcome", Text, nullable=True),  # what the updated nag says was done
     PrimaryKeyConstraint("task_gid", "kind", "stage", "period"),
 )
 

@@ -56,13 +56,19 @@ class SqlTrackedTasks(SqlBase):
         return None if row is None else _task(row)
 
     async def tracked_tasks(
-        self, *, project_gid: ProjectGid | None = None, open_only: bool = False
+        self,
+        *,
+        project_gid: ProjectGid | None = None,
+        open_only: bool = False,
+        changed_since: datetime | None = None,
     ) -> list[TrackedTask]:
         stmt = select(tracked_tasks).order_by(tracked_tasks.c.created_at, tracked_tasks.c.task_gid)
         if project_gid is not None:
             stmt = stmt.where(tracked_tasks.c.project_gid == project_gid)
         if open_only:
             stmt = stmt.where(tracked_tasks.c.completed.is_(False))
+        if changed_since is not None:
+            stmt = stmt.where(tracked_tasks.c.updated_at >= changed_since)
         async with self._read() as conn:
             return [_task(row) for row in await conn.execute(stmt)]
 

@@ -1,0 +1,101 @@
+"""Nag buttons and selects: ack at once, parse the click, let NagActions act for the clicker in the background."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bridge.adapters import blocks
+from bridge.domain.model import ChannelId, MessageTs, SlackUserId, TaskGid, TeamId
+from bridge.domain.nag_clicks import Action, Click
+from bridge.entrypoints.slack import Listeners, Say, answering, ephemeral_to
+from bridge.services.nag_actions import NagClick
+
+log = logging.getLogger(__name__)
+
+_BUTTONS = {blocks.NAG_DONE: Action.DONE, blocks.NAG_SNOOZE: Action.SNOOZE, blocks.NAG_PUSH: Action.PUSH}
+
+
+def register(app: AsyncApp, deps: Listeners) -> None:
+    @app.action(re.compile(blocks.NAG_ACTION_PATTERN))
+    async def on_nag(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()  # Slack wants the answer within 3 s; Asana is called afterwards
+        click = to_nag_click(body, action)
+        if click is None:
+            log.warning("ignoring a nag action that names no task, message or choice: %r", action.get("action_id"))
+            return
+        say = _teller(deps, body, click, respond)
+
+        async def act() -> None:
+            note = await deps.nag_actions.act(click)
+            if note:
+                await say(note)
+
+        deps.background.spawn(answering(act, say), name=f"nag click {click.task_gid}")
+
+
+def to_nag_click(body: dict[str, Any], action: dict[str, Any]) -> NagClick | None:
+    """A block action on a nag as a command: the task from the block_id, the nag from the message it came from."""
+    block_id = str(action.get("block_id") or "")
+    task_gid = block_id.removeprefix(blocks.NAG_ACTIONS_BLOCK)
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    ts = container.get("message_ts") or message.get("ts")
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    user = body.get("user") or {}
+    choice = _choice(str(action.get("action_id") or ""), action)
+    if not block_id.startswith(blocks.NAG_ACTIONS_BLOCK) or not task_gid.isdigit():
+        return None
+    if not ts or not channel or not user.get("id") or choice is None:
+        return None
+    return NagClick(
+        team_id=TeamId((body.get("team") or {}).get("id") or user.get("team_id") or ""),
+        channel_id=ChannelId(str(channel)),
+        user=SlackUserId(str(user["id"])),
+        task_gid=TaskGid(task_gid),
+        message_ts=MessageTs(str(ts)),
+        headline=_headline(message),
+        click=choice,
+    )
+
+
+def _choice(action_id: str, action: dict[str, Any]) -> Click | None:
+    if action_id in _BUTTONS:
+        return Click(_BUTTONS[action_id])
+    if action_id == blocks.NAG_REASSIGN:
+        chosen = action.get("selected_user")
+        return Click(Action.REASSIGN, value=str(chosen)) if chosen else None
+    option = (action.get("selected_option") or {}).get("value")
+    if not option:
+        return None
+    if action_id == blocks.NAG_PRIORITY:
+        return Click(Action.PRIORITY, value=str(option))
+    field_gid = action_id.removeprefix(blocks.NAG_FIELD)
+    if action_id.startswith(blocks.NAG_FIELD) and field_gid.isdigit():
+        return Click(Action.FIELD, value=str(option), field_gid=field_gid)
+    return None
+
+
+def _headline(message: dict[str, Any]) -> str:
+    """What the nag says: its first section's text (the edited nag keeps it), else the message's text."""
+    for block in message.get("blocks") or ():
+        text = (block.get("text") or {}).get("text") if block.get("type") == "section" else None
+        if text:
+            return str(text)
+    return str(message.get("text") or "")
+
+
+def _teller(deps: Listeners, body: dict[str, Any], click: NagClick, respond: AsyncRespond) -> Say:
+    """Answer only the clicker, in the nag's thread: through the action's response_url, else as an ephemeral."""
+    thread_ts = (body.get("message") or {}).get("thread_ts")
+    if body.get("response_url"):
+
+        async def say(text: str) -> None:
+            # The nag is the channel's: never replace it through the response_url, add a private note.
+            await respond(text=text, response_type="ephemeral", replace_original=False, thread_ts=thread_ts)
+
+        return say
+    return ephemeral_to(deps, click.channel_id, click.user, thread_ts)

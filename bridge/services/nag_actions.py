@@ -1,0 +1,248 @@
+"""Nag buttons: Done, Snooze 1 day, Push due +1 week, Reassign, Priority and missing-field selects, for the clicker.
+
+Who may act on a nag: the clicker's Slack email must match an Asana user of the link's workspace, and that user must
+be the task's assignee, the person who asked for it (the tracked task's requester), the project's triager
+(`[triage] triager`, matched by email), or a member of the linked Asana project (as Asana lists its members; read
+once and kept ten minutes, and read again for someone refused with a list older than a minute, in case they were
+just added). Anyone else is told why, privately, and nothing changes.
+
+A click reads the task once and lets `domain.nag_clicks.decide` compare it with what was asked. Asking for what the
+task already has changes nothing and leaves the nag. A nag the task has outgrown (completed meanwhile, due date
+moved, field set) is edited to say so; nothing changes in Asana. Otherwise the nag is claimed in the database
+(compare-and-set on its message: of a double click one wins, the other is told it was handled), the change is made
+(one update; a priority may first move the task to the section of its name), a comment says who did what from
+Slack, and the nag is edited in place without its buttons. Snooze changes nothing in Asana: it records
+SNOOZED_UNTIL in the tracked task's snapshot, which the scheduler honours, and comments.
+
+Cost per click, warm: one task read, then one update and one comment (snooze: only the comment; a priority moving
+sections: one more write). Cold caches add the clicker's email lookup (and the new assignee's), the project's
+members when the clicker is neither assignee, requester nor triager, and the project's sections for a priority.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bridge.adapters import blocks
+from bridge.adapters.errors import AsanaError, AsanaForbidden, AsanaNotFound, SlackError
+from bridge.domain.model import (
+    AsanaUserGid,
+    ChannelId,
+    Link,
+    MessageTs,
+    ProjectGid,
+    SlackUserId,
+    TaskGid,
+    TeamId,
+    TrackedTask,
+)
+from bridge.domain.nag_clicks import Action, Click, Decision, Verdict, decide, remembered
+from bridge.domain.nags import SNOOZED_UNTIL
+from bridge.domain.policy import Policy
+from bridge.domain.work import Section, Task
+from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.errors import UserError
+from bridge.services.people import People
+
+log = logging.getLogger(__name__)
+
+PROJECT_CACHE_SECONDS = 600.0  # members and sections of a project change rarely
+RECHECK_MEMBERS_AFTER = 60.0
+
+
+
+@dataclass(frozen=True)
+class NagClick:
+    """One click on a nag. For REASSIGN, `click.value` is the chosen Slack user (their Asana user is found here)."""
+
+    team_id: TeamId
+    channel_id: ChannelId
+    user: SlackUserId
+    task_gid: TaskGid
+    message_ts: MessageTs
+    headline: str  # what the nag says, kept when it is edited
+    click: Click
+
+
+class NagActions:
+    def __init__(
+        self, *, store: Store, asana: AsanaPort, slack: SlackPort, people: People, clock: Clock, policy: Policy
+    ) -> None:
+        self._store = store
+        self._asana = asana
+        self._slack = slack
+        self._people = people
+        self._clock = clock
+        self._policy = policy
+        self._members: dict[str, tuple[float, frozenset[AsanaUserGid]]] = {}
+        self._sections: dict[str, tuple[float, dict[str, Section]]] = {}
+
+    async def act(self, click: NagClick) -> str | None:
+        """Carry out a click; returns what to tell the clicker privately (None: the edited nag says it all)."""
+        tracked = await self._store.get_tracked_task(click.task_gid)
+        link = await self._store.get_link(tracked.team_id, tracked.channel_id) if tracked else None
+        if tracked is None or link is None:
+            raise UserError(blocks.NAG_TASK_UNKNOWN)
+        posted = await self._store.posted_nag(click.task_gid, click.message_ts)
+        if posted is not None and posted.acted_at is not None:
+            return blocks.nag_already_handled(posted.outcome or "")
+        clicker = await self._people.asana_user(click.team_id, click.user, link.workspace_gid)
+        if clicker is None:
+            raise UserError(blocks.unfurl_unmapped(click.user))
+        task = await self._read(click.task_gid)
+        await self._check_allowed(click, clicker, tracked, link, task)
+        choice = click.click
+        if choice.action is Action.REASSIGN:
+            choice = replace(choice, value=await self._assignee(click, link))
+        now = self._clock.now()
+        decision = decide(
+            choice,
+            task.raw,
+            nag=posted.key if posted else None,
+            priority_field=link.priority_field_gid,
+            policy=self._policy.for_project(link.project_gid),
+            snapshot=tracked.snapshot,
+            created_at=tracked.created_at,
+            now=now,
+        )
+        who = f"<@{click.user}>"
+        if decision.verdict is Verdict.UNCHANGED:
+            return blocks.nag_unchanged(decision)
+        if decision.verdict is Verdict.OUTDATED:
+            line = blocks.nag_outdated_line(decision, who=who)
+            first = await self._store.claim_nag(click.task_gid, click.message_ts, by=click.user, outcome=line, now=now)
+            if first is not None:
+                return blocks.nag_already_handled(first)
+            await self._edit_nag(click, line)
+            log.info("nag %s on task %s was outdated (%s)", click.message_ts, click.task_gid, decision.why)
+            return blocks.nag_outdated_note(decision)
+        section = await self._section_for(link, task, decision)
+        assignee = f"<@{click.click.value}>" if choice.action is Action.REASSIGN else None
+        line = blocks.nag_acted_line(decision, who=who, assignee=assignee, moved_to=section.name if section else None)
+        first = await self._store.claim_nag(click.task_gid, click.message_ts, by=click.user, outcome=line, now=now)
+        if first is not None:
+            return blocks.nag_already_handled(first)
+        try:
+            after = await self._apply(task, link, decision, section)
+        except Exception:
+            await self._store.release_nag(click.task_gid, click.message_ts, by=click.user)
+            raise
+        await self._remember(tracked, after, decision, now, moved=section is not None)
+        await self._comment(click, decision, after, section)
+        await self._edit_nag(click, line)
+        if decision.action is Action.DONE and tracked.parent_gid is None:
+            await self._edit_root(tracked, after)
+        log.info("task %s: %s from a nag by %s", click.task_gid, decision.action, click.user)
+        return None
+
+    async def _read(self, task_gid: TaskGid) -> Task:
+        try:
+            return await self._asana.task(task_gid)
+        except (AsanaNotFound, AsanaForbidden):
+            raise UserError(blocks.UNFURL_TASK_GONE) from None
+
+    async def _check_allowed(
+        self, click: NagClick, clicker: AsanaUserGid, tracked: TrackedTask, link: Link, task: Task
+    ) -> None:
+        if task.assignee == clicker or click.user == tracked.requester:
+            return
+        triager = self._policy.for_project(link.project_gid).triage.triager
+        if triager:
+            mapping = await self._store.get_user_mapping(click.team_id, click.user)
+            if mapping is not None and (mapping.email or "").strip().casefold() == triager.strip().casefold():
+                return
+        if clicker in await self._members_of(link.project_gid):
+            return
+        if clicker in await self._members_of(link.project_gid, younger_than=RECHECK_MEMBERS_AFTER):
+            return
+        log.info("refused a nag click on task %s by %s (not allowed on %s)", task.gid, click.user, link.project_gid)
+        raise UserError(blocks.nag_not_allowed(click.user, link.project_name))
+
+    async def _members_of(
+        self, project_gid: ProjectGid, *, younger_than: float = PROJECT_CACHE_SECONDS
+    ) -> frozenset[AsanaUserGid]:
+        cached = self._members.get(project_gid)
+        if cached is not None and time.monotonic() - cached[0] < younger_than:
+            return cached[1]
+        try:
+            members = frozenset(await self._asana.project_members(project_gid))
+        except (AsanaNotFound, AsanaForbidden) as exc:
+            log.warning("cannot read the members of project %s: %s", project_gid, exc)
+            members = frozenset()
+        self._members[project_gid] = (time.monotonic(), members)
+        return members
+
+    async def _assignee(self, click: NagClick, link: Link) -> AsanaUserGid:
+        chosen = SlackUserId(click.click.value or "")
+        found = await self._people.asana_user(click.team_id, chosen, link.workspace_gid) if chosen else None
+        if found is None:
+            raise UserError(blocks.nag_assignee_unknown(chosen))
+        return found
+
+    async def _section_for(self, link: Link, task: Task, decision: Decision) -> Section | None:
+        """The project's section named like the chosen priority, unless the task is in it already (or it has none)."""
+        if not decision.section:
+            return None
+        cached = self._sections.get(link.project_gid)
+        if cached is None or time.monotonic() - cached[0] >= PROJECT_CACHE_SECONDS:
+            sections = {s.name.strip().casefold(): s for s in await self._asana.sections_of(link.project_gid)}
+            cached = self._sections[link.project_gid] = (time.monotonic(), sections)
+        section = cached[1].get(decision.section.strip().casefold())
+        current = next(
+            (
+                (m.get("section") or {}).get("gid")
+                for m in task.raw.get("memberships") or ()
+                if (m.get("project") or {}).get("gid") == link.project_gid
+            ),
+            None,
+        )
+        return None if section is None or section.gid == current else section
+
+    async def _apply(self, task: Task, link: Link, decision: Decision, section: Section | None) -> Task:
+        """Move first, then update: the update's answer then shows the task as both left it."""
+        try:
+            if section is not None:
+                await self._asana.add_to_project(task.gid, link.project_gid, section_gid=section.gid)
+            return await self._asana.update_task(task.gid, decision.changes) if decision.changes else task
+        except AsanaNotFound:
+            raise UserError(blocks.UNFURL_TASK_GONE) from None
+        except AsanaForbidden:
+            raise UserError(blocks.UNFURL_NOT_ALLOWED) from None
+
+    async def _remember(
+        self, tracked: TrackedTask, after: Task, decision: Decision, now: datetime, *, moved: bool
+    ) -> None:
+        snapshot = remembered(tracked.snapshot, after.raw, decision, now=now, moved=moved)
+        if decision.snooze_until is not None:
+            snapshot[SNOOZED_UNTIL] = decision.snooze_until.isoformat()
+        completed = after.completed if "completed" in decision.changes else tracked.completed
+        await self._store.save_tracked_task(replace(tracked, snapshot=snapshot, completed=completed, updated_at=now))
+
+    async def _comment(self, click: NagClick, decision: Decision, after: Task, section: Section | None) -> None:
+        who = await self._slack.user_name(click.user)
+        text = blocks.nag_comment(
+            decision, who=who, assignee=after.assignee_name, moved_to=section.name if section else None
+        )
+        try:
+            await self._asana.comment(click.task_gid, text)
+        except AsanaError as exc:
+            # The change itself landed; a missing note about it is worth a log, not telling the clicker it failed.
+            log.warning("task %s changed from a nag, but its comment was not written: %s", click.task_gid, exc)
+
+    async def _edit_nag(self, click: NagClick, line: str) -> None:
+        text, edited = blocks.nag_outcome(click.headline, line)
+        try:
+            await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=edited)
+        except SlackError as exc:
+            log.warning("could not edit nag %s in %s: %s", click.message_ts, click.channel_id, exc)
+
+    async def _edit_root(self, tracked: TrackedTask, after: Task) -> None:
+        """The relay tells no change the bridge made, so the task's post is marked done here."""
+        text, root = blocks.root_message(after, completed=True, requester=tracked.requester)
+        try:
+            await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
+        except SlackError as exc:
+            log.warning("could not mark the post of task %s done: %s", tracked.task_gid, exc)

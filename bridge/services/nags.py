@@ -1,0 +1,243 @@
+"""The nag scheduler: each tick asks the rules (domain.nags) what is due and posts it, once, in the task's thread.
+
+It works from the snapshots the relay keeps fresh, so a tick reads the database and nothing from Asana; only
+sending a nag costs calls. A nag is posted through the outbox (exactly once, even across a crash) and then recorded
+in the nag log, which is what the rules consult next time; on PostgreSQL one replica at a time runs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bridge.adapters import blocks
+from bridge.adapters.errors import AsanaError, SlackError
+from bridge.domain.model import AsanaUserGid, ChannelId, Link, NagKey, TaskGid, TrackedTask
+from bridge.domain.nags import (
+    SNOOZED_UNTIL,
+    Mention,
+    Nag,
+    NagKind,
+    Role,
+    TaskView,
+    due_nags,
+    quiet_until,
+    task_view,
+)
+from bridge.domain.policy import Policy
+from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.outbox import Outbox
+
+log = logging.getLogger(__name__)
+LEADER_ROLE = "nag-scheduler"
+FULL_RELOAD = timedelta(minutes=10)  # now and then read everything again, in case anything slipped past
+CLOCK_MARGIN = timedelta(seconds=30)
+
+
+class Nagger:
+    def __init__(self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock, policy: Policy) -> None:
+        self._store = store
+        self._asana = asana
+        self._slack = slack
+        self._clock = clock
+        self._policy = policy
+        self._outbox = Outbox(store=store, slack=slack, clock=clock)
+        self._asana_users: dict[str, AsanaUserGid | None] = {}  # the triager's Asana user, by email
+        self._memory: _Memory | None = None
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Send what is due now; returns how many nags were sent. Only the leading replica does anything."""
+        if not await self._store.lead(LEADER_ROLE):
+            self._memory = None  # another replica leads: what it sends is not in our memory
+            return 0
+        now = now or self._clock.now()
+        sent = 0
+        for link, due in await self.due(now):
+            for tracked, view, nag in due:
+                try:
+                    await self._send(link, tracked, view, nag, now)
+                    sent += 1
+                except (AsanaError, SlackError) as exc:  # the nag stays due: the next tick tries again
+                    log.warning("could not send %s for task %s: %s", nag.key, tracked.task_gid, exc)
+        return sent
+
+    async def due(self, now: datetime) -> list[tuple[Link, list[tuple[TrackedTask, TaskView, Nag]]]]:
+        """Every nag due now, per link: database reads and the rules, no API calls."""
+        memory = await self._remember()
+        out = []
+        for link in await self._store.list_links():
+            policy = self._policy.for_project(link.project_gid)
+            if quiet_until(policy, now) is not None:
+                continue
+            priority_field = link.priority_field_gid or policy.triage.priority_field
+            found: list[tuple[TrackedTask, TaskView, Nag]] = []
+            for gid in memory.by_link.get((link.project_gid, link.channel_id), ()):
+                tracked = memory.tasks[gid]
+                if _snoozed(tracked, now):
+                    continue
+                view = memory.view(tracked, priority_field, policy.reminders.required_fields)
+                found.extend((tracked, view, nag) for nag in due_nags(view, policy, now, memory.sent))
+            if found:
+                out.append((link, found))
+        return out
+
+    async def _remember(self) -> _Memory:
+        """The open tasks and sent nags, loaded whole now and then and otherwise only what changed since."""
+        memory = self._memory
+        moment = self._clock.now()
+        if memory is None or moment - memory.loaded_at > FULL_RELOAD:
+            tasks = await self._store.tracked_tasks(open_only=True)
+            memory = self._memory = _Memory(loaded_at=moment, seen_at=moment)
+            memory.keep(tasks)
+            memory.sent = await self._store.sent_nags(list(memory.tasks))
+            return memory
+        # Saves on other replicas may carry a clock a little behind ours: look back a margin, keeping is idempotent.
+        changed = await self._store.tracked_tasks(changed_since=memory.seen_at - CLOCK_MARGIN)
+        memory.seen_at = moment
+        fresh = [t for t in changed if t.task_gid not in memory.tasks]
+        memory.keep(changed)
+        if fresh:
+            memory.sent |= await self._store.sent_nags([t.task_gid for t in fresh])
+        return memory
+
+    async def _send(self, link: Link, tracked: TrackedTask, view: TaskView, nag: Nag, now: datetime) -> None:
+        policy = self._policy.for_project(link.project_gid)
+        mention = await self._mention(tracked, nag.mention)
+        headline = blocks.nag_headline(
+            nag.kind,
+            nag.stage,
+            name=tracked.name,
+            url=tracked.permalink_url,
+            mention=mention,
+            due=view.due_on or (view.due_at.date() if view.due_at else None),
+            count=nag.count,
+            missing=nag.missing,
+            priority=view.priority,
+        )
+        fields = tracked.snapshot.get("custom_fields") or []
+        priority_options = _options(fields, link.priority_field_gid or policy.triage.priority_field)
+        selects = [
+            (str(field["gid"]), str(field.get("name") or ""), _options([field], str(field["gid"])) or [])
+            for name in nag.missing
+            if (field := _field(fields, name)) is not None and field.get("resource_subtype") == "enum"
+        ]
+        text, post = blocks.nag_post(
+            headline, task_gid=tracked.task_gid, priority_options=priority_options, field_selects=selects
+        )
+        key = _post_key(nag)
+        if nag.kind == NagKind.TRIAGE and nag.mention is not None:
+            await self._follow(link, tracked.task_gid, nag.mention.who)
+        if nag.kind == NagKind.FIRST_RESPONSE:
+            # Before the nag is recorded: a failure here leaves the nag due, so the comment is not lost.
+            await self._asana.comment(tracked.task_gid, blocks.sla_warning_comment(view.priority))
+        ts = await self._outbox.post_once(
+            key=key,
+            team_id=tracked.team_id,
+            channel=tracked.channel_id,
+            thread_ts=tracked.thread_ts,
+            text=text,
+            blocks=post,
+        )
+        if nag.kind == NagKind.REMINDER and policy.reminders.dm_assignee and view.assignee:
+            person = await self._store.slack_user_for(tracked.team_id, view.assignee)
+            if person is not None:
+                await self._outbox.post_once(
+                    key=key + ":dm",
+                    team_id=tracked.team_id,
+                    channel=ChannelId(person),
+                    thread_ts=None,
+                    text=text,
+                    blocks=post,
+                )
+        await self._store.record_nag(nag.key, now=now, message_ts=ts)
+        if self._memory is not None:
+            self._memory.sent.add(nag.key)
+        log.info("sent %s %s for task %s", nag.kind, nag.stage, tracked.task_gid)
+
+    async def _mention(self, tracked: TrackedTask, mention: Mention | None) -> str | None:
+        """<@U…> for someone the bridge can find in Slack, else their name, else nothing."""
+        if mention is None:
+            return None
+        if mention.role == Role.REQUESTER:
+            return f"<@{mention.who}>"
+        if mention.role == Role.TRIAGER:
+            user = await self._slack.user_by_email(mention.who)
+            return f"<@{user}>" if user else blocks.escape(mention.who)
+        person = await self._store.slack_user_for(tracked.team_id, AsanaUserGid(mention.who))
+        if person is not None:
+            return f"<@{person}>"
+        name = (tracked.snapshot.get("assignee") or {}).get("name")
+        return blocks.escape(str(name)) if name else None
+
+    async def _follow(self, link: Link, task_gid: TaskGid, email: str) -> None:
+        """The triager follows the task in Asana too (adding a follower twice changes nothing)."""
+        if email not in self._asana_users:
+            user = await self._asana.user_by_email(email, link.workspace_gid)
+            self._asana_users[email] = user.gid if user else None
+        gid = self._asana_users[email]
+        if gid is not None:
+            await self._asana.add_followers(task_gid, [gid])
+
+
+@dataclass
+class _Memory:
+    """What the leading scheduler keeps between ticks, so that a tick over many tasks reads only what changed."""
+
+    loaded_at: datetime
+    seen_at: datetime
+    tasks: dict[TaskGid, TrackedTask] = field(default_factory=dict)  # open top-level tasks
+    by_link: dict[tuple[str, str], list[TaskGid]] = field(default_factory=dict)
+    sent: set[NagKey] = field(default_factory=set)
+    _views: dict[TaskGid, tuple[TrackedTask, str, TaskView]] = field(default_factory=dict)
+
+    def keep(self, tasks: Sequence[TrackedTask]) -> None:
+        if not tasks:
+            return
+        for tracked in tasks:
+            self.tasks.pop(tracked.task_gid, None)
+            self._views.pop(tracked.task_gid, None)
+            if not tracked.completed and tracked.parent_gid is None:
+                self.tasks[tracked.task_gid] = tracked
+        self.by_link = {}
+        for gid, tracked in self.tasks.items():
+            self.by_link.setdefault((tracked.project_gid, tracked.channel_id), []).append(gid)
+
+    def view(self, tracked: TrackedTask, priority_field: str, required: tuple[str, ...]) -> TaskView:
+        """Building a view costs more than judging it: reuse it until the task or the field names change."""
+        cached = self._views.get(tracked.task_gid)
+        wanted = priority_field + "|" + "|".join(required)
+        if cached is not None and cached[0] is tracked and cached[1] == wanted:
+            return cached[2]
+        made = task_view(tracked, priority_field=priority_field, required_fields=required)
+        self._views[tracked.task_gid] = (tracked, wanted, made)
+        return made
+
+
+def _post_key(nag: Nag) -> str:
+    key = nag.key
+    return f"nag:{key.task_gid}:{key.kind}:{key.stage}:{key.period}"
+
+
+def _snoozed(tracked: TrackedTask, now: datetime) -> bool:
+    until = tracked.snapshot.get(SNOOZED_UNTIL)
+    return bool(until) and datetime.fromisoformat(str(until)) > now
+
+
+def _field(fields: Sequence[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
+    folded = wanted.strip().casefold()
+    return next(
+        (f for f in fields if f.get("gid") == wanted or str(f.get("name") or "").strip().casefold() == folded), None
+    )
+
+
+def _options(fields: Sequence[dict[str, Any]], wanted: str | None) -> list[tuple[str, str]] | None:
+    """The enabled options of an enum field in the snapshot, as (option gid, name)."""
+    field = _field(fields, wanted) if wanted else None
+    if field is None:
+        return None
+    return [
+        (str(o["gid"]), str(o.get("name") or "")) for o in field.get("enum_options") or [] if o.get("enabled", True)
+    ]
