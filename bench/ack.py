@@ -1,0 +1,106 @@
+"""ack: how fast signed /task slash commands are answered at 50 in flight, beside a bare Bolt app that only acks.
+
+The bridge is `bridge serve` in its own process, the channel linked, so each /task is acked after one database
+read and then really captured in the background (Asana quota 1,500/min, Slack posts paced as in production):
+the acks are measured while that work runs. The floor is bench.floors `ack`, served the same way.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.flows import link_channel
+from bench.load import Load, closed_loop
+from bench.results import Profile, Result, judge, percentile
+from bench.served import free_port, served, served_bridge, world_running
+from bridge.sandbox.slack_user import SimulatedSlack
+from bridge.sandbox.world import SIGNING_SECRET, World
+
+NAME = "ack"
+FLOOR = ("-m", "bench.floors", "ack")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    requests: int
+    concurrency: int
+    warmup: int  # requests sent first and not measured (connections, Bolt's auth.test, caches)
+
+
+SIZES: dict[Profile, Sizes] = {
+    "full": Sizes(requests=1500, concurrency=50, warmup=100),
+    "quick": Sizes(requests=300, concurrency=50, warmup=50),
+    "smoke": Sizes(requests=20, concurrency=5, warmup=5),
+}
+
+
+async def commands(world: World, slack: SimulatedSlack, sizes: Sizes) -> Load:
+    """`/task` from the World's people in turn; the warm-up first, then the measured load."""
+    people = [slack.user(name) for name in ("ana", "bo", "cy")]
+
+    async def send(n: int) -> tuple[int, float]:
+        answer = await people[n % len(people)].slash_command("/task", f"Ack bench {n}", world.channel)
+        return answer.status, answer.elapsed
+
+    await closed_loop(send, requests=sizes.warmup, concurrency=sizes.concurrency)
+    return await closed_loop(send, requests=sizes.requests, concurrency=sizes.concurrency, first=sizes.warmup)
+
+
+async def run(profile: Profile) -> list[Result]:
+    sizes = SIZES[profile]
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-ack-floor-") as floor_dir,
+        tempfile.TemporaryDirectory(prefix="bench-ack-bridge-") as bridge_dir,
+    ):
+        async with world_running() as world:
+            floor = await _floor(world, Path(floor_dir), sizes)
+            bridge = await _bridge(world, Path(bridge_dir), sizes)
+    judged = profile != "smoke"
+    b50, b99 = (percentile(bridge.latencies, p) * 1000 for p in (50, 99))
+    f50, f99 = (percentile(floor.latencies, p) * 1000 for p in (50, 99))
+    params = {
+        "requests": sizes.requests,
+        "concurrency": sizes.concurrency,
+        "answered_200": bridge.statuses.get(200, 0),
+        "floor_answered_200": floor.statuses.get(200, 0),
+        "other_statuses": {str(k): v for k, v in (bridge.statuses + floor.statuses).items() if k != 200},
+        "requests_per_s": round(sizes.requests / bridge.elapsed, 1),
+        "floor_requests_per_s": round(sizes.requests / floor.elapsed, 1),
+    }
+    return [
+        Result(NAME, "task_command_p50", b50, "ms", f50, "reported", None, params),
+        Result(
+            NAME,
+            "task_command_p99",
+            b99,
+            "ms",
+            f99,
+            "p99 <= 1.5 x floor and < 100 ms",
+            judge(judged and bridge.ok == sizes.requests, b99, lambda v: v <= 1.5 * f99 and v < 100),
+            params,
+        ),
+    ]
+
+
+async def _bridge(world: World, workdir: Path, sizes: Sizes) -> Load:
+    # Killed at the end: the captures still queued behind Slack's pacing are not what is measured.
+    async with served_bridge(world, workdir, graceful=False) as bridge:
+        await link_channel(world, bridge.slack.user("ana"), bridge.store)
+        return await commands(world, bridge.slack, sizes)
+
+
+async def _floor(world: World, workdir: Path, sizes: Sizes) -> Load:
+    port = free_port()
+    env = {
+        "SLACK_BOT_TOKEN": world.slack.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": world.slack.api_url,
+        "BRIDGE_PORT": str(port),
+    }
+    async with (
+        served(FLOOR, port=port, env=env, workdir=workdir) as floor,
+        SimulatedSlack(world.slack, request_url=f"{floor.url}/slack/events", signing_secret=SIGNING_SECRET) as slack,
+    ):
+        return await commands(world, slack, sizes)

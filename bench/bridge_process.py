@@ -1,0 +1,54 @@
+"""`python -m bench.bridge_process`: `bridge serve` with the Slack post pacing a bench chooses.
+
+The bridge spaces its posts one second apart per channel, as Slack allows; `build` takes that spacing as an
+argument but no setting reaches it, so this runs the same steps as `bridge.cli.serve` with
+BENCH_SLACK_POST_INTERVAL passed through. Everything else comes from the environment, as for `bridge serve`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+
+from aiohttp import web
+
+from bridge.adapters.store.migrate import migrate
+from bridge.bootstrap import build
+from bridge.config import Settings, load_settings
+
+log = logging.getLogger("bench.bridge_process")
+
+
+async def serve(settings: Settings, *, slack_post_interval: float) -> None:
+    """As `bridge.cli.serve`: migrate, listen, start, run until SIGTERM, then stop taking requests and drain."""
+    await migrate(settings.database_url)
+    bridge = await build(settings, slack_post_interval=slack_post_interval)
+    runner = web.AppRunner(bridge.web_app, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await bridge.start()
+        log.info("bridge listening on %s:%s (Slack posts %ss apart)", settings.host, settings.port, slack_post_interval)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await bridge.close()
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=os.environ.get("BRIDGE_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    interval = float(os.environ.get("BENCH_SLACK_POST_INTERVAL", "1.0"))
+    asyncio.run(serve(load_settings(os.environ), slack_post_interval=interval))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""A closed-loop load: `concurrency` senders, each sending its next request as soon as the last one answered."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+# One request: sends request number n, returns (HTTP status, seconds until the whole answer was read).
+Send = Callable[[int], Awaitable[tuple[int, float]]]
+
+
+@dataclass
+class Load:
+    latencies: list[float] = field(default_factory=list)  # of the requests answered 2xx
+    statuses: Counter[int] = field(default_factory=Counter)
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> int:
+        return sum(count for status, count in self.statuses.items() if 200 <= status < 300)
+
+
+async def closed_loop(send: Send, *, requests: int, concurrency: int, first: int = 0) -> Load:
+    """Send requests `first` … `first + requests - 1`, at most `concurrency` in flight."""
+    load = Load()
+    numbers = iter(range(first, first + requests))
+
+    async def sender() -> None:
+        for n in numbers:  # the senders share one iterator: each number is sent once
+            status, seconds = await send(n)
+            load.statuses[status] += 1
+            if 200 <= status < 300:
+                load.latencies.append(seconds)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    load.elapsed = time.perf_counter() - started
+    return load
