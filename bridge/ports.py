@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bridge.domain.model import (
@@ -93,8 +93,11 @@ class Store(Protocol):
         """Insert the events whose dedupe_key is new; return how many were inserted. One transaction."""
         ...
 
-    async def claim_events(self, *, limit: int, now: datetime, lease_seconds: float) -> list[ClaimedEvent]:
-        """Claim pending events (oldest first) whose lease is free or expired, bumping attempts.
+    async def claim_events(
+        self, *, limit: int, now: datetime, lease_seconds: float, settle: timedelta = ...
+    ) -> list[ClaimedEvent]:
+        """Claim pending events (oldest first) whose lease is free or expired, bumping attempts; a task's events
+        together, once its newest is `settle` old and none is leased or waiting for a retry.
 
         On PostgreSQL uses FOR UPDATE SKIP LOCKED so replicas never claim the same row.
         """

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.domain.model import InboxEvent, InboxSource, ProjectGid
+from bridge.domain.relay import task_of
 
 
 class MalformedEvents(ValueError):
@@ -73,6 +74,7 @@ def to_inbox(
             action=str(event["action"]),
             payload=dict(event),
             received_at=now,
+            task_gid=task_of(event),
         )
         for event in events
     ]

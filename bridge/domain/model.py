@@ -80,6 +80,7 @@ class InboxEvent:
     action: str
     payload: dict[str, Any]
     received_at: datetime
+    task_gid: str | None = None  # the task it is about (a comment's task), so a burst is claimed as one
 
 
 class InboxState(StrEnum):

@@ -21,6 +21,7 @@ from bridge.services.webhooks import WebhookReconciler
 log = logging.getLogger(__name__)
 
 
+RELAY_LANES = 4  # tasks relayed at once by one worker
 # A token's last good moment is when it was saved; re-crawl a little before that, in case clocks disagree.
 RECRAWL_MARGIN = timedelta(minutes=5)
 
@@ -179,29 +180,30 @@ class InboxWorker:
         self._loop: Periodic | None = None
 
     async def drain_once(self) -> int:
-        """One round; returns how many events were finished or parked."""
+        """One round; returns how many events were finished or parked. Tasks are relayed a few at a time: each
+        waits mostly on Asana and Slack, and the Slack gateway keeps each channel to its pace."""
         now = self._clock.now()
-        claimed = await self._store.claim_events(limit=self._batch, now=now, lease_seconds=self._lease)
-        settled = 0
-        for task_gid, items in group_by_task(claimed).items():
+        claimed = await self._store.claim_events(
+            limit=self._batch, now=now, lease_seconds=self._lease, settle=self._window
+        )
+        groups = group_by_task(claimed)
+        lanes = asyncio.Semaphore(RELAY_LANES)
+
+        async def settle(task_gid: str, items: list[ClaimedEvent]) -> None:
             ids = [item.id for item in items]
             if not task_gid:
                 await self._store.finish_events(ids)  # not about a task (a section, the project): nothing to tell
-                settled += len(ids)
-                continue
-            newest = max(item.event.received_at for item in items)
-            if now - newest < self._window:
-                for item in items:  # more may be coming for this task: wait for the burst to settle
-                    await self._store.release_event(item.id, retry_at=newest + self._window)
-                continue
-            try:
-                await self._relay.relay_task(task_gid, items)
-            except Exception as exc:
-                await self._retry_or_park(items, exc, now)
-            else:
-                await self._store.finish_events(ids)
-            settled += len(ids)
-        return settled
+                return
+            async with lanes:
+                try:
+                    await self._relay.relay_task(task_gid, items)
+                except Exception as exc:
+                    await self._retry_or_park(items, exc, now)
+                else:
+                    await self._store.finish_events(ids)
+
+        await asyncio.gather(*(settle(task_gid, items) for task_gid, items in groups.items()))
+        return len(claimed)
 
     async def _retry_or_park(self, items: list[ClaimedEvent], exc: Exception, now: datetime) -> None:
         expected = isinstance(exc, (AsanaError, SlackError))

@@ -72,7 +72,7 @@ class Relay:
             return
         lines: list[Line] = []
         for item in human:
-            if item.event.resource_type == "story" and item.event.action == "added":
+            if item.event.resource_type == "story" and item.event.action == "added" and _may_be_comment(item):
                 lines.extend(await self._comment_lines(tracked, item.event.resource_gid))
         # Any task event (changed, or added to/removed from a section or project) is a reason to read and compare;
         # the comparison decides whether there is anything to tell.
@@ -273,6 +273,13 @@ class Relay:
 
     async def _link_of(self, tracked: TrackedTask) -> Link | None:
         return await self._store.get_link(tracked.team_id, tracked.channel_id)
+
+
+def _may_be_comment(item: ClaimedEvent) -> bool:
+    """Asana writes a story for every change (assigned, marked complete…); only comments are worth a read. Events
+    name the story's subtype; one that does not is read to find out."""
+    subtype = (item.event.payload.get("resource") or {}).get("resource_subtype")
+    return subtype in (None, "comment_added")
 
 
 def _day(value: Any) -> date | None:

@@ -219,3 +219,18 @@ async def test_the_snapshot_reconcile_catches_what_every_other_source_missed(run
     world.asana.act(world.asana_people["bo"]).complete(task.gid)
     assert await running.bridge.poller.reconcile_project(world.project, since) == 1
     await eventually(lambda: "✅ completed by Bo Chen" in _texts(running, thread))
+
+
+async def test_a_change_costs_one_read_of_its_task_and_none_of_asanas_own_stories(running: Running) -> None:
+    world = running.world
+    task, thread = await _task(running)
+    mark = len(world.asana.requests)
+    bo = world.asana.act(world.asana_people["bo"])
+    bo.complete(task.gid)  # Asana also writes a "marked complete" story: an event the relay need not read
+    await eventually(lambda: "✅ completed" in _texts(running, thread))
+    await world.asana.deliveries_idle(timeout=10)
+    # (the poller's /events and the snapshot reconcile's /tasks listing run on their own cadence meanwhile)
+    reads = [r.path for r in world.asana.requests[mark:] if r.method == "GET" and r.path not in ("/events", "/tasks")]
+    assert reads == [f"/tasks/{task.gid}"]
+    bo.comment(task.gid, "Comments are read, though")
+    await eventually(lambda: "Comments are read, though" in _texts(running, thread))

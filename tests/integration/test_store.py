@@ -196,7 +196,7 @@ async def test_migrate_is_idempotent(empty_database_url: str) -> None:
     assert await current_revision(empty_database_url) is None
     await migrate(empty_database_url)
     await migrate(empty_database_url)
-    assert await current_revision(empty_database_url) == head_revision() == "0007"
+    assert await current_revision(empty_database_url) == head_revision() == "0008"
 
 
 # Each process imports everything, says "ready", and waits for "go" on stdin: the upgrades start together.
@@ -515,6 +515,40 @@ async def test_oldest_pending_at(store: SqlStore) -> None:
     await store.finish_events([oldest.id])
     got = await store.oldest_pending_at()
     assert got == NOW and got is not None and got.tzinfo is UTC
+
+
+def on_task(key: str, task: str, *, at: datetime) -> InboxEvent:
+    return event(key, at=at, task_gid=task)
+
+
+async def test_a_tasks_burst_is_claimed_whole_once_it_settles(store: SqlStore) -> None:
+    settle = timedelta(seconds=2)
+    await store.enqueue_events(
+        [
+            on_task("t1-a", "T1", at=NOW - timedelta(seconds=3)),
+            on_task("t1-b", "T1", at=NOW - timedelta(seconds=1)),  # still coming: T1 waits
+            on_task("t2-a", "T2", at=NOW - timedelta(seconds=5)),
+            event("loose", at=NOW),  # about no task: claimed at once
+        ]
+    )
+    first = await store.claim_events(limit=10, now=NOW, lease_seconds=60, settle=settle)
+    assert sorted(c.event.dedupe_key for c in first) == ["loose", "t2-a"]
+    later = await store.claim_events(limit=10, now=NOW + timedelta(seconds=1), lease_seconds=60, settle=settle)
+    assert sorted(c.event.dedupe_key for c in later) == ["t1-a", "t1-b"]
+
+
+async def test_a_task_with_a_leased_or_retrying_event_waits_whole(store: SqlStore) -> None:
+    settle = timedelta(seconds=2)
+    await store.enqueue_events([on_task("a", "T1", at=NOW - timedelta(seconds=10))])
+    [held] = await store.claim_events(limit=10, now=NOW, lease_seconds=60, settle=settle)
+    await store.enqueue_events([on_task("b", "T1", at=NOW - timedelta(seconds=5))])
+    # "b" is settled, but "a" is still being relayed: relaying "b" now could tell things out of order.
+    assert await store.claim_events(limit=10, now=NOW, lease_seconds=60, settle=settle) == []
+    await store.release_event(held.id, retry_at=NOW + timedelta(seconds=30))
+    assert await store.claim_events(limit=10, now=NOW + timedelta(seconds=29), lease_seconds=60, settle=settle) == []
+    both = await store.claim_events(limit=10, now=NOW + timedelta(seconds=30), lease_seconds=60, settle=settle)
+    assert sorted(c.event.dedupe_key for c in both) == ["a", "b"]
+    assert both[0].event.task_gid == "T1"
 
 
 async def test_concurrent_claimers_claim_every_event_exactly_once(database_url: str) -> None:

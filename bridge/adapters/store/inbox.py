@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, case, func, or_, select, update
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
@@ -28,10 +28,22 @@ class SqlInbox(SqlBase):
             result = await conn.execute(stmt.returning(inbox.c.id), rows)
             return len(result.all())
 
-    async def claim_events(self, *, limit: int, now: datetime, lease_seconds: float) -> list[ClaimedEvent]:
+    async def claim_events(
+        self, *, limit: int, now: datetime, lease_seconds: float, settle: timedelta = timedelta(0)
+    ) -> list[ClaimedEvent]:
+        """Claim up to `limit` events, oldest first. A task's events are claimed together, and only once its newest
+        event is `settle` old and none of them is leased or waiting for a retry: a burst settles into one claim."""
         if limit <= 0:
             return []
         lease_until = now + timedelta(seconds=lease_seconds)
+        busy = or_(inbox.c.lease_until > now, inbox.c.available_at > now)
+        settled_tasks = (
+            select(inbox.c.task_gid)
+            .where(inbox.c.state == PENDING, inbox.c.task_gid.is_not(None))
+            .group_by(inbox.c.task_gid)
+            .having(func.max(inbox.c.received_at) <= now - settle)
+            .having(func.sum(case((busy, 1), else_=0)) == 0)
+        )
         # One statement for both dialects. PostgreSQL locks the chosen rows and skips rows another replica has
         # locked; SQLite ignores FOR UPDATE, but the writer transaction (BEGIN IMMEDIATE) runs alone.
         claimable = (
@@ -40,6 +52,7 @@ class SqlInbox(SqlBase):
                 inbox.c.state == PENDING,
                 or_(inbox.c.lease_until.is_(None), inbox.c.lease_until <= now),
                 or_(inbox.c.available_at.is_(None), inbox.c.available_at <= now),
+                or_(inbox.c.task_gid.is_(None), inbox.c.task_gid.in_(settled_tasks)),
             )
             .order_by(inbox.c.received_at, inbox.c.id)
             .limit(limit)
@@ -121,6 +134,7 @@ def _event_values(event: InboxEvent) -> dict[str, Any]:
         "received_at": event.received_at,
         "finished_at": None,
         "park_reason": None,
+        "task_gid": event.task_gid,
     }
 
 
@@ -135,5 +149,6 @@ def _claimed(row: Row[Any]) -> ClaimedEvent:
         action=m["action"],
         payload=m["payload"],
         received_at=m["received_at"],
+        task_gid=m["task_gid"],
     )
     return ClaimedEvent(id=m["id"], event=event, attempts=m["attempts"], lease_until=m["lease_until"])

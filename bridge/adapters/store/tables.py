@@ -91,11 +91,13 @@ inbox = Table(
     Column("received_at", UTCDateTime(), nullable=False),
     Column("finished_at", UTCDateTime(), nullable=True),
     Column("park_reason", Text, nullable=True),
+    Column("task_gid", ID, nullable=True),  # events about one task are claimed together, once their burst settles
     PrimaryKeyConstraint("id"),
     UniqueConstraint("dedupe_key"),
     CheckConstraint("state IN ('pending', 'done', 'parked')", name="state"),
     CheckConstraint("source IN ('webhook', 'events_api')", name="source"),
     Index(None, "state", "available_at"),
+    Index(None, "state", "task_gid"),
 )
 
 tracked_tasks = Table(
