@@ -105,16 +105,13 @@ def gateway_for(emulator: AsanaEmulator, sizes: Sizes) -> AsanaGateway:
         },
         read_dotenv=False,
     )
-    gateway = AsanaGateway(
+    return AsanaGateway(
         base_url=settings.asana_api_url,
         token=settings.asana_access_token.reveal(),
         requests_per_minute=settings.asana_requests_per_minute,
         timeout_seconds=settings.asana_timeout_seconds,
+        limiter=FastRateLimiter(settings.asana_requests_per_minute, speed=sizes.speed),
     )
-    # The gateway takes no window; its limiter is swapped for the same one on the fast minute. (A keyword on
-    # AsanaGateway for the limiter, or its window, would make this unnecessary.)
-    gateway._limiter = FastRateLimiter(settings.asana_requests_per_minute, speed=sizes.speed)
-    return gateway
 
 
 def minimum_seconds(calls: int, per_minute: int, window: float) -> float:

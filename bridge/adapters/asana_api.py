@@ -81,6 +81,7 @@ class AsanaGateway:
         max_threads: int = 16,
         max_attempts: int = 6,
         metrics: Metrics | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         config = asana.Configuration()
         config.host = base_url.rstrip("/")
@@ -90,7 +91,9 @@ class AsanaGateway:
         config.connection_pool_maxsize = max_threads
         self._client = asana.ApiClient(config)
         self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="asana")
-        self._limiter = RateLimiter(requests_per_minute)
+        self._limiter = limiter or RateLimiter(requests_per_minute)
+        # A call is stamped by the limiter only once a thread is free to send it, so it reaches Asana right away.
+        self._threads = asyncio.Semaphore(max_threads)
         self._reads = asyncio.Semaphore(MAX_READS_IN_FLIGHT)
         self._writes = asyncio.Semaphore(MAX_WRITES_IN_FLIGHT)
         self._timeout = int(timeout_seconds)  # the client silently ignores float timeouts
@@ -387,7 +390,7 @@ class AsanaGateway:
         attempt = 0
         while True:
             attempt += 1
-            async with self._writes if write else self._reads:
+            async with self._writes if write else self._reads, self._threads:
                 await self._limiter.acquire()
                 started = time.perf_counter()
                 try:

@@ -39,7 +39,8 @@ async def test_rate_limiter_never_exceeds_the_quota_in_any_minute(per_minute: in
             start += 1
         assert end - start + 1 <= per_minute
     minimum = (calls - 1) // per_minute * 60.0  # a full quota at once, then the next as each minute frees up
-    assert stamps[-1] <= minimum + 1e-6  # and it is no slower than the quota allows
+    # and it is no slower than the quota allows, but for the 1% it keeps in hand for the way to Asana
+    assert minimum <= stamps[-1] <= minimum * 1.01 + 1e-6
 
 
 async def test_retry_after_pauses_everyone() -> None:
