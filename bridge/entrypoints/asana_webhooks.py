@@ -11,12 +11,13 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from datetime import timedelta
 
 from aiohttp import web
 
 from bridge.domain.events import MalformedEvents, parse_delivery, to_inbox
-from bridge.domain.model import InboxSource, WebhookStatus
+from bridge.domain.model import InboxSource, WebhookRegistration, WebhookStatus
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 
@@ -26,15 +27,32 @@ log = logging.getLogger(__name__)
 HANDSHAKE_WINDOW = timedelta(minutes=2)
 
 
+# An active hook's secret is kept this long in memory: deliveries come in streams, and a secret changes only
+# when the hook is made again (under a new key) or deleted (a late delivery then lands in an inbox that ignores it).
+ACTIVE_HOOK_MEMORY = 30.0
+
+
 class AsanaWebhookReceiver:
     def __init__(self, *, store: Store, clock: Clock, metrics: Metrics) -> None:
         self._store = store
         self._clock = clock
         self._metrics = metrics
+        self._active: dict[str, tuple[float, WebhookRegistration]] = {}
+
+    async def _registration(self, hook_key: str) -> WebhookRegistration | None:
+        known = self._active.get(hook_key)
+        if known is not None and time.monotonic() - known[0] < ACTIVE_HOOK_MEMORY:
+            return known[1]
+        registration = await self._store.get_webhook(hook_key)
+        if registration is not None and registration.status is WebhookStatus.ACTIVE and registration.secret:
+            self._active[hook_key] = (time.monotonic(), registration)
+        else:
+            self._active.pop(hook_key, None)
+        return registration
 
     async def handle(self, request: web.Request) -> web.Response:
         hook_key = request.match_info["hook_key"]
-        registration = await self._store.get_webhook(hook_key)
+        registration = await self._registration(hook_key)
         if registration is None:
             return _error(404, "unknown webhook")
         handshake = request.headers.get("X-Hook-Secret")
