@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -67,6 +67,7 @@ USER_FIELDS = "name,email,workspaces"
 WEBHOOK_FIELDS = "resource,target,active,last_failure_at,last_failure_content,delivery_retry_count"
 # Asana's concurrency caps are per token: 50 reads and 15 writes in flight (reference/asana.md §3.1).
 MAX_READS_IN_FLIGHT = 50
+PAGE_SIZE = 100  # the most Asana returns per page
 MAX_WRITES_IN_FLIGHT = 15
 
 
@@ -366,13 +367,19 @@ class AsanaGateway:
 
     # ---- plumbing ----------------------------------------------------------------------------------------
 
-    async def _call_list(self, name: str, method: Callable[..., Iterable[Any]], *args: Any) -> list[Any]:
-        # The page iterator fetches lazily, so the whole walk happens inside the worker thread.
-        def walk(*inner: Any, **kwargs: Any) -> list[Any]:
-            return list(method(*inner, **kwargs))
-
-        result: list[Any] = await self._call(name, walk, *args)
-        return result
+    async def _call_list(self, name: str, method: Callable[..., Any], *args: Any) -> list[Any]:
+        """Every page of a list (the options come last in `args`), 100 at a time, each page its own paced and retried
+        call: Asana counts every page against the quota, which a walk inside one call would hide from the limiter."""
+        *head, opts = args
+        rows: list[Any] = []
+        offset: str | None = None
+        while True:
+            page_opts = {**opts, "limit": PAGE_SIZE, **({"offset": offset} if offset else {})}
+            page = await self._call(name, method, *head, page_opts, full_payload=True)
+            rows.extend(page.get("data") or [])
+            offset = (page.get("next_page") or {}).get("offset")
+            if not offset:
+                return rows
 
     async def _call(
         self,

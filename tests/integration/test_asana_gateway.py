@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -132,3 +133,21 @@ async def test_the_event_loop_stays_free_during_a_slow_call(asana_seed: AsanaSee
     await gateway.me()
     beat.cancel()
     assert ticks >= 20  # the loop kept running while the client blocked its worker thread
+
+
+async def test_a_long_list_is_read_page_by_page_each_page_a_paced_call(
+    asana_seed: AsanaSeed, gateway: AsanaGateway
+) -> None:
+    actor = asana_seed.emu.act(asana_seed.human)
+    for n in range(250):
+        actor.create_task(f"Listed {n}", project=asana_seed.project)
+    before = gateway.calls
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    listed = await gateway.tasks_modified_since(asana_seed.project, since)
+    assert len({t.gid for t in listed}) == 250
+    pages = asana_seed.emu.calls("GET", r"^/tasks$")
+    assert len(pages) == 3 and gateway.calls - before == 3  # each page went through the limiter as its own call
+    # a page that fails is retried on its own
+    asana_seed.emu.faults.add(method="GET", path_pattern=r"^/tasks$", status=503, times=1)
+    assert len(await gateway.tasks_modified_since(asana_seed.project, since)) == 250
+    assert len(asana_seed.emu.calls("GET", r"^/tasks$")) == 3 + 4
