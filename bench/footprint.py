@@ -24,15 +24,12 @@ from bench.waiting import wait_until
 from bridge.adapters.asana_api import TASK_FIELDS
 from bridge.adapters.store.migrate import migrate
 from bridge.adapters.store.sql_store import SqlStore
-from bridge.adapters.store.tables import tracked_tasks
-from bridge.adapters.store.tasks import _task_values
 from bridge.domain.model import ChannelId, MessageTs, ProjectGid, TaskGid, TeamId, TrackedTask
 from bridge.domain.relay import next_snapshot
 from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import SIGNING_SECRET, World
 
 NAME = "footprint"
-INSERT_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -118,11 +115,7 @@ async def seed_tracked(world: World, database_url: str, count: int) -> list[str]
         )
     store = await SqlStore.connect(database_url)
     try:
-        # One transaction per thousand rows: saving them one by one (one transaction each) takes ten times longer.
-        async with store.engine.begin() as conn:
-            for start in range(0, len(rows), INSERT_CHUNK):
-                chunk = rows[start : start + INSERT_CHUNK]
-                await conn.execute(tracked_tasks.insert(), [_task_values(t) for t in chunk])
+        await store.add_tracked_tasks(rows)
     finally:
         await store.close()
     return [t.task_gid for t in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NewType
+from typing import Any, NamedTuple, NewType
 
 TeamId = NewType("TeamId", str)
 ChannelId = NewType("ChannelId", str)
@@ -175,9 +175,9 @@ class UserSettings:
     assignment_dms: bool = False  # a DM when a task is assigned to them in Asana
 
 
-@dataclass(frozen=True)
-class NagKey:
-    """A nag is sent at most once per (task, kind, stage, period)."""
+class NagKey(NamedTuple):
+    """A nag is sent at most once per (task, kind, stage, period). A tuple: a tick looks up thousands of these in
+    the set of nags already sent, and a tuple hashes in C."""
 
     task_gid: TaskGid
     kind: str
