@@ -306,6 +306,8 @@ async def build(
                 clock=clock,
                 bridge_user=lambda: identity.user_gid,
                 policy=settings.policy,
+                # A post recorded by a worker whose claim has not run out may still be on its way.
+                in_flight_for=timedelta(seconds=2 * settings.inbox_lease_seconds),
             ),
             clock=clock,
             window=settings.relay_window_seconds,

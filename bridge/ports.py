@@ -103,6 +103,10 @@ class Store(Protocol):
         """
         ...
 
+    async def extend_lease(self, ids: Sequence[int], *, held_until: datetime, until: datetime) -> bool:
+        """Keep a claim longer; False if it is no longer ours (it ran out and another worker claimed the events)."""
+        ...
+
     async def finish_events(self, ids: Sequence[int]) -> None: ...
 
     async def release_event(self, event_id: int, *, retry_at: datetime) -> None:

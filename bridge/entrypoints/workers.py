@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bridge.adapters.errors import AsanaError, SlackError, SyncTokenExpired
@@ -15,6 +16,7 @@ from bridge.domain.relay import group_by_task, recrawl_event, same_facts, task_o
 from bridge.ports import AsanaPort, Clock, Store
 from bridge.services.capture import Capture
 from bridge.services.nags import Nagger
+from bridge.services.outbox import PostInFlight
 from bridge.services.relay import Relay
 from bridge.services.webhooks import WebhookReconciler
 
@@ -195,6 +197,13 @@ class InboxWorker:
                 await self._store.finish_events(ids)  # not about a task (a section, the project): nothing to tell
                 return
             async with lanes:
+                # A round of many tasks can outlast the claim: renew it per task, and leave a task whose claim ran
+                # out (another worker has it now) to that worker.
+                renewed = self._clock.now() + timedelta(seconds=self._lease)
+                if not await self._store.extend_lease(ids, held_until=items[0].lease_until, until=renewed):
+                    log.info("claim on task %s ran out; another worker relays it", task_gid)
+                    return
+                items = [replace(item, lease_until=renewed) for item in items]
                 try:
                     await self._relay.relay_task(task_gid, items)
                 except Exception as exc:
@@ -206,7 +215,7 @@ class InboxWorker:
         return len(claimed)
 
     async def _retry_or_park(self, items: list[ClaimedEvent], exc: Exception, now: datetime) -> None:
-        expected = isinstance(exc, (AsanaError, SlackError))
+        expected = isinstance(exc, (AsanaError, SlackError, PostInFlight))
         if not expected:
             log.exception("relay of task %s failed", task_of(items[0].event.payload), exc_info=exc)
         for item in items:

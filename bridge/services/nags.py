@@ -29,7 +29,7 @@ from bridge.domain.nags import (
 )
 from bridge.domain.policy import Policy
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
-from bridge.services.outbox import Outbox
+from bridge.services.outbox import Outbox, PostInFlight
 
 log = logging.getLogger(__name__)
 LEADER_ROLE = "nag-scheduler"
@@ -60,7 +60,7 @@ class Nagger:
                 try:
                     await self._send(link, tracked, view, nag, now)
                     sent += 1
-                except (AsanaError, SlackError) as exc:  # the nag stays due: the next tick tries again
+                except (AsanaError, SlackError, PostInFlight) as exc:  # the nag stays due: the next tick tries again
                     log.warning("could not send %s for task %s: %s", nag.key, tracked.task_gid, exc)
         return sent
 

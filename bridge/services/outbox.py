@@ -5,6 +5,7 @@ metadata, so a crash between the send and the record is recovered by looking in 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from bridge.domain.model import ChannelId, MessageTs, OutboxPost, OutboxState, TeamId
@@ -14,11 +15,19 @@ log = logging.getLogger(__name__)
 POST_EVENT_TYPE = "asana_bridge_post"
 
 
+class PostInFlight(Exception):
+    """Another worker recorded this post moments ago and may be sending it right now: try again later."""
+
+
 class Outbox:
-    def __init__(self, *, store: Store, slack: SlackPort, clock: Clock) -> None:
+    def __init__(
+        self, *, store: Store, slack: SlackPort, clock: Clock, in_flight_for: timedelta = timedelta(seconds=60)
+    ) -> None:
         self._store = store
         self._slack = slack
         self._clock = clock
+        # A post recorded but not marked sent is someone's send in progress for this long; after that, a crash.
+        self._in_flight_for = in_flight_for
 
     async def post_once(
         self,
@@ -46,6 +55,8 @@ class Outbox:
             previous = await self._store.get_outbox_post(key)
             if previous is not None and previous.state is OutboxState.SENT and previous.message_ts:
                 return previous.message_ts
+            if previous is not None and self._clock.now() - previous.created_at < self._in_flight_for:
+                raise PostInFlight(key)
             sent = (await self._slack.posts_by_key(channel, thread_ts)).get(key) if thread_ts else None
             if sent is not None:
                 log.info("post %s was sent before a crash; not sending it again", key)

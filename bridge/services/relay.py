@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bridge.adapters import blocks
@@ -48,6 +48,7 @@ class Relay:
         clock: Clock,
         bridge_user: BridgeUser,
         policy: Policy,
+        in_flight_for: timedelta = timedelta(seconds=60),
     ) -> None:
         self._policy = policy
         self._store = store
@@ -55,7 +56,7 @@ class Relay:
         self._slack = slack
         self._clock = clock
         self._bridge_user = bridge_user
-        self._outbox = Outbox(store=store, slack=slack, clock=clock)
+        self._outbox = Outbox(store=store, slack=slack, clock=clock, in_flight_for=in_flight_for)
 
     async def relay_task(self, task_gid: str, events: Sequence[ClaimedEvent]) -> None:
         """Tell the task's thread what this burst of events changed (or start a thread for a new Asana task)."""
@@ -78,18 +79,27 @@ class Relay:
         # the comparison decides whether there is anything to tell.
         task_changed = any(e.event.resource_type == "task" and e.event.action != "deleted" for e in human)
         task: Task | None = None
+        updated: TrackedTask | None = None
         if task_changed:
-            task, task_lines = await self._task_lines(tracked)
+            task, updated, task_lines = await self._task_lines(tracked)
             lines[:0] = task_lines
         await self._post(tracked, _about(tracked, lines), human)
-        if task is not None and any(kind == "assigned" for kind, _ in lines):
-            await self._tell_assignee(tracked, task, human)
+        # Only now is the new snapshot kept: had the post failed (or the process died), the next attempt compares
+        # against the old one again and tells the same change, instead of finding nothing left to tell.
+        if task is not None and updated is not None:
+            if task.completed != tracked.completed and tracked.parent_gid is None:
+                text, root = blocks.root_message(task, completed=task.completed, requester=tracked.requester)
+                await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
+            await self._store.save_tracked_task(updated)
+            if any(kind == "assigned" for kind, _ in lines):
+                await self._tell_assignee(tracked, task, human)
 
-    async def _task_lines(self, tracked: TrackedTask) -> tuple[Task | None, list[Line]]:
+    async def _task_lines(self, tracked: TrackedTask) -> tuple[Task | None, TrackedTask | None, list[Line]]:
+        """The task as Asana has it now, the tracked task to keep once told, and what changed."""
         try:
             task = await self._asana.task(tracked.task_gid)
         except (AsanaNotFound, AsanaForbidden):
-            return None, [("deleted", blocks.TASK_DELETED_LINE)]
+            return None, None, [("deleted", blocks.TASK_DELETED_LINE)]
         link = await self._link_of(tracked)
         changes = diff(
             tracked.snapshot,
@@ -105,11 +115,7 @@ class Relay:
         updated = replace(
             tracked, snapshot=snapshot, completed=task.completed, name=task.name, updated_at=self._clock.now()
         )
-        await self._store.save_tracked_task(updated)
-        if task.completed != tracked.completed and tracked.parent_gid is None:
-            text, root = blocks.root_message(task, completed=task.completed, requester=tracked.requester)
-            await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
-        return task, lines
+        return task, updated, lines
 
     async def _due_from_sla(self, tracked: TrackedTask, snapshot: dict[str, Any], priority: str | None) -> list[Line]:
         """A priority set in Asana sets the due date from its SLA, unless a person chose the due date by hand."""

@@ -546,9 +546,23 @@ async def test_a_task_with_a_leased_or_retrying_event_waits_whole(store: SqlStor
     assert await store.claim_events(limit=10, now=NOW, lease_seconds=60, settle=settle) == []
     await store.release_event(held.id, retry_at=NOW + timedelta(seconds=30))
     assert await store.claim_events(limit=10, now=NOW + timedelta(seconds=29), lease_seconds=60, settle=settle) == []
-    both = await store.claim_events(limit=10, now=NOW + timedelta(seconds=30), lease_seconds=60, settle=settle)
-    assert sorted(c.event.dedupe_key for c in both) == ["a", "b"]
-    assert both[0].event.task_gid == "T1"
+    # The failed group is tried again as it was (its post keeps its key); "b", which came since, waits for it.
+    [retried] = await store.claim_events(limit=10, now=NOW + timedelta(seconds=30), lease_seconds=60, settle=settle)
+    assert retried.event.dedupe_key == "a" and retried.event.task_gid == "T1"
+    await store.finish_events([retried.id])
+    [after] = await store.claim_events(limit=10, now=NOW + timedelta(seconds=30), lease_seconds=60, settle=settle)
+    assert after.event.dedupe_key == "b"
+
+
+async def test_a_claim_is_kept_longer_only_while_it_is_still_ours(store: SqlStore) -> None:
+    await store.enqueue_events([event("a")])
+    [mine] = await store.claim_events(limit=10, now=NOW, lease_seconds=60)
+    later = NOW + timedelta(seconds=90)
+    assert await store.extend_lease([mine.id], held_until=mine.lease_until, until=later)
+    assert await store.claim_events(limit=10, now=NOW + timedelta(seconds=61), lease_seconds=60) == []
+    [theirs] = await store.claim_events(limit=10, now=later, lease_seconds=60)  # ours ran out; another took it
+    assert not await store.extend_lease([mine.id], held_until=later, until=later + timedelta(seconds=60))
+    assert (await _state(store, theirs.id))["lease_until"] == later + timedelta(seconds=60)
 
 
 async def test_concurrent_claimers_claim_every_event_exactly_once(database_url: str) -> None:

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, ScalarSelect, case, func, or_, select, true, update
+from sqlalchemy.orm import aliased
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
@@ -53,6 +54,10 @@ class SqlInbox(SqlBase):
                 or_(inbox.c.lease_until.is_(None), inbox.c.lease_until <= now),
                 or_(inbox.c.available_at.is_(None), inbox.c.available_at <= now),
                 or_(inbox.c.task_gid.is_(None), inbox.c.task_gid.in_(settled_tasks)),
+                # A group that failed (or whose worker died) is tried again as the same group, so that its post
+                # keeps its key and is found if it was made; events that came since wait for the next group.
+                or_(inbox.c.task_gid.is_(None), inbox.c.attempts == _most_attempts()),
+                *self._one_claimer_per_task(),
             )
             .order_by(inbox.c.received_at, inbox.c.id)
             .limit(limit)
@@ -70,6 +75,30 @@ class SqlInbox(SqlBase):
         # RETURNING does not promise an order.
         claimed.sort(key=lambda c: (c.event.received_at, c.id))
         return claimed
+
+    async def extend_lease(self, ids: Sequence[int], *, held_until: datetime, until: datetime) -> bool:
+        """Keep a claim longer, if it is still ours (nobody claimed the events after our lease ran out)."""
+        if not ids:
+            return True
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(inbox)
+                .where(inbox.c.id.in_(list(ids)), inbox.c.state == PENDING, inbox.c.lease_until == held_until)
+                .values(lease_until=until)
+            )
+            return bool(result.rowcount == len(ids))
+
+    def _one_claimer_per_task(self) -> list[ColumnElement[bool]]:
+        """On PostgreSQL two replicas claiming at the same moment could split a task's events between them (SKIP
+        LOCKED works row by row): a task's rows go to whoever takes the task's lock first, for this transaction."""
+        if self._engine.dialect.name != "postgresql":
+            return []  # SQLite: one writer at a time claims
+        return [
+            or_(
+                inbox.c.task_gid.is_(None),
+                func.pg_try_advisory_xact_lock(func.hashtext(inbox.c.task_gid)).is_(true()),
+            )
+        ]
 
     async def finish_events(self, ids: Sequence[int]) -> None:
         if not ids:
@@ -116,6 +145,16 @@ class SqlInbox(SqlBase):
 def _utcnow() -> datetime:
     # Bookkeeping only (finished_at); decisions about time use the `now` the caller passes in.
     return datetime.now(UTC)
+
+
+def _most_attempts() -> ScalarSelect[int]:
+    """The most attempts among the pending events of the row's task (a correlated subquery)."""
+    same_task = aliased(inbox)
+    return (
+        select(func.max(same_task.c.attempts))
+        .where(same_task.c.task_gid == inbox.c.task_gid, same_task.c.state == PENDING)
+        .scalar_subquery()
+    )
 
 
 def _event_values(event: InboxEvent) -> dict[str, Any]:

@@ -1,0 +1,302 @@
+"""Three `bridge serve` replicas on one PostgreSQL database drain the inbox together (FOR UPDATE SKIP LOCKED):
+every Asana change is told once in its Slack thread, more than one replica does the telling, and after a kill -9
+of one replica in the middle of a burst the other two finish it with nothing lost and nothing doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.engine import make_url
+
+from bridge.adapters.store.sql_store import SqlStore
+from bridge.sandbox.asana.actor import Actor
+from bridge.sandbox.harness import bound_socket
+from bridge.sandbox.slack_user import SimulatedSlack
+from bridge.sandbox.world import SECTIONS, SIGNING_SECRET, World
+from tests.fixtures_db import postgres_database
+from tests.support import eventually
+
+pytestmark = pytest.mark.postgres
+
+REPO = Path(__file__).resolve().parents[2]
+REPLICAS = 3
+# Slack takes about one post per second per channel: twenty tasks over five linked channels keep this test short.
+CHANNELS = 5
+TASKS = 20
+PACE = 0.1  # seconds between the people's changes to one task and the next: a burst of ~2 s
+SLACK_POSTS = {"service": "slack", "method": "chat.postMessage", "outcome": "ok"}
+
+
+@dataclass
+class Thread:
+    number: str  # "07": the task is "Replica task 07"
+    task_gid: str
+    channel: str
+    ts: str
+
+
+Marker = Callable[[Thread], str]  # what a thread must say, exactly once, about one change
+
+
+def assigned(t: Thread) -> str:
+    return "👤 assigned to Cy Park"
+
+
+def first_comment(t: Thread) -> str:
+    return f"Bo Chen: first look at task {t.number}"
+
+
+def completed(t: Thread) -> str:
+    return "✅ completed"
+
+
+def last_comment(t: Thread) -> str:
+    return f"Bo Chen: wrapped up task {t.number}"
+
+
+@dataclass
+class Replica:
+    index: int
+    url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+    slack: SimulatedSlack  # Slack's requests to this replica (a load balancer would spread them likewise)
+
+
+@dataclass
+class Cluster:
+    world: World
+    store: SqlStore  # the test's own view of the shared database
+    http: aiohttp.ClientSession
+    replicas: list[Replica] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    threads: list[Thread] = field(default_factory=list)
+
+    async def posts(self, replica: Replica) -> float:
+        """The Slack posts this replica has made, by its own /metrics."""
+        async with self.http.get(f"{replica.url}/metrics") as response:
+            text = await response.text()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "bridge_api_calls_total" and sample.labels == SLACK_POSTS:
+                    return sample.value
+        return 0.0
+
+    def bot_posts(self) -> int:
+        """Every post of the bot in the linked channels, top level and in threads."""
+        return sum(1 for c in self.channels for m in self.world.slack.messages(c, replies=True) if m.bot_id)
+
+    def lines(self, thread: Thread) -> list[str]:
+        replies = self.world.slack.thread(thread.channel, thread.ts)[1:]
+        return [line for m in replies if m.bot_id for line in m.text.splitlines()]
+
+    def told(self, thread: Thread, marker: Marker) -> int:
+        return sum(marker(thread) in line for line in self.lines(thread))
+
+    def roots(self, thread: Thread) -> list[str]:
+        """The task's top-level posts: its thread's root, and nothing else."""
+        name = f"Replica task {thread.number}"
+        return [m.ts for m in self.world.slack.messages(thread.channel) if m.bot_id and name in m.text]
+
+    async def all_told(self, *markers: Marker, timeout: float) -> None:
+        def missing() -> list[str]:
+            return [f"{t.number}: {m(t)}" for t in self.threads for m in markers if self.told(t, m) == 0]
+
+        try:
+            await eventually(lambda: not missing(), timeout=timeout)
+        except AssertionError:
+            raise AssertionError(f"not told within {timeout}s: {missing()}") from None
+
+    async def drained(self) -> None:
+        async def done() -> bool:
+            counts = await self.store.inbox_counts()
+            return counts.get("pending", 0) == 0 and counts.get("parked", 0) == 0
+
+        await eventually(done, timeout=20)
+
+    async def shares(self, before: list[float], posted: int) -> list[float]:
+        """The posts each replica made since `before`; together they are every post made since `posted`."""
+
+        async def made() -> list[float]:
+            return [await self.posts(r) - b for r, b in zip(self.replicas, before, strict=True)]
+
+        async def balanced() -> bool:
+            return sum(await made()) == self.bot_posts() - posted
+
+        with contextlib.suppress(AssertionError):
+            await eventually(balanced, timeout=5)  # a counter moves just after Slack has answered
+        counted, seen = await made(), self.bot_posts() - posted
+        assert sum(counted) == seen, f"posts counted by the replicas {counted}, posts in Slack {seen}"
+        return counted
+
+
+@pytest_asyncio.fixture
+async def pg_database_url(pg_server_url: str) -> AsyncIterator[str]:
+    async with postgres_database(make_url(pg_server_url)) as url:
+        yield url
+
+
+def _seed_channels(world: World) -> list[tuple[str, str]]:
+    """(project, channel) pairs: the world's own and CHANNELS - 1 more, with the same people."""
+    pairs = [(world.project, world.channel)]
+    people = [*world.slack_people.values(), world.slack.team.bot.user_id]
+    for n in range(1, CHANNELS):
+        members = [world.bridge_user, *world.asana_people.values()]
+        project = world.asana.add_project(world.workspace, f"Queue {n}", SECTIONS, members=members)
+        world.asana.attach_custom_field(project, world.priority_field)
+        pairs.append((project, world.slack.add_channel(f"queue-{n}", members=people)))
+    return pairs
+
+
+def _start(world: World, workdir: Path, database_url: str) -> tuple[str, Path, subprocess.Popen[bytes]]:
+    sock = bound_socket()
+    port = sock.getsockname()[1]
+    sock.close()  # the process binds it itself
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "TMPDIR")},
+        **world.environment(port=port, database_url=database_url, public_url=url),
+        "BRIDGE_EVENTS_POLL_SECONDS": "1",  # every replica polls the Events API too; the inbox de-duplicates
+    }
+    # The replicas run this checkout, wherever the installed package points.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    workdir.mkdir()
+    log = workdir / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "serve"], cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    return url, log, process
+
+
+async def _healthy(http: aiohttp.ClientSession, replica: Replica) -> None:
+    async def ok() -> bool:
+        assert replica.process.poll() is None, replica.log.read_text()
+        try:
+            async with http.get(f"{replica.url}/healthz") as response:
+                return response.status == 200
+        except aiohttp.ClientConnectionError:
+            return False
+
+    await eventually(ok, timeout=20)
+
+
+async def _burst(cluster: Cluster, change: Callable[[Actor, Thread], None]) -> None:
+    bo = cluster.world.asana.act(cluster.world.asana_people["bo"])
+    for thread in cluster.threads:
+        change(bo, thread)
+        await asyncio.sleep(PACE)  # the people's pace, not a wait for the bridge
+
+
+async def _capture(cluster: Cluster, pairs: list[tuple[str, str]]) -> None:
+    """Link every channel through replica 0 (the webhooks deliver there), then /task through all three."""
+    world, replicas = cluster.world, cluster.replicas
+    for project, channel in pairs:
+        await replicas[0].slack.user("ana").slash_command("/asana", f"link {project}", channel)
+    await eventually(lambda: len(world.asana.webhooks) == CHANNELS, timeout=15)
+    for n in range(TASKS):
+        ana = replicas[n % REPLICAS].slack.user("ana")
+        await ana.slash_command("/task", f"Replica task {n:02d}", pairs[n % CHANNELS][1])
+    for n in range(TASKS):
+        name = f"Replica task {n:02d}"
+        tasks = await eventually(lambda name=name: [t for t in world.asana.store.tasks.values() if t.name == name])
+        tracked = await eventually(lambda gid=tasks[0].gid: cluster.store.get_tracked_task(gid), timeout=20)
+        cluster.threads.append(Thread(f"{n:02d}", tasks[0].gid, tracked.channel_id, tracked.thread_ts))
+    await cluster.drained()
+    for thread in cluster.threads:
+        roots, lines = cluster.roots(thread), cluster.lines(thread)
+        assert roots == [thread.ts] and lines == [], f"task {thread.number}: roots {roots}, replies {lines}"
+
+
+async def test_three_replicas_share_the_inbox_and_survive_a_kill(
+    world: World, tmp_path: Path, pg_database_url: str
+) -> None:
+    pairs = _seed_channels(world)
+    started = [_start(world, tmp_path / f"replica-{i}", pg_database_url) for i in range(REPLICAS)]
+    cluster = Cluster(world, await SqlStore.connect(pg_database_url), aiohttp.ClientSession())
+    cluster.channels = [channel for _, channel in pairs]
+    try:
+        for index, (url, log, process) in enumerate(started):
+            slack = SimulatedSlack(world.slack, request_url=f"{url}/slack/events", signing_secret=SIGNING_SECRET)
+            await slack.start()
+            cluster.replicas.append(Replica(index, url, log, process, slack))
+        for replica in cluster.replicas:
+            await _healthy(cluster.http, replica)
+        await _capture(cluster, pairs)
+        cy = world.asana_people["cy"]
+
+        # Burst 1, all three up: every change told, and told by more than one replica.
+        before, posted = [await cluster.posts(r) for r in cluster.replicas], cluster.bot_posts()
+
+        def look(bo: Actor, t: Thread) -> None:
+            bo.assign(t.task_gid, cy)
+            bo.comment(t.task_gid, f"first look at task {t.number}")
+
+        await _burst(cluster, look)
+        await cluster.all_told(assigned, first_comment, timeout=30)
+        await cluster.drained()
+        made = await cluster.shares(before, posted)
+        assert sum(1 for n in made if n > 0) >= 2, f"one replica did all the work: {made}"
+
+        # Burst 2: kill -9 a replica (not the webhook receiver) as soon as it has told part of the burst.
+        before = [await cluster.posts(r) for r in cluster.replicas]
+
+        def wrap_up(bo: Actor, t: Thread) -> None:
+            bo.complete(t.task_gid)
+            bo.comment(t.task_gid, f"wrapped up task {t.number}")
+
+        burst = asyncio.create_task(_burst(cluster, wrap_up))
+
+        async def busy_worker() -> Replica | None:
+            for replica in cluster.replicas[1:]:
+                if await cluster.posts(replica) > before[replica.index]:
+                    return replica
+            return None
+
+        victim = await eventually(busy_worker, timeout=20)
+        victim.process.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(victim.process.wait, 10)
+        left = sum(cluster.told(t, completed) == 0 for t in cluster.threads)
+        await burst
+        assert left > 0, "the burst was over before the kill"
+        await cluster.all_told(completed, last_comment, timeout=30)
+        await cluster.drained()
+        # A graceful stop lets every round in flight finish: after it, nothing more can be posted.
+        survivors = [r for r in cluster.replicas if r is not victim]
+        for replica in survivors:
+            replica.process.send_signal(signal.SIGTERM)
+        for replica in survivors:
+            assert await asyncio.to_thread(replica.process.wait, 20) == 0, replica.log.read_text()
+
+        markers = (assigned, first_comment, completed, last_comment)
+        for thread in cluster.threads:
+            lines = cluster.lines(thread)
+            said = f"task {thread.number} ({thread.task_gid}) was told: {lines}"
+            assert [cluster.told(thread, m) for m in markers] == [1] * len(markers), said
+            assert len(lines) == len(markers), said
+            assert cluster.roots(thread) == [thread.ts], f"task {thread.number} has roots {cluster.roots(thread)}"
+    finally:
+        await cluster.http.close()
+        for replica in cluster.replicas:
+            await replica.slack.close()
+        await cluster.store.close()
+        for _, _, process in started:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.to_thread(process.wait, 20)  # off the loop, where the emulators answer
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
