@@ -644,22 +644,22 @@ def nag_headline(
     """What a nag says (kind and stage as in domain.nags); `mention` is a ready <@U…> or a plain name."""
     who = f"{mention}: " if mention else ""
     title = f"*<{url}|{escape(name)}>*" if url else f"*{escape(name)}*"
-    again = f" (reminder {count})" if count > 1 else ""
     day = due.strftime("%a %d %b") if due else "its due date"
     if kind == "reminder" and stage == "upcoming":
         return f"⏰ {who}{title} is due {day}."
     if kind == "reminder" and stage == "due_today":
         return f"⏰ {who}{title} is due today."
     if kind == "reminder":
-        return f"⚠️ {who}{title} is overdue (it was due {day}){again}."
+        again = f"; reminder {count}" if count > 1 else ""
+        return f"⚠️ {who}{title} is overdue (it was due {day}{again})."
     if kind == "triage":
-        return f"🧭 {who}{title} is waiting for triage{again}. Please set a priority."
+        return f"🧭 {who}{title} is waiting for triage. Please set a priority."
     if kind == "first_response":
         target = f" {escape(priority)}" if priority else ""
         return f"⏱️ {who}{title} has no first response yet and is close to its{target} first-response target."
     if kind == "missing_fields":
         fields = ", ".join(escape(f) for f in missing)
-        return f"📝 {who}{title} is missing {fields}{again}. Please set them before work begins."
+        return f"📝 {who}{title} is missing {fields}. Please set them before work begins."
     return f"🔔 {who}{title}"
 
 

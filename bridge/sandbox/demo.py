@@ -7,11 +7,15 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import date, datetime
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import aiohttp
 
+from bridge.adapters.blocks import NAG_ACTIONS_BLOCK, NAG_PRIORITY
 from bridge.sandbox.harness import LocalBridge, serve_locally
 from bridge.sandbox.world import World, start_world
 
@@ -187,6 +191,30 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
         "bridge", f"inbox: {counts.get('done', 0)} event(s) relayed or settled, {counts.get('pending', 0)} pending"
     )
 
+    out.step("The scheduler nags: a reminder, triage and the SLA warning, each once, with buttons")
+    docs_due = world.asana.store.tasks[docs.gid].due_on or date.today()
+    out.line("asana", f"“{docs.name}” is due {docs_due} (its P2 SLA set that); the clock moves to that day, 10:00")
+    moment = datetime.combine(docs_due, dtime(10, 0), tzinfo=ZoneInfo("America/New_York"))
+    nagger = local.bridge.nag_scheduler.nagger
+    sent = await nagger.tick(moment)
+    nags = _nags(world, channel)
+    out.line("bridge", f"one tick at {moment:%a %d %b %H:%M %Z}: {sent} nag(s), no Asana reads")
+    for nag in nags:
+        out.line("slack", f"nag in a thread: {_plain(nag).split(' / ')[0]}")
+    out.line("bridge", f"a second tick at the same moment: {await nagger.tick(moment)} nag(s)")
+    triage = next(m for m in nags if "triage" in m.text and asked.name.split("?")[0] in m.text)
+    p1 = world.asana.option_gid(world.priority_field, "P1")
+    await cy.select_option(triage, NAG_PRIORITY, p1)
+    out.line("slack", f"cy picks Priority P1 on the triage nag of “{asked.name}”")
+    done = await _until(lambda: _acted(world, channel, triage.ts))
+    out.line("slack", f"the nag now reads: {_plain(done)}")
+    rendered = world.asana.render(
+        "task", asked.gid, "name,due_on,memberships.section.name,custom_fields.display_value,custom_fields.name"
+    )
+    out.line("asana", f"task {asked.gid}: {_summary(rendered)}")
+    said = [st.text for st in world.asana.store.stories.values() if st.task == asked.gid and st.kind == "comment"]
+    out.line("asana", f"comment: {said[-1]}")
+
     out.step("Health and metrics")
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{local.url}/healthz") as response:
@@ -197,6 +225,22 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
                 float(line.rsplit(" ", 1)[1]) for line in body.splitlines() if line.startswith("bridge_api_calls_total")
             )
             out.line("bridge", f"GET /metrics → {response.status}; {calls:.0f} API calls so far")
+
+
+def _nags(world: World, channel: str) -> list[Any]:
+    return [
+        m
+        for m in world.slack.messages(channel, replies=True)
+        if any(str(b.get("block_id", "")).startswith(NAG_ACTIONS_BLOCK) for b in m.blocks or [])
+    ]
+
+
+def _acted(world: World, channel: str, ts: str) -> Any:
+    """The nag at `ts` once someone has acted on it (its buttons gone), else None."""
+    message = next((m for m in world.slack.messages(channel, replies=True) if m.ts == ts), None)
+    if message is None or any(b.get("type") == "actions" for b in message.blocks or []):
+        return None
+    return message
 
 
 def _named(world: World, name: str) -> Any:
@@ -223,4 +267,5 @@ def _summary(task: dict[str, Any]) -> str:
 
 def _plain(message: Any) -> str:
     texts = [b["text"]["text"] for b in message.blocks or [] if b.get("type") == "section" and b.get("text")]
+    texts += [e["text"] for b in message.blocks or [] if b.get("type") == "context" for e in b.get("elements") or []]
     return " / ".join(texts) if texts else str(message.text)
