@@ -207,6 +207,10 @@ class Relay:
             return
         if task.raw.get("parent"):
             return  # subtasks (the bridge's "Acknowledge" among them) live in their parent's thread
+        if self._bridge_user() in {str(f.get("gid")) for f in task.raw.get("followers") or []}:
+            # Asana makes a task's creator its follower: this one the bridge made (a capture finishing right now,
+            # seen by a re-crawl whose events name no user), and the capture posts its thread.
+            return
         link = links[0]
         if link.quiet or (link.relay_kinds is not None and "new_tasks" not in link.relay_kinds):
             return  # this channel does not want threads for tasks made in Asana

@@ -234,3 +234,17 @@ async def test_a_change_costs_one_read_of_its_task_and_none_of_asanas_own_storie
     assert reads == [f"/tasks/{task.gid}"]
     bo.comment(task.gid, "Comments are read, though")
     await eventually(lambda: "Comments are read, though" in _texts(running, thread))
+
+
+async def test_a_recrawl_starts_threads_for_tasks_people_made_not_for_the_bridges_own(running: Running) -> None:
+    world = running.world
+    await _task(running)
+    await running.bridge.poller.poll_project(world.project)  # the poller holds a sync token for the project
+    world.asana.drop_deliveries(10)
+    world.asana.expire_sync_tokens()  # the re-crawl's events name no user: who made a task must be found otherwise
+    world.asana.act(world.bridge_user).create_task("Being captured right now", project=world.project)
+    world.asana.act(world.asana_people["bo"]).create_task("Made by Bo during the outage", project=world.project)
+    await running.bridge.poller.poll_project(world.project)
+    await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Made by Bo" in m.text])
+    await eventually(lambda: _settled(running))
+    assert not [m for m in world.slack.messages(world.channel) if "Being captured" in m.text]
