@@ -178,3 +178,19 @@ async def test_a_priority_sets_the_due_date_from_the_sla_unless_a_person_chose_i
 def _thread_text(running: Running, thread: str) -> str:
     world = running.world
     return "\n".join(m.text for m in world.slack.thread(world.channel, thread))
+
+
+DM_POLICY = POLICY.replace('overdue_repeat = "1d"', 'overdue_repeat = "1d"\ndm_assignee = true')
+
+
+@pytest.mark.parametrize("policy", [DM_POLICY])
+async def test_a_reminder_can_also_go_to_the_assignee_by_dm(running: Running) -> None:
+    world = running.world
+    bo = world.slack_people["bo"]
+    _, thread = await _task(running, f"Renew the certificate <@{bo}> due:2027-01-06")
+    await _tick(running, "2027-01-06T10:00:00")
+    assert [m for m in _nags(running, thread) if "is due today" in m.text]
+    dms = [m for m in world.slack.messages(bo) if m.bot_id and "is due today" in m.text]
+    assert len(dms) == 1
+    await _tick(running, "2027-01-06T11:00:00")
+    assert len([m for m in world.slack.messages(bo) if m.bot_id and "is due today" in m.text]) == 1
