@@ -16,11 +16,11 @@ completed task, nor outside business hours: `quiet_until` says when nags may go 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from bridge.domain.business_time import clock_for
 from bridge.domain.model import AsanaUserGid, NagKey, SlackUserId, TaskGid, TrackedTask
@@ -30,6 +30,7 @@ from bridge.domain.sla import DUE_SET_BY_BRIDGE
 
 SNOOZED_UNTIL = "_bridge_snoozed_until"  # snapshot key: no nags about the task before this moment (ISO, UTC)
 
+T = TypeVar("T")
 _DAY = timedelta(days=1)
 _ZERO = timedelta(0)
 # Where a custom field keeps its value, by type; display_value covers them all when it was asked for.
@@ -122,6 +123,24 @@ def due_nags(task: TaskView, policy: Policy, now: datetime, already_sent: Contai
         if nag is not None:
             due.append(nag)
     return due
+
+
+def due_for_all(
+    tasks: Iterable[T], view_of: Callable[[T], TaskView], policy: Policy, now: datetime, already_sent: Container[NagKey]
+) -> Iterator[tuple[T, TaskView, Nag]]:
+    """`due_nags` over many tasks of one policy, with the per-moment work done once rather than once per task."""
+    rules = _rules_for(policy)
+    if not rules.clock.is_open(now):
+        return
+    kinds = rules.kinds
+    for item in tasks:
+        task = view_of(item)
+        if task.completed:
+            continue
+        for rule in kinds:
+            nag = rule(task, now, already_sent)
+            if nag is not None:
+                yield item, task, nag
 
 
 def quiet_until(policy: Policy, now: datetime) -> datetime | None:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from bridge.adapters import blocks
@@ -23,7 +24,7 @@ from bridge.domain.nags import (
     NagKind,
     Role,
     TaskView,
-    due_nags,
+    due_for_all,
     quiet_until,
     task_view,
 )
@@ -73,13 +74,13 @@ class Nagger:
             if quiet_until(policy, now) is not None:
                 continue
             priority_field = link.priority_field_gid or policy.triage.priority_field
-            found: list[tuple[TrackedTask, TaskView, Nag]] = []
-            for gid in memory.by_link.get((link.project_gid, link.channel_id), ()):
-                tracked = memory.tasks[gid]
-                if _snoozed(tracked, now):
-                    continue
-                view = memory.view(tracked, priority_field, policy.reminders.required_fields)
-                found.extend((tracked, view, nag) for nag in due_nags(view, policy, now, memory.sent))
+            fields = (priority_field, policy.reminders.required_fields)
+            awake = [
+                memory.tasks[gid]
+                for gid in memory.by_link.get((link.project_gid, link.channel_id), ())
+                if not memory.snoozed(gid, now)
+            ]
+            found = list(due_for_all(awake, partial(memory.view, fields=fields), policy, now, memory.sent))
             if found:
                 out.append((link, found))
         return out
@@ -191,7 +192,8 @@ class _Memory:
     tasks: dict[TaskGid, TrackedTask] = field(default_factory=dict)  # open top-level tasks
     by_link: dict[tuple[str, str], list[TaskGid]] = field(default_factory=dict)
     sent: set[NagKey] = field(default_factory=set)
-    _views: dict[TaskGid, tuple[TrackedTask, str, TaskView]] = field(default_factory=dict)
+    _views: dict[TaskGid, tuple[TrackedTask, tuple[str, tuple[str, ...]], TaskView]] = field(default_factory=dict)
+    _snoozes: dict[TaskGid, datetime] = field(default_factory=dict)  # only the tasks someone snoozed
 
     def keep(self, tasks: Sequence[TrackedTask]) -> None:
         if not tasks:
@@ -199,31 +201,32 @@ class _Memory:
         for tracked in tasks:
             self.tasks.pop(tracked.task_gid, None)
             self._views.pop(tracked.task_gid, None)
+            self._snoozes.pop(tracked.task_gid, None)
             if not tracked.completed and tracked.parent_gid is None:
                 self.tasks[tracked.task_gid] = tracked
+                if until := tracked.snapshot.get(SNOOZED_UNTIL):
+                    self._snoozes[tracked.task_gid] = datetime.fromisoformat(str(until))
         self.by_link = {}
         for gid, tracked in self.tasks.items():
             self.by_link.setdefault((tracked.project_gid, tracked.channel_id), []).append(gid)
 
-    def view(self, tracked: TrackedTask, priority_field: str, required: tuple[str, ...]) -> TaskView:
-        """Building a view costs more than judging it: reuse it until the task or the field names change."""
+    def view(self, tracked: TrackedTask, fields: tuple[str, tuple[str, ...]]) -> TaskView:
+        """Building a view costs more than judging it: reuse it until the task or the link's field names change."""
         cached = self._views.get(tracked.task_gid)
-        wanted = priority_field + "|" + "|".join(required)
-        if cached is not None and cached[0] is tracked and cached[1] == wanted:
+        if cached is not None and cached[0] is tracked and cached[1] == fields:
             return cached[2]
-        made = task_view(tracked, priority_field=priority_field, required_fields=required)
-        self._views[tracked.task_gid] = (tracked, wanted, made)
+        made = task_view(tracked, priority_field=fields[0], required_fields=fields[1])
+        self._views[tracked.task_gid] = (tracked, fields, made)
         return made
+
+    def snoozed(self, gid: TaskGid, now: datetime) -> bool:
+        until = self._snoozes.get(gid)
+        return until is not None and until > now
 
 
 def _post_key(nag: Nag) -> str:
     key = nag.key
     return f"nag:{key.task_gid}:{key.kind}:{key.stage}:{key.period}"
-
-
-def _snoozed(tracked: TrackedTask, now: datetime) -> bool:
-    until = tracked.snapshot.get(SNOOZED_UNTIL)
-    return bool(until) and datetime.fromisoformat(str(until)) > now
 
 
 def _field(fields: Sequence[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
