@@ -27,7 +27,7 @@ from bridge.domain.model import (
     TeamId,
     TrackedTask,
 )
-from bridge.domain.nags import Mention, Nag, Role, TaskView, due_nags, quiet_until, task_view
+from bridge.domain.nags import Mention, Nag, Role, TaskView, due_for_all, due_nags, quiet_until, task_view
 from bridge.domain.policy import Policy, parse_policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -520,3 +520,12 @@ def test_task_view_of_a_bare_snapshot_falls_back_to_the_tracked_task() -> None:
     assert view.created_at == datetime(2026, 3, 1, tzinfo=UTC)
     assert view.completed and view.missing_fields == ("Priority",)
     assert (view.due_on, view.due_at, view.assignee, view.section, view.due_set_by_bridge) == (None,) * 5
+
+
+@pytest.mark.parametrize("now", ["2026-03-10 10:00", "2026-03-11 10:00", "2026-03-12 16:30", "2026-03-14 12:00"])
+def test_due_for_all_finds_what_due_nags_finds_for_each_task(now: str) -> None:
+    views = [WED, IN_TRIAGE, task(completed=True, due_on=date(2026, 3, 11)), task(priority="P1"), task()]
+    sent = {UPCOMING}
+    one_by_one = [(view, nag) for view in views for nag in due(view, now, sent)]
+    together = [(view, nag) for _, view, nag in due_for_all(views, lambda v: v, POLICY, ny(now), sent)]
+    assert together == one_by_one
