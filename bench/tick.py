@@ -136,7 +136,7 @@ async def seed(store: SqlStore, world: World, count: int) -> Link:
 
 async def already_sent(nagger: Nagger, store: SqlStore) -> int:
     """Record every nag due at NOW as sent, in bulk (the state of a bridge that has been running)."""
-    due = [nag.key for _, found in await nagger.due(NOW) for _, _, nag in found]
+    due = [nag.key for _, found in await nagger.due(NOW) for _, nag in found]
     async with store.engine.begin() as conn:
         for start in range(0, len(due), 1000):
             await conn.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -143,6 +143,12 @@ class Store(Protocol):
     ) -> list[TrackedTask]:
         """Oldest first; `changed_since` keeps those saved (updated_at) at or after that moment."""
         ...
+
+    def tracked_task_pages(self, *, open_only: bool = False, size: int = 500) -> AsyncIterator[list[TrackedTask]]:
+        """Every tracked task, `size` at a time, so a reader of thousands never holds them all at once."""
+        ...
+
+    async def tracked_tasks_of(self, task_gids: Collection[TaskGid]) -> list[TrackedTask]: ...
 
     async def record_first_response(self, task_gid: TaskGid, *, at: datetime, responder: SlackUserId | None) -> bool:
         """Set the task's first response if it has none yet; False if it had one (compare-and-set)."""

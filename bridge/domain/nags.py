@@ -114,7 +114,7 @@ class Nag:
 
 def due_nags(task: TaskView, policy: Policy, now: datetime, already_sent: Container[NagKey]) -> list[Nag]:
     """The nags due for `task` at `now` that are not in `already_sent`: at most one per kind, in a stable order."""
-    rules = _rules_for(policy)
+    rules = _rules_for(policy).at(now)
     if task.completed or not rules.clock.is_open(now):
         return []
     due = []
@@ -129,7 +129,7 @@ def due_for_all(
     tasks: Iterable[T], view_of: Callable[[T], TaskView], policy: Policy, now: datetime, already_sent: Container[NagKey]
 ) -> Iterator[tuple[T, TaskView, Nag]]:
     """`due_nags` over many tasks of one policy, with the per-moment work done once rather than once per task."""
-    rules = _rules_for(policy)
+    rules = _rules_for(policy).at(now)
     if not rules.clock.is_open(now):
         return
     kinds = rules.kinds
@@ -197,6 +197,25 @@ class _Rules:
         self._triage_names: dict[str, bool] = {}
         self._warn_names: dict[str, timedelta | None] = {}
         self.kinds: tuple[_Rule, ...] = (self.reminder, self.triage, self.first_response, self.missing_fields)
+        # Business time between the same two moments, asked again and again in one tick (tasks share due dates,
+        # and two rules measure from a task's creation): worked out once per pair.
+        self._elapsed: dict[tuple[datetime, datetime], timedelta] = {}
+
+        self._moment: datetime | None = None
+
+    def at(self, now: datetime) -> _Rules:
+        """Judge at `now`: pairs measured at another moment will not be asked again."""
+        if now != self._moment:
+            self._moment = now
+            self._elapsed.clear()
+        return self
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        pair = (start, end)
+        found = self._elapsed.get(pair)
+        if found is None:
+            found = self._elapsed[pair] = self.clock.elapsed(start, end)
+        return found
 
     def reminder(self, task: TaskView, now: datetime, sent: Container[NagKey]) -> Nag | None:
         clock = self.clock
@@ -210,11 +229,11 @@ class _Rules:
             return None
         count = 1
         if now >= deadline:
-            count = clock.elapsed(deadline, now) // self.cadence + 1
+            count = self.elapsed(deadline, now) // self.cadence + 1
             key = NagKey(task.gid, NagKind.REMINDER, Stage.OVERDUE, f"{label}#{count}")
         elif now >= clock.day_start(day):
             key = NagKey(task.gid, NagKind.REMINDER, Stage.DUE_TODAY, label)
-        elif clock.elapsed(now, due) <= self.lead:
+        elif self.elapsed(now, due) <= self.lead:
             key = NagKey(task.gid, NagKind.REMINDER, Stage.UPCOMING, label)
         else:
             return None
@@ -234,7 +253,7 @@ class _Rules:
             return None
         clock = self.clock
         since = task.section_since or task.created_at
-        waited = clock.elapsed(since, now) - self.grace
+        waited = self.elapsed(since, now) - self.grace
         if waited < _ZERO:
             return None
         count = waited // self.triage_every + 1
@@ -249,7 +268,7 @@ class _Rules:
             return None
         after = self._warn_after(task.priority)
         clock = self.clock
-        if after is None or clock.elapsed(task.created_at, now) < after:
+        if after is None or self.elapsed(task.created_at, now) < after:
             return None
         key = NagKey(task.gid, NagKind.FIRST_RESPONSE, Stage.WARN, "")
         if key in sent:
@@ -261,7 +280,7 @@ class _Rules:
         if not task.missing_fields:
             return None
         clock = self.clock
-        count = clock.elapsed(task.created_at, now) // self.cadence
+        count = self.elapsed(task.created_at, now) // self.cadence
         if count < 1:
             return None
         key = NagKey(task.gid, NagKind.MISSING_FIELDS, Stage.MISSING, str(count))

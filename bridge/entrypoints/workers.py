@@ -94,9 +94,10 @@ class EventsPoller:
         `since`; followed tasks that say something their snapshot does not are queued for the relay, which catches
         up and tells what was missed. Snapshots that agree cost nothing more. Tasks nobody follows are left to the
         events: one listed here may be a capture whose thread is being made right now."""
-        seen = {t.task_gid: t.snapshot for t in await self._store.tracked_tasks(project_gid=project_gid)}
+        listed = await self._asana.tasks_modified_since(project_gid, since)
+        seen = {t.task_gid: t.snapshot for t in await self._store.tracked_tasks_of([task.gid for task in listed])}
         events = []
-        for task in await self._asana.tasks_modified_since(project_gid, since):
+        for task in listed:
             snapshot = seen.get(task.gid)
             if snapshot is None or same_facts(snapshot, task.raw, project_gid=project_gid):
                 continue

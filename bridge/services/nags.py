@@ -8,10 +8,9 @@ in the nag log, which is what the rules consult next time; on PostgreSQL one rep
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from bridge.adapters import blocks
@@ -57,51 +56,59 @@ class Nagger:
         now = now or self._clock.now()
         sent = 0
         for link, due in await self.due(now):
-            for tracked, view, nag in due:
+            for view, nag in due:
+                tracked = await self._store.get_tracked_task(view.gid)
+                if tracked is None or tracked.completed:
+                    continue  # changed since the memory was refreshed: the next tick judges it again
                 try:
                     await self._send(link, tracked, view, nag, now)
                     sent += 1
                 except (AsanaError, SlackError, PostInFlight) as exc:  # the nag stays due: the next tick tries again
-                    log.warning("could not send %s for task %s: %s", nag.key, tracked.task_gid, exc)
+                    log.warning("could not send %s for task %s: %s", nag.key, view.gid, exc)
         return sent
 
-    async def due(self, now: datetime) -> list[tuple[Link, list[tuple[TrackedTask, TaskView, Nag]]]]:
+    async def due(self, now: datetime) -> list[tuple[Link, list[tuple[TaskView, Nag]]]]:
         """Every nag due now, per link: database reads and the rules, no API calls."""
-        memory = await self._remember()
+        links: dict[tuple[str, str], Link] = {
+            (link.project_gid, link.channel_id): link for link in await self._store.list_links()
+        }
+        memory = await self._remember(links)
         out = []
-        for link in await self._store.list_links():
+        for home, link in links.items():
             policy = self._policy.for_project(link.project_gid)
             if quiet_until(policy, now) is not None:
                 continue
-            priority_field = link.priority_field_gid or policy.triage.priority_field
-            fields = (priority_field, policy.reminders.required_fields)
-            awake = [
-                memory.tasks[gid]
-                for gid in memory.by_link.get((link.project_gid, link.channel_id), ())
-                if not memory.snoozed(gid, now)
-            ]
-            found = list(due_for_all(awake, partial(memory.view, fields=fields), policy, now, memory.sent))
+            awake = [memory.views[gid] for gid in memory.by_link.get(home, ()) if not memory.snoozed(gid, now)]
+            found = [(view, nag) for _, view, nag in due_for_all(awake, _same, policy, now, memory.sent)]
             if found:
                 out.append((link, found))
         return out
 
-    async def _remember(self) -> _Memory:
-        """The open tasks and sent nags, loaded whole now and then and otherwise only what changed since."""
+    async def _remember(self, links: dict[tuple[str, str], Link]) -> _Memory:
+        """The open tasks (as the rules see them) and the sent nags: loaded whole now and then, and otherwise only
+        what was saved since the last tick."""
+
+        def fields_of(tracked: TrackedTask) -> tuple[str, tuple[str, ...]]:
+            link = links.get((tracked.project_gid, tracked.channel_id))
+            policy = self._policy.for_project(tracked.project_gid)
+            priority = (link.priority_field_gid if link else None) or policy.triage.priority_field
+            return priority, policy.reminders.required_fields
+
         memory = self._memory
         moment = self._clock.now()
         if memory is None or moment - memory.loaded_at > FULL_RELOAD:
-            tasks = await self._store.tracked_tasks(open_only=True)
             memory = self._memory = _Memory(loaded_at=moment, seen_at=moment)
-            memory.keep(tasks)
-            memory.sent = await self._store.sent_nags(list(memory.tasks))
+            async for page in self._store.tracked_task_pages(open_only=True):
+                memory.keep(page, fields_of)
+                memory.sent |= await self._store.sent_nags([t.task_gid for t in page])
             return memory
         # Saves on other replicas may carry a clock a little behind ours: look back a margin, keeping is idempotent.
         changed = await self._store.tracked_tasks(changed_since=memory.seen_at - CLOCK_MARGIN)
         memory.seen_at = moment
-        fresh = [t for t in changed if t.task_gid not in memory.tasks]
-        memory.keep(changed)
+        fresh = [t.task_gid for t in changed if t.task_gid not in memory.views]
+        memory.keep(changed, fields_of)
         if fresh:
-            memory.sent |= await self._store.sent_nags([t.task_gid for t in fresh])
+            memory.sent |= await self._store.sent_nags(fresh)
         return memory
 
     async def _send(self, link: Link, tracked: TrackedTask, view: TaskView, nag: Nag, now: datetime) -> None:
@@ -185,43 +192,51 @@ class Nagger:
 
 @dataclass
 class _Memory:
-    """What the leading scheduler keeps between ticks, so that a tick over many tasks reads only what changed."""
+    """What the leading scheduler keeps between ticks, so that a tick over many tasks reads only what changed:
+    each open task as the rules see it (not its whole snapshot: the tracked task is read again to send a nag)."""
 
     loaded_at: datetime
     seen_at: datetime
-    tasks: dict[TaskGid, TrackedTask] = field(default_factory=dict)  # open top-level tasks
-    by_link: dict[tuple[str, str], list[TaskGid]] = field(default_factory=dict)
+    views: dict[TaskGid, TaskView] = field(default_factory=dict)  # open top-level tasks
     sent: set[NagKey] = field(default_factory=set)
-    _views: dict[TaskGid, tuple[TrackedTask, tuple[str, tuple[str, ...]], TaskView]] = field(default_factory=dict)
+    _by_link: dict[tuple[str, str], list[TaskGid]] | None = None  # made again after tasks come or go
+    _homes: dict[TaskGid, tuple[str, str]] = field(default_factory=dict)  # (project, channel) of each task
     _snoozes: dict[TaskGid, datetime] = field(default_factory=dict)  # only the tasks someone snoozed
 
-    def keep(self, tasks: Sequence[TrackedTask]) -> None:
+    def keep(
+        self, tasks: Sequence[TrackedTask], fields_of: Callable[[TrackedTask], tuple[str, tuple[str, ...]]]
+    ) -> None:
         if not tasks:
             return
         for tracked in tasks:
-            self.tasks.pop(tracked.task_gid, None)
-            self._views.pop(tracked.task_gid, None)
-            self._snoozes.pop(tracked.task_gid, None)
-            if not tracked.completed and tracked.parent_gid is None:
-                self.tasks[tracked.task_gid] = tracked
-                if until := tracked.snapshot.get(SNOOZED_UNTIL):
-                    self._snoozes[tracked.task_gid] = datetime.fromisoformat(str(until))
-        self.by_link = {}
-        for gid, tracked in self.tasks.items():
-            self.by_link.setdefault((tracked.project_gid, tracked.channel_id), []).append(gid)
+            gid = tracked.task_gid
+            self.views.pop(gid, None)
+            self._homes.pop(gid, None)
+            self._snoozes.pop(gid, None)
+            if tracked.completed or tracked.parent_gid is not None:
+                continue
+            priority_field, required = fields_of(tracked)
+            self.views[gid] = task_view(tracked, priority_field=priority_field, required_fields=required)
+            self._homes[gid] = (tracked.project_gid, tracked.channel_id)
+            if until := tracked.snapshot.get(SNOOZED_UNTIL):
+                self._snoozes[gid] = datetime.fromisoformat(str(until))
+        self._by_link = None
 
-    def view(self, tracked: TrackedTask, fields: tuple[str, tuple[str, ...]]) -> TaskView:
-        """Building a view costs more than judging it: reuse it until the task or the link's field names change."""
-        cached = self._views.get(tracked.task_gid)
-        if cached is not None and cached[0] is tracked and cached[1] == fields:
-            return cached[2]
-        made = task_view(tracked, priority_field=fields[0], required_fields=fields[1])
-        self._views[tracked.task_gid] = (tracked, fields, made)
-        return made
+    @property
+    def by_link(self) -> dict[tuple[str, str], list[TaskGid]]:
+        if self._by_link is None:
+            self._by_link = {}
+            for gid, home in self._homes.items():
+                self._by_link.setdefault(home, []).append(gid)
+        return self._by_link
 
     def snoozed(self, gid: TaskGid, now: datetime) -> bool:
         until = self._snoozes.get(gid)
         return until is not None and until > now
+
+
+def _same(view: TaskView) -> TaskView:
+    return view
 
 
 def _post_key(nag: Nag) -> str:

@@ -140,7 +140,8 @@ def test_sql_store_has_every_store_method_with_the_same_signature() -> None:
         theirs = inspect.signature(getattr(Store, name))
         assert list(ours.parameters) == list(theirs.parameters), name
         assert [p.kind for p in ours.parameters.values()] == [p.kind for p in theirs.parameters.values()], name
-        assert inspect.iscoroutinefunction(getattr(SqlStore, name)), name
+        ours_fn = getattr(SqlStore, name)
+        assert inspect.iscoroutinefunction(ours_fn) or inspect.isasyncgenfunction(ours_fn), name
 
 
 def _schema(conn: Connection) -> dict[str, Any]:
@@ -657,6 +658,15 @@ async def test_user_settings_and_who_wants_assignment_dms(store: SqlStore) -> No
     await store.save_user_settings(replace(cy, assignment_dms=False, updated_at=NOW + timedelta(hours=1)))
     assert await store.assignment_dm_subscribers(T, AsanaUserGid("A3")) == []
     assert await store.get_user_settings(T, SlackUserId("U9")) is None
+
+
+async def test_tracked_tasks_come_page_by_page_and_by_gid(store: SqlStore) -> None:
+    for n in range(7):
+        await store.save_tracked_task(task(f"T{n}", f"{n}.1", completed=n == 3))
+    pages = [[t.task_gid for t in page] async for page in store.tracked_task_pages(open_only=True, size=4)]
+    assert pages == [["T0", "T1", "T2", "T4"], ["T5", "T6"]]
+    found = await store.tracked_tasks_of([TaskGid("T1"), TaskGid("T6"), TaskGid("nobody")])
+    assert sorted(t.task_gid for t in found) == ["T1", "T6"]
 
 
 async def test_subtasks_share_their_parents_thread(store: SqlStore) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -78,6 +78,32 @@ class SqlTrackedTasks(SqlBase):
             stmt = stmt.where(tracked_tasks.c.updated_at >= changed_since)
         async with self._read() as conn:
             return [_task(row) for row in await conn.execute(stmt)]
+
+    async def tracked_task_pages(self, *, open_only: bool = False, size: int = 500) -> AsyncIterator[list[TrackedTask]]:
+        """Every tracked task, `size` at a time (by gid), so a reader of thousands never holds them all at once."""
+        after = ""
+        while True:
+            stmt = select(tracked_tasks).where(tracked_tasks.c.task_gid > after)
+            if open_only:
+                stmt = stmt.where(tracked_tasks.c.completed.is_(False))
+            async with self._read() as conn:
+                page = [_task(row) for row in await conn.execute(stmt.order_by(tracked_tasks.c.task_gid).limit(size))]
+            if not page:
+                return
+            yield page
+            after = page[-1].task_gid
+
+    async def tracked_tasks_of(self, task_gids: Collection[TaskGid]) -> list[TrackedTask]:
+        """The tracked tasks among these gids (the others are not followed)."""
+        wanted, found = list(task_gids), []
+        async with self._read() as conn:
+            for start in range(0, len(wanted), 1000):  # stay under the drivers' bound-parameter limits
+                chunk = wanted[start : start + 1000]
+                found += [
+                    _task(row)
+                    for row in await conn.execute(select(tracked_tasks).where(tracked_tasks.c.task_gid.in_(chunk)))
+                ]
+        return found
 
     async def record_first_response(self, task_gid: TaskGid, *, at: datetime, responder: SlackUserId | None) -> bool:
         async with self._write() as conn:
