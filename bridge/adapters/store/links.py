@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -22,9 +23,16 @@ from bridge.domain.model import (
     WorkspaceGid,
 )
 
+# A link found is kept in memory this long: every /task and every message in a channel asks, links change rarely,
+# and a change made here clears it at once (one made on another replica is seen within this time).
+LINK_MEMORY_SECONDS = 5.0
+
 
 class SqlLinks(SqlBase):
+    _known_links: dict[tuple[str, str], tuple[float, Link]]
+
     async def save_link(self, link: Link) -> None:
+        self._forget_link(link.team_id, link.channel_id)
         values = _link_values(link)
         async with self._write() as conn:
             stmt = dialect_insert(conn, links).values(values)
@@ -34,13 +42,29 @@ class SqlLinks(SqlBase):
                     index_elements=keys, set_={k: stmt.excluded[k] for k in values if k not in keys}
                 )
             )
+        self._forget_link(link.team_id, link.channel_id)  # again: a read during the write may have kept the old one
 
     async def get_link(self, team_id: TeamId, channel_id: ChannelId) -> Link | None:
+        known = self._link_memory().get((team_id, channel_id))
+        if known is not None and time.monotonic() - known[0] < LINK_MEMORY_SECONDS:
+            return known[1]
         async with self._read() as conn:
             row = (
                 await conn.execute(select(links).where(links.c.team_id == team_id, links.c.channel_id == channel_id))
             ).first()
-        return None if row is None else _link(row)
+        if row is None:
+            return None  # not kept: a channel linked on another replica must be seen at once
+        found = _link(row)
+        self._link_memory()[(team_id, channel_id)] = (time.monotonic(), found)
+        return found
+
+    def _link_memory(self) -> dict[tuple[str, str], tuple[float, Link]]:
+        if not hasattr(self, "_known_links"):
+            self._known_links = {}
+        return self._known_links
+
+    def _forget_link(self, team_id: TeamId, channel_id: ChannelId) -> None:
+        self._link_memory().pop((team_id, channel_id), None)
 
     async def links_for_project(self, project_gid: ProjectGid) -> list[Link]:
         async with self._read() as conn:
@@ -55,11 +79,13 @@ class SqlLinks(SqlBase):
             return [_link(row) for row in rows]
 
     async def delete_link(self, team_id: TeamId, channel_id: ChannelId) -> bool:
+        self._forget_link(team_id, channel_id)
         async with self._write() as conn:
             result = await conn.execute(
                 delete(links).where(links.c.team_id == team_id, links.c.channel_id == channel_id)
             )
-            return result.rowcount > 0
+        self._forget_link(team_id, channel_id)
+        return result.rowcount > 0
 
 
 class SqlWebhooks(SqlBase):
