@@ -80,6 +80,9 @@ class _Options:
     fetched: float = 0.0
 
 
+CAPTURES_AT_ONCE = 8  # about half of Asana's 15 writes in flight: the rest is left to relays and nags
+
+
 class Capture:
     def __init__(
         self, *, store: Store, asana: AsanaPort, slack: SlackPort, people: People, clock: Clock, policy: Policy
@@ -91,6 +94,7 @@ class Capture:
         self._clock = clock
         self._policy = policy
         self._options: dict[str, _Options] = {}
+        self._in_flight = asyncio.Semaphore(CAPTURES_AT_ONCE)
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -114,6 +118,12 @@ class Capture:
         return (same_channel or links)[0]
 
     async def capture(self, request: CaptureRequest) -> Captured | AlreadyCaptured:
+        # A storm of commands queues here instead of crowding the loop, the database and the Asana pool, so the
+        # acks of the commands still to come stay fast.
+        async with self._in_flight:
+            return await self._capture(request)
+
+    async def _capture(self, request: CaptureRequest) -> Captured | AlreadyCaptured:
         link = await self.link_for(request)
         if request.source_ts is not None:
             claimed = await self._store.claim_capture(
