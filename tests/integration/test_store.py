@@ -440,6 +440,16 @@ async def test_enqueue_counts_only_new_dedupe_keys(store: SqlStore) -> None:
     assert await store.inbox_counts() == {"pending": 3, "done": 0, "parked": 0}
 
 
+async def test_deliveries_arriving_together_are_committed_together_and_counted_apart(store: SqlStore) -> None:
+    # Twenty deliveries at once, each of three events; neighbours share one event (Asana resends, two sources).
+    deliveries = [[event(f"d{n}-a"), event(f"d{n}-b"), event(f"shared-{n // 2}")] for n in range(20)]
+    counts = await asyncio.gather(*(store.enqueue_events(d) for d in deliveries))
+    assert sum(counts) == 20 * 2 + 10  # every key once, the shared ones for whichever delivery came first
+    assert all(count in (2, 3) for count in counts)
+    assert await store.inbox_counts() == {"pending": 50, "done": 0, "parked": 0}
+    assert await store.enqueue_events(deliveries[0]) == 0  # all committed: a resend adds nothing
+
+
 async def test_claim_returns_oldest_first_with_the_whole_event(store: SqlStore) -> None:
     events = [event(f"e{i}", at=NOW - timedelta(minutes=i), source=InboxSource.EVENTS_API) for i in range(5)]
     await store.enqueue_events(events)

@@ -42,6 +42,7 @@ class SqlStore(
         return cls(create_engine(url, **engine_kwargs))
 
     async def close(self) -> None:
+        await self.finish_commits()
         await self.let_go_of_everything()
         await self._engine.dispose()
 
