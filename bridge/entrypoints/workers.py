@@ -198,13 +198,15 @@ class InboxWorker:
                 await self._store.finish_events(ids)  # not about a task (a section, the project): nothing to tell
                 return
             async with lanes:
-                # A round of many tasks can outlast the claim: renew it per task, and leave a task whose claim ran
-                # out (another worker has it now) to that worker.
-                renewed = self._clock.now() + timedelta(seconds=self._lease)
-                if not await self._store.extend_lease(ids, held_until=items[0].lease_until, until=renewed):
-                    log.info("claim on task %s ran out; another worker relays it", task_gid)
-                    return
-                items = [replace(item, lease_until=renewed) for item in items]
+                # A round of many tasks can outlast the claim: once a third of it is used, renew it before each
+                # task, and leave a task whose claim ran out (another worker has it now) to that worker.
+                started = self._clock.now()
+                if started > items[0].lease_until - timedelta(seconds=self._lease * 2 / 3):
+                    renewed = started + timedelta(seconds=self._lease)
+                    if not await self._store.extend_lease(ids, held_until=items[0].lease_until, until=renewed):
+                        log.info("claim on task %s ran out; another worker relays it", task_gid)
+                        return
+                    items = [replace(item, lease_until=renewed) for item in items]
                 try:
                     await self._relay.relay_task(task_gid, items)
                 except Exception as exc:
