@@ -1,0 +1,192 @@
+"""Whom a new or stalled task goes to: keyword match, then load, then fairness; who was skipped and why.
+
+Pure: the caller gathers each pool member's state (open tasks, past assignments from this link, Asana
+`ooo_entries`, whether their working hours are open now) and formats the reason; this module only decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from functools import lru_cache
+
+from bridge.domain.policy import PoolMember
+
+
+class SkipReason(StrEnum):
+    OUT_OF_OFFICE = "out_of_office"
+    AT_CAPACITY = "at_capacity"
+    OUTSIDE_HOURS = "outside_hours"  # only when the SLA is short
+    HAD_TASK = "had_task"  # reassignment: never bounce back while someone new is eligible
+
+
+class Unassigned(StrEnum):
+    NO_POOL = "no_pool"  # the link has no routing pool
+    NOBODY_ELIGIBLE = "nobody_eligible"  # everyone was skipped; `Choice.skipped` says why
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One pool member as routing sees them right now."""
+
+    email: str
+    skills: tuple[str, ...] = ()
+    capacity: int = 5
+    open_tasks: int = 0
+    past_assignments: int = 0  # tasks routed to them from this link, ever
+    out_of_office: tuple[tuple[date, date], ...] = ()  # (start, end), both days out
+    in_hours: bool = True
+
+    @classmethod
+    def of(
+        cls,
+        member: PoolMember,
+        *,
+        open_tasks: int = 0,
+        past_assignments: int = 0,
+        out_of_office: Iterable[tuple[date, date]] = (),
+        in_hours: bool = True,
+    ) -> Candidate:
+        return cls(
+            email=member.email,
+            skills=member.skills,
+            capacity=member.capacity,
+            open_tasks=open_tasks,
+            past_assignments=past_assignments,
+            out_of_office=tuple(out_of_office),
+            in_hours=in_hours,
+        )
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Someone routing passed over; `back_on` is the first day they are in again (out of office only)."""
+
+    email: str
+    reason: SkipReason
+    back_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The decision and the parts of its reason ("→ Bo: matches "oauth"; 2 open tasks; Cy is out of office")."""
+
+    assignee: str | None
+    matched: tuple[str, ...] = ()  # the assignee's skills found in the task
+    open_tasks: int | None = None  # the assignee's open tasks before this one
+    skipped: tuple[Skip, ...] = ()
+    followers: tuple[str, ...] = ()  # added by keyword rules; never the assignee
+    unassigned: Unassigned | None = None  # why nobody was chosen
+
+
+def routing_allowed(manually_assigned: bool) -> bool:
+    """A person's assignment turns auto-routing (and auto-reassignment) off for that task."""
+    return not manually_assigned
+
+
+@lru_cache(maxsize=1024)
+def _pattern(phrase: str) -> re.Pattern[str] | None:
+    words = phrase.split()
+    if not words:
+        return None
+    # Lookarounds rather than \b so that skills ending in symbols ("c++", "node.js") still need a boundary.
+    return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)", re.IGNORECASE)
+
+
+def match_keywords(text: str, skills: Iterable[str]) -> list[str]:
+    """The skills found in `text` as whole words or phrases, case-insensitive, in the skills' order, once each."""
+    found: list[str] = []
+    for skill in skills:
+        pattern = _pattern(skill)
+        if pattern is not None and skill not in found and pattern.search(text):
+            found.append(skill)
+    return found
+
+
+def out_of_office(candidate: Candidate, today: date) -> date | None:
+    """The first day back when `today` is in an out-of-office range (adjacent ranges chained), else None."""
+    day = today
+    while True:
+        ends = [end for start, end in candidate.out_of_office if start <= day <= end]
+        if not ends:
+            return day if day != today else None
+        day = max(ends) + timedelta(days=1)
+
+
+def choose(
+    title: str,
+    notes: str,
+    candidates: Sequence[Candidate],
+    *,
+    today: date,
+    previously_assigned: Sequence[str] = (),
+    short_sla: bool = False,
+    last_chosen: str | None = None,
+    follow_rules: Mapping[str, Sequence[str]] | None = None,
+) -> Choice:
+    """Choose an assignee among `candidates` for a task.
+
+    Skipped: out of office today, at capacity, outside working hours when `short_sla`, and anyone in
+    `previously_assigned` (oldest first) unless every otherwise eligible person has had the task — even then
+    not the latest holder while someone else is eligible. Ranked: most matched skills, fewest open tasks,
+    fewest past assignments from this link, then round robin by email after `last_chosen`.
+    `follow_rules` maps a keyword or phrase to the emails it adds as followers.
+    """
+    text = f"{title}\n{notes}"
+    followers = _followers(text, follow_rules or {})
+    if not candidates:
+        return Choice(None, followers=followers, unassigned=Unassigned.NO_POOL)
+    skipped: list[Skip] = []
+    eligible: list[Candidate] = []
+    for candidate in candidates:
+        back_on = out_of_office(candidate, today)
+        if back_on is not None:
+            skipped.append(Skip(candidate.email, SkipReason.OUT_OF_OFFICE, back_on))
+        elif candidate.open_tasks >= candidate.capacity:
+            skipped.append(Skip(candidate.email, SkipReason.AT_CAPACITY))
+        elif short_sla and not candidate.in_hours:
+            skipped.append(Skip(candidate.email, SkipReason.OUTSIDE_HOURS))
+        else:
+            eligible.append(candidate)
+    had = _had_task(eligible, previously_assigned)
+    skipped.extend(Skip(email, SkipReason.HAD_TASK) for email in had)
+    eligible = [candidate for candidate in eligible if candidate.email not in had]
+    if not eligible:
+        return Choice(None, skipped=tuple(skipped), followers=followers, unassigned=Unassigned.NOBODY_ELIGIBLE)
+    matches = {candidate.email: match_keywords(text, candidate.skills) for candidate in eligible}
+    last = last_chosen.casefold() if last_chosen is not None else None
+
+    def rank(candidate: Candidate) -> tuple[int, int, int, bool, str]:
+        email = candidate.email.casefold()
+        after_last = last is None or email > last
+        return (-len(matches[candidate.email]), candidate.open_tasks, candidate.past_assignments, not after_last, email)
+
+    best = min(eligible, key=rank)
+    return Choice(
+        best.email,
+        matched=tuple(matches[best.email]),
+        open_tasks=best.open_tasks,
+        skipped=tuple(skipped),
+        followers=tuple(email for email in followers if email != best.email),
+    )
+
+
+def _had_task(eligible: Sequence[Candidate], previously_assigned: Sequence[str]) -> list[str]:
+    """Who to skip as having had the task already, in the order they appear among the eligible."""
+    had = {email.casefold() for email in previously_assigned}
+    emails = [candidate.email for candidate in eligible]
+    if any(email.casefold() not in had for email in emails) or not emails:
+        return [email for email in emails if email.casefold() in had]
+    # Everyone has had it: start the rotation again, but do not hand it straight back to its latest holder.
+    latest = previously_assigned[-1].casefold()
+    return [email for email in emails if email.casefold() == latest] if len(emails) > 1 else []
+
+
+def _followers(text: str, rules: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    found: list[str] = []
+    for keyword in match_keywords(text, rules):
+        found.extend(email for email in rules[keyword] if email not in found)
+    return tuple(found)
