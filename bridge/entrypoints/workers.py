@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 
 RELAY_LANES = 4  # tasks relayed at once by one worker
+FINISH_BATCH = 50
 # A token's last good moment is when it was saved; re-crawl a little before that, in case clocks disagree.
 RECRAWL_MARGIN = timedelta(minutes=5)
 
@@ -191,11 +192,20 @@ class InboxWorker:
         )
         groups = group_by_task(claimed)
         lanes = asyncio.Semaphore(RELAY_LANES)
+        # Finished events are recorded a few dozen at a time, not one write per task: the inbox's writes compete
+        # with the webhook deliveries being committed.
+        finished: list[int] = []
+
+        async def finish(ids: list[int], *, now_or_later: bool = False) -> None:
+            finished.extend(ids)
+            if len(finished) >= FINISH_BATCH or (now_or_later and finished):
+                done, finished[:] = list(finished), []
+                await self._store.finish_events(done)
 
         async def settle(task_gid: str, items: list[ClaimedEvent]) -> None:
             ids = [item.id for item in items]
             if not task_gid:
-                await self._store.finish_events(ids)  # not about a task (a section, the project): nothing to tell
+                await finish(ids)  # not about a task (a section, the project): nothing to tell
                 return
             async with lanes:
                 # A round of many tasks can outlast the claim: once a third of it is used, renew it before each
@@ -212,9 +222,10 @@ class InboxWorker:
                 except Exception as exc:
                     await self._retry_or_park(items, exc, now)
                 else:
-                    await self._store.finish_events(ids)
+                    await finish(ids)
 
         await asyncio.gather(*(settle(task_gid, items) for task_gid, items in groups.items()))
+        await finish([], now_or_later=True)
         return len(claimed)
 
     async def _retry_or_park(self, items: list[ClaimedEvent], exc: Exception, now: datetime) -> None:
