@@ -20,10 +20,11 @@ from enum import StrEnum
 from typing import Any
 
 from bridge.domain.model import MessageTs, NagKey, SlackUserId
-from bridge.domain.nags import SECTION_SINCE, NagKind
+from bridge.domain.nags import SECTION_SINCE, NagKind, period_stamp
 from bridge.domain.policy import Policy
 from bridge.domain.relay import DUE_PUSHES
-from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_after_priority
+from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_for_new_priority
+from bridge.domain.work import custom_field, iso_day, iso_moment
 
 SNOOZE_FOR = timedelta(days=1)
 PUSH_BY = timedelta(weeks=1)
@@ -148,11 +149,11 @@ def remembered(
         if key in changes:
             out[key] = after.get(key)
     if "due_on" in changes or "due_at" in changes:
-        if _day(snapshot.get("due_on")) and _day(after.get("due_on")) and after["due_on"] > snapshot["due_on"]:
+        if iso_day(snapshot.get("due_on")) and iso_day(after.get("due_on")) and after["due_on"] > snapshot["due_on"]:
             out[DUE_PUSHES] = int(snapshot.get(DUE_PUSHES) or 0) + 1
         out["due_on"], out["due_at"] = after.get("due_on"), after.get("due_at")
     for field_gid in changes.get("custom_fields") or {}:
-        fresh = _custom_field(after, field_gid)
+        fresh = custom_field(after, field_gid)
         if fresh is not None:
             fields = list(out.get("custom_fields") or ())
             at = next((i for i, f in enumerate(fields) if f.get("gid") == field_gid), len(fields))
@@ -166,9 +167,9 @@ def remembered(
 
 
 def _push(task: Mapping[str, Any], nag: NagKey | None) -> Decision:
-    due_at = _moment(task.get("due_at"))
-    due_on = _day(task.get("due_on"))
-    label = _stamp(due_at) if due_at else (due_on.isoformat() if due_on else None)
+    due_at = iso_moment(task.get("due_at"))
+    due_on = iso_day(task.get("due_on"))
+    label = period_stamp(due_at) if due_at else (due_on.isoformat() if due_on else None)
     day = due_at.date() if due_at else due_on
     current = day.isoformat() if day else None
     # A reminder's period starts with the due date it was about ("2026-12-04", or "2026-12-04#2" when overdue).
@@ -188,7 +189,7 @@ def _choose(
     task: Mapping[str, Any], field_gid: str | None, option: str | None, *, asked: bool, action: Action
 ) -> Decision | None:
     """UNCHANGED or OUTDATED for a choice of option, or None when the choice is to be applied."""
-    found = _custom_field(task, field_gid)
+    found = custom_field(task, field_gid)
     chosen = _option(found, option) if found is not None else None
     if found is None or chosen is None:
         return Decision(Verdict.UNCHANGED, action, Why.NO_OPTION, field_name=found.get("name") if found else None)
@@ -212,19 +213,14 @@ def _apply_choice(
     created_at: datetime,
     action: Action,
 ) -> Decision:
-    found = _custom_field(task, field_gid) or {}
+    found = custom_field(task, field_gid) or {}
     name = str(found.get("name") or "")
     choice = str((_option(found, option) or {}).get("name") or "")
     changes: dict[str, Any] = {"custom_fields": {field_gid: option}}
     if not is_priority:
         return Decision(Verdict.APPLY, action, changes=changes, field_name=name, choice=choice)
-    due = due_after_priority(
-        policy,
-        priority=choice,
-        created_at=_moment(task.get("created_at")) or created_at,
-        due_on=_day(task.get("due_on")),
-        due_at=_moment(task.get("due_at")),
-        set_by_bridge=_day(snapshot.get(DUE_SET_BY_BRIDGE)),
+    due = due_for_new_priority(
+        policy, choice, task, set_by_bridge=snapshot.get(DUE_SET_BY_BRIDGE), created_at=created_at
     )
     if due is not None:
         changes["due_on"] = due.isoformat()
@@ -240,27 +236,5 @@ def _apply_choice(
     )
 
 
-def _custom_field(task: Mapping[str, Any], field_gid: str | None) -> Mapping[str, Any] | None:
-    if field_gid is None:
-        return None
-    return next((f for f in task.get("custom_fields") or () if f.get("gid") == field_gid), None)
-
-
 def _option(found: Mapping[str, Any], option: str | None) -> Mapping[str, Any] | None:
     return next((o for o in found.get("enum_options") or () if o.get("gid") == option and o.get("enabled", True)), None)
-
-
-def _stamp(moment: datetime) -> str:
-    """As the nag rules write a timed due date into a reminder's period."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _moment(value: Any) -> datetime | None:
-    if not value:
-        return None
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _day(value: Any) -> date | None:
-    return date.fromisoformat(str(value)) if value else None

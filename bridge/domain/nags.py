@@ -27,6 +27,7 @@ from bridge.domain.model import AsanaUserGid, NagKey, SlackUserId, TaskGid, Trac
 from bridge.domain.policy import Policy
 from bridge.domain.relay import SECTION_SINCE as SECTION_SINCE  # the snapshot key the relay keeps; read here
 from bridge.domain.sla import DUE_SET_BY_BRIDGE
+from bridge.domain.work import iso_day, iso_moment
 
 SNOOZED_UNTIL = "_bridge_snoozed_until"  # snapshot key: no nags about the task before this moment (ISO, UTC)
 
@@ -158,18 +159,18 @@ def task_view(
     priority = _field(fields, priority_field) if priority_field else None
     return TaskView(
         gid=tracked.task_gid,
-        created_at=_moment(snapshot.get("created_at")) or tracked.created_at,
+        created_at=iso_moment(snapshot.get("created_at")) or tracked.created_at,
         completed=tracked.completed or bool(snapshot.get("completed")),
-        due_on=_day(snapshot.get("due_on")),
-        due_at=_moment(snapshot.get("due_at")),
+        due_on=iso_day(snapshot.get("due_on")),
+        due_at=iso_moment(snapshot.get("due_at")),
         priority=((priority or {}).get("enum_value") or {}).get("name"),
         section=_section(snapshot, tracked.project_gid),
-        section_since=_moment(snapshot.get(SECTION_SINCE)),
+        section_since=iso_moment(snapshot.get(SECTION_SINCE)),
         assignee=AsanaUserGid(str(assignee["gid"])) if (assignee := snapshot.get("assignee")) else None,
         requester=tracked.requester,
         first_response_at=tracked.first_response_at,
         missing_fields=tuple([name for name in required_fields if not _has_value(_field(fields, name))]),
-        due_set_by_bridge=_day(snapshot.get(DUE_SET_BY_BRIDGE)),
+        due_set_by_bridge=iso_day(snapshot.get(DUE_SET_BY_BRIDGE)),
     )
 
 
@@ -221,7 +222,7 @@ class _Rules:
         clock = self.clock
         if task.due_at is not None:
             due = deadline = task.due_at
-            day, label = clock.local_date(due), _stamp(due)
+            day, label = clock.local_date(due), period_stamp(due)
         elif task.due_on is not None:
             day, label = task.due_on, task.due_on.isoformat()
             due, deadline = clock.day_start(day), clock.day_start(day + _DAY)
@@ -257,7 +258,7 @@ class _Rules:
         if waited < _ZERO:
             return None
         count = waited // self.triage_every + 1
-        key = NagKey(task.gid, NagKind.TRIAGE, Stage.WAITING, f"{_stamp(since)}#{count}")
+        key = NagKey(task.gid, NagKind.TRIAGE, Stage.WAITING, f"{period_stamp(since)}#{count}")
         if key in sent:
             return None
         start = clock.add(since, self.grace + self.triage_every * (count - 1))
@@ -321,19 +322,9 @@ def _rules_for(policy: Policy) -> _Rules:
     return rules
 
 
-def _stamp(moment: datetime) -> str:
+def period_stamp(moment: datetime) -> str:
+    """How a moment is written into a nag's period (a timed due date, when a task entered triage)."""
     return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _moment(value: Any) -> datetime | None:
-    if not value:
-        return None
-    moment = datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _day(value: Any) -> date | None:
-    return date.fromisoformat(str(value)) if value else None
 
 
 def _fields(snapshot: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

@@ -9,10 +9,13 @@ bridge sets dates only (`due_on`), so a due date with a time of day (`due_at`) i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from bridge.domain.business_time import BusinessClock, clock_for
 from bridge.domain.policy import Policy, Sla, SlaTarget
+from bridge.domain.work import iso_day, iso_moment
 
 DUE_SET_BY_BRIDGE = "_bridge_due_set"  # snapshot key: the due date (ISO) the bridge last set from the SLA
 
@@ -73,3 +76,17 @@ def due_after_priority(
     if wanted is None or wanted == due_on:
         return None
     return wanted
+
+
+def due_for_new_priority(
+    policy: Policy, priority: str | None, task: Mapping[str, Any], *, set_by_bridge: Any, created_at: datetime
+) -> date | None:
+    """`due_after_priority` for a task as Asana returns it; `created_at` stands in when the task does not say."""
+    return due_after_priority(
+        policy,
+        priority=priority,
+        created_at=iso_moment(task.get("created_at")) or created_at,
+        due_on=iso_day(task.get("due_on")),
+        due_at=iso_moment(task.get("due_at")),
+        set_by_bridge=iso_day(set_by_bridge),
+    )

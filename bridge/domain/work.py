@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bridge.domain.model import AsanaUserGid, ProjectGid, TaskGid, WorkspaceGid
@@ -118,3 +119,41 @@ class Story:
     subtype: str
     author_gid: str | None = None
     author_name: str | None = None
+
+
+# Reading Asana's JSON: dates and moments come as ISO strings, custom fields as a list on the task.
+
+
+def iso_day(value: Any) -> date | None:
+    """A date field such as `due_on` ("2026-12-04"), or None when unset."""
+    return date.fromisoformat(str(value)) if value else None
+
+
+def iso_moment(value: Any) -> datetime | None:
+    """A moment such as `created_at` or `due_at`, always aware (UTC when the string names no offset)."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def custom_field(task: Mapping[str, Any], wanted: str | None) -> Mapping[str, Any] | None:
+    """The task's custom field with this gid, or this name (ignoring case and spaces around it)."""
+    if not wanted:
+        return None
+    folded = wanted.strip().casefold()
+    return next(
+        (
+            f
+            for f in task.get("custom_fields") or ()
+            if f.get("gid") == wanted or str(f.get("name") or "").strip().casefold() == folded
+        ),
+        None,
+    )
+
+
+def enabled_options(found: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """An enum field's options people may still choose, as (option gid, name)."""
+    return [
+        (str(o["gid"]), str(o.get("name") or "")) for o in found.get("enum_options") or () if o.get("enabled", True)
+    ]

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, SlackError
@@ -28,6 +27,7 @@ from bridge.domain.nags import (
     task_view,
 )
 from bridge.domain.policy import Policy
+from bridge.domain.work import custom_field, enabled_options
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.outbox import Outbox, PostInFlight
 
@@ -125,15 +125,17 @@ class Nagger:
             missing=nag.missing,
             priority=view.priority,
         )
-        fields = tracked.snapshot.get("custom_fields") or []
-        priority_options = _options(fields, link.priority_field_gid or policy.triage.priority_field)
+        priority = custom_field(tracked.snapshot, link.priority_field_gid or policy.triage.priority_field)
         selects = [
-            (str(field["gid"]), str(field.get("name") or ""), _options([field], str(field["gid"])) or [])
+            (str(field["gid"]), str(field.get("name") or ""), enabled_options(field))
             for name in nag.missing
-            if (field := _field(fields, name)) is not None and field.get("resource_subtype") == "enum"
+            if (field := custom_field(tracked.snapshot, name)) is not None and field.get("resource_subtype") == "enum"
         ]
         text, post = blocks.nag_post(
-            headline, task_gid=tracked.task_gid, priority_options=priority_options, field_selects=selects
+            headline,
+            task_gid=tracked.task_gid,
+            priority_options=enabled_options(priority) if priority else None,
+            field_selects=selects,
         )
         key = _post_key(nag)
         if nag.kind == NagKind.TRIAGE and nag.mention is not None:
@@ -242,20 +244,3 @@ def _same(view: TaskView) -> TaskView:
 def _post_key(nag: Nag) -> str:
     key = nag.key
     return f"nag:{key.task_gid}:{key.kind}:{key.stage}:{key.period}"
-
-
-def _field(fields: Sequence[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
-    folded = wanted.strip().casefold()
-    return next(
-        (f for f in fields if f.get("gid") == wanted or str(f.get("name") or "").strip().casefold() == folded), None
-    )
-
-
-def _options(fields: Sequence[dict[str, Any]], wanted: str | None) -> list[tuple[str, str]] | None:
-    """The enabled options of an enum field in the snapshot, as (option gid, name)."""
-    field = _field(fields, wanted) if wanted else None
-    if field is None:
-        return None
-    return [
-        (str(o["gid"]), str(o.get("name") or "")) for o in field.get("enum_options") or [] if o.get("enabled", True)
-    ]

@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bridge.adapters import blocks
@@ -24,10 +24,9 @@ from bridge.domain.model import (
     TaskGid,
     TrackedTask,
 )
-from bridge.domain.nags import task_view
 from bridge.domain.policy import Policy
 from bridge.domain.relay import diff, next_snapshot
-from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_after_priority
+from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_for_new_priority
 from bridge.domain.work import Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.outbox import Outbox
@@ -119,14 +118,10 @@ class Relay:
 
     async def _due_from_sla(self, tracked: TrackedTask, snapshot: dict[str, Any], priority: str | None) -> list[Line]:
         """A priority set in Asana sets the due date from its SLA, unless a person chose the due date by hand."""
-        view = task_view(tracked, required_fields=())
-        due = due_after_priority(
-            self._policy.for_project(tracked.project_gid),
-            priority=priority,
-            created_at=view.created_at,
-            due_on=_day(snapshot.get("due_on")),
-            due_at=view.due_at if snapshot.get("due_at") else None,
-            set_by_bridge=_day(snapshot.get(DUE_SET_BY_BRIDGE)),
+        policy = self._policy.for_project(tracked.project_gid)
+        set_by_bridge = snapshot.get(DUE_SET_BY_BRIDGE)
+        due = due_for_new_priority(
+            policy, priority, snapshot, set_by_bridge=set_by_bridge, created_at=tracked.created_at
         )
         if due is None:
             return []
@@ -290,10 +285,6 @@ def _may_be_comment(item: ClaimedEvent) -> bool:
     name the story's subtype; one that does not is read to find out."""
     subtype = (item.event.payload.get("resource") or {}).get("resource_subtype")
     return subtype in (None, "comment_added")
-
-
-def _day(value: Any) -> date | None:
-    return date.fromisoformat(str(value)) if value else None
 
 
 def _about(tracked: TrackedTask, lines: list[Line]) -> list[Line]:
