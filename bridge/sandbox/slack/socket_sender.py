@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from .delivery import JSON_TYPE, Delivery, SentRequest
-from .sender import MANIFEST_EVENTS, SlackSender
-from .socket_mode import Envelope
-
-if TYPE_CHECKING:
-    from .emulator import SlackEmulator
+from .sender import SlackSender
+from .socket_mode import Envelope, SocketMode
 
 # The envelope type that carries each kind of request.
 ENVELOPE_TYPES = {"event": "events_api", "command": "slash_commands", "interactive": "interactive"}
@@ -24,23 +20,9 @@ class SocketModeSlack(SlackSender):
 
     timeout_reason = "timeout"
 
-    def __init__(
-        self,
-        emulator: SlackEmulator,
-        *,
-        team_id: str | None = None,
-        events: frozenset[str] = MANIFEST_EVENTS,
-        unfurl_domains: tuple[str, ...] = ("app.asana.com",),
-        echo_bot_messages: bool = False,
-    ) -> None:
-        super().__init__(
-            emulator,
-            team_id=team_id,
-            events=events,
-            unfurl_domains=unfurl_domains,
-            echo_bot_messages=echo_bot_messages,
-        )
-        self.link = emulator.socket_mode
+    @property
+    def link(self) -> SocketMode:
+        return self.emulator.socket_mode
 
     async def deliver(
         self, request: SentRequest, *, retry_num: int | None = None, retry_reason: str | None = None
