@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from bridge.adapters.errors import AsanaError, SlackError, SyncTokenExpired
 from bridge.domain.events import parse_delivery, to_inbox
@@ -73,9 +74,7 @@ class EventsPoller:
                 await self._save(project_gid, expired.sync)
                 return added
             if page.events:
-                events = parse_delivery({"events": list(page.events)})
-                inbox = to_inbox(events, project_gid=project_gid, source=InboxSource.EVENTS_API, now=self._clock.now())
-                added += await self._store.enqueue_events(inbox)
+                added += await self._enqueue(project_gid, parse_delivery({"events": list(page.events)}))
             token = page.sync
             await self._save(project_gid, token)
             if not page.has_more:
@@ -83,12 +82,8 @@ class EventsPoller:
 
     async def _recrawl(self, project_gid: ProjectGid, since: datetime) -> int:
         """One paginated read of the tasks changed since `since`, turned into events the relay understands."""
-        events = [
-            recrawl_event(task.raw, project_gid, since)
-            for task in await self._asana.tasks_modified_since(project_gid, since)
-        ]
-        inbox = to_inbox(events, project_gid=project_gid, source=InboxSource.EVENTS_API, now=self._clock.now())
-        return await self._store.enqueue_events(inbox)
+        listed = await self._asana.tasks_modified_since(project_gid, since)
+        return await self._enqueue(project_gid, [recrawl_event(task.raw, project_gid, since) for task in listed])
 
     async def reconcile_project(self, project_gid: ProjectGid, since: datetime) -> int:
         """Keep the stored snapshots honest (nags work from them): one paginated read of the tasks changed since
@@ -106,6 +101,10 @@ class EventsPoller:
         if not events:
             return 0
         log.info("reconcile of project %s: %d task(s) changed without the relay hearing", project_gid, len(events))
+        return await self._enqueue(project_gid, events)
+
+    async def _enqueue(self, project_gid: ProjectGid, events: Sequence[Mapping[str, Any]]) -> int:
+        """Events read from Asana (not delivered by a webhook) into the inbox; how many were new."""
         inbox = to_inbox(events, project_gid=project_gid, source=InboxSource.EVENTS_API, now=self._clock.now())
         return await self._store.enqueue_events(inbox)
 
@@ -128,8 +127,8 @@ class EventsPoller:
         if last is not None and now - last[0] < self._reconcile_every:
             return
         moment = self._clock.now()
-        # The first round after a start looks back one period (plus a margin): what changed while nobody watched.
-        since = last[1] if last else moment - timedelta(seconds=self._reconcile_every) - RECRAWL_MARGIN
+        # The first round after a start looks back one period: what changed while nobody watched.
+        since = last[1] if last else moment - timedelta(seconds=self._reconcile_every)
         try:
             await self.reconcile_project(project_gid, since - RECRAWL_MARGIN)
         except AsanaError as exc:
