@@ -46,6 +46,7 @@ from bridge.services.nag_actions import NagActions
 from bridge.services.nags import Nagger
 from bridge.services.people import People
 from bridge.services.relay import Relay
+from bridge.services.routing import Router
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
 from bridge.services.webhooks import WebhookReconciler, WebhookRegistrar
@@ -245,6 +246,7 @@ async def build(
         registrar=WebhookRegistrar(store=store, asana=asana, clock=clock, webhook_target=settings.webhook_target),
         workspace_gid=lambda: identity.workspace_gid,
     )
+    router = Router(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
     unfurls = Unfurls(
         asana=asana, slack=slack, people=people, policy=settings.policy, workspace_gid=lambda: identity.workspace_gid
     )
@@ -266,6 +268,7 @@ async def build(
             nag_actions=NagActions(
                 store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy
             ),
+            router=router,
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )
@@ -315,7 +318,9 @@ async def build(
         ),
         reconciler=reconciler,
         reconcile_loop=WebhookReconcileLoop(reconciler),
-        nag_scheduler=NagScheduler(Nagger(store=store, asana=asana, slack=slack, clock=clock, policy=settings.policy)),
+        nag_scheduler=NagScheduler(
+            Nagger(store=store, asana=asana, slack=slack, clock=clock, policy=settings.policy), router
+        ),
         # Longer than a capture's own retries (about 16 minutes), so the two never work on one message at once.
         sweeper=CaptureSweeper(store=store, capture=capture, clock=clock, after=timedelta(minutes=20)),
         _closers=closers,

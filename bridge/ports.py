@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from bridge.domain.model import (
@@ -18,6 +18,7 @@ from bridge.domain.model import (
     NagKey,
     OutboxPost,
     ProjectGid,
+    RoutedTask,
     SlackUserId,
     SyncToken,
     TaskGid,
@@ -247,6 +248,23 @@ class Store(Protocol):
 
     async def get_outbox_post(self, post_key: str) -> OutboxPost | None: ...
 
+    # routing
+    async def claim_routing(self, routed: RoutedTask) -> bool:
+        """Record a task's first routing; False when it was routed already (by another worker or run)."""
+        ...
+
+    async def save_routing(self, routed: RoutedTask) -> None: ...
+
+    async def get_routing(self, task_gid: TaskGid) -> RoutedTask | None: ...
+
+    async def open_routings(self) -> list[RoutedTask]: ...
+
+    async def count_routing(self, project_gid: ProjectGid, email: str, *, at: datetime) -> None: ...
+
+    async def routing_counts(self, project_gid: ProjectGid) -> tuple[dict[str, int], str | None]:
+        """Tasks routed to each person from the project, and who got the latest one."""
+        ...
+
     # health
     async def lead(self, role: str) -> bool:
         """True while this process is the one replica that runs `role`; tries to take it when nobody does."""
@@ -263,6 +281,12 @@ class AsanaPort(Protocol):
     async def me(self) -> AsanaUser: ...
 
     async def user_by_email(self, email: str, workspace_gid: WorkspaceGid) -> AsanaUser | None: ...
+
+    async def out_of_office(
+        self, user_gid: AsanaUserGid, workspace_gid: WorkspaceGid, *, start: date, end: date
+    ) -> list[tuple[date, date]]:
+        """The user's out-of-office entries (first and last day out) that overlap start..end."""
+        ...
 
     async def project(self, project_gid: str) -> Project: ...
 

@@ -45,6 +45,7 @@ from bridge.domain.work import (
     Task,
     TaskDraft,
     Webhook,
+    iso_day,
 )
 from bridge.metrics import Metrics
 
@@ -109,6 +110,7 @@ class AsanaGateway:
         self.webhooks = asana.WebhooksApi(self._client)
         self.events = asana.EventsApi(self._client)
         self.custom_field_settings = asana.CustomFieldSettingsApi(self._client)
+        self.ooo_entries = asana.OooEntriesApi(self._client)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -134,6 +136,22 @@ class AsanaGateway:
         except AsanaNotFound:
             return None
         return _user(data)
+
+    async def out_of_office(
+        self, user_gid: AsanaUserGid, workspace_gid: WorkspaceGid, *, start: date, end: date
+    ) -> list[tuple[date, date]]:
+        rows = await self._call_list(
+            "ooo_entries.list",
+            self.ooo_entries.get_ooo_entries,
+            user_gid,
+            workspace_gid,
+            {"start_date": start.isoformat(), "end_date": end.isoformat(), "opt_fields": "start_date,end_date"},
+        )
+        return [
+            (first, last)
+            for row in rows
+            if (first := iso_day(row.get("start_date"))) is not None and (last := iso_day(row.get("end_date")))
+        ]
 
     # ---- projects ----------------------------------------------------------------------------------------
 

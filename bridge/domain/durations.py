@@ -19,3 +19,12 @@ def parse_duration(text: str) -> timedelta:
     if seconds <= 0:
         raise ValueError(f"expected a duration above zero, got {text!r}")
     return timedelta(seconds=seconds)
+
+
+def format_duration(duration: timedelta) -> str:
+    """A duration as bridge.toml writes it: "3d", "1d 4h", "90m" reads "1h 30m"."""
+    minutes = int(duration.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{value}{unit}" for value, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if value]
+    return " ".join(parts) or "0m"

@@ -202,3 +202,24 @@ class OutboxPost:
     state: OutboxState
     created_at: datetime
     message_ts: MessageTs | None = None
+
+
+@dataclass(frozen=True)
+class RoutedTask:
+    """A task the bridge assigned by routing (or tried to): who holds it since when, and who had it before.
+
+    `assignee` is None while nobody in the pool is eligible. Once a person assigns the task themselves (`manual`)
+    routing leaves it alone; once it is completed the row is `closed`.
+    """
+
+    task_gid: TaskGid
+    project_gid: ProjectGid
+    assigned_at: datetime
+    assignee: str | None = None  # an email from the pool
+    assignee_gid: AsanaUserGid | None = None
+    holders: tuple[str, ...] = ()  # everyone routing gave it to, oldest first (the current assignee last)
+    pinged_at: datetime | None = None  # the assignee was asked to act on it or hand it back
+    ping_ts: MessageTs | None = None
+    told_nobody: bool = False  # the triager heard that nobody was eligible
+    manual: bool = False
+    closed: bool = False

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from bridge.domain.policy import PoolMember
+from bridge.domain.business_time import BusinessClock, clock_for
+from bridge.domain.policy import BusinessHours, Policy, PoolMember
+from bridge.domain.sla import target_for
+
+PING_AT = 0.75  # of the reassignment window: the holder is asked to act or hand the task back
 
 
 class SkipReason(StrEnum):
@@ -190,3 +194,36 @@ def _followers(text: str, rules: Mapping[str, Sequence[str]]) -> tuple[str, ...]
     for keyword in match_keywords(text, rules):
         found.extend(email for email in rules[keyword] if email not in found)
     return tuple(found)
+
+
+class Stage(StrEnum):
+    PING = "ping"  # ask the holder once to act on it or hand it back
+    REASSIGN = "reassign"  # give it to the next eligible person
+
+
+def stage(
+    clock: BusinessClock, window: timedelta, *, assigned_at: datetime, pinged_at: datetime | None, now: datetime
+) -> Stage | None:
+    """Where a routed task the holder has not acted on stands, in business time.
+
+    The holder is pinged at PING_AT of the window and the task moves on at its end; a ping that came late (the
+    bridge was down, or the holder kept the task) still leaves them the rest of a window's quarter to answer.
+    """
+    if pinged_at is None:
+        return Stage.PING if clock.elapsed(assigned_at, now) >= window * PING_AT else None
+    if clock.elapsed(assigned_at, now) >= window and clock.elapsed(pinged_at, now) >= window * (1 - PING_AT):
+        return Stage.REASSIGN
+    return None
+
+
+def in_hours(member: PoolMember, hours: BusinessHours, now: datetime) -> bool:
+    """Whether `now` is within the member's own working hours (the team's when they have none) on a working day."""
+    if member.hours is None:
+        return clock_for(hours).is_open(now)
+    return clock_for(replace(hours, start=member.hours[0], end=member.hours[1])).is_open(now)
+
+
+def short_sla(policy: Policy, priority: str | None) -> bool:
+    """A first-response target so short that someone off work now cannot meet it."""
+    target = target_for(policy.sla, priority)
+    return target is not None and target.first_response <= policy.routing.short_sla

@@ -21,6 +21,7 @@ from bridge.services.errors import UserError
 from bridge.services.home import Home
 from bridge.services.links import Links
 from bridge.services.nag_actions import NagActions
+from bridge.services.routing import Router
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
 
@@ -43,6 +44,7 @@ class Listeners:
     unfurls: Unfurls
     home: Home
     nag_actions: NagActions
+    router: Router
     retry_delays: tuple[float, ...] = RETRY_DELAYS  # how a capture waits out an Asana outage
 
 
@@ -53,6 +55,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         slack_home,
         slack_messages,
         slack_nags,
+        slack_routing,
         slack_shortcuts,
         slack_unfurls,
     )
@@ -72,6 +75,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
     slack_unfurls.register(app, deps)
     slack_home.register(app, deps)
     slack_nags.register(app, deps)
+    slack_routing.register(app, deps)
 
 
 def ids(payload: dict[str, Any]) -> tuple[TeamId, ChannelId, SlackUserId]:

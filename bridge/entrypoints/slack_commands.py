@@ -55,6 +55,11 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         elif verb == "status":
             await ack()
             deps.background.spawn(answering(lambda: _then(tell, deps.links.status(team, channel)), tell), name="status")
+        elif verb == "routing":
+            await ack()
+            deps.background.spawn(
+                answering(lambda: _then(tell, deps.router.overview(team, channel)), tell), name="routing"
+            )
         elif verb == "relay":
             await ack(text=await _set_relay(deps, team, channel, rest))
         elif verb == "capture":

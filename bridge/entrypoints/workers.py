@@ -19,6 +19,7 @@ from bridge.services.capture import Capture
 from bridge.services.nags import Nagger
 from bridge.services.outbox import PostInFlight
 from bridge.services.relay import Relay
+from bridge.services.routing import Router
 from bridge.services.webhooks import WebhookReconciler
 
 log = logging.getLogger(__name__)
@@ -358,15 +359,24 @@ class CaptureSweeper:
 
 
 class NagScheduler:
-    """Asks the nagger what is due every `BRIDGE_TICK_SECONDS` (it does nothing on replicas that do not lead)."""
+    """Every `BRIDGE_TICK_SECONDS` asks the nagger what is due, then lets the router route, ping and reassign over
+    the same open tasks (both do nothing on replicas that do not lead)."""
 
-    def __init__(self, nagger: Nagger) -> None:
+    def __init__(self, nagger: Nagger, router: Router | None = None) -> None:
         self.nagger = nagger
+        self.router = router
         self._loop: Periodic | None = None
+
+    async def tick(self, now: datetime | None = None) -> None:
+        now = now or self.nagger.now()
+        await self.nagger.tick(now)
+        views = self.nagger.open_views()
+        if self.router is not None and views is not None:
+            await self.router.sweep(views, now)
 
     def start(self, *, every: float) -> None:
         async def round_() -> bool:
-            await self.nagger.tick()
+            await self.tick()
             return False
 
         self._loop = Periodic("nag-scheduler", round_, interval=every)

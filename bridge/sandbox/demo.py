@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from bridge.adapters.blocks import NAG_ACTIONS_BLOCK, NAG_PRIORITY
+from bridge.domain.business_time import clock_for
 from bridge.sandbox.harness import LocalBridge, serve_locally
 from bridge.sandbox.world import World, start_world
 
@@ -34,6 +35,14 @@ P3 = { first_response = "2d", resolution = "10d" }
 
 [triage]
 triager = "cy@example.com"
+
+[routing]
+reassign_after = "1d"
+pool = [
+  { email = "ana@example.com", skills = ["webhooks", "python"] },
+  { email = "bo@example.com", skills = ["oauth", "node"] },
+  { email = "cy@example.com", skills = ["docs", "sql"] },
+]
 """
 
 
@@ -215,6 +224,8 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     said = [st.text for st in world.asana.store.stories.values() if st.task == asked.gid and st.kind == "comment"]
     out.line("asana", f"comment: {said[-1]}")
 
+    await _routing(world, local, out)
+
     out.step("Health and metrics")
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{local.url}/healthz") as response:
@@ -225,6 +236,39 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
                 float(line.rsplit(" ", 1)[1]) for line in body.splitlines() if line.startswith("bridge_api_calls_total")
             )
             out.line("bridge", f"GET /metrics → {response.status}; {calls:.0f} API calls so far")
+
+
+async def _routing(world: World, local: LocalBridge, out: Transcript) -> None:
+    out.step("Routing: unassigned work goes to the right person with the reason, and moves on when it sits")
+    channel = world.channel
+    scheduler = local.bridge.nag_scheduler
+    policy = local.bridge.settings.policy.routing
+    now = local.bridge.clock.now()
+    today = now.astimezone(ZoneInfo("America/New_York")).date()
+    world.asana.add_ooo_entry(world.asana_people["cy"], today, today, world.workspace)
+    out.line("asana", f"Cy is out of office today ({today:%a %d %b})")
+    await scheduler.tick(now)
+    routed = _routed(world, channel)
+    for line in routed:
+        out.line("slack", f"thread reply: {line}")
+    out.line("bridge", "cost per decision: one assignment and one comment; loads come from the bridge's snapshots")
+    clock = clock_for(local.bridge.settings.policy.business_hours)
+    window = clock.span(policy.reassign_after)
+    ping_at = clock.add(now, window * 0.8)
+    await scheduler.tick(ping_at)
+    ping = await _until(lambda: [m for m in world.slack.messages(channel, replies=True) if m.text.startswith("⏳")])
+    out.line("bridge", f"tick at {ping_at.astimezone(ZoneInfo('America/New_York')):%a %d %b %H:%M}:")
+    out.line("slack", f"thread reply: {_plain(ping[0])} [Keep it] [Hand it back]")
+    move_at = clock.add(now, window * 1.1)
+    await scheduler.tick(move_at)
+    out.line("bridge", f"tick at {move_at.astimezone(ZoneInfo('America/New_York')):%a %d %b %H:%M}, nobody acted:")
+    for line in _routed(world, channel)[len(routed) :]:
+        out.line("slack", f"thread reply: {line}")
+
+
+def _routed(world: World, channel: str) -> list[str]:
+    said = world.slack.messages(channel, replies=True)
+    return [m.text for m in said if m.bot_id and (m.text.startswith("→") or "nobody could take" in m.text)]
 
 
 def _nags(world: World, channel: str) -> list[Any]:

@@ -48,6 +48,9 @@ class Nagger:
         self._asana_users: dict[str, AsanaUserGid | None] = {}  # the triager's Asana user, by email
         self._memory: _Memory | None = None
 
+    def now(self) -> datetime:
+        return self._clock.now()
+
     async def tick(self, now: datetime | None = None) -> int:
         """Send what is due now; returns how many nags were sent. Only the leading replica does anything."""
         if not await self._store.lead(LEADER_ROLE):
@@ -66,6 +69,15 @@ class Nagger:
                 except (AsanaError, SlackError, PostInFlight) as exc:  # the nag stays due: the next tick tries again
                     log.warning("could not send %s for task %s: %s", nag.key, view.gid, exc)
         return sent
+
+    def open_views(self) -> dict[tuple[str, str], list[TaskView]] | None:
+        """The open top-level tasks per link (project, channel) as of the last tick; None unless this replica leads.
+
+        Routing reads its loads and candidates from here, so it costs no reads of its own."""
+        memory = self._memory
+        if memory is None:
+            return None
+        return {home: [memory.views[gid] for gid in gids] for home, gids in memory.by_link.items()}
 
     async def due(self, now: datetime) -> list[tuple[Link, list[tuple[TaskView, Nag]]]]:
         """Every nag due now, per link: database reads and the rules, no API calls."""

@@ -38,6 +38,9 @@ def test_demo_prints_a_transcript_and_exits_zero(tmp_path: Path) -> None:
         "(in Slack): Hash the raw body",
         "message shortcut",
         "thread reply: ✅ completed by Bo Chen",
+        "matches “oauth”; 0 open tasks; Cy Park is out of office until",
+        "[Keep it] [Hand it back]",
+        "Bo Chen did not complete it within 1d",
         "GET /healthz → 200",
     ):
         assert expected in result.stdout

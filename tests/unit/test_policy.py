@@ -78,6 +78,12 @@ def test_example_file_parses_into_the_documented_policy() -> None:
         ("[capture]\ncombined_projects = ['Developer Questions']", "capture.combined_projects"),
         ("[routing]\npool = [{ skills = ['x'] }]", "routing.pool[0].email"),
         ("[routing]\npool = [{ email = 'a@x.io', capacity = 0 }]", "routing.pool[0].capacity"),
+        ("[routing]\npool = [{ email = 'a@x.io', hours = '9-5' }]", "routing.pool[0].hours"),
+        ("[routing]\npool = [{ email = 'a@x.io', hours = '17:00-09:00' }]", "routing.pool[0].hours"),
+        ("[routing]\nwait_for = 'reply'", "routing.wait_for"),
+        ("[routing]\nshort_sla = 'soon'", "routing.short_sla"),
+        ("[routing]\nfollowers = { security = 'lead@x.io' }", "routing.followers.security"),
+        ("[routing]\nfollowers = { security = ['lead'] }", "routing.followers.security"),
         ("[nags]\nx = 1", "nags"),
         ("[triage]\nsectoin = 'x'", "triage.sectoin"),
         ('[projects."123".sla]\nwarn_at = 2', 'projects."123".sla.warn_at'),
@@ -164,3 +170,25 @@ def test_secret_hides_its_value() -> None:
     secret = Secret("xoxb-very-secret")
     assert "very" not in repr(secret) and "very" not in str(secret) and "very" not in f"{secret}"
     assert secret.reveal() == "xoxb-very-secret"
+
+
+def test_routing_keys_parse() -> None:
+    policy = parse_policy(
+        tomllib.loads(
+            """
+[routing]
+reassign_after = "1d"
+wait_for = "acknowledgement"
+short_sla = "2h"
+followers = { Security = ["lead@example.com", "cto@example.com"] }
+pool = [{ email = "ana@example.com", skills = ["OAuth"], capacity = 3, hours = "08:00-16:30" }]
+"""
+        )
+    )
+    routing = policy.routing
+    assert routing.reassign_after == timedelta(days=1)
+    assert routing.wait_for == "acknowledgement"
+    assert routing.short_sla == timedelta(hours=2)
+    assert routing.followers == {"security": ("lead@example.com", "cto@example.com")}
+    assert routing.pool[0].skills == ("oauth",)
+    assert routing.pool[0].hours == (time(8, 0), time(16, 30))

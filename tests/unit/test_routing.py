@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 
-from bridge.domain.policy import PoolMember
+from bridge.domain.business_time import clock_for
+from bridge.domain.policy import BusinessHours, Policy, PoolMember, Routing, Sla, SlaTarget
 from bridge.domain.routing import (
     Candidate,
     Choice,
     Skip,
     SkipReason,
+    Stage,
     Unassigned,
     choose,
+    in_hours,
     match_keywords,
     routing_allowed,
+    short_sla,
+    stage,
 )
 
 TODAY = date(2026, 3, 4)  # a Wednesday
@@ -268,3 +273,71 @@ def test_candidate_of_pool_member() -> None:
 )
 def test_manual_assignment_turns_routing_off(manual: bool, allowed: bool) -> None:
     assert routing_allowed(manual) is allowed
+
+
+# ---- the reassignment window, in business time ---------------------------------------------------------------------
+
+HOURS = BusinessHours(timezone="UTC", start=time(9), end=time(17), holidays=frozenset({date(2026, 3, 6)}))
+CLOCK = clock_for(HOURS)
+WINDOW = CLOCK.span(timedelta(days=1))  # one working day: 8 working hours
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("assigned", "pinged", "now", "expected"),
+    [
+        ("2026-03-04 09:00", None, "2026-03-04 14:59", None),  # 5h59m of 8h: not yet 3/4
+        ("2026-03-04 09:00", None, "2026-03-04 15:00", Stage.PING),  # 6h = 3/4 of the window
+        ("2026-03-04 09:00", "2026-03-04 15:00", "2026-03-04 16:59", None),  # pinged, window not over
+        ("2026-03-04 09:00", "2026-03-04 15:00", "2026-03-04 17:00", Stage.REASSIGN),  # 8h worked, 2h since ping
+        # Evenings do not count: assigned at 16:00, 6 working hours come at 14:00 the next day.
+        ("2026-03-04 16:00", None, "2026-03-05 13:59", None),
+        ("2026-03-04 16:00", None, "2026-03-05 14:00", Stage.PING),
+        # Friday is a holiday and then the weekend: Thursday 15:00 + 6h working = Monday 13:00.
+        ("2026-03-05 15:00", None, "2026-03-08 23:00", None),
+        ("2026-03-05 15:00", None, "2026-03-09 13:00", Stage.PING),
+        # A late ping (the bridge was down) still leaves the holder a quarter of the window (2h) to answer.
+        ("2026-03-04 09:00", "2026-03-05 10:00", "2026-03-05 11:59", None),
+        ("2026-03-04 09:00", "2026-03-05 10:00", "2026-03-05 12:00", Stage.REASSIGN),
+    ],
+)
+def test_stage_of_a_routed_task(assigned: str, pinged: str | None, now: str, expected: Stage | None) -> None:
+    at = utc(pinged) if pinged else None
+    assert stage(CLOCK, WINDOW, assigned_at=utc(assigned), pinged_at=at, now=utc(now)) is expected
+
+
+@pytest.mark.parametrize(
+    ("hours", "now", "expected"),
+    [
+        (None, "2026-03-04 08:59", False),  # the team's hours: 09:00-17:00
+        (None, "2026-03-04 09:00", True),
+        (None, "2026-03-04 17:00", False),
+        ((time(6), time(14)), "2026-03-04 06:30", True),  # their own, earlier hours
+        ((time(6), time(14)), "2026-03-04 15:00", False),
+        ((time(6), time(14)), "2026-03-07 07:00", False),  # Saturday: not a working day, whatever the hours
+        ((time(6), time(14)), "2026-03-06 07:00", False),  # a holiday
+    ],
+)
+def test_in_hours(hours: tuple[time, time] | None, now: str, expected: bool) -> None:
+    assert in_hours(PoolMember(ANA, hours=hours), HOURS, utc(now)) is expected
+
+
+@pytest.mark.parametrize(
+    ("priority", "expected"),
+    [("P0", True), ("p1", True), ("P2", False), (None, False), ("P9", False)],
+)
+def test_short_sla(priority: str | None, expected: bool) -> None:
+    policy = Policy(
+        sla=Sla(
+            targets={
+                "P0": SlaTarget(timedelta(hours=1), timedelta(hours=4)),
+                "P1": SlaTarget(timedelta(hours=4), timedelta(days=2)),
+                "P2": SlaTarget(timedelta(days=1), timedelta(days=5)),
+            }
+        ),
+        routing=Routing(short_sla=timedelta(hours=4)),
+    )
+    assert short_sla(policy, priority) is expected

@@ -231,3 +231,33 @@ outbox = Table(
     CheckConstraint("state IN ('pending', 'sent')", name="state"),
     Index(None, "state", "created_at"),
 )
+
+# Tasks assigned by routing: the current holder and the window they have; see domain.model.RoutedTask.
+routed_tasks = Table(
+    "routed_tasks",
+    metadata,
+    Column("task_gid", ID, nullable=False),
+    Column("project_gid", ID, nullable=False),
+    Column("assignee", String(320), nullable=True),
+    Column("assignee_gid", ID, nullable=True),
+    Column("assigned_at", UTCDateTime(), nullable=False),
+    Column("holders", json_document(), nullable=False),
+    Column("pinged_at", UTCDateTime(), nullable=True),
+    Column("ping_ts", TS, nullable=True),
+    Column("told_nobody", Boolean(), nullable=False, server_default=sql_false()),
+    Column("manual", Boolean(), nullable=False, server_default=sql_false()),
+    Column("closed", Boolean(), nullable=False, server_default=sql_false()),
+    PrimaryKeyConstraint("task_gid"),
+    Index(None, "closed"),
+)
+
+# How many tasks routing gave each person from a project, and when last: fairness among equals, and round robin.
+routing_counts = Table(
+    "routing_counts",
+    metadata,
+    Column("project_gid", ID, nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("assignments", Integer, nullable=False),
+    Column("last_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("project_gid", "email"),
+)

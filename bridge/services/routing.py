@@ -1,0 +1,421 @@
+"""Routing: give unassigned tasks to the pool by skill and load, ping before moving them on, and move them on.
+
+It runs in the scheduler's tick on the leading replica, over the open tasks the scheduler already keeps in memory
+(so loads come from the bridge's own snapshots, not from Asana). A task is routed once it is unassigned and, when
+its link triages first, has a priority. The database claims each first routing, so a task is routed once.
+
+Cost per routing decision, warm: one task update (the assignee), one comment, one follower call when a keyword
+rule adds followers; no reads. Cold: each pool member's Asana user once per process and their out-of-office
+entries once per OOO_CACHE_SECONDS. A ping costs one comment; a click on its buttons one comment more.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from bridge.adapters import blocks
+from bridge.adapters.errors import AsanaError, SlackError
+from bridge.domain.business_time import clock_for
+from bridge.domain.durations import format_duration
+from bridge.domain.model import (
+    AsanaUserGid,
+    ChannelId,
+    Link,
+    MessageTs,
+    RoutedTask,
+    SlackUserId,
+    TaskGid,
+    TeamId,
+    TrackedTask,
+)
+from bridge.domain.nags import TaskView
+from bridge.domain.policy import Policy
+from bridge.domain.relay import next_snapshot
+from bridge.domain.routing import Candidate, Choice, Stage, choose, in_hours, out_of_office, short_sla, stage
+from bridge.domain.work import AsanaUser
+from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.errors import UserError
+from bridge.services.outbox import Outbox, PostInFlight
+from bridge.services.people import People
+
+log = logging.getLogger(__name__)
+
+OOO_CACHE_SECONDS = 900.0  # out-of-office entries change rarely; read each person's again after this
+OOO_LOOKAHEAD = timedelta(days=60)  # entries that far ahead are enough to say when someone is back
+UNKNOWN_USER_RETRY_SECONDS = 600.0
+REAPPLY_AFTER = timedelta(minutes=2)  # a routing recorded but never seen in Asana (a crash in between) is redone
+
+Home = tuple[str, str]  # (project gid, channel id) of a link
+
+
+@dataclass(frozen=True)
+class RoutingClick:
+    """A click on a routing ping: keep the task, or hand it back."""
+
+    team_id: TeamId
+    channel_id: ChannelId
+    user: SlackUserId
+    task_gid: TaskGid
+    message_ts: MessageTs
+    keep: bool
+
+
+class Router:
+    def __init__(
+        self, *, store: Store, asana: AsanaPort, slack: SlackPort, people: People, clock: Clock, policy: Policy
+    ) -> None:
+        self._store = store
+        self._asana = asana
+        self._slack = slack
+        self._people = people
+        self._clock = clock
+        self._policy = policy
+        self._outbox = Outbox(store=store, slack=slack, clock=clock)
+        self._users: dict[str, tuple[float, AsanaUser | None]] = {}
+        self._ooo: dict[str, tuple[float, tuple[tuple[date, date], ...]]] = {}
+
+    # ---- the tick ------------------------------------------------------------------------------------------
+
+    async def sweep(self, views: Mapping[Home, Sequence[TaskView]], now: datetime) -> int:
+        """Route, ping and reassign what is due; returns how many routing decisions were carried out."""
+        links: dict[Home, Link] = {(link.project_gid, link.channel_id): link for link in await self._store.list_links()}
+        routed = {row.task_gid: row for row in await self._store.open_routings()}
+        loads: Counter[AsanaUserGid | None] = Counter(
+            v.assignee for tasks in views.values() for v in tasks if v.assignee
+        )
+        open_gids = {view.gid for tasks in views.values() for view in tasks}
+        for row in routed.values():
+            if row.task_gid not in open_gids:
+                await self._store.save_routing(replace(row, closed=True))  # completed, deleted or unlinked
+        done = 0
+        for home, tasks in views.items():
+            link = links.get(home)
+            if link is None or not self._policy.for_project(link.project_gid).routing.pool:
+                continue
+            for view in tasks:
+                try:
+                    done += await self._judge(link, view, routed.get(view.gid), loads, now)
+                except (AsanaError, SlackError, PostInFlight) as exc:  # judged again next tick
+                    log.warning("routing task %s: %s", view.gid, exc)
+        return done
+
+    async def _judge(
+        self, link: Link, view: TaskView, row: RoutedTask | None, loads: Counter[AsanaUserGid | None], now: datetime
+    ) -> int:
+        policy = self._policy.for_project(link.project_gid)
+        if row is None:
+            if view.assignee is not None or (link.triage_section_gid and not view.priority):
+                return 0  # a person assigned it, or triage has not given it a priority yet
+            return await self._route(link, view, None, loads, now)
+        if row.assignee is None:  # nobody was eligible: look again
+            if view.assignee is not None:
+                await self._store.save_routing(replace(row, manual=True, closed=True))
+                return 0
+            return await self._route(link, view, row, loads, now)
+        if view.assignee != row.assignee_gid:
+            return await self._mismatch(link, row, now)
+        if policy.routing.wait_for == "acknowledgement" and view.first_response_at is not None:
+            await self._store.save_routing(replace(row, closed=True))
+            return 0
+        clock = clock_for(policy.business_hours)
+        window = clock.span(policy.routing.reassign_after)
+        due = stage(clock, window, assigned_at=row.assigned_at, pinged_at=row.pinged_at, now=now)
+        if due is Stage.PING:
+            await self._ping(link, row, now)
+            return 1
+        if due is Stage.REASSIGN:
+            holder = await self._name(row.assignee, link)
+            because = blocks.routing_did_not_act(
+                holder, format_duration(policy.routing.reassign_after), wait_for=policy.routing.wait_for
+            )
+            return await self._route(link, view, row, loads, now, because=because)
+        return 0
+
+    async def _mismatch(self, link: Link, row: RoutedTask, now: datetime) -> int:
+        """The task's assignee is not whom routing chose: a person's choice (routing stops), or our own update
+        that never reached Asana or the snapshot (a crash in between: done again)."""
+        tracked = await self._store.get_tracked_task(row.task_gid)
+        if tracked is None:
+            return 0
+        current = (tracked.snapshot.get("assignee") or {}).get("gid")
+        if current is not None and current != row.assignee_gid and tracked.updated_at > row.assigned_at:
+            await self._store.save_routing(replace(row, manual=True, closed=True))
+            log.info("task %s assigned by hand; routing stops for it", row.task_gid)
+            return 0
+        if current is None and now - row.assigned_at > REAPPLY_AFTER and row.assignee_gid is not None:
+            await self._apply(link, tracked, row, None)
+            return 1
+        return 0
+
+    # ---- deciding and carrying out -------------------------------------------------------------------------
+
+    async def _route(
+        self,
+        link: Link,
+        view: TaskView,
+        row: RoutedTask | None,
+        loads: Counter[AsanaUserGid | None],
+        now: datetime,
+        *,
+        because: str | None = None,
+    ) -> int:
+        tracked = await self._store.get_tracked_task(view.gid)
+        if tracked is None:
+            return 0
+        policy = self._policy.for_project(link.project_gid)
+        candidates, users = await self._candidates(link, policy, loads, now)
+        counts, last = await self._store.routing_counts(link.project_gid)
+        candidates = [replace(c, past_assignments=counts.get(c.email, 0)) for c in candidates]
+        choice = choose(
+            tracked.name,
+            str(tracked.snapshot.get("notes") or ""),
+            candidates,
+            today=clock_for(policy.business_hours).local_date(now),
+            previously_assigned=row.holders if row else (),
+            short_sla=short_sla(policy, view.priority),
+            last_chosen=last,
+            follow_rules=policy.routing.followers,
+        )
+        skipped = [blocks.skipped_part(self._display(s.email, users), s.reason, s.back_on) for s in choice.skipped]
+        if choice.assignee is None:
+            return await self._nobody(link, tracked, row, policy, skipped, pool_empty=not candidates, now=now)
+        user = users[choice.assignee]
+        assert user is not None
+        if row is not None and choice.assignee == row.assignee:
+            # Everyone else is out or full: the holder keeps it, with a fresh window.
+            await self._store.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
+            stays = blocks.routing_stays(await self._name(row.assignee, link), because=because or "")
+            await self._tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
+            return 1
+        fresh = RoutedTask(
+            task_gid=tracked.task_gid,
+            project_gid=link.project_gid,
+            assigned_at=now,
+            assignee=choice.assignee,
+            assignee_gid=user.gid,
+            holders=(*(row.holders if row else ()), choice.assignee),
+        )
+        if row is None:
+            if not await self._store.claim_routing(fresh):
+                return 0  # routed already (another replica, or a run cut short): the next tick sees its row
+        else:
+            await self._store.save_routing(fresh)
+        await self._store.count_routing(link.project_gid, choice.assignee, at=now)
+        loads[user.gid] += 1
+        if row is not None and row.assignee_gid is not None:
+            loads[row.assignee_gid] -= 1
+        mention = await self._mention(choice.assignee)
+        reasons = [
+            blocks.routing_reason(
+                who, matched=choice.matched, open_tasks=choice.open_tasks, skipped=skipped, because=because
+            )
+            for who in (user.name or choice.assignee, mention or user.name or choice.assignee)
+        ]
+        await self._apply(link, tracked, fresh, (choice, reasons[0], reasons[1]))
+        log.info("routed task %s to %s", tracked.task_gid, choice.assignee)
+        return 1
+
+    async def _apply(
+        self, link: Link, tracked: TrackedTask, row: RoutedTask, decided: tuple[Choice, str, str] | None
+    ) -> None:
+        """Make the assignment in Asana, keep it in the snapshot, then say why in Asana and in the thread.
+
+        Safe to repeat after a crash: the update sets the same assignee, the thread post goes through the outbox.
+        """
+        assert row.assignee_gid is not None
+        task = await self._asana.update_task(tracked.task_gid, {"assignee": row.assignee_gid})
+        await self._store.save_tracked_task(
+            replace(
+                tracked,
+                snapshot=next_snapshot(
+                    tracked.snapshot, task.raw, now=self._clock.now(), project_gid=tracked.project_gid
+                ),
+                updated_at=self._clock.now(),
+            )
+        )
+        if decided is None:
+            return
+        choice, comment, said = decided
+        if choice.followers:
+            await self._asana.add_followers(tracked.task_gid, list(choice.followers))
+        await self._asana.comment(tracked.task_gid, comment)
+        await self._tell(tracked, f"route:{tracked.task_gid}:{len(row.holders)}", said)
+
+    async def _nobody(
+        self,
+        link: Link,
+        tracked: TrackedTask,
+        row: RoutedTask | None,
+        policy: Policy,
+        skipped: Sequence[str],
+        *,
+        pool_empty: bool,
+        now: datetime,
+    ) -> int:
+        if row is None:
+            row = RoutedTask(task_gid=tracked.task_gid, project_gid=link.project_gid, assigned_at=now)
+            if not await self._store.claim_routing(row):
+                return 0
+        if row.told_nobody:
+            return 0
+        triager = await self._mention(policy.triage.triager)
+        text = blocks.routing_nobody(triager, name=tracked.name, skipped=skipped, pool_empty=pool_empty)
+        await self._tell(tracked, f"route:{tracked.task_gid}:nobody:{len(row.holders)}", text)
+        await self._store.save_routing(replace(row, told_nobody=True))
+        return 1
+
+    async def _ping(self, link: Link, row: RoutedTask, now: datetime) -> None:
+        tracked = await self._store.get_tracked_task(row.task_gid)
+        if tracked is None or row.assignee is None:
+            return
+        policy = self._policy.for_project(link.project_gid)
+        window = format_duration(policy.routing.reassign_after)
+        holder = await self._mention(row.assignee) or await self._name(row.assignee, link)
+        since = clock_for(policy.business_hours).local_date(row.assigned_at)
+        text, post = blocks.routing_ping(holder, name=tracked.name, since=since, window=window, task_gid=row.task_gid)
+        await self._asana.comment(
+            row.task_gid, blocks.routing_ping_comment(await self._name(row.assignee, link), window)
+        )
+        ts = await self._outbox.post_once(
+            key=f"route:{row.task_gid}:ping:{len(row.holders)}:{row.assigned_at:%Y%m%d%H%M%S}",
+            team_id=tracked.team_id,
+            channel=tracked.channel_id,
+            thread_ts=tracked.thread_ts,
+            text=text,
+            blocks=post,
+        )
+        await self._store.save_routing(replace(row, pinged_at=now, ping_ts=ts))
+
+    # ---- the ping's buttons ------------------------------------------------------------------------------
+
+    async def click(self, click: RoutingClick) -> str | None:
+        """Keep a routed task (a fresh window) or hand it back (it moves on now); None: the thread says it all."""
+        row = await self._store.get_routing(click.task_gid)
+        tracked = await self._store.get_tracked_task(click.task_gid)
+        link = await self._store.get_link(tracked.team_id, tracked.channel_id) if tracked else None
+        if row is None or tracked is None or link is None or row.closed or row.ping_ts != click.message_ts:
+            return blocks.ROUTING_CLICK_OUTDATED
+        policy = self._policy.for_project(link.project_gid)
+        clicker = await self._people.asana_user(click.team_id, click.user, link.workspace_gid)
+        triager = await self._user(policy.triage.triager, link) if policy.triage.triager else None
+        if clicker is None or clicker not in {row.assignee_gid, triager.gid if triager else None}:
+            raise UserError(blocks.routing_click_refused(click.user))
+        now = self._clock.now()
+        holder = await self._name(row.assignee or "", link)
+        window = format_duration(policy.routing.reassign_after)
+        outcome = blocks.routing_kept(holder, window) if click.keep else f"↪️ {blocks.routing_handed_back(holder)}."
+        text, done = blocks.nag_outcome(blocks.routing_ping_asked(holder, tracked.name), outcome)
+        await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=done)
+        if click.keep:
+            await self._store.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
+            await self._asana.comment(row.task_gid, blocks.routing_kept(holder, window))
+            return None
+        view = TaskView(gid=tracked.task_gid, created_at=tracked.created_at, assignee=row.assignee_gid)
+        loads = Counter(await self._loads())
+        await self._route(link, view, row, loads, now, because=blocks.routing_handed_back(holder))
+        return None
+
+    # ---- /asana routing ----------------------------------------------------------------------------------
+
+    async def overview(self, team_id: TeamId, channel_id: ChannelId) -> str:
+        link = await self._store.get_link(team_id, channel_id)
+        if link is None:
+            raise UserError(blocks.NOT_LINKED)
+        policy = self._policy.for_project(link.project_gid)
+        now = self._clock.now()
+        loads = await self._loads()
+        _, users = await self._candidates(link, policy, Counter(), now)
+        today = clock_for(policy.business_hours).local_date(now)
+        rows: list[tuple[str, int, int, str | None]] = []
+        for member in policy.routing.pool:
+            user = users.get(member.email)
+            name = self._display(member.email, users)
+            if user is None:
+                rows.append((name, 0, member.capacity, "no Asana user with this email"))
+                continue
+            back = out_of_office(Candidate(member.email, out_of_office=await self._out(user.gid, link, today)), today)
+            away = f"out of office until {back:%a %d %b}" if back else None
+            if away is None and not in_hours(member, policy.business_hours, now):
+                away = "outside working hours"
+            rows.append((name, loads.get(user.gid, 0), member.capacity, away))
+        return blocks.routing_overview(rows, wait=format_duration(policy.routing.reassign_after))
+
+    # ---- people ------------------------------------------------------------------------------------------
+
+    async def _candidates(
+        self, link: Link, policy: Policy, loads: Mapping[AsanaUserGid | None, int], now: datetime
+    ) -> tuple[list[Candidate], dict[str, AsanaUser | None]]:
+        today = clock_for(policy.business_hours).local_date(now)
+        users: dict[str, AsanaUser | None] = {}
+        candidates = []
+        for member in policy.routing.pool:
+            user = users[member.email] = await self._user(member.email, link)
+            if user is None:
+                log.warning("routing: no Asana user for %s in workspace %s", member.email, link.workspace_gid)
+                continue
+            candidates.append(
+                Candidate.of(
+                    member,
+                    open_tasks=loads.get(user.gid, 0),
+                    out_of_office=await self._out(user.gid, link, today),
+                    in_hours=in_hours(member, policy.business_hours, now),
+                )
+            )
+        return candidates, users
+
+    async def _user(self, email: str, link: Link) -> AsanaUser | None:
+        known = self._users.get(email)
+        if known is not None and (known[1] is not None or time.monotonic() - known[0] < UNKNOWN_USER_RETRY_SECONDS):
+            return known[1]
+        user = await self._asana.user_by_email(email, link.workspace_gid)
+        self._users[email] = (time.monotonic(), user)
+        return user
+
+    async def _out(self, user_gid: AsanaUserGid, link: Link, today: date) -> tuple[tuple[date, date], ...]:
+        known = self._ooo.get(user_gid)
+        if known is None or time.monotonic() - known[0] > OOO_CACHE_SECONDS:
+            ranges = await self._asana.out_of_office(
+                user_gid, link.workspace_gid, start=today - timedelta(days=1), end=today + OOO_LOOKAHEAD
+            )
+            known = self._ooo[user_gid] = (time.monotonic(), tuple(ranges))
+        return known[1]
+
+    async def _loads(self) -> dict[AsanaUserGid | None, int]:
+        """Open tasks per assignee from the stored snapshots (for a click or /asana routing, not the tick)."""
+        loads: Counter[AsanaUserGid | None] = Counter()
+        async for page in self._store.tracked_task_pages(open_only=True):
+            for tracked in page:
+                if tracked.parent_gid is None and (assignee := tracked.snapshot.get("assignee")):
+                    loads[AsanaUserGid(str(assignee.get("gid")))] += 1
+        return dict(loads)
+
+    async def _name(self, email: str, link: Link) -> str:
+        user = await self._user(email, link) if email else None
+        return (user.name if user else None) or email
+
+    def _display(self, email: str, users: Mapping[str, AsanaUser | None]) -> str:
+        user = users.get(email)
+        return (user.name if user else None) or email
+
+    async def _mention(self, email: str | None) -> str | None:
+        """<@U…> for someone Slack knows by this email (else None: the caller says their name)."""
+        if not email:
+            return None
+        person = await self._slack.user_by_email(email)
+        return f"<@{person}>" if person else None
+
+    async def _tell(self, tracked: TrackedTask, key: str, line: str) -> None:
+        text, post = blocks.relay_message([line])
+        await self._outbox.post_once(
+            key=key,
+            team_id=tracked.team_id,
+            channel=tracked.channel_id,
+            thread_ts=tracked.thread_ts,
+            text=text,
+            blocks=post,
+        )
