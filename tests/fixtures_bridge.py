@@ -11,10 +11,12 @@ import pytest
 import pytest_asyncio
 
 from bridge.bootstrap import Bridge
+from bridge.domain.model import TaskGid, TrackedTask
 from bridge.sandbox.harness import LocalBridge, serve_locally
 from bridge.sandbox.oas import OpenApiSpec
 from bridge.sandbox.slack_user import SimulatedSlack, SlackUser
 from bridge.sandbox.world import World, start_world
+from tests.support import eventually
 
 
 @dataclass
@@ -39,6 +41,23 @@ class Running:
 
     def asana_tasks(self) -> list[Any]:
         return [t for t in self.world.asana.store.tasks.values() if not t.deleted]
+
+    async def slash_task(self, command: str, *, by: str, title: str) -> TrackedTask:
+        """Link the channel (once), send `/task <command>` as `by`, and wait until the bridge tracks the task named
+        `title` and Asana has delivered what it did."""
+        world = self.world
+        if not world.asana.webhooks:
+            await self.user("ana").slash_command("/asana", f"link {world.project}", world.channel)
+            await eventually(lambda: world.asana.webhooks)
+        await self.user(by).slash_command("/task", command, world.channel)
+        task = (await eventually(lambda: [t for t in self.asana_tasks() if t.name == title]))[0]
+
+        async def followed() -> TrackedTask | None:
+            return await self.bridge.store.get_tracked_task(TaskGid(task.gid))
+
+        tracked: TrackedTask = await eventually(followed)
+        await world.asana.deliveries_idle(timeout=10)
+        return tracked
 
 
 @pytest_asyncio.fixture

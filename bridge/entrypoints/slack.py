@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
 
 from bridge.adapters import blocks
@@ -95,6 +95,19 @@ async def answering(work: Callable[[], Awaitable[object]], say: Say) -> None:
     except Exception:
         log.exception("request failed")
         await say(blocks.INTERNAL_ERROR)
+
+
+def clicker_teller(deps: Listeners, body: dict[str, Any], channel: str, user: str, respond: AsyncRespond) -> Say:
+    """Answer only whoever clicked a button on a channel message, in its thread: through the action's response_url
+    (adding a private note, never replacing the channel's message), else as an ephemeral."""
+    thread_ts = (body.get("message") or {}).get("thread_ts")
+    if body.get("response_url"):
+
+        async def say(text: str) -> None:
+            await respond(text=text, response_type="ephemeral", replace_original=False, thread_ts=thread_ts)
+
+        return say
+    return ephemeral_to(deps, channel, user, thread_ts)
 
 
 def ephemeral_to(deps: Listeners, channel: str, user: str, thread_ts: str | None = None) -> Say:

@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bridge.adapters import blocks
 from bridge.domain.model import ChannelId, MessageTs, SlackUserId, TaskGid, TeamId
 from bridge.domain.nag_clicks import Action, Click
-from bridge.entrypoints.slack import Listeners, Say, answering, ephemeral_to
+from bridge.entrypoints.slack import Listeners, answering, clicker_teller
 from bridge.services.nag_actions import NagClick
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         if click is None:
             log.warning("ignoring a nag action that names no task, message or choice: %r", action.get("action_id"))
             return
-        say = _teller(deps, body, click, respond)
+        say = clicker_teller(deps, body, click.channel_id, click.user, respond)
 
         async def act() -> None:
             note = await deps.nag_actions.act(click)
@@ -86,16 +86,3 @@ def _headline(message: dict[str, Any]) -> str:
         if text:
             return str(text)
     return str(message.get("text") or "")
-
-
-def _teller(deps: Listeners, body: dict[str, Any], click: NagClick, respond: AsyncRespond) -> Say:
-    """Answer only the clicker, in the nag's thread: through the action's response_url, else as an ephemeral."""
-    thread_ts = (body.get("message") or {}).get("thread_ts")
-    if body.get("response_url"):
-
-        async def say(text: str) -> None:
-            # The nag is the channel's: never replace it through the response_url, add a private note.
-            await respond(text=text, response_type="ephemeral", replace_original=False, thread_ts=thread_ts)
-
-        return say
-    return ephemeral_to(deps, click.channel_id, click.user, thread_ts)

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bridge.adapters import blocks
 from bridge.domain.model import ChannelId, MessageTs, SlackUserId, TaskGid, TeamId
-from bridge.entrypoints.slack import Listeners, answering, ephemeral_to
+from bridge.entrypoints.slack import Listeners, answering, clicker_teller
 from bridge.services.routing import RoutingClick
 
 log = logging.getLogger(__name__)
@@ -24,13 +24,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         if click is None:
             log.warning("ignoring a routing action that names no task or message: %r", action.get("action_id"))
             return
-        thread_ts = (body.get("message") or {}).get("thread_ts")
-
-        async def say(text: str) -> None:
-            if body.get("response_url"):
-                await respond(text=text, response_type="ephemeral", replace_original=False, thread_ts=thread_ts)
-            else:
-                await ephemeral_to(deps, click.channel_id, click.user, thread_ts)(text)
+        say = clicker_teller(deps, body, click.channel_id, click.user, respond)
 
         async def act() -> None:
             note = await deps.router.click(click)

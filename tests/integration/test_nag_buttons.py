@@ -59,21 +59,7 @@ def outsiders(world: World) -> None:
 
 
 async def _task(running: Running, command: str, *, by: str = "ana") -> TrackedTask:
-    """Link the channel (once), create a task with /task, and wait until the bridge tracks it."""
-    world = running.world
-    if not world.asana.webhooks:
-        await running.user("ana").slash_command("/asana", f"link {world.project}", world.channel)
-        await eventually(lambda: world.asana.webhooks)
-    title = command.split(" due:")[0]
-    await running.user(by).slash_command("/task", command, world.channel)
-    task = (await eventually(lambda: [t for t in running.asana_tasks() if t.name == title]))[0]
-
-    async def followed() -> TrackedTask | None:
-        return await running.bridge.store.get_tracked_task(TaskGid(task.gid))
-
-    tracked: TrackedTask = await eventually(followed)
-    await world.asana.deliveries_idle(timeout=10)
-    return tracked
+    return await running.slash_task(command, by=by, title=command.split(" due:")[0])
 
 
 async def _nag(

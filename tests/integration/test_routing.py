@@ -51,21 +51,8 @@ def policy(world: World) -> str:
 
 
 async def _task(running: Running, command: str, *, by: str = "dee") -> TrackedTask:
-    """Link the channel (once), create a task with /task, and wait until the bridge tracks it."""
-    world = running.world
-    if not world.asana.webhooks:
-        await running.user("ana").slash_command("/asana", f"link {world.project}", world.channel)
-        await eventually(lambda: world.asana.webhooks)
     title = command.split(" <@")[0].removesuffix(" p2").removesuffix(" p0")
-    await running.user(by).slash_command("/task", command, world.channel)
-    task = (await eventually(lambda: [t for t in running.asana_tasks() if t.name == title]))[0]
-
-    async def followed() -> TrackedTask | None:
-        return await running.bridge.store.get_tracked_task(TaskGid(task.gid))
-
-    tracked: TrackedTask = await eventually(followed)
-    await world.asana.deliveries_idle(timeout=10)
-    return tracked
+    return await running.slash_task(command, by=by, title=title)
 
 
 @pytest.fixture(autouse=True)
@@ -192,6 +179,24 @@ async def test_a_task_waiting_for_triage_is_routed_once_it_has_a_priority(runnin
     await eventually(prioritised)
     await _tick(running)
     assert _assignee(running, task) == world.asana_people["ana"]
+
+
+async def test_a_task_made_in_asana_is_routed_too(running: Running) -> None:
+    world = running.world
+    await _task(running, "Anything at all p2")  # links the channel
+    p2 = world.asana.option_gid(world.priority_field, "P2")
+    gid = world.asana.act(world.asana_people["dee"]).create_task(
+        "Python 3.13 wheels are missing", project=world.project, custom_fields={world.priority_field: p2}
+    )
+
+    async def followed() -> TrackedTask | None:
+        return await running.bridge.store.get_tracked_task(TaskGid(gid))
+
+    task = await eventually(followed)
+    await _tick(running)
+    assert _assignee(running, task) == world.asana_people["ana"]
+    # The linking task went to Ana (nobody matched, round robin); the skill still beats her load.
+    assert _lines(running, task, "→") == [f"→ {_who(running, 'ana')}: matches “python”; 1 open task"]
 
 
 async def test_people_out_of_office_or_at_capacity_are_skipped_and_named(running: Running) -> None:

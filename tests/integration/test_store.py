@@ -7,6 +7,7 @@ import inspect
 import logging
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -51,6 +52,7 @@ from bridge.domain.model import (
 )
 from bridge.domain.nag_clicks import CLICKED_COPY, PostedNag
 from bridge.ports import Store
+from tests.support import eventually
 
 # The lead registers this in tests/conftest.py too; pytest loads a plugin only once.
 pytest_plugins = ["tests.fixtures_db"]
@@ -244,12 +246,17 @@ async def test_ping(store: SqlStore) -> None:
 
 
 async def test_ping_raises_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
     unreachable = await SqlStore.connect(f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'bridge.db'}")
     try:
         with pytest.raises(OperationalError):
             await unreachable.ping()
     finally:
         await unreachable.close()
+    # The failed connection's aiosqlite thread answers its last call on this test's loop: let it, before the loop
+    # closes (on a busy machine it was late, and its error surfaced in whichever test ran next).
+    workers = [t for t in threading.enumerate() if t not in before and "_connection_worker_thread" in t.name]
+    await eventually(lambda: not any(t.is_alive() for t in workers) or None)
 
 
 async def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
