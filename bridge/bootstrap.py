@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bridge.adapters.asana_api import AsanaGateway
 from bridge.adapters.clock import SystemClock
 from bridge.adapters.errors import AsanaError, AsanaForbidden
+from bridge.adapters.limits import SharedChannelPacer
 from bridge.adapters.slack_api import RepeatableServerErrorRetryHandler, SlackGateway
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.config import ConfigError, Settings
@@ -217,7 +218,11 @@ async def build(
                 RepeatableServerErrorRetryHandler(max_retry_count=2),
             ],
         )
-    slack = SlackGateway(slack_client, metrics=metrics, post_interval=slack_post_interval)
+    # Replicas on PostgreSQL share each channel's pace through the database; one SQLite process paces in memory.
+    pacer = None
+    if isinstance(store, SqlStore) and store.engine.dialect.name == "postgresql":
+        pacer = SharedChannelPacer(store.reserve_post_slot, slack_post_interval)
+    slack = SlackGateway(slack_client, metrics=metrics, post_interval=slack_post_interval, pacer=pacer)
     identity = Identity(workspace_gid=settings.asana_workspace_gid)
     # Bolt gets its client, token and signing secret explicitly so it never reads the environment.
     bolt = AsyncApp(

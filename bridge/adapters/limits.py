@@ -72,3 +72,24 @@ class ChannelPacer:
         self._next[channel] = slot + self._interval
         if slot > now:
             await self._sleep(slot - now)
+
+
+class SharedChannelPacer:
+    """ChannelPacer for several replicas: each post reserves its channel's next slot in the shared database, so
+    together the replicas keep one channel's pace instead of each keeping it alone (and meeting 429s)."""
+
+    def __init__(
+        self,
+        reserve: Callable[[str, float], Awaitable[float]],
+        interval: float = 1.0,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self._reserve = reserve  # (channel, interval) -> seconds until the reserved slot
+        self._interval = interval
+        self._sleep = sleep
+
+    async def wait(self, channel: str) -> None:
+        delay = await self._reserve(channel, self._interval)
+        if delay > 0:
+            await self._sleep(delay)

@@ -14,7 +14,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bridge.adapters.errors import SlackError
-from bridge.adapters.limits import ChannelPacer
+from bridge.adapters.limits import ChannelPacer, SharedChannelPacer
 from bridge.domain.model import MessageTs
 from bridge.metrics import Metrics
 
@@ -43,11 +43,18 @@ class RepeatableServerErrorRetryHandler(AsyncServerErrorRetryHandler):
 
 
 class SlackGateway:
-    def __init__(self, client: AsyncWebClient, *, metrics: Metrics | None = None, post_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        metrics: Metrics | None = None,
+        post_interval: float = 1.0,
+        pacer: ChannelPacer | SharedChannelPacer | None = None,
+    ) -> None:
         self._client = client
         self._metrics = metrics
         # chat.postMessage allows about one message per second per channel; pace instead of collecting 429s.
-        self._pacer = ChannelPacer(post_interval)
+        self._pacer = pacer or ChannelPacer(post_interval)
         self.calls = 0
         self._names: dict[str, str] = {}
 

@@ -160,7 +160,9 @@ def _seed_channels(world: World) -> list[tuple[str, str]]:
     return pairs
 
 
-def _start(world: World, workdir: Path, database_url: str) -> tuple[str, Path, subprocess.Popen[bytes]]:
+def _start(
+    world: World, workdir: Path, database_url: str, *, policy: str | None = None, tick_seconds: float = 60
+) -> tuple[str, Path, subprocess.Popen[bytes]]:
     sock = bound_socket()
     port = sock.getsockname()[1]
     sock.close()  # the process binds it itself
@@ -169,10 +171,13 @@ def _start(world: World, workdir: Path, database_url: str) -> tuple[str, Path, s
         **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "TMPDIR")},
         **world.environment(port=port, database_url=database_url, public_url=url),
         "BRIDGE_EVENTS_POLL_SECONDS": "1",  # every replica polls the Events API too; the inbox de-duplicates
+        "BRIDGE_TICK_SECONDS": str(tick_seconds),
     }
     # The replicas run this checkout, wherever the installed package points.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
     workdir.mkdir()
+    if policy is not None:
+        (workdir / "bridge.toml").write_text(policy)
     log = workdir / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -297,6 +302,85 @@ async def test_three_replicas_share_the_inbox_and_survive_a_kill(
                 process.send_signal(signal.SIGTERM)
                 try:
                     await asyncio.to_thread(process.wait, 20)  # off the loop, where the emulators answer
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+# Every hour of every day is working time, so a task due today is nagged about at the first tick.
+ALWAYS_OPEN = """
+[business_hours]
+timezone = "UTC"
+days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+start = "00:00"
+end = "23:59"
+"""
+NAGGED = 6
+
+
+async def test_each_nag_goes_once_across_replicas_and_after_its_leader_is_killed(
+    world: World, tmp_path: Path, pg_database_url: str
+) -> None:
+    started = [
+        _start(world, tmp_path / f"replica-{i}", pg_database_url, policy=ALWAYS_OPEN, tick_seconds=0.5)
+        for i in range(REPLICAS)
+    ]
+    replicas: list[Replica] = []
+    store = await SqlStore.connect(pg_database_url)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for index, (url, log, process) in enumerate(started):
+                slack = SimulatedSlack(world.slack, request_url=f"{url}/slack/events", signing_secret=SIGNING_SECRET)
+                await slack.start()
+                replicas.append(Replica(index, url, log, process, slack))
+                await _healthy(http, replicas[-1])
+            await replicas[0].slack.user("ana").slash_command("/asana", f"link {world.project}", world.channel)
+            await eventually(lambda: world.asana.webhooks, timeout=15)
+
+            async def due_today(names: list[str], on: list[Replica]) -> list[str]:
+                for n, name in enumerate(names):
+                    await on[n % len(on)].slack.user("ana").slash_command("/task", f"{name} due:today", world.channel)
+                threads = []
+                for name in names:
+                    task = (
+                        await eventually(
+                            lambda name=name: [t for t in world.asana.store.tasks.values() if t.name == name]
+                        )
+                    )[0]
+                    tracked = await eventually(lambda gid=task.gid: store.get_tracked_task(gid), timeout=20)
+                    threads.append(tracked.thread_ts)
+                return threads
+
+            def reminders(thread_ts: str) -> int:
+                replies = world.slack.thread(world.channel, thread_ts)[1:]
+                return sum(1 for m in replies if m.bot_id and "is due today" in m.text)
+
+            # Captures come in through all three replicas; whichever leads the scheduler nags, once per task.
+            first = await due_today([f"Nagged task {n}" for n in range(NAGGED)], replicas)
+            await eventually(lambda: all(reminders(ts) >= 1 for ts in first), timeout=30)
+            leaders = [r for r in replicas if "sent reminder due_today" in r.log.read_text()]
+            assert len(leaders) == 1, f"nags sent by replicas {[r.index for r in leaders]}"
+            leader = leaders[0]
+
+            # Kill the leader: another replica takes over, nags what is new, and nothing twice.
+            leader.process.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(leader.process.wait, 10)
+            survivors = [r for r in replicas if r is not leader]
+            later = await due_today(["Nagged after the kill 1", "Nagged after the kill 2"], survivors)
+            await eventually(lambda: all(reminders(ts) >= 1 for ts in later), timeout=30)
+            successors = [r for r in survivors if "sent reminder due_today" in r.log.read_text()]
+            assert len(successors) == 1, f"nags sent after the kill by {[r.index for r in successors]}"
+            # The new leader has ticked since it took over (it nagged the new tasks): the old ones stayed told.
+            assert [reminders(ts) for ts in first + later] == [1] * (NAGGED + 2)
+    finally:
+        for replica in replicas:
+            await replica.slack.close()
+        await store.close()
+        for _, _, process in started:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.to_thread(process.wait, 20)
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()

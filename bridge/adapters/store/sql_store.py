@@ -12,6 +12,7 @@ from bridge.adapters.store.inbox import SqlInbox
 from bridge.adapters.store.leadership import SqlLeadership
 from bridge.adapters.store.links import SqlLinks, SqlWebhooks
 from bridge.adapters.store.outbox import SqlOutbox
+from bridge.adapters.store.pace import SqlSlackPace
 from bridge.adapters.store.people import SqlUserSettings
 from bridge.adapters.store.routing import SqlRouting
 from bridge.adapters.store.tasks import SqlCaptures, SqlComments, SqlTrackedTasks
@@ -33,6 +34,7 @@ class SqlStore(
     SqlOutbox,
     SqlLeadership,
     SqlRouting,
+    SqlSlackPace,
 ):
     """Every method is one transaction; uniqueness comes from primary keys and unique constraints.
 

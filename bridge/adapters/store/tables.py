@@ -261,3 +261,13 @@ routing_counts = Table(
     Column("last_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("project_gid", "email"),
 )
+
+# The next free moment to post in each Slack channel, shared by replicas (PostgreSQL only: one SQLite process paces
+# in memory).
+slack_pace = Table(
+    "slack_pace",
+    metadata,
+    Column("channel_id", ID, nullable=False),
+    Column("next_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("channel_id"),
+)
