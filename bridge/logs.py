@@ -91,6 +91,24 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class ProtocolErrorFilter(logging.Filter):
+    """aiohttp logs a request its HTTP parser refuses (bad header bytes, an 8 KB header line) as an ERROR with a
+    traceback, though it answered 400 and nothing failed: one INFO line instead, so junk cannot flood the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and type(error).__module__ == "aiohttp.http_exceptions":
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                "refused a malformed HTTP request: %s",
+                (first_line[:200],),
+                None,
+                None,
+            )
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id (when known), exception (when any)."""
 
@@ -126,6 +144,7 @@ def configure(*, level: str = "INFO", fmt: str = "text", secrets: Iterable[str] 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.getLogger("aiohttp.server").addFilter(ProtocolErrorFilter())
     return redactor
 
 

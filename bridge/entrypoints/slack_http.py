@@ -20,6 +20,16 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.request.internals import parse_body
+from slack_bolt.request.payload_utils import (
+    to_action,
+    to_command,
+    to_event,
+    to_message,
+    to_options,
+    to_shortcut,
+    to_step,
+    to_view,
+)
 from slack_bolt.response import BoltResponse
 
 log = logging.getLogger(__name__)
@@ -77,10 +87,30 @@ class SlackEndpoint:
         headers["content-type"] = request.content_type  # what was checked, whatever parameters came with it
         try:
             bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
-        except Exception as exc:  # Bolt reads ids out of the payload while building its context
-            log.info("Slack payload with an unexpected shape refused: %r", exc)
+            _readable(bolt_request.body)
+        except Exception as exc:  # Bolt reads ids and parts out of the payload before and around every listener
+            log.info("refused a Slack payload (%s) of an unexpected shape: %r", describe(bolt_request_body(body)), exc)
             return _error(400, "malformed payload")
-        return await to_aiohttp_response(await self._bolt.async_dispatch(bolt_request))
+        try:
+            answer = await self._bolt.async_dispatch(bolt_request)
+        except SHAPE_ERRORS:  # raised again inside Bolt's own error handling: never a reason for a 5xx
+            log.exception("a Slack payload (%s) broke Bolt's dispatch", describe(bolt_request.body))
+            return _error(400, "payload not handled")
+        return await to_aiohttp_response(answer)
+
+
+def _readable(body: dict[str, Any]) -> None:
+    """Raise if Bolt cannot take the payload apart: it does so for every listener, middleware and error handler
+    (kwargs injection), so such a payload would fail even the error handler."""
+    for part in (to_options, to_shortcut, to_action, to_view, to_command, to_event, to_message, to_step):
+        part(body)
+
+
+def bolt_request_body(body: str) -> Any:
+    try:
+        return parse_body(body, None)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _parses(body: str, content_type: str) -> bool:
