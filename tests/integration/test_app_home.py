@@ -59,7 +59,7 @@ async def test_a_person_who_asked_gets_a_dm_when_assigned_and_nobody_else_does(r
     assert f"<#{world.channel}>" in str(dm.blocks)
 
     bo.assign(first, world.asana_people["ana"])  # Ana did not ask for DMs
-    thread = await running.bridge.store.get_tracked_task(TaskGid(first))
+    thread = (await running.bridge.store.get_tracked_task(TaskGid(first)))
     assert thread is not None
     await eventually(lambda: "assigned to Ana Lopez" in str(world.slack.thread(world.channel, thread.thread_ts)))
     assert _dms(running, "ana") == []
