@@ -55,10 +55,7 @@ async def _register(store: SqlStore, clock: FakeClock, key: str = "hook1") -> No
 
 
 def _signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
-    return {
-        "Content-Type": "application/json",  # as Asana sends deliveries
-        "X-Hook-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
-    }
+    return {"X-Hook-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
 
 
 async def test_handshake_once_then_signed_deliveries_reach_the_inbox(client: Http, store: SqlStore) -> None:
@@ -83,9 +80,9 @@ async def test_handshake_once_then_signed_deliveries_reach_the_inbox(client: Htt
 @pytest.mark.parametrize(
     "headers",
     [
-        {"Content-Type": "application/json"},
-        {"Content-Type": "application/json", "X-Hook-Signature": ""},
-        {"Content-Type": "application/json", "X-Hook-Signature": "0" * 64},
+        {},
+        {"X-Hook-Signature": ""},
+        {"X-Hook-Signature": "0" * 64},
         _signed(b'{"events": []}', secret="b" * 64),
         _signed(b'{"events":[]}'),  # signed over other bytes than the body sent
     ],
