@@ -2,8 +2,9 @@
 bridge on a loopback port (SQLite, and PostgreSQL with fewer examples), sent with the standard library's HTTP
 client so that nothing is tidied up on the way (duplicate headers, undecodable header bytes, chunked bodies).
 
-Every answer must be below 500 and the one the request deserves; afterwards no table has gained or lost a row,
-neither emulator saw a write, the webhook's secret is the one from its handshake, and /healthz still says ok.
+Every answer must be below 500 and the one the request deserves; afterwards no table has gained or lost a row
+(except the memory of Slack event ids, which validly signed events may add to), neither emulator saw a write, the
+webhook's secret is the one from its handshake, and /healthz still says ok.
 The bridge runs in its own thread and event loop, so that hypothesis drives the requests one by one (and can
 shrink a failure to the smallest request that shows it).
 """
