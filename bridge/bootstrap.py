@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bridge.adapters.asana_api import AsanaGateway
 from bridge.adapters.clock import SystemClock
-from bridge.adapters.errors import AsanaError, AsanaForbidden
+from bridge.adapters.errors import AsanaError, AsanaForbidden, SlackError
 from bridge.adapters.limits import SharedChannelPacer
 from bridge.adapters.slack_api import RepeatableServerErrorRetryHandler, SlackGateway
 from bridge.adapters.store.sql_store import SqlStore
@@ -94,6 +94,7 @@ class Bridge:
     _closers: list[Any] = field(default_factory=list)
     _socket_mode: Any = None  # AsyncSocketModeHandler, whose methods are untyped
     _identity_task: asyncio.Task[None] | None = None
+    _slack_auth_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Learn the bridge's Asana identity and, in Socket Mode, connect to Slack.
@@ -108,6 +109,8 @@ class Bridge:
         except (AsanaError, TimeoutError) as exc:
             log.warning("Asana is not answering at start (%s); retrying in the background", exc or "timeout")
             self._identity_task = asyncio.get_running_loop().create_task(self._learn_identity_later())
+        # Not waited for: Slack being slow must not hold up serving.
+        self._slack_auth_task = asyncio.get_running_loop().create_task(self._check_slack_auth())
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
         self.inbox_worker.start()
         self.sweeper.start(every=60.0)
@@ -115,6 +118,13 @@ class Bridge:
         self.nag_scheduler.start(every=self.settings.tick_seconds)
         if self.settings.slack_app_token is not None:
             await self._connect_socket_mode(self.settings.slack_app_token.reveal())
+
+    async def _check_slack_auth(self) -> None:
+        """auth.test once at start: a refused bot token shows in /healthz (and the log) before the first event."""
+        try:
+            await asyncio.wait_for(self.slack.auth_test(), timeout=IDENTITY_TIMEOUT_SECONDS)
+        except (SlackError, TimeoutError) as exc:
+            log.error("Slack auth.test failed at start (%s); /healthz reports it until a call works", exc or "timeout")
 
     async def _learn_identity(self) -> None:
         me = await self.asana.me()
@@ -159,8 +169,9 @@ class Bridge:
         """Graceful shutdown: finish in-flight work, then release connections."""
         if self._socket_mode is not None:
             await self._socket_mode.close_async()
-        if self._identity_task is not None:
-            self._identity_task.cancel()
+        for task in (self._identity_task, self._slack_auth_task):
+            if task is not None:
+                task.cancel()
         await self.poller.stop()
         await self.reconcile_loop.stop()
         await self.nag_scheduler.stop()
@@ -230,6 +241,7 @@ async def build(
         signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else "",
         name="slack-asana-bridge",
         request_verification_enabled=settings.slack_signing_secret is not None,
+        raise_error_for_unhandled_request=True,  # answered 200 and logged by entrypoints/slack_http.py
     )
     background = Background()
     people = People(store=store, slack=slack, asana=asana, clock=clock)
@@ -281,7 +293,13 @@ async def build(
         bolt=bolt,
         signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
         receiver=AsanaWebhookReceiver(store=store, clock=clock, metrics=metrics),
-        health=Health(store=store, clock=clock, metrics=metrics),
+        health=Health(
+            store=store,
+            clock=clock,
+            metrics=metrics,
+            slack_auth_error=lambda: slack.auth_error,
+            webhooks_expected=settings.public_url is not None,
+        ),
         metrics=metrics,
     )
     return Bridge(
@@ -324,7 +342,15 @@ async def build(
         reconciler=reconciler,
         reconcile_loop=WebhookReconcileLoop(reconciler),
         nag_scheduler=NagScheduler(
-            Nagger(store=store, asana=asana, slack=slack, clock=clock, policy=settings.policy), router
+            Nagger(
+                store=store,
+                asana=asana,
+                slack=slack,
+                clock=clock,
+                policy=settings.policy,
+                on_sent=lambda kind: metrics.nags_sent.labels(kind).inc(),
+            ),
+            router,
         ),
         # Longer than a capture's own retries (about 16 minutes), so the two never work on one message at once.
         sweeper=CaptureSweeper(store=store, capture=capture, clock=clock, after=timedelta(minutes=20)),

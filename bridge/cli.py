@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bridge.config import ConfigError, Settings, load_settings
+from bridge import logs
+from bridge.config import ConfigError, Secret, Settings, load_settings
 
 log = logging.getLogger("bridge")
 
@@ -25,17 +26,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("check", help="validate configuration, tokens and manifest")
     commands.add_parser("migrate", help="bring the database schema up to date")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        # The demo's transcript is the output; its logs only say what went wrong unless asked for more.
-        level=os.environ.get("BRIDGE_LOG_LEVEL", "WARNING" if args.command == "demo" else "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        redactor = logs.configure(
+            # The demo's transcript is the output; its logs only say what went wrong unless asked for more.
+            level=os.environ.get("BRIDGE_LOG_LEVEL", "WARNING" if args.command == "demo" else "INFO"),
+            fmt=os.environ.get("BRIDGE_LOG_FORMAT", "text").strip().lower() or "text",
+        )
+    except ValueError as exc:
+        print(f"bridge: configuration error: {exc}", file=sys.stderr)
+        return 2
     try:
         if args.command == "demo":
             from bridge.sandbox.demo import run_demo
 
             return asyncio.run(run_demo(keep_running=args.keep_running))
         settings = load_settings(os.environ)
+        redactor.add(secret_values(settings))
         if args.command == "serve":
             asyncio.run(serve(settings))
         elif args.command == "migrate":
@@ -164,6 +170,15 @@ def check_manifest(path: Path) -> list[str]:
     events = set(((manifest.get("settings") or {}).get("event_subscriptions") or {}).get("bot_events") or [])
     problems += [f"manifest: bot event {e} missing" for e in REQUIRED_EVENTS if e not in events]
     return problems
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret, for the log redactor: tokens, the signing secret, the database password."""
+    from sqlalchemy.engine import make_url
+
+    values = [value.reveal() for value in vars(settings).values() if isinstance(value, Secret)]
+    password = make_url(settings.database_url).password
+    return [*values, *([str(password)] if password else [])]
 
 
 def _safe_url(url: str) -> str:

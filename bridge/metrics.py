@@ -33,4 +33,8 @@ class Metrics:
         self.inbox_lag = Gauge(
             "bridge_inbox_lag_seconds", "Age of the oldest pending inbox event", registry=self.registry
         )
+        self.parked = Gauge("bridge_parked_events", "Inbox events parked after failing", registry=self.registry)
+        self.health_problems = Gauge(
+            "bridge_health_problems", "Problems /healthz reported at its last check", registry=self.registry
+        )
         self.nags_sent = Counter("bridge_nags_sent", "Nags posted, by kind", ["kind"], registry=self.registry)

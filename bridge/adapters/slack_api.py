@@ -21,6 +21,9 @@ from bridge.metrics import Metrics
 log = logging.getLogger(__name__)
 
 
+# Answers that mean the bot token itself no longer works: an operator must act (/healthz says so).
+AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
+
 # Methods that create something: a 5xx may come after Slack did it, so retrying blindly could do it twice.
 NOT_REPEATABLE = ("chat.postMessage", "chat.postEphemeral")
 
@@ -57,6 +60,8 @@ class SlackGateway:
         self._pacer = pacer or ChannelPacer(post_interval)
         self.calls = 0
         self._names: dict[str, str] = {}
+        # The error of the last call Slack refused for the token's sake; cleared by the next call that works.
+        self.auth_error: str | None = None
 
     @property
     def client(self) -> AsyncWebClient:
@@ -193,10 +198,13 @@ class SlackGateway:
         outcome = "ok"
         try:
             response = await method(**kwargs)
+            self.auth_error = None
             return dict(response.data) if isinstance(response.data, dict) else {}
         except SlackApiError as exc:
             code = str(exc.response.get("error", "unknown_error"))
             outcome = code
+            if code in AUTH_ERRORS:
+                self.auth_error = code
             if exc.response.status_code == 429 and self._metrics:
                 self._metrics.api_rate_limited.labels("slack").inc()
             raise SlackError(f"{name}: {code}", status=exc.response.status_code, code=code) from exc

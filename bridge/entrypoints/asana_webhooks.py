@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from datetime import timedelta
 
@@ -25,6 +26,14 @@ log = logging.getLogger(__name__)
 
 # Asana performs the handshake inside the create call; a registration older than this is not registering.
 HANDSHAKE_WINDOW = timedelta(minutes=2)
+
+
+# Keys are made by secrets.token_urlsafe; anything else is not ours and never reaches the database.
+HOOK_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# Asana sends 64 hex digits; the secret is echoed in a header and stored, so nothing outside plain tokens is taken.
+HOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,512}")
+HOOK_SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
+HOOK_HEADERS = ("X-Hook-Secret", "X-Hook-Signature")
 
 
 # An active hook's secret is kept this long in memory: deliveries come in streams, and a secret changes only
@@ -52,6 +61,10 @@ class AsanaWebhookReceiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         hook_key = request.match_info["hook_key"]
+        if not (hook_key.isascii() and HOOK_KEY.fullmatch(hook_key)):
+            return _error(404, "unknown webhook")
+        if any(len(request.headers.getall(name, ())) > 1 for name in HOOK_HEADERS):
+            return _error(400, "repeated webhook headers")
         registration = await self._registration(hook_key)
         if registration is None:
             return _error(404, "unknown webhook")
@@ -61,24 +74,33 @@ class AsanaWebhookReceiver:
             if (
                 registration.status is WebhookStatus.PENDING
                 and fresh
-                and handshake
+                and handshake.isascii()
+                and HOOK_SECRET.fullmatch(handshake)
                 and await self._store.complete_handshake(hook_key, handshake)
             ):
                 log.info("webhook handshake completed for project %s", registration.project_gid)
                 return web.Response(status=200, headers={"X-Hook-Secret": handshake})
             log.warning("refused a handshake for hook of project %s: not registering", registration.project_gid)
             return _error(403, "handshake not expected")
-        signature = request.headers.get("X-Hook-Signature", "")
-        body = await request.read()
         if registration.status is not WebhookStatus.ACTIVE or not registration.secret:
             return _error(401, "webhook not active")
+        signature = request.headers.get("X-Hook-Signature", "").strip()
+        body = await request.read()
         expected = hmac.new(registration.secret.encode(), body, hashlib.sha256).hexdigest()
-        if not signature or not hmac.compare_digest(expected, signature.strip().lower()):
+        if not (
+            signature.isascii()
+            and HOOK_SIGNATURE.fullmatch(signature)
+            and hmac.compare_digest(expected, signature.lower())
+        ):
             self._metrics.webhook_events.labels("bad_signature").inc()
             return _error(401, "invalid signature")
+        # Checked after the signature, and leniently: a signed delivery that declares no type (octet-stream) is still
+        # Asana's JSON, and refusing it would lose events (deliveries are at most once); another type is refused.
+        if not _json_or_undeclared(request.content_type):
+            return _error(415, "expected application/json")
         try:
             events = parse_delivery(json.loads(body))
-        except (ValueError, MalformedEvents) as exc:
+        except (ValueError, RecursionError, MalformedEvents) as exc:
             self._metrics.webhook_events.labels("malformed").inc()
             return _error(400, str(exc) if isinstance(exc, MalformedEvents) else "body is not JSON")
         if events:
@@ -89,6 +111,10 @@ class AsanaWebhookReceiver:
             self._metrics.webhook_events.labels("accepted").inc(added)
             self._metrics.webhook_events.labels("duplicate").inc(len(inbox) - added)
         return web.json_response({"ok": True})
+
+
+def _json_or_undeclared(content_type: str) -> bool:
+    return content_type in ("application/json", "application/octet-stream") or content_type.endswith("+json")
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bridge.domain.model import WebhookStatus
+from bridge.entrypoints.asana_webhooks import HANDSHAKE_WINDOW
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 
@@ -17,10 +20,23 @@ LAGGING_AFTER_SECONDS = 300.0
 
 
 class Health:
-    def __init__(self, *, store: Store, clock: Clock, metrics: Metrics) -> None:
+    """Degraded states still answer 200 (a load balancer must not take away the replica that can tell why);
+    only an unreachable database, which no request can be served without, answers 503 "down"."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        metrics: Metrics,
+        slack_auth_error: Callable[[], str | None] = lambda: None,
+        webhooks_expected: bool = False,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._metrics = metrics
+        self._slack_auth_error = slack_auth_error
+        self._webhooks_expected = webhooks_expected  # a public URL is set: every linked project should have one
 
     async def healthz(self, request: web.Request) -> web.Response:
         checks: dict[str, object] = {}
@@ -40,6 +56,15 @@ class Health:
             problems.append(f"inbox lagging by {lag:.0f}s")
         if counts.get("parked"):
             problems.append(f"{counts['parked']} parked events")
+        slack_error = self._slack_auth_error()
+        checks["slack"] = "ok" if slack_error is None else f"auth failing: {slack_error}"
+        if slack_error is not None:
+            problems.append(f"slack auth failing: {slack_error}")
+        if self._webhooks_expected:
+            webhook_problems = await self._webhooks()
+            checks["webhooks"] = "ok" if not webhook_problems else f"{len(webhook_problems)} problem(s)"
+            problems.extend(webhook_problems)
+        self._metrics.health_problems.set(len(problems))
         return web.json_response({"status": "degraded" if problems else "ok", "checks": checks, "problems": problems})
 
     async def metrics(self, request: web.Request) -> web.Response:
@@ -49,6 +74,22 @@ class Health:
             log.warning("metrics: inbox figures unavailable: %s", type(exc).__name__)
         return web.Response(body=generate_latest(self._metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
+    async def _webhooks(self) -> list[str]:
+        """A linked project whose webhook failed, or that has no active one (a registration still inside its
+        handshake window is on its way). Deliveries are then missed until the reconcile job re-creates it."""
+        hooks = await self._store.list_webhooks()
+        now = self._clock.now()
+        problems = []
+        for project in sorted({link.project_gid for link in await self._store.list_links()}):
+            mine = [h for h in hooks if h.project_gid == project]
+            if any(h.status is WebhookStatus.ACTIVE for h in mine):
+                continue
+            if any(h.status is WebhookStatus.PENDING and now - h.created_at < HANDSHAKE_WINDOW for h in mine):
+                continue
+            failed = any(h.status is WebhookStatus.FAILED for h in mine)
+            problems.append(f"webhook {'failed' if failed else 'missing'} for project {project}")
+        return problems
+
     async def _inbox(self) -> tuple[dict[str, int], float]:
         counts = await self._store.inbox_counts()
         oldest = await self._store.oldest_pending_at()
@@ -56,4 +97,5 @@ class Health:
         for state, count in counts.items():
             self._metrics.inbox.labels(state).set(count)
         self._metrics.inbox_lag.set(lag)
+        self._metrics.parked.set(counts.get("parked", 0))
         return counts, lag

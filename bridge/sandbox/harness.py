@@ -53,6 +53,7 @@ async def serve_locally(
     policy: str | None = None,
     retry_delays: tuple[float, ...] | None = None,
     socket_mode: Literal[False] = False,
+    database_url: str | None = None,
 ) -> LocalBridge[SimulatedSlack]: ...
 @overload
 async def serve_locally(
@@ -62,6 +63,7 @@ async def serve_locally(
     policy: str | None = None,
     retry_delays: tuple[float, ...] | None = None,
     socket_mode: Literal[True],
+    database_url: str | None = None,
 ) -> LocalBridge[SocketModeSlack]: ...
 async def serve_locally(
     world: World,
@@ -70,19 +72,21 @@ async def serve_locally(
     policy: str | None = None,
     retry_delays: tuple[float, ...] | None = None,
     socket_mode: bool = False,
+    database_url: str | None = None,
 ) -> LocalBridge[SimulatedSlack] | LocalBridge[SocketModeSlack]:
     """Migrate a SQLite file in `workdir`, build the bridge from the World's environment, serve it, start it.
 
     `policy` is the text of a bridge.toml for this run; `retry_delays` shortens how captures wait out outages.
     With `socket_mode` the bridge has an app-level token and no signing secret and connects to the emulator's
-    Socket Mode link; there is no public URL then, so no Asana webhooks either.
+    Socket Mode link; there is no public URL then, so no Asana webhooks either. `database_url` replaces the
+    SQLite file (a PostgreSQL database, say); it is migrated likewise.
     """
     if policy is not None:
         (workdir / "bridge.toml").write_text(policy)
     sock = bound_socket()
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    database_url = f"sqlite+aiosqlite:///{workdir / 'bridge.db'}"
+    database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'bridge.db'}"
     await migrate(database_url)
     env = world.environment(
         port=port, database_url=database_url, public_url=None if socket_mode else url, socket_mode=socket_mode

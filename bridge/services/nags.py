@@ -38,8 +38,18 @@ CLOCK_MARGIN = timedelta(seconds=30)
 
 
 class Nagger:
-    def __init__(self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock, policy: Policy) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        asana: AsanaPort,
+        slack: SlackPort,
+        clock: Clock,
+        policy: Policy,
+        on_sent: Callable[[str], None] = lambda kind: None,
+    ) -> None:
         self._store = store
+        self._on_sent = on_sent  # told the kind of every nag sent (the bridge_nags_sent metric)
         self._asana = asana
         self._slack = slack
         self._clock = clock
@@ -66,6 +76,7 @@ class Nagger:
                 try:
                     await self._send(link, tracked, view, nag, now)
                     sent += 1
+                    self._on_sent(nag.key.kind)
                 except (AsanaError, SlackError, PostInFlight) as exc:  # the nag stays due: the next tick tries again
                     log.warning("could not send %s for task %s: %s", nag.key, view.gid, exc)
         return sent
