@@ -47,6 +47,9 @@ class AsanaWebhookReceiver:
         self._clock = clock
         self._metrics = metrics
         self._active: dict[str, tuple[float, WebhookRegistration]] = {}
+        # Label lookups once, not per delivery.
+        self._accepted = metrics.webhook_events.labels("accepted")
+        self._duplicate = metrics.webhook_events.labels("duplicate")
 
     async def _registration(self, hook_key: str) -> WebhookRegistration | None:
         known = self._active.get(hook_key)
@@ -108,8 +111,8 @@ class AsanaWebhookReceiver:
                 events, project_gid=registration.project_gid, source=InboxSource.WEBHOOK, now=self._clock.now()
             )
             added = await self._store.enqueue_events(inbox)
-            self._metrics.webhook_events.labels("accepted").inc(added)
-            self._metrics.webhook_events.labels("duplicate").inc(len(inbox) - added)
+            self._accepted.inc(added)
+            self._duplicate.inc(len(inbox) - added)
         return web.json_response({"ok": True})
 
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from prometheus_client import Counter
 from slack_bolt.async_app import AsyncApp
 
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
@@ -30,15 +31,23 @@ def build_web_app(
     slack = SlackEndpoint(bolt=bolt, signing_secret=signing_secret)
     install_error_handler(bolt)
 
+    counters: dict[tuple[str, int], Counter] = {}  # (route, status) → its counter: label lookups once each
+
+    def count(route: str, status: int) -> None:
+        counter = counters.get((route, status))
+        if counter is None:
+            counter = counters[(route, status)] = metrics.http_requests.labels(route, str(status))
+        counter.inc()
+
     @web.middleware
     async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
         route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            metrics.http_requests.labels(route, str(exc.status)).inc()
+            count(route, exc.status)
             raise
-        metrics.http_requests.labels(route, str(response.status)).inc()
+        count(route, response.status)
         return response
 
     # The guard runs inside the count, so that its own answers (413, 500) are counted too.

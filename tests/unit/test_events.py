@@ -56,6 +56,21 @@ def test_dedupe_key(other: dict[str, Any], same: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("event", "key"),
+    [
+        (BASE, "87d91e26f5de3ee9292aca6b47a96edac2c70f1a11c95360e07745dd05673fe8"),
+        (
+            {**BASE, "created_at": {"b": 1, "a": [{"z": 1, "y": 2}]}},
+            "ffbb85009ec4ed2b0eab92398ee688e35d64264329f9210c9fb13fe5cab278f0",
+        ),
+    ],
+)
+def test_dedupe_keys_stay_what_stored_events_have(event: dict[str, Any], key: str) -> None:
+    # Keys of events already in an inbox were made this way; a different key would let a resend through.
+    assert dedupe_key(event) == key
+
+
+@pytest.mark.parametrize(
     "body",
     [None, [], {"events": None}, {"events": [1]}, {"events": [{"action": "added"}]}, {"events": [{"resource": {}}]}],
 )

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, ScalarSelect, case, func, or_, select, true, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Row, Select, case, func, or_, select, true, tuple_, update
+from sqlalchemy.engine import Dialect
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
+from bridge.adapters.store.sqlite_writer import SqliteWriter, sqlite_file
 from bridge.adapters.store.tables import inbox
 from bridge.domain.model import ClaimedEvent, InboxEvent, InboxSource, InboxState, ProjectGid
 
@@ -25,6 +27,7 @@ class SqlInbox(SqlBase):
 
     _waiting: list[tuple[Sequence[InboxEvent], asyncio.Future[int]]]
     _committer: asyncio.Task[None] | None
+    _rows_writer: _RowsWriter | None
 
     async def enqueue_events(self, events: Sequence[InboxEvent]) -> int:
         """Record new events (a dedupe key seen before is skipped); how many were new. Returns once committed."""
@@ -39,10 +42,14 @@ class SqlInbox(SqlBase):
         return await asyncio.shield(done)  # a caller that gives up does not cancel the others' commit
 
     async def finish_commits(self) -> None:
-        """Let a commit in progress finish (before the engine is closed)."""
+        """Let a commit in progress finish, and close the SQLite inbox writer (before the engine is closed)."""
         committer = getattr(self, "_committer", None)
         if committer is not None and not committer.done():
             await asyncio.wait({committer})
+        rows_writer: _RowsWriter | None = getattr(self, "_rows_writer", None)
+        if rows_writer is not None:
+            self._rows_writer = None
+            await rows_writer.close()
 
     async def _commit_waiting(self) -> None:
         while self._waiting:
@@ -62,6 +69,13 @@ class SqlInbox(SqlBase):
 
     async def _insert(self, events: Sequence[InboxEvent]) -> set[str]:
         rows = [_event_values(event) for event in events]
+        if not hasattr(self, "_rows_writer"):
+            path = sqlite_file(self._engine.url)
+            self._rows_writer = _RowsWriter(path, self._engine.dialect) if path else None
+        if self._rows_writer is not None:
+            assert self._one_writer is not None
+            async with self._one_writer:
+                return await self._rows_writer.insert(rows)
         async with self._write() as conn:
             stmt = dialect_insert(conn, inbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
             # RETURNING yields one row per inserted event only: exact on both dialects, unlike executemany's rowcount.
@@ -76,35 +90,20 @@ class SqlInbox(SqlBase):
         if limit <= 0:
             return []
         lease_until = now + timedelta(seconds=lease_seconds)
-        busy = or_(inbox.c.lease_until > now, inbox.c.available_at > now)
-        settled_tasks = (
-            select(inbox.c.task_gid)
-            .where(inbox.c.state == PENDING, inbox.c.task_gid.is_not(None))
-            .group_by(inbox.c.task_gid)
-            .having(func.max(inbox.c.received_at) <= now - settle)
-            .having(func.sum(case((busy, 1), else_=0)) == 0)
-        )
-        # One statement for both dialects. PostgreSQL locks the chosen rows and skips rows another replica has
-        # locked; SQLite ignores FOR UPDATE, but the writer transaction (BEGIN IMMEDIATE) runs alone.
-        claimable = (
-            select(inbox.c.id)
-            .where(
-                inbox.c.state == PENDING,
-                or_(inbox.c.lease_until.is_(None), inbox.c.lease_until <= now),
-                or_(inbox.c.available_at.is_(None), inbox.c.available_at <= now),
-                or_(inbox.c.task_gid.is_(None), inbox.c.task_gid.in_(settled_tasks)),
-                # A group that failed (or whose worker died) is tried again as the same group, so that its post
-                # keeps its key and is found if it was made; events that came since wait for the next group.
-                or_(inbox.c.task_gid.is_(None), inbox.c.attempts == _most_attempts()),
-                *self._one_claimer_per_task(),
-            )
-            .order_by(inbox.c.received_at, inbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        only: tuple[list[str], list[int]] | None = None
+        if self._one_writer is not None:
+            # SQLite has one writer for the whole file, and finding what is claimable reads every pending row (tens
+            # of ms with a backlog), which would hold up the webhook deliveries waiting to commit. So it is found
+            # by a read first; then, as the writer, the same statement is run over only what was found.
+            async with self._read() as conn:
+                found = (await conn.execute(self._claimable(now=now, limit=limit, settle=settle))).all()
+            if not found:
+                return []
+            only = ([row.task_gid for row in found if row.task_gid is not None], [row.id for row in found])
+        claimable = self._claimable(now=now, limit=limit, settle=settle, only=only)
         stmt = (
             update(inbox)
-            .where(inbox.c.id.in_(claimable.scalar_subquery()))
+            .where(inbox.c.id.in_(claimable.with_only_columns(inbox.c.id).scalar_subquery()))
             .values(attempts=inbox.c.attempts + 1, lease_until=lease_until)
             .returning(*inbox.c)
         )
@@ -114,6 +113,44 @@ class SqlInbox(SqlBase):
         # RETURNING does not promise an order.
         claimed.sort(key=lambda c: (c.event.received_at, c.id))
         return claimed
+
+    def _claimable(
+        self, *, now: datetime, limit: int, settle: timedelta, only: tuple[list[str], list[int]] | None = None
+    ) -> Select[tuple[int, str | None]]:
+        """The claimable events (id, task_gid), oldest first; `only` narrows them to these tasks and task-less ids."""
+        busy = or_(inbox.c.lease_until > now, inbox.c.available_at > now)
+        # A task is settled when its newest pending event is `settle` old and none is leased or waiting for a retry.
+        # With each settled task comes its most attempts: a group that failed (or whose worker died) is tried again
+        # as the same group, so that its post keeps its key and is found if it was made; events that came since
+        # (fewer attempts) wait for the next group.
+        settled_tasks = (
+            select(inbox.c.task_gid, func.max(inbox.c.attempts))
+            .where(inbox.c.state == PENDING, inbox.c.task_gid.is_not(None))
+            .group_by(inbox.c.task_gid)
+            .having(func.max(inbox.c.received_at) <= now - settle)
+            .having(func.sum(case((busy, 1), else_=0)) == 0)
+        )
+        narrowed: list[ColumnElement[bool]] = []
+        if only is not None:
+            tasks, ids = only
+            settled_tasks = settled_tasks.where(inbox.c.task_gid.in_(tasks))
+            narrowed.append(or_(inbox.c.task_gid.in_(tasks), inbox.c.id.in_(ids)))
+        # One statement for both dialects. PostgreSQL locks the chosen rows and skips rows another replica has
+        # locked; SQLite ignores FOR UPDATE, but the writer transaction (BEGIN IMMEDIATE) runs alone.
+        return (
+            select(inbox.c.id, inbox.c.task_gid)
+            .where(
+                inbox.c.state == PENDING,
+                *narrowed,
+                or_(inbox.c.lease_until.is_(None), inbox.c.lease_until <= now),
+                or_(inbox.c.available_at.is_(None), inbox.c.available_at <= now),
+                or_(inbox.c.task_gid.is_(None), tuple_(inbox.c.task_gid, inbox.c.attempts).in_(settled_tasks)),
+                *self._one_claimer_per_task(),
+            )
+            .order_by(inbox.c.received_at, inbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
 
     async def extend_lease(self, ids: Sequence[int], *, held_until: datetime, until: datetime) -> bool:
         """Keep a claim longer, if it is still ours (nobody claimed the events after our lease ran out)."""
@@ -181,19 +218,63 @@ class SqlInbox(SqlBase):
         return value
 
 
+class _RowsWriter:
+    """Inbox rows into SQLite in one trip off the loop (see sqlite_writer): which keys are there already, then one
+    multi-row INSERT, in one transaction — the same outcome as INSERT … ON CONFLICT DO NOTHING RETURNING."""
+
+    COLUMNS = tuple(column.name for column in inbox.c if column.name != "id")
+    # 15 columns: well under SQLite's 32,766 variables per statement.
+    ROWS_PER_STATEMENT = 500
+
+    def __init__(self, path: str, dialect: Dialect) -> None:
+        self._writer = SqliteWriter(path)
+        # The columns' own conversions (UTC datetimes as text, JSON documents), as SQLAlchemy would bind them.
+        processors = {column.name: column.type.dialect_impl(dialect).bind_processor(dialect) for column in inbox.c}
+        self._convert = [(name, processors[name]) for name in self.COLUMNS]
+        self._names = ", ".join(self.COLUMNS)
+        self._one_row = "(" + ", ".join("?" for _ in self.COLUMNS) + ")"
+
+    async def insert(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        # A delivery's events share their received_at: each distinct value is converted once.
+        seen: dict[Any, Any] = {}
+
+        def converted(value: Any, convert: Callable[[Any], Any] | None) -> Any:
+            if convert is None:
+                return value
+            if isinstance(value, datetime):
+                if value not in seen:
+                    seen[value] = convert(value)
+                return seen[value]
+            return convert(value)
+
+        params = [tuple(converted(row[name], convert) for name, convert in self._convert) for row in rows]
+        keys = [row["dedupe_key"] for row in rows]
+        return await self._writer.run(lambda conn: self._insert(conn, keys, params))
+
+    def _insert(self, conn: sqlite3.Connection, keys: list[str], params: list[tuple[Any, ...]]) -> set[str]:
+        added = set(keys)
+        for start in range(0, len(keys), self.ROWS_PER_STATEMENT):
+            chunk = keys[start : start + self.ROWS_PER_STATEMENT]
+            marks = ", ".join("?" for _ in chunk)
+            added.difference_update(
+                key for (key,) in conn.execute(f"SELECT dedupe_key FROM inbox WHERE dedupe_key IN ({marks})", chunk)
+            )
+        for start in range(0, len(params), self.ROWS_PER_STATEMENT):
+            chunk_params = params[start : start + self.ROWS_PER_STATEMENT]
+            values = ", ".join(self._one_row for _ in chunk_params)
+            conn.execute(
+                f"INSERT INTO inbox ({self._names}) VALUES {values} ON CONFLICT (dedupe_key) DO NOTHING",
+                [value for row in chunk_params for value in row],
+            )
+        return added
+
+    async def close(self) -> None:
+        await self._writer.close()
+
+
 def _utcnow() -> datetime:
     # Bookkeeping only (finished_at); decisions about time use the `now` the caller passes in.
     return datetime.now(UTC)
-
-
-def _most_attempts() -> ScalarSelect[int]:
-    """The most attempts among the pending events of the row's task (a correlated subquery)."""
-    same_task = aliased(inbox)
-    return (
-        select(func.max(same_task.c.attempts))
-        .where(same_task.c.task_gid == inbox.c.task_gid, same_task.c.state == PENDING)
-        .scalar_subquery()
-    )
 
 
 def _event_values(event: InboxEvent) -> dict[str, Any]:
