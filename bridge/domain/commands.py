@@ -77,12 +77,21 @@ def _looks_iso(text: str) -> bool:
     return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()))
 
 
+# Without quotes or backslashes shlex.split only splits on its whitespace.
+_SHELL_QUOTING = re.compile(r"[\"'\\]")
+_SHELL_SPACE = re.compile(r"[ \t\r\n]+")
+
+
 def parse_task_command(text: str, *, today: date) -> TaskCommand:
     """`<title> [@person] [due:<when>] [p0|p1|p2|p3]`, options anywhere, title words kept in order."""
-    try:
-        tokens = shlex.split(text.replace("“", '"').replace("”", '"'), posix=True)
-    except ValueError:
-        tokens = text.split()  # an unbalanced quote is part of the title, not an error
+    quoted = text.replace("“", '"').replace("”", '"')
+    if not _SHELL_QUOTING.search(quoted):
+        tokens = [word for word in _SHELL_SPACE.split(quoted) if word]  # what shlex.split gives, a tenth of its cost
+    else:
+        try:
+            tokens = shlex.split(quoted, posix=True)
+        except ValueError:
+            tokens = text.split()  # an unbalanced quote is part of the title, not an error
     title: list[str] = []
     assignee: SlackUserId | None = None
     due: date | None = None

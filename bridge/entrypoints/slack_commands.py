@@ -17,6 +17,38 @@ log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: Listeners) -> None:
+    # /task first: Bolt tries listeners in order, and it is the command people send most.
+    @app.command("/task")
+    async def task_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        team, channel, user = ids(command)
+        try:
+            parsed = parse_task_command(command.get("text") or "", today=deps.capture.today())
+        except CommandError as exc:
+            await ack(text=f"{exc}.")  # a typo is answered in the ack itself: nothing was sent to Asana
+            return
+        if await deps.store.get_link(team, channel) is None:
+            await ack(text=blocks.NOT_LINKED)  # one fast read, so the answer comes with the ack
+            return
+        await ack(text=blocks.WORKING_ON_TASK)
+        request = CaptureRequest(
+            team_id=team,
+            channel_id=channel,
+            requester=user,
+            title=parsed.title,
+            notes=blocks.command_notes(user),
+            assignee=parsed.assignee,
+            due=parsed.due,
+            priority=parsed.priority,
+        )
+
+        async def tell(text: str) -> None:
+            await respond(text=text, response_type="ephemeral")
+
+        async def create() -> None:
+            await capture_with_retries(deps.capture, request, tell, delays=deps.retry_delays)
+
+        deps.background.spawn(answering(create, tell), name=f"task {channel}")
+
     @app.command("/asana")
     async def asana_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         words = (command.get("text") or "").split(maxsplit=1)
@@ -91,37 +123,6 @@ def register(app: AsyncApp, deps: Listeners) -> None:
     async def keep_link(ack: AsyncAck, respond: AsyncRespond) -> None:
         await ack()
         await respond(text=blocks.LINK_KEPT, replace_original=True)
-
-    @app.command("/task")
-    async def task_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        team, channel, user = ids(command)
-        try:
-            parsed = parse_task_command(command.get("text") or "", today=deps.capture.today())
-        except CommandError as exc:
-            await ack(text=f"{exc}.")  # a typo is answered in the ack itself: nothing was sent to Asana
-            return
-        if await deps.store.get_link(team, channel) is None:
-            await ack(text=blocks.NOT_LINKED)  # one fast read, so the answer comes with the ack
-            return
-        await ack(text=blocks.WORKING_ON_TASK)
-        request = CaptureRequest(
-            team_id=team,
-            channel_id=channel,
-            requester=user,
-            title=parsed.title,
-            notes=blocks.command_notes(user),
-            assignee=parsed.assignee,
-            due=parsed.due,
-            priority=parsed.priority,
-        )
-
-        async def tell(text: str) -> None:
-            await respond(text=text, response_type="ephemeral")
-
-        async def create() -> None:
-            await capture_with_retries(deps.capture, request, tell, delays=deps.retry_delays)
-
-        deps.background.spawn(answering(create, tell), name=f"task {channel}")
 
 
 async def _link(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUserId, ref: str, announce: Any) -> None:

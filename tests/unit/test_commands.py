@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import date
 
 import pytest
@@ -67,6 +68,14 @@ def test_bad_due_words_say_what_works(text: str) -> None:
 )
 def test_task_command(text: str, expected: TaskCommand) -> None:
     assert parse_task_command(text, today=SUNDAY) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["Fix  the\tlogin\r\npage", " lead and trail ", "a\x0bb\u00a0c\u2003d", "#not a comment; |&<>"]
+)
+def test_task_words_split_as_shlex_splits_them(text: str) -> None:
+    # Unquoted text takes a fast path; it must cut the words where shlex.split would.
+    assert parse_task_command(text, today=SUNDAY).title == " ".join(shlex.split(text))
 
 
 @pytest.mark.parametrize(
