@@ -68,14 +68,14 @@ class SqlInbox(SqlBase):
                     done.set_result(len(mine))
 
     async def _insert(self, events: Sequence[InboxEvent]) -> set[str]:
-        rows = [_event_values(event) for event in events]
         if not hasattr(self, "_rows_writer"):
             path = sqlite_file(self._engine.url)
             self._rows_writer = _RowsWriter(path, self._engine.dialect) if path else None
         if self._rows_writer is not None:
             assert self._one_writer is not None
             async with self._one_writer:
-                return await self._rows_writer.insert(rows)
+                return await self._rows_writer.insert(events)
+        rows = [_event_values(event) for event in events]
         async with self._write() as conn:
             stmt = dialect_insert(conn, inbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
             # RETURNING yields one row per inserted event only: exact on both dialects, unlike executemany's rowcount.
@@ -222,33 +222,48 @@ class _RowsWriter:
     """Inbox rows into SQLite in one trip off the loop (see sqlite_writer): which keys are there already, then one
     multi-row INSERT, in one transaction — the same outcome as INSERT … ON CONFLICT DO NOTHING RETURNING."""
 
-    COLUMNS = tuple(column.name for column in inbox.c if column.name != "id")
+    # The row of a new event, in this order (as _event_values has it for SQLAlchemy).
+    COLUMNS = (
+        "dedupe_key",
+        "source",
+        "project_gid",
+        "resource_gid",
+        "resource_type",
+        "action",
+        "payload",
+        "state",
+        "attempts",
+        "lease_until",
+        "available_at",
+        "received_at",
+        "finished_at",
+        "park_reason",
+        "task_gid",
+    )
     # 15 columns: well under SQLite's 32,766 variables per statement.
     ROWS_PER_STATEMENT = 500
 
     def __init__(self, path: str, dialect: Dialect) -> None:
         self._writer = SqliteWriter(path)
-        # The columns' own conversions (UTC datetimes as text, JSON documents), as SQLAlchemy would bind them.
-        processors = {column.name: column.type.dialect_impl(dialect).bind_processor(dialect) for column in inbox.c}
-        self._convert = [(name, processors[name]) for name in self.COLUMNS]
+        # The columns' own conversions (JSON documents, UTC datetimes as text), as SQLAlchemy would bind them.
+        self._payload = _processor(inbox.c.payload, dialect)
+        self._moment = _processor(inbox.c.received_at, dialect)
         self._names = ", ".join(self.COLUMNS)
         self._one_row = "(" + ", ".join("?" for _ in self.COLUMNS) + ")"
 
-    async def insert(self, rows: Sequence[dict[str, Any]]) -> set[str]:
-        # A delivery's events share their received_at: each distinct value is converted once.
-        seen: dict[Any, Any] = {}
-
-        def converted(value: Any, convert: Callable[[Any], Any] | None) -> Any:
-            if convert is None:
-                return value
-            if isinstance(value, datetime):
-                if value not in seen:
-                    seen[value] = convert(value)
-                return seen[value]
-            return convert(value)
-
-        params = [tuple(converted(row[name], convert) for name, convert in self._convert) for row in rows]
-        keys = [row["dedupe_key"] for row in rows]
+    async def insert(self, events: Sequence[InboxEvent]) -> set[str]:
+        moments: dict[datetime, Any] = {}  # a delivery's events share their received_at: converted once
+        params = []
+        for e in events:
+            moment = moments.get(e.received_at)
+            if moment is None:
+                moment = moments[e.received_at] = self._moment(e.received_at)
+            source, payload = InboxSource(e.source).value, self._payload(e.payload)
+            params.append(
+                (e.dedupe_key, source, e.project_gid, e.resource_gid, e.resource_type, e.action, payload,
+                 PENDING, 0, None, None, moment, None, None, e.task_gid)
+            )  # fmt: skip
+        keys = [event.dedupe_key for event in events]
         return await self._writer.run(lambda conn: self._insert(conn, keys, params))
 
     def _insert(self, conn: sqlite3.Connection, keys: list[str], params: list[tuple[Any, ...]]) -> set[str]:
@@ -270,6 +285,12 @@ class _RowsWriter:
 
     async def close(self) -> None:
         await self._writer.close()
+
+
+def _processor(column: Any, dialect: Dialect) -> Callable[[Any], Any]:
+    convert = column.type.dialect_impl(dialect).bind_processor(dialect)
+    assert convert is not None
+    return convert  # type: ignore[no-any-return]
 
 
 def _utcnow() -> datetime:
