@@ -457,6 +457,38 @@ async def test_deliveries_arriving_together_are_committed_together_and_counted_a
     assert await store.enqueue_events(deliveries[0]) == 0  # all committed: a resend adds nothing
 
 
+async def test_sqlite_inbox_writer_stores_what_sqlalchemy_stores(tmp_path: Path) -> None:
+    # On a SQLite file the inbox is written by its own connection (one trip off the loop), with hand-made SQL:
+    # the rows must be those SQLAlchemy's INSERT makes, byte for byte, or reads would see something else.
+    events = [
+        replace(
+            event("plain"), received_at=datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+        ),
+        replace(
+            event("odd"), payload={"x": "é\u2028\U0001f600", "n": [1, 2.5, None, True], "nested": {"b": 1, "a": 2}}
+        ),
+        replace(event("dup"), task_gid=None),
+        event("dup"),
+    ]
+    rows = []
+    for name, through_sqlalchemy in (("writer", False), ("sqlalchemy", True)):
+        url = f"sqlite+aiosqlite:///{tmp_path / name}.db"
+        await migrate(url)
+        sqlite_store = await SqlStore.connect(url)
+        try:
+            if through_sqlalchemy:
+                sqlite_store._rows_writer = None  # the PostgreSQL path, on SQLite
+            assert await sqlite_store.enqueue_events(events) == 3
+            assert await sqlite_store.enqueue_events(events[:1]) == 0
+            async with sqlite_store.engine.connect() as conn:
+                raw = await conn.exec_driver_sql("SELECT * FROM inbox ORDER BY id")
+                rows.append(raw.all())
+        finally:
+            await sqlite_store.close()
+    assert rows[0] == rows[1]
+    assert len(rows[0]) == 3
+
+
 async def test_claim_returns_oldest_first_with_the_whole_event(store: SqlStore) -> None:
     events = [event(f"e{i}", at=NOW - timedelta(minutes=i), source=InboxSource.EVENTS_API) for i in range(5)]
     await store.enqueue_events(events)
