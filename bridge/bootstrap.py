@@ -36,6 +36,7 @@ from bridge.entrypoints.workers import (
     EventsPoller,
     InboxWorker,
     NagScheduler,
+    ReplicaHeartbeat,
     WebhookReconcileLoop,
 )
 from bridge.metrics import Metrics
@@ -53,6 +54,9 @@ from bridge.services.unfurls import Unfurls
 from bridge.services.webhooks import WebhookReconciler, WebhookRegistrar
 
 log = logging.getLogger(__name__)
+
+# How often each replica says it is alive (and so how soon the others take a dead one's share of the Asana quota).
+HEARTBEAT_SECONDS = 10.0
 
 # How long start-up waits for users/me before serving anyway (Slack and webhook deliveries must not wait on Asana).
 IDENTITY_TIMEOUT_SECONDS = 10.0
@@ -88,6 +92,7 @@ class Bridge:
     poller: EventsPoller
     inbox_worker: InboxWorker
     sweeper: CaptureSweeper
+    heartbeat: ReplicaHeartbeat
     reconciler: WebhookReconciler
     reconcile_loop: WebhookReconcileLoop
     nag_scheduler: NagScheduler
@@ -114,6 +119,8 @@ class Bridge:
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
         self.inbox_worker.start()
         self.sweeper.start(every=60.0)
+        await self.heartbeat.beat(HEARTBEAT_SECONDS)  # the first share before any Asana call of the loops below
+        self.heartbeat.start(every=HEARTBEAT_SECONDS)
         self.reconcile_loop.start(time.monotonic, every=self.settings.reconcile_seconds)
         self.nag_scheduler.start(every=self.settings.tick_seconds)
         if self.settings.slack_app_token is not None:
@@ -178,6 +185,7 @@ class Bridge:
         await self.inbox_worker.stop()
         await self.sweeper.stop()
         await self.background.drain(grace)
+        await self.heartbeat.stop()
         for closer in reversed(self._closers):
             result = closer()
             if hasattr(result, "__await__"):
@@ -354,5 +362,11 @@ async def build(
         ),
         # Longer than a capture's own retries (about 16 minutes), so the two never work on one message at once.
         sweeper=CaptureSweeper(store=store, capture=capture, clock=clock, after=timedelta(minutes=20)),
+        heartbeat=ReplicaHeartbeat(
+            store=store,
+            clock=clock,
+            limiter=asana.limiter,
+            on_share=lambda per_minute: metrics.asana_quota.set(per_minute),
+        ),
         _closers=closers,
     )

@@ -265,6 +265,13 @@ class Store(Protocol):
         """Tasks routed to each person from the project, and who got the latest one."""
         ...
 
+    # replicas
+    async def heartbeat(self, replica_id: str, *, now: datetime, alive_within: timedelta) -> int:
+        """Say this replica is alive; how many replicas (itself included) were seen within `alive_within`."""
+        ...
+
+    async def leave(self, replica_id: str) -> None: ...
+
     # health
     async def lead(self, role: str) -> bool:
         """True while this process is the one replica that runs `role`; tries to take it when nobody does."""

@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,6 +198,20 @@ async def _healthy(http: aiohttp.ClientSession, replica: Replica) -> None:
     await eventually(ok, timeout=20)
 
 
+async def _gauge(http: aiohttp.ClientSession, replica: Replica, name: str) -> float:
+    async with http.get(f"{replica.url}/metrics") as response:
+        text = await response.text()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name:
+                return float(sample.value)
+    raise AssertionError(f"{name} not in /metrics of replica {replica.index}")
+
+
+async def _all_equal(values: Awaitable[list[float]], expected: float) -> bool:
+    return all(value == expected for value in await values)
+
+
 async def _burst(cluster: Cluster, change: Callable[[Actor, Thread], None]) -> None:
     bo = cluster.world.asana.act(cluster.world.asana_people["bo"])
     for thread in cluster.threads:
@@ -358,6 +372,11 @@ async def test_each_nag_goes_once_across_replicas_and_after_its_leader_is_killed
             # Captures come in through all three replicas; whichever leads the scheduler nags, once per task.
             first = await due_today([f"Nagged task {n}" for n in range(NAGGED)], replicas)
             await eventually(lambda: all(reminders(ts) >= 1 for ts in first), timeout=30)
+            # The three share the Asana token's quota (1,500 a minute in the sandbox): 500 each.
+            async def shares() -> list[float]:
+                return [await _gauge(http, r, "bridge_asana_quota_per_minute") for r in replicas]
+
+            await eventually(lambda: _all_equal(shares(), 500.0), timeout=25)
             leaders = [r for r in replicas if "sent reminder due_today" in r.log.read_text()]
             assert len(leaders) == 1, f"nags sent by replicas {[r.index for r in leaders]}"
             leader = leaders[0]

@@ -12,9 +12,9 @@ from bridge.adapters.store.inbox import SqlInbox
 from bridge.adapters.store.leadership import SqlLeadership
 from bridge.adapters.store.links import SqlLinks, SqlWebhooks
 from bridge.adapters.store.outbox import SqlOutbox
-from bridge.adapters.store.pace import SqlSlackPace
 from bridge.adapters.store.people import SqlUserSettings
 from bridge.adapters.store.routing import SqlRouting
+from bridge.adapters.store.shared_limits import SqlSharedLimits
 from bridge.adapters.store.tasks import SqlCaptures, SqlComments, SqlTrackedTasks
 from bridge.ports import Store
 
@@ -34,7 +34,7 @@ class SqlStore(
     SqlOutbox,
     SqlLeadership,
     SqlRouting,
-    SqlSlackPace,
+    SqlSharedLimits,
 ):
     """Every method is one transaction; uniqueness comes from primary keys and unique constraints.
 

@@ -271,3 +271,12 @@ slack_pace = Table(
     Column("next_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("channel_id"),
 )
+
+# Every running replica, seen lately: they share Asana's per-token quota equally.
+replicas = Table(
+    "replicas",
+    metadata,
+    Column("replica_id", String(64), nullable=False),
+    Column("seen_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("replica_id"),
+)
