@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -782,3 +783,27 @@ def nag_comment(decision: Decision, *, who: str, assignee: str | None = None, mo
 
 def _date(day: date | None) -> str:
     return day.strftime("%a %d %b") if day else "no date"
+
+
+# The multi-workspace install: the page the installer's browser lands on after Slack's consent screen.
+INSTALL_PAGE = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>'
+    "<body><h1>{title}</h1><p>{text}</p></body></html>"
+)
+
+
+def install_succeeded_page(team_name: str) -> str:
+    return INSTALL_PAGE.format(
+        title="Installed",
+        text=html.escape(
+            f"The Asana bridge is installed in {team_name or 'your workspace'}. "
+            "Link a channel to an Asana project with /asana link <project URL>."
+        ),
+    )
+
+
+def install_failed_page(reason: str) -> str:
+    return INSTALL_PAGE.format(
+        title="Not installed",
+        text=html.escape(f"The Asana bridge was not installed ({reason}). Start again from the install link."),
+    )

@@ -14,6 +14,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.health import Health
+from bridge.entrypoints.slack_oauth import install_routes
 from bridge.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ def build_web_app(
             web.get("/metrics", health.metrics),
         ]
     )
+    if bolt.oauth_flow is not None:
+        app.add_routes(install_routes(bolt.oauth_flow))  # multi-workspace: /slack/install, /slack/oauth_redirect
     return app
 
 
