@@ -262,7 +262,12 @@ async def build(
         workspace_gid=lambda: identity.workspace_gid,
     )
     unfurls = Unfurls(
-        asana=asana, slack=slack, people=people, policy=settings.policy, workspace_gid=lambda: identity.workspace_gid
+        asana=asana,
+        slack=slack,
+        people=people,
+        policy=settings.policy,
+        workspace_gid=lambda: identity.workspace_gid,
+        store=store,
     )
     # First: the team a request acts for is known before any listener runs, and uninstall beats the quiet no-op.
     slack_install.register(

@@ -355,3 +355,51 @@ async def test_without_a_key_tokens_are_stored_as_they_are(multi: Multi) -> None
     await install(multi, multi.acme, "ana")
     rows = await multi.rows("SELECT bot_token FROM slack_bots")
     assert [r["bot_token"] for r in rows] == [multi.acme.ws.bot.token]
+
+
+async def test_another_workspaces_task_is_not_unfurled_nor_changed_from_its_buttons(multi: Multi) -> None:
+    acme, globex = multi.acme, multi.globex
+    await install(multi, acme, "ana")
+    await install(multi, globex, "cy")
+    await _link(multi, acme, "ana")
+    await _link(multi, globex, "cy")
+    acme_task, acme_tracked = await _capture(multi, acme, "ana", "Acme private plan")
+    _, globex_tracked = await _capture(multi, globex, "cy", "Globex public question")
+    acme_url, globex_url = acme_tracked.permalink_url, globex_tracked.permalink_url
+
+    # In Globex, a link to Globex's task unfurls; a link to Acme's does not.
+    await globex.slack.user("cy").share_link(globex.channel, globex_url)
+    await eventually(lambda: multi.world.slack.unfurls(team_id=globex.id), timeout=10)
+    await globex.slack.user("cy").share_link(globex.channel, acme_url)
+    await multi.local.bridge.background.drain(5)
+    assert [u.url for u in multi.world.slack.unfurls(team_id=globex.id)] == [globex_url]
+    # In Acme it does unfurl.
+    await acme.slack.user("bo").share_link(acme.channel, acme_url)
+    await eventually(lambda: multi.world.slack.unfurls(team_id=acme.id), timeout=10)
+
+    # A Done button forged in Globex naming Acme's task changes nothing.
+    cy = globex.ws.user_named("cy")
+    shared = multi.world.slack.messages(globex.channel, team_id=globex.id)[-1]
+    action = {
+        "action_id": blocks.UNFURL_DONE,
+        "block_id": "unfurl",
+        "text": {"type": "plain_text", "text": "Done"},
+        "value": acme_task.gid,
+        "type": "button",
+        "action_ts": globex.ws.minter.ts(),
+    }
+    body = payloads.block_actions(
+        globex.ws,
+        cy,
+        action,
+        container={"type": "message_attachment", "message_ts": shared.ts, "channel_id": globex.channel},
+        trigger_id=globex.ws.mint_trigger(cy.id),
+        channel=globex.ws.channels[globex.channel],
+        response_url=multi.world.slack.hooks.mint(globex.ws, globex.channel, cy.id),
+    )
+    assert (await globex.slack.send_interactive(body)).status == 200
+    await multi.local.bridge.background.drain(5)
+    assert not multi.world.asana.store.tasks[acme_task.gid].completed
+    told = [c.params.get("text") for c in multi.world.slack.calls_to("response_url") if c.team_id == globex.id]
+    assert told[-1] == blocks.UNFURL_TASK_GONE
+    assert acme_tracked.team_id == acme.id
