@@ -20,7 +20,7 @@ from bridge.adapters.store.crypto import PREFIX, Cipher
 from bridge.adapters.store.engine import create_engine
 from bridge.domain.model import TaskGid
 from bridge.sandbox.harness import LocalBridge, serve_locally
-from bridge.sandbox.slack import SimulatedSlack, Workspace, payloads
+from bridge.sandbox.slack import SimulatedSlack, SlackEmulator, Workspace, payloads
 from bridge.sandbox.world import PEOPLE, SECTIONS, SIGNING_SECRET, World
 from tests.support import eventually
 
@@ -60,21 +60,26 @@ class Multi:
 
 
 async def install(multi: Multi, team: Team, person: str) -> tuple[int, str]:
-    """A person of `team` opens the install link, consents on Slack's page, and comes back to the bridge."""
-    user = team.ws.user_named(person)
+    return await install_via_browser(multi.url, multi.world.slack, team.ws, person)
+
+
+async def install_via_browser(url: str, slack: SlackEmulator, ws: Workspace, person: str) -> tuple[int, str]:
+    """A person of `ws` opens the bridge's install link, consents on Slack's page, and comes back to the bridge;
+    the status and page the bridge answers with."""
+    user = ws.user_named(person)
     async with aiohttp.ClientSession() as browser:
-        async with browser.get(f"{multi.url}/slack/install", allow_redirects=False) as started:
+        async with browser.get(f"{url}/slack/install", allow_redirects=False) as started:
             assert started.status == 302
             state = started.cookies["slack-app-oauth-state"].value
             consent = started.headers["Location"]
-        assert consent.startswith(f"{multi.world.slack.root_url}/oauth/v2/authorize?")
+        assert consent.startswith(f"{slack.root_url}/oauth/v2/authorize?")
         query = parse_qs(urlsplit(consent).query)
-        assert query["redirect_uri"] == [f"{multi.url}/slack/oauth_redirect"]
+        assert query["redirect_uri"] == [f"{url}/slack/oauth_redirect"]
         assert set(query["scope"][0].split(",")) >= {"chat:write", "commands", "users:read.email"}
         async with browser.get(consent, allow_redirects=False, headers={"Cookie": f"d={user.id}"}) as agreed:
             assert agreed.status == 302
             back = agreed.headers["Location"]
-        assert back.startswith(f"{multi.url}/slack/oauth_redirect?code=")
+        assert back.startswith(f"{url}/slack/oauth_redirect?code=")
         async with browser.get(
             back, allow_redirects=False, headers={"Cookie": f"slack-app-oauth-state={state}"}
         ) as landed:
@@ -223,6 +228,11 @@ async def test_two_workspaces_each_post_with_their_own_token_and_auth_test_is_ca
     )
     posts = _posts(multi)
     assert len({c.team_id for c in posts}) == 2
+    # The relay heard of it through the webhook, whose secret is sealed at rest and still verifies deliveries.
+    secrets = [r["secret"] for r in await multi.rows("SELECT secret FROM webhooks")]
+    assert len(secrets) == 2 and all(s.startswith(PREFIX) for s in secrets)
+    hooks = [h for h in multi.world.asana.store.webhooks.values() if h.resource == globex.project]
+    assert hooks and all(h.last_success_at is not None and h.last_failure_at is None for h in hooks)
     for call in posts:
         assert call.team_id == _owner(multi, str(call.params["channel"])), call.params
 
@@ -403,3 +413,19 @@ async def test_another_workspaces_task_is_not_unfurled_nor_changed_from_its_butt
     told = [c.params.get("text") for c in multi.world.slack.calls_to("response_url") if c.team_id == globex.id]
     assert told[-1] == blocks.UNFURL_TASK_GONE
     assert acme_tracked.team_id == acme.id
+
+
+async def test_a_person_revoking_their_token_leaves_the_workspace_working(multi: Multi) -> None:
+    acme = multi.acme
+    await install(multi, acme, "ana")
+    await _link(multi, acme, "ana")
+    assert (await acme.slack.revoke_user_tokens("ana")).status == 200
+    # slack_sdk's store deletes the installer's installation row; the bot row keeps the workspace's bot token.
+    await eventually(lambda: _no_installation_rows(multi), timeout=5)
+    assert len(await multi.rows("SELECT id FROM slack_bots")) == 1
+    await _capture(multi, acme, "bo", "still here")
+    assert _posts(multi)[-1].team_id == acme.id
+
+
+async def _no_installation_rows(multi: Multi) -> bool:
+    return not await multi.rows("SELECT id FROM slack_installations")
