@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -97,8 +98,16 @@ def bridge_env() -> dict[str, str]:
     return {"BRIDGE_ENCRYPTION_KEY": KEY}
 
 
+@pytest.fixture
+def bridge_policy() -> str | None:
+    """The bridge.toml of the run; tests override it (None: no policy file)."""
+    return None
+
+
 @pytest_asyncio.fixture
-async def multi(world: World, tmp_path: Path, bridge_env: dict[str, str]) -> AsyncIterator[Multi]:
+async def multi(
+    world: World, tmp_path: Path, bridge_env: dict[str, str], bridge_policy: str | None
+) -> AsyncIterator[Multi]:
     slack = world.slack
     acme_ws = slack.add_team("Acme", "acme", installed=False)
     globex_ws = slack.add_team("Globex", "globex", installed=False)
@@ -106,7 +115,7 @@ async def multi(world: World, tmp_path: Path, bridge_env: dict[str, str]) -> Asy
     globex_channel = globex_ws.add_channel("help", [*_people(globex_ws, ("cy", "bo")), globex_ws.bot.user_id]).id
     members = [world.bridge_user, *world.asana_people.values()]
     globex_project = world.asana.add_project(world.workspace, "Globex Questions", SECTIONS, members=members)
-    local = await serve_locally(world, tmp_path, oauth=True, env=bridge_env)
+    local = await serve_locally(world, tmp_path, oauth=True, env=bridge_env, policy=bridge_policy)
     teams = []
     for ws, channel, project in ((acme_ws, acme_channel, world.project), (globex_ws, globex_channel, globex_project)):
         sender = SimulatedSlack(
@@ -127,9 +136,9 @@ async def _link(multi: Multi, team: Team, person: str) -> None:
     await eventually(lambda: multi.local.bridge.store.get_link(team.id, team.channel), timeout=10)
 
 
-async def _capture(multi: Multi, team: Team, person: str, title: str) -> Any:
-    """`/task title` in the team's channel; the task and its root post, once both exist."""
-    ack = await team.slack.user(person).slash_command("/task", title, team.channel)
+async def _capture(multi: Multi, team: Team, person: str, title: str, options: str = "") -> Any:
+    """`/task title [options]` in the team's channel; the task and its root post, once both exist."""
+    ack = await team.slack.user(person).slash_command("/task", f"{title} {options}".strip(), team.channel)
     assert ack.status == 200
     tasks = multi.world.asana.store.tasks.values()
     task = (await eventually(lambda: [t for t in tasks if t.name == title and not t.deleted], timeout=10))[0]
@@ -429,3 +438,33 @@ async def test_a_person_revoking_their_token_leaves_the_workspace_working(multi:
 
 async def _no_installation_rows(multi: Multi) -> bool:
     return not await multi.rows("SELECT id FROM slack_installations")
+
+
+REMINDERS = """
+[business_hours]
+timezone = "UTC"
+
+[reminders]
+lead = "8h"
+"""
+
+
+@pytest.mark.parametrize("bridge_policy", [REMINDERS], ids=["reminders"])
+async def test_nags_go_to_each_workspace_with_its_own_token(multi: Multi) -> None:
+    acme, globex = multi.acme, multi.globex
+    await install(multi, acme, "ana")
+    await install(multi, globex, "cy")
+    threads = {}
+    for team, person in ((acme, "ana"), (globex, "cy")):
+        await _link(multi, team, person)
+        _, tracked = await _capture(multi, team, person, f"{team.ws.name} deadline", "due:2027-01-06")
+        threads[team.id] = tracked.thread_ts
+    await multi.world.asana.deliveries_idle(timeout=10)
+    # Tuesday 10:00, within the lead before Wednesday: one reminder per task, from the scheduler (no request).
+    sent = await multi.local.bridge.nag_scheduler.nagger.tick(datetime(2027, 1, 5, 10, tzinfo=UTC))
+    assert sent >= 2  # the reminders, and triage nags (tasks wait in "Needs triage")
+    for team in (acme, globex):
+        thread = multi.world.slack.thread(team.channel, threads[team.id], team_id=team.id)
+        assert [m for m in thread if "is due" in m.text and m.bot_id], [m.text for m in thread]
+    for call in _posts(multi):
+        assert call.team_id == _owner(multi, str(call.params["channel"])), call.params
