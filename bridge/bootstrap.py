@@ -200,6 +200,8 @@ async def build(
     installations: SqlInstallationStore | None = None
     if settings.oauth:
         assert settings.slack_client_id is not None
+        if settings.slack_bot_token is not None:
+            log.warning("SLACK_BOT_TOKEN is not used: SLACK_CLIENT_ID is set, so each workspace's token is installed")
         # slack_sdk's stores share the bridge's database (and engine); the migrations made their tables.
         engine: AsyncEngine = store.engine  # type: ignore[attr-defined]
         installations = SqlInstallationStore(client_id=settings.slack_client_id, engine=engine, cipher=cipher)
