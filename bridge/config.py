@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import binascii
 import tomllib
+from base64 import urlsafe_b64decode
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +77,8 @@ class Settings:
     # Asana's per-token quota: 150/min on free workspaces, 1,500/min on paid ones.
     asana_requests_per_minute: int = 150
     asana_timeout_seconds: int = 30
+    # Fernet key(s) sealing webhook secrets and Slack tokens in the database; unset: stored as they are.
+    encryption_key: Secret | None = None
     policy: Policy = field(default_factory=Policy)
 
     @property
@@ -148,6 +152,7 @@ def load_settings(environ: Mapping[str, str], *, cwd: Path | None = None, read_d
         inbox_lease_seconds=_number(values, "BRIDGE_INBOX_LEASE_SECONDS", 30.0, float, low=1.0, high=3600),
         asana_requests_per_minute=_number(values, "ASANA_REQUESTS_PER_MINUTE", 150, int, low=1, high=100_000),
         asana_timeout_seconds=_number(values, "ASANA_TIMEOUT_SECONDS", 30, int, low=1, high=600),
+        encryption_key=_encryption_key(secret("BRIDGE_ENCRYPTION_KEY")),
         policy=load_policy(config_path) if config_path else Policy(),
     )
 
@@ -193,6 +198,24 @@ def _database_url(url: str) -> str:
             "BRIDGE_DATABASE_URL: expected sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db"
         )
     return url
+
+
+def _encryption_key(key: Secret | None) -> Secret | None:
+    """Fernet keys (32 url-safe base64 bytes), comma-separated when rotating: the first seals, all open."""
+    if key is None:
+        return None
+    parts = [part.strip() for part in key.reveal().split(",") if part.strip()]
+    for part in parts:
+        try:
+            good = len(urlsafe_b64decode(part.encode())) == 32 and len(part) == 44
+        except (binascii.Error, ValueError):
+            good = False
+        if not good:
+            raise ConfigError(
+                "BRIDGE_ENCRYPTION_KEY: expected Fernet keys (44 characters of url-safe base64, e.g. from "
+                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
+            )
+    return key if parts else None
 
 
 def _number(values: Mapping[str, str], name: str, default: N, kind: type[N], *, low: float, high: float) -> N:

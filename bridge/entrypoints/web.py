@@ -12,6 +12,7 @@ from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.guard import MAX_BODY_BYTES, guard
 from bridge.entrypoints.health import Health
 from bridge.entrypoints.slack_http import SlackEndpoint, install_error_handler
+from bridge.entrypoints.slack_oauth import install_routes
 from bridge.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -51,4 +52,6 @@ def build_web_app(
             web.get("/metrics", health.metrics),
         ]
     )
+    if bolt.oauth_flow is not None:
+        app.add_routes(install_routes(bolt.oauth_flow))  # multi-workspace: /slack/install, /slack/oauth_redirect
     return app

@@ -22,6 +22,7 @@ from bridge.services.outbox import PostInFlight
 from bridge.services.relay import Relay
 from bridge.services.routing import Router
 from bridge.services.webhooks import WebhookReconciler
+from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 
@@ -340,7 +341,8 @@ class CaptureSweeper:
         stale = await self._store.unfinished_captures(before=self._clock.now() - self._after, limit=20)
         for record in stale:
             try:
-                await self._capture.resume(record)
+                with acting_for(record.team_id):  # the sweeper finishes captures of every workspace, one at a time
+                    await self._capture.resume(record)
             except Exception as exc:  # one bad message must not stop the others; the next sweep tries again
                 log.warning("could not finish the capture of %s/%s: %s", record.channel_id, record.message_ts, exc)
         return len(stale)

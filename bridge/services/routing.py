@@ -42,6 +42,7 @@ from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.errors import UserError
 from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.people import People
+from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ class Router:
                 continue
             for view in tasks:
                 try:
-                    done += await self._judge(link, view, routed.get(view.gid), loads, now)
+                    with acting_for(link.team_id):  # its posts go to the link's workspace, with that one's token
+                        done += await self._judge(link, view, routed.get(view.gid), loads, now)
                 except (AsanaError, SlackError, PostInFlight) as exc:  # judged again next tick
                     log.warning("routing task %s: %s", view.gid, exc)
         return done

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bridge.adapters.store.caches import SqlNagLog, SqlSlackEvents, SqlSyncTokens, SqlUserMappings
+from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.engine import DEFAULT_DATABASE_URL, create_engine
 from bridge.adapters.store.inbox import SqlInbox
 from bridge.adapters.store.leadership import SqlLeadership
@@ -42,8 +43,10 @@ class SqlStore(
     """
 
     @classmethod
-    async def connect(cls, url: str = DEFAULT_DATABASE_URL, **engine_kwargs: Any) -> SqlStore:
-        return cls(create_engine(url, **engine_kwargs))
+    async def connect(
+        cls, url: str = DEFAULT_DATABASE_URL, *, cipher: Cipher | None = None, **engine_kwargs: Any
+    ) -> SqlStore:
+        return cls(create_engine(url, **engine_kwargs), cipher=cipher)
 
     async def close(self) -> None:
         await self.finish_commits()
