@@ -113,6 +113,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
             assignee=parsed.assignee,
             due=parsed.due,
             priority=parsed.priority,
+            request_key=str(command.get("trigger_id") or "") or None,
         )
 
         async def tell(text: str) -> None:

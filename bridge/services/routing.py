@@ -36,7 +36,7 @@ from bridge.domain.model import (
 from bridge.domain.nags import TaskView
 from bridge.domain.policy import Policy
 from bridge.domain.relay import next_snapshot
-from bridge.domain.routing import Candidate, Choice, Stage, choose, in_hours, out_of_office, short_sla, stage
+from bridge.domain.routing import Candidate, Stage, choose, in_hours, out_of_office, short_sla, stage
 from bridge.domain.work import AsanaUser
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.errors import UserError
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 OOO_CACHE_SECONDS = 900.0  # out-of-office entries change rarely; read each person's again after this
 OOO_LOOKAHEAD = timedelta(days=60)  # entries that far ahead are enough to say when someone is back
 UNKNOWN_USER_RETRY_SECONDS = 600.0
-REAPPLY_AFTER = timedelta(minutes=2)  # a routing recorded but never seen in Asana (a crash in between) is redone
 
 Home = tuple[str, str]  # (project gid, channel id) of a link
 
@@ -114,6 +113,12 @@ class Router:
             if view.assignee is not None or (link.triage_section_gid and not view.priority):
                 return 0  # a person assigned it, or triage has not given it a priority yet
             return await self._route(link, view, None, loads, now)
+        if row.announcement is not None and row.assignee_gid is not None:
+            # The last routing was decided but not all carried out (Asana or Slack failed): finish it first.
+            tracked = await self._store.get_tracked_task(row.task_gid)
+            if tracked is not None:
+                await self._apply(tracked, row)
+            return 1
         if row.assignee is None:  # nobody was eligible: look again
             if view.assignee is not None:
                 await self._store.save_routing(replace(row, manual=True, closed=True))
@@ -139,8 +144,8 @@ class Router:
         return 0
 
     async def _mismatch(self, link: Link, row: RoutedTask, now: datetime) -> int:
-        """The task's assignee is not whom routing chose: a person's choice (routing stops), or our own update
-        that never reached Asana or the snapshot (a crash in between: done again)."""
+        """The task's assignee is not whom routing chose: a person's choice, seen in a snapshot saved after the
+        routing (routing stops for the task). An unassigned snapshot may only be behind: nothing is concluded."""
         tracked = await self._store.get_tracked_task(row.task_gid)
         if tracked is None:
             return 0
@@ -148,10 +153,6 @@ class Router:
         if current is not None and current != row.assignee_gid and tracked.updated_at > row.assigned_at:
             await self._store.save_routing(replace(row, manual=True, closed=True))
             log.info("task %s assigned by hand; routing stops for it", row.task_gid)
-            return 0
-        if current is None and now - row.assigned_at > REAPPLY_AFTER and row.assignee_gid is not None:
-            await self._apply(link, tracked, row, None)
-            return 1
         return 0
 
     # ---- deciding and carrying out -------------------------------------------------------------------------
@@ -194,6 +195,13 @@ class Router:
             stays = blocks.routing_stays(await self._name(row.assignee, link), because=because or "")
             await self._tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
             return 1
+        mention = await self._mention(choice.assignee)
+        comment, said = (
+            blocks.routing_reason(
+                who, matched=choice.matched, open_tasks=choice.open_tasks, skipped=skipped, because=because
+            )
+            for who in (user.name or choice.assignee, mention or user.name or choice.assignee)
+        )
         fresh = RoutedTask(
             task_gid=tracked.task_gid,
             project_gid=link.project_gid,
@@ -201,6 +209,7 @@ class Router:
             assignee=choice.assignee,
             assignee_gid=user.gid,
             holders=(*(row.holders if row else ()), choice.assignee),
+            announcement={"comment": comment, "thread": said, "followers": list(choice.followers)},
         )
         if row is None:
             if not await self._store.claim_routing(fresh):
@@ -211,25 +220,18 @@ class Router:
         loads[user.gid] += 1
         if row is not None and row.assignee_gid is not None:
             loads[row.assignee_gid] -= 1
-        mention = await self._mention(choice.assignee)
-        reasons = [
-            blocks.routing_reason(
-                who, matched=choice.matched, open_tasks=choice.open_tasks, skipped=skipped, because=because
-            )
-            for who in (user.name or choice.assignee, mention or user.name or choice.assignee)
-        ]
-        await self._apply(link, tracked, fresh, (choice, reasons[0], reasons[1]))
         log.info("routed task %s to %s", tracked.task_gid, choice.assignee)
+        await self._apply(tracked, fresh)
         return 1
 
-    async def _apply(
-        self, link: Link, tracked: TrackedTask, row: RoutedTask, decided: tuple[Choice, str, str] | None
-    ) -> None:
-        """Make the assignment in Asana, keep it in the snapshot, then say why in Asana and in the thread.
+    async def _apply(self, tracked: TrackedTask, row: RoutedTask) -> None:
+        """Carry out a recorded routing: the assignment in Asana and in the snapshot, the followers, the reason in
+        the thread and as an Asana comment, then forget the announcement.
 
-        Safe to repeat after a crash: the update sets the same assignee, the thread post goes through the outbox.
-        """
-        assert row.assignee_gid is not None
+        Each step is safe to repeat when a failure cuts a tick short: the same assignee and followers are set
+        again, the thread post goes through the outbox (once), and the comment comes after it (so only a crash
+        between the comment and the record could say it twice)."""
+        assert row.assignee_gid is not None and row.announcement is not None
         task = await self._asana.update_task(tracked.task_gid, {"assignee": row.assignee_gid})
         await self._store.save_tracked_task(
             replace(
@@ -240,13 +242,12 @@ class Router:
                 updated_at=self._clock.now(),
             )
         )
-        if decided is None:
-            return
-        choice, comment, said = decided
-        if choice.followers:
-            await self._asana.add_followers(tracked.task_gid, list(choice.followers))
-        await self._asana.comment(tracked.task_gid, comment)
-        await self._tell(tracked, f"route:{tracked.task_gid}:{len(row.holders)}", said)
+        said = row.announcement
+        if said.get("followers"):
+            await self._asana.add_followers(tracked.task_gid, list(said["followers"]))
+        await self._tell(tracked, f"route:{tracked.task_gid}:{len(row.holders)}", str(said["thread"]))
+        await self._asana.comment(tracked.task_gid, str(said["comment"]))
+        await self._store.save_routing(replace(row, announcement=None))
 
     async def _nobody(
         self,
@@ -280,9 +281,6 @@ class Router:
         holder = await self._mention(row.assignee) or await self._name(row.assignee, link)
         since = clock_for(policy.business_hours).local_date(row.assigned_at)
         text, post = blocks.routing_ping(holder, name=tracked.name, since=since, window=window, task_gid=row.task_gid)
-        await self._asana.comment(
-            row.task_gid, blocks.routing_ping_comment(await self._name(row.assignee, link), window)
-        )
         ts = await self._outbox.post_once(
             key=f"route:{row.task_gid}:ping:{len(row.holders)}:{row.assigned_at:%Y%m%d%H%M%S}",
             team_id=tracked.team_id,
@@ -290,6 +288,10 @@ class Router:
             thread_ts=tracked.thread_ts,
             text=text,
             blocks=post,
+        )
+        # After the post (once, through the outbox): a failure here makes the next tick post nothing new.
+        await self._asana.comment(
+            row.task_gid, blocks.routing_ping_comment(await self._name(row.assignee, link), window)
         )
         await self._store.save_routing(replace(row, pinged_at=now, ping_ts=ts))
 

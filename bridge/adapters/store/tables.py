@@ -246,6 +246,7 @@ routed_tasks = Table(
     Column("pinged_at", UTCDateTime(), nullable=True),
     Column("ping_ts", TS, nullable=True),
     Column("told_nobody", Boolean(), nullable=False, server_default=sql_false()),
+    Column("announcement", json_document(), nullable=True),
     Column("manual", Boolean(), nullable=False, server_default=sql_false()),
     Column("closed", Boolean(), nullable=False, server_default=sql_false()),
     PrimaryKeyConstraint("task_gid"),
