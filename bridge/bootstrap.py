@@ -125,8 +125,7 @@ class Bridge:
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
         self.inbox_worker.start()
         self.sweeper.start(every=60.0)
-        await self.heartbeat.beat(HEARTBEAT_SECONDS)  # the first share before any Asana call of the loops below
-        self.heartbeat.start(every=HEARTBEAT_SECONDS)
+        self.heartbeat.start(every=HEARTBEAT_SECONDS)  # its first beat sets this replica's share of the quota
         self.reconcile_loop.start(time.monotonic, every=self.settings.reconcile_seconds)
         self.nag_scheduler.start(every=self.settings.tick_seconds)
         if self.settings.slack_app_token is not None:
