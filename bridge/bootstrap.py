@@ -29,6 +29,7 @@ from bridge.entrypoints import slack as slack_listeners
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
+from bridge.entrypoints.report import ReportPages
 from bridge.entrypoints.web import build_web_app
 from bridge.entrypoints.workers import (
     CaptureSweeper,
@@ -46,6 +47,7 @@ from bridge.services.nag_actions import NagActions
 from bridge.services.nags import Nagger
 from bridge.services.people import People
 from bridge.services.relay import Relay
+from bridge.services.reports import Reports
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
 from bridge.services.webhooks import WebhookReconciler, WebhookRegistrar
@@ -81,6 +83,7 @@ class Bridge:
     background: Background
     clock: Clock
     links: Links
+    reports: Reports
     capture: Capture
     identity: Identity
     poller: EventsPoller
@@ -245,6 +248,15 @@ async def build(
         registrar=WebhookRegistrar(store=store, asana=asana, clock=clock, webhook_target=settings.webhook_target),
         workspace_gid=lambda: identity.workspace_gid,
     )
+    reports = Reports(
+        store=store,
+        slack=slack,
+        clock=clock,
+        policy=settings.policy,
+        base_url=settings.base_url,
+        secret=settings.report_secret.reveal() if settings.report_secret else None,
+        operator_token=settings.report_token.reveal() if settings.report_token else None,
+    )
     unfurls = Unfurls(
         asana=asana, slack=slack, people=people, policy=settings.policy, workspace_gid=lambda: identity.workspace_gid
     )
@@ -266,6 +278,7 @@ async def build(
             nag_actions=NagActions(
                 store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy
             ),
+            reports=reports,
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )
@@ -275,6 +288,7 @@ async def build(
         receiver=AsanaWebhookReceiver(store=store, clock=clock, metrics=metrics),
         health=Health(store=store, clock=clock, metrics=metrics),
         metrics=metrics,
+        report=ReportPages(reports),
     )
     return Bridge(
         settings=settings,
@@ -287,6 +301,7 @@ async def build(
         background=background,
         clock=clock,
         links=links,
+        reports=reports,
         capture=capture,
         identity=identity,
         poller=EventsPoller(

@@ -29,6 +29,7 @@ from bridge.domain.model import (
     WorkspaceGid,
 )
 from bridge.domain.nag_clicks import PostedNag
+from bridge.domain.report import StoredTask
 from bridge.domain.work import (
     AsanaUser,
     CustomField,
@@ -247,6 +248,20 @@ class Store(Protocol):
 
     async def get_outbox_post(self, post_key: str) -> OutboxPost | None: ...
 
+    # report
+    async def report_tasks(
+        self, *, team_id: TeamId | None = None, channel_id: ChannelId | None = None, priority_field: str | None = None
+    ) -> list[StoredTask]:
+        """Every tracked top-level task (of one channel, when given) with the facts the report reads, in one query;
+        the priority is the option chosen in the enum field with gid or name `priority_field` (any case)."""
+        ...
+
+    async def server_secret(self, name: str, *, candidate: str, now: datetime) -> str:
+        """The stored secret `name`; `candidate` becomes it when there is none yet (atomic: one value wins)."""
+        ...
+
+    async def replace_server_secret(self, name: str, value: str, *, now: datetime) -> None: ...
+
     # health
     async def lead(self, role: str) -> bool:
         """True while this process is the one replica that runs `role`; tries to take it when nobody does."""
@@ -356,6 +371,10 @@ class SlackPort(Protocol):
     async def publish_home(self, user_id: str, view: dict[str, Any]) -> None: ...
 
     async def unfurl(self, channel: str, ts: str, unfurls: dict[str, Any]) -> None: ...
+
+    async def channel_members(self, channel: str) -> set[str]:
+        """The user ids of a channel's members (conversations.members, every page)."""
+        ...
 
     async def posts_by_key(self, channel: str, thread_ts: str) -> dict[str, str]:
         """Outbox key → ts of the bridge's posts in a thread that carry a key in their metadata (crash recovery)."""

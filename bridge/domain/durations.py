@@ -19,3 +19,20 @@ def parse_duration(text: str) -> timedelta:
     if seconds <= 0:
         raise ValueError(f"expected a duration above zero, got {text!r}")
     return timedelta(seconds=seconds)
+
+
+def describe_duration(duration: timedelta, *, workday: timedelta | None = None) -> str:
+    """A duration for people, in its two largest units: "45m", "3h 20m", "2d 4h", "-1h 5m" (past a deadline).
+
+    With `workday` (business time), a day is one working day ("1d" = 8 working hours), as in bridge.toml.
+    """
+    sign = "-" if duration < timedelta(0) else ""
+    minutes = int(abs(duration).total_seconds() // 60)
+    per_day = int((workday or timedelta(days=1)).total_seconds() // 60) or 1440
+    days, rest = divmod(minutes, per_day)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours}h" if hours else f"{sign}{days}d"
+    if hours:
+        return f"{sign}{hours}h {minutes}m" if minutes else f"{sign}{hours}h"
+    return f"{sign}{minutes}m"

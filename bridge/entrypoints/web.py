@@ -1,4 +1,4 @@
-"""The one aiohttp application: Slack (through Bolt), Asana webhooks, health and metrics."""
+"""The one aiohttp application: Slack (through Bolt), Asana webhooks, the report, health and metrics."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.health import Health
+from bridge.entrypoints.report import ReportPages
 from bridge.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ def build_web_app(
     receiver: AsanaWebhookReceiver,
     health: Health,
     metrics: Metrics,
+    report: ReportPages,
 ) -> web.Application:
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
@@ -64,6 +66,7 @@ def build_web_app(
             web.post("/asana/webhooks/{hook_key}", receiver.handle),
             web.get("/healthz", health.healthz),
             web.get("/metrics", health.metrics),
+            *report.routes(),
         ]
     )
     return app

@@ -13,6 +13,7 @@ from bridge.adapters.store.leadership import SqlLeadership
 from bridge.adapters.store.links import SqlLinks, SqlWebhooks
 from bridge.adapters.store.outbox import SqlOutbox
 from bridge.adapters.store.people import SqlUserSettings
+from bridge.adapters.store.reports import SqlReports
 from bridge.adapters.store.tasks import SqlCaptures, SqlComments, SqlTrackedTasks
 from bridge.ports import Store
 
@@ -31,6 +32,7 @@ class SqlStore(
     SqlNagLog,
     SqlOutbox,
     SqlLeadership,
+    SqlReports,
 ):
     """Every method is one transaction; uniqueness comes from primary keys and unique constraints.
 

@@ -231,3 +231,14 @@ outbox = Table(
     CheckConstraint("state IN ('pending', 'sent')", name="state"),
     Index(None, "state", "created_at"),
 )
+
+# Secrets the server makes for itself (the report-link secret unless BRIDGE_REPORT_SECRET is set), shared by
+# every replica; replacing one revokes what was signed with it.
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(64), nullable=False),
+    Column("value", SecretText(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("name"),
+)

@@ -1,0 +1,381 @@
+"""The SLA report: what is open and how close it is to breaching, and how the team did week by week. Pure.
+
+Every figure is read from what the bridge already stores about a tracked task (its snapshot and the first
+response it recorded); nothing is asked of Asana. The rules, so that a number on the page can be checked by hand:
+- Times are business time under the task's project policy (`BusinessClock`), ages are wall-clock time.
+- An open item's SLA targets are those of its current priority. A target counts while it is pending: first
+  response until someone responded (only on tasks that track it, i.e. have an "Acknowledge" subtask),
+  resolution until the task is completed. `..._left` is the target minus the business time used so far
+  (negative: past it). A deadline is judged in business time taken, so one that falls at 17:00 is still met
+  by an answer at 18:00 the same day: no working time passed in between.
+- Status: breached when a pending target is exceeded; at risk when `sla.warn_at` of a pending target's business
+  time is used up; on track otherwise; no SLA when the priority has no target.
+- Open items are sorted by urgency: the least time left to any pending target first; items without a target
+  last, oldest first.
+- Weeks are ISO weeks on the team's calendar (the default policy's timezone), the last `weeks` up to `now`'s.
+  A first response counts in the week it was given, a resolution in the week the task was completed. Median
+  is the middle value (the mean of the two middle ones for an even count); p90 is the nearest rank,
+  the ⌈0.9·n⌉-th smallest.
+- Hit rate per priority, over all stored history: a first response is a hit when given by its deadline, a miss
+  when given later or still missing after it; resolution likewise with completion. Undecided ones do not count.
+- Push-backs: how many times a task's due date was moved later (the relay counts them in the snapshot).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import NamedTuple
+
+from bridge.domain.business_time import BusinessClock, clock_for
+from bridge.domain.model import ChannelId, ProjectGid, TaskGid, TeamId
+from bridge.domain.policy import Policy
+from bridge.domain.sla import target_for
+from bridge.domain.work import iso_day, iso_moment
+
+ALL = "all"  # the scope of the combined report: every link
+UNASSIGNED = "Unassigned"
+_ZERO = timedelta(0)
+
+
+def link_id(team_id: str, channel_id: str) -> str:
+    """How a link is named in report URLs and data (Slack ids are letters and digits, so '-' cannot be in them)."""
+    return f"{team_id}-{channel_id}"
+
+
+class StoredTask(NamedTuple):
+    """A tracked top-level task as the store keeps it, read for the report (snapshot values as Asana wrote them)."""
+
+    gid: TaskGid
+    name: str
+    team_id: TeamId
+    channel_id: ChannelId
+    project_gid: ProjectGid
+    permalink_url: str
+    saved_created_at: datetime  # when the bridge started following it; Asana's created_at wins when known
+    completed: bool
+    first_response_at: datetime | None
+    tracks_response: bool  # it has an "Acknowledge" subtask, so a first response is recorded
+    created_at: str | None = None
+    completed_at: str | None = None
+    due_on: str | None = None
+    due_at: str | None = None
+    assignee_gid: str | None = None
+    assignee_name: str | None = None
+    pushes: int | None = None
+    priority: str | None = None  # the chosen option of the link's priority field
+
+
+class ReportTask(NamedTuple):
+    """What the report rules need of one task."""
+
+    gid: TaskGid
+    name: str
+    link: str
+    project_gid: ProjectGid
+    permalink_url: str
+    created_at: datetime
+    completed: bool = False
+    completed_at: datetime | None = None
+    first_response_at: datetime | None = None
+    tracks_response: bool = False
+    due_on: date | None = None
+    priority: str | None = None
+    assignee: str | None = None  # the assignee's name (or gid when the name is unknown)
+    pushes: int = 0
+
+
+def report_task(stored: StoredTask) -> ReportTask:
+    """Read a ReportTask from what the store keeps."""
+    due_at = iso_moment(stored.due_at)
+    return ReportTask(
+        gid=stored.gid,
+        name=stored.name,
+        link=link_id(stored.team_id, stored.channel_id),
+        project_gid=stored.project_gid,
+        permalink_url=stored.permalink_url,
+        created_at=iso_moment(stored.created_at) or stored.saved_created_at,
+        completed=stored.completed,
+        completed_at=iso_moment(stored.completed_at) if stored.completed else None,
+        first_response_at=stored.first_response_at,
+        tracks_response=stored.tracks_response,
+        due_on=due_at.date() if due_at is not None else iso_day(stored.due_on),
+        priority=stored.priority or None,
+        assignee=stored.assignee_name or stored.assignee_gid,
+        pushes=int(stored.pushes or 0),
+    )
+
+
+class Status(StrEnum):
+    BREACHED = "breached"
+    AT_RISK = "at_risk"
+    ON_TRACK = "on_track"
+    NO_SLA = "no_sla"
+
+
+class OpenItem(NamedTuple):
+    """An open task as the report shows it (a NamedTuple: ten thousand are made per report)."""
+
+    gid: TaskGid
+    name: str
+    link: str
+    permalink_url: str
+    priority: str | None
+    assignee: str | None
+    created_at: datetime
+    age: timedelta  # wall-clock time since the request arrived
+    first_response_left: timedelta | None  # business time; None: not pending (answered, or no target)
+    resolution_left: timedelta | None
+    status: Status
+    due_on: date | None
+    pushes: int
+    left: timedelta | None  # the least business time left to a pending target
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    count: int = 0
+    median: timedelta | None = None
+    p90: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    label: str  # ISO week, "2026-W49"
+    start: date  # its Monday
+    first_response: Distribution
+    resolution: Distribution
+
+
+@dataclass(frozen=True, slots=True)
+class HitRate:
+    priority: str
+    first_response_hits: int = 0
+    first_response_misses: int = 0
+    resolution_hits: int = 0
+    resolution_misses: int = 0
+
+    @property
+    def first_response(self) -> float | None:
+        return _rate(self.first_response_hits, self.first_response_misses)
+
+    @property
+    def resolution(self) -> float | None:
+        return _rate(self.resolution_hits, self.resolution_misses)
+
+
+@dataclass(frozen=True, slots=True)
+class PushedTask:
+    gid: TaskGid
+    name: str
+    link: str
+    pushes: int
+
+
+@dataclass(frozen=True, slots=True)
+class PushBacks:
+    total: int  # due-date push-backs over all tasks
+    tasks: int  # tasks in the report
+    pushed_tasks: int  # tasks pushed at least once
+    most: tuple[PushedTask, ...]  # the most pushed, most first
+
+    @property
+    def average(self) -> float:
+        return self.total / self.tasks if self.tasks else 0.0
+
+
+@dataclass(frozen=True)
+class Report:
+    scope: str  # ALL or a link id
+    generated_at: datetime
+    open_items: tuple[OpenItem, ...]
+    counts: Mapping[Status, int]
+    weeks: tuple[Week, ...]
+    hit_rates: tuple[HitRate, ...]
+    open_per_person: tuple[tuple[str, int], ...]  # most loaded first
+    pushes: PushBacks
+
+    @property
+    def open(self) -> int:
+        return len(self.open_items)
+
+    @property
+    def this_week(self) -> Week | None:
+        return self.weeks[-1] if self.weeks else None
+
+
+PolicyOf = Callable[[ProjectGid], Policy]
+
+
+def build_report(
+    tasks: Iterable[ReportTask],
+    *,
+    policy_of: PolicyOf,
+    now: datetime,
+    scope: str = ALL,
+    calendar: Policy | None = None,
+    weeks: int = 8,
+    most_pushed: int = 10,
+) -> Report:
+    """The report over `tasks` at `now`, in one pass. `calendar` names the timezone weeks are counted in."""
+    judges: dict[ProjectGid, _Judge] = {}
+    week_clock = clock_for((calendar or Policy()).business_hours)
+    this_monday = _monday(week_clock.local_date(now))
+    first_monday = this_monday - timedelta(weeks=weeks - 1)
+    responses: dict[date, list[timedelta]] = {}
+    resolutions: dict[date, list[timedelta]] = {}
+    hits: dict[str, list[int]] = {}
+    people: dict[str, int] = {}
+    open_items: list[OpenItem] = []
+    pushed: list[PushedTask] = []
+    total_pushes = count = 0
+    for task in tasks:
+        count += 1
+        judge = judges.get(task.project_gid)
+        if judge is None:
+            judge = judges[task.project_gid] = _Judge(policy_of(task.project_gid))
+        if task.pushes:
+            total_pushes += task.pushes
+            pushed.append(PushedTask(task.gid, task.name, task.link, task.pushes))
+        responded, completed_at = task.first_response_at, task.completed_at if task.completed else None
+        clock = judge.clock
+        if responded is not None:
+            week = _monday(week_clock.local_date(responded))
+            if week >= first_monday:
+                responses.setdefault(week, []).append(clock.elapsed(task.created_at, responded))
+        if completed_at is not None:
+            week = _monday(week_clock.local_date(completed_at))
+            if week >= first_monday:
+                resolutions.setdefault(week, []).append(clock.elapsed(task.created_at, completed_at))
+        targets = judge.targets(task.priority)
+        if targets is not None:
+            # Judged in business time taken: a deadline that falls in closed hours is met until work resumes.
+            used = clock.elapsed(task.created_at, now)
+            tally = hits.setdefault(targets.priority, [0, 0, 0, 0])
+            if task.tracks_response:
+                if responded is not None:
+                    tally[0 if clock.elapsed(task.created_at, responded) <= targets.first_response else 1] += 1
+                elif used > targets.first_response:
+                    tally[1] += 1
+            if completed_at is not None:
+                tally[2 if clock.elapsed(task.created_at, completed_at) <= targets.resolution else 3] += 1
+            elif not task.completed and used > targets.resolution:
+                tally[3] += 1
+        if task.completed:
+            continue
+        person = task.assignee or UNASSIGNED
+        people[person] = people.get(person, 0) + 1
+        open_items.append(judge.open_item(task, targets, used if targets is not None else _ZERO, now))
+    open_items.sort(key=_urgency)
+    counts = dict.fromkeys(Status, 0)
+    for item in open_items:
+        counts[item.status] += 1
+    pushed.sort(key=lambda p: (-p.pushes, p.name, p.gid))
+    return Report(
+        scope=scope,
+        generated_at=now,
+        open_items=tuple(open_items),
+        counts=counts,
+        weeks=tuple(
+            Week(
+                label=f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}",
+                start=monday,
+                first_response=distribution(responses.get(monday, ())),
+                resolution=distribution(resolutions.get(monday, ())),
+            )
+            for monday in (first_monday + timedelta(weeks=n) for n in range(weeks))
+        ),
+        hit_rates=tuple(HitRate(priority, *tally) for priority, tally in sorted(hits.items())),
+        open_per_person=tuple(sorted(people.items(), key=lambda kv: (-kv[1], kv[0] == UNASSIGNED, kv[0]))),
+        pushes=PushBacks(total_pushes, count, len(pushed), tuple(pushed[:most_pushed])),
+    )
+
+
+def distribution(values: Sequence[timedelta]) -> Distribution:
+    """Count, median and nearest-rank p90 of some durations."""
+    if not values:
+        return Distribution()
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return Distribution(len(ordered), median, ordered[math.ceil(0.9 * len(ordered)) - 1])
+
+
+class _Targets(NamedTuple):
+    priority: str  # as the policy names it ("P1")
+    first_response: timedelta  # business time
+    resolution: timedelta
+
+
+class _Judge:
+    """One policy's clock and targets, worked out once per project rather than once per task."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.clock: BusinessClock = clock_for(policy.business_hours)
+        self.warn_at = policy.sla.warn_at
+        self._targets: dict[str | None, _Targets | None] = {None: None}
+
+    def targets(self, priority: str | None) -> _Targets | None:
+        if priority not in self._targets:
+            target = target_for(self.policy.sla, priority)
+            self._targets[priority] = (
+                None
+                if target is None or priority is None
+                else _Targets(
+                    priority.strip().upper(), self.clock.span(target.first_response), self.clock.span(target.resolution)
+                )
+            )
+        return self._targets[priority]
+
+    def open_item(self, task: ReportTask, targets: _Targets | None, used: timedelta, now: datetime) -> OpenItem:
+        """An open task at `now`, `used` business time after it arrived."""
+        respond_left = resolve_left = None
+        status = Status.NO_SLA
+        if targets is not None:
+            status = Status.ON_TRACK
+            pending = [targets.resolution]
+            resolve_left = targets.resolution - used
+            if task.tracks_response and task.first_response_at is None:
+                respond_left = targets.first_response - used
+                pending.append(targets.first_response)
+            for span in pending:
+                if used > span:
+                    status = Status.BREACHED
+                    break
+                if used >= span * self.warn_at:
+                    status = Status.AT_RISK
+        return OpenItem(
+            gid=task.gid,
+            name=task.name,
+            link=task.link,
+            permalink_url=task.permalink_url,
+            priority=targets.priority if targets is not None else task.priority,
+            assignee=task.assignee,
+            created_at=task.created_at,
+            age=now - task.created_at,
+            first_response_left=respond_left,
+            resolution_left=resolve_left,
+            status=status,
+            due_on=task.due_on,
+            pushes=task.pushes,
+            left=resolve_left if respond_left is None else min(respond_left, resolve_left or respond_left),
+        )
+
+
+_FAR = timedelta.max
+
+
+def _urgency(item: OpenItem) -> tuple[timedelta, datetime, str]:
+    return (_FAR if item.left is None else item.left, item.created_at, item.gid)
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _rate(hits: int, misses: int) -> float | None:
+    return hits / (hits + misses) if hits + misses else None
