@@ -4,6 +4,7 @@ reaching it over HTTP (signed requests) or over Socket Mode (the emulator's WebS
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Literal, overload
@@ -53,6 +54,7 @@ async def serve_locally(
     policy: str | None = None,
     retry_delays: tuple[float, ...] | None = None,
     socket_mode: Literal[False] = False,
+    env: Mapping[str, str] | None = None,
 ) -> LocalBridge[SimulatedSlack]: ...
 @overload
 async def serve_locally(
@@ -62,6 +64,7 @@ async def serve_locally(
     policy: str | None = None,
     retry_delays: tuple[float, ...] | None = None,
     socket_mode: Literal[True],
+    env: Mapping[str, str] | None = None,
 ) -> LocalBridge[SocketModeSlack]: ...
 async def serve_locally(
     world: World,
@@ -70,12 +73,14 @@ async def serve_locally(
     policy: str | None = None,
     retry_delays: tuple[float, ...] | None = None,
     socket_mode: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> LocalBridge[SimulatedSlack] | LocalBridge[SocketModeSlack]:
     """Migrate a SQLite file in `workdir`, build the bridge from the World's environment, serve it, start it.
 
     `policy` is the text of a bridge.toml for this run; `retry_delays` shortens how captures wait out outages.
     With `socket_mode` the bridge has an app-level token and no signing secret and connects to the emulator's
-    Socket Mode link; there is no public URL then, so no Asana webhooks either.
+    Socket Mode link; there is no public URL then, so no Asana webhooks either. `env` adds to (or replaces) the
+    World's environment, as an operator's extra settings would.
     """
     if policy is not None:
         (workdir / "bridge.toml").write_text(policy)
@@ -84,10 +89,10 @@ async def serve_locally(
     url = f"http://127.0.0.1:{port}"
     database_url = f"sqlite+aiosqlite:///{workdir / 'bridge.db'}"
     await migrate(database_url)
-    env = world.environment(
+    environment = world.environment(
         port=port, database_url=database_url, public_url=None if socket_mode else url, socket_mode=socket_mode
     )
-    settings = load_settings(env, cwd=workdir, read_dotenv=False)
+    settings = load_settings({**environment, **(env or {})}, cwd=workdir, read_dotenv=False)
     bridge = await build(settings, retry_delays=retry_delays)
     runner = web.AppRunner(bridge.web_app, handle_signals=False)
     await runner.setup()

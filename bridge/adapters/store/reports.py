@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, case, func, literal, or_, select, type_coerce, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -63,16 +74,17 @@ def _priority(dialect: str, wanted: str | None) -> ColumnElement[Any]:
     if not wanted:
         return literal(None, String()).label("priority")
     folded = wanted.strip().lower()
+    name: ColumnElement[Any]
+    gid: ColumnElement[Any]
+    option: ColumnElement[Any]
     if dialect == "postgresql":
         fields = _t.snapshot.op("->")("custom_fields")
-        listed = case((func.jsonb_typeof(fields) == "array", fields), else_=literal("[]", JSONB()))
+        listed = case((func.jsonb_typeof(fields) == "array", fields), else_=literal_column("'[]'::jsonb"))
         each = func.jsonb_array_elements(listed).table_valued("value").alias("field")
         value = each.c.value
-
-        def text_of(path: str) -> ColumnElement[Any]:
-            return value.op("#>>")(literal("{" + path + "}"))
-
-        name, gid, option = text_of("name"), text_of("gid"), text_of("enum_value,name")
+        # Fixed keys written into the SQL (as jsonb's operators want text, not the driver's varchar parameters).
+        name, gid = value.op("->>")(literal_column("'name'")), value.op("->>")(literal_column("'gid'"))
+        option = value.op("->")(literal_column("'enum_value'")).op("->>")(literal_column("'name'"))
     else:
         each = func.json_each(_t.snapshot, "$.custom_fields").table_valued("value").alias("field")
         name = func.json_extract(each.c.value, "$.name")
@@ -98,7 +110,7 @@ class SqlReports(SqlBase):
         if channel_id is not None:
             stmt = stmt.where(_t.channel_id == channel_id)
         async with self._read() as conn:
-            rows = (await conn.execute(stmt)).tuples().all()
+            rows = (await conn.execute(stmt)).all()
         return [StoredTask._make(row) for row in rows]
 
     async def server_secret(self, name: str, *, candidate: str, now: datetime) -> str:
