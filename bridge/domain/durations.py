@@ -21,18 +21,17 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def describe_duration(duration: timedelta, *, workday: timedelta | None = None) -> str:
+def describe_duration(duration: timedelta, *, days: bool = True) -> str:
     """A duration for people, in its two largest units: "45m", "3h 20m", "2d 4h", "-1h 5m" (past a deadline).
 
-    With `workday` (business time), a day is one working day ("1d" = 8 working hours), as in bridge.toml.
+    Business time is told in hours (`days=False`: "26h"), since its days are working days of the team's length.
     """
     sign = "-" if duration < timedelta(0) else ""
     minutes = int(abs(duration).total_seconds() // 60)
-    per_day = int((workday or timedelta(days=1)).total_seconds() // 60) or 1440
-    days, rest = divmod(minutes, per_day)
+    whole_days, rest = divmod(minutes, 1440) if days else (0, minutes)
     hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{sign}{days}d {hours}h" if hours else f"{sign}{days}d"
+    if whole_days:
+        return f"{sign}{whole_days}d {hours}h" if hours else f"{sign}{whole_days}d"
     if hours:
         return f"{sign}{hours}h {minutes}m" if minutes else f"{sign}{hours}h"
     return f"{sign}{minutes}m"

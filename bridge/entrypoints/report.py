@@ -57,7 +57,8 @@ class ReportPages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self._templates.filters["duration"] = _duration
+        self._templates.filters["age"] = _age
+        self._templates.filters["business"] = _business
         self._templates.filters["hours"] = hours
         self._page = self._templates.get_template("report.html")
 
@@ -146,5 +147,9 @@ def _expiry(view: ReportView) -> str | None:
     return datetime.fromtimestamp(view.grant.expires, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _duration(value: timedelta | None) -> str:
-    return "—" if value is None else describe_duration(value)
+def _age(value: timedelta) -> str:
+    return describe_duration(value)
+
+
+def _business(value: timedelta | None) -> str:
+    return "—" if value is None else describe_duration(value, days=False)

@@ -315,3 +315,8 @@ def test_report_task_reads_what_the_store_keeps() -> None:
 )
 def test_durations_for_people(value: timedelta, text: str) -> None:
     assert describe_duration(value) == text
+
+
+def test_business_durations_are_told_in_hours() -> None:
+    assert describe_duration(timedelta(days=2, hours=4), days=False) == "52h"
+    assert describe_duration(-timedelta(hours=26, minutes=30), days=False) == "-26h 30m"
