@@ -24,9 +24,10 @@ response it recorded); nothing is asked of Asana. The rules, so that a number on
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -34,9 +35,10 @@ from bridge.domain.business_time import BusinessClock, clock_for
 from bridge.domain.model import ChannelId, ProjectGid, TaskGid, TeamId
 from bridge.domain.policy import Policy
 from bridge.domain.sla import target_for
-from bridge.domain.work import iso_day, iso_moment
+from bridge.domain.work import iso_day
 
 ALL = "all"  # the scope of the combined report: every link
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UNASSIGNED = "Unassigned"
 _ZERO = timedelta(0)
 
@@ -55,7 +57,7 @@ class StoredTask(NamedTuple):
     channel_id: ChannelId
     project_gid: ProjectGid
     permalink_url: str
-    saved_created_at: datetime  # when the bridge started following it; Asana's created_at wins when known
+    saved_created_at: datetime | None  # when the bridge started following it; read only when Asana's is unknown
     completed: bool
     first_response_at: datetime | None
     tracks_response: bool  # it has an "Acknowledge" subtask, so a first response is recorded
@@ -89,24 +91,30 @@ class ReportTask(NamedTuple):
 
 
 def report_task(stored: StoredTask) -> ReportTask:
-    """Read a ReportTask from what the store keeps."""
-    due_at = iso_moment(stored.due_at)
+    """Read a ReportTask from what the store keeps (positionally: ten thousand are read per report)."""
+    due_at = _moment(stored.due_at) if stored.due_at else None
     return ReportTask(
-        gid=stored.gid,
-        name=stored.name,
-        link=link_id(stored.team_id, stored.channel_id),
-        project_gid=stored.project_gid,
-        permalink_url=stored.permalink_url,
-        created_at=iso_moment(stored.created_at) or stored.saved_created_at,
-        completed=stored.completed,
-        completed_at=iso_moment(stored.completed_at) if stored.completed else None,
-        first_response_at=stored.first_response_at,
-        tracks_response=stored.tracks_response,
-        due_on=due_at.date() if due_at is not None else iso_day(stored.due_on),
-        priority=stored.priority or None,
-        assignee=stored.assignee_name or stored.assignee_gid,
-        pushes=int(stored.pushes or 0),
+        stored.gid,
+        stored.name,
+        f"{stored.team_id}-{stored.channel_id}",  # link_id, inline
+        stored.project_gid,
+        stored.permalink_url,
+        _moment(stored.created_at) if stored.created_at else (stored.saved_created_at or _EPOCH),
+        stored.completed,
+        _moment(stored.completed_at) if stored.completed and stored.completed_at else None,
+        stored.first_response_at,
+        stored.tracks_response,
+        due_at.date() if due_at is not None else iso_day(stored.due_on),
+        stored.priority or None,
+        stored.assignee_name or stored.assignee_gid,
+        int(stored.pushes or 0),
     )
+
+
+def _moment(text: str) -> datetime:
+    """An Asana moment ("2026-11-30T10:00:00.000Z"); iso_moment without its checks, for the report's hot loop."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class Status(StrEnum):
@@ -224,44 +232,54 @@ def build_report(
     judges: dict[ProjectGid, _Judge] = {}
     week_clock = clock_for((calendar or Policy()).business_hours)
     this_monday = _monday(week_clock.local_date(now))
-    first_monday = this_monday - timedelta(weeks=weeks - 1)
-    responses: dict[date, list[timedelta]] = {}
-    resolutions: dict[date, list[timedelta]] = {}
+    mondays = [this_monday - timedelta(weeks=n) for n in reversed(range(weeks))]
+    starts = [week_clock.day_start(monday) for monday in mondays]  # each week's first instant, DST and all
+    first_start = starts[0]
+    responses: list[list[timedelta]] = [[] for _ in mondays]
+    resolutions: list[list[timedelta]] = [[] for _ in mondays]
     hits: dict[str, list[int]] = {}
     people: dict[str, int] = {}
     open_items: list[OpenItem] = []
     pushed: list[PushedTask] = []
     total_pushes = count = 0
+    project: ProjectGid | None = None
+    judge: _Judge | None = None
     for task in tasks:
         count += 1
-        judge = judges.get(task.project_gid)
-        if judge is None:
-            judge = judges[task.project_gid] = _Judge(policy_of(task.project_gid))
+        if task.project_gid != project or judge is None:  # tasks come by link, so mostly the same project
+            project = task.project_gid
+            judge = judges.get(project)
+            if judge is None:
+                judge = judges[project] = _Judge(policy_of(project))
         if task.pushes:
             total_pushes += task.pushes
             pushed.append(PushedTask(task.gid, task.name, task.link, task.pushes))
-        responded, completed_at = task.first_response_at, task.completed_at if task.completed else None
+        created, responded = task.created_at, task.first_response_at
+        completed_at = task.completed_at if task.completed else None
         clock = judge.clock
+        response_time = resolution_time = None
         if responded is not None:
-            week = _monday(week_clock.local_date(responded))
-            if week >= first_monday:
-                responses.setdefault(week, []).append(clock.elapsed(task.created_at, responded))
+            response_time = clock.elapsed(created, responded)
+            if responded >= first_start:
+                responses[bisect_right(starts, responded) - 1].append(response_time)
         if completed_at is not None:
-            week = _monday(week_clock.local_date(completed_at))
-            if week >= first_monday:
-                resolutions.setdefault(week, []).append(clock.elapsed(task.created_at, completed_at))
+            resolution_time = clock.elapsed(created, completed_at)
+            if completed_at >= first_start:
+                resolutions[bisect_right(starts, completed_at) - 1].append(resolution_time)
         targets = judge.targets(task.priority)
         if targets is not None:
             # Judged in business time taken: a deadline that falls in closed hours is met until work resumes.
-            used = clock.elapsed(task.created_at, now)
-            tally = hits.setdefault(targets.priority, [0, 0, 0, 0])
+            used = clock.elapsed(created, now)
+            tally = hits.get(targets.priority)
+            if tally is None:
+                tally = hits[targets.priority] = [0, 0, 0, 0]
             if task.tracks_response:
-                if responded is not None:
-                    tally[0 if clock.elapsed(task.created_at, responded) <= targets.first_response else 1] += 1
+                if response_time is not None:
+                    tally[0 if response_time <= targets.first_response else 1] += 1
                 elif used > targets.first_response:
                     tally[1] += 1
-            if completed_at is not None:
-                tally[2 if clock.elapsed(task.created_at, completed_at) <= targets.resolution else 3] += 1
+            if resolution_time is not None:
+                tally[2 if resolution_time <= targets.resolution else 3] += 1
             elif not task.completed and used > targets.resolution:
                 tally[3] += 1
         if task.completed:
@@ -283,10 +301,10 @@ def build_report(
             Week(
                 label=f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}",
                 start=monday,
-                first_response=distribution(responses.get(monday, ())),
-                resolution=distribution(resolutions.get(monday, ())),
+                first_response=distribution(responses[n]),
+                resolution=distribution(resolutions[n]),
             )
-            for monday in (first_monday + timedelta(weeks=n) for n in range(weeks))
+            for n, monday in enumerate(mondays)
         ),
         hit_rates=tuple(HitRate(priority, *tally) for priority, tally in sorted(hits.items())),
         open_per_person=tuple(sorted(people.items(), key=lambda kv: (-kv[1], kv[0] == UNASSIGNED, kv[0]))),
@@ -348,21 +366,21 @@ class _Judge:
                     break
                 if used >= span * self.warn_at:
                     status = Status.AT_RISK
-        return OpenItem(
-            gid=task.gid,
-            name=task.name,
-            link=task.link,
-            permalink_url=task.permalink_url,
-            priority=targets.priority if targets is not None else task.priority,
-            assignee=task.assignee,
-            created_at=task.created_at,
-            age=now - task.created_at,
-            first_response_left=respond_left,
-            resolution_left=resolve_left,
-            status=status,
-            due_on=task.due_on,
-            pushes=task.pushes,
-            left=resolve_left if respond_left is None else min(respond_left, resolve_left or respond_left),
+        return OpenItem(  # positionally: as many as there are open tasks are made per report
+            task.gid,
+            task.name,
+            task.link,
+            task.permalink_url,
+            targets.priority if targets is not None else task.priority,
+            task.assignee,
+            task.created_at,
+            now - task.created_at,
+            respond_left,
+            resolve_left,
+            status,
+            task.due_on,
+            task.pushes,
+            resolve_left if respond_left is None else min(respond_left, resolve_left or respond_left),
         )
 
 

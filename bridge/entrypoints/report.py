@@ -24,7 +24,7 @@ from bridge.services.reports import AccessDenied, Reports, ReportView, UnknownLi
 log = logging.getLogger(__name__)
 
 # The page shows the most urgent open items; the CSV and JSON have every one.
-PAGE_ROWS = 200
+PAGE_ROWS = 100
 # Links carry their signature in the query: never send it on to another site, never keep the page in a cache.
 HEADERS = {
     "Cache-Control": "no-store",

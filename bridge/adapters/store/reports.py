@@ -18,8 +18,6 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
@@ -30,17 +28,12 @@ from bridge.domain.report import StoredTask
 _t = tracked_tasks.c
 
 
-class _Moment(TypeDecorator[datetime]):
+def _moment(value: Any) -> datetime | None:
     """A stored UTC moment read without SQLAlchemy's SQLite date parser (a regex per value, the slowest part of
     reading ten thousand rows): SQLite gives the naive UTC text, PostgreSQL (asyncpg) an aware datetime."""
-
-    impl = String()
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None or isinstance(value, datetime):
-            return value
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def _columns(dialect: str, priority_field: str | None) -> tuple[ColumnElement[Any], ...]:
@@ -54,9 +47,10 @@ def _columns(dialect: str, priority_field: str | None) -> tuple[ColumnElement[An
         _t.channel_id,
         _t.project_gid,
         _t.permalink_url,
-        type_coerce(_t.created_at, _Moment()),
+        # The bridge's own created_at only where Asana's is missing from the snapshot; both read raw (see _moment).
+        type_coerce(case((snapshot["created_at"].as_string().is_(None), _t.created_at)), String()),
         _t.completed,
-        type_coerce(_t.first_response_at, _Moment()),
+        type_coerce(_t.first_response_at, String()),
         _t.ack_subtask_gid.is_not(None),
         snapshot["created_at"].as_string(),
         snapshot["completed_at"].as_string(),
@@ -96,6 +90,11 @@ def _priority(dialect: str, wanted: str | None) -> ColumnElement[Any]:
     return found.scalar_subquery().label("priority")
 
 
+def _with_moments(row: StoredTask) -> StoredTask:
+    saved, responded = _moment(row.saved_created_at), _moment(row.first_response_at)
+    return row._replace(saved_created_at=saved, first_response_at=responded)
+
+
 class SqlReports(SqlBase):
     async def report_tasks(
         self,
@@ -111,7 +110,10 @@ class SqlReports(SqlBase):
             stmt = stmt.where(_t.channel_id == channel_id)
         async with self._read() as conn:
             rows = (await conn.execute(stmt)).all()
-        return [StoredTask._make(row) for row in rows]
+        return [
+            StoredTask._make(row) if row[6] is None and row[8] is None else _with_moments(StoredTask._make(row))
+            for row in rows
+        ]
 
     async def server_secret(self, name: str, *, candidate: str, now: datetime) -> str:
         """The stored secret `name`; `candidate` becomes it when there is none yet (the first replica's wins)."""
