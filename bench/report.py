@@ -4,15 +4,19 @@ The store holds 10,000 top-level tasks of one linked channel with eight weeks of
 tracking a first response (most answered), four priorities with SLA targets, eight assignees, some due dates
 pushed back. Each request is the operator's (bearer token), asks for the combined report, and is answered only
 after every task was read and judged (the page shows the 100 most urgent; JSON and CSV have all of them).
-Measured: p50 and p99 of sequential requests after two warm-ups. The floor is the same page, through the same
-server, for a second linked channel that has no tasks: everything but the reading and judging of tasks.
+Between two requests the bench saves five changed tasks, as the relay would (a due date pushed, a task completed):
+the bridge keeps the tasks it read and reads again only those saved since, then judges all 10,000 at the moment of
+the request. Measured: p50 and p99 of sequential requests after two warm-ups, and the first request after start
+(`cold_page`: it reads every task). The floor is the same page, through the same server, for a second linked
+channel that has no tasks: everything but the reading and judging of tasks.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +38,7 @@ from bridge.domain.model import (
     TrackedTask,
     WorkspaceGid,
 )
-from bridge.domain.report import link_id
+from bridge.domain.report_tasks import link_id
 from bridge.sandbox.world import World
 
 NAME = "report"
@@ -99,7 +103,8 @@ def tracked(n: int, link: Link, now: datetime) -> TrackedTask:
         permalink_url=f"https://app.asana.com/0/{link.project_gid}/{5_000_000 + n}",
         name=f"Question {n}",
         created_at=created,
-        updated_at=now,
+        # Saved a while ago, as the relay would have: a later report reads only newer saves.
+        updated_at=now - timedelta(days=1),
         snapshot=snapshot,
         completed=completed,
         ack_subtask_gid=TaskGid(f"{6_000_000 + n}") if tracks else None,
@@ -107,7 +112,7 @@ def tracked(n: int, link: Link, now: datetime) -> TrackedTask:
     )
 
 
-async def seed(database_url: str, world: World, count: int) -> tuple[Link, Link]:
+async def seed(database_url: str, world: World, count: int) -> tuple[Link, Link, list[TrackedTask]]:
     """The linked channel with `count` tasks, and a second linked channel with none (the floor's report)."""
     await migrate(database_url)
     store = await SqlStore.connect(database_url)
@@ -124,37 +129,45 @@ async def seed(database_url: str, world: World, count: int) -> tuple[Link, Link]
         priority_field_gid="field-priority",
     )
     quiet_channel = world.slack.add_channel("quiet", members=["ana", world.slack.team.bot.user_id])
+    quiet_project = world.asana.add_project(world.workspace, "Quiet project", members=[world.bridge_user])
     quiet = Link(
         team_id=team,
         channel_id=ChannelId(quiet_channel),
-        project_gid=ProjectGid("1999999999999999"),
+        project_gid=ProjectGid(quiet_project),
         project_name="Quiet project",
         workspace_gid=WorkspaceGid(world.workspace),
         created_by=SlackUserId(world.slack_people["ana"]),
         created_at=now - timedelta(days=60),
     )
+    tasks = [tracked(n, busy, now) for n in range(count)]
     try:
         await store.save_link(busy)
         await store.save_link(quiet)
-        await store.add_tracked_tasks([tracked(n, busy, now) for n in range(count)])
+        await store.add_tracked_tasks(tasks)
     finally:
         await store.close()
-    return busy, quiet
+    return busy, quiet, tasks
 
 
-async def timings(url: str, requests: int) -> tuple[list[float], int]:
-    """Milliseconds of `requests` sequential GETs (after two warm-ups) and the size of the last body."""
+Between = Callable[[int], Awaitable[None]]
+
+
+async def timings(url: str, requests: int, between: Between | None = None) -> tuple[list[float], int]:
+    """Milliseconds of `requests` sequential GETs (after two warm-ups, the first of them first in the list) and the
+    size of the last body; `between(n)` runs before the n-th request, untimed."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
     spent: list[float] = []
     size = 0
     async with aiohttp.ClientSession() as http:
         for n in range(requests + 2):
+            if between is not None:
+                await between(n)
             started = time.perf_counter()
             async with http.get(url, headers=headers) as response:
                 body = await response.read()
                 if response.status != 200:
                     raise RuntimeError(f"GET {url}: {response.status} {body[:200]!r}")
-            if n >= 2:
+            if n >= 2 or n == 0:
                 spent.append((time.perf_counter() - started) * 1000)
             size = len(body)
     return spent, size
@@ -168,19 +181,39 @@ async def run(profile: Profile) -> list[Result]:
         (workdir / "bridge.toml").write_text(POLICY)
         database_url = f"sqlite+aiosqlite:///{workdir / 'bridge.db'}"
         async with world_running() as world:
-            _, quiet = await seed(database_url, world, sizes.tasks)
+            _, quiet, tasks = await seed(database_url, world, sizes.tasks)
             env = {"BRIDGE_REPORT_TOKEN": TOKEN}
             async with served_bridge(world, workdir, env=env, database_url=database_url) as bridge:
+                store = bridge.store
+
+                async def relay_saves(n: int) -> None:
+                    for task in tasks[n * 5 : n * 5 + 5]:
+                        await store.save_tracked_task(changed(task))
+
                 base = bridge.served.url
-                page, page_bytes = await timings(f"{base}/report?link=all", sizes.requests)
+                cold, *page = (await timings(f"{base}/report?link=all", sizes.requests, relay_saves))[0]
                 data, data_bytes = await timings(f"{base}/report.json?link=all", sizes.requests)
                 nothing = link_id(quiet.team_id, quiet.channel_id)
-                empty, _ = await timings(f"{base}/report?link={nothing}", sizes.requests)
+                _, *empty = (await timings(f"{base}/report?link={nothing}", sizes.requests))[0]
+                page_bytes = (await timings(f"{base}/report?link=all", 1))[1]
     floor = percentile(empty, 50)
     params = {"tasks": sizes.tasks, "requests": sizes.requests, "page_bytes": page_bytes, "json_bytes": data_bytes}
     p50, p99 = percentile(page, 50), percentile(page, 99)
     return [
         Result(NAME, "page_p50", p50, "ms", floor, "< 300 ms", judge(judged, p50, lambda v: v < 300), params),
         Result(NAME, "page_p99", p99, "ms", percentile(empty, 99), "reported", None, params),
-        Result(NAME, "json_p50", percentile(data, 50), "ms", floor, "reported (every open item)", None, params),
+        Result(NAME, "cold_page", cold, "ms", floor, "reported (first request: reads every task)", None, params),
+        Result(NAME, "json_p50", percentile(data[1:], 50), "ms", floor, "reported (every open item)", None, params),
     ]
+
+
+def changed(task: TrackedTask) -> TrackedTask:
+    """The task as the relay saves it after a change in Asana: due date pushed back a week, or completed."""
+    snapshot = dict(task.snapshot)
+    now = datetime.now(UTC)
+    if int(task.task_gid) % 2:
+        snapshot.update(completed=True, completed_at=now.isoformat())
+    else:
+        snapshot["_bridge_due_pushes"] = int(snapshot.get("_bridge_due_pushes") or 0) + 1
+        snapshot["due_on"] = (now + timedelta(days=7)).date().isoformat()
+    return replace(task, snapshot=snapshot, completed=bool(snapshot["completed"]), updated_at=now)

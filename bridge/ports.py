@@ -29,7 +29,7 @@ from bridge.domain.model import (
     WorkspaceGid,
 )
 from bridge.domain.nag_clicks import PostedNag
-from bridge.domain.report import StoredTask
+from bridge.domain.report_tasks import StoredTask
 from bridge.domain.work import (
     AsanaUser,
     CustomField,
@@ -250,10 +250,16 @@ class Store(Protocol):
 
     # report
     async def report_tasks(
-        self, *, team_id: TeamId | None = None, channel_id: ChannelId | None = None, priority_field: str | None = None
+        self,
+        *,
+        team_id: TeamId | None = None,
+        channel_id: ChannelId | None = None,
+        priority_field: str | None = None,
+        changed_since: datetime | None = None,
     ) -> list[StoredTask]:
         """Every tracked top-level task (of one channel, when given) with the facts the report reads, in one query;
-        the priority is the option chosen in the enum field with gid or name `priority_field` (any case)."""
+        the priority is the option chosen in the enum field with gid or name `priority_field` (any case).
+        `changed_since` keeps those saved, or first responded to, at or after that moment."""
         ...
 
     async def server_secret(self, name: str, *, candidate: str, now: datetime) -> str:

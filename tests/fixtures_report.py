@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 
 from bridge.domain.model import ChannelId, Link, MessageTs, ProjectGid, TaskGid, TeamId, TrackedTask
-from bridge.domain.report import link_id
+from bridge.domain.report_tasks import link_id
 from tests.fixtures_bridge import Running
 from tests.support import eventually
 

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bridge.adapters import blocks
-from bridge.domain.model import ChannelId, Link, SlackUserId, TeamId
+from bridge.domain.model import ChannelId, Link, SlackUserId, TaskGid, TeamId
 from bridge.domain.policy import Policy
-from bridge.domain.report import ALL, Report, build_report, link_id, report_task
+from bridge.domain.report import ALL, Report, build_report
 from bridge.domain.report_access import LINK_LIFETIME, Credentials, Grant, Refusal, check, signed_query
+from bridge.domain.report_tasks import ReportTask, link_id, report_task
 from bridge.ports import Clock, SlackPort, Store
 from bridge.services.errors import UserError
 
 log = logging.getLogger(__name__)
 
 SECRET_NAME = "report_links"  # the row of server_secrets that signs report links
+# Tasks are kept between reports and only what was saved since is read again, as the nag scheduler does: saves on
+# other replicas may carry a clock a little behind ours (look back a margin), and now and then read everything.
+CLOCK_MARGIN = timedelta(seconds=30)
+FULL_RELOAD = timedelta(minutes=10)
 
 
 class AccessDenied(Exception):
@@ -35,6 +41,16 @@ class AccessDenied(Exception):
 
 class UnknownLink(Exception):
     """The report of a link that does not exist (asked for with a grant to every link)."""
+
+
+@dataclass
+class _Known:
+    """One link's tasks as last read, and when that read started."""
+
+    priority_field: str | None
+    tasks: dict[TaskGid, ReportTask]
+    seen_at: datetime
+    loaded_at: datetime
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,7 @@ class Reports:
         self._configured_secret = secret
         self._operator_token = operator_token
         self._lifetime = lifetime
+        self._known: dict[tuple[TeamId, ChannelId], _Known] = {}
 
     async def _secret(self) -> bytes:
         if self._configured_secret is not None:
@@ -124,20 +141,35 @@ class Reports:
         )
 
     async def _report(self, scope: str, links: list[Link]) -> Report:
-        rows = []
+        tasks: list[ReportTask] = []
         for link in links:
-            policy = self._policy.for_project(link.project_gid)
-            field = link.priority_field_gid or policy.triage.priority_field
-            rows += await self._store.report_tasks(
+            tasks.extend(await self._tasks_of(link))
+        return build_report(
+            tasks, policy_of=self._policy.for_project, now=self._clock.now(), scope=scope, calendar=self._policy
+        )
+
+    async def _tasks_of(self, link: Link) -> Iterable[ReportTask]:
+        """The link's tasks: all of them the first time (and every FULL_RELOAD), then only those saved since."""
+        field = link.priority_field_gid or self._policy.for_project(link.project_gid).triage.priority_field
+        key = (link.team_id, link.channel_id)
+        known = self._known.get(key)
+        started = self._clock.now()
+        if known is None or known.priority_field != field or started - known.loaded_at >= FULL_RELOAD:
+            rows = await self._store.report_tasks(
                 team_id=link.team_id, channel_id=link.channel_id, priority_field=field
             )
-        return build_report(
-            map(report_task, rows),
-            policy_of=self._policy.for_project,
-            now=self._clock.now(),
-            scope=scope,
-            calendar=self._policy,
+            known = self._known[key] = _Known(field, {row.gid: report_task(row) for row in rows}, started, started)
+            return known.tasks.values()
+        changed = await self._store.report_tasks(
+            team_id=link.team_id,
+            channel_id=link.channel_id,
+            priority_field=field,
+            changed_since=known.seen_at - CLOCK_MARGIN,
         )
+        for row in changed:
+            known.tasks[row.gid] = report_task(row)
+        known.seen_at = max(known.seen_at, started)
+        return known.tasks.values()
 
     async def post_summary(self, team_id: TeamId, channel_id: ChannelId, user: SlackUserId) -> None:
         """`/asana report`: the channel's summary with a signed link, for a member of the linked channel."""

@@ -8,12 +8,14 @@ import io
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest_asyncio
 
 from bridge.adapters import blocks
+from bridge.domain.model import TaskGid
 from bridge.domain.report_access import signature
 from bridge.sandbox.harness import serve_locally
 from bridge.sandbox.oas import OpenApiSpec
@@ -162,3 +164,23 @@ async def test_asana_report_in_an_unlinked_channel_says_what_to_do(running: Runn
     delivery = await running.user("ana").slash_command("/asana", "report", elsewhere)
     assert delivery.status == 200 and blocks.REPORT_NOT_LINKED in delivery.body
     assert [m for m in world.slack.messages(elsewhere) if m.bot_id] == []
+
+
+async def test_the_next_report_sees_what_was_saved_or_answered_since_the_last(running: Running) -> None:
+    seeded = await link_and_seed(running)
+    store, clock = running.bridge.store, running.bridge.clock
+    query = f"token={OPERATOR_TOKEN}&link={seeded.scope}"
+    first = json.loads((await fetch(f"{running.url}/report.json?{query}"))[1])
+    assert first["counts"]["open"] == 2
+
+    typo = await store.get_tracked_task(TaskGid(seeded.gids[OPEN_NO_SLA]))
+    assert typo is not None
+    done = {**typo.snapshot, "completed": True, "completed_at": clock.now().isoformat()}
+    await store.save_tracked_task(replace(typo, snapshot=done, completed=True, updated_at=clock.now()))
+    key = TaskGid(seeded.gids[OPEN_BREACHED])
+    assert await store.record_first_response(key, at=clock.now(), responder=None)  # no save: its own column
+
+    second = json.loads((await fetch(f"{running.url}/report.json?{query}"))[1])
+    assert [item["name"] for item in second["open_items"]] == [OPEN_BREACHED]
+    assert second["open_items"][0]["first_response_left_hours"] is None  # answered now
+    assert second["weeks"][-1]["first_response"]["count"] >= 1

@@ -14,13 +14,11 @@ from bridge.domain.report import (
     UNASSIGNED,
     Distribution,
     Report,
-    ReportTask,
     Status,
-    StoredTask,
     build_report,
     distribution,
-    report_task,
 )
+from bridge.domain.report_tasks import ReportTask, StoredTask, report_task
 
 POLICY = parse_policy(
     {

@@ -11,8 +11,9 @@ import pytest
 from bridge.adapters import blocks
 from bridge.domain.model import ChannelId, Link, ProjectGid, SlackUserId, TeamId, WorkspaceGid
 from bridge.domain.policy import Policy
-from bridge.domain.report import ALL, StoredTask
+from bridge.domain.report import ALL
 from bridge.domain.report_access import Credentials, Refusal
+from bridge.domain.report_tasks import StoredTask
 from bridge.services.errors import UserError
 from bridge.services.reports import SECRET_NAME, AccessDenied, Reports
 from tests.support import FakeClock

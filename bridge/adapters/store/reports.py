@@ -23,7 +23,7 @@ from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
 from bridge.adapters.store.tables import server_secrets, tracked_tasks
 from bridge.domain.model import ChannelId, TeamId
-from bridge.domain.report import StoredTask
+from bridge.domain.report_tasks import StoredTask
 
 _t = tracked_tasks.c
 
@@ -90,11 +90,6 @@ def _priority(dialect: str, wanted: str | None) -> ColumnElement[Any]:
     return found.scalar_subquery().label("priority")
 
 
-def _with_moments(row: StoredTask) -> StoredTask:
-    saved, responded = _moment(row.saved_created_at), _moment(row.first_response_at)
-    return row._replace(saved_created_at=saved, first_response_at=responded)
-
-
 class SqlReports(SqlBase):
     async def report_tasks(
         self,
@@ -102,8 +97,12 @@ class SqlReports(SqlBase):
         team_id: TeamId | None = None,
         channel_id: ChannelId | None = None,
         priority_field: str | None = None,
+        changed_since: datetime | None = None,
     ) -> list[StoredTask]:
         stmt = select(*_columns(self._engine.dialect.name, priority_field)).where(_t.parent_task_gid.is_(None))
+        if changed_since is not None:
+            # A first response is recorded without a save (compare-and-set on its own column).
+            stmt = stmt.where(or_(_t.updated_at >= changed_since, _t.first_response_at >= changed_since))
         if team_id is not None:
             stmt = stmt.where(_t.team_id == team_id)
         if channel_id is not None:
@@ -111,7 +110,9 @@ class SqlReports(SqlBase):
         async with self._read() as conn:
             rows = (await conn.execute(stmt)).all()
         return [
-            StoredTask._make(row) if row[6] is None and row[8] is None else _with_moments(StoredTask._make(row))
+            StoredTask._make(row)
+            if row[6] is None and row[8] is None
+            else StoredTask._make((*row[:6], _moment(row[6]), row[7], _moment(row[8]), *row[9:]))
             for row in rows
         ]
 
