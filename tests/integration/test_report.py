@@ -3,9 +3,13 @@ and every way of asking without the right to (no link, altered, expired, another
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -184,3 +188,37 @@ async def test_the_next_report_sees_what_was_saved_or_answered_since_the_last(ru
     assert [item["name"] for item in second["open_items"]] == [OPEN_BREACHED]
     assert second["open_items"][0]["first_response_left_hours"] is None  # answered now
     assert second["weeks"][-1]["first_response"]["count"] >= 1
+
+
+async def test_bridge_rotate_report_secret_revokes_every_link(running: Running, tmp_path: Path) -> None:
+    await link_and_seed(running)
+    url = await report_link(running)
+    assert (await fetch(url))[0] == 200
+    env = {
+        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "TMPDIR")},
+        **running.world.environment(port=0, database_url=running.local.database_url),
+    }
+    rotated = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bridge", "rotate-report-secret"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert rotated.returncode == 0, rotated.stderr
+    assert "revoked" in rotated.stdout
+    status, body, _ = await fetch(url)
+    assert status == 403 and OPEN_BREACHED not in body
+
+    configured = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bridge", "rotate-report-secret"],
+        cwd=tmp_path,
+        env={**env, "BRIDGE_REPORT_SECRET": "an-operator-secret-0123456789"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert configured.returncode == 1 and "change it" in configured.stderr
