@@ -35,6 +35,7 @@ from bridge.entrypoints import slack_install
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
+from bridge.entrypoints.report import ReportPages
 from bridge.entrypoints.slack_oauth import cached_authorize, oauth_settings
 from bridge.entrypoints.web import build_web_app
 from bridge.entrypoints.workers import (
@@ -54,6 +55,7 @@ from bridge.services.nag_actions import NagActions
 from bridge.services.nags import Nagger
 from bridge.services.people import People
 from bridge.services.relay import Relay
+from bridge.services.reports import Reports
 from bridge.services.routing import Router
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
@@ -93,6 +95,7 @@ class Bridge:
     background: Background
     clock: Clock
     links: Links
+    reports: Reports
     capture: Capture
     identity: Identity
     poller: EventsPoller
@@ -290,6 +293,15 @@ async def build(
         workspace_gid=lambda: identity.workspace_gid,
     )
     router = Router(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
+    reports = Reports(
+        store=store,
+        slack=slack,
+        clock=clock,
+        policy=settings.policy,
+        base_url=settings.base_url,
+        secret=settings.report_secret.reveal() if settings.report_secret else None,
+        operator_token=settings.report_token.reveal() if settings.report_token else None,
+    )
     unfurls = Unfurls(
         asana=asana,
         slack=slack,
@@ -321,6 +333,7 @@ async def build(
                 store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy
             ),
             router=router,
+            reports=reports,
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )
@@ -336,6 +349,7 @@ async def build(
             webhooks_expected=settings.public_url is not None,
         ),
         metrics=metrics,
+        report=ReportPages(reports),
     )
     return Bridge(
         settings=settings,
@@ -348,6 +362,7 @@ async def build(
         background=background,
         clock=clock,
         links=links,
+        reports=reports,
         capture=capture,
         identity=identity,
         poller=EventsPoller(

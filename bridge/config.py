@@ -79,6 +79,9 @@ class Settings:
     asana_timeout_seconds: int = 30
     # Fernet key(s) sealing webhook secrets and Slack tokens in the database; unset: stored as they are.
     encryption_key: Secret | None = None
+    # The report: the secret report links are signed with (unset: one kept in the database) and an operator token.
+    report_secret: Secret | None = None
+    report_token: Secret | None = None
     policy: Policy = field(default_factory=Policy)
 
     @property
@@ -94,6 +97,14 @@ class Settings:
         if self.public_url is None:
             return None
         return f"{self.public_url.rstrip('/')}/asana/webhooks/{hook_key}"
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the bridge (report links): the public URL, else the listen address."""
+        if self.public_url is not None:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
 
 def load_settings(environ: Mapping[str, str], *, cwd: Path | None = None, read_dotenv: bool = True) -> Settings:
@@ -153,6 +164,8 @@ def load_settings(environ: Mapping[str, str], *, cwd: Path | None = None, read_d
         asana_requests_per_minute=_number(values, "ASANA_REQUESTS_PER_MINUTE", 150, int, low=1, high=100_000),
         asana_timeout_seconds=_number(values, "ASANA_TIMEOUT_SECONDS", 30, int, low=1, high=600),
         encryption_key=_encryption_key(secret("BRIDGE_ENCRYPTION_KEY")),
+        report_secret=_report_secret(secret("BRIDGE_REPORT_SECRET")),
+        report_token=secret("BRIDGE_REPORT_TOKEN"),
         policy=load_policy(config_path) if config_path else Policy(),
     )
 
@@ -190,6 +203,12 @@ def _url(values: Mapping[str, str], name: str, default: str | None) -> str | Non
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError(f"{name}: expected an http(s) URL, got {values[name]!r}")
     return values[name]
+
+
+def _report_secret(value: Secret | None) -> Secret | None:
+    if value is not None and len(value.reveal()) < 16:
+        raise ConfigError("BRIDGE_REPORT_SECRET: too short to sign links with; use at least 16 random characters")
+    return value
 
 
 def _database_url(url: str) -> str:

@@ -187,6 +187,18 @@ class SlackGateway:
                 posts[payload["key"]] = str(message["ts"])
         return posts
 
+    async def channel_members(self, channel: str) -> set[str]:
+        members: set[str] = set()
+        cursor = ""
+        while True:
+            data = await self._call(
+                "conversations.members", self._client.conversations_members, channel=channel, cursor=cursor, limit=1000
+            )
+            members.update(str(m) for m in data.get("members") or ())
+            cursor = str((data.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return members
+
     async def unfurl(self, channel: str, ts: str, unfurls: dict[str, Any]) -> None:
         await self._call("chat.unfurl", self._client.chat_unfurl, channel=channel, ts=ts, unfurls=unfurls)
 

@@ -87,7 +87,8 @@ async def serve_locally(
     `env` adds to or overrides the World's environment.
     With `socket_mode` the bridge has an app-level token and no signing secret and connects to the emulator's
     Socket Mode link; there is no public URL then, so no Asana webhooks either. `database_url` replaces the
-    SQLite file (a PostgreSQL database, say); it is migrated likewise.
+    SQLite file (a PostgreSQL database, say); it is migrated likewise. `env` adds to (or replaces) the
+    World's environment, as an operator's extra settings would.
     """
     if policy is not None:
         (workdir / "bridge.toml").write_text(policy)

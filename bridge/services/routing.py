@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, SlackError
 from bridge.domain.business_time import clock_for
-from bridge.domain.durations import format_duration
+from bridge.domain.durations import describe_duration
 from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
@@ -138,7 +138,7 @@ class Router:
         if due is Stage.REASSIGN:
             holder = await self._name(row.assignee, link)
             because = blocks.routing_did_not_act(
-                holder, format_duration(policy.routing.reassign_after), wait_for=policy.routing.wait_for
+                holder, describe_duration(policy.routing.reassign_after), wait_for=policy.routing.wait_for
             )
             return await self._route(link, view, row, loads, now, because=because)
         return 0
@@ -277,7 +277,7 @@ class Router:
         if tracked is None or row.assignee is None:
             return
         policy = self._policy.for_project(link.project_gid)
-        window = format_duration(policy.routing.reassign_after)
+        window = describe_duration(policy.routing.reassign_after)
         holder = await self._mention(row.assignee) or await self._name(row.assignee, link)
         since = clock_for(policy.business_hours).local_date(row.assigned_at)
         text, post = blocks.routing_ping(holder, name=tracked.name, since=since, window=window, task_gid=row.task_gid)
@@ -311,7 +311,7 @@ class Router:
             raise UserError(blocks.routing_click_refused(click.user))
         now = self._clock.now()
         holder = await self._name(row.assignee or "", link)
-        window = format_duration(policy.routing.reassign_after)
+        window = describe_duration(policy.routing.reassign_after)
         outcome = blocks.routing_kept(holder, window) if click.keep else f"↪️ {blocks.routing_handed_back(holder)}."
         text, done = blocks.nag_outcome(blocks.routing_ping_asked(holder, tracked.name), outcome)
         await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=done)
@@ -347,7 +347,7 @@ class Router:
             if away is None and not in_hours(member, policy.business_hours, now):
                 away = "outside working hours"
             rows.append((name, loads.get(user.gid, 0), member.capacity, away))
-        return blocks.routing_overview(rows, wait=format_duration(policy.routing.reassign_after))
+        return blocks.routing_overview(rows, wait=describe_duration(policy.routing.reassign_after))
 
     # ---- people ------------------------------------------------------------------------------------------
 

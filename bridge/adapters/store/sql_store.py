@@ -14,6 +14,7 @@ from bridge.adapters.store.leadership import SqlLeadership
 from bridge.adapters.store.links import SqlLinks, SqlWebhooks
 from bridge.adapters.store.outbox import SqlOutbox
 from bridge.adapters.store.people import SqlUserSettings
+from bridge.adapters.store.reports import SqlReports
 from bridge.adapters.store.routing import SqlRouting
 from bridge.adapters.store.shared_limits import SqlSharedLimits
 from bridge.adapters.store.tasks import SqlCaptures, SqlComments, SqlTrackedTasks
@@ -36,6 +37,7 @@ class SqlStore(
     SqlLeadership,
     SqlRouting,
     SqlSharedLimits,
+    SqlReports,
 ):
     """Every method is one transaction; uniqueness comes from primary keys and unique constraints.
 

@@ -351,3 +351,14 @@ slack_oauth_states = Table(
     Column("expire_at", DateTime, nullable=False),
     PrimaryKeyConstraint("id"),
 )
+
+# Secrets the server makes for itself (the report-link secret unless BRIDGE_REPORT_SECRET is set), shared by
+# every replica; replacing one revokes what was signed with it.
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(64), nullable=False),
+    Column("value", SecretText(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("name"),
+)
