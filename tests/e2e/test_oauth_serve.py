@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import aiohttp
 from sqlalchemy import text
 
 from bridge.adapters.store.crypto import PREFIX, Cipher
@@ -20,7 +19,7 @@ from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import PEOPLE, SIGNING_SECRET, World
 from tests.e2e.test_serve import _base_env
 from tests.integration.test_oauth_install import install_via_browser
-from tests.support import eventually
+from tests.support import eventually, serving
 
 
 async def test_install_over_http_then_task_in_that_workspace(world: World, tmp_path: Path) -> None:
@@ -53,17 +52,7 @@ async def test_install_over_http_then_task_in_that_workspace(world: World, tmp_p
     )
     await sender.start()
     try:
-        async with aiohttp.ClientSession() as http:
-
-            async def healthy() -> bool:
-                assert process.poll() is None, log.read_text()
-                try:
-                    async with http.get(f"{url}/healthz") as response:
-                        return response.status == 200
-                except aiohttp.ClientConnectionError:
-                    return False
-
-            await eventually(healthy, timeout=20)
+        await serving(url, process, log=log)
 
         status, page = await install_via_browser(url, slack, acme, "ana")
         assert status == 200 and "installed in Acme" in page, log.read_text()

@@ -26,7 +26,7 @@ from bridge.sandbox.harness import bound_socket
 from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import SECTIONS, SIGNING_SECRET, World
 from tests.fixtures_db import postgres_database
-from tests.support import eventually
+from tests.support import eventually, serving
 
 pytestmark = pytest.mark.postgres
 
@@ -186,18 +186,6 @@ def _start(
     return url, log, process
 
 
-async def _healthy(http: aiohttp.ClientSession, replica: Replica) -> None:
-    async def ok() -> bool:
-        assert replica.process.poll() is None, replica.log.read_text()
-        try:
-            async with http.get(f"{replica.url}/healthz") as response:
-                return response.status == 200
-        except aiohttp.ClientConnectionError:
-            return False
-
-    await eventually(ok, timeout=20)
-
-
 async def _gauge(http: aiohttp.ClientSession, replica: Replica, name: str) -> float:
     async with http.get(f"{replica.url}/metrics") as response:
         text = await response.text()
@@ -252,7 +240,7 @@ async def test_three_replicas_share_the_inbox_and_survive_a_kill(
             await slack.start()
             cluster.replicas.append(Replica(index, url, log, process, slack))
         for replica in cluster.replicas:
-            await _healthy(cluster.http, replica)
+            await serving(replica.url, replica.process, log=replica.log)
         await _capture(cluster, pairs)
         cy = world.asana_people["cy"]
 
@@ -347,7 +335,7 @@ async def test_each_nag_goes_once_across_replicas_and_after_its_leader_is_killed
                 slack = SimulatedSlack(world.slack, request_url=f"{url}/slack/events", signing_secret=SIGNING_SECRET)
                 await slack.start()
                 replicas.append(Replica(index, url, log, process, slack))
-                await _healthy(http, replicas[-1])
+                await serving(replicas[-1].url, replicas[-1].process, log=replicas[-1].log)
             await replicas[0].slack.user("ana").slash_command("/asana", f"link {world.project}", world.channel)
             await eventually(lambda: world.asana.webhooks, timeout=15)
 
@@ -372,6 +360,7 @@ async def test_each_nag_goes_once_across_replicas_and_after_its_leader_is_killed
             # Captures come in through all three replicas; whichever leads the scheduler nags, once per task.
             first = await due_today([f"Nagged task {n}" for n in range(NAGGED)], replicas)
             await eventually(lambda: all(reminders(ts) >= 1 for ts in first), timeout=30)
+
             # The three share the Asana token's quota (1,500 a minute in the sandbox): 500 each.
             async def shares() -> list[float]:
                 return [await _gauge(http, r, "bridge_asana_quota_per_minute") for r in replicas]
