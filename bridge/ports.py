@@ -287,8 +287,9 @@ class Store(Protocol):
         `changed_since` keeps those saved, or first responded to, at or after that moment."""
         ...
 
-    async def server_secret(self, name: str, *, candidate: str, now: datetime) -> str:
-        """The stored secret `name`; `candidate` becomes it when there is none yet (atomic: one value wins)."""
+    async def server_secret(self, name: str, *, candidate: str | None, now: datetime) -> str | None:
+        """The stored secret `name`; `candidate` becomes it when there is none yet (atomic: one value wins).
+        Without a candidate, only a read: None when there is none."""
         ...
 
     async def replace_server_secret(self, name: str, value: str, *, now: datetime) -> None: ...

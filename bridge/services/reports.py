@@ -97,12 +97,15 @@ class Reports:
         self._lifetime = lifetime
         self._known: dict[tuple[TeamId, ChannelId], _Known] = {}
 
-    async def _secret(self) -> bytes:
+    async def _secret(self, *, make: bool = True) -> bytes:
+        """The secret links are signed with. Only issuing a link may make it: checking a request never writes (a
+        request with no valid link changes nothing), and with no secret yet no link can be valid anyway."""
         if self._configured_secret is not None:
             return self._configured_secret.encode()
         # Read each time (one primary-key read): a rotation by any replica or by the CLI holds everywhere at once.
-        stored = await self._store.server_secret(SECRET_NAME, candidate=new_secret(), now=self._clock.now())
-        return stored.encode()
+        candidate = new_secret() if make else None
+        stored = await self._store.server_secret(SECRET_NAME, candidate=candidate, now=self._clock.now())
+        return (stored or new_secret()).encode()  # none yet: a throwaway that nothing was signed with
 
     async def rotate_secret(self) -> None:
         """Make a new stored secret: every link signed so far stops working."""
@@ -118,7 +121,7 @@ class Reports:
         selected = wanted or credentials.scope or ALL
         verdict = check(
             credentials,
-            secret=await self._secret(),
+            secret=await self._secret(make=False),
             operator_token=self._operator_token,
             wanted=selected,
             now=self._clock.now(),

@@ -84,5 +84,6 @@ async def test_the_server_secret_is_made_once_whoever_asks_first_and_can_be_repl
     assert await store.server_secret("report", candidate="late", now=NOW) == found[0]
     await store.replace_server_secret("report", "rotated", now=NOW)
     assert await store.server_secret("report", candidate="late", now=NOW) == "rotated"
+    assert await store.server_secret("none yet", candidate=None, now=NOW) is None  # a read never makes one
     await store.replace_server_secret("other", "fresh", now=NOW)
     assert await store.server_secret("other", candidate="late", now=NOW) == "fresh"

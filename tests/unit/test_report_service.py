@@ -46,7 +46,9 @@ class FakeStore:
         self.asked_fields.append(kwargs.get("priority_field"))
         return []
 
-    async def server_secret(self, name: str, *, candidate: str, now: datetime) -> str:
+    async def server_secret(self, name: str, *, candidate: str | None, now: datetime) -> str | None:
+        if candidate is None:
+            return self.secrets.get(name)
         return self.secrets.setdefault(name, candidate)
 
     async def replace_server_secret(self, name: str, value: str, *, now: datetime) -> None:

@@ -116,13 +116,14 @@ class SqlReports(SqlBase):
             for row in rows
         ]
 
-    async def server_secret(self, name: str, *, candidate: str, now: datetime) -> str:
-        """The stored secret `name`; `candidate` becomes it when there is none yet (the first replica's wins)."""
+    async def server_secret(self, name: str, *, candidate: str | None, now: datetime) -> str | None:
+        """The stored secret `name`; `candidate` becomes it when there is none yet (the first replica's wins).
+        Without a candidate, only a read: None when there is none."""
         wanted = select(server_secrets.c.value).where(server_secrets.c.name == name)
         async with self._read() as conn:
             found = (await conn.execute(wanted)).scalar()
-        if found is not None:
-            return str(found)
+        if found is not None or candidate is None:
+            return None if found is None else str(found)
         async with self._write() as conn:
             await conn.execute(
                 dialect_insert(conn, server_secrets)
