@@ -17,25 +17,33 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.adapters.asana_api import AsanaGateway
 from bridge.adapters.clock import SystemClock
 from bridge.adapters.errors import AsanaError, AsanaForbidden, SlackError
 from bridge.adapters.limits import SharedChannelPacer
 from bridge.adapters.slack_api import RepeatableServerErrorRetryHandler, SlackGateway
+from bridge.adapters.slack_installations import SqlInstallationStore, WorkspaceTokens, oauth_state_store
+from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.config import ConfigError, Settings
 from bridge.entrypoints import slack as slack_listeners
+from bridge.entrypoints import slack_install
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
+from bridge.entrypoints.report import ReportPages
+from bridge.entrypoints.slack_oauth import cached_authorize, oauth_settings
 from bridge.entrypoints.web import build_web_app
 from bridge.entrypoints.workers import (
     CaptureSweeper,
     EventsPoller,
     InboxWorker,
     NagScheduler,
+    ReplicaHeartbeat,
     WebhookReconcileLoop,
 )
 from bridge.metrics import Metrics
@@ -47,12 +55,16 @@ from bridge.services.nag_actions import NagActions
 from bridge.services.nags import Nagger
 from bridge.services.people import People
 from bridge.services.relay import Relay
+from bridge.services.reports import Reports
 from bridge.services.routing import Router
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
 from bridge.services.webhooks import WebhookReconciler, WebhookRegistrar
 
 log = logging.getLogger(__name__)
+
+# How often each replica says it is alive (and so how soon the others take a dead one's share of the Asana quota).
+HEARTBEAT_SECONDS = 10.0
 
 # How long start-up waits for users/me before serving anyway (Slack and webhook deliveries must not wait on Asana).
 IDENTITY_TIMEOUT_SECONDS = 10.0
@@ -83,11 +95,13 @@ class Bridge:
     background: Background
     clock: Clock
     links: Links
+    reports: Reports
     capture: Capture
     identity: Identity
     poller: EventsPoller
     inbox_worker: InboxWorker
     sweeper: CaptureSweeper
+    heartbeat: ReplicaHeartbeat
     reconciler: WebhookReconciler
     reconcile_loop: WebhookReconcileLoop
     nag_scheduler: NagScheduler
@@ -114,6 +128,7 @@ class Bridge:
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
         self.inbox_worker.start()
         self.sweeper.start(every=60.0)
+        self.heartbeat.start(every=HEARTBEAT_SECONDS)  # its first beat sets this replica's share of the quota
         self.reconcile_loop.start(time.monotonic, every=self.settings.reconcile_seconds)
         self.nag_scheduler.start(every=self.settings.tick_seconds)
         if self.settings.slack_app_token is not None:
@@ -178,6 +193,7 @@ class Bridge:
         await self.inbox_worker.stop()
         await self.sweeper.stop()
         await self.background.drain(grace)
+        await self.heartbeat.stop()
         for closer in reversed(self._closers):
             result = closer()
             if hasattr(result, "__await__"):
@@ -194,19 +210,24 @@ async def build(
     slack_post_interval: float = 1.0,
     retry_delays: tuple[float, ...] | None = None,
 ) -> Bridge:
-    if settings.slack_bot_token is None or settings.oauth:
-        # Bolt would also switch itself to OAuth (with a file store) on seeing SLACK_CLIENT_ID in the environment.
-        raise ConfigError(
-            "SLACK_CLIENT_ID: the multi-workspace OAuth install is not available yet; "
-            "unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET and set SLACK_BOT_TOKEN"
-        )
+    if settings.slack_bot_token is None and not settings.oauth:
+        raise ConfigError("SLACK_BOT_TOKEN: required unless SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set")
     closers: list[Any] = []
     metrics = Metrics()
     clock = clock or SystemClock()
+    cipher = Cipher(settings.encryption_key.reveal()) if settings.encryption_key else None
     if store is None:
-        sql_store = await SqlStore.connect(settings.database_url)
+        sql_store = await SqlStore.connect(settings.database_url, cipher=cipher)
         closers.append(sql_store.close)
         store = sql_store
+    installations: SqlInstallationStore | None = None
+    if settings.oauth:
+        assert settings.slack_client_id is not None
+        if settings.slack_bot_token is not None:
+            log.warning("SLACK_BOT_TOKEN is not used: SLACK_CLIENT_ID is set, so each workspace's token is installed")
+        # slack_sdk's stores share the bridge's database (and engine); the migrations made their tables.
+        engine: AsyncEngine = store.engine  # type: ignore[attr-defined]
+        installations = SqlInstallationStore(client_id=settings.slack_client_id, engine=engine, cipher=cipher)
     if asana is None:
         asana = AsanaGateway(
             base_url=settings.asana_api_url,
@@ -220,7 +241,8 @@ async def build(
         session = aiohttp.ClientSession()  # one shared session; without it slack_sdk opens one per call
         closers.append(session.close)
         slack_client = AsyncWebClient(
-            token=settings.slack_bot_token.reveal(),
+            # OAuth: no token of its own; each workspace's comes from the installation store.
+            token=settings.slack_bot_token.reveal() if settings.slack_bot_token and not settings.oauth else None,
             base_url=settings.slack_api_url,
             session=session,
             retry_handlers=[
@@ -233,7 +255,13 @@ async def build(
     pacer = None
     if isinstance(store, SqlStore) and store.engine.dialect.name == "postgresql":
         pacer = SharedChannelPacer(store.reserve_post_slot, slack_post_interval)
-    slack = SlackGateway(slack_client, metrics=metrics, post_interval=slack_post_interval, pacer=pacer)
+    slack = SlackGateway(
+        slack_client,
+        metrics=metrics,
+        post_interval=slack_post_interval,
+        pacer=pacer,
+        tokens=WorkspaceTokens(installations) if installations is not None else None,
+    )
     identity = Identity(workspace_gid=settings.asana_workspace_gid)
     # Bolt gets its client, token and signing secret explicitly so it never reads the environment.
     bolt = AsyncApp(
@@ -242,6 +270,7 @@ async def build(
         name="slack-asana-bridge",
         request_verification_enabled=settings.slack_signing_secret is not None,
         raise_error_for_unhandled_request=True,  # answered 200 and logged by entrypoints/slack_http.py
+        **(_oauth(settings, installations, oauth_state_store(engine), slack_client) if installations else {}),
     )
     background = Background()
     people = People(store=store, slack=slack, asana=asana, clock=clock)
@@ -264,8 +293,26 @@ async def build(
         workspace_gid=lambda: identity.workspace_gid,
     )
     router = Router(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
+    reports = Reports(
+        store=store,
+        slack=slack,
+        clock=clock,
+        policy=settings.policy,
+        base_url=settings.base_url,
+        secret=settings.report_secret.reveal() if settings.report_secret else None,
+        operator_token=settings.report_token.reveal() if settings.report_token else None,
+    )
     unfurls = Unfurls(
-        asana=asana, slack=slack, people=people, policy=settings.policy, workspace_gid=lambda: identity.workspace_gid
+        asana=asana,
+        slack=slack,
+        people=people,
+        policy=settings.policy,
+        workspace_gid=lambda: identity.workspace_gid,
+        store=store,
+    )
+    # First: the team a request acts for is known before any listener runs, and uninstall beats the quiet no-op.
+    slack_install.register(
+        bolt, links=links, background=background, installations=installations, forget_team=slack.forget_team
     )
     slack_listeners.register(
         bolt,
@@ -286,6 +333,7 @@ async def build(
                 store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy
             ),
             router=router,
+            reports=reports,
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )
@@ -301,6 +349,7 @@ async def build(
             webhooks_expected=settings.public_url is not None,
         ),
         metrics=metrics,
+        report=ReportPages(reports),
     )
     return Bridge(
         settings=settings,
@@ -313,6 +362,7 @@ async def build(
         background=background,
         clock=clock,
         links=links,
+        reports=reports,
         capture=capture,
         identity=identity,
         poller=EventsPoller(
@@ -354,5 +404,35 @@ async def build(
         ),
         # Longer than a capture's own retries (about 16 minutes), so the two never work on one message at once.
         sweeper=CaptureSweeper(store=store, capture=capture, clock=clock, after=timedelta(minutes=20)),
+        heartbeat=ReplicaHeartbeat(
+            store=store,
+            clock=clock,
+            limiter=asana.limiter,
+            on_share=lambda per_minute: metrics.asana_quota.set(per_minute),
+        ),
         _closers=closers,
     )
+
+
+def _oauth(
+    settings: Settings,
+    installations: SqlInstallationStore,
+    states: AsyncSQLAlchemyOAuthStateStore,
+    client: AsyncWebClient,
+) -> dict[str, Any]:
+    """Bolt's arguments for the multi-workspace install: the OAuth flow, and authorize with its cache on."""
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+    secret = settings.slack_client_secret.reveal()
+    return {
+        "oauth_settings": oauth_settings(
+            client_id=settings.slack_client_id,
+            client_secret=secret,
+            api_url=settings.slack_api_url,
+            public_url=settings.public_url,
+            installations=installations,
+            states=states,
+        ),
+        "authorize": cached_authorize(
+            client_id=settings.slack_client_id, client_secret=secret, installations=installations, client=client
+        ),
+    }

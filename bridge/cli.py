@@ -1,4 +1,4 @@
-"""The `bridge` command: serve, demo, check, migrate."""
+"""The `bridge` command: serve, demo, check, migrate, rotate-report-secret."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--keep-running", action="store_true", help="leave everything up afterwards")
     commands.add_parser("check", help="validate configuration, tokens and manifest")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser(
+        "rotate-report-secret", help="make a new secret for report links: every link handed out stops working"
+    )
     args = parser.parse_args(argv)
     try:
         redactor = logs.configure(
@@ -50,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"database is up to date: {_safe_url(settings.database_url)}")
         elif args.command == "check":
             return asyncio.run(check(settings))
+        elif args.command == "rotate-report-secret":
+            return asyncio.run(rotate_report_secret(settings))
     except ConfigError as exc:
         print(f"bridge: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -62,6 +67,30 @@ async def _migrate(settings: Settings) -> None:
     from bridge.adapters.store.migrate import migrate
 
     await migrate(settings.database_url)
+
+
+async def rotate_report_secret(settings: Settings) -> int:
+    """Replace the report-link secret kept in the database; every replica signs with the new one at once."""
+    from datetime import UTC, datetime
+
+    from bridge.adapters.store.sql_store import SqlStore
+    from bridge.services.reports import SECRET_NAME, new_secret
+
+    if settings.report_secret is not None:
+        print(
+            "bridge: BRIDGE_REPORT_SECRET is set, so report links are signed with it: "
+            "change it (on every replica) to revoke every link",
+            file=sys.stderr,
+        )
+        return 1
+    await _migrate(settings)
+    store = await SqlStore.connect(settings.database_url)
+    try:
+        await store.replace_server_secret(SECRET_NAME, new_secret(), now=datetime.now(UTC))
+    finally:
+        await store.close()
+    print("report secret rotated: every report link handed out so far is revoked; /asana report gives new ones")
+    return 0
 
 
 async def serve(settings: Settings) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import binascii
 import tomllib
+from base64 import urlsafe_b64decode
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +77,11 @@ class Settings:
     # Asana's per-token quota: 150/min on free workspaces, 1,500/min on paid ones.
     asana_requests_per_minute: int = 150
     asana_timeout_seconds: int = 30
+    # Fernet key(s) sealing webhook secrets and Slack tokens in the database; unset: stored as they are.
+    encryption_key: Secret | None = None
+    # The report: the secret report links are signed with (unset: one kept in the database) and an operator token.
+    report_secret: Secret | None = None
+    report_token: Secret | None = None
     policy: Policy = field(default_factory=Policy)
 
     @property
@@ -90,6 +97,14 @@ class Settings:
         if self.public_url is None:
             return None
         return f"{self.public_url.rstrip('/')}/asana/webhooks/{hook_key}"
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the bridge (report links): the public URL, else the listen address."""
+        if self.public_url is not None:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
 
 def load_settings(environ: Mapping[str, str], *, cwd: Path | None = None, read_dotenv: bool = True) -> Settings:
@@ -148,6 +163,9 @@ def load_settings(environ: Mapping[str, str], *, cwd: Path | None = None, read_d
         inbox_lease_seconds=_number(values, "BRIDGE_INBOX_LEASE_SECONDS", 30.0, float, low=1.0, high=3600),
         asana_requests_per_minute=_number(values, "ASANA_REQUESTS_PER_MINUTE", 150, int, low=1, high=100_000),
         asana_timeout_seconds=_number(values, "ASANA_TIMEOUT_SECONDS", 30, int, low=1, high=600),
+        encryption_key=_encryption_key(secret("BRIDGE_ENCRYPTION_KEY")),
+        report_secret=_report_secret(secret("BRIDGE_REPORT_SECRET")),
+        report_token=secret("BRIDGE_REPORT_TOKEN"),
         policy=load_policy(config_path) if config_path else Policy(),
     )
 
@@ -187,12 +205,36 @@ def _url(values: Mapping[str, str], name: str, default: str | None) -> str | Non
     return values[name]
 
 
+def _report_secret(value: Secret | None) -> Secret | None:
+    if value is not None and len(value.reveal()) < 16:
+        raise ConfigError("BRIDGE_REPORT_SECRET: too short to sign links with; use at least 16 random characters")
+    return value
+
+
 def _database_url(url: str) -> str:
     if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError(
             "BRIDGE_DATABASE_URL: expected sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db"
         )
     return url
+
+
+def _encryption_key(key: Secret | None) -> Secret | None:
+    """Fernet keys (32 url-safe base64 bytes), comma-separated when rotating: the first seals, all open."""
+    if key is None:
+        return None
+    parts = [part.strip() for part in key.reveal().split(",") if part.strip()]
+    for part in parts:
+        try:
+            good = len(urlsafe_b64decode(part.encode())) == 32 and len(part) == 44
+        except (binascii.Error, ValueError):
+            good = False
+        if not good:
+            raise ConfigError(
+                "BRIDGE_ENCRYPTION_KEY: expected Fernet keys (44 characters of url-safe base64, e.g. from "
+                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
+            )
+    return key if parts else None
 
 
 def _number(values: Mapping[str, str], name: str, default: N, kind: type[N], *, low: float, high: float) -> N:

@@ -38,3 +38,8 @@ class Metrics:
             "bridge_health_problems", "Problems /healthz reported at its last check", registry=self.registry
         )
         self.nags_sent = Counter("bridge_nags_sent", "Nags posted, by kind", ["kind"], registry=self.registry)
+        self.asana_quota = Gauge(
+            "bridge_asana_quota_per_minute",
+            "This replica's share of the Asana token's per-minute quota",
+            registry=self.registry,
+        )

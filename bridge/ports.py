@@ -30,6 +30,7 @@ from bridge.domain.model import (
     WorkspaceGid,
 )
 from bridge.domain.nag_clicks import PostedNag
+from bridge.domain.report_tasks import StoredTask
 from bridge.domain.work import (
     AsanaUser,
     CustomField,
@@ -265,6 +266,34 @@ class Store(Protocol):
         """Tasks routed to each person from the project, and who got the latest one."""
         ...
 
+    # replicas
+    async def heartbeat(self, replica_id: str, *, now: datetime, alive_within: timedelta) -> int:
+        """Say this replica is alive; how many replicas (itself included) were seen within `alive_within`."""
+        ...
+
+    async def leave(self, replica_id: str) -> None: ...
+
+    # report
+    async def report_tasks(
+        self,
+        *,
+        team_id: TeamId | None = None,
+        channel_id: ChannelId | None = None,
+        priority_field: str | None = None,
+        changed_since: datetime | None = None,
+    ) -> list[StoredTask]:
+        """Every tracked top-level task (of one channel, when given) with the facts the report reads, in one query;
+        the priority is the option chosen in the enum field with gid or name `priority_field` (any case).
+        `changed_since` keeps those saved, or first responded to, at or after that moment."""
+        ...
+
+    async def server_secret(self, name: str, *, candidate: str | None, now: datetime) -> str | None:
+        """The stored secret `name`; `candidate` becomes it when there is none yet (atomic: one value wins).
+        Without a candidate, only a read: None when there is none."""
+        ...
+
+    async def replace_server_secret(self, name: str, value: str, *, now: datetime) -> None: ...
+
     # health
     async def lead(self, role: str) -> bool:
         """True while this process is the one replica that runs `role`; tries to take it when nobody does."""
@@ -380,6 +409,10 @@ class SlackPort(Protocol):
     async def publish_home(self, user_id: str, view: dict[str, Any]) -> None: ...
 
     async def unfurl(self, channel: str, ts: str, unfurls: dict[str, Any]) -> None: ...
+
+    async def channel_members(self, channel: str) -> set[str]:
+        """The user ids of a channel's members (conversations.members, every page)."""
+        ...
 
     async def posts_by_key(self, channel: str, thread_ts: str) -> dict[str, str]:
         """Outbox key → ts of the bridge's posts in a thread that carry a key in their metadata (crash recovery)."""

@@ -75,13 +75,32 @@ def policy(world: World) -> str | None:
     return None
 
 
+@pytest.fixture
+def bridge_env(world: World) -> dict[str, str]:
+    """Environment of the `running` bridge beyond the World's; tests override this fixture."""
+    return {}
+
+
 # Outages are waited out in tenths of seconds in tests, not minutes.
 TEST_RETRY_DELAYS = (0.1, 0.3, 0.6)
 
 
+@pytest.fixture
+def retry_delays(world: World) -> tuple[float, ...]:
+    """How the `running` bridge's captures wait out an Asana outage; tests override this fixture."""
+    return TEST_RETRY_DELAYS
+
+
 @pytest_asyncio.fixture
-async def running(world: World, tmp_path: Path, oas_spec: OpenApiSpec, policy: str | None) -> AsyncIterator[Running]:
-    local = await serve_locally(world, tmp_path, policy=policy, retry_delays=TEST_RETRY_DELAYS)
+async def running(
+    world: World,
+    tmp_path: Path,
+    oas_spec: OpenApiSpec,
+    policy: str | None,
+    bridge_env: dict[str, str],
+    retry_delays: tuple[float, ...],
+) -> AsyncIterator[Running]:
+    local = await serve_locally(world, tmp_path, policy=policy, retry_delays=retry_delays, env=bridge_env)
     try:
         yield Running(world=world, local=local)
     finally:

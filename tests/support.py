@@ -1,12 +1,17 @@
-"""Small test helpers: a clock that tests move by hand, and waiting for a condition instead of sleeping."""
+"""Small test helpers: a clock that tests move by hand, waiting for a condition instead of sleeping, and waiting for
+a served bridge process to answer its health check."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
+
+import aiohttp
 
 T = TypeVar("T")
 
@@ -34,3 +39,22 @@ async def eventually(check: Callable[[], Awaitable[T | None] | T | None], *, tim
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
         await asyncio.sleep(0.01)
+
+
+async def serving(url: str, process: subprocess.Popen[bytes], *, log: Path | None = None, timeout: float = 20) -> None:
+    """Wait until the bridge process at `url` answers GET /healthz with 200; fail at once (with its log) if it died."""
+    async with aiohttp.ClientSession() as http:
+
+        async def healthy() -> str | None:
+            if process.poll() is not None:
+                return "exited"
+            try:
+                async with http.get(f"{url}/healthz") as response:
+                    return "serving" if response.status == 200 else None
+            except aiohttp.ClientConnectionError:
+                return None
+
+        outcome = await eventually(healthy, timeout=timeout)
+    if outcome != "serving":
+        said = await asyncio.to_thread(log.read_text) if log is not None else ""
+        raise AssertionError(f"the bridge process exited before serving\n{said}")

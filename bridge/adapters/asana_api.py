@@ -112,6 +112,11 @@ class AsanaGateway:
         self.custom_field_settings = asana.CustomFieldSettingsApi(self._client)
         self.ooo_entries = asana.OooEntriesApi(self._client)
 
+    @property
+    def limiter(self) -> RateLimiter:
+        """The quota pace of this process (replicas on one token each take a share of it)."""
+        return self._limiter
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.rest_client.pool_manager.clear()

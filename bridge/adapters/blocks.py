@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from bridge.domain.durations import describe_duration
 from bridge.domain.model import Link
 from bridge.domain.nag_clicks import Action, Decision, Why
 from bridge.domain.relay import Change
+from bridge.domain.report import Report, Status
 from bridge.domain.work import Task
 
 Blocks = list[dict[str, Any]]
@@ -21,6 +24,7 @@ HELP = (
     "• `/asana capture off|all|reaction`: turn every new message (or each :ticket: reaction) into a task\n"
     "• `/asana relay all|quiet|<kinds>`: which Asana changes are told in task threads\n"
     "• `/asana routing`: who new tasks are routed to, their open tasks, and who is out\n"
+    "• `/asana report`: this channel's SLA summary, with a link to the full report\n"
     "• `/task <title> [@person] [due:<when>] [p0|p1|p2|p3]`: create a task in the linked project\n"
     "   due words: today, tomorrow, fri, next week, in 3 days, 2026-12-03"
 )
@@ -897,3 +901,81 @@ def routing_overview(pool: Sequence[tuple[str, int, int, str | None]], *, wait: 
         state = f" — {away}" if away else ""
         lines.append(f"• {name}: {open_tasks}/{capacity} open{state}")
     return "\n".join(lines)
+
+
+# The multi-workspace install: the page the installer's browser lands on after Slack's consent screen.
+INSTALL_PAGE = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>'
+    "<body><h1>{title}</h1><p>{text}</p></body></html>"
+)
+
+
+def install_succeeded_page(team_name: str) -> str:
+    return INSTALL_PAGE.format(
+        title="Installed",
+        text=html.escape(
+            f"The Asana bridge is installed in {team_name or 'your workspace'}. "
+            "Link a channel to an Asana project with /asana link <project URL>."
+        ),
+    )
+
+
+def install_failed_page(reason: str) -> str:
+    return INSTALL_PAGE.format(
+        title="Not installed",
+        text=html.escape(f"The Asana bridge was not installed ({reason}). Start again from the install link."),
+    )
+
+
+# --- /asana report ------------------------------------------------------------------------------------------
+
+REPORT_NOT_LINKED = (
+    "This channel isn't linked to an Asana project, so it has no report. Link it with `/asana link <project link>`, "
+    "or run `/asana report` in a linked channel."
+)
+REPORT_MEMBERS_ONLY = "Only members of this channel get a link to its report. Join the channel, then try again."
+
+
+def report_summary(project_name: str, report: Report, *, url: str, days: int) -> tuple[str, Blocks]:
+    """The short summary `/asana report` posts: open, at risk, breached, this week's median first response."""
+    week = report.this_week
+    median = week.first_response.median if week is not None else None
+    response = describe_duration(median, days=False) if median is not None else "no responses yet"
+    counts = report.counts
+    text = (
+        f"SLA report for {project_name}: {report.open} open, {counts[Status.AT_RISK]} at risk, "
+        f"{counts[Status.BREACHED]} breached; median first response this week: {response}."
+    )
+    fields = [
+        ("Open", str(report.open)),
+        (":large_yellow_circle: At risk", str(counts[Status.AT_RISK])),
+        (":red_circle: Breached", str(counts[Status.BREACHED])),
+        ("Median first response this week", response + " (business time)" if median is not None else response),
+    ]
+    return text, [
+        {"type": "header", "text": {"type": "plain_text", "text": f"SLA report: {project_name}"[:150]}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields]},
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": REPORT_OPEN,
+                    "text": {"type": "plain_text", "text": "Open the full report"},
+                    "url": url,
+                }
+            ],
+        },
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"<{url}|Report link> for members of this channel; it works for {days} days.",
+                }
+            ],
+        },
+    ]
+
+
+REPORT_OPEN = "report_open"

@@ -31,6 +31,16 @@ class RateLimiter:
         self._stamps: deque[float] = deque()
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        self._parts = 1
+
+    @property
+    def per_minute(self) -> int:
+        """This process's share of the quota."""
+        return max(1, self._quota // self._parts)
+
+    def share(self, parts: int) -> None:
+        """The quota is shared by `parts` processes (replicas on one token): take an equal share of it."""
+        self._parts = max(1, parts)
 
     def pause(self, seconds: float) -> None:
         """Nobody acquires for `seconds` (the server said Retry-After)."""
@@ -41,13 +51,14 @@ class RateLimiter:
             while True:
                 now = self._clock()
                 wait = self._paused_until - now
-                if len(self._stamps) >= self._quota:
-                    wait = max(wait, self._stamps[0] + self._window - now)
+                while self._stamps and self._stamps[0] <= now - self._window:
+                    self._stamps.popleft()
+                quota = self.per_minute  # may have shrunk since the stamps were taken: wait for the oldest to age out
+                if len(self._stamps) >= quota:
+                    wait = max(wait, self._stamps[len(self._stamps) - quota] + self._window - now)
                 if wait <= 0:
                     break
                 await self._sleep(wait)
-            if len(self._stamps) >= self._quota:
-                self._stamps.popleft()
             self._stamps.append(now)
 
 

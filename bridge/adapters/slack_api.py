@@ -15,8 +15,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bridge.adapters.errors import SlackError
 from bridge.adapters.limits import ChannelPacer, SharedChannelPacer
+from bridge.adapters.slack_installations import WorkspaceTokens
 from bridge.domain.model import MessageTs
 from bridge.metrics import Metrics
+from bridge.tenancy import current_team
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,9 @@ class RepeatableServerErrorRetryHandler(AsyncServerErrorRetryHandler):
 
 
 class SlackGateway:
+    """With `tokens` (the multi-workspace install), each call uses the bot token of the workspace the running work
+    acts for (bridge.tenancy); without, every call uses `client`'s one token."""
+
     def __init__(
         self,
         client: AsyncWebClient,
@@ -53,8 +58,11 @@ class SlackGateway:
         metrics: Metrics | None = None,
         post_interval: float = 1.0,
         pacer: ChannelPacer | SharedChannelPacer | None = None,
+        tokens: WorkspaceTokens | None = None,
     ) -> None:
         self._client = client
+        self._tokens = tokens
+        self._team_clients: dict[str, AsyncWebClient] = {}
         self._metrics = metrics
         # chat.postMessage allows about one message per second per channel; pace instead of collecting 429s.
         self._pacer = pacer or ChannelPacer(post_interval)
@@ -136,7 +144,7 @@ class SlackGateway:
 
     async def user_by_email(self, email: str) -> str | None:
         """The Slack user with this email (a triager named in bridge.toml), cached like names; None if nobody."""
-        key = "email:" + email.lower()
+        key = f"email:{current_team()}:{email.lower()}"  # one address is a different person in each workspace
         if key in self._names:
             return self._names[key] or None
         try:
@@ -179,6 +187,18 @@ class SlackGateway:
                 posts[payload["key"]] = str(message["ts"])
         return posts
 
+    async def channel_members(self, channel: str) -> set[str]:
+        members: set[str] = set()
+        cursor = ""
+        while True:
+            data = await self._call(
+                "conversations.members", self._client.conversations_members, channel=channel, cursor=cursor, limit=1000
+            )
+            members.update(str(m) for m in data.get("members") or ())
+            cursor = str((data.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return members
+
     async def unfurl(self, channel: str, ts: str, unfurls: dict[str, Any]) -> None:
         await self._call("chat.unfurl", self._client.chat_unfurl, channel=channel, ts=ts, unfurls=unfurls)
 
@@ -192,14 +212,47 @@ class SlackGateway:
     async def auth_test(self) -> dict[str, Any]:
         return await self._call("auth.test", self._client.auth_test)
 
+    async def _team_client(self, name: str) -> AsyncWebClient:
+        """The client holding the token of the workspace the running work acts for."""
+        if self._tokens is None:
+            return self._client
+        team = current_team()
+        token = await self._tokens.bot_token(team) if team else None
+        if token is None:
+            # Never fall back to another workspace's token: that would post into the wrong workspace.
+            raise SlackError(f"{name}: the app is not installed in workspace {team}", code="not_installed")
+        client = self._team_clients.get(team or "")
+        if client is None or client.token != token:
+            base = self._client  # the same API URL, session and retries, that workspace's token
+            client = AsyncWebClient(
+                token=token,
+                base_url=base.base_url,
+                session=base.session,
+                timeout=base.timeout,
+                retry_handlers=base.retry_handlers,
+            )
+            self._team_clients[team or ""] = client
+        return client
+
+    def forget_team(self, team_id: str) -> None:
+        """An uninstall or revoked token: look the workspace's token up again before its next call."""
+        if self._tokens is not None:
+            self._tokens.forget(team_id)
+
     async def _call(self, name: str, method: Any, **kwargs: Any) -> dict[str, Any]:
         started = time.perf_counter()
         self.calls += 1
         outcome = "ok"
         try:
+            client = await self._team_client(name)
+            if client is not self._client:
+                method = getattr(client, method.__name__)  # the same method on that workspace's client
             response = await method(**kwargs)
             self.auth_error = None
             return dict(response.data) if isinstance(response.data, dict) else {}
+        except SlackError as exc:
+            outcome = exc.code or "error"
+            raise
         except SlackApiError as exc:
             code = str(exc.response.get("error", "unknown_error"))
             outcome = code

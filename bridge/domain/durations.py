@@ -21,10 +21,17 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def format_duration(duration: timedelta) -> str:
-    """A duration as bridge.toml writes it: "3d", "1d 4h", "90m" reads "1h 30m"."""
-    minutes = int(duration.total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{value}{unit}" for value, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if value]
-    return " ".join(parts) or "0m"
+def describe_duration(duration: timedelta, *, days: bool = True) -> str:
+    """A duration for people, in its two largest units: "45m", "3h 20m", "2d 4h", "-1h 5m" (past a deadline).
+
+    Business time is told in hours (`days=False`: "26h"), since its days are working days of the team's length.
+    """
+    sign = "-" if duration < timedelta(0) else ""
+    minutes = int(abs(duration).total_seconds() // 60)
+    whole_days, rest = divmod(minutes, 1440) if days else (0, minutes)
+    hours, minutes = divmod(rest, 60)
+    if whole_days:
+        return f"{sign}{whole_days}d {hours}h" if hours else f"{sign}{whole_days}d"
+    if hours:
+        return f"{sign}{hours}h {minutes}m" if minutes else f"{sign}{hours}h"
+    return f"{sign}{minutes}m"

@@ -221,5 +221,8 @@ class RoutedTask:
     pinged_at: datetime | None = None  # the assignee was asked to act on it or hand it back
     ping_ts: MessageTs | None = None
     told_nobody: bool = False  # the triager heard that nobody was eligible
+    # What is still to be said about the latest routing (thread line, Asana comment, followers to add); None once
+    # it was said. Kept so that a tick cut short by a failure finishes the telling instead of losing it.
+    announcement: dict[str, Any] | None = None
     manual: bool = False
     closed: bool = False

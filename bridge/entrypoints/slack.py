@@ -21,6 +21,7 @@ from bridge.services.errors import UserError
 from bridge.services.home import Home
 from bridge.services.links import Links
 from bridge.services.nag_actions import NagActions
+from bridge.services.reports import Reports
 from bridge.services.routing import Router
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
@@ -45,6 +46,7 @@ class Listeners:
     home: Home
     nag_actions: NagActions
     router: Router
+    reports: Reports
     retry_delays: tuple[float, ...] = RETRY_DELAYS  # how a capture waits out an Asana outage
 
 

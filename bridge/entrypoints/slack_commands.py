@@ -39,6 +39,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
             assignee=parsed.assignee,
             due=parsed.due,
             priority=parsed.priority,
+            request_key=str(command.get("trigger_id") or "") or None,
         )
 
         async def tell(text: str) -> None:
@@ -96,6 +97,14 @@ def register(app: AsyncApp, deps: Listeners) -> None:
             await ack(text=await _set_relay(deps, team, channel, rest))
         elif verb == "capture":
             await ack(text=await _set_capture(deps, team, channel, rest.lower()))
+        elif verb == "report":
+            if await deps.store.get_link(team, channel) is None:
+                await ack(text=blocks.REPORT_NOT_LINKED)  # one fast read, so the answer comes with the ack
+                return
+            await ack()
+            deps.background.spawn(
+                answering(lambda: deps.reports.post_summary(team, channel, user), tell), name="report"
+            )
         elif verb == "help":
             await ack(text=blocks.HELP)
         else:
@@ -118,6 +127,10 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         deps.background.spawn(
             answering(lambda: _link(deps, team, channel, user, action["value"], announce), tell), name="relink"
         )
+
+    @app.action(blocks.REPORT_OPEN)
+    async def report_opened(ack: AsyncAck) -> None:
+        await ack()  # the button is a URL: Slack opens it in the browser and tells us about the click
 
     @app.action("link_replace_cancel")
     async def keep_link(ack: AsyncAck, respond: AsyncRespond) -> None:

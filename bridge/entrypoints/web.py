@@ -1,4 +1,4 @@
-"""The one aiohttp application: Slack (through Bolt), Asana webhooks, health and metrics."""
+"""The one aiohttp application: Slack (through Bolt), Asana webhooks, the report, health and metrics."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from slack_bolt.async_app import AsyncApp
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.guard import MAX_BODY_BYTES, guard
 from bridge.entrypoints.health import Health
+from bridge.entrypoints.report import ReportPages
 from bridge.entrypoints.slack_http import SlackEndpoint, install_error_handler
+from bridge.entrypoints.slack_oauth import install_routes
 from bridge.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ def build_web_app(
     receiver: AsanaWebhookReceiver,
     health: Health,
     metrics: Metrics,
+    report: ReportPages,
 ) -> web.Application:
     slack = SlackEndpoint(bolt=bolt, signing_secret=signing_secret)
     install_error_handler(bolt)
@@ -58,6 +61,9 @@ def build_web_app(
             web.post("/asana/webhooks/{hook_key}", receiver.handle),
             web.get("/healthz", health.healthz),
             web.get("/metrics", health.metrics),
+            *report.routes(),
         ]
     )
+    if bolt.oauth_flow is not None:
+        app.add_routes(install_routes(bolt.oauth_flow))  # multi-workspace: /slack/install, /slack/oauth_redirect
     return app

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bridge.adapters.errors import AsanaError, SlackError, SyncTokenExpired
 from bridge.domain.events import parse_delivery, to_inbox
@@ -21,6 +22,7 @@ from bridge.services.outbox import PostInFlight
 from bridge.services.relay import Relay
 from bridge.services.routing import Router
 from bridge.services.webhooks import WebhookReconciler
+from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 
@@ -339,7 +341,8 @@ class CaptureSweeper:
         stale = await self._store.unfinished_captures(before=self._clock.now() - self._after, limit=20)
         for record in stale:
             try:
-                await self._capture.resume(record)
+                with acting_for(record.team_id):  # the sweeper finishes captures of every workspace, one at a time
+                    await self._capture.resume(record)
             except Exception as exc:  # one bad message must not stop the others; the next sweep tries again
                 log.warning("could not finish the capture of %s/%s: %s", record.channel_id, record.message_ts, exc)
         return len(stale)
@@ -386,3 +389,53 @@ class NagScheduler:
         if self._loop is not None:
             await self._loop.stop()
             self._loop = None
+
+
+class QuotaShare(Protocol):
+    """A client-side quota that several processes may share (adapters.limits.RateLimiter)."""
+
+    @property
+    def per_minute(self) -> int: ...
+
+    def share(self, parts: int) -> None: ...
+
+
+class ReplicaHeartbeat:
+    """Every `every` seconds this replica says it is alive and takes its share of Asana's quota, which belongs to
+    the token, not to each replica: N replicas on one token each send at most 1/N of it."""
+
+    def __init__(
+        self, *, store: Store, clock: Clock, limiter: QuotaShare, on_share: Callable[[int], None] | None = None
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._limiter = limiter
+        self._on_share = on_share
+        self.replica_id = secrets.token_hex(8)
+        self._loop: Periodic | None = None
+
+    async def beat(self, every: float) -> int:
+        alive = await self._store.heartbeat(
+            self.replica_id, now=self._clock.now(), alive_within=timedelta(seconds=3 * every)
+        )
+        self._limiter.share(alive)
+        if self._on_share is not None:
+            self._on_share(self._limiter.per_minute)
+        return alive
+
+    def start(self, *, every: float) -> None:
+        async def round_() -> bool:
+            await self.beat(every)
+            return False
+
+        self._loop = Periodic("replica-heartbeat", round_, interval=every)
+        self._loop.start()
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None
+        try:
+            await self._store.leave(self.replica_id)
+        except Exception as exc:  # stopping goes on: the others forget this replica after a while anyway
+            log.warning("could not say this replica is leaving: %s", exc)

@@ -80,13 +80,17 @@ async def run_demo(*, keep_running: bool = False) -> int:
         try:
             out.line("setup", f"bridge on {local.url}, Slack API {world.slack.api_url}, Asana API {world.asana.url}")
             await _script(world, local, out)
+            report_url = await _report(world, local, out)
             if keep_running:
-                out.line("setup", f"still running; try {local.url}/healthz or {local.url}/metrics. Ctrl-C stops.")
+                out.line("setup", f"still running; open the report at {report_url}")
+                out.line("setup", f"or try {local.url}/healthz or {local.url}/metrics. Ctrl-C stops.")
                 await asyncio.Event().wait()
         finally:
             await local.close()
             await world.stop()
     print("\nDemo finished.")
+    # The last line: the report's signed link (`--keep-running` keeps it served; otherwise the demo is gone now).
+    print(f"Report: {report_url}")
     return 0
 
 
@@ -269,6 +273,28 @@ async def _routing(world: World, local: LocalBridge, out: Transcript) -> None:
 def _routed(world: World, channel: str) -> list[str]:
     said = world.slack.messages(channel, replies=True)
     return [m.text for m in said if m.bot_id and (m.text.startswith("→") or "nobody could take" in m.text)]
+
+
+async def _report(world: World, local: LocalBridge, out: Transcript) -> str:
+    """`/asana report`: the channel's summary with a signed link to the report page; returns that link."""
+    out.step("Ana asks for the SLA report: a summary in the channel with a signed link to the page")
+    out.line("slack", "ana: /asana report")
+    await local.slack.user("ana").slash_command("/asana", "report", world.channel)
+    summary = await _until(
+        lambda: next((m for m in world.slack.messages(world.channel) if m.bot_id and "SLA report" in m.text), None)
+    )
+    out.line("slack", f"#questions: {summary.text}")
+    url = str((summary.blocks or [])[2]["elements"][0]["url"])
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as response:
+            page = await response.text()
+            out.line("bridge", f"GET /report → {response.status}: {page.count('data-task=')} open item(s), SVG charts")
+        async with http.get(url.replace("/report?", "/report.csv?")) as response:
+            rows = (await response.text()).count("\n") - 1
+            out.line("bridge", f"GET /report.csv → {response.status}: {rows} row(s)")
+        async with http.get(url[:-1] + ("0" if url[-1] != "0" else "1")) as response:
+            out.line("bridge", f"GET /report with an altered signature → {response.status}, no data")
+    return url
 
 
 def _nags(world: World, channel: str) -> list[Any]:

@@ -54,6 +54,8 @@ async def serve_locally(
     retry_delays: tuple[float, ...] | None = None,
     socket_mode: Literal[False] = False,
     database_url: str | None = None,
+    oauth: bool = False,
+    env: dict[str, str] | None = None,
 ) -> LocalBridge[SimulatedSlack]: ...
 @overload
 async def serve_locally(
@@ -64,6 +66,8 @@ async def serve_locally(
     retry_delays: tuple[float, ...] | None = None,
     socket_mode: Literal[True],
     database_url: str | None = None,
+    oauth: bool = False,
+    env: dict[str, str] | None = None,
 ) -> LocalBridge[SocketModeSlack]: ...
 async def serve_locally(
     world: World,
@@ -73,13 +77,18 @@ async def serve_locally(
     retry_delays: tuple[float, ...] | None = None,
     socket_mode: bool = False,
     database_url: str | None = None,
+    oauth: bool = False,
+    env: dict[str, str] | None = None,
 ) -> LocalBridge[SimulatedSlack] | LocalBridge[SocketModeSlack]:
     """Migrate a SQLite file in `workdir`, build the bridge from the World's environment, serve it, start it.
 
     `policy` is the text of a bridge.toml for this run; `retry_delays` shortens how captures wait out outages.
+    With `oauth` the bridge is the multi-workspace install (its redirect URL registered with the emulated app);
+    `env` adds to or overrides the World's environment.
     With `socket_mode` the bridge has an app-level token and no signing secret and connects to the emulator's
     Socket Mode link; there is no public URL then, so no Asana webhooks either. `database_url` replaces the
-    SQLite file (a PostgreSQL database, say); it is migrated likewise.
+    SQLite file (a PostgreSQL database, say); it is migrated likewise. `env` adds to (or replaces) the
+    World's environment, as an operator's extra settings would.
     """
     if policy is not None:
         (workdir / "bridge.toml").write_text(policy)
@@ -88,10 +97,16 @@ async def serve_locally(
     url = f"http://127.0.0.1:{port}"
     database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'bridge.db'}"
     await migrate(database_url)
-    env = world.environment(
-        port=port, database_url=database_url, public_url=None if socket_mode else url, socket_mode=socket_mode
+    environment = world.environment(
+        port=port,
+        database_url=database_url,
+        public_url=None if socket_mode else url,
+        socket_mode=socket_mode,
+        oauth=oauth,
     )
-    settings = load_settings(env, cwd=workdir, read_dotenv=False)
+    if oauth:
+        world.slack.oauth.app.redirect_urls.append(f"{url}/slack/oauth_redirect")
+    settings = load_settings({**environment, **(env or {})}, cwd=workdir, read_dotenv=False)
     bridge = await build(settings, retry_delays=retry_delays)
     runner = web.AppRunner(bridge.web_app, handle_signals=False)
     await runner.setup()

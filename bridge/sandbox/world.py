@@ -33,13 +33,26 @@ class World:
     slack_people: dict[str, str] = field(default_factory=dict)
 
     def environment(
-        self, *, port: int, database_url: str, public_url: str | None = None, socket_mode: bool = False
+        self,
+        *,
+        port: int,
+        database_url: str,
+        public_url: str | None = None,
+        socket_mode: bool = False,
+        oauth: bool = False,
     ) -> dict[str, str]:
         """The bridge's environment for this world (what an operator would put in `.env`). With `socket_mode` the
-        bridge gets the app-level token and no signing secret: Slack reaches it over a WebSocket it opens."""
+        bridge gets the app-level token and no signing secret: Slack reaches it over a WebSocket it opens. With
+        `oauth` it gets the app's client id and secret instead of a bot token (the multi-workspace install)."""
         auth = {"SLACK_APP_TOKEN": self.slack.app_token} if socket_mode else {"SLACK_SIGNING_SECRET": SIGNING_SECRET}
+        app = self.slack.oauth.app
+        install = (
+            {"SLACK_CLIENT_ID": app.client_id, "SLACK_CLIENT_SECRET": app.client_secret}
+            if oauth
+            else {"SLACK_BOT_TOKEN": self.slack.bot_token}
+        )
         env = {
-            "SLACK_BOT_TOKEN": self.slack.bot_token,
+            **install,
             **auth,
             "SLACK_API_URL": self.slack.api_url,
             "ASANA_ACCESS_TOKEN": BRIDGE_ASANA_TOKEN,

@@ -59,6 +59,13 @@ class CaptureRequest:
     source_ts: MessageTs | None = None
     source_thread_ts: MessageTs | None = None
     project_gid: ProjectGid | None = None  # chosen in the shortcut's modal; defaults to the channel's link
+    # What Slack named this request by (a /task command's trigger_id): like a captured message's ts, it is written
+    # into the task's notes, so that a retry after a lost answer from Asana finds the task instead of making another.
+    request_key: str | None = None
+
+    @property
+    def marker_key(self) -> str | None:
+        return self.source_ts or self.request_key
 
 
 @dataclass(frozen=True)
@@ -141,15 +148,19 @@ class Capture:
 
     async def recover(self, request: CaptureRequest, *, since: datetime) -> Captured | AlreadyCaptured | None:
         """After an answer from Asana was lost: find the task the first attempt made, instead of making another."""
-        if request.source_ts is None:
+        if request.marker_key is None:
             return None
         link = await self.link_for(request)
         marker = _marker(request)
         for task in await self._asana.tasks_modified_since(link.project_gid, since):
             if marker in task.notes:
-                await self._store.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
+                if request.source_ts is not None:
+                    await self._store.set_capture_task(
+                        request.team_id, request.channel_id, request.source_ts, task.gid
+                    )
                 return await self._finish(request, link, task)
-        await self._store.release_capture(request.team_id, request.channel_id, request.source_ts)
+        if request.source_ts is not None:
+            await self._store.release_capture(request.team_id, request.channel_id, request.source_ts)
         return None
 
     async def resume(self, record: CaptureRecord) -> Captured | AlreadyCaptured | None:
@@ -197,7 +208,7 @@ class Capture:
         if policy.triage.triager and link.triage_section_gid:
             followers.append(policy.triage.triager)  # Asana takes an email wherever it takes a user
         notes = request.notes.strip()
-        if request.source_ts is not None:
+        if request.marker_key is not None:
             notes = f"{notes}\n\n{_marker(request)}".strip()
         draft = TaskDraft(
             name=request.title,
@@ -292,7 +303,7 @@ def _first_snapshot(request: CaptureRequest, task: Task) -> dict[str, Any]:
 
 def _marker(request: CaptureRequest) -> str:
     """Written into the notes of a captured message's task: how a lost answer from Asana is found again."""
-    return f"[slack:{request.team_id}/{request.channel_id}/{request.source_ts}]"
+    return f"[slack:{request.team_id}/{request.channel_id}/{request.marker_key}]"
 
 
 Tell = Callable[[str], Awaitable[None]]
@@ -310,7 +321,7 @@ async def capture_with_retries(
     told = False
     for attempt in range(len(delays) + 1):
         try:
-            if attempt and request.source_ts is not None:
+            if attempt and request.marker_key is not None:
                 # The last attempt may have created the task before its answer was lost: look before creating.
                 found = await capture.recover(request, since=started - timedelta(minutes=1))
                 if found is not None:

@@ -115,6 +115,15 @@ class Links:
         await self._drop_webhooks(link.project_gid)
         return blocks.unlinked(link.project_name)
 
+    async def unlink_workspace(self, team_id: TeamId) -> int:
+        """The app was uninstalled from a workspace: its channels stop being linked (their Asana webhooks go with
+        them), so nothing is relayed, nagged or polled for it any more. Tasks in Asana are left as they are."""
+        gone = [link for link in await self._store.list_links() if link.team_id == team_id]
+        for link in gone:
+            await self._store.delete_link(link.team_id, link.channel_id)
+            await self._drop_webhooks(link.project_gid)
+        return len(gone)
+
     async def status(self, team_id: TeamId, channel_id: ChannelId) -> str:
         link = await self._store.get_link(team_id, channel_id)
         if link is None:

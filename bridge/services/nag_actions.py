@@ -83,6 +83,8 @@ class NagActions:
     async def act(self, click: NagClick) -> str | None:
         """Carry out a click; returns what to tell the clicker privately (None: the edited nag says it all)."""
         tracked = await self._store.get_tracked_task(click.task_gid)
+        if tracked is not None and tracked.team_id != click.team_id:
+            tracked = None  # another workspace's task (a forged block_id): as unknown as a task nobody tracks
         link = await self._store.get_link(tracked.team_id, tracked.channel_id) if tracked else None
         if tracked is None or link is None:
             raise UserError(blocks.NAG_TASK_UNKNOWN)

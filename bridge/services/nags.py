@@ -30,6 +30,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.work import custom_field, enabled_options
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.outbox import Outbox, PostInFlight
+from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 LEADER_ROLE = "nag-scheduler"
@@ -74,7 +75,8 @@ class Nagger:
                 if tracked is None or tracked.completed:
                     continue  # changed since the memory was refreshed: the next tick judges it again
                 try:
-                    await self._send(link, tracked, view, nag, now)
+                    with acting_for(link.team_id):
+                        await self._send(link, tracked, view, nag, now)
                     sent += 1
                     self._on_sent(nag.key.kind)
                 except (AsanaError, SlackError, PostInFlight) as exc:  # the nag stays due: the next tick tries again

@@ -30,6 +30,7 @@ from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_for_new_priority
 from bridge.domain.work import Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.outbox import Outbox
+from bridge.tenancy import act_for
 
 log = logging.getLogger(__name__)
 Line = tuple[str, str]  # (kind of change, as in [relay] kinds; the words)
@@ -67,6 +68,8 @@ class Relay:
         if tracked is None:
             await self._maybe_new_task(task_gid, human)
             return
+        # Each task is relayed in a task of its own (the inbox worker gathers them): this stays with this one.
+        act_for(tracked.team_id)
         if any(e.event.action == "deleted" and e.event.resource_gid == task_gid for e in human):
             await self._post(tracked, _about(tracked, [("deleted", blocks.TASK_DELETED_LINE)]), human)
             return
@@ -207,6 +210,7 @@ class Relay:
             # seen by a re-crawl whose events name no user), and the capture posts its thread.
             return
         link = links[0]
+        act_for(link.team_id)
         if link.quiet or (link.relay_kinds is not None and "new_tasks" not in link.relay_kinds):
             return  # this channel does not want threads for tasks made in Asana
         text, post = blocks.new_asana_task(task)
@@ -235,6 +239,7 @@ class Relay:
         parent = await self._store.get_tracked_task(parent_gid)
         if parent is None:
             return  # a subtask of a task no thread follows
+        act_for(parent.team_id)
         try:
             task = await self._asana.task(task_gid)
         except (AsanaNotFound, AsanaForbidden):

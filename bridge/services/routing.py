@@ -6,22 +6,21 @@ its link triages first, has a priority. The database claims each first routing, 
 
 Cost per routing decision, warm: one task update (the assignee), one comment, one follower call when a keyword
 rule adds followers; no reads. Cold: each pool member's Asana user once per process and their out-of-office
-entries once per OOO_CACHE_SECONDS. A ping costs one comment; a click on its buttons one comment more.
+entries once per pool.OOO_CACHE_SECONDS. A ping costs one comment; a click on its buttons one comment more.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, SlackError
 from bridge.domain.business_time import clock_for
-from bridge.domain.durations import format_duration
+from bridge.domain.durations import describe_duration
 from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
@@ -36,19 +35,16 @@ from bridge.domain.model import (
 from bridge.domain.nags import TaskView
 from bridge.domain.policy import Policy
 from bridge.domain.relay import next_snapshot
-from bridge.domain.routing import Candidate, Choice, Stage, choose, in_hours, out_of_office, short_sla, stage
-from bridge.domain.work import AsanaUser
+from bridge.domain.routing import Candidate, Stage, choose, in_hours, out_of_office, short_sla, stage
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.errors import UserError
 from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.people import People
+from bridge.services.pool import Pool
+from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 
-OOO_CACHE_SECONDS = 900.0  # out-of-office entries change rarely; read each person's again after this
-OOO_LOOKAHEAD = timedelta(days=60)  # entries that far ahead are enough to say when someone is back
-UNKNOWN_USER_RETRY_SECONDS = 600.0
-REAPPLY_AFTER = timedelta(minutes=2)  # a routing recorded but never seen in Asana (a crash in between) is redone
 
 Home = tuple[str, str]  # (project gid, channel id) of a link
 
@@ -76,8 +72,7 @@ class Router:
         self._clock = clock
         self._policy = policy
         self._outbox = Outbox(store=store, slack=slack, clock=clock)
-        self._users: dict[str, tuple[float, AsanaUser | None]] = {}
-        self._ooo: dict[str, tuple[float, tuple[tuple[date, date], ...]]] = {}
+        self._pool = Pool(store=store, asana=asana, slack=slack)
 
     # ---- the tick ------------------------------------------------------------------------------------------
 
@@ -99,7 +94,8 @@ class Router:
                 continue
             for view in tasks:
                 try:
-                    done += await self._judge(link, view, routed.get(view.gid), loads, now)
+                    with acting_for(link.team_id):  # its posts go to the link's workspace, with that one's token
+                        done += await self._judge(link, view, routed.get(view.gid), loads, now)
                 except (AsanaError, SlackError, PostInFlight) as exc:  # judged again next tick
                     log.warning("routing task %s: %s", view.gid, exc)
         return done
@@ -112,6 +108,12 @@ class Router:
             if view.assignee is not None or (link.triage_section_gid and not view.priority):
                 return 0  # a person assigned it, or triage has not given it a priority yet
             return await self._route(link, view, None, loads, now)
+        if row.announcement is not None and row.assignee_gid is not None:
+            # The last routing was decided but not all carried out (Asana or Slack failed): finish it first.
+            tracked = await self._store.get_tracked_task(row.task_gid)
+            if tracked is not None:
+                await self._apply(tracked, row)
+            return 1
         if row.assignee is None:  # nobody was eligible: look again
             if view.assignee is not None:
                 await self._store.save_routing(replace(row, manual=True, closed=True))
@@ -129,16 +131,16 @@ class Router:
             await self._ping(link, row, now)
             return 1
         if due is Stage.REASSIGN:
-            holder = await self._name(row.assignee, link)
+            holder = await self._pool.name(row.assignee, link)
             because = blocks.routing_did_not_act(
-                holder, format_duration(policy.routing.reassign_after), wait_for=policy.routing.wait_for
+                holder, describe_duration(policy.routing.reassign_after), wait_for=policy.routing.wait_for
             )
             return await self._route(link, view, row, loads, now, because=because)
         return 0
 
     async def _mismatch(self, link: Link, row: RoutedTask, now: datetime) -> int:
-        """The task's assignee is not whom routing chose: a person's choice (routing stops), or our own update
-        that never reached Asana or the snapshot (a crash in between: done again)."""
+        """The task's assignee is not whom routing chose: a person's choice, seen in a snapshot saved after the
+        routing (routing stops for the task). An unassigned snapshot may only be behind: nothing is concluded."""
         tracked = await self._store.get_tracked_task(row.task_gid)
         if tracked is None:
             return 0
@@ -146,10 +148,6 @@ class Router:
         if current is not None and current != row.assignee_gid and tracked.updated_at > row.assigned_at:
             await self._store.save_routing(replace(row, manual=True, closed=True))
             log.info("task %s assigned by hand; routing stops for it", row.task_gid)
-            return 0
-        if current is None and now - row.assigned_at > REAPPLY_AFTER and row.assignee_gid is not None:
-            await self._apply(link, tracked, row, None)
-            return 1
         return 0
 
     # ---- deciding and carrying out -------------------------------------------------------------------------
@@ -168,7 +166,7 @@ class Router:
         if tracked is None:
             return 0
         policy = self._policy.for_project(link.project_gid)
-        candidates, users = await self._candidates(link, policy, loads, now)
+        candidates, users = await self._pool.candidates(link, policy, loads, now)
         counts, last = await self._store.routing_counts(link.project_gid)
         candidates = [replace(c, past_assignments=counts.get(c.email, 0)) for c in candidates]
         choice = choose(
@@ -181,7 +179,7 @@ class Router:
             last_chosen=last,
             follow_rules=policy.routing.followers,
         )
-        skipped = [blocks.skipped_part(self._display(s.email, users), s.reason, s.back_on) for s in choice.skipped]
+        skipped = [blocks.skipped_part(self._pool.display(s.email, users), s.reason, s.back_on) for s in choice.skipped]
         if choice.assignee is None:
             return await self._nobody(link, tracked, row, policy, skipped, pool_empty=not candidates, now=now)
         user = users[choice.assignee]
@@ -189,9 +187,16 @@ class Router:
         if row is not None and choice.assignee == row.assignee:
             # Everyone else is out or full: the holder keeps it, with a fresh window.
             await self._store.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
-            stays = blocks.routing_stays(await self._name(row.assignee, link), because=because or "")
+            stays = blocks.routing_stays(await self._pool.name(row.assignee, link), because=because or "")
             await self._tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
             return 1
+        mention = await self._pool.mention(choice.assignee)
+        comment, said = (
+            blocks.routing_reason(
+                who, matched=choice.matched, open_tasks=choice.open_tasks, skipped=skipped, because=because
+            )
+            for who in (user.name or choice.assignee, mention or user.name or choice.assignee)
+        )
         fresh = RoutedTask(
             task_gid=tracked.task_gid,
             project_gid=link.project_gid,
@@ -199,6 +204,7 @@ class Router:
             assignee=choice.assignee,
             assignee_gid=user.gid,
             holders=(*(row.holders if row else ()), choice.assignee),
+            announcement={"comment": comment, "thread": said, "followers": list(choice.followers)},
         )
         if row is None:
             if not await self._store.claim_routing(fresh):
@@ -209,25 +215,18 @@ class Router:
         loads[user.gid] += 1
         if row is not None and row.assignee_gid is not None:
             loads[row.assignee_gid] -= 1
-        mention = await self._mention(choice.assignee)
-        reasons = [
-            blocks.routing_reason(
-                who, matched=choice.matched, open_tasks=choice.open_tasks, skipped=skipped, because=because
-            )
-            for who in (user.name or choice.assignee, mention or user.name or choice.assignee)
-        ]
-        await self._apply(link, tracked, fresh, (choice, reasons[0], reasons[1]))
         log.info("routed task %s to %s", tracked.task_gid, choice.assignee)
+        await self._apply(tracked, fresh)
         return 1
 
-    async def _apply(
-        self, link: Link, tracked: TrackedTask, row: RoutedTask, decided: tuple[Choice, str, str] | None
-    ) -> None:
-        """Make the assignment in Asana, keep it in the snapshot, then say why in Asana and in the thread.
+    async def _apply(self, tracked: TrackedTask, row: RoutedTask) -> None:
+        """Carry out a recorded routing: the assignment in Asana and in the snapshot, the followers, the reason in
+        the thread and as an Asana comment, then forget the announcement.
 
-        Safe to repeat after a crash: the update sets the same assignee, the thread post goes through the outbox.
-        """
-        assert row.assignee_gid is not None
+        Each step is safe to repeat when a failure cuts a tick short: the same assignee and followers are set
+        again, the thread post goes through the outbox (once), and the comment comes after it (so only a crash
+        between the comment and the record could say it twice)."""
+        assert row.assignee_gid is not None and row.announcement is not None
         task = await self._asana.update_task(tracked.task_gid, {"assignee": row.assignee_gid})
         await self._store.save_tracked_task(
             replace(
@@ -238,13 +237,12 @@ class Router:
                 updated_at=self._clock.now(),
             )
         )
-        if decided is None:
-            return
-        choice, comment, said = decided
-        if choice.followers:
-            await self._asana.add_followers(tracked.task_gid, list(choice.followers))
-        await self._asana.comment(tracked.task_gid, comment)
-        await self._tell(tracked, f"route:{tracked.task_gid}:{len(row.holders)}", said)
+        said = row.announcement
+        if said.get("followers"):
+            await self._asana.add_followers(tracked.task_gid, list(said["followers"]))
+        await self._tell(tracked, f"route:{tracked.task_gid}:{len(row.holders)}", str(said["thread"]))
+        await self._asana.comment(tracked.task_gid, str(said["comment"]))
+        await self._store.save_routing(replace(row, announcement=None))
 
     async def _nobody(
         self,
@@ -263,7 +261,7 @@ class Router:
                 return 0
         if row.told_nobody:
             return 0
-        triager = await self._mention(policy.triage.triager)
+        triager = await self._pool.mention(policy.triage.triager)
         text = blocks.routing_nobody(triager, name=tracked.name, skipped=skipped, pool_empty=pool_empty)
         await self._tell(tracked, f"route:{tracked.task_gid}:nobody:{len(row.holders)}", text)
         await self._store.save_routing(replace(row, told_nobody=True))
@@ -274,13 +272,10 @@ class Router:
         if tracked is None or row.assignee is None:
             return
         policy = self._policy.for_project(link.project_gid)
-        window = format_duration(policy.routing.reassign_after)
-        holder = await self._mention(row.assignee) or await self._name(row.assignee, link)
+        window = describe_duration(policy.routing.reassign_after)
+        holder = await self._pool.mention(row.assignee) or await self._pool.name(row.assignee, link)
         since = clock_for(policy.business_hours).local_date(row.assigned_at)
         text, post = blocks.routing_ping(holder, name=tracked.name, since=since, window=window, task_gid=row.task_gid)
-        await self._asana.comment(
-            row.task_gid, blocks.routing_ping_comment(await self._name(row.assignee, link), window)
-        )
         ts = await self._outbox.post_once(
             key=f"route:{row.task_gid}:ping:{len(row.holders)}:{row.assigned_at:%Y%m%d%H%M%S}",
             team_id=tracked.team_id,
@@ -288,6 +283,10 @@ class Router:
             thread_ts=tracked.thread_ts,
             text=text,
             blocks=post,
+        )
+        # After the post (once, through the outbox): a failure here makes the next tick post nothing new.
+        await self._asana.comment(
+            row.task_gid, blocks.routing_ping_comment(await self._pool.name(row.assignee, link), window)
         )
         await self._store.save_routing(replace(row, pinged_at=now, ping_ts=ts))
 
@@ -302,12 +301,12 @@ class Router:
             return blocks.ROUTING_CLICK_OUTDATED
         policy = self._policy.for_project(link.project_gid)
         clicker = await self._people.asana_user(click.team_id, click.user, link.workspace_gid)
-        triager = await self._user(policy.triage.triager, link) if policy.triage.triager else None
+        triager = await self._pool.user(policy.triage.triager, link) if policy.triage.triager else None
         if clicker is None or clicker not in {row.assignee_gid, triager.gid if triager else None}:
             raise UserError(blocks.routing_click_refused(click.user))
         now = self._clock.now()
-        holder = await self._name(row.assignee or "", link)
-        window = format_duration(policy.routing.reassign_after)
+        holder = await self._pool.name(row.assignee or "", link)
+        window = describe_duration(policy.routing.reassign_after)
         outcome = blocks.routing_kept(holder, window) if click.keep else f"↪️ {blocks.routing_handed_back(holder)}."
         text, done = blocks.nag_outcome(blocks.routing_ping_asked(holder, tracked.name), outcome)
         await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=done)
@@ -316,7 +315,7 @@ class Router:
             await self._asana.comment(row.task_gid, blocks.routing_kept(holder, window))
             return None
         view = TaskView(gid=tracked.task_gid, created_at=tracked.created_at, assignee=row.assignee_gid)
-        loads = Counter(await self._loads())
+        loads = Counter(await self._pool.loads())
         await self._route(link, view, row, loads, now, because=blocks.routing_handed_back(holder))
         return None
 
@@ -328,86 +327,24 @@ class Router:
             raise UserError(blocks.NOT_LINKED)
         policy = self._policy.for_project(link.project_gid)
         now = self._clock.now()
-        loads = await self._loads()
-        _, users = await self._candidates(link, policy, Counter(), now)
+        loads = await self._pool.loads()
+        _, users = await self._pool.candidates(link, policy, Counter(), now)
         today = clock_for(policy.business_hours).local_date(now)
         rows: list[tuple[str, int, int, str | None]] = []
         for member in policy.routing.pool:
             user = users.get(member.email)
-            name = self._display(member.email, users)
+            name = self._pool.display(member.email, users)
             if user is None:
                 rows.append((name, 0, member.capacity, "no Asana user with this email"))
                 continue
-            back = out_of_office(Candidate(member.email, out_of_office=await self._out(user.gid, link, today)), today)
+            back = out_of_office(
+                Candidate(member.email, out_of_office=await self._pool.out(user.gid, link, today)), today
+            )
             away = f"out of office until {back:%a %d %b}" if back else None
             if away is None and not in_hours(member, policy.business_hours, now):
                 away = "outside working hours"
             rows.append((name, loads.get(user.gid, 0), member.capacity, away))
-        return blocks.routing_overview(rows, wait=format_duration(policy.routing.reassign_after))
-
-    # ---- people ------------------------------------------------------------------------------------------
-
-    async def _candidates(
-        self, link: Link, policy: Policy, loads: Mapping[AsanaUserGid | None, int], now: datetime
-    ) -> tuple[list[Candidate], dict[str, AsanaUser | None]]:
-        today = clock_for(policy.business_hours).local_date(now)
-        users: dict[str, AsanaUser | None] = {}
-        candidates = []
-        for member in policy.routing.pool:
-            user = users[member.email] = await self._user(member.email, link)
-            if user is None:
-                log.warning("routing: no Asana user for %s in workspace %s", member.email, link.workspace_gid)
-                continue
-            candidates.append(
-                Candidate.of(
-                    member,
-                    open_tasks=loads.get(user.gid, 0),
-                    out_of_office=await self._out(user.gid, link, today),
-                    in_hours=in_hours(member, policy.business_hours, now),
-                )
-            )
-        return candidates, users
-
-    async def _user(self, email: str, link: Link) -> AsanaUser | None:
-        known = self._users.get(email)
-        if known is not None and (known[1] is not None or time.monotonic() - known[0] < UNKNOWN_USER_RETRY_SECONDS):
-            return known[1]
-        user = await self._asana.user_by_email(email, link.workspace_gid)
-        self._users[email] = (time.monotonic(), user)
-        return user
-
-    async def _out(self, user_gid: AsanaUserGid, link: Link, today: date) -> tuple[tuple[date, date], ...]:
-        known = self._ooo.get(user_gid)
-        if known is None or time.monotonic() - known[0] > OOO_CACHE_SECONDS:
-            ranges = await self._asana.out_of_office(
-                user_gid, link.workspace_gid, start=today - timedelta(days=1), end=today + OOO_LOOKAHEAD
-            )
-            known = self._ooo[user_gid] = (time.monotonic(), tuple(ranges))
-        return known[1]
-
-    async def _loads(self) -> dict[AsanaUserGid | None, int]:
-        """Open tasks per assignee from the stored snapshots (for a click or /asana routing, not the tick)."""
-        loads: Counter[AsanaUserGid | None] = Counter()
-        async for page in self._store.tracked_task_pages(open_only=True):
-            for tracked in page:
-                if tracked.parent_gid is None and (assignee := tracked.snapshot.get("assignee")):
-                    loads[AsanaUserGid(str(assignee.get("gid")))] += 1
-        return dict(loads)
-
-    async def _name(self, email: str, link: Link) -> str:
-        user = await self._user(email, link) if email else None
-        return (user.name if user else None) or email
-
-    def _display(self, email: str, users: Mapping[str, AsanaUser | None]) -> str:
-        user = users.get(email)
-        return (user.name if user else None) or email
-
-    async def _mention(self, email: str | None) -> str | None:
-        """<@U…> for someone Slack knows by this email (else None: the caller says their name)."""
-        if not email:
-            return None
-        person = await self._slack.user_by_email(email)
-        return f"<@{person}>" if person else None
+        return blocks.routing_overview(rows, wait=describe_duration(policy.routing.reassign_after))
 
     async def _tell(self, tracked: TrackedTask, key: str, line: str) -> None:
         text, post = blocks.relay_message([line])

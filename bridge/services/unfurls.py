@@ -14,9 +14,10 @@ from bridge.domain.commands import parse_task_ref
 from bridge.domain.model import AsanaUserGid, SlackUserId, TaskGid, TeamId, WorkspaceGid
 from bridge.domain.policy import Policy
 from bridge.domain.work import Task
-from bridge.ports import AsanaPort, SlackPort
+from bridge.ports import AsanaPort, SlackPort, Store
 from bridge.services.errors import UserError
 from bridge.services.people import People
+from bridge.tenancy import current_team
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,9 @@ class Unfurls:
         people: People,
         policy: Policy,
         workspace_gid: Callable[[], str | None],
+        store: Store | None = None,
     ) -> None:
+        self._store = store  # to keep each Slack workspace to its own tasks (many workspaces: OAuth install)
         self._asana = asana
         self._slack = slack
         self._people = people
@@ -60,8 +63,9 @@ class Unfurls:
             )
         tasks = await asyncio.gather(*(self._visible(gid) for gid in wanted))
         unfurls: dict[str, Any] = {}
+        team = current_team()
         for gid, task in zip(wanted, tasks, strict=True):
-            if task is None:
+            if task is None or (team and await self._elsewhere(TeamId(team), task)):
                 continue
             for url in links[gid]:
                 unfurls[url] = {"blocks": blocks.task_unfurl(task, priority=self._priority(task), url=url)}
@@ -79,7 +83,7 @@ class Unfurls:
         """The Done button: complete the task for the clicker; returns what to tell them."""
         await self._clicker(team_id, user)
         async with self._lock(task_gid):
-            task = await self._current(task_gid)
+            task = await self._current(task_gid, team_id)
             if task.completed:
                 return blocks.unfurl_already_completed(task)
             task = await self._change(task_gid, {"completed": True})
@@ -91,7 +95,7 @@ class Unfurls:
         """The Assign-to-me button: make the clicker the assignee; returns what to tell them."""
         asana_user = await self._clicker(team_id, user)
         async with self._lock(task_gid):
-            task = await self._current(task_gid)
+            task = await self._current(task_gid, team_id)
             if task.assignee == asana_user:
                 return blocks.unfurl_already_assigned(task)
             task = await self._change(task_gid, {"assignee": asana_user})
@@ -99,6 +103,17 @@ class Unfurls:
             await self._record(task_gid, blocks.assigned_from_slack(task.assignee_name or who, who))
             log.info("task %s assigned from an unfurl to %s", task_gid, user)
             return blocks.unfurl_assigned(task)
+
+    async def _elsewhere(self, team_id: TeamId, task: Task) -> bool:
+        """Whether the task is another Slack workspace's (followed in its thread, or in a project only it links):
+        then this workspace neither sees it unfurled nor changes it with a button."""
+        if self._store is None:
+            return False
+        tracked = await self._store.get_tracked_task(task.gid)
+        if tracked is not None:
+            return tracked.team_id != team_id
+        teams = {link.team_id for project in task.project_gids for link in await self._store.links_for_project(project)}
+        return bool(teams) and team_id not in teams
 
     async def _visible(self, task_gid: TaskGid) -> Task | None:
         try:
@@ -127,11 +142,14 @@ class Unfurls:
             raise UserError(blocks.unfurl_unmapped(user))
         return asana_user
 
-    async def _current(self, task_gid: TaskGid) -> Task:
+    async def _current(self, task_gid: TaskGid, team_id: TeamId) -> Task:
         try:
-            return await self._asana.task(task_gid)
+            task = await self._asana.task(task_gid)
         except (AsanaNotFound, AsanaForbidden):
             raise UserError(blocks.UNFURL_TASK_GONE) from None
+        if await self._elsewhere(team_id, task):
+            raise UserError(blocks.UNFURL_TASK_GONE)  # as if it were gone: another workspace's task is not told
+        return task
 
     async def _change(self, task_gid: TaskGid, changes: dict[str, Any]) -> Task:
         try:

@@ -13,6 +13,7 @@ from bridge.adapters.errors import AsanaError, SlackError
 from bridge.domain.model import Link, ProjectGid, WebhookRegistration, WebhookStatus
 from bridge.domain.work import Webhook
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,8 @@ class WebhookReconciler:
             told = 0
             for link in channels:
                 try:
-                    await self._slack.post_message(link.channel_id, blocks.webhook_failing(link.project_name))
+                    with acting_for(link.team_id):
+                        await self._slack.post_message(link.channel_id, blocks.webhook_failing(link.project_name))
                     told += 1
                 except SlackError as exc:
                     log.warning("could not alert channel %s about webhook %s: %s", link.channel_id, hook.gid, exc)

@@ -1,4 +1,5 @@
-"""The `bridge` command's other verbs as a person runs them: demo, check, migrate."""
+"""The `bridge` command's other verbs as a person runs them: demo, check, migrate (rotate-report-secret is in
+tests/integration/test_report.py, beside the links it revokes)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bridge.adapters.store.migrate import current_revision, head_revision
@@ -42,8 +44,13 @@ def test_demo_prints_a_transcript_and_exits_zero(tmp_path: Path) -> None:
         "[Keep it] [Hand it back]",
         "Bo Chen did not complete it within 1d",
         "GET /healthz → 200",
+        "ana: /asana report",
+        "GET /report → 200",
+        "GET /report with an altered signature → 403",
     ):
         assert expected in result.stdout
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("Report: http://127.0.0.1:") and "/report?scope=" in last and "&sig=" in last
     assert "Traceback" not in result.stderr
 
 
@@ -81,3 +88,35 @@ async def test_migrate_brings_the_schema_to_head_and_is_idempotent(tmp_path: Pat
         result = await _run_async(["migrate"], tmp_path, env)
         assert result.returncode == 0, result.stderr
     assert await current_revision(url) == head_revision()
+
+
+async def test_demo_keep_running_serves_the_report_it_links_to(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bridge",
+        "demo",
+        "--keep-running",
+        cwd=tmp_path,
+        env=_env({}),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    try:
+
+        async def report_url() -> str:
+            assert process.stdout is not None
+            while line := (await process.stdout.readline()).decode():
+                if "still running; open the report at " in line:
+                    return line.split("open the report at ", 1)[1].strip()
+            raise AssertionError("the demo ended without offering its report")
+
+        url = await asyncio.wait_for(report_url(), timeout=120)
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            assert response.status == 200
+            page = await response.text()
+        assert "SLA report · Developer Questions" in page and "data-task=" in page
+    finally:
+        process.terminate()
+        await process.wait()

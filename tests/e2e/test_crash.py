@@ -9,13 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import aiohttp
-
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.sandbox.harness import bound_socket
 from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import SIGNING_SECRET, World
-from tests.support import eventually
+from tests.support import eventually, serving
 
 TASKS = 6
 
@@ -25,20 +23,6 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "-m", "bridge", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
-
-
-async def _healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as http:
-
-        async def ok() -> bool:
-            assert process.poll() is None
-            try:
-                async with http.get(f"{url}/healthz") as response:
-                    return response.status == 200
-            except aiohttp.ClientConnectionError:
-                return False
-
-        await eventually(ok, timeout=20)
 
 
 async def test_kill_nine_mid_burst_loses_nothing_and_doubles_nothing(world: World, tmp_path: Path) -> None:
@@ -58,7 +42,7 @@ async def test_kill_nine_mid_burst_loses_nothing_and_doubles_nothing(world: Worl
     slack = SimulatedSlack(world.slack, request_url=f"{url}/slack/events", signing_secret=SIGNING_SECRET)
     await slack.start()
     try:
-        await _healthy(url, process)
+        await serving(url, process)
         ana = slack.user("ana")
         await ana.slash_command("/asana", f"link {world.project}", world.channel)
         await eventually(lambda: world.asana.webhooks, timeout=10)
@@ -80,7 +64,7 @@ async def test_kill_nine_mid_burst_loses_nothing_and_doubles_nothing(world: Worl
         await asyncio.to_thread(process.wait, 10)
 
         process = _start(env, log)
-        await _healthy(url, process)
+        await serving(url, process)
         await eventually(lambda: _completions(world, threads) >= TASKS, timeout=60)
         await eventually(lambda: _pending_is_zero(store), timeout=30)
         for gid, thread in threads.items():

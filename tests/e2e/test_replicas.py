@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from bridge.sandbox.harness import bound_socket
 from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import SECTIONS, SIGNING_SECRET, World
 from tests.fixtures_db import postgres_database
-from tests.support import eventually
+from tests.support import eventually, serving
 
 pytestmark = pytest.mark.postgres
 
@@ -186,16 +186,18 @@ def _start(
     return url, log, process
 
 
-async def _healthy(http: aiohttp.ClientSession, replica: Replica) -> None:
-    async def ok() -> bool:
-        assert replica.process.poll() is None, replica.log.read_text()
-        try:
-            async with http.get(f"{replica.url}/healthz") as response:
-                return response.status == 200
-        except aiohttp.ClientConnectionError:
-            return False
+async def _gauge(http: aiohttp.ClientSession, replica: Replica, name: str) -> float:
+    async with http.get(f"{replica.url}/metrics") as response:
+        text = await response.text()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name:
+                return float(sample.value)
+    raise AssertionError(f"{name} not in /metrics of replica {replica.index}")
 
-    await eventually(ok, timeout=20)
+
+async def _all_equal(values: Awaitable[list[float]], expected: float) -> bool:
+    return all(value == expected for value in await values)
 
 
 async def _burst(cluster: Cluster, change: Callable[[Actor, Thread], None]) -> None:
@@ -238,7 +240,7 @@ async def test_three_replicas_share_the_inbox_and_survive_a_kill(
             await slack.start()
             cluster.replicas.append(Replica(index, url, log, process, slack))
         for replica in cluster.replicas:
-            await _healthy(cluster.http, replica)
+            await serving(replica.url, replica.process, log=replica.log)
         await _capture(cluster, pairs)
         cy = world.asana_people["cy"]
 
@@ -333,7 +335,7 @@ async def test_each_nag_goes_once_across_replicas_and_after_its_leader_is_killed
                 slack = SimulatedSlack(world.slack, request_url=f"{url}/slack/events", signing_secret=SIGNING_SECRET)
                 await slack.start()
                 replicas.append(Replica(index, url, log, process, slack))
-                await _healthy(http, replicas[-1])
+                await serving(replicas[-1].url, replicas[-1].process, log=replicas[-1].log)
             await replicas[0].slack.user("ana").slash_command("/asana", f"link {world.project}", world.channel)
             await eventually(lambda: world.asana.webhooks, timeout=15)
 
@@ -358,6 +360,12 @@ async def test_each_nag_goes_once_across_replicas_and_after_its_leader_is_killed
             # Captures come in through all three replicas; whichever leads the scheduler nags, once per task.
             first = await due_today([f"Nagged task {n}" for n in range(NAGGED)], replicas)
             await eventually(lambda: all(reminders(ts) >= 1 for ts in first), timeout=30)
+
+            # The three share the Asana token's quota (1,500 a minute in the sandbox): 500 each.
+            async def shares() -> list[float]:
+                return [await _gauge(http, r, "bridge_asana_quota_per_minute") for r in replicas]
+
+            await eventually(lambda: _all_equal(shares(), 500.0), timeout=25)
             leaders = [r for r in replicas if "sent reminder due_today" in r.log.read_text()]
             assert len(leaders) == 1, f"nags sent by replicas {[r.index for r in leaders]}"
             leader = leaders[0]

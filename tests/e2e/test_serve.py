@@ -24,7 +24,7 @@ from bridge.sandbox.harness import bound_socket
 from bridge.sandbox.slack.delivery import SentRequest
 from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import SIGNING_SECRET, World
-from tests.support import eventually
+from tests.support import eventually, serving
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,17 +61,7 @@ async def served(world: World, tmp_path: Path) -> AsyncIterator[Served]:
     slack = SimulatedSlack(world.slack, request_url=f"{url}/slack/events", signing_secret=SIGNING_SECRET)
     await slack.start()
     try:
-        async with aiohttp.ClientSession() as http:
-
-            async def healthy() -> bool:
-                assert process.poll() is None, log.read_text()
-                try:
-                    async with http.get(f"{url}/healthz") as response:
-                        return response.status == 200
-                except aiohttp.ClientConnectionError:
-                    return False
-
-            await eventually(healthy, timeout=20)
+        await serving(url, process, log=log)
         yield Served(world, process, url, slack, store, log)
     finally:
         await slack.close()
@@ -227,29 +217,19 @@ async def test_an_asana_outage_at_start_does_not_stop_the_bridge(
             [sys.executable, "-m", "bridge", "serve"], env=served_env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
-        url = f"http://127.0.0.1:{served_env['BRIDGE_PORT']}/healthz"
-        async with aiohttp.ClientSession() as http:
-
-            async def healthy() -> bool:
-                assert process.poll() is None
-                try:
-                    async with http.get(url) as response:
-                        return response.status == 200
-                except aiohttp.ClientConnectionError:
-                    return False
-
-            await eventually(healthy, timeout=20)
-            # Asana has been refusing users/me for a while (the client retries with backoff) and the bridge serves.
-            await eventually(lambda: len(world.asana.calls("GET", r"^/users/me$")) >= 4, timeout=20)
-            assert process.poll() is None
+        await serving(f"http://127.0.0.1:{served_env['BRIDGE_PORT']}", process)
+        # Asana has been refusing users/me for a while (the client retries with backoff) and the bridge serves.
+        await eventually(lambda: len(world.asana.calls("GET", r"^/users/me$")) >= 4, timeout=20)
+        assert process.poll() is None
     finally:
         process.send_signal(signal.SIGTERM)
         # Wait off the loop: the emulators live on it, and the bridge may be mid-call to them.
         await asyncio.to_thread(process.wait, 20)
 
 
-def test_oauth_settings_are_refused_until_multi_workspace_lands(tmp_path: Path, minimal_env: dict[str, str]) -> None:
-    result = _run_serve(tmp_path, {**minimal_env, "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c"})
+def test_half_an_oauth_install_is_refused(tmp_path: Path, minimal_env: dict[str, str]) -> None:
+    # The multi-workspace install (tests/e2e/test_oauth_serve.py) needs the client id and its secret.
+    result = _run_serve(tmp_path, {**minimal_env, "SLACK_CLIENT_ID": "1.2"})
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("bridge: configuration error: SLACK_CLIENT_ID") and "Traceback" not in result.stderr

@@ -199,7 +199,7 @@ async def test_migrate_is_idempotent(empty_database_url: str) -> None:
     assert await current_revision(empty_database_url) is None
     await migrate(empty_database_url)
     await migrate(empty_database_url)
-    assert await current_revision(empty_database_url) == head_revision() == "0010"
+    assert await current_revision(empty_database_url) == head_revision() == "0012"
 
 
 # Each process imports everything, says "ready", and waits for "go" on stdin: the upgrades start together.
@@ -239,6 +239,17 @@ async def test_concurrent_migrations_from_separate_processes_all_succeed(empty_d
     for proc, (_, stderr) in zip(procs, results, strict=True):
         assert proc.returncode == 0, stderr.decode()
     assert await current_revision(empty_database_url) == head_revision()
+
+
+async def test_replicas_count_who_beat_lately_and_forget_who_left(store: SqlStore) -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    alive = timedelta(seconds=30)
+    assert await store.heartbeat("a", now=now - timedelta(minutes=2), alive_within=alive) == 1
+    assert await store.heartbeat("b", now=now, alive_within=alive) == 1  # "a" has not beaten for two minutes
+    assert await store.heartbeat("a", now=now, alive_within=alive) == 2
+    assert await store.heartbeat("c", now=now + timedelta(seconds=10), alive_within=alive) == 3
+    await store.leave("b")
+    assert await store.heartbeat("c", now=now + timedelta(seconds=20), alive_within=alive) == 2
 
 
 async def test_ping(store: SqlStore) -> None:

@@ -43,6 +43,29 @@ async def test_rate_limiter_never_exceeds_the_quota_in_any_minute(per_minute: in
     assert minimum <= stamps[-1] <= minimum * 1.01 + 1e-6
 
 
+async def test_a_shared_quota_gives_each_replica_its_part_at_once() -> None:
+    time = Time()
+    limiter = RateLimiter(150, clock=time.clock, sleep=time.sleep)
+    for _ in range(100):
+        await limiter.acquire()
+    assert time.now == 0.0  # alone, 100 calls fit in the quota
+    limiter.share(3)  # two more replicas joined: 50 a minute each, and 100 were made this minute
+    assert limiter.per_minute == 50
+    await limiter.acquire()
+    assert time.now == pytest.approx(60.6)  # the 100 must age out of the (1 % longer) window first
+    stamps = [time.now]
+    for _ in range(120):
+        await limiter.acquire()
+        stamps.append(time.now)
+    start = 0
+    for end, stamp in enumerate(stamps):
+        while stamp - stamps[start] >= 60.0:
+            start += 1
+        assert end - start + 1 <= 50
+    limiter.share(0)  # nonsense counts mean alone
+    assert limiter.per_minute == 150
+
+
 async def test_retry_after_pauses_everyone() -> None:
     time = Time()
     limiter = RateLimiter(1500, clock=time.clock, sleep=time.sleep)

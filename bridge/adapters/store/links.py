@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, delete, select, update
 
 from bridge.adapters.store.base import SqlBase
+from bridge.adapters.store.crypto import Cipher, seal, unseal
 from bridge.adapters.store.engine import dialect_insert
 from bridge.adapters.store.tables import links, webhooks
 from bridge.domain.model import (
@@ -90,7 +91,7 @@ class SqlLinks(SqlBase):
 
 class SqlWebhooks(SqlBase):
     async def save_webhook(self, registration: WebhookRegistration) -> None:
-        values = _webhook_values(registration)
+        values = _webhook_values(registration, self._cipher)
         async with self._write() as conn:
             stmt = dialect_insert(conn, webhooks).values(values)
             await conn.execute(
@@ -102,19 +103,19 @@ class SqlWebhooks(SqlBase):
     async def get_webhook(self, hook_key: str) -> WebhookRegistration | None:
         async with self._read() as conn:
             row = (await conn.execute(select(webhooks).where(webhooks.c.hook_key == hook_key))).first()
-        return None if row is None else _webhook(row)
+        return None if row is None else _webhook(row, self._cipher)
 
     async def webhooks_for_project(self, project_gid: ProjectGid) -> list[WebhookRegistration]:
         async with self._read() as conn:
             rows = await conn.execute(
                 select(webhooks).where(webhooks.c.project_gid == project_gid).order_by(webhooks.c.created_at)
             )
-            return [_webhook(row) for row in rows]
+            return [_webhook(row, self._cipher) for row in rows]
 
     async def list_webhooks(self) -> list[WebhookRegistration]:
         async with self._read() as conn:
             rows = await conn.execute(select(webhooks).order_by(webhooks.c.created_at, webhooks.c.hook_key))
-            return [_webhook(row) for row in rows]
+            return [_webhook(row, self._cipher) for row in rows]
 
     async def complete_handshake(self, hook_key: str, secret: str) -> bool:
         # Compare-and-set in one statement: of two racing handshakes exactly one matches the WHERE clause.
@@ -126,7 +127,7 @@ class SqlWebhooks(SqlBase):
                     webhooks.c.status == WebhookStatus.PENDING.value,
                     webhooks.c.secret.is_(None),
                 )
-                .values(secret=secret, status=WebhookStatus.ACTIVE.value)
+                .values(secret=seal(self._cipher, secret), status=WebhookStatus.ACTIVE.value)
             )
             return result.rowcount == 1
 
@@ -179,7 +180,7 @@ def _link(row: Row[Any]) -> Link:
     )
 
 
-def _webhook_values(registration: WebhookRegistration) -> dict[str, Any]:
+def _webhook_values(registration: WebhookRegistration, cipher: Cipher | None) -> dict[str, Any]:
     return {
         "hook_key": registration.hook_key,
         "team_id": registration.team_id,
@@ -188,12 +189,12 @@ def _webhook_values(registration: WebhookRegistration) -> dict[str, Any]:
         "status": WebhookStatus(registration.status).value,
         "created_at": registration.created_at,
         "webhook_gid": registration.webhook_gid,
-        "secret": registration.secret,
+        "secret": seal(cipher, registration.secret),
         "failure_alerted_at": registration.failure_alerted_at,
     }
 
 
-def _webhook(row: Row[Any]) -> WebhookRegistration:
+def _webhook(row: Row[Any], cipher: Cipher | None) -> WebhookRegistration:
     m = row._mapping
     return WebhookRegistration(
         hook_key=m["hook_key"],
@@ -203,6 +204,6 @@ def _webhook(row: Row[Any]) -> WebhookRegistration:
         status=WebhookStatus(m["status"]),
         created_at=m["created_at"],
         webhook_gid=m["webhook_gid"],
-        secret=None if m["secret"] is None else str(m["secret"]),
+        secret=unseal(cipher, None if m["secret"] is None else str(m["secret"])),
         failure_alerted_at=m["failure_alerted_at"],
     )

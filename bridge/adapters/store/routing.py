@@ -78,6 +78,7 @@ def _values(routed: RoutedTask) -> dict[str, Any]:
         "pinged_at": routed.pinged_at,
         "ping_ts": routed.ping_ts,
         "told_nobody": routed.told_nobody,
+        "announcement": routed.announcement,
         "manual": routed.manual,
         "closed": routed.closed,
     }
@@ -94,6 +95,7 @@ def _routed(row: Row[Any]) -> RoutedTask:
         pinged_at=row.pinged_at,
         ping_ts=MessageTs(row.ping_ts) if row.ping_ts else None,
         told_nobody=row.told_nobody,
+        announcement=row.announcement,
         manual=row.manual,
         closed=row.closed,
     )

@@ -7,14 +7,16 @@ from typing import Any
 from sqlalchemy import text
 
 from bridge.adapters.store.caches import SqlNagLog, SqlSlackEvents, SqlSyncTokens, SqlUserMappings
+from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.engine import DEFAULT_DATABASE_URL, create_engine
 from bridge.adapters.store.inbox import SqlInbox
 from bridge.adapters.store.leadership import SqlLeadership
 from bridge.adapters.store.links import SqlLinks, SqlWebhooks
 from bridge.adapters.store.outbox import SqlOutbox
-from bridge.adapters.store.pace import SqlSlackPace
 from bridge.adapters.store.people import SqlUserSettings
+from bridge.adapters.store.reports import SqlReports
 from bridge.adapters.store.routing import SqlRouting
+from bridge.adapters.store.shared_limits import SqlSharedLimits
 from bridge.adapters.store.tasks import SqlCaptures, SqlComments, SqlTrackedTasks
 from bridge.ports import Store
 
@@ -34,7 +36,8 @@ class SqlStore(
     SqlOutbox,
     SqlLeadership,
     SqlRouting,
-    SqlSlackPace,
+    SqlSharedLimits,
+    SqlReports,
 ):
     """Every method is one transaction; uniqueness comes from primary keys and unique constraints.
 
@@ -42,8 +45,10 @@ class SqlStore(
     """
 
     @classmethod
-    async def connect(cls, url: str = DEFAULT_DATABASE_URL, **engine_kwargs: Any) -> SqlStore:
-        return cls(create_engine(url, **engine_kwargs))
+    async def connect(
+        cls, url: str = DEFAULT_DATABASE_URL, *, cipher: Cipher | None = None, **engine_kwargs: Any
+    ) -> SqlStore:
+        return cls(create_engine(url, **engine_kwargs), cipher=cipher)
 
     async def close(self) -> None:
         await self.finish_commits()

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    DateTime,
     Index,
     Integer,
     MetaData,
@@ -245,6 +246,7 @@ routed_tasks = Table(
     Column("pinged_at", UTCDateTime(), nullable=True),
     Column("ping_ts", TS, nullable=True),
     Column("told_nobody", Boolean(), nullable=False, server_default=sql_false()),
+    Column("announcement", json_document(), nullable=True),
     Column("manual", Boolean(), nullable=False, server_default=sql_false()),
     Column("closed", Boolean(), nullable=False, server_default=sql_false()),
     PrimaryKeyConstraint("task_gid"),
@@ -270,4 +272,93 @@ slack_pace = Table(
     Column("channel_id", ID, nullable=False),
     Column("next_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("channel_id"),
+)
+
+# Every running replica, seen lately: they share Asana's per-token quota equally.
+replicas = Table(
+    "replicas",
+    metadata,
+    Column("replica_id", String(64), nullable=False),
+    Column("seen_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("replica_id"),
+)
+
+# The multi-workspace install (SLACK_CLIENT_ID): slack_sdk's SQLAlchemy installation and OAuth state stores read and
+# write these, so they mirror slack_sdk 3.48's own definitions (naive UTC datetimes, its index names), except that
+# secrets are Text: sealed under BRIDGE_ENCRYPTION_KEY they outgrow slack_sdk's String(200).
+SLACK_ID = String(32)
+
+slack_installations = Table(
+    "slack_installations",
+    metadata,
+    Column("id", Integer, autoincrement=True, nullable=False),
+    Column("client_id", SLACK_ID, nullable=False),
+    Column("app_id", SLACK_ID, nullable=False),
+    Column("enterprise_id", SLACK_ID),
+    Column("enterprise_name", String(200)),
+    Column("enterprise_url", String(200)),
+    Column("team_id", SLACK_ID),
+    Column("team_name", String(200)),
+    Column("bot_token", Text),
+    Column("bot_id", SLACK_ID),
+    Column("bot_user_id", SLACK_ID),
+    Column("bot_scopes", String(1000)),
+    Column("bot_refresh_token", Text),
+    Column("bot_token_expires_at", DateTime),
+    Column("user_id", SLACK_ID, nullable=False),
+    Column("user_token", Text),
+    Column("user_scopes", String(1000)),
+    Column("user_refresh_token", Text),
+    Column("user_token_expires_at", DateTime),
+    Column("incoming_webhook_url", Text),  # anyone holding it can post: a secret too
+    Column("incoming_webhook_channel", String(200)),
+    Column("incoming_webhook_channel_id", String(200)),
+    Column("incoming_webhook_configuration_url", String(200)),
+    Column("is_enterprise_install", Boolean(), nullable=False),
+    Column("token_type", SLACK_ID),
+    Column("installed_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("id"),
+    Index("slack_installations_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"),
+)
+
+slack_bots = Table(
+    "slack_bots",
+    metadata,
+    Column("id", Integer, autoincrement=True, nullable=False),
+    Column("client_id", SLACK_ID, nullable=False),
+    Column("app_id", SLACK_ID, nullable=False),
+    Column("enterprise_id", SLACK_ID),
+    Column("enterprise_name", String(200)),
+    Column("team_id", SLACK_ID),
+    Column("team_name", String(200)),
+    Column("bot_token", Text),
+    Column("bot_id", SLACK_ID),
+    Column("bot_user_id", SLACK_ID),
+    Column("bot_scopes", String(1000)),
+    Column("bot_refresh_token", Text),
+    Column("bot_token_expires_at", DateTime),
+    Column("is_enterprise_install", Boolean(), nullable=False),
+    Column("installed_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("id"),
+    Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    metadata,
+    Column("id", Integer, autoincrement=True, nullable=False),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("id"),
+)
+
+# Secrets the server makes for itself (the report-link secret unless BRIDGE_REPORT_SECRET is set), shared by
+# every replica; replacing one revokes what was signed with it.
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(64), nullable=False),
+    Column("value", SecretText(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("name"),
 )

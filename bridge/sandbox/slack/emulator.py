@@ -20,6 +20,7 @@ from .hooks import Hooks
 from .ids import Clock, Minter
 from .limits import RateLimits
 from .models import JSON, Bot, Call, Ephemeral, Message, Unfurl
+from .oauth import OAuth
 from .params import Params
 from .socket_mode import SocketMode
 from .surfaces import View
@@ -40,6 +41,7 @@ class SlackEmulator:
         self.hooks = Hooks(lambda: self.root_url)
         self.teams: dict[str, Workspace] = {}
         self.app_id = self.minter.id("A")
+        self.oauth = OAuth(self, seed=seed)
         self._runner: web.AppRunner | None = None
         self._root = ""
         self.team = self.add_team("Sandbox", "sandbox")
@@ -55,7 +57,9 @@ class SlackEmulator:
         bot_name: str = "asana-bridge",
         scopes: set[str] | None = None,
         enterprise_id: str | None = None,
+        installed: bool = True,
     ) -> Workspace:
+        """A workspace; with `installed=False` its bot token works only once the app is installed through OAuth."""
         team_id = self.minter.id("T")
         bot = Bot(
             token=f"xoxb-{self.minter.numeric(12)}-{self.minter.numeric(13)}-{self.minter.token(24)}",
@@ -74,6 +78,7 @@ class SlackEmulator:
             enterprise_id=enterprise_id,
             enterprise_name=f"{name} Org" if enterprise_id else None,
         )
+        ws.installed = installed
         self.teams[team_id] = ws
         return ws
 
@@ -116,6 +121,7 @@ class SlackEmulator:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response_url/{hook:.+}", self._response_url)
         app.router.add_get("/link/", self.socket_mode.handle)
+        app.router.add_get("/oauth/v2/authorize", self.oauth.authorize)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -144,13 +150,22 @@ class SlackEmulator:
             return self._answer(method, {}, None, 200, exc.body())
         if method == "apps.connections.open":
             return await self._connections_open(request, raw, token)
+        if method == "oauth.v2.access":
+            # Authenticated by the app's client id and secret, not by a token.
+            try:
+                body = self.oauth.access(raw, request.headers.get("Authorization", ""))
+            except ApiError as exc:
+                body = exc.body()
+            return self._answer(method, {k: v for k, v in raw.items() if k != "client_secret"}, None, 200, body)
         handler = METHODS.get(method)
         if handler is None:
             return self._answer(method, raw, None, 200, {"ok": False, "error": "unknown_method"})
-        ws = next((w for w in self.teams.values() if token and w.bot.token == token), None)
+        ws = next((w for w in self.teams.values() if token and w.installed and w.bot.token == token), None)
         if ws is None:
             # An app-level token only opens Socket Mode links; Slack refuses it for everything else.
             error = "not_allowed_token_type" if token == self.app_token else "invalid_auth" if token else "not_authed"
+            if token and token in self.oauth.app.revoked:
+                error = "token_revoked"
             return self._answer(method, raw, None, 200, {"ok": False, "error": error})
         fault = self.faults.pick(method, raw)
         if fault is not None and fault.delay:

@@ -118,6 +118,24 @@ class SlackSender:
         envelope = payloads.event_callback(ws, event, event_id=ws.minter.id("Ev"), event_time=int(ws.now()))
         return await self.deliver(SentRequest("event", JSON_TYPE, json.dumps(envelope), envelope))
 
+    async def uninstall(self) -> list[Delivery]:
+        """Someone removes the app from the workspace: its tokens stop working, and Slack tells the app with
+        `tokens_revoked` (the bot's and any user's) and `app_uninstalled`."""
+        ws = self.workspace
+        users = self.emulator.oauth.uninstall(ws)
+        revoked = await self.send_event({"type": "tokens_revoked", "tokens": {"oauth": users, "bot": [ws.bot.user_id]}})
+        return [revoked, await self.send_event({"type": "app_uninstalled"})]
+
+    async def revoke_user_tokens(self, *user_ids: str) -> Delivery:
+        """People revoke the app's access to their account: their xoxp- tokens stop working."""
+        ws = self.workspace
+        ids = [ws.user_named(ref).id for ref in user_ids]
+        for user_id in ids:
+            token = ws.user_tokens.pop(user_id, None)
+            if token:
+                self.emulator.oauth.app.revoked.add(token)
+        return await self.send_event({"type": "tokens_revoked", "tokens": {"oauth": ids, "bot": []}})
+
     async def send_form(self, fields: dict[str, str]) -> Delivery:
         return await self.deliver(SentRequest("command", FORM, urlencode(fields), dict(fields)))
 

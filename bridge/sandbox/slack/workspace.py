@@ -38,6 +38,8 @@ class Workspace:
         self.bot = bot
         self.verification_token = minter.token(24)
         self.home_tab_enabled = True
+        self.installed = True  # the app is installed here (False: made for an OAuth install still to come)
+        self.user_tokens: dict[str, str] = {}  # user id → xoxp- token granted through an OAuth install
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.ephemerals: list[Ephemeral] = []

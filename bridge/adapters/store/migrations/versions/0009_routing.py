@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("pinged_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ping_ts", sa.String(32), nullable=True),
         sa.Column("told_nobody", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("announcement", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
         sa.Column("manual", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("closed", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.PrimaryKeyConstraint("task_gid", name=op.f("pk_routed_tasks")),

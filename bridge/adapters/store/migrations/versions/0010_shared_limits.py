@@ -1,4 +1,4 @@
-"""Slack pace shared by replicas: the next free moment to post in each channel.
+"""Replicas share limits: the next free moment to post in each Slack channel, and who is running (Asana quota).
 
 Revision ID: 0010
 Revises: 0009
@@ -25,7 +25,14 @@ def upgrade() -> None:
         sa.Column("next_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel_id", name=op.f("pk_slack_pace")),
     )
+    op.create_table(
+        "replicas",
+        sa.Column("replica_id", sa.String(64), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("replica_id", name=op.f("pk_replicas")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("replicas")
     op.drop_table("slack_pace")

@@ -1,0 +1,73 @@
+"""The multi-workspace side of Bolt: which workspace a request acts for, and what an uninstall or a revoked token
+clears (the workspace's stored tokens, and on uninstall its channel links)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.response import BoltResponse
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+
+from bridge.domain.model import TeamId
+from bridge.entrypoints.background import Background
+from bridge.services.links import Links
+from bridge.tenancy import act_for
+
+log = logging.getLogger(__name__)
+
+
+def register(
+    app: AsyncApp,
+    *,
+    links: Links,
+    background: Background,
+    installations: AsyncInstallationStore | None,
+    forget_team: Callable[[str], None],
+) -> None:
+    @app.middleware
+    async def act_for_the_requesting_team(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        # Runs after Bolt's authorization, so the team is the one Slack signed the request for; everything this
+        # request starts (listeners, background work) calls Slack with that workspace's token.
+        act_for(context.team_id)
+        return await next()
+
+    if installations is None:
+        return  # single-workspace install: the one token is the operator's, nothing is stored to clear
+    store = installations
+
+    @app.event("app_uninstalled")
+    async def uninstalled(context: AsyncBoltContext) -> None:
+        team = context.team_id
+        if not team:
+            return
+        await store.async_delete_all(enterprise_id=context.enterprise_id, team_id=team)
+        forget_team(team)
+        log.info("app uninstalled from %s: its tokens are deleted", team)
+
+        async def unlink() -> None:
+            count = await links.unlink_workspace(TeamId(team))
+            log.info("app uninstalled from %s: %d channel links removed", team, count)
+
+        background.spawn(unlink(), name=f"uninstall {team}")
+
+    @app.event("tokens_revoked")
+    async def revoked(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        team = context.team_id
+        tokens = event.get("tokens") or {}
+        for user_id in tokens.get("oauth") or []:
+            await store.async_delete_installation(enterprise_id=context.enterprise_id, team_id=team, user_id=user_id)
+        if tokens.get("bot"):
+            # Without its bot token the app cannot act in the workspace: the installations that carry it go too,
+            # or Bolt's authorize (which reads installations first) would keep handing out the dead token.
+            await store.async_delete_bot(enterprise_id=context.enterprise_id, team_id=team)
+            await store.async_delete_installation(enterprise_id=context.enterprise_id, team_id=team)
+        if team:
+            forget_team(team)
+        log.info(
+            "tokens revoked in %s: %d user, %d bot", team, len(tokens.get("oauth") or []), len(tokens.get("bot") or [])
+        )

@@ -1,0 +1,194 @@
+"""Reports: the SLA report of one link or of all, who may read it, and the summary `/asana report` posts.
+
+The report-link secret is BRIDGE_REPORT_SECRET when set; otherwise one is made at first use and kept in the
+database, so that every replica signs and checks links alike. Replacing it (`bridge rotate-report-secret`, or a
+new BRIDGE_REPORT_SECRET) revokes every link handed out.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bridge.adapters import blocks
+from bridge.domain.model import ChannelId, Link, SlackUserId, TaskGid, TeamId
+from bridge.domain.policy import Policy
+from bridge.domain.report import ALL, Report, build_report
+from bridge.domain.report_access import LINK_LIFETIME, Credentials, Grant, Refusal, check, signed_query
+from bridge.domain.report_tasks import ReportTask, link_id, report_task
+from bridge.ports import Clock, SlackPort, Store
+from bridge.services.errors import UserError
+
+log = logging.getLogger(__name__)
+
+SECRET_NAME = "report_links"  # the row of server_secrets that signs report links
+# Tasks are kept between reports and only what was saved since is read again, as the nag scheduler does: saves on
+# other replicas may carry a clock a little behind ours (look back a margin), and now and then read everything.
+CLOCK_MARGIN = timedelta(seconds=30)
+FULL_RELOAD = timedelta(minutes=10)
+
+
+class AccessDenied(Exception):
+    """No report for this request; `refusal` says why (MISSING is a 401, the rest 403)."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.value)
+        self.refusal = refusal
+
+
+class UnknownLink(Exception):
+    """The report of a link that does not exist (asked for with a grant to every link)."""
+
+
+@dataclass
+class _Known:
+    """One link's tasks as last read, and when that read started."""
+
+    priority_field: str | None
+    tasks: dict[TaskGid, ReportTask]
+    seen_at: datetime
+    loaded_at: datetime
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    id: str
+    name: str  # the Asana project's name
+    channel_id: ChannelId
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """A report as one reader may see it: which links they may pick from, and which one they picked."""
+
+    report: Report
+    links: tuple[ReportLink, ...]
+    selected: str  # ALL or a link id
+    grant: Grant
+
+    @property
+    def title(self) -> str:
+        return next((link.name for link in self.links if link.id == self.selected), "All links")
+
+
+class Reports:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        slack: SlackPort,
+        clock: Clock,
+        policy: Policy,
+        base_url: str,
+        secret: str | None = None,
+        operator_token: str | None = None,
+        lifetime: timedelta = LINK_LIFETIME,
+    ) -> None:
+        self._store = store
+        self._slack = slack
+        self._clock = clock
+        self._policy = policy
+        self._base_url = base_url.rstrip("/")
+        self._configured_secret = secret
+        self._operator_token = operator_token
+        self._lifetime = lifetime
+        self._known: dict[tuple[TeamId, ChannelId], _Known] = {}
+
+    async def _secret(self, *, make: bool = True) -> bytes:
+        """The secret links are signed with. Only issuing a link may make it: checking a request never writes (a
+        request with no valid link changes nothing), and with no secret yet no link can be valid anyway."""
+        if self._configured_secret is not None:
+            return self._configured_secret.encode()
+        # Read each time (one primary-key read): a rotation by any replica or by the CLI holds everywhere at once.
+        candidate = new_secret() if make else None
+        stored = await self._store.server_secret(SECRET_NAME, candidate=candidate, now=self._clock.now())
+        return (stored or new_secret()).encode()  # none yet: a throwaway that nothing was signed with
+
+    async def rotate_secret(self) -> None:
+        """Make a new stored secret: every link signed so far stops working."""
+        await self._store.replace_server_secret(SECRET_NAME, new_secret(), now=self._clock.now())
+
+    async def link_url(self, scope: str) -> str:
+        """A signed link to the report of `scope` (a link id or ALL), valid for the configured lifetime."""
+        query = signed_query(await self._secret(), scope, now=self._clock.now(), lifetime=self._lifetime)
+        return f"{self._base_url}/report?{query}"
+
+    async def view(self, credentials: Credentials, wanted: str | None) -> ReportView:
+        """The report a request asked for, if its credentials allow it; raise AccessDenied or UnknownLink."""
+        selected = wanted or credentials.scope or ALL
+        verdict = check(
+            credentials,
+            secret=await self._secret(make=False),
+            operator_token=self._operator_token,
+            wanted=selected,
+            now=self._clock.now(),
+        )
+        if isinstance(verdict, Refusal):
+            raise AccessDenied(verdict)
+        links = await self._store.list_links()
+        visible = [link for link in links if verdict.allows(link_id(link.team_id, link.channel_id))]
+        chosen = [link for link in visible if selected in (ALL, link_id(link.team_id, link.channel_id))]
+        if selected != ALL and not chosen:
+            raise UnknownLink(selected)
+        return ReportView(
+            report=await self._report(selected, chosen),
+            links=tuple(
+                ReportLink(link_id(link.team_id, link.channel_id), link.project_name, link.channel_id)
+                for link in sorted(visible, key=lambda link: link.project_name.casefold())
+            ),
+            selected=selected,
+            grant=verdict,
+        )
+
+    async def _report(self, scope: str, links: list[Link]) -> Report:
+        tasks: list[ReportTask] = []
+        for link in links:
+            tasks.extend(await self._tasks_of(link))
+        return build_report(
+            tasks, policy_of=self._policy.for_project, now=self._clock.now(), scope=scope, calendar=self._policy
+        )
+
+    async def _tasks_of(self, link: Link) -> Iterable[ReportTask]:
+        """The link's tasks: all of them the first time (and every FULL_RELOAD), then only those saved since."""
+        field = link.priority_field_gid or self._policy.for_project(link.project_gid).triage.priority_field
+        key = (link.team_id, link.channel_id)
+        known = self._known.get(key)
+        started = self._clock.now()
+        if known is None or known.priority_field != field or started - known.loaded_at >= FULL_RELOAD:
+            rows = await self._store.report_tasks(
+                team_id=link.team_id, channel_id=link.channel_id, priority_field=field
+            )
+            known = self._known[key] = _Known(field, {row.gid: report_task(row) for row in rows}, started, started)
+            return known.tasks.values()
+        changed = await self._store.report_tasks(
+            team_id=link.team_id,
+            channel_id=link.channel_id,
+            priority_field=field,
+            changed_since=known.seen_at - CLOCK_MARGIN,
+        )
+        for row in changed:
+            known.tasks[row.gid] = report_task(row)
+        known.seen_at = max(known.seen_at, started)
+        return known.tasks.values()
+
+    async def post_summary(self, team_id: TeamId, channel_id: ChannelId, user: SlackUserId) -> None:
+        """`/asana report`: the channel's summary with a signed link, for a member of the linked channel."""
+        link = await self._store.get_link(team_id, channel_id)
+        if link is None:
+            raise UserError(blocks.REPORT_NOT_LINKED)
+        # The link opens the channel's report to whoever holds it: hand it only to the channel's members.
+        if user not in await self._slack.channel_members(channel_id):
+            raise UserError(blocks.REPORT_MEMBERS_ONLY)
+        scope = link_id(team_id, channel_id)
+        report = await self._report(scope, [link])
+        text, summary = blocks.report_summary(
+            link.project_name, report, url=await self.link_url(scope), days=self._lifetime.days
+        )
+        await self._slack.post_message(channel_id, text, blocks=summary)
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
