@@ -101,7 +101,7 @@ async def serve(settings: Settings) -> None:
 
     await _migrate(settings)
     bridge = await build(settings)
-    runner = web.AppRunner(bridge.web_app, handle_signals=False)
+    runner = web.AppRunner(bridge.web_app, handle_signals=False, access_log_class=logs.AccessLog)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()

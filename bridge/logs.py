@@ -15,6 +15,9 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web import BaseRequest, StreamResponse
+
 REQUEST_ID: ContextVar[str | None] = ContextVar("bridge_request_id", default=None)
 REDACTED = "[redacted]"
 FORMATS = ("text", "json")
@@ -153,3 +156,16 @@ def install(handler: logging.Handler, redactor: Redactor) -> None:
     """Put the request-id stamp and the redaction on one handler (tests use it on their capturing handler)."""
     handler.addFilter(RequestIdFilter())
     handler.addFilter(RedactingFilter(redactor))
+
+
+class AccessLog(AbstractAccessLogger):
+    """One short line per request: method, path without its query (report links carry signatures and tokens
+    there), status and milliseconds. aiohttp's default format costs a strftime and a dozen atoms a request, a
+    tenth of the event loop's time under a burst of slash commands."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        self.logger.info("%s %s %d %.1fms", request.method, request.path, response.status, time * 1000)

@@ -17,6 +17,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import CheckConstraint, UniqueConstraint, select, text
+from sqlalchemy import event as sa_event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
@@ -334,6 +335,23 @@ async def test_link_round_trip_replace_and_delete(store: SqlStore) -> None:
     assert await store.delete_link(T, C) is True
     assert await store.delete_link(T, C) is False
     assert await store.get_link(T, C) is None
+
+
+async def test_a_burst_of_reads_of_one_link_reads_the_database_once(store: SqlStore) -> None:
+    await store.save_link(link("C9"))
+    selects: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "links" in statement:
+            selects.append(statement)
+
+    sa_event.listen(store.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        found = await asyncio.gather(*(store.get_link(TeamId("T1"), ChannelId("C9")) for _ in range(50)))
+    finally:
+        sa_event.remove(store.engine.sync_engine, "before_cursor_execute", count)
+    assert {f.channel_id if f else None for f in found} == {"C9"}
+    assert len(selects) == 1
 
 
 async def test_links_for_project_and_list_links(store: SqlStore) -> None:

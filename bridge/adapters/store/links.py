@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ LINK_MEMORY_SECONDS = 5.0
 
 class SqlLinks(SqlBase):
     _known_links: dict[tuple[str, str], tuple[float, Link]]
+    _reading_links: dict[tuple[str, str], asyncio.Future[Link | None]]
 
     async def save_link(self, link: Link) -> None:
         self._forget_link(link.team_id, link.channel_id)
@@ -49,6 +51,20 @@ class SqlLinks(SqlBase):
         known = self._link_memory().get((team_id, channel_id))
         if known is not None and time.monotonic() - known[0] < LINK_MEMORY_SECONDS:
             return known[1]
+        # A burst of commands in one channel finds the memory empty at once: one of them reads, the others wait for
+        # that read instead of each making their own.
+        reads = self._link_reads()
+        pending = reads.get((team_id, channel_id))
+        if pending is not None:
+            return await asyncio.shield(pending)
+        reading = reads[(team_id, channel_id)] = asyncio.ensure_future(self._read_link(team_id, channel_id))
+        try:
+            return await asyncio.shield(reading)
+        finally:
+            if reads.get((team_id, channel_id)) is reading:
+                del reads[(team_id, channel_id)]
+
+    async def _read_link(self, team_id: TeamId, channel_id: ChannelId) -> Link | None:
         async with self._read() as conn:
             row = (
                 await conn.execute(select(links).where(links.c.team_id == team_id, links.c.channel_id == channel_id))
@@ -58,6 +74,11 @@ class SqlLinks(SqlBase):
         found = _link(row)
         self._link_memory()[(team_id, channel_id)] = (time.monotonic(), found)
         return found
+
+    def _link_reads(self) -> dict[tuple[str, str], asyncio.Future[Link | None]]:
+        if not hasattr(self, "_reading_links"):
+            self._reading_links = {}
+        return self._reading_links
 
     def _link_memory(self) -> dict[tuple[str, str], tuple[float, Link]]:
         if not hasattr(self, "_known_links"):
