@@ -327,7 +327,12 @@ async def build(
             background=background,
             unfurls=unfurls,
             home=Home(
-                store=store, slack=slack, people=people, clock=clock, workspace_gid=lambda: identity.workspace_gid
+                store=store,
+                slack=slack,
+                people=people,
+                clock=clock,
+                policy=settings.policy,
+                workspace_gid=lambda: identity.workspace_gid,
             ),
             nag_actions=NagActions(
                 store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy

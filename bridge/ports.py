@@ -281,10 +281,13 @@ class Store(Protocol):
         channel_id: ChannelId | None = None,
         priority_field: str | None = None,
         changed_since: datetime | None = None,
+        assignee_gid: str | None = None,
+        open_only: bool = False,
     ) -> list[StoredTask]:
         """Every tracked top-level task (of one channel, when given) with the facts the report reads, in one query;
         the priority is the option chosen in the enum field with gid or name `priority_field` (any case).
-        `changed_since` keeps those saved, or first responded to, at or after that moment."""
+        `changed_since` keeps those saved, or first responded to, at or after that moment; `assignee_gid` those
+        assigned to that Asana user; `open_only` those not completed."""
         ...
 
     async def server_secret(self, name: str, *, candidate: str | None, now: datetime) -> str | None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from bridge.domain.durations import describe_duration
+from bridge.domain.home import Group, HomeList
 from bridge.domain.model import Link
 from bridge.domain.nag_clicks import Action, Decision, Why
 from bridge.domain.relay import Change
-from bridge.domain.report import Report, Status
+from bridge.domain.report import OpenItem, Report, Status
+from bridge.domain.report_tasks import channel_of
 from bridge.domain.work import Task
 
 Blocks = list[dict[str, Any]]
@@ -519,8 +521,31 @@ HOME_NO_ASANA_USER = (
 )
 
 
-def home_view(*, assignment_dms: bool, note: str | None = None) -> dict[str, Any]:
-    """The App Home tab: what the bridge does for this person, and the DM switch."""
+HOME_EMPTY = "🎉 Nothing open in Asana is assigned to you. Enjoy the quiet."
+HOME_NOT_LINKED = "No channel of this workspace is linked to an Asana project yet, so there are no tasks to show."
+_HOME_GROUPS = {
+    Group.AT_RISK: "🚨 SLAs at risk",
+    Group.DUE_SOON: "📅 Due soon",
+    Group.OTHER: "🗂️ Your other open tasks",
+}
+_HOME_STATUS = {
+    Status.BREACHED: ":red_circle: SLA breached",
+    Status.AT_RISK: ":large_yellow_circle: SLA at risk",
+    Status.ON_TRACK: ":large_green_circle: SLA on track",
+    Status.NO_SLA: ":white_circle: No SLA",
+}
+
+
+def home_view(
+    *,
+    assignment_dms: bool,
+    note: str | None = None,
+    listing: HomeList | None = None,
+    priorities: Mapping[str, list[tuple[str, str]]] | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """The App Home tab: the person's open tasks with the nag buttons, then the DM switch. `note` is mrkdwn made
+    here (what a click just did, or why it did nothing); `priorities` are each link's priority options."""
     state = "on" if assignment_dms else "off"
     switch: dict[str, Any] = {
         "type": "button",
@@ -530,8 +555,13 @@ def home_view(*, assignment_dms: bool, note: str | None = None) -> dict[str, Any
     }
     if not assignment_dms:
         switch["style"] = "primary"
-    view_blocks: Blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Asana bridge"}},
+    view_blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Asana bridge"}}]
+    if note:
+        view_blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note[:3000]}]})
+    if listing is not None:
+        view_blocks.extend(_home_tasks(listing, priorities or {}, today or date.today()))
+    view_blocks += [
+        {"type": "divider"},
         {
             "type": "section",
             "block_id": "home_assignment_dms",
@@ -542,9 +572,55 @@ def home_view(*, assignment_dms: bool, note: str | None = None) -> dict[str, Any
             "accessory": switch,
         },
     ]
-    if note:
-        view_blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(note)}]})
     return {"type": "home", "blocks": view_blocks}
+
+
+def _home_tasks(listing: HomeList, priorities: Mapping[str, list[tuple[str, str]]], today: date) -> Blocks:
+    """The person's open tasks, a heading per group, each task with its facts and the nag buttons."""
+    if not listing.total:
+        return [_mrkdwn_section(HOME_EMPTY)]
+    counts = listing.counts
+    open_word = "open task" if listing.total == 1 else "open tasks"
+    summary = f"You have *{listing.total}* {open_word} in Asana: *{counts[Group.AT_RISK]}* with an SLA at risk"
+    summary += f" or breached, *{counts[Group.DUE_SOON]}* more due soon."
+    out: Blocks = [_mrkdwn_section(summary)]
+    for group, items in listing.groups:
+        out.append({"type": "header", "text": {"type": "plain_text", "text": _HOME_GROUPS[group]}})
+        for item in items:
+            out.append(_mrkdwn_section(_home_task_line(item, today)))
+            out.append(_nag_actions(item.gid, priorities.get(item.link)))
+    if listing.more:
+        more = f"…and {listing.more} more open task{'' if listing.more == 1 else 's'}, less urgent; see them in Asana."
+        out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+    return out
+
+
+def _home_task_line(item: OpenItem, today: date) -> str:
+    """"*Name* (linked) / <#C1> · due today · P1 · 🔴 SLA breached, 3h over"."""
+    name = escape(first_line(item.name)) or "Untitled task"
+    title = f"*<{item.permalink_url}|{name}>*" if item.permalink_url else f"*{name}*"
+    sla = _HOME_STATUS[item.status]
+    if item.left is not None:
+        left = describe_duration(abs(item.left), days=False)
+        sla += f", {left} over" if item.left < timedelta(0) else f", {left} left"
+    facts = [f"<#{channel_of(item.link)}>", _home_due(item.due_on, today), escape(item.priority or "No priority"), sla]
+    return f"{title}\n" + " · ".join(facts)
+
+
+def _home_due(due: date | None, today: date) -> str:
+    if due is None:
+        return "No due date"
+    if due < today:
+        return f"Overdue (due {_date(due)})"
+    if due == today:
+        return "Due today"
+    if due == today + timedelta(days=1):
+        return "Due tomorrow"
+    return f"Due {_date(due)}"
+
+
+def _mrkdwn_section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
 
 
 def assignment_dm(task: Task, *, channel: str, thread_url: str | None) -> tuple[str, Blocks]:
@@ -577,6 +653,19 @@ def nag_post(
     field_selects: Sequence[tuple[str, str, list[tuple[str, str]]]] = (),
 ) -> tuple[str, Blocks]:
     """A nag with its buttons: Done, Snooze 1 day, Push due +1 week, Reassign, Priority (options: gid, name)."""
+    body: Blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
+        _nag_actions(task_gid, priority_options, field_selects),
+    ]
+    return _plain_text(headline), body
+
+
+def _nag_actions(
+    task_gid: str,
+    priority_options: list[tuple[str, str]] | None,
+    field_selects: Sequence[tuple[str, str, list[tuple[str, str]]]] = (),
+) -> dict[str, Any]:
+    """The buttons of a nag (and of a task in the App Home): the block_id names the task they act on."""
     elements: Blocks = [
         _button(NAG_DONE, "Done", task_gid, style="primary"),
         _button(NAG_SNOOZE, "Snooze 1 day", task_gid),
@@ -591,11 +680,7 @@ def nag_post(
         elements.append(_select(NAG_PRIORITY, "Priority", priority_options))
     for field_gid, field_name, options in field_selects:
         elements.append(_select(NAG_FIELD + field_gid, field_name[:150], options))
-    body: Blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
-        {"type": "actions", "block_id": NAG_ACTIONS_BLOCK + task_gid, "elements": elements[:25]},
-    ]
-    return _plain_text(headline), body
+    return {"type": "actions", "block_id": NAG_ACTIONS_BLOCK + task_gid, "elements": elements[:25]}
 
 
 def nag_outcome(headline: str, outcome: str) -> tuple[str, Blocks]:
@@ -694,7 +779,7 @@ _NAG_LABELS = {
 def nag_not_allowed(user_id: str, project_name: str) -> str:
     return (
         f"<@{user_id}>, only the task's assignee, the person who asked for it, the triager and members of the Asana "
-        f"project *{escape(project_name)}* can act on its nags, so nothing was changed. Ask to be added to the "
+        f"project *{escape(project_name)}* can act on it from Slack, so nothing was changed. Ask to be added to the "
         "project in Asana, or ask one of them."
     )
 
@@ -733,6 +818,11 @@ def nag_outdated_line(decision: Decision, *, who: str) -> str:
 def nag_outdated_note(decision: Decision) -> str:
     """What the clicker of an outdated nag is told, privately."""
     return f"This nag was out of date: {_outdated_reason(decision)}. Nothing was changed, and the nag now says so."
+
+
+def home_outdated(decision: Decision) -> str:
+    """What the clicker in the App Home is told when the task moved on since the Home was published."""
+    return f"🤷 Nothing was changed: {_outdated_reason(decision)}. Here is how things stand now."
 
 
 def _outdated_reason(decision: Decision) -> str:

@@ -237,6 +237,23 @@ def build_report(
     )
 
 
+def open_items(tasks: Iterable[ReportTask], *, policy_of: PolicyOf, now: datetime) -> list[OpenItem]:
+    """The open ones among `tasks`, judged at `now` as the report judges them, in the order given (the App Home
+    lists one person's tasks this way, without the rest of the report)."""
+    judges: dict[ProjectGid, _Judge] = {}
+    items = []
+    for task in tasks:
+        if task.completed:
+            continue
+        judge = judges.get(task.project_gid)
+        if judge is None:
+            judge = judges[task.project_gid] = _Judge(policy_of(task.project_gid))
+        targets = judge.targets(task.priority)
+        used = judge.clock.elapsed(task.created_at, now) if targets is not None else _ZERO
+        items.append(judge.open_item(task, targets, used, now))
+    return items
+
+
 def distribution(values: Sequence[timedelta]) -> Distribution:
     """Count, median and nearest-rank p90 of some durations."""
     if not values:

@@ -16,6 +16,11 @@ def link_id(team_id: str, channel_id: str) -> str:
     return f"{team_id}-{channel_id}"
 
 
+def channel_of(link: str) -> ChannelId:
+    """The channel of a link id."""
+    return ChannelId(link.partition("-")[2])
+
+
 class StoredTask(NamedTuple):
     """A tracked top-level task as the store keeps it, read for the report (snapshot values as Asana wrote them)."""
 

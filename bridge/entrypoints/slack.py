@@ -112,6 +112,15 @@ def clicker_teller(deps: Listeners, body: dict[str, Any], channel: str, user: st
     return ephemeral_to(deps, channel, user, thread_ts)
 
 
+def home_teller(deps: Listeners, team: TeamId, user: SlackUserId) -> Say:
+    """Answer a click in the App Home by publishing that person's Home again, with the answer on top."""
+
+    async def say(text: str) -> None:
+        await deps.home.show(team, user, note=text)
+
+    return say
+
+
 def ephemeral_to(deps: Listeners, channel: str, user: str, thread_ts: str | None = None) -> Say:
     """Tell one person something in a channel, only them (no response_url needed)."""
 

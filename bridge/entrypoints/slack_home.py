@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bridge.adapters import blocks
 from bridge.domain.model import SlackUserId, TeamId
-from bridge.entrypoints.slack import Listeners, answering
+from bridge.entrypoints.slack import Listeners, answering, home_teller
 
 
 def register(app: AsyncApp, deps: Listeners) -> None:
@@ -26,8 +26,5 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         team = TeamId((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
         on = action.get("value") == "on"
 
-        async def say(text: str) -> None:
-            await deps.home.show(team, user, note=text)
-
-        work = answering(lambda: deps.home.set_assignment_dms(team, user, on), say)
+        work = answering(lambda: deps.home.set_assignment_dms(team, user, on), home_teller(deps, team, user))
         deps.background.spawn(work, name=f"home switch {user}")

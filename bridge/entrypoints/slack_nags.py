@@ -1,4 +1,5 @@
-"""Nag buttons and selects: ack at once, parse the click, let NagActions act for the clicker in the background."""
+"""Nag buttons and selects, on a nag or on a task in the App Home: ack at once, parse the click, let NagActions act
+for the clicker in the background. A click in the Home is answered by publishing the Home again, with a note."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bridge.adapters import blocks
 from bridge.domain.model import ChannelId, MessageTs, SlackUserId, TaskGid, TeamId
 from bridge.domain.nag_clicks import Action, Click
-from bridge.entrypoints.slack import Listeners, answering, clicker_teller
-from bridge.services.nag_actions import NagClick
+from bridge.entrypoints.slack import Listeners, answering, clicker_teller, home_teller
+from bridge.services.nag_actions import NagClick, home_claim
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,11 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         if click is None:
             log.warning("ignoring a nag action that names no task, message or choice: %r", action.get("action_id"))
             return
-        say = clicker_teller(deps, body, click.channel_id, click.user, respond)
+        say = (
+            home_teller(deps, click.team_id, click.user)  # the App Home: no channel, no message, no response_url
+            if click.channel_id is None
+            else clicker_teller(deps, body, click.channel_id, click.user, respond)
+        )
 
         async def act() -> None:
             note = await deps.nag_actions.act(click)
@@ -38,22 +43,26 @@ def register(app: AsyncApp, deps: Listeners) -> None:
 
 
 def to_nag_click(body: dict[str, Any], action: dict[str, Any]) -> NagClick | None:
-    """A block action on a nag as a command: the task from the block_id, the nag from the message it came from."""
+    """A block action on a nag as a command: the task from the block_id, the nag from the message it came from.
+    In the App Home (container type "view") there is no message: the click is keyed by the view's hash."""
     block_id = str(action.get("block_id") or "")
     task_gid = block_id.removeprefix(blocks.NAG_ACTIONS_BLOCK)
     container = body.get("container") or {}
     message = body.get("message") or {}
-    ts = container.get("message_ts") or message.get("ts")
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    view = body.get("view") or {}
+    in_home = container.get("type") == "view" and view.get("type") == "home"
+    ts = home_claim(str(view.get("hash") or view.get("id") or "")) if in_home else container.get("message_ts")
+    ts = ts or message.get("ts")
+    channel = None if in_home else container.get("channel_id") or (body.get("channel") or {}).get("id")
     user = body.get("user") or {}
     choice = _choice(str(action.get("action_id") or ""), action)
     if not block_id.startswith(blocks.NAG_ACTIONS_BLOCK) or not task_gid.isdigit():
         return None
-    if not ts or not channel or not user.get("id") or choice is None:
+    if not ts or not (channel or in_home) or not user.get("id") or choice is None:
         return None
     return NagClick(
         team_id=TeamId((body.get("team") or {}).get("id") or user.get("team_id") or ""),
-        channel_id=ChannelId(str(channel)),
+        channel_id=ChannelId(str(channel)) if channel else None,
         user=SlackUserId(str(user["id"])),
         task_gid=TaskGid(task_gid),
         message_ts=MessageTs(str(ts)),

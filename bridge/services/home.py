@@ -1,13 +1,32 @@
-"""The App Home: what each person chose (for now, a DM when a task is assigned to them in Asana)."""
+"""The App Home: the person's open tasks in Asana (SLAs at risk, due soon, the rest) with the nag buttons, and
+what they chose (for now, a DM when a task is assigned to them in Asana).
+
+The tasks come from the bridge's stored snapshots, judged by the SLA report's rules; opening the Home reads nothing
+of Asana. Cost of one publish, warm: the person's settings (one primary-key read), their Asana user (one
+primary-key read of the cached mapping), the links (one read), then per link of the workspace one query that
+filters that link's tracked tasks by assignee and state in the database (snapshot fields picked out by SQL, no
+snapshot decoded in Python), one primary-key read of a task's snapshot per link the person has tasks in (for the
+Priority options), and one `views.publish`. A cold mapping (once a day per person, hourly for someone not found)
+adds Slack's users.info and Asana's user lookup by email, as every other feature that needs the person does. A
+workspace with no link asks nothing about the person at all.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from bridge.adapters import blocks
-from bridge.domain.model import SlackUserId, TeamId, UserSettings, WorkspaceGid
+from bridge.domain.business_time import clock_for
+from bridge.domain.home import HomeList, home_list
+from bridge.domain.model import Link, SlackUserId, TeamId, UserSettings, WorkspaceGid
+from bridge.domain.policy import Policy
+from bridge.domain.report import open_items
+from bridge.domain.report_tasks import ReportTask, link_id, report_task
+from bridge.domain.work import custom_field, enabled_options
 from bridge.ports import Clock, SlackPort, Store
 from bridge.services.people import People
+
+LISTED = 30  # two blocks a task: 60 of the Home's 100 blocks, the rest for headings, notes and the switch
 
 
 class Home:
@@ -18,18 +37,69 @@ class Home:
         slack: SlackPort,
         people: People,
         clock: Clock,
+        policy: Policy,
         workspace_gid: Callable[[], str | None],
+        listed: int = LISTED,
     ) -> None:
         self._store = store
         self._slack = slack
         self._people = people
         self._clock = clock
+        self._policy = policy
         self._workspace_gid = workspace_gid
+        self._listed = listed
 
     async def show(self, team_id: TeamId, user_id: SlackUserId, *, note: str | None = None) -> None:
+        """Publish the person's Home, with `note` (mrkdwn made by blocks) at the top: what a click just did."""
         settings = await self._store.get_user_settings(team_id, user_id)
-        view = blocks.home_view(assignment_dms=settings is not None and settings.assignment_dms, note=note)
+        links = [link for link in await self._store.list_links() if link.team_id == team_id]
+        now = self._clock.now()
+        today = clock_for(self._policy.business_hours).local_date(now)
+        listing: HomeList | None = None
+        priorities: dict[str, list[tuple[str, str]]] = {}
+        if links:
+            workspace = self._workspace_gid() or links[0].workspace_gid
+            asana_user = await self._people.asana_user(team_id, user_id, WorkspaceGid(workspace))
+            if asana_user is None:
+                note = note or blocks.HOME_NO_ASANA_USER
+            else:
+                tasks: list[ReportTask] = []
+                for link in links:
+                    mine = await self._tasks_of(link, asana_user)
+                    tasks.extend(mine)
+                    if mine:
+                        priorities[link_id(link.team_id, link.channel_id)] = await self._priority_options(
+                            link, mine[0]
+                        )
+                items = open_items(tasks, policy_of=self._policy.for_project, now=now)
+                listing = home_list(items, today=today, limit=self._listed)
+        view = blocks.home_view(
+            assignment_dms=settings is not None and settings.assignment_dms,
+            note=note,
+            listing=listing,
+            priorities=priorities,
+            today=today,
+        )
         await self._slack.publish_home(user_id, view)
+
+    async def _tasks_of(self, link: Link, asana_user: str) -> list[ReportTask]:
+        rows = await self._store.report_tasks(
+            team_id=link.team_id,
+            channel_id=link.channel_id,
+            priority_field=self._priority_field(link),
+            assignee_gid=asana_user,
+            open_only=True,
+        )
+        return [report_task(row) for row in rows]
+
+    async def _priority_options(self, link: Link, task: ReportTask) -> list[tuple[str, str]]:
+        """The options of the link's priority field, as a task of it has them (every task of a project shares them)."""
+        tracked = await self._store.get_tracked_task(task.gid)
+        found = custom_field(tracked.snapshot, self._priority_field(link)) if tracked is not None else None
+        return enabled_options(found) if found is not None else []
+
+    def _priority_field(self, link: Link) -> str:
+        return link.priority_field_gid or self._policy.for_project(link.project_gid).triage.priority_field
 
     async def set_assignment_dms(self, team_id: TeamId, user_id: SlackUserId, on: bool) -> None:
         """Switch the DM on or off and show the result; switching on needs the person's Asana account."""

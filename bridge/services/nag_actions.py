@@ -14,6 +14,11 @@ moved, field set) is edited to say so; nothing changes in Asana. Otherwise the n
 Slack, and the nag is edited in place without its buttons. Snooze changes nothing in Asana: it records
 SNOOZED_UNTIL in the tracked task's snapshot, which the scheduler honours, and comments.
 
+A click in the App Home acts the same way for the same people, but no nag was posted: its claim is keyed by the Home
+view it was made in ("home:" + the view's hash, which Slack changes at every publish), so a double click in one
+view applies once while a click in the Home published after it acts again. An outdated click there edits nothing
+and is told to the clicker; what was done is returned for the Home to show when it is published again.
+
 Cost per click, warm: one task read, then one update and one comment (snooze: only the comment; a priority moving
 sections: one more write). Cold caches add the clicker's email lookup (and the new assignee's), the project's
 members when the clicker is neither assignee, requester nor triager, and the project's sections for a priority.
@@ -59,12 +64,21 @@ class NagClick:
     """One click on a nag. For REASSIGN, `click.value` is the chosen Slack user (their Asana user is found here)."""
 
     team_id: TeamId
-    channel_id: ChannelId
+    channel_id: ChannelId | None  # None: a click in the App Home
     user: SlackUserId
     task_gid: TaskGid
-    message_ts: MessageTs
+    message_ts: MessageTs  # the nag's message; in the App Home, home_claim(the view's hash)
     headline: str  # what the nag says, kept when it is edited
     click: Click
+
+    @property
+    def in_home(self) -> bool:
+        return self.channel_id is None
+
+
+def home_claim(view_hash: str) -> MessageTs:
+    """The nag log's key for the clicks made in one published Home view (the column holds 32 characters)."""
+    return MessageTs(f"home:{view_hash}"[:32])
 
 
 class NagActions:
@@ -81,7 +95,8 @@ class NagActions:
         self._sections: dict[str, tuple[float, dict[str, Section]]] = {}
 
     async def act(self, click: NagClick) -> str | None:
-        """Carry out a click; returns what to tell the clicker privately (None: the edited nag says it all)."""
+        """Carry out a click; returns what to tell the clicker (None: the edited nag says it all). A click in the
+        App Home always returns what it did, for the Home to show."""
         tracked = await self._store.get_tracked_task(click.task_gid)
         if tracked is not None and tracked.team_id != click.team_id:
             tracked = None  # another workspace's task (a forged block_id): as unknown as a task nobody tracks
@@ -113,6 +128,8 @@ class NagActions:
         who = f"<@{click.user}>"
         if decision.verdict is Verdict.UNCHANGED:
             return blocks.nag_unchanged(decision)
+        if decision.verdict is Verdict.OUTDATED and click.in_home:
+            return blocks.home_outdated(decision)
         if decision.verdict is Verdict.OUTDATED:
             line = blocks.nag_outdated_line(decision, who=who)
             first = await self._store.claim_nag(click.task_gid, click.message_ts, by=click.user, outcome=line, now=now)
@@ -137,8 +154,8 @@ class NagActions:
         await self._edit_nag(click, line)
         if decision.action is Action.DONE and tracked.parent_gid is None:
             await self._edit_root(tracked, after)
-        log.info("task %s: %s from a nag by %s", click.task_gid, decision.action, click.user)
-        return None
+        log.info("task %s: %s from %s by %s", click.task_gid, decision.action, _surface(click), click.user)
+        return line if click.in_home else None
 
     async def _read(self, task_gid: TaskGid) -> Task:
         try:
@@ -235,6 +252,8 @@ class NagActions:
             log.warning("task %s changed from a nag, but its comment was not written: %s", click.task_gid, exc)
 
     async def _edit_nag(self, click: NagClick, line: str) -> None:
+        if click.channel_id is None:
+            return  # the App Home is published again instead
         text, edited = blocks.nag_outcome(click.headline, line)
         try:
             await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=edited)
@@ -248,3 +267,7 @@ class NagActions:
             await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
         except SlackError as exc:
             log.warning("could not mark the post of task %s done: %s", tracked.task_gid, exc)
+
+
+def _surface(click: NagClick) -> str:
+    return "the App Home" if click.in_home else "a nag"

@@ -98,8 +98,15 @@ class SqlReports(SqlBase):
         channel_id: ChannelId | None = None,
         priority_field: str | None = None,
         changed_since: datetime | None = None,
+        assignee_gid: str | None = None,
+        open_only: bool = False,
     ) -> list[StoredTask]:
         stmt = select(*_columns(self._engine.dialect.name, priority_field)).where(_t.parent_task_gid.is_(None))
+        if open_only:
+            stmt = stmt.where(_t.completed.is_(False))
+        if assignee_gid is not None:
+            # Compared in the database: only one person's rows are read (and only theirs get the priority subquery).
+            stmt = stmt.where(_t.snapshot[("assignee", "gid")].as_string() == assignee_gid)
         if changed_since is not None:
             # A first response is recorded without a save (compare-and-set on its own column).
             stmt = stmt.where(or_(_t.updated_at >= changed_since, _t.first_response_at >= changed_since))
