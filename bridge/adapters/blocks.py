@@ -596,7 +596,7 @@ def _home_tasks(listing: HomeList, priorities: Mapping[str, list[tuple[str, str]
 
 
 def _home_task_line(item: OpenItem, today: date) -> str:
-    """"*Name* (linked) / <#C1> · due today · P1 · 🔴 SLA breached, 3h over"."""
+    """The task's name linked to Asana, then "<#C1> · Due today · P1 · 🔴 SLA breached, 3h over"."""
     name = escape(first_line(item.name)) or "Untitled task"
     title = f"*<{item.permalink_url}|{name}>*" if item.permalink_url else f"*{name}*"
     sla = _HOME_STATUS[item.status]

@@ -68,9 +68,8 @@ class Home:
                     mine = await self._tasks_of(link, asana_user)
                     tasks.extend(mine)
                     if mine:
-                        priorities[link_id(link.team_id, link.channel_id)] = await self._priority_options(
-                            link, mine[0]
-                        )
+                        options = await self._priority_options(link, mine[0])
+                        priorities[link_id(link.team_id, link.channel_id)] = options
                 items = open_items(tasks, policy_of=self._policy.for_project, now=now)
                 listing = home_list(items, today=today, limit=self._listed)
         view = blocks.home_view(

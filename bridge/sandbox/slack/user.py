@@ -133,8 +133,12 @@ class SlackUser:
 
     # Block Kit interactions
 
-    async def click_button(self, target: Target, action_id: str, value: str | None = None) -> Delivery:
-        block, element = _element(target, action_id, {"button"})
+    async def click_button(
+        self, target: Target, action_id: str, value: str | None = None, *, block_id: str | None = None
+    ) -> Delivery:
+        """Click the button with `action_id` (in the block `block_id`, where several blocks have one, as a Home
+        listing tasks with the same buttons does)."""
+        block, element = _element(target, action_id, {"button"}, block_id)
         action: JSON = {
             "action_id": action_id,
             "block_id": block["block_id"],
@@ -147,8 +151,10 @@ class SlackUser:
             action["style"] = element["style"]
         return await self._act(target, action, None)
 
-    async def select_user(self, target: Target, action_id: str, user_id: str) -> Delivery:
-        block, element = _element(target, action_id, {"users_select"})
+    async def select_user(
+        self, target: Target, action_id: str, user_id: str, *, block_id: str | None = None
+    ) -> Delivery:
+        block, element = _element(target, action_id, {"users_select"}, block_id)
         action: JSON = {
             "type": "users_select",
             "action_id": action_id,
@@ -160,8 +166,10 @@ class SlackUser:
             action["initial_user"] = element["initial_user"]
         return await self._act(target, action, user_id)
 
-    async def select_option(self, target: Target, action_id: str, value: str) -> Delivery:
-        block, element = _element(target, action_id, {"static_select"})
+    async def select_option(
+        self, target: Target, action_id: str, value: str, *, block_id: str | None = None
+    ) -> Delivery:
+        block, element = _element(target, action_id, {"static_select"}, block_id)
         option = submissions.option(element, value)
         action: JSON = {
             "type": "static_select",
@@ -250,10 +258,13 @@ def _ack_message(delivery: Delivery) -> JSON:
     return {"text": delivery.body}
 
 
-def _element(target: Target, action_id: str, kinds: set[str]) -> tuple[JSON, JSON]:
+def _element(target: Target, action_id: str, kinds: set[str], block_id: str | None = None) -> tuple[JSON, JSON]:
     """The block and element a user can see with this action_id; a test cannot click what is not there."""
     for block in target.blocks or []:
+        if block_id is not None and block.get("block_id") != block_id:
+            continue
         for element in interactive_elements(block):
             if element.get("action_id") == action_id and element.get("type") in kinds:
                 return block, element
-    raise LookupError(f"no {'/'.join(sorted(kinds))} with action_id {action_id!r} in {type(target).__name__}")
+    where = f" of block {block_id!r}" if block_id is not None else ""
+    raise LookupError(f"no {'/'.join(sorted(kinds))} with action_id {action_id!r}{where} in {type(target).__name__}")
