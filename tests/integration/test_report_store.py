@@ -78,6 +78,31 @@ async def test_report_tasks_pick_the_facts_and_the_priority_out_of_snapshots(sto
     assert [(row.gid, row.priority) for row in one_channel] == [("6", None)]
 
 
+async def test_report_tasks_of_one_assignee_and_only_open_ones_are_filtered_in_the_database(store: SqlStore) -> None:
+    """What the App Home reads: one person's open tasks, with the priority picked out as for the report."""
+    ana, bo = {"gid": "42", "name": "Ana Lopez"}, {"gid": "43", "name": "Bo Chen"}
+    await store.add_tracked_tasks(
+        [
+            tracked("1", assignee=ana, custom_fields=[priority("f-prio", "Priority", "P1")]),
+            tracked("2", assignee=ana, completed=True),
+            tracked("3", assignee=bo),
+            tracked("4", assignee=None),
+            tracked("5"),
+            tracked("6", "C2", assignee=ana),
+            tracked("7", parent="1", assignee=ana),  # a subtask: not listed
+        ]
+    )
+    rows = await store.report_tasks(priority_field="f-prio", assignee_gid="42", open_only=True)
+    assert sorted((row.gid, row.priority, row.assignee_name) for row in rows) == [
+        ("1", "P1", "Ana Lopez"),
+        ("6", None, "Ana Lopez"),
+    ]
+    every = await store.report_tasks(team_id=TeamId("T1"), channel_id=ChannelId("C1"), assignee_gid="42")
+    assert sorted(row.gid for row in every) == ["1", "2"]
+    assert [row.gid for row in await store.report_tasks(assignee_gid="43", open_only=True)] == ["3"]
+    assert await store.report_tasks(assignee_gid="44") == []
+
+
 async def test_the_server_secret_is_made_once_whoever_asks_first_and_can_be_replaced(store: SqlStore) -> None:
     found = await asyncio.gather(*(store.server_secret("report", candidate=f"c{n}", now=NOW) for n in range(5)))
     assert len(set(found)) == 1 and found[0] in {f"c{n}" for n in range(5)}

@@ -4,13 +4,16 @@ hours) resolution; warning at 75%."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
 
+from bridge.adapters import blocks
 from bridge.domain.home import Group, home_list
 from bridge.domain.report import OpenItem, Status, build_report, open_items
 from bridge.domain.report_tasks import ReportTask
+from bridge.services.home import LISTED
 from tests.unit.test_report import POLICY, at, task
 
 H = timedelta(hours=1)
@@ -105,3 +108,17 @@ def test_the_most_urgent_are_kept_and_the_rest_counted(limit: int, listed: list[
 def test_nothing_open_lists_nothing() -> None:
     listing = home_list([], today=TODAY, limit=30)
     assert listing.groups == () and listing.total == 0 and listing.more == 0
+
+
+def test_a_full_home_stays_within_slacks_100_blocks_and_says_how_many_more() -> None:
+    items = judged(*(task(n, "2026-11-25 09:00", due_on=TODAY) for n in range(1, 3 * LISTED)))
+    listing = home_list(items, today=TODAY, limit=LISTED)
+    options = [("o0", "P0"), ("o1", "P1")]
+    view = blocks.home_view(
+        assignment_dms=True, note="✅ Done.", listing=listing, priorities={"T1-C1": options}, today=TODAY
+    )
+    assert len(view["blocks"]) <= 100 and len(json.dumps(view)) < 250_000
+    text = json.dumps(view, ensure_ascii=False)
+    assert f"…and {2 * LISTED - 1} more open tasks, less urgent" in text
+    assert text.count('"action_id": "nag_done"') == LISTED
+    assert "<#C1> · Due today · P1 · :red_circle: SLA breached, " in text
