@@ -542,7 +542,6 @@ def home_view(
     note: str | None = None,
     listing: HomeList | None = None,
     priorities: Mapping[str, list[tuple[str, str]]] | None = None,
-    today: date | None = None,
 ) -> dict[str, Any]:
     """The App Home tab: the person's open tasks with the nag buttons, then the DM switch. `note` is mrkdwn made
     here (what a click just did, or why it did nothing); `priorities` are each link's priority options."""
@@ -559,7 +558,7 @@ def home_view(
     if note:
         view_blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note[:3000]}]})
     if listing is not None:
-        view_blocks.extend(_home_tasks(listing, priorities or {}, today or date.today()))
+        view_blocks.extend(_home_tasks(listing, priorities or {}))
     view_blocks += [
         {"type": "divider"},
         {
@@ -575,7 +574,7 @@ def home_view(
     return {"type": "home", "blocks": view_blocks}
 
 
-def _home_tasks(listing: HomeList, priorities: Mapping[str, list[tuple[str, str]]], today: date) -> Blocks:
+def _home_tasks(listing: HomeList, priorities: Mapping[str, list[tuple[str, str]]]) -> Blocks:
     """The person's open tasks, a heading per group, each task with its facts and the nag buttons."""
     if not listing.total:
         return [_mrkdwn_section(HOME_EMPTY)]
@@ -587,7 +586,7 @@ def _home_tasks(listing: HomeList, priorities: Mapping[str, list[tuple[str, str]
     for group, items in listing.groups:
         out.append({"type": "header", "text": {"type": "plain_text", "text": _HOME_GROUPS[group]}})
         for item in items:
-            out.append(_mrkdwn_section(_home_task_line(item, today)))
+            out.append(_mrkdwn_section(_home_task_line(item, listing.today)))
             out.append(_nag_actions(item.gid, priorities.get(item.link)))
     if listing.more:
         more = f"…and {listing.more} more open task{'' if listing.more == 1 else 's'}, less urgent; see them in Asana."

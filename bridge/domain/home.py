@@ -30,6 +30,7 @@ class Group(StrEnum):
 
 @dataclass(frozen=True)
 class HomeList:
+    today: date  # the team's calendar day it was grouped on
     groups: tuple[tuple[Group, tuple[OpenItem, ...]], ...]  # the groups that list something, in Group's order
     counts: Mapping[Group, int]  # open tasks in each group, listed or not
     more: int  # left out to stay within the limit
@@ -70,4 +71,4 @@ def home_list(items: Iterable[OpenItem], *, today: date, limit: int) -> HomeList
         if shown:
             kept.append((group, tuple(shown)))
     counts = {group: len(listed) for group, listed in grouped.items()}
-    return HomeList(groups=tuple(kept), counts=counts, more=sum(counts.values()) - (limit - room))
+    return HomeList(today=today, groups=tuple(kept), counts=counts, more=sum(counts.values()) - (limit - room))
