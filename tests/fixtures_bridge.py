@@ -42,6 +42,24 @@ class Running:
     def asana_tasks(self) -> list[Any]:
         return [t for t in self.world.asana.store.tasks.values() if not t.deleted]
 
+    def asana_comments(self, task: str) -> list[str]:
+        """The comments on a task in Asana, oldest first."""
+        store = self.world.asana.store
+        return [s.text for s in store.stories.values() if s.task == task and s.kind == "comment"]
+
+    def asana_mark(self) -> int:
+        """A place in the emulated Asana's request log, for asana_calls_since."""
+        return len(self.world.asana.requests)
+
+    async def asana_calls_since(self, mark: int) -> list[tuple[str, str]]:
+        """The Asana calls made after `mark`, once the background work is done (polling left out)."""
+        await eventually(lambda: self.bridge.background.pending == 0)
+        return [
+            (r.method, r.path)
+            for r in self.world.asana.requests[mark:]
+            if not r.path.startswith(("/events", "/webhooks"))
+        ]
+
     async def slash_task(self, command: str, *, by: str, title: str) -> TrackedTask:
         """Link the channel (once), send `/task <command>` as `by`, and wait until the bridge tracks the task named
         `title` and Asana has delivered what it did."""

@@ -211,24 +211,6 @@ def _note(home: View) -> str | None:
     return str(second["elements"][0]["text"]) if second.get("type") == "context" else None
 
 
-def _comments(running: Running, task: str) -> list[str]:
-    store = running.world.asana.store
-    return [s.text for s in store.stories.values() if s.task == task and s.kind == "comment"]
-
-
-def _mark(running: Running) -> int:
-    return len(running.world.asana.requests)
-
-
-async def _asana_calls_since(running: Running, mark: int) -> list[tuple[str, str]]:
-    await eventually(lambda: running.bridge.background.pending == 0)
-    return [
-        (r.method, r.path)
-        for r in running.world.asana.requests[mark:]
-        if not r.path.startswith(("/events", "/webhooks"))
-    ]
-
-
 async def _other_workspace_task(running: Running, name: str, assignee: str) -> None:
     """Another Slack workspace's link, with a task assigned to the same Asana user (as after a second install)."""
     world = running.world
@@ -289,7 +271,7 @@ async def test_the_home_lists_the_persons_open_tasks_by_urgency_with_their_facts
     await _backdate(running, at_risk, timedelta(hours=3, minutes=30))  # P0 resolution is 4h: 30m left, at risk
     await _other_workspace_task(running, "Globex secret", world.asana_people["cy"])
 
-    mark = _mark(running)
+    mark = running.asana_mark()
     home = await _open(running, "cy", words="Write the runbook")
     names = [line.split("|")[1].split(">*")[0] for line in _task_lines(home)]
     assert names == ["Webhooks stopped arriving", "Login loop on Safari", "Renew the certificate", "Write the runbook"]
@@ -319,7 +301,7 @@ async def test_the_home_lists_the_persons_open_tasks_by_urgency_with_their_facts
     assert options == list(PRIORITIES)
     assert "assigned to me in Asana:* off" in text and len(home.blocks) <= 100  # the switch is still there
     # Opening the Home reads nothing of Asana (Cy's Asana user was found when the first task was assigned to her).
-    assert await _asana_calls_since(running, mark) == []
+    assert await running.asana_calls_since(mark) == []
 
 
 async def _tracked_completed(running: Running, task: str) -> bool:
@@ -333,7 +315,7 @@ async def test_done_in_the_home_completes_the_task_comments_and_the_home_no_long
     second = await _assigned(running, "Upgrade the database", "cy", "p2")
     home = await _open(running, "cy", words="Upgrade the database")
 
-    mark = _mark(running)
+    mark = running.asana_mark()
     block = blocks.NAG_ACTIONS_BLOCK + first.task_gid
     assert (await running.user("cy").click_button(home, blocks.NAG_DONE, block_id=block)).status == 200
     after = await _home_saying(running, "cy", "Marked done", newer_than=home.hash)
@@ -341,9 +323,9 @@ async def test_done_in_the_home_completes_the_task_comments_and_the_home_no_long
     assert [line.split("|")[1].split(">*")[0] for line in _task_lines(after)] == ["Upgrade the database"]
     assert world.asana.store.tasks[first.task_gid].completed
     assert not world.asana.store.tasks[second.task_gid].completed
-    assert _comments(running, first.task_gid) == ["Completed by cy from Slack"]
+    assert running.asana_comments(first.task_gid) == ["Completed by cy from Slack"]
     # Cy is the assignee: no members read; one read, one update, one comment, as a click on a nag.
-    assert await _asana_calls_since(running, mark) == [
+    assert await running.asana_calls_since(mark) == [
         ("GET", f"/tasks/{first.task_gid}"),
         ("PUT", f"/tasks/{first.task_gid}"),
         ("POST", f"/tasks/{first.task_gid}/stories"),
@@ -358,7 +340,7 @@ async def test_done_in_the_home_completes_the_task_comments_and_the_home_no_long
     # The same Done again, from the Home as it was before the click: the task is completed, nothing changes.
     await running.user("cy").click_button(home, blocks.NAG_DONE, block_id=block)
     await _home_saying(running, "cy", "Already handled", newer_than=after.hash)
-    assert _comments(running, first.task_gid) == ["Completed by cy from Slack"]
+    assert running.asana_comments(first.task_gid) == ["Completed by cy from Slack"]
     assert len(world.asana.calls("PUT", rf"^/tasks/{first.task_gid}$")) == 1
 
 
@@ -381,7 +363,7 @@ async def test_a_double_click_on_push_in_the_home_pushes_once(running: Running) 
     pushed = tomorrow + timedelta(weeks=1)
     assert world.asana.store.tasks[task].due_on == pushed
     day = pushed.strftime("%a %d %b")
-    assert _comments(running, task) == [f"Due date pushed a week to {day} by cy from Slack"]
+    assert running.asana_comments(task) == [f"Due date pushed a week to {day} by cy from Slack"]
     assert len(world.asana.calls("PUT", rf"^/tasks/{task}$")) == 1
     notes = [
         str(c.params.get("view"))
@@ -408,7 +390,7 @@ async def test_snooze_priority_and_reassign_in_the_home_act_as_on_a_nag(running:
     assert _note(home) == f"💤 Snoozed for a day by {_mention(running, 'cy')}."
     stored = await running.bridge.store.get_tracked_task(TaskGid(task))
     assert stored is not None and SNOOZED_UNTIL in stored.snapshot
-    assert _comments(running, task) == ["Nags snoozed for a day by cy from Slack"]
+    assert running.asana_comments(task) == ["Nags snoozed for a day by cy from Slack"]
 
     p3 = world.asana.option_gid(world.priority_field, "P3")
     await cy.select_option(home, blocks.NAG_PRIORITY, p3, block_id=block)
@@ -427,7 +409,7 @@ async def test_snooze_priority_and_reassign_in_the_home_act_as_on_a_nag(running:
     assert _note(home) == f"👤 Reassigned to {_mention(running, 'bo')} by {_mention(running, 'cy')}."
     assert world.asana.store.tasks[task].assignee == world.asana_people["bo"]
     assert _task_lines(home) == [] and blocks.HOME_EMPTY in json.dumps(home.blocks, ensure_ascii=False)
-    assert _comments(running, task)[-1] == "Reassigned to Bo Chen by cy from Slack"
+    assert running.asana_comments(task)[-1] == "Reassigned to Bo Chen by cy from Slack"
     bo_home = await _open(running, "bo", words="Triage the flaky test")
     assert len(_task_lines(bo_home)) == 1
 
@@ -442,7 +424,7 @@ async def test_a_click_refused_or_outdated_changes_nothing_and_the_home_says_why
     # Bo takes it in Asana; Eve, who is not a member of the project, clicks Done in her Home from before.
     world.asana.act(world.asana_people["bo"]).assign(task, world.asana_people["bo"])
     await eventually(lambda: _stored_assignee(running, task, world.asana_people["bo"]))
-    mark = _mark(running)
+    mark = running.asana_mark()
     await running.user("eve").click_button(home, blocks.NAG_DONE, block_id=block)
     refused = await _home_saying(running, "eve", "nothing was changed", newer_than=home.hash)
     note = _note(refused)
@@ -451,8 +433,8 @@ async def test_a_click_refused_or_outdated_changes_nothing_and_the_home_says_why
         "of the Asana project *Developer Questions* can act on it from Slack, so nothing was changed."
     )
     assert _task_lines(refused) == []  # the Home now shows what is assigned to her: nothing
-    assert not world.asana.store.tasks[task].completed and _comments(running, task) == []
-    assert {method for method, _ in await _asana_calls_since(running, mark)} == {"GET"}
+    assert not world.asana.store.tasks[task].completed and running.asana_comments(task) == []
+    assert {method for method, _ in await running.asana_calls_since(mark)} == {"GET"}
 
     # Completed in Asana while Bo's Home still offered it: Push changes nothing and says so.
     bo_home = await _open(running, "bo", words="Close the incident")
@@ -463,7 +445,7 @@ async def test_a_click_refused_or_outdated_changes_nothing_and_the_home_says_why
     assert _note(outdated) == (
         "🤷 Nothing was changed: the task was completed in Asana already. Here is how things stand now."
     )
-    assert world.asana.store.tasks[task].due_on is None and _comments(running, task) == []
+    assert world.asana.store.tasks[task].due_on is None and running.asana_comments(task) == []
 
 
 async def _stored_assignee(running: Running, task: str, gid: str) -> bool:

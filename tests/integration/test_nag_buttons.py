@@ -96,27 +96,8 @@ def _outcome(running: Running, nag: Message) -> str | None:
     return str(current.blocks[1]["elements"][0]["text"])
 
 
-def _comments(running: Running, task: str) -> list[str]:
-    store = running.world.asana.store
-    return [s.text for s in store.stories.values() if s.task == task and s.kind == "comment"]
-
-
 def _said_to(running: Running, name: str, words: str) -> list[str]:
     return [e.text for e in running.world.slack.ephemerals(name) if words in e.text]
-
-
-def _mark(running: Running) -> int:
-    return len(running.world.asana.requests)
-
-
-async def _calls_since(running: Running, mark: int) -> list[tuple[str, str]]:
-    """The Asana calls made for the clicks after `mark`, once the background work is done (polling left out)."""
-    await eventually(lambda: running.bridge.background.pending == 0)
-    return [
-        (r.method, r.path)
-        for r in running.world.asana.requests[mark:]
-        if not r.path.startswith(("/events", "/webhooks"))
-    ]
 
 
 def _priority(running: Running, name: str) -> str:
@@ -141,14 +122,14 @@ async def test_done_completes_the_task_comments_and_edits_the_nag_and_the_tasks_
     tracked = await _task(running, "Ship the release")
     nag = await _nag(running, tracked)
 
-    mark = _mark(running)
+    mark = running.asana_mark()
     assert (await running.user("bo").click_button(nag, blocks.NAG_DONE)).status == 200
     assert await eventually(lambda: _outcome(running, nag)) == f"✅ Marked done by {_who(running, 'bo')}."
     task = tracked.task_gid
     assert world.asana.store.tasks[task].completed
-    assert _comments(running, task) == ["Completed by bo from Slack"]
+    assert running.asana_comments(task) == ["Completed by bo from Slack"]
     # Bo is neither assignee nor requester: his Asana user is looked up, then the project's members are read once.
-    assert await _calls_since(running, mark) == [
+    assert await running.asana_calls_since(mark) == [
         ("GET", "/users/bo@example.com"),
         ("GET", f"/tasks/{task}"),
         ("GET", f"/projects/{world.project}"),
@@ -165,10 +146,10 @@ async def test_done_completes_the_task_comments_and_edits_the_nag_and_the_tasks_
     # Warm caches: a click costs one read, one update and one comment.
     other = await _task(running, "Write the release notes")
     nag = await _nag(running, other)
-    mark = _mark(running)
+    mark = running.asana_mark()
     await running.user("bo").click_button(nag, blocks.NAG_DONE)
     await eventually(lambda: _outcome(running, nag))
-    assert await _calls_since(running, mark) == [
+    assert await running.asana_calls_since(mark) == [
         ("GET", f"/tasks/{other.task_gid}"),
         ("PUT", f"/tasks/{other.task_gid}"),
         ("POST", f"/tasks/{other.task_gid}/stories"),
@@ -181,15 +162,15 @@ async def test_snooze_keeps_nags_away_for_a_day_and_changes_nothing_else(running
     nag = await _nag(running, tracked)
     before = running.bridge.clock.now()
 
-    mark = _mark(running)
+    mark = running.asana_mark()
     await running.user("ana").click_button(nag, blocks.NAG_SNOOZE)
     assert await eventually(lambda: _outcome(running, nag)) == f"💤 Snoozed for a day by {_who(running, 'ana')}."
     snoozed = datetime.fromisoformat((await _tracked(running, tracked.task_gid)).snapshot[SNOOZED_UNTIL])
     assert before + timedelta(days=1) <= snoozed <= running.bridge.clock.now() + timedelta(days=1)
-    assert _comments(running, tracked.task_gid) == ["Nags snoozed for a day by ana from Slack"]
+    assert running.asana_comments(tracked.task_gid) == ["Nags snoozed for a day by ana from Slack"]
     assert not world.asana.store.tasks[tracked.task_gid].completed
     # Ana asked for the task: no members read; nothing to change in Asana but the comment.
-    assert await _calls_since(running, mark) == [
+    assert await running.asana_calls_since(mark) == [
         ("GET", f"/tasks/{tracked.task_gid}"),
         ("POST", f"/tasks/{tracked.task_gid}/stories"),
     ]
@@ -205,21 +186,21 @@ async def test_push_moves_the_due_date_a_week_and_an_older_reminder_then_changes
     line = await eventually(lambda: _outcome(running, nag))
     assert line == f"📅 Due date pushed a week, to Mon 08 Mar, by {_who(running, 'ana')}."
     assert world.asana.store.tasks[task].due_on == date(2027, 3, 8)
-    assert _comments(running, task) == ["Due date pushed a week to Mon 08 Mar by ana from Slack"]
+    assert running.asana_comments(task) == ["Due date pushed a week to Mon 08 Mar by ana from Slack"]
     snapshot = (await _tracked(running, task)).snapshot
     assert snapshot["due_on"] == "2027-03-08" and snapshot[DUE_PUSHES] == 1
 
     # Another reminder about the old due date: pushing again would push twice, so it is outdated.
     stale = await _nag(running, tracked, period="2027-03-01#2")
-    mark = _mark(running)
+    mark = running.asana_mark()
     await running.user("ana").click_button(stale, blocks.NAG_PUSH)
     line = await eventually(lambda: _outcome(running, stale))
     assert "nothing changed: its due date moved to Mon 08 Mar since this reminder" in line
     [note] = await eventually(lambda: _said_to(running, "ana", "This nag was out of date"))
     assert "Nothing was changed" in note
     assert world.asana.store.tasks[task].due_on == date(2027, 3, 8)
-    assert await _calls_since(running, mark) == [("GET", f"/tasks/{task}")]
-    assert len(_comments(running, task)) == 1
+    assert await running.asana_calls_since(mark) == [("GET", f"/tasks/{task}")]
+    assert len(running.asana_comments(task)) == 1
 
 
 async def test_reassign_assigns_the_chosen_person_and_refuses_someone_without_asana(running: Running) -> None:
@@ -228,13 +209,13 @@ async def test_reassign_assigns_the_chosen_person_and_refuses_someone_without_as
     task = tracked.task_gid
     nag = await _nag(running, tracked)
 
-    mark = _mark(running)
+    mark = running.asana_mark()
     await running.user("ana").select_user(nag, blocks.NAG_REASSIGN, world.slack_people["cy"])
     line = await eventually(lambda: _outcome(running, nag))
     assert line == f"👤 Reassigned to {_who(running, 'cy')} by {_who(running, 'ana')}."
     assert world.asana.store.tasks[task].assignee == world.asana_people["cy"]
-    assert _comments(running, task) == ["Reassigned to Cy Park by ana from Slack"]
-    assert await _calls_since(running, mark) == [
+    assert running.asana_comments(task) == ["Reassigned to Cy Park by ana from Slack"]
+    assert await running.asana_calls_since(mark) == [
         ("GET", f"/tasks/{task}"),
         ("GET", "/users/cy@example.com"),  # the new assignee, by email
         ("PUT", f"/tasks/{task}"),
@@ -250,7 +231,7 @@ async def test_reassign_assigns_the_chosen_person_and_refuses_someone_without_as
     assert f"<@{world.slack_people['dee']}>" in refused
     assert _outcome(running, again) is None  # neither changed anything: the nag keeps its buttons
     assert world.asana.store.tasks[task].assignee == world.asana_people["cy"]
-    assert len(_comments(running, task)) == 1
+    assert len(running.asana_comments(task)) == 1
 
 
 async def test_priority_sets_the_field_moves_the_task_to_its_section_and_sets_the_sla_due_date(
@@ -264,7 +245,7 @@ async def test_priority_sets_the_field_moves_the_task_to_its_section_and_sets_th
     nag = await _nag(running, tracked, kind="triage")
     p2 = _priority(running, "P2")
 
-    mark = _mark(running)
+    mark = running.asana_mark()
     await running.user("ana").select_option(nag, blocks.NAG_PRIORITY, p2)
     line = await eventually(lambda: _outcome(running, nag))
     asana_task = world.asana.store.tasks[task]
@@ -275,11 +256,11 @@ async def test_priority_sets_the_field_moves_the_task_to_its_section_and_sets_th
     assert asana_task.custom_values[world.priority_field] == p2
     assert asana_task.section_in(world.project) == world.asana.section_gid(world.project, "P2")
     said = f"Priority set to P2 by ana from Slack; moved to section P2; due date set to {day} from the SLA"
-    assert _comments(running, task) == [said]
+    assert running.asana_comments(task) == [said]
     snapshot = (await _tracked(running, task)).snapshot
     assert snapshot[DUE_SET_BY_BRIDGE] == due.isoformat() and snapshot["due_on"] == due.isoformat()
     assert SECTION_SINCE in snapshot
-    assert await _calls_since(running, mark) == [
+    assert await running.asana_calls_since(mark) == [
         ("GET", f"/tasks/{task}"),
         ("GET", f"/projects/{world.project}/sections"),
         ("POST", f"/tasks/{task}/addProject"),
@@ -295,7 +276,7 @@ async def test_priority_sets_the_field_moves_the_task_to_its_section_and_sets_th
         "Priority was set to P2 in Asana already."
     )
     assert world.asana.store.tasks[task].custom_values[world.priority_field] == p2
-    assert len(_comments(running, task)) == 1
+    assert len(running.asana_comments(task)) == 1
 
 
 async def test_a_missing_field_select_sets_that_enum_field(running: Running) -> None:
@@ -306,14 +287,14 @@ async def test_a_missing_field_select_sets_that_enum_field(running: Running) -> 
     nag = await _nag(running, tracked, kind="missing_fields", fields=[(team, "Team", options)])
     backend = world.asana.option_gid(team, "Backend")
 
-    mark = _mark(running)
+    mark = running.asana_mark()
     await running.user("ana").select_option(nag, blocks.NAG_FIELD + team, backend)
     assert await eventually(lambda: _outcome(running, nag)) == f"🏷️ Team set to Backend by {_who(running, 'ana')}."
     asana_task = world.asana.store.tasks[tracked.task_gid]
     assert asana_task.custom_values[team] == backend
     assert asana_task.due_on is None and asana_task.custom_values.get(world.priority_field) is None
-    assert _comments(running, tracked.task_gid) == ["Team set to Backend by ana from Slack"]
-    assert await _calls_since(running, mark) == [
+    assert running.asana_comments(tracked.task_gid) == ["Team set to Backend by ana from Slack"]
+    assert await running.asana_calls_since(mark) == [
         ("GET", f"/tasks/{tracked.task_gid}"),
         ("PUT", f"/tasks/{tracked.task_gid}"),
         ("POST", f"/tasks/{tracked.task_gid}/stories"),
@@ -333,7 +314,7 @@ async def test_people_without_asana_or_not_allowed_on_the_link_are_refused_and_n
     task = tracked.task_gid
     nag = await _nag(running, tracked)
 
-    mark = _mark(running)
+    mark = running.asana_mark()
     await running.user("dee").click_button(nag, blocks.NAG_DONE)
     [no_asana] = await eventually(lambda: _said_to(running, "dee", "nothing was changed"))
     assert "matches no user of the bridge's Asana workspace" in no_asana
@@ -347,8 +328,8 @@ async def test_people_without_asana_or_not_allowed_on_the_link_are_refused_and_n
     refusals = await eventually(refused)
     assert all("only the task's assignee, the person who asked for it, the triager and members" in r for r in refusals)
     assert all("*Developer Questions*" in r for r in refusals)
-    assert not world.asana.store.tasks[task].completed and not _comments(running, task)
-    assert {method for method, _ in await _calls_since(running, mark)} == {"GET"}  # lookups only, no writes
+    assert not world.asana.store.tasks[task].completed and not running.asana_comments(task)
+    assert {method for method, _ in await running.asana_calls_since(mark)} == {"GET"}  # lookups only, no writes
     assert _outcome(running, nag) is None
 
     # The triager may, although not a member of the project.
@@ -385,7 +366,7 @@ async def test_a_double_click_applies_once_and_the_second_click_is_told_it_was_h
     [handled] = await eventually(lambda: _said_to(running, "ana", "Already handled"))
     assert handled == f"Already handled, so nothing more was changed: {line}"
     assert world.asana.store.tasks[task].completed
-    assert _comments(running, task) == ["Nags snoozed for a day by ana from Slack", "Completed by ana from Slack"]
+    assert running.asana_comments(task) == ["Nags snoozed for a day by ana from Slack", "Completed by ana from Slack"]
     assert len(world.asana.calls("PUT", rf"^/tasks/{task}$")) == 1
     # two nags and the task's post, each edited once (the post's edit may come a moment after the nag's)
     await eventually(lambda: len(world.slack.calls_to("chat.update")) >= 3)
@@ -401,7 +382,7 @@ async def test_a_click_on_a_nag_about_a_task_completed_in_asana_changes_nothing_
     world.asana.act(world.asana_people["bo"]).complete(task)
     await world.asana.deliveries_idle(timeout=10)
 
-    mark = _mark(running)
+    mark = running.asana_mark()
     await running.user("ana").select_user(nag, blocks.NAG_REASSIGN, world.slack_people["cy"])
     line = await eventually(lambda: _outcome(running, nag))
     assert line == (
@@ -410,8 +391,8 @@ async def test_a_click_on_a_nag_about_a_task_completed_in_asana_changes_nothing_
     [note] = await eventually(lambda: _said_to(running, "ana", "out of date"))
     assert note == blocks.nag_outdated_note(Decision(Verdict.OUTDATED, Action.REASSIGN, Why.COMPLETED))
     assert note.startswith("This nag was out of date: the task was completed in Asana already. Nothing was changed")
-    assert world.asana.store.tasks[task].assignee is None and _comments(running, task) == []
-    calls = await _calls_since(running, mark)
+    assert world.asana.store.tasks[task].assignee is None and running.asana_comments(task) == []
+    calls = await running.asana_calls_since(mark)
     assert ("GET", f"/tasks/{task}") in calls and all(method == "GET" for method, _ in calls)
 
     await running.user("bo").click_button(nag, blocks.NAG_DONE)  # a click that was already on its way
@@ -428,9 +409,9 @@ async def test_a_change_asana_refuses_leaves_the_nag_to_be_clicked_again(running
     await running.user("ana").click_button(nag, blocks.NAG_DONE)
     await eventually(lambda: _said_to(running, "ana", "Asana didn't let the bridge change that task"))
     await eventually(lambda: running.bridge.background.pending == 0)
-    assert not world.asana.store.tasks[task].completed and _comments(running, task) == []
+    assert not world.asana.store.tasks[task].completed and running.asana_comments(task) == []
     assert _outcome(running, nag) is None  # the claim was given back: the buttons are still there and work
 
     await running.user("ana").click_button(nag, blocks.NAG_DONE)
     assert await eventually(lambda: _outcome(running, nag)) == f"✅ Marked done by {_who(running, 'ana')}."
-    assert world.asana.store.tasks[task].completed and _comments(running, task) == ["Completed by ana from Slack"]
+    assert world.asana.store.tasks[task].completed and running.asana_comments(task) == ["Completed by ana from Slack"]
