@@ -542,9 +542,11 @@ def home_view(
     note: str | None = None,
     listing: HomeList | None = None,
     priorities: Mapping[str, list[tuple[str, str]]] | None = None,
+    linked: bool = True,
 ) -> dict[str, Any]:
     """The App Home tab: the person's open tasks with the nag buttons, then the DM switch. `note` is mrkdwn made
-    here (what a click just did, or why it did nothing); `priorities` are each link's priority options."""
+    here (what a click just did, or why it did nothing); `priorities` are each link's priority options; `linked`
+    is false when no channel of the workspace is linked (so there is nothing to list)."""
     state = "on" if assignment_dms else "off"
     switch: dict[str, Any] = {
         "type": "button",
@@ -559,6 +561,8 @@ def home_view(
         view_blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note[:3000]}]})
     if listing is not None:
         view_blocks.extend(_home_tasks(listing, priorities or {}))
+    elif not linked:
+        view_blocks.append(_mrkdwn_section(HOME_NOT_LINKED))
     view_blocks += [
         {"type": "divider"},
         {

@@ -69,6 +69,7 @@ class Home:
             note=note,
             listing=listing,
             priorities=priorities,
+            linked=bool(links),
         )
         await self._slack.publish_home(user_id, view)
 

@@ -61,7 +61,8 @@ RECHECK_MEMBERS_AFTER = 60.0
 
 @dataclass(frozen=True)
 class NagClick:
-    """One click on a nag. For REASSIGN, `click.value` is the chosen Slack user (their Asana user is found here)."""
+    """One click on a nag, or on a task's buttons in the App Home. For REASSIGN, `click.value` is the chosen Slack
+    user (their Asana user is found here)."""
 
     team_id: TeamId
     channel_id: ChannelId | None  # None: a click in the App Home

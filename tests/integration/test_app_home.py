@@ -101,6 +101,7 @@ async def test_opening_the_home_tab_shows_the_switch_off(running: Running) -> No
     await running.user("cy").open_home()
     await eventually(lambda: "assigned to me in Asana:* off" in _home_text(running, "cy"))
     assert "Turn on" in _home_text(running, "cy")
+    assert blocks.HOME_NOT_LINKED in _home_text(running, "cy")  # no channel is linked yet: nothing to list
 
 
 async def test_a_person_who_asked_gets_a_dm_when_assigned_and_nobody_else_does(running: Running) -> None:
