@@ -177,9 +177,7 @@ class AsanaGateway:
 
     async def project_members(self, project_gid: str) -> list[AsanaUserGid]:
         """The users Asana lists as members of a project (one read; compact users)."""
-        data = await self._call(
-            "projects.members", self.projects.get_project, project_gid, {"opt_fields": "members"}
-        )
+        data = await self._call("projects.members", self.projects.get_project, project_gid, {"opt_fields": "members"})
         return [AsanaUserGid(str(m["gid"])) for m in data.get("members") or () if m.get("gid")]
 
     async def sections_of(self, project_gid: str) -> list[Section]:

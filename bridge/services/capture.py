@@ -155,9 +155,7 @@ class Capture:
         for task in await self._asana.tasks_modified_since(link.project_gid, since):
             if marker in task.notes:
                 if request.source_ts is not None:
-                    await self._store.set_capture_task(
-                        request.team_id, request.channel_id, request.source_ts, task.gid
-                    )
+                    await self._store.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
                 return await self._finish(request, link, task)
         if request.source_ts is not None:
             await self._store.release_capture(request.team_id, request.channel_id, request.source_ts)

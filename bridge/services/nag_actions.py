@@ -58,7 +58,6 @@ PROJECT_CACHE_SECONDS = 600.0  # members and sections of a project change rarely
 RECHECK_MEMBERS_AFTER = 60.0
 
 
-
 @dataclass(frozen=True)
 class NagClick:
     """One click on a nag, or on a task's buttons in the App Home. For REASSIGN, `click.value` is the chosen Slack

@@ -28,9 +28,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("team_id", "slack_user_id", name=op.f("pk_user_settings")),
     )
-    op.create_index(
-        op.f("ix_user_settings_team_id_asana_user_gid"), "user_settings", ["team_id", "asana_user_gid"]
-    )
+    op.create_index(op.f("ix_user_settings_team_id_asana_user_gid"), "user_settings", ["team_id", "asana_user_gid"])
 
 
 def downgrade() -> None:
