@@ -1,0 +1,14 @@
+"""Every word the bridge says in Slack, and the Block Kit it says it with: one package for wording, a module per
+surface. Callers write `from bridge.adapters import blocks` and `blocks.<name>`."""
+
+from bridge.adapters.blocks.commands import *  # noqa: F403
+from bridge.adapters.blocks.home import *  # noqa: F403
+from bridge.adapters.blocks.install import *  # noqa: F403
+from bridge.adapters.blocks.kit import Blocks as Blocks
+from bridge.adapters.blocks.kit import escape as escape
+from bridge.adapters.blocks.kit import first_line as first_line
+from bridge.adapters.blocks.nags import *  # noqa: F403
+from bridge.adapters.blocks.relay import *  # noqa: F403
+from bridge.adapters.blocks.reports import *  # noqa: F403
+from bridge.adapters.blocks.routing import *  # noqa: F403
+from bridge.adapters.blocks.unfurls import *  # noqa: F403

@@ -1,0 +1,224 @@
+"""Nags (reminders, triage, the SLA warning, missing fields), their buttons, and what a click did: said on the nag
+itself, to the clicker alone, and in Asana.
+
+Every action_id starts with "nag_" (the listener routes by that prefix); the actions block's block_id carries the
+task gid, so a click names its task without the bridge remembering anything about the message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from bridge.adapters.blocks.kit import Blocks, _button, _date, _day, _plain_text, _select, escape
+from bridge.adapters.blocks.unfurls import completed_from_slack
+from bridge.domain.nag_clicks import Action, Decision, Why
+
+NAG_DONE = "nag_done"
+NAG_SNOOZE = "nag_snooze"
+NAG_PUSH = "nag_push"
+NAG_REASSIGN = "nag_reassign"
+NAG_PRIORITY = "nag_priority"
+NAG_FIELD = "nag_field_"  # + the custom field gid: a select of that enum field's options
+NAG_ACTIONS_BLOCK = "nag_actions:"  # + the task gid
+NAG_ACTION_PATTERN = r"^nag_"
+
+
+def nag_post(
+    headline: str,
+    *,
+    task_gid: str,
+    priority_options: list[tuple[str, str]] | None = None,
+    field_selects: Sequence[tuple[str, str, list[tuple[str, str]]]] = (),
+) -> tuple[str, Blocks]:
+    """A nag with its buttons: Done, Snooze 1 day, Push due +1 week, Reassign, Priority (options: gid, name)."""
+    body: Blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
+        _nag_actions(task_gid, priority_options, field_selects),
+    ]
+    return _plain_text(headline), body
+
+
+def _nag_actions(
+    task_gid: str,
+    priority_options: list[tuple[str, str]] | None,
+    field_selects: Sequence[tuple[str, str, list[tuple[str, str]]]] = (),
+) -> dict[str, Any]:
+    """The buttons of a nag (and of a task in the App Home): the block_id names the task they act on."""
+    elements: Blocks = [
+        _button(NAG_DONE, "Done", task_gid, style="primary"),
+        _button(NAG_SNOOZE, "Snooze 1 day", task_gid),
+        _button(NAG_PUSH, "Push due +1 week", task_gid),
+        {
+            "type": "users_select",
+            "action_id": NAG_REASSIGN,
+            "placeholder": {"type": "plain_text", "text": "Reassign"},
+        },
+    ]
+    if priority_options:
+        elements.append(_select(NAG_PRIORITY, "Priority", priority_options))
+    for field_gid, field_name, options in field_selects:
+        elements.append(_select(NAG_FIELD + field_gid, field_name[:150], options))
+    return {"type": "actions", "block_id": NAG_ACTIONS_BLOCK + task_gid, "elements": elements[:25]}
+
+
+def nag_outcome(headline: str, outcome: str) -> tuple[str, Blocks]:
+    """The nag once someone acted on it: what it said, what was done and by whom; no buttons left to click."""
+    return _plain_text(f"{headline}\n{outcome}"), [
+        {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": outcome}]},
+    ]
+
+
+def nag_headline(
+    kind: str,
+    stage: str,
+    *,
+    name: str,
+    url: str,
+    mention: str | None,
+    due: date | None = None,
+    count: int = 1,
+    missing: Sequence[str] = (),
+    priority: str | None = None,
+) -> str:
+    """What a nag says (kind and stage as in domain.nags); `mention` is a ready <@U…> or a plain name."""
+    who = f"{mention}: " if mention else ""
+    title = f"*<{url}|{escape(name)}>*" if url else f"*{escape(name)}*"
+    day = due.strftime("%a %d %b") if due else "its due date"
+    if kind == "reminder" and stage == "upcoming":
+        return f"⏰ {who}{title} is due {day}."
+    if kind == "reminder" and stage == "due_today":
+        return f"⏰ {who}{title} is due today."
+    if kind == "reminder":
+        again = f"; reminder {count}" if count > 1 else ""
+        return f"⚠️ {who}{title} is overdue (it was due {day}{again})."
+    if kind == "triage":
+        return f"🧭 {who}{title} is waiting for triage. Please set a priority."
+    if kind == "first_response":
+        target = f" {escape(priority)}" if priority else ""
+        return f"⏱️ {who}{title} has no first response yet and is close to its{target} first-response target."
+    if kind == "missing_fields":
+        fields = ", ".join(escape(f) for f in missing)
+        return f"📝 {who}{title} is missing {fields}. Please set them before work begins."
+    return f"🔔 {who}{title}"
+
+
+def sla_warning_comment(priority: str | None) -> str:
+    """The Asana comment left when a task nears its first-response target without an answer."""
+    target = f" {priority}" if priority else ""
+    return f"SLA warning: no first response yet; this task is close to its{target} first-response target."
+
+
+NAG_TASK_UNKNOWN = (
+    "I don't follow that task any more (its channel may have been unlinked), so nothing was changed. "
+    "Change it in Asana instead."
+)
+NAG_NO_DUE = (
+    "The task has no due date to push, so nothing was changed. Set one in Asana, or pick a priority to get one "
+    "from the SLA."
+)
+_NAG_LABELS = {
+    Action.DONE: "Done",
+    Action.SNOOZE: "Snooze 1 day",
+    Action.PUSH: "Push due +1 week",
+    Action.REASSIGN: "Reassign",
+    Action.PRIORITY: "Priority",
+}
+
+
+def nag_not_allowed(user_id: str, project_name: str) -> str:
+    return (
+        f"<@{user_id}>, only the task's assignee, the person who asked for it, the triager and members of the Asana "
+        f"project *{escape(project_name)}* can act on it from Slack, so nothing was changed. Ask to be added to the "
+        "project in Asana, or ask one of them."
+    )
+
+
+def nag_assignee_unknown(user_id: str) -> str:
+    return (
+        f"I couldn't find <@{user_id}> in Asana: their Slack email matches no Asana user of this workspace, so the "
+        "task was not reassigned. Pick someone with an Asana account."
+    )
+
+
+def nag_acted_line(decision: Decision, *, who: str, assignee: str | None = None, moved_to: str | None = None) -> str:
+    """The line under a nag someone acted on (`who` and `assignee` are <@U…> mentions)."""
+    if decision.action is Action.DONE:
+        return f"✅ Marked done by {who}."
+    if decision.action is Action.SNOOZE:
+        return f"💤 Snoozed for a day by {who}."
+    if decision.action is Action.PUSH:
+        return f"📅 Due date pushed a week, to {_date(decision.due_on)}, by {who}."
+    if decision.action is Action.REASSIGN:
+        return f"👤 Reassigned to {assignee or 'someone'} by {who}."
+    if decision.action is Action.FIELD and not decision.section:
+        return f"🏷️ {escape(decision.field_name or 'Field')} set to {escape(decision.choice or '')} by {who}."
+    extra = f"; moved to {escape(moved_to)}" if moved_to else ""
+    if decision.due_from_sla:
+        extra += f"; due {_date(decision.due_on)} (from the SLA)"
+    return f"🚩 {escape(decision.field_name or 'Priority')} set to {escape(decision.choice or '')} by {who}{extra}."
+
+
+def nag_outdated_line(decision: Decision, *, who: str) -> str:
+    """The line under a nag that was out of date when someone clicked it: nothing changed."""
+    label = _NAG_LABELS.get(decision.action) or decision.field_name or "a button"
+    return f"🤷 {who} clicked {escape(label)}, but nothing changed: {_outdated_reason(decision)}."
+
+
+def nag_outdated_note(decision: Decision) -> str:
+    """What the clicker of an outdated nag is told, privately."""
+    return f"This nag was out of date: {_outdated_reason(decision)}. Nothing was changed, and the nag now says so."
+
+
+def home_outdated(decision: Decision) -> str:
+    """What the clicker in the App Home is told when the task moved on since the Home was published."""
+    return f"🤷 Nothing was changed: {_outdated_reason(decision)}. Here is how things stand now."
+
+
+def _outdated_reason(decision: Decision) -> str:
+    if decision.why is Why.COMPLETED:
+        return "the task was completed in Asana already"
+    if decision.why is Why.DUE_MOVED:
+        if decision.current:
+            return f"its due date moved to {_day(decision.current)} since this reminder"
+        return "its due date was removed since this reminder"
+    field, value = escape(decision.field_name or "the field"), escape(decision.current or "a value")
+    return f"{field} was set to {value} in Asana already"
+
+
+def nag_unchanged(decision: Decision) -> str:
+    """What the clicker is told when the task already is as they asked (the nag stays as it is)."""
+    if decision.why is Why.SAME_ASSIGNEE:
+        return f"The task is already assigned to {escape(decision.current or 'them')}; nothing changed."
+    if decision.why is Why.SAME_OPTION:
+        field, value = escape(decision.field_name or "That field"), escape(decision.current or "set so")
+        return f"{field} is {value} already; nothing changed."
+    if decision.why is Why.NO_DUE:
+        return NAG_NO_DUE
+    field = escape(decision.field_name) if decision.field_name else "that field"
+    return f"That option is not one of {field}'s options in Asana any more, so nothing was changed. Set it in Asana."
+
+
+def nag_already_handled(outcome: str) -> str:
+    if not outcome:
+        return "Already handled; nothing changed."
+    return f"Already handled, so nothing more was changed: {outcome}"
+
+
+def nag_comment(decision: Decision, *, who: str, assignee: str | None = None, moved_to: str | None = None) -> str:
+    """The Asana comment recording a change made with a nag's button (plain text, `who` is the Slack name)."""
+    if decision.action is Action.DONE:
+        return completed_from_slack(who)
+    if decision.action is Action.SNOOZE:
+        return f"Nags snoozed for a day by {who} from Slack"
+    if decision.action is Action.PUSH:
+        return f"Due date pushed a week to {_date(decision.due_on)} by {who} from Slack"
+    if decision.action is Action.REASSIGN:
+        return f"Reassigned to {assignee or 'someone'} by {who} from Slack"
+    text = f"{decision.field_name or 'Priority'} set to {decision.choice} by {who} from Slack"
+    if moved_to:
+        text += f"; moved to section {moved_to}"
+    if decision.due_from_sla:
+        text += f"; due date set to {_date(decision.due_on)} from the SLA"
+    return text

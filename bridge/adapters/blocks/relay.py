@@ -1,0 +1,106 @@
+"""Asana changes told in the task's thread: one line per change, the task's post kept up to date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bridge.adapters.blocks.kit import Blocks, _day, _ordinal, _task_post, _title, escape
+from bridge.domain.model import Link
+from bridge.domain.relay import Change
+from bridge.domain.work import Task
+
+
+def change_line(change: Change) -> str:
+    """One line per change, e.g. "✅ completed by Ana" or "📅 due moved to Fri 05 Dec (was Wed 03 Dec; 2nd push)"."""
+    if change.kind == "completed":
+        return "✅ completed" + (f" by {escape(change.by)}" if change.by else "")
+    if change.kind == "reopened":
+        return "↩️ reopened"
+    if change.kind == "assigned":
+        return f"👤 assigned to {escape(change.value or 'someone')}"
+    if change.kind == "unassigned":
+        return "👤 unassigned"
+    if change.kind == "due":
+        if not change.value:
+            return "📅 due date removed"
+        text = f"📅 due {'moved to' if change.previous else 'set to'} {_day(change.value)}"
+        if change.previous:
+            pushes = f"; {_ordinal(change.count)} push" if change.count else ""
+            text += f" (was {_day(change.previous)}{pushes})"
+        return text
+    if change.kind == "priority":
+        return f"🚩 priority {escape(change.value or 'cleared')}" + (
+            f" (was {escape(change.previous)})" if change.previous else ""
+        )
+    if change.kind == "section":
+        return f"🗂️ moved to {escape(change.value or '')}"
+    if change.kind == "renamed":
+        return f"✏️ renamed to “{escape(change.value or '')}”"
+    return escape(change.kind)
+
+
+def sla_due_line(due: date, priority: str | None) -> str:
+    by = f"the {escape(priority)} SLA" if priority else "the SLA"
+    return f"📅 due set to {due.strftime('%a %d %b')} by {by}"
+
+
+def comment_line(author: str | None, text: str) -> str:
+    body = escape(text if len(text) <= 1500 else text[:1499] + "…")
+    return f"💬 {escape(author or 'Someone')}: {body}"
+
+
+TASK_DELETED_LINE = "🗑️ the task was deleted in Asana"
+
+
+def subtask_added_line(task: Task) -> str:
+    who = f" for {escape(task.assignee_name)}" if task.assignee_name else ""
+    return f"➕ subtask “{escape(task.name)}” added{who}"
+
+
+def subtask_line(name: str, line: str) -> str:
+    """A change on a subtask, told in the parent's thread: "↳ subtask “Docs”: ✅ completed by Ana"."""
+    return f"↳ subtask “{escape(name)}”: {line}"
+
+
+def relay_message(lines: list[str]) -> tuple[str, Blocks]:
+    text = "\n".join(lines)
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
+
+
+def root_message(task: Task, *, completed: bool, requester: str | None = None) -> tuple[str, Blocks]:
+    """The task's channel post, kept up to date in place (✅ and strike-through once done), facts from Asana."""
+    facts = []
+    if task.assignee_name:
+        facts.append(f"Assignee: {escape(task.assignee_name)}")
+    if task.due_on:
+        facts.append(f"Due: {task.due_on.strftime('%a %d %b %Y')}")
+    if requester:
+        facts.append(f"Requested by <@{requester}>")
+    headline = f"✅ ~{_title(task)}~" if completed else f"*{_title(task)}*"
+    return ("Done: " if completed else "") + task.name, _task_post(task, headline, facts)
+
+
+def new_asana_task(task: Task) -> tuple[str, Blocks]:
+    facts = [f"Assignee: {escape(task.assignee_name)}"] if task.assignee_name else []
+    return f"New task in Asana: {task.name}", _task_post(task, f"🆕 *{_title(task)}* (created in Asana)", facts)
+
+
+def webhook_failing(project_name: str) -> str:
+    return (
+        f"⚠️ Asana reports that it could not deliver updates of *{escape(project_name)}* to the bridge "
+        "(its webhook's deliveries are failing). Meanwhile the bridge is filling the gap from Asana's Events API, "
+        "so updates still reach their threads, a few minutes late. If the failures go on for 24 hours Asana "
+        "deletes the webhook, and the bridge registers a new one."
+    )
+
+
+def relay_setting(link: Link) -> str:
+    if link.quiet:
+        return "Quiet: Asana changes only update each task's post; nothing is said in the threads."
+    if link.relay_kinds is None:
+        return "Every kind of Asana change is told in the task's thread."
+    return "Told in task threads: " + ", ".join(sorted(link.relay_kinds)) + "."
+
+
+def relay_usage(problem: str) -> str:
+    return f"`/asana relay`: {problem}. Example: `/asana relay completed comments due`."
