@@ -15,6 +15,15 @@ import aiohttp
 
 T = TypeVar("T")
 
+# bridge.toml business hours around the clock: a test's business time runs whatever day and hour it runs at.
+ALWAYS_OPEN = """
+[business_hours]
+timezone = "UTC"
+days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+start = "00:00"
+end = "23:59"
+"""
+
 
 class FakeClock:
     def __init__(self, start: datetime | None = None) -> None:

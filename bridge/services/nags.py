@@ -168,14 +168,7 @@ class Nagger:
         if nag.kind == NagKind.FIRST_RESPONSE:
             # Before the nag is recorded: a failure here leaves the nag due, so the comment is not lost.
             await self._asana.comment(tracked.task_gid, blocks.sla_warning_comment(view.priority))
-        ts = await self._outbox.post_once(
-            key=key,
-            team_id=tracked.team_id,
-            channel=tracked.channel_id,
-            thread_ts=tracked.thread_ts,
-            text=text,
-            blocks=post,
-        )
+        ts = await self._outbox.reply(tracked, key=key, text=text, blocks=post)
         if nag.kind == NagKind.REMINDER and policy.reminders.dm_assignee and view.assignee:
             person = await self._store.slack_user_for(tracked.team_id, view.assignee)
             if person is not None:

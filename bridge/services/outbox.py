@@ -8,7 +8,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from bridge.domain.model import ChannelId, MessageTs, OutboxPost, OutboxState, TeamId
+from bridge.domain.model import ChannelId, MessageTs, OutboxPost, OutboxState, TeamId, TrackedTask
 from bridge.ports import Clock, SlackPort, Store
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,17 @@ class Outbox:
         self._clock = clock
         # A post recorded but not marked sent is someone's send in progress for this long; after that, a crash.
         self._in_flight_for = in_flight_for
+
+    async def reply(self, tracked: TrackedTask, *, key: str, text: str, blocks: list[dict[str, Any]]) -> MessageTs:
+        """Post once in the tracked task's thread."""
+        return await self.post_once(
+            key=key,
+            team_id=tracked.team_id,
+            channel=tracked.channel_id,
+            thread_ts=tracked.thread_ts,
+            text=text,
+            blocks=blocks,
+        )
 
     async def post_once(
         self,

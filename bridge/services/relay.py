@@ -272,14 +272,7 @@ class Relay:
         if not lines:
             return
         text, reply = blocks.relay_message([line for _, line in lines])
-        await self._outbox.post_once(
-            key=_key(events),
-            team_id=tracked.team_id,
-            channel=tracked.channel_id,
-            thread_ts=tracked.thread_ts,
-            text=text,
-            blocks=reply,
-        )
+        await self._outbox.reply(tracked, key=_key(events), text=text, blocks=reply)
 
     async def _link_of(self, tracked: TrackedTask) -> Link | None:
         return await self._store.get_link(tracked.team_id, tracked.channel_id)

@@ -276,14 +276,8 @@ class Router:
         holder = await self._pool.mention(row.assignee) or await self._pool.name(row.assignee, link)
         since = clock_for(policy.business_hours).local_date(row.assigned_at)
         text, post = blocks.routing_ping(holder, name=tracked.name, since=since, window=window, task_gid=row.task_gid)
-        ts = await self._outbox.post_once(
-            key=f"route:{row.task_gid}:ping:{len(row.holders)}:{row.assigned_at:%Y%m%d%H%M%S}",
-            team_id=tracked.team_id,
-            channel=tracked.channel_id,
-            thread_ts=tracked.thread_ts,
-            text=text,
-            blocks=post,
-        )
+        key = f"route:{row.task_gid}:ping:{len(row.holders)}:{row.assigned_at:%Y%m%d%H%M%S}"
+        ts = await self._outbox.reply(tracked, key=key, text=text, blocks=post)
         # After the post (once, through the outbox): a failure here makes the next tick post nothing new.
         await self._asana.comment(
             row.task_gid, blocks.routing_ping_comment(await self._pool.name(row.assignee, link), window)
@@ -348,11 +342,4 @@ class Router:
 
     async def _tell(self, tracked: TrackedTask, key: str, line: str) -> None:
         text, post = blocks.relay_message([line])
-        await self._outbox.post_once(
-            key=key,
-            team_id=tracked.team_id,
-            channel=tracked.channel_id,
-            thread_ts=tracked.thread_ts,
-            text=text,
-            blocks=post,
-        )
+        await self._outbox.reply(tracked, key=key, text=text, blocks=post)

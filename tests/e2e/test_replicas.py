@@ -26,7 +26,7 @@ from bridge.sandbox.harness import bound_socket
 from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import SECTIONS, SIGNING_SECRET, World
 from tests.fixtures_db import postgres_database
-from tests.support import eventually, serving
+from tests.support import ALWAYS_OPEN, eventually, serving
 
 pytestmark = pytest.mark.postgres
 
@@ -309,14 +309,6 @@ async def test_three_replicas_share_the_inbox_and_survive_a_kill(
                     process.wait()
 
 
-# Every hour of every day is working time, so a task due today is nagged about at the first tick.
-ALWAYS_OPEN = """
-[business_hours]
-timezone = "UTC"
-days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-start = "00:00"
-end = "23:59"
-"""
 NAGGED = 6
 
 

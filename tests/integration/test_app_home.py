@@ -30,16 +30,12 @@ from bridge.domain.sla import sla_due_on
 from bridge.sandbox.slack.surfaces import View
 from bridge.sandbox.world import PRIORITIES, SECTIONS, World
 from tests.fixtures_bridge import Running
-from tests.support import eventually
+from tests.support import ALWAYS_OPEN, eventually
 
 # Business hours around the clock, so that an SLA's time left is the same whatever day the test runs.
-POLICY = """
-[business_hours]
-timezone = "UTC"
-days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-start = "00:00"
-end = "23:59"
-
+POLICY = (
+    ALWAYS_OPEN
+    + """
 [sla]
 P0 = { first_response = "1h", resolution = "4h" }
 P1 = { first_response = "4h", resolution = "2d" }
@@ -49,6 +45,7 @@ P3 = { first_response = "2d", resolution = "10d" }
 [capture]
 acknowledge = false
 """
+)
 
 
 @pytest.fixture

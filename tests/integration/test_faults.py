@@ -12,15 +12,11 @@ import pytest
 from bridge.domain.model import TaskGid, TrackedTask
 from bridge.sandbox.world import World
 from tests.fixtures_bridge import Running
-from tests.support import eventually
+from tests.support import ALWAYS_OPEN, eventually
 
-POLICY = """
-[business_hours]
-timezone = "UTC"
-days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-start = "00:00"
-end = "23:59"
-
+POLICY = (
+    ALWAYS_OPEN
+    + """
 [capture]
 acknowledge = false
 
@@ -30,6 +26,7 @@ pool = [
   { email = "bo@example.com", skills = ["oauth"] },
 ]
 """
+)
 COMMANDS = 4
 MESSAGES = 2
 

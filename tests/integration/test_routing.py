@@ -13,15 +13,11 @@ from bridge.domain.model import TaskGid, TrackedTask
 from bridge.sandbox.slack.models import Message
 from bridge.sandbox.world import World
 from tests.fixtures_bridge import Running
-from tests.support import eventually
+from tests.support import ALWAYS_OPEN, eventually
 
-POLICY = """
-[business_hours]
-timezone = "UTC"
-days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-start = "00:00"
-end = "23:59"
-
+POLICY = (
+    ALWAYS_OPEN
+    + """
 [sla]
 P0 = { first_response = "1h", resolution = "4h" }
 P2 = { first_response = "1d", resolution = "5d" }
@@ -40,6 +36,7 @@ pool = [
 ]
 followers = { security = ["cy@example.com"] }
 """
+)
 
 
 @pytest.fixture
