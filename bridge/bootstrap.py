@@ -32,7 +32,7 @@ from bridge.adapters.store.sql_store import SqlStore
 from bridge.config import ConfigError, Settings
 from bridge.entrypoints import slack as slack_listeners
 from bridge.entrypoints import slack_install
-from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
+from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver, DeliveryPace
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
 from bridge.entrypoints.report import ReportPages
@@ -214,6 +214,7 @@ async def build(
         raise ConfigError("SLACK_BOT_TOKEN: required unless SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set")
     closers: list[Any] = []
     metrics = Metrics()
+    pace = DeliveryPace()  # webhook deliveries kept, as the inbox worker sees them
     clock = clock or SystemClock()
     cipher = Cipher(settings.encryption_key.reveal()) if settings.encryption_key else None
     if store is None:
@@ -345,7 +346,7 @@ async def build(
     web_app = build_web_app(
         bolt=bolt,
         signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None,
-        receiver=AsanaWebhookReceiver(store=store, clock=clock, metrics=metrics),
+        receiver=AsanaWebhookReceiver(store=store, clock=clock, metrics=metrics, pace=pace),
         health=Health(
             store=store,
             clock=clock,
@@ -393,6 +394,8 @@ async def build(
             clock=clock,
             window=settings.relay_window_seconds,
             lease_seconds=settings.inbox_lease_seconds,
+            metrics=metrics,
+            pace=pace,
         ),
         reconciler=reconciler,
         reconcile_loop=WebhookReconcileLoop(reconciler),

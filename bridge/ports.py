@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -12,6 +12,7 @@ from bridge.domain.model import (
     ChannelId,
     ClaimedEvent,
     CommentLink,
+    Delivery,
     InboxEvent,
     Link,
     MessageTs,
@@ -24,6 +25,7 @@ from bridge.domain.model import (
     TaskGid,
     TeamId,
     TrackedTask,
+    Unpacked,
     UserMapping,
     UserSettings,
     WebhookRegistration,
@@ -91,6 +93,15 @@ class Store(Protocol):
         ...
 
     # inbox
+    async def keep_delivery(self, delivery: Delivery) -> None:
+        """Commit a checked webhook delivery whole; its events are made by `unpack_deliveries`."""
+        ...
+
+    async def unpack_deliveries(self, *, limit: int, events_of: Callable[[Delivery], Sequence[InboxEvent]]) -> Unpacked:
+        """Up to `limit` kept deliveries, oldest first, into inbox events (new keys only) and out of the store, in one
+        transaction; a delivery whose `events_of` raises is set aside with the reason (counted as parked)."""
+        ...
+
     async def enqueue_events(self, events: Sequence[InboxEvent]) -> int:
         """Insert the events whose dedupe_key is new; return how many were inserted. One transaction."""
         ...
@@ -118,7 +129,7 @@ class Store(Protocol):
     async def park_event(self, event_id: int, reason: str) -> None: ...
 
     async def inbox_counts(self) -> dict[str, int]:
-        """Counts by state: pending, done, parked."""
+        """Counts of events by state: pending, done, parked, and landed (in deliveries not unpacked yet)."""
         ...
 
     async def oldest_pending_at(self) -> datetime | None: ...

@@ -83,6 +83,29 @@ class InboxEvent:
     task_gid: str | None = None  # the task it is about (a comment's task), so a burst is claimed as one
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """A signed webhook delivery kept whole, as Asana sent it, until the inbox worker unpacks it into events.
+
+    Keeping the body is all a delivery costs before its 200: the events, their keys and their rows are made later,
+    many deliveries at a time."""
+
+    project_gid: ProjectGid
+    body: bytes
+    events: int  # how many events the body holds (checked when it arrived)
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Unpacked:
+    """What one round moved from kept deliveries into the inbox."""
+
+    deliveries: int = 0
+    events: int = 0
+    added: int = 0  # events not seen before (the rest were resends, or came by the Events API first)
+    parked: int = 0  # deliveries whose events could not be read, kept aside with the reason
+
+
 class InboxState(StrEnum):
     PENDING = "pending"
     DONE = "done"

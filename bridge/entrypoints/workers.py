@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bridge.adapters.errors import AsanaError, SlackError, SyncTokenExpired
-from bridge.domain.events import parse_delivery, to_inbox
-from bridge.domain.model import ClaimedEvent, InboxSource, ProjectGid, SyncToken, WebhookStatus
+from bridge.domain.events import delivery_events, parse_delivery, to_inbox
+from bridge.domain.model import ClaimedEvent, InboxSource, ProjectGid, SyncToken, TaskGid, WebhookStatus
 from bridge.domain.relay import group_by_task, recrawl_event, same_facts, task_of
+from bridge.entrypoints.asana_webhooks import DeliveryPace
+from bridge.metrics import Metrics
 from bridge.ports import AsanaPort, Clock, Store
 from bridge.services.capture import Capture
 from bridge.services.nags import Nagger
@@ -29,6 +31,11 @@ log = logging.getLogger(__name__)
 
 RELAY_LANES = 4  # tasks relayed at once by one worker
 FINISH_BATCH = 50
+# Kept deliveries unpacked per transaction: enough to share its cost, few enough that the deliveries arriving
+# meanwhile (they wait for the same SQLite writer) are not held up for more than a few milliseconds.
+UNPACK_BATCH = 20
+# Deliveries kept within this long count as a stream still coming in (see InboxWorker.unpack).
+STREAMING = timedelta(milliseconds=50)
 # A token's last good moment is when it was saved; re-crawl a little before that, in case clocks disagree.
 RECRAWL_MARGIN = timedelta(minutes=5)
 
@@ -175,6 +182,8 @@ class InboxWorker:
         lease_seconds: float = 120.0,
         batch: int = 200,
         max_attempts: int = 25,
+        metrics: Metrics | None = None,
+        pace: DeliveryPace | None = None,
     ) -> None:
         self._store = store
         self._relay = relay
@@ -183,16 +192,63 @@ class InboxWorker:
         self._lease = lease_seconds
         self._batch = batch
         self._max_attempts = max_attempts
-        self._loop: Periodic | None = None
+        self._metrics = metrics
+        self._pace = pace
+        # A burst is left whole for at most half the relay window: its events are unpacked before they would have
+        # settled anyway, so what the relay tells, and when, does not change.
+        self._hold_burst = self._window / 2
+        self._burst_since: datetime | None = None
+        self._caught_up = True  # the last unpack emptied the kept deliveries
+        self._loops: list[Periodic] = []
 
     async def drain_once(self) -> int:
-        """One round; returns how many events were finished or parked. Tasks are relayed a few at a time: each
-        waits mostly on Asana and Slack, and the Slack gateway keeps each channel to its pace."""
+        """One round of both loops of `start()`: unpack kept deliveries, then relay what has settled. Returns how
+        many deliveries were unpacked and events finished or parked."""
+        return await self.unpack() + await self._relay_settled()
+
+    async def unpack(self) -> int:
+        """Kept webhook deliveries into inbox events (new ones only); how many deliveries.
+
+        While a burst of deliveries streams in, and nothing was left over from before it, they are left whole for
+        up to half the relay window: answering Asana comes first (each delivery then costs one small commit), and
+        unpacking them would take the same CPU and the same SQLite writer as the deliveries still arriving. A
+        longer stream is unpacked as it comes, after that."""
+        if self._hold_unpacking():
+            return 0
+        unpacked = await self._store.unpack_deliveries(limit=UNPACK_BATCH, events_of=delivery_events)
+        self._caught_up = unpacked.deliveries < UNPACK_BATCH
+        if self._metrics is not None and unpacked.events:
+            self._metrics.webhook_events.labels("accepted").inc(unpacked.added)
+            self._metrics.webhook_events.labels("duplicate").inc(unpacked.events - unpacked.added)
+        return unpacked.deliveries
+
+    def _hold_unpacking(self) -> bool:
+        now = self._clock.now()
+        last = self._pace.last_kept if self._pace is not None else None
+        if last is None or now - last > STREAMING:
+            self._burst_since = None
+            return False
+        if self._burst_since is None:
+            if not self._caught_up:
+                return False  # behind already: a stream that outlasted its hold is unpacked as it comes
+            self._burst_since = now
+        if now - self._burst_since < self._hold_burst:
+            return True
+        self._caught_up = False  # held long enough: unpack until nothing is left over
+        return False
+
+    async def _relay_settled(self) -> int:
+        """Claims settled events and relays them a task at a time, a few tasks at once: each waits mostly on Asana
+        and Slack, and the Slack gateway keeps each channel to its pace. How many events were finished or parked."""
         now = self._clock.now()
         claimed = await self._store.claim_events(
             limit=self._batch, now=now, lease_seconds=self._lease, settle=self._window
         )
         groups = group_by_task(claimed)
+        # Most events of a busy project are about tasks nobody follows: one read tells them apart for the whole
+        # claim, instead of one per task. (A task followed a moment later, by a capture finishing, is told by the
+        # capture itself, as when the read comes first.)
+        followed = {t.task_gid for t in await self._store.tracked_tasks_of([TaskGid(g) for g in groups if g])}
         lanes = asyncio.Semaphore(RELAY_LANES)
         # Finished events are recorded a few dozen at a time, not one write per task: the inbox's writes compete
         # with the webhook deliveries being committed.
@@ -220,7 +276,7 @@ class InboxWorker:
                         return
                     items = [replace(item, lease_until=renewed) for item in items]
                 try:
-                    await self._relay.relay_task(task_gid, items)
+                    await self._relay.relay_task(task_gid, items, untracked=task_gid not in followed)
                 except Exception as exc:
                     await self._retry_or_park(items, exc, now)
                 else:
@@ -244,16 +300,26 @@ class InboxWorker:
             log.warning("relay of task %s delayed: %s", task_of(items[0].event.payload), exc)
 
     def start(self, *, interval: float = 0.2) -> None:
-        async def round_() -> bool:
-            return await self.drain_once() > 0
+        """Two loops: one unpacks kept deliveries as they come, the other relays what has settled (a round of it
+        can wait on Asana and Slack for seconds; unpacking never waits on them)."""
 
-        self._loop = Periodic("inbox-worker", round_, interval=interval)
-        self._loop.start()
+        async def unpack_round() -> bool:
+            return await self.unpack() > 0
+
+        async def relay_round() -> bool:
+            return await self._relay_settled() > 0
+
+        self._loops = [
+            Periodic("inbox-unpacker", unpack_round, interval=interval),
+            Periodic("inbox-worker", relay_round, interval=interval),
+        ]
+        for loop in self._loops:
+            loop.start()
 
     async def stop(self) -> None:
-        if self._loop is not None:
-            await self._loop.stop()
-            self._loop = None
+        for loop in self._loops:
+            await loop.stop()
+        self._loops = []
 
 
 class Periodic:

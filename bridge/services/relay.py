@@ -16,6 +16,7 @@ from typing import Any
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaForbidden, AsanaNotFound, SlackError
+from bridge.domain.events import key_digest
 from bridge.domain.model import (
     ChannelId,
     ClaimedEvent,
@@ -58,13 +59,14 @@ class Relay:
         self._bridge_user = bridge_user
         self._outbox = Outbox(store=store, slack=slack, clock=clock, in_flight_for=in_flight_for)
 
-    async def relay_task(self, task_gid: str, events: Sequence[ClaimedEvent]) -> None:
-        """Tell the task's thread what this burst of events changed (or start a thread for a new Asana task)."""
+    async def relay_task(self, task_gid: str, events: Sequence[ClaimedEvent], *, untracked: bool = False) -> None:
+        """Tell the task's thread what this burst of events changed (or start a thread for a new Asana task).
+        `untracked`: the caller has just read that nobody follows the task (one read for a whole claim)."""
         me = self._bridge_user()
         human = [e for e in events if (e.event.payload.get("user") or {}).get("gid") != me]
         if not human:
             return  # the bridge's own changes: no echo
-        tracked = await self._store.get_tracked_task(TaskGid(task_gid))
+        tracked = None if untracked else await self._store.get_tracked_task(TaskGid(task_gid))
         if tracked is None:
             await self._maybe_new_task(task_gid, human)
             return
@@ -293,6 +295,7 @@ def _about(tracked: TrackedTask, lines: list[Line]) -> list[Line]:
 
 
 def _key(events: Sequence[ClaimedEvent]) -> str:
-    """The same burst of events always makes the same post key."""
-    keys = sorted(e.event.dedupe_key for e in events)
+    """The same burst of events always makes the same post key (the digests only: as it was before keys had their
+    time prefix, so that a post sent before that upgrade is still found)."""
+    keys = sorted(key_digest(e.event.dedupe_key) for e in events)
     return hashlib.sha256("|".join(keys).encode()).hexdigest()[:32]

@@ -92,4 +92,5 @@ def _completions(world: World, threads: dict[str, str]) -> int:
 
 
 async def _pending_is_zero(store: SqlStore) -> bool:
-    return (await store.inbox_counts()).get("pending", 0) == 0
+    counts = await store.inbox_counts()
+    return counts.get("pending", 0) == counts.get("landed", 0) == 0

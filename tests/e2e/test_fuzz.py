@@ -623,7 +623,8 @@ async def _settled(local: LocalBridge[Any]) -> None:
         inbox = await local.bridge.store.inbox_counts()
         previous.append(counts)
         await asyncio.sleep(0.25)
-        return not inbox.get("pending") and len(previous) >= 4 and all(c == counts for c in previous[-4:])
+        idle = not inbox.get("pending") and not inbox.get("landed")
+        return idle and len(previous) >= 4 and all(c == counts for c in previous[-4:])
 
     await eventually(still, timeout=30)
 

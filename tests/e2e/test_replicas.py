@@ -122,7 +122,7 @@ class Cluster:
     async def drained(self) -> None:
         async def done() -> bool:
             counts = await self.store.inbox_counts()
-            return counts.get("pending", 0) == 0 and counts.get("parked", 0) == 0
+            return counts.get("pending", 0) == counts.get("landed", 0) == counts.get("parked", 0) == 0
 
         await eventually(done, timeout=20)
 

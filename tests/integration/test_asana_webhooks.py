@@ -14,7 +14,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bridge.adapters.store.sql_store import SqlStore
-from bridge.domain.model import ChannelId, ProjectGid, TeamId, WebhookRegistration, WebhookStatus
+from bridge.domain.events import delivery_events
+from bridge.domain.model import ChannelId, ProjectGid, TeamId, Unpacked, WebhookRegistration, WebhookStatus
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.metrics import Metrics
 from tests.support import FakeClock
@@ -71,10 +72,14 @@ async def test_handshake_once_then_signed_deliveries_reach_the_inbox(client: Htt
     body = json.dumps({"events": [EVENT, {**EVENT, "created_at": "2026-11-30T14:00:01.000Z"}]}).encode()
     ok = await http.post("/asana/webhooks/hook1", data=body, headers=_signed(body))
     assert ok.status == 200
-    assert (await store.inbox_counts()).get("pending") == 2
+    # Committed whole before the 200; the worker makes the events.
+    assert await store.inbox_counts() == {"landed": 2, "pending": 0, "done": 0, "parked": 0}
+    assert await store.unpack_deliveries(limit=10, events_of=delivery_events) == Unpacked(1, 2, added=2)
+    assert await store.inbox_counts() == {"landed": 0, "pending": 2, "done": 0, "parked": 0}
     again = await http.post("/asana/webhooks/hook1", data=body, headers=_signed(body))  # Asana resends
     assert again.status == 200
-    assert (await store.inbox_counts()).get("pending") == 2
+    assert await store.unpack_deliveries(limit=10, events_of=delivery_events) == Unpacked(1, 2, added=0)
+    assert await store.inbox_counts() == {"landed": 0, "pending": 2, "done": 0, "parked": 0}
 
 
 @pytest.mark.parametrize(
@@ -97,7 +102,7 @@ async def test_unsigned_or_mis_signed_deliveries_are_refused_and_change_nothing(
     body = json.dumps({"events": [EVENT]}).encode()
     response = await http.post("/asana/webhooks/hook1", data=body, headers=headers)
     assert response.status == 401
-    assert not (await store.inbox_counts()).get("pending")
+    assert not any((await store.inbox_counts()).values())
 
 
 async def test_handshake_outside_the_registration_window_is_refused(client: Http, store: SqlStore) -> None:
@@ -115,9 +120,10 @@ async def test_unknown_hook_is_404_and_malformed_body_is_400(client: Http, store
     assert (await http.post("/asana/webhooks/nope", headers={"X-Hook-Secret": SECRET})).status == 404
     await _register(store, clock)
     await http.post("/asana/webhooks/hook1", headers={"X-Hook-Secret": SECRET})
-    for body in (b"not json", b'{"events": "x"}', b'{"events": [{"action": "added"}]}', b"[]"):
+    mistyped = [json.dumps({"events": [{**EVENT, name: "x"}]}).encode() for name in ("parent", "user", "change")]
+    for body in (b"not json", b'{"events": "x"}', b'{"events": [{"action": "added"}]}', b"[]", *mistyped):
         response = await http.post("/asana/webhooks/hook1", data=body, headers=_signed(body))
         assert response.status == 400, body
     heartbeat = b'{"events":[]}'
     assert (await http.post("/asana/webhooks/hook1", data=heartbeat, headers=_signed(heartbeat))).status == 200
-    assert not (await store.inbox_counts()).get("pending")
+    assert not any((await store.inbox_counts()).values())

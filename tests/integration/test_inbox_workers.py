@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from bridge.adapters.store.sql_store import SqlStore
-from bridge.domain.model import ClaimedEvent, InboxEvent, InboxSource, ProjectGid
+from bridge.domain.events import delivery_events
+from bridge.domain.model import ClaimedEvent, Delivery, InboxEvent, InboxSource, ProjectGid
+from bridge.entrypoints.asana_webhooks import DeliveryPace
 from bridge.entrypoints.workers import InboxWorker
 from tests.support import FakeClock
 
@@ -22,7 +25,7 @@ class RecordingRelay:
         self.relayed: Counter[str] = Counter()
         self.failing = failing
 
-    async def relay_task(self, task_gid: str, events: Sequence[ClaimedEvent]) -> None:
+    async def relay_task(self, task_gid: str, events: Sequence[ClaimedEvent], *, untracked: bool = False) -> None:
         await asyncio.sleep(0)  # let the other replica run in between
         if task_gid in self.failing:
             self.failing.discard(task_gid)
@@ -65,3 +68,93 @@ async def test_two_replicas_relay_every_event_once(database_url: str) -> None:
     finally:
         for store in stores:
             await store.close()
+
+
+def _delivery(index: int, *, at: datetime = START, events: int = 5) -> Delivery:
+    """A webhook delivery as kept on arrival; neighbours share an event (a resend of the same change)."""
+    numbers = [*range(index * events, index * events + events - 1), 10_000 + index // 2]
+    body = {
+        "events": [
+            {
+                "user": {"gid": "9", "resource_type": "user"},
+                "created_at": f"2026-11-30T14:00:00.{n % 1000:03d}Z" if n < 10_000 else "2026-11-30T13:00:00.000Z",
+                "action": "changed",
+                "resource": {"gid": f"{1000 + n % 20}", "resource_type": "task"},
+                "parent": None,
+                "change": {"field": "name", "action": "changed", "new_value": str(n)},
+            }
+            for n in numbers
+        ]
+    }
+    return Delivery(ProjectGid("1"), json.dumps(body).encode(), len(numbers), received_at=at)
+
+
+async def test_two_replicas_unpack_kept_deliveries_and_relay_each_event_once(database_url: str) -> None:
+    stores = [await SqlStore.connect(database_url) for _ in range(2)]
+    try:
+        deliveries = [_delivery(i) for i in range(60)]
+        await asyncio.gather(*(stores[i % 2].keep_delivery(d) for i, d in enumerate(deliveries)))
+        expected = {e.dedupe_key for d in deliveries for e in delivery_events(d)}
+        assert len(expected) == 60 * 4 + 30  # the shared events once
+        assert (await stores[0].inbox_counts())["landed"] == 300
+        clock = FakeClock(START + timedelta(seconds=10))
+        relay = RecordingRelay(failing=set())
+        workers = [
+            InboxWorker(store=store, relay=relay, clock=clock, window=0.0, batch=15)  # type: ignore[arg-type]
+            for store in stores
+        ]
+        for _ in range(100):
+            await asyncio.gather(*(worker.drain_once() for worker in workers))
+            counts = await stores[0].inbox_counts()
+            if counts["pending"] == counts["landed"] == 0:
+                break
+        assert sorted(relay.relayed) == sorted(expected)
+        assert set(relay.relayed.values()) == {1}
+        assert await stores[0].inbox_counts() == {"landed": 0, "pending": 0, "done": len(expected), "parked": 0}
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_a_burst_of_deliveries_is_answered_first_and_unpacked_within_half_the_window(store: SqlStore) -> None:
+    clock = FakeClock(START)
+    pace = DeliveryPace()
+    relay = RecordingRelay(failing=set())
+    worker = InboxWorker(store=store, relay=relay, clock=clock, window=2.0, pace=pace)  # type: ignore[arg-type]
+
+    async def arrives(index: int) -> None:
+        await store.keep_delivery(_delivery(index, at=clock.now()))
+        pace.kept(clock.now())
+
+    async def landed() -> int:
+        return (await store.inbox_counts())["landed"]
+
+    # Quiet before: a delivery is unpacked at the next round.
+    await arrives(0)
+    clock.advance(timedelta(milliseconds=60))
+    assert await worker.unpack() == 1 and await landed() == 0
+    # A stream: each round sees a delivery kept in the last 50 ms, and holds them, up to 1 s (half the window).
+    for index in range(1, 10):
+        clock.advance(timedelta(milliseconds=40))
+        await arrives(index)
+        assert await worker.unpack() == 0
+    assert await landed() == 9 * 5
+    clock.advance(timedelta(milliseconds=40))
+    await arrives(10)
+    assert await worker.unpack() == 0  # 0.36 s into the burst (it began with the first delivery held)
+    clock.advance(timedelta(milliseconds=600))
+    await arrives(11)
+    assert await worker.unpack() == 0  # 0.96 s
+    clock.advance(timedelta(milliseconds=40))
+    await arrives(12)
+    # 1 s into the burst: unpacked as it comes from now on, while the stream goes on.
+    assert await worker.unpack() == 12 and await landed() == 0
+    for index in range(13, 16):
+        clock.advance(timedelta(milliseconds=40))
+        await arrives(index)
+        assert await worker.unpack() == 1
+    # The stream stops: the next burst is held again.
+    clock.advance(timedelta(milliseconds=60))
+    assert await worker.unpack() == 0
+    await arrives(16)
+    assert await worker.unpack() == 0 and await landed() == 5

@@ -176,7 +176,7 @@ async def test_noise_control_kinds_and_quiet_mode(running: Running) -> None:
 
 async def _settled(running: Running) -> bool:
     counts = await running.bridge.store.inbox_counts()
-    return counts.get("pending", 0) == 0 and counts.get("done", 0) > 0
+    return counts.get("pending", 0) == counts.get("landed", 0) == 0 and counts.get("done", 0) > 0
 
 
 async def test_priority_changes_are_told(running: Running) -> None:

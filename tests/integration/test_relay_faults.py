@@ -70,7 +70,7 @@ async def test_twenty_percent_failures_still_tell_each_change_once(running: Runn
 
 async def _drained(running: Running) -> bool:
     counts = await running.bridge.store.inbox_counts()
-    return counts.get("pending", 0) == 0
+    return counts.get("pending", 0) == counts.get("landed", 0) == 0
 
 
 async def test_a_post_slack_made_but_whose_answer_was_lost_is_not_made_twice(running: Running) -> None:

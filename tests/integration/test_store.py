@@ -200,7 +200,7 @@ async def test_migrate_is_idempotent(empty_database_url: str) -> None:
     assert await current_revision(empty_database_url) is None
     await migrate(empty_database_url)
     await migrate(empty_database_url)
-    assert await current_revision(empty_database_url) == head_revision() == "0012"
+    assert await current_revision(empty_database_url) == head_revision() == "0014"
 
 
 # Each process imports everything, says "ready", and waits for "go" on stdin: the upgrades start together.
@@ -473,7 +473,7 @@ async def test_enqueue_counts_only_new_dedupe_keys(store: SqlStore) -> None:
     assert await store.enqueue_events([event("a"), event("b")]) == 2
     assert await store.enqueue_events([event("b"), event("c"), event("c"), event("a")]) == 1
     assert await store.enqueue_events([event("a")]) == 0
-    assert await store.inbox_counts() == {"pending": 3, "done": 0, "parked": 0}
+    assert await store.inbox_counts() == {"pending": 3, "done": 0, "parked": 0, "landed": 0}
 
 
 async def test_deliveries_arriving_together_are_committed_together_and_counted_apart(store: SqlStore) -> None:
@@ -482,7 +482,7 @@ async def test_deliveries_arriving_together_are_committed_together_and_counted_a
     counts = await asyncio.gather(*(store.enqueue_events(d) for d in deliveries))
     assert sum(counts) == 20 * 2 + 10  # every key once, the shared ones for whichever delivery came first
     assert all(count in (2, 3) for count in counts)
-    assert await store.inbox_counts() == {"pending": 50, "done": 0, "parked": 0}
+    assert await store.inbox_counts() == {"pending": 50, "done": 0, "parked": 0, "landed": 0}
     assert await store.enqueue_events(deliveries[0]) == 0  # all committed: a resend adds nothing
 
 
@@ -506,7 +506,7 @@ async def test_sqlite_inbox_writer_stores_what_sqlalchemy_stores(tmp_path: Path)
         sqlite_store = await SqlStore.connect(url)
         try:
             if through_sqlalchemy:
-                sqlite_store._rows_writer = None  # the PostgreSQL path, on SQLite
+                sqlite_store._sqlite_writes = None  # the PostgreSQL path, on SQLite
             assert await sqlite_store.enqueue_events(events) == 3
             assert await sqlite_store.enqueue_events(events[:1]) == 0
             async with sqlite_store.engine.connect() as conn:
@@ -547,7 +547,7 @@ async def test_finished_events_are_done_and_never_claimed_again(store: SqlStore)
     claimed = await store.claim_events(limit=2, now=NOW, lease_seconds=60)
     await store.finish_events([c.id for c in claimed])
     await store.finish_events([])
-    assert await store.inbox_counts() == {"pending": 1, "done": 2, "parked": 0}
+    assert await store.inbox_counts() == {"pending": 1, "done": 2, "parked": 0, "landed": 0}
     later = await store.claim_events(limit=10, now=NOW + timedelta(days=1), lease_seconds=60)
     assert [c.event.dedupe_key for c in later] == ["c"]
     row = await _state(store, claimed[0].id)
@@ -562,7 +562,7 @@ async def test_released_event_waits_until_retry_at(store: SqlStore) -> None:
     assert await store.claim_events(limit=10, now=NOW + timedelta(minutes=4, seconds=59), lease_seconds=60) == []
     [again] = await store.claim_events(limit=10, now=retry_at, lease_seconds=60)
     assert again.id == claimed.id and again.attempts == 2
-    assert await store.inbox_counts() == {"pending": 1, "done": 0, "parked": 0}
+    assert await store.inbox_counts() == {"pending": 1, "done": 0, "parked": 0, "landed": 0}
 
 
 async def test_release_can_shorten_a_lease(store: SqlStore) -> None:
@@ -576,7 +576,7 @@ async def test_parked_events_keep_their_reason_and_are_not_claimed(store: SqlSto
     await store.enqueue_events([event("a"), event("b")])
     claimed = await store.claim_events(limit=1, now=NOW, lease_seconds=60)
     await store.park_event(claimed[0].id, "task 123 not found (404)")
-    assert await store.inbox_counts() == {"pending": 1, "done": 0, "parked": 1}
+    assert await store.inbox_counts() == {"pending": 1, "done": 0, "parked": 1, "landed": 0}
     row = await _state(store, claimed[0].id)
     assert row["state"] == "parked" and row["park_reason"] == "task 123 not found (404)"
     later = await store.claim_events(limit=10, now=NOW + timedelta(days=1), lease_seconds=60)
@@ -668,7 +668,7 @@ async def test_concurrent_claimers_claim_every_event_exactly_once(database_url: 
         all_ids = [i for ids in results for i in ids]
         assert len(all_ids) == 200
         assert len(set(all_ids)) == 200
-        assert await claimers[0].inbox_counts() == {"pending": 0, "done": 200, "parked": 0}
+        assert await claimers[0].inbox_counts() == {"pending": 0, "done": 200, "parked": 0, "landed": 0}
     finally:
         for c in claimers:
             await c.close()

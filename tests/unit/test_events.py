@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bridge.domain.events import MalformedEvents, dedupe_key, parse_delivery, to_inbox
+from bridge.domain.events import MalformedEvents, dedupe_key, key_digest, parse_delivery, to_inbox
 from bridge.domain.model import InboxSource, ProjectGid
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "asana-samples"
@@ -58,16 +58,32 @@ def test_dedupe_key(other: dict[str, Any], same: bool) -> None:
 @pytest.mark.parametrize(
     ("event", "key"),
     [
-        (BASE, "87d91e26f5de3ee9292aca6b47a96edac2c70f1a11c95360e07745dd05673fe8"),
+        (BASE, "2026-11-30T14:00:00.000Z~87d91e26f5de3ee9292aca6b47a96edac2c70f1a11c95360e07745dd05673fe8"),
         (
             {**BASE, "created_at": {"b": 1, "a": [{"z": 1, "y": 2}]}},
-            "ffbb85009ec4ed2b0eab92398ee688e35d64264329f9210c9fb13fe5cab278f0",
+            "~ffbb85009ec4ed2b0eab92398ee688e35d64264329f9210c9fb13fe5cab278f0",
+        ),
+        (
+            {**BASE, "created_at": "2026-11-30T14:00:00.000Z" + "0" * 30},
+            "2026-11-30T14:00:00.000Z0000000000000000~177aec777dabb6406542ed2e3a93d2b1313f52c5b2fd4468f9a5366945db3cab",
         ),
     ],
+    ids=["asana", "odd-created-at", "long-created-at"],
 )
 def test_dedupe_keys_stay_what_stored_events_have(event: dict[str, Any], key: str) -> None:
-    # Keys of events already in an inbox were made this way; a different key would let a resend through.
+    # Keys of events already in an inbox were made this way (migration 0014 put the time before the digests made
+    # until then, which these digests are); a different key would let a resend through.
     assert dedupe_key(event) == key
+    assert len(key) <= 255  # the column
+
+
+def test_keys_sort_in_time_order_and_give_back_their_digest() -> None:
+    times = ["2026-11-30T14:00:00.000Z", "2026-11-30T14:00:00.001Z", "2026-11-30T14:00:01.000Z"]
+    keys = [dedupe_key({**BASE, "created_at": t, "resource": {"gid": str(99 - i)}}) for i, t in enumerate(times)]
+    assert sorted(keys) == keys
+    assert [key_digest(k) for k in keys] == [k.split("~")[1] for k in keys]
+    assert key_digest("87d91e26f5de3ee9292aca6b47a96edac2c70f1a11c95360e07745dd05673fe8").startswith("87d91e")
+    assert key_digest(dedupe_key({**BASE, "created_at": "a~b"})) == dedupe_key({**BASE, "created_at": "a~b"})[4:]
 
 
 @pytest.mark.parametrize(

@@ -1,86 +1,150 @@
-"""The inbox of Asana events: recorded before the webhook is answered, claimed by workers under a lease."""
+"""The inbox of Asana events: deliveries kept before the webhook is answered, unpacked into events, claimed by
+workers under a lease."""
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, case, func, or_, select, true, tuple_, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, delete, func, or_, select, true, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
-from bridge.adapters.store.sqlite_writer import SqliteWriter, sqlite_file
-from bridge.adapters.store.tables import inbox
-from bridge.domain.model import ClaimedEvent, InboxEvent, InboxSource, InboxState, ProjectGid
+from bridge.adapters.store.group_commit import GroupCommit
+from bridge.adapters.store.inbox_sqlite import SqliteInboxWriter
+from bridge.adapters.store.sqlite_writer import sqlite_file
+from bridge.adapters.store.tables import inbox, inbox_deliveries
+from bridge.domain.model import ClaimedEvent, Delivery, InboxEvent, InboxSource, InboxState, ProjectGid, Unpacked
+
+log = logging.getLogger(__name__)
 
 PENDING = InboxState.PENDING.value
+LANDED = "landed"  # in inbox_counts: events of deliveries not unpacked yet
 
 
 class SqlInbox(SqlBase):
-    """The inbox. Deliveries arriving together are committed together (group commit): each waits for the commit
-    that holds its events, so none is answered before its events are safe, and a burst of deliveries costs a few
-    transactions instead of one each."""
+    """The inbox: webhook deliveries kept whole, and the events unpacked from them (or read from the Events API).
 
-    _waiting: list[tuple[Sequence[InboxEvent], asyncio.Future[int]]]
-    _committer: asyncio.Task[None] | None
-    _rows_writer: _RowsWriter | None
+    Writes arriving together are committed together (group commit): each waits for the commit that holds it, so
+    none is answered before it is safe, and a burst costs a few transactions instead of one each."""
+
+    _delivery_commits: GroupCommit[Delivery, None]
+    _event_commits: GroupCommit[Sequence[InboxEvent], int]
+    _sqlite_writes: SqliteInboxWriter | None
+
+    async def keep_delivery(self, delivery: Delivery) -> None:
+        """Keep a checked webhook delivery whole until `unpack_deliveries`. Returns once committed."""
+        if not hasattr(self, "_delivery_commits"):
+            self._delivery_commits = GroupCommit(self._keep_deliveries, name="inbox-deliveries-commit")
+        await self._delivery_commits.add(delivery)
 
     async def enqueue_events(self, events: Sequence[InboxEvent]) -> int:
         """Record new events (a dedupe key seen before is skipped); how many were new. Returns once committed."""
         if not events:
             return 0
-        if not hasattr(self, "_waiting"):
-            self._waiting, self._committer = [], None
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._waiting.append((events, done))
-        if self._committer is None or self._committer.done():
-            self._committer = asyncio.get_running_loop().create_task(self._commit_waiting(), name="inbox-commit")
-        return await asyncio.shield(done)  # a caller that gives up does not cancel the others' commit
+        if not hasattr(self, "_event_commits"):
+            self._event_commits = GroupCommit(self._commit_events, name="inbox-commit")
+        return await self._event_commits.add(events)
 
-    async def finish_commits(self) -> None:
-        """Let a commit in progress finish, and close the SQLite inbox writer (before the engine is closed)."""
-        committer = getattr(self, "_committer", None)
-        if committer is not None and not committer.done():
-            await asyncio.wait({committer})
-        rows_writer: _RowsWriter | None = getattr(self, "_rows_writer", None)
-        if rows_writer is not None:
-            self._rows_writer = None
-            await rows_writer.close()
-
-    async def _commit_waiting(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                added = await self._insert([event for events, _ in batch for event in events])
-            except Exception as exc:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for events, done in batch:
-                mine = {event.dedupe_key for event in events} & added
-                added -= mine  # a key sent twice in one batch counts once, for the first delivery
-                if not done.done():
-                    done.set_result(len(mine))
-
-    async def _insert(self, events: Sequence[InboxEvent]) -> set[str]:
-        if not hasattr(self, "_rows_writer"):
-            path = sqlite_file(self._engine.url)
-            self._rows_writer = _RowsWriter(path, self._engine.dialect) if path else None
-        if self._rows_writer is not None:
+    async def unpack_deliveries(self, *, limit: int, events_of: Callable[[Delivery], Sequence[InboxEvent]]) -> Unpacked:
+        """Move up to `limit` kept deliveries, oldest first, into inbox events, in one transaction; a delivery whose
+        events cannot be read is kept aside with the reason. On PostgreSQL replicas unpack different deliveries."""
+        if (writes := self._sqlite()) is not None:
             assert self._one_writer is not None
             async with self._one_writer:
-                return await self._rows_writer.insert(events)
-        rows = [_event_values(event) for event in events]
+                return await writes.unpack_deliveries(limit, events_of)
         async with self._write() as conn:
-            stmt = dialect_insert(conn, inbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
-            # RETURNING yields one row per inserted event only: exact on both dialects, unlike executemany's rowcount.
-            result = await conn.execute(stmt.returning(inbox.c.dedupe_key), rows)
-            return {row.dedupe_key for row in result}
+            rows = (
+                await conn.execute(
+                    select(inbox_deliveries)
+                    .where(inbox_deliveries.c.park_reason.is_(None))
+                    .order_by(inbox_deliveries.c.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return Unpacked()
+            events: list[InboxEvent] = []
+            parked: list[dict[str, Any]] = []
+            for row in rows:
+                delivery = Delivery(ProjectGid(row.project_gid), row.body, row.events, row.received_at)
+                try:
+                    events.extend(events_of(delivery))
+                except Exception as exc:  # checked on arrival, so a bug: set aside, never retried forever
+                    log.exception("kept delivery %d of project %s could not be unpacked", row.id, row.project_gid)
+                    parked.append({"row_id": row.id, "reason": f"{type(exc).__name__}: {exc}"[:500]})
+            added = await self._insert_events(conn, events) if events else set()
+            if parked:
+                await conn.execute(
+                    update(inbox_deliveries)
+                    .where(inbox_deliveries.c.id == bindparam("row_id"))
+                    .values(park_reason=bindparam("reason")),
+                    parked,
+                )
+            set_aside = {p["row_id"] for p in parked}
+            await conn.execute(
+                delete(inbox_deliveries).where(inbox_deliveries.c.id.in_([r.id for r in rows if r.id not in set_aside]))
+            )
+        return Unpacked(deliveries=len(rows), events=len(events), added=len(added), parked=len(parked))
+
+    async def finish_commits(self) -> None:
+        """Let commits in progress finish, and close the SQLite inbox writer (before the engine is closed)."""
+        for commits in (getattr(self, "_delivery_commits", None), getattr(self, "_event_commits", None)):
+            if commits is not None:
+                await commits.finish()
+        writes: SqliteInboxWriter | None = getattr(self, "_sqlite_writes", None)
+        if writes is not None:
+            self._sqlite_writes = None
+            await writes.close()
+
+    def _sqlite(self) -> SqliteInboxWriter | None:
+        """The one-trip writer on a SQLite file; None elsewhere (PostgreSQL, in-memory SQLite) or once closed."""
+        if not hasattr(self, "_sqlite_writes"):
+            path = sqlite_file(self._engine.url)
+            self._sqlite_writes = SqliteInboxWriter(path, self._engine.dialect) if path else None
+        return self._sqlite_writes
+
+    async def _keep_deliveries(self, deliveries: list[Delivery]) -> list[None]:
+        if (writes := self._sqlite()) is not None:
+            assert self._one_writer is not None
+            async with self._one_writer:
+                await writes.keep_deliveries(deliveries)
+        else:
+            async with self._write() as conn:
+                await conn.execute(
+                    inbox_deliveries.insert(),
+                    [
+                        {"project_gid": d.project_gid, "body": d.body, "events": d.events, "received_at": d.received_at}
+                        for d in deliveries
+                    ],
+                )
+        return [None] * len(deliveries)
+
+    async def _commit_events(self, batches: list[Sequence[InboxEvent]]) -> list[int]:
+        events = [event for batch in batches for event in batch]
+        if (writes := self._sqlite()) is not None:
+            assert self._one_writer is not None
+            async with self._one_writer:
+                added = await writes.insert_events(events)
+        else:
+            async with self._write() as conn:
+                added = await self._insert_events(conn, events)
+        counts = []
+        for batch in batches:
+            mine = {event.dedupe_key for event in batch} & added
+            added -= mine  # a key sent twice in one group counts once, for the first caller
+            counts.append(len(mine))
+        return counts
+
+    async def _insert_events(self, conn: AsyncConnection, events: Sequence[InboxEvent]) -> set[str]:
+        stmt = dialect_insert(conn, inbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        # RETURNING yields one row per inserted event only: exact on both dialects, unlike executemany's rowcount.
+        result = await conn.execute(stmt.returning(inbox.c.dedupe_key), [_event_values(event) for event in events])
+        return {row.dedupe_key for row in result}
 
     async def claim_events(
         self, *, limit: int, now: datetime, lease_seconds: float, settle: timedelta = timedelta(0)
@@ -203,94 +267,31 @@ class SqlInbox(SqlBase):
             )
 
     async def inbox_counts(self) -> dict[str, int]:
-        counts = {state.value: 0 for state in InboxState}
+        """Events by state, and `landed`: the events of deliveries kept whole, not unpacked yet (those set aside
+        count as parked)."""
+        counts = {state.value: 0 for state in InboxState} | {LANDED: 0}
+        aside = inbox_deliveries.c.park_reason.is_not(None)
         async with self._read() as conn:
             rows = await conn.execute(select(inbox.c.state, func.count()).group_by(inbox.c.state))
             for state, count in rows:
                 counts[state] = count
+            kept = await conn.execute(
+                select(aside, func.coalesce(func.sum(inbox_deliveries.c.events), 0)).group_by(aside)
+            )
+            for set_aside, events in kept:
+                counts[InboxState.PARKED.value if set_aside else LANDED] += int(events)
         return counts
 
     async def oldest_pending_at(self) -> datetime | None:
+        """When the oldest event still to be relayed arrived (pending, or in a delivery not unpacked yet)."""
         async with self._read() as conn:
-            value: datetime | None = await conn.scalar(
+            pending: datetime | None = await conn.scalar(
                 select(func.min(inbox.c.received_at)).where(inbox.c.state == PENDING)
             )
-        return value
-
-
-class _RowsWriter:
-    """Inbox rows into SQLite in one trip off the loop (see sqlite_writer): which keys are there already, then one
-    multi-row INSERT, in one transaction — the same outcome as INSERT … ON CONFLICT DO NOTHING RETURNING."""
-
-    # The row of a new event, in this order (as _event_values has it for SQLAlchemy).
-    COLUMNS = (
-        "dedupe_key",
-        "source",
-        "project_gid",
-        "resource_gid",
-        "resource_type",
-        "action",
-        "payload",
-        "state",
-        "attempts",
-        "lease_until",
-        "available_at",
-        "received_at",
-        "finished_at",
-        "park_reason",
-        "task_gid",
-    )
-    # 15 columns: well under SQLite's 32,766 variables per statement.
-    ROWS_PER_STATEMENT = 500
-
-    def __init__(self, path: str, dialect: Dialect) -> None:
-        self._writer = SqliteWriter(path)
-        # The columns' own conversions (JSON documents, UTC datetimes as text), as SQLAlchemy would bind them.
-        self._payload = _processor(inbox.c.payload, dialect)
-        self._moment = _processor(inbox.c.received_at, dialect)
-        self._names = ", ".join(self.COLUMNS)
-        self._one_row = "(" + ", ".join("?" for _ in self.COLUMNS) + ")"
-
-    async def insert(self, events: Sequence[InboxEvent]) -> set[str]:
-        moments: dict[datetime, Any] = {}  # a delivery's events share their received_at: converted once
-        params = []
-        for e in events:
-            moment = moments.get(e.received_at)
-            if moment is None:
-                moment = moments[e.received_at] = self._moment(e.received_at)
-            source, payload = InboxSource(e.source).value, self._payload(e.payload)
-            params.append(
-                (e.dedupe_key, source, e.project_gid, e.resource_gid, e.resource_type, e.action, payload,
-                 PENDING, 0, None, None, moment, None, None, e.task_gid)
-            )  # fmt: skip
-        keys = [event.dedupe_key for event in events]
-        return await self._writer.run(lambda conn: self._insert(conn, keys, params))
-
-    def _insert(self, conn: sqlite3.Connection, keys: list[str], params: list[tuple[Any, ...]]) -> set[str]:
-        added = set(keys)
-        for start in range(0, len(keys), self.ROWS_PER_STATEMENT):
-            chunk = keys[start : start + self.ROWS_PER_STATEMENT]
-            marks = ", ".join("?" for _ in chunk)
-            added.difference_update(
-                key for (key,) in conn.execute(f"SELECT dedupe_key FROM inbox WHERE dedupe_key IN ({marks})", chunk)
+            landed: datetime | None = await conn.scalar(
+                select(func.min(inbox_deliveries.c.received_at)).where(inbox_deliveries.c.park_reason.is_(None))
             )
-        for start in range(0, len(params), self.ROWS_PER_STATEMENT):
-            chunk_params = params[start : start + self.ROWS_PER_STATEMENT]
-            values = ", ".join(self._one_row for _ in chunk_params)
-            conn.execute(
-                f"INSERT INTO inbox ({self._names}) VALUES {values} ON CONFLICT (dedupe_key) DO NOTHING",
-                [value for row in chunk_params for value in row],
-            )
-        return added
-
-    async def close(self) -> None:
-        await self._writer.close()
-
-
-def _processor(column: Any, dialect: Dialect) -> Callable[[Any], Any]:
-    convert = column.type.dialect_impl(dialect).bind_processor(dialect)
-    assert convert is not None
-    return convert  # type: ignore[no-any-return]
+        return min((moment for moment in (pending, landed) if moment is not None), default=None)
 
 
 def _utcnow() -> datetime:
