@@ -54,8 +54,7 @@ class SqlInbox(SqlBase):
         events cannot be read is kept aside with the reason. On PostgreSQL replicas unpack different deliveries."""
         if (writes := self._sqlite()) is not None:
             assert self._one_writer is not None
-            async with self._one_writer:
-                return await writes.unpack_deliveries(limit, events_of)
+            return await writes.unpack_deliveries(limit, events_of, self._one_writer)
         async with self._write() as conn:
             rows = (
                 await conn.execute(

@@ -3,9 +3,11 @@ stores exactly the rows SQLAlchemy would (the columns' own conversions; tested b
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -42,9 +44,19 @@ EVENT_COLUMNS = (
 ROWS_PER_STATEMENT = 500
 
 
+@dataclass
+class _Prepared:
+    """Kept deliveries read, and made into event rows, before taking SQLite's write lock."""
+
+    ids: list[int]
+    rows: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)  # the event rows of each delivery
+    set_aside: dict[int, str] = field(default_factory=dict)  # deliveries whose events could not be made: why
+
+
 class SqliteInboxWriter:
     def __init__(self, path: str, dialect: Dialect) -> None:
         self._writer = SqliteWriter(path)
+        self._unpacker = SqliteWriter(path)
         self._payload = _bind(inbox.c.payload, dialect)
         self._moment = _bind(inbox.c.received_at, dialect)
         self._read_moment = _result(inbox_deliveries.c.received_at, dialect)
@@ -59,43 +71,66 @@ class SqliteInboxWriter:
         params = [(d.project_gid, d.body, d.events, self._moment(d.received_at)) for d in deliveries]
         await self._writer.run(lambda conn: self._keep(conn, params))
 
-    async def unpack_deliveries(self, limit: int, events_of: Callable[[Delivery], Sequence[InboxEvent]]) -> Unpacked:
-        """Up to `limit` kept deliveries, oldest first, into inbox events and out of the table, in one transaction;
-        the events are made on the writer's thread, next to the rows they come from."""
-        return await self._writer.run(lambda conn: self._unpack(conn, limit, events_of))
+    async def unpack_deliveries(
+        self, limit: int, events_of: Callable[[Delivery], Sequence[InboxEvent]], writer_lock: asyncio.Lock
+    ) -> Unpacked:
+        """Up to `limit` kept deliveries, oldest first, into inbox events and out of the table, in one transaction.
+
+        The deliveries are read and their events made first, on a thread and connection of the unpacker's own and
+        outside any transaction (WAL readers wait for nobody); SQLite's write lock, which the deliveries arriving
+        meanwhile wait for, is then held only to write. What another unpacker took in between is left to it."""
+        prepared = await self._unpacker.call(lambda conn: self._prepare(conn, limit, events_of))
+        if not prepared.ids:
+            return Unpacked()
+        async with writer_lock:
+            return await self._unpacker.run(lambda conn: self._apply(conn, prepared))
 
     async def close(self) -> None:
         await self._writer.close()
+        await self._unpacker.close()
 
     def _keep(self, conn: sqlite3.Connection, params: list[tuple[Any, ...]]) -> None:
         conn.executemany(
             "INSERT INTO inbox_deliveries (project_gid, body, events, received_at) VALUES (?, ?, ?, ?)", params
         )
 
-    def _unpack(
+    def _prepare(
         self, conn: sqlite3.Connection, limit: int, events_of: Callable[[Delivery], Sequence[InboxEvent]]
-    ) -> Unpacked:
+    ) -> _Prepared:
         rows = conn.execute(
             "SELECT id, project_gid, body, events, received_at FROM inbox_deliveries"
             " WHERE park_reason IS NULL ORDER BY id LIMIT ?",
             (limit,),
         ).fetchall()
-        events: list[InboxEvent] = []
-        parked: list[tuple[str, int]] = []
+        prepared = _Prepared(ids=[row[0] for row in rows])
         for id_, project_gid, body, count, received_at in rows:
             delivery = Delivery(ProjectGid(project_gid), bytes(body), count, self._read_moment(received_at))
             try:
-                events.extend(events_of(delivery))
+                prepared.rows[id_] = self._event_params(events_of(delivery))
             except Exception as exc:  # checked on arrival, so a bug: set aside with the reason, never retried forever
                 log.exception("kept delivery %d of project %s could not be unpacked", id_, project_gid)
-                parked.append((f"{type(exc).__name__}: {exc}"[:500], id_))
-        added = self._insert_events(conn, self._event_params(events))
-        conn.executemany("UPDATE inbox_deliveries SET park_reason = ? WHERE id = ?", parked)
-        unpacked = [id_ for id_, *_ in rows if id_ not in {p[1] for p in parked}]
-        for start in range(0, len(unpacked), ROWS_PER_STATEMENT):
-            chunk = unpacked[start : start + ROWS_PER_STATEMENT]
-            conn.execute(f"DELETE FROM inbox_deliveries WHERE id IN ({', '.join('?' for _ in chunk)})", chunk)
-        return Unpacked(deliveries=len(rows), events=len(events), added=len(added), parked=len(parked))
+                prepared.set_aside[id_] = f"{type(exc).__name__}: {exc}"[:500]
+        return prepared
+
+    def _apply(self, conn: sqlite3.Connection, prepared: _Prepared) -> Unpacked:
+        taken: list[int] = []
+        ids = list(prepared.rows)
+        for start in range(0, len(ids), ROWS_PER_STATEMENT):
+            chunk = ids[start : start + ROWS_PER_STATEMENT]
+            marks = ", ".join("?" for _ in chunk)
+            deleted = conn.execute(
+                f"DELETE FROM inbox_deliveries WHERE park_reason IS NULL AND id IN ({marks}) RETURNING id", chunk
+            )
+            taken += [id_ for (id_,) in deleted]
+        set_aside = 0
+        for id_, reason in prepared.set_aside.items():
+            updated = conn.execute(
+                "UPDATE inbox_deliveries SET park_reason = ? WHERE id = ? AND park_reason IS NULL", (reason, id_)
+            )
+            set_aside += updated.rowcount
+        params = [row for id_ in sorted(taken) for row in prepared.rows[id_]]
+        added = self._insert_events(conn, params)
+        return Unpacked(deliveries=len(taken) + set_aside, events=len(params), added=len(added), parked=set_aside)
 
     def _event_params(self, events: Sequence[InboxEvent]) -> list[tuple[Any, ...]]:
         moments: dict[datetime, Any] = {}  # a delivery's events share their received_at: converted once

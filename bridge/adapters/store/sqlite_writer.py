@@ -47,6 +47,10 @@ class SqliteWriter:
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, fn)
 
+    async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(connection)` on the same thread, outside any transaction (reads only: each sees the last commit)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._plain, fn)
+
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=False)
@@ -62,6 +66,9 @@ class SqliteWriter:
                 conn.execute("ROLLBACK")
             raise
         return result
+
+    def _plain(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return fn(self._conn if self._conn is not None else self._open())
 
     def _open(self) -> sqlite3.Connection:
         # isolation_level=None: no implicit transactions, BEGIN is ours (as on the engine's connections).
