@@ -41,6 +41,7 @@ from bridge.entrypoints.web import build_web_app
 from bridge.entrypoints.workers import (
     CaptureSweeper,
     EventsPoller,
+    InboxRetention,
     InboxWorker,
     NagScheduler,
     ReplicaHeartbeat,
@@ -101,6 +102,7 @@ class Bridge:
     poller: EventsPoller
     inbox_worker: InboxWorker
     sweeper: CaptureSweeper
+    retention: InboxRetention
     heartbeat: ReplicaHeartbeat
     reconciler: WebhookReconciler
     reconcile_loop: WebhookReconcileLoop
@@ -128,6 +130,7 @@ class Bridge:
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
         self.inbox_worker.start()
         self.sweeper.start(every=60.0)
+        self.retention.start(every=3600.0)
         self.heartbeat.start(every=HEARTBEAT_SECONDS)  # its first beat sets this replica's share of the quota
         self.reconcile_loop.start(time.monotonic, every=self.settings.reconcile_seconds)
         self.nag_scheduler.start(every=self.settings.tick_seconds)
@@ -192,6 +195,7 @@ class Bridge:
         await self.nag_scheduler.stop()
         await self.inbox_worker.stop()
         await self.sweeper.stop()
+        await self.retention.stop()
         await self.background.drain(grace)
         await self.heartbeat.stop()
         for closer in reversed(self._closers):
@@ -412,6 +416,7 @@ async def build(
         ),
         # Longer than a capture's own retries (about 16 minutes), so the two never work on one message at once.
         sweeper=CaptureSweeper(store=store, capture=capture, clock=clock, after=timedelta(minutes=20)),
+        retention=InboxRetention(store=store, clock=clock, keep=timedelta(days=settings.inbox_retention_days)),
         heartbeat=ReplicaHeartbeat(
             store=store,
             clock=clock,

@@ -74,6 +74,8 @@ class Settings:
     relay_window_seconds: float = 2.0
     # How long a worker owns claimed inbox events; after a crash another run takes them over when it ends.
     inbox_lease_seconds: float = 30.0
+    # How long relayed events are kept: a resend of one within this long is recognised and skipped.
+    inbox_retention_days: float = 7.0
     # Asana's per-token quota: 150/min on free workspaces, 1,500/min on paid ones.
     asana_requests_per_minute: int = 150
     asana_timeout_seconds: int = 30
@@ -161,6 +163,7 @@ def load_settings(environ: Mapping[str, str], *, cwd: Path | None = None, read_d
         reconcile_seconds=_number(values, "BRIDGE_RECONCILE_SECONDS", 600.0, float, low=1.0, high=86400),
         relay_window_seconds=_number(values, "BRIDGE_RELAY_WINDOW_SECONDS", 2.0, float, low=0.0, high=600),
         inbox_lease_seconds=_number(values, "BRIDGE_INBOX_LEASE_SECONDS", 30.0, float, low=1.0, high=3600),
+        inbox_retention_days=_number(values, "BRIDGE_INBOX_RETENTION_DAYS", 7.0, float, low=1.0, high=3650),
         asana_requests_per_minute=_number(values, "ASANA_REQUESTS_PER_MINUTE", 150, int, low=1, high=100_000),
         asana_timeout_seconds=_number(values, "ASANA_TIMEOUT_SECONDS", 30, int, low=1, high=600),
         encryption_key=_encryption_key(secret("BRIDGE_ENCRYPTION_KEY")),

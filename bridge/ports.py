@@ -128,6 +128,10 @@ class Store(Protocol):
 
     async def park_event(self, event_id: int, reason: str) -> None: ...
 
+    async def forget_finished_events(self, *, before: datetime, limit: int) -> int:
+        """Delete up to `limit` done events finished before `before` (oldest first); how many."""
+        ...
+
     async def inbox_counts(self) -> dict[str, int]:
         """Counts of events by state: pending, done, parked, and landed (in deliveries not unpacked yet)."""
         ...

@@ -390,6 +390,45 @@ class WebhookReconcileLoop:
             self._loop = None
 
 
+class InboxRetention:
+    """Deletes relayed events once they are `keep` old. Until then a resend of one (Asana retries a failed delivery
+    for a day; the Events API's sync token lasts a day) meets its key and is skipped; without this the inbox would
+    grow by every event ever received. Replicas may sweep at once: deleting a row twice is harmless."""
+
+    CHUNK = 1000  # rows per transaction: short holds of SQLite's writer
+
+    def __init__(self, *, store: Store, clock: Clock, keep: timedelta) -> None:
+        self._store = store
+        self._clock = clock
+        self._keep = keep
+        self._loop: Periodic | None = None
+
+    async def sweep(self) -> int:
+        before = self._clock.now() - self._keep
+        forgotten = 0
+        while True:
+            deleted = await self._store.forget_finished_events(before=before, limit=self.CHUNK)
+            forgotten += deleted
+            if deleted < self.CHUNK:
+                break
+        if forgotten:
+            log.info("forgot %d relayed inbox events finished before %s", forgotten, before.isoformat())
+        return forgotten
+
+    def start(self, *, every: float) -> None:
+        async def round_() -> bool:
+            await self.sweep()
+            return False
+
+        self._loop = Periodic("inbox-retention", round_, interval=every)
+        self._loop.start()
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None
+
+
 class CaptureSweeper:
     """Finishes message captures cut off by a crash: claims older than `after` that never got a task.
 

@@ -185,3 +185,17 @@ def _row(key: str, payload: dict[str, Any], n: int) -> dict[str, Any]:
         "attempts": 1,
         "received_at": NOW,
     }
+
+
+async def test_relayed_events_are_forgotten_once_old_and_the_rest_kept(store: SqlStore) -> None:
+    await store.enqueue_events(delivery_events(delivery(1, 2, 3, 4)))
+    claimed = await store.claim_events(limit=10, now=NOW + timedelta(minutes=1), lease_seconds=30)
+    await store.finish_events([c.id for c in claimed[:2]])  # two relayed, finished just now
+    await store.park_event(claimed[2].id, "poison")  # one parked, one still pending
+    soon = datetime.now(UTC) + timedelta(minutes=1)
+    assert await store.forget_finished_events(before=soon - timedelta(hours=1), limit=10) == 0  # not old yet
+    assert await store.forget_finished_events(before=soon, limit=1) == 1
+    assert await store.forget_finished_events(before=soon, limit=10) == 1
+    assert await store.inbox_counts() == {"landed": 0, "pending": 1, "done": 0, "parked": 1}
+    # Forgotten: a resend of one of them is new again (why they are kept for days first).
+    assert await store.enqueue_events(delivery_events(delivery(1))) == 1

@@ -8,11 +8,13 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.domain.events import delivery_events
 from bridge.domain.model import ClaimedEvent, Delivery, InboxEvent, InboxSource, ProjectGid
 from bridge.entrypoints.asana_webhooks import DeliveryPace
-from bridge.entrypoints.workers import InboxWorker
+from bridge.entrypoints.workers import InboxRetention, InboxWorker
 from tests.support import FakeClock
 
 START = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
@@ -158,3 +160,16 @@ async def test_a_burst_of_deliveries_is_answered_first_and_unpacked_within_half_
     assert await worker.unpack() == 0
     await arrives(16)
     assert await worker.unpack() == 0 and await landed() == 5
+
+
+async def test_retention_sweeps_relayed_events_in_chunks(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    await store.enqueue_events([_event(i) for i in range(25)])
+    claimed = await store.claim_events(limit=100, now=START + timedelta(minutes=1), lease_seconds=30)
+    await store.finish_events([c.id for c in claimed[:23]])
+    monkeypatch.setattr(InboxRetention, "CHUNK", 5)
+    kept = InboxRetention(store=store, clock=FakeClock(datetime.now(UTC) + timedelta(days=8)), keep=timedelta(days=7))
+    assert await kept.sweep() == 23
+    assert await store.inbox_counts() == {"landed": 0, "pending": 2, "done": 0, "parked": 0}
+    recent = InboxRetention(store=store, clock=FakeClock(datetime.now(UTC)), keep=timedelta(days=7))
+    await store.finish_events([claimed[23].id])
+    assert await recent.sweep() == 0

@@ -113,6 +113,8 @@ def test_settings_defaults(tmp_path: Path) -> None:
     assert settings.asana_api_url == "https://app.asana.com/api/1.0"
     assert settings.public_url is None and settings.webhook_target("k") is None
     assert not settings.socket_mode and settings.config_path is None
+    assert (settings.relay_window_seconds, settings.inbox_retention_days) == (2.0, 7.0)
+    assert load_settings({**BASE_ENV, "BRIDGE_INBOX_RETENTION_DAYS": "30"}, cwd=tmp_path).inbox_retention_days == 30
     assert "hush-hush" not in repr(settings) and "shh" not in repr(settings)
 
 
@@ -141,6 +143,7 @@ def test_settings_read_bridge_toml(tmp_path: Path) -> None:
         ({"BRIDGE_PORT": "http"}, "BRIDGE_PORT"),
         ({"BRIDGE_PORT": "70000"}, "BRIDGE_PORT"),
         ({"BRIDGE_TICK_SECONDS": "0"}, "BRIDGE_TICK_SECONDS"),
+        ({"BRIDGE_INBOX_RETENTION_DAYS": "0.5"}, "BRIDGE_INBOX_RETENTION_DAYS"),
         ({"BRIDGE_PUBLIC_URL": "bot.example.com"}, "BRIDGE_PUBLIC_URL"),
         ({"SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"),
         ({"BRIDGE_DATABASE_URL": "mysql://x"}, "BRIDGE_DATABASE_URL"),

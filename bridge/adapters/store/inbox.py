@@ -265,6 +265,19 @@ class SqlInbox(SqlBase):
                 .values(state=InboxState.PARKED.value, lease_until=None, finished_at=_utcnow(), park_reason=reason)
             )
 
+    async def forget_finished_events(self, *, before: datetime, limit: int) -> int:
+        """Delete up to `limit` relayed (done) events finished before `before`, oldest first; how many. Parked and
+        pending events stay."""
+        old = (
+            select(inbox.c.id)
+            .where(inbox.c.state == InboxState.DONE.value, inbox.c.finished_at < before)
+            .order_by(inbox.c.id)
+            .limit(limit)
+        )
+        async with self._write() as conn:
+            result = await conn.execute(delete(inbox).where(inbox.c.id.in_(old.scalar_subquery())))
+            return int(result.rowcount)
+
     async def inbox_counts(self) -> dict[str, int]:
         """Events by state, and `landed`: the events of deliveries kept whole, not unpacked yet (those set aside
         count as parked)."""
