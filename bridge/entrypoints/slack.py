@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.response import BoltResponse
 
 from bridge.adapters import blocks
@@ -25,6 +25,7 @@ from bridge.services.reports import Reports
 from bridge.services.routing import Router
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
+from bridge.tenancy import act_for
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], Awaitable[None]]
@@ -62,8 +63,15 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         slack_unfurls,
     )
 
+    # One middleware, not one per concern: Bolt builds every listener argument (ack, say, respond, …) for each
+    # middleware it calls, a few percent of an ack each time.
     @app.middleware
-    async def drop_retries(body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+    async def before_listeners(
+        body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        # After Bolt's authorization, so the team is the one Slack signed the request for (and, with OAuth, one
+        # installed): everything this request starts (listeners, background work) calls Slack with its token.
+        act_for(context.team_id)
         # Slack re-sends an event it thinks we missed with the same event_id: handle it once.
         event_id = body.get("event_id")
         if isinstance(event_id, str) and not await deps.store.remember_slack_event(event_id, deps.clock.now()):

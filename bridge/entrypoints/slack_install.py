@@ -4,17 +4,15 @@ clears (the workspace's stored tokens, and on uninstall its channel links)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 
 from bridge.domain.model import TeamId
 from bridge.entrypoints.background import Background
 from bridge.services.links import Links
-from bridge.tenancy import act_for
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +25,7 @@ def register(
     installations: AsyncInstallationStore | None,
     forget_team: Callable[[str], None],
 ) -> None:
-    @app.middleware
-    async def act_for_the_requesting_team(
-        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
-    ) -> BoltResponse:
-        # Runs after Bolt's authorization, so the team is the one Slack signed the request for; everything this
-        # request starts (listeners, background work) calls Slack with that workspace's token.
-        act_for(context.team_id)
-        return await next()
-
+    # Each request acts for its team: entrypoints/slack.py's middleware.
     if installations is None:
         return  # single-workspace install: the one token is the operator's, nothing is stored to clear
     store = installations
