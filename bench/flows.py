@@ -52,6 +52,6 @@ async def open_tasks(
 
 
 async def settled(store: Store) -> bool:
-    """Nothing waits in the inbox (every delivered event was relayed or set aside)."""
+    """Nothing waits in the inbox: every delivery unpacked, every event relayed or set aside."""
     counts = await store.inbox_counts()
-    return counts.get("pending", 0) == 0
+    return counts.get("pending", 0) == counts.get("landed", 0) == 0
