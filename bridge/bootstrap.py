@@ -35,14 +35,13 @@ from bridge.entrypoints import slack_install
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver, DeliveryPace
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
+from bridge.entrypoints.inbox_worker import InboxRetention, InboxWorker
 from bridge.entrypoints.report import ReportPages
 from bridge.entrypoints.slack_oauth import cached_authorize, oauth_settings
 from bridge.entrypoints.web import build_web_app
 from bridge.entrypoints.workers import (
     CaptureSweeper,
     EventsPoller,
-    InboxRetention,
-    InboxWorker,
     NagScheduler,
     ReplicaHeartbeat,
     WebhookReconcileLoop,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import pytest_asyncio
@@ -94,3 +95,23 @@ async def _admin_execute(admin: URL, statement: str) -> None:
             await conn.execute(text(statement))
     finally:
         await engine.dispose()
+
+
+T = TypeVar("T")
+
+
+async def on_both_sqlite_paths(tmp_path: Path, work: Callable[[SqlStore], Awaitable[T]]) -> list[T]:
+    """`work` on a new SQLite file whose inbox is written by its own connection (hand-made SQL), then on one written
+    through SQLAlchemy (the PostgreSQL path): for tests that both store the same bytes."""
+    results = []
+    for name, through_sqlalchemy in (("writer", False), ("sqlalchemy", True)):
+        url = f"sqlite+aiosqlite:///{tmp_path / name}.db"
+        await migrate(url)
+        sqlite_store = await SqlStore.connect(url)
+        try:
+            if through_sqlalchemy:
+                sqlite_store._sqlite_writes = None
+            results.append(await work(sqlite_store))
+        finally:
+            await sqlite_store.close()
+    return results

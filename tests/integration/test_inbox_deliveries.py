@@ -15,6 +15,7 @@ from bridge.adapters.store import SqlStore, migrate
 from bridge.adapters.store.tables import inbox
 from bridge.domain.events import dedupe_key, delivery_events
 from bridge.domain.model import Delivery, ProjectGid, Unpacked
+from tests.fixtures_db import on_both_sqlite_paths
 
 pytest_plugins = ["tests.fixtures_db"]
 
@@ -119,25 +120,18 @@ async def test_sqlite_writer_keeps_and_unpacks_what_sqlalchemy_would(tmp_path: P
     when = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
     odd = json.dumps({"events": [asana_event(7, note="é\u2028\U0001f600", numbers=[1, 2.5, None, True])]}).encode()
     kept = [delivery(1, 2, at=when), Delivery(P, odd, 1, received_at=NOW), delivery(2, 3)]
-    tables = []
-    for name, through_sqlalchemy in (("writer", False), ("sqlalchemy", True)):
-        url = f"sqlite+aiosqlite:///{tmp_path / name}.db"
-        await migrate(url)
-        sqlite_store = await SqlStore.connect(url)
-        try:
-            if through_sqlalchemy:
-                sqlite_store._sqlite_writes = None  # the PostgreSQL path, on SQLite
-            for d in kept:
-                await sqlite_store.keep_delivery(d)
-            async with sqlite_store.engine.connect() as conn:
-                landed = (await conn.exec_driver_sql("SELECT * FROM inbox_deliveries ORDER BY id")).all()
-            assert await sqlite_store.unpack_deliveries(limit=2, events_of=delivery_events) == Unpacked(2, 3, 3)
-            assert await sqlite_store.unpack_deliveries(limit=2, events_of=delivery_events) == Unpacked(1, 2, 1)
-            async with sqlite_store.engine.connect() as conn:
-                events = (await conn.exec_driver_sql("SELECT * FROM inbox ORDER BY id")).all()
-            tables.append((landed, events))
-        finally:
-            await sqlite_store.close()
+
+    async def work(sqlite_store: SqlStore) -> tuple[list[Any], list[Any]]:
+        for d in kept:
+            await sqlite_store.keep_delivery(d)
+        async with sqlite_store.engine.connect() as conn:
+            landed = list((await conn.exec_driver_sql("SELECT * FROM inbox_deliveries ORDER BY id")).all())
+        assert await sqlite_store.unpack_deliveries(limit=2, events_of=delivery_events) == Unpacked(2, 3, 3)
+        assert await sqlite_store.unpack_deliveries(limit=2, events_of=delivery_events) == Unpacked(1, 2, 1)
+        async with sqlite_store.engine.connect() as conn:
+            return landed, list((await conn.exec_driver_sql("SELECT * FROM inbox ORDER BY id")).all())
+
+    tables = await on_both_sqlite_paths(tmp_path, work)
     assert tables[0] == tables[1]
     assert len(tables[0][0]) == 3 and len(tables[0][1]) == 4
 

@@ -14,7 +14,7 @@ from bridge.adapters.store.sql_store import SqlStore
 from bridge.domain.events import delivery_events
 from bridge.domain.model import ClaimedEvent, Delivery, InboxEvent, InboxSource, ProjectGid
 from bridge.entrypoints.asana_webhooks import DeliveryPace
-from bridge.entrypoints.workers import InboxRetention, InboxWorker
+from bridge.entrypoints.inbox_worker import InboxRetention, InboxWorker
 from tests.support import FakeClock
 
 START = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)

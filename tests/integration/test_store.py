@@ -53,6 +53,7 @@ from bridge.domain.model import (
 )
 from bridge.domain.nag_clicks import CLICKED_COPY, PostedNag
 from bridge.ports import Store
+from tests.fixtures_db import on_both_sqlite_paths
 from tests.support import eventually
 
 # The lead registers this in tests/conftest.py too; pytest loads a plugin only once.
@@ -499,21 +500,14 @@ async def test_sqlite_inbox_writer_stores_what_sqlalchemy_stores(tmp_path: Path)
         replace(event("dup"), task_gid=None),
         event("dup"),
     ]
-    rows = []
-    for name, through_sqlalchemy in (("writer", False), ("sqlalchemy", True)):
-        url = f"sqlite+aiosqlite:///{tmp_path / name}.db"
-        await migrate(url)
-        sqlite_store = await SqlStore.connect(url)
-        try:
-            if through_sqlalchemy:
-                sqlite_store._sqlite_writes = None  # the PostgreSQL path, on SQLite
-            assert await sqlite_store.enqueue_events(events) == 3
-            assert await sqlite_store.enqueue_events(events[:1]) == 0
-            async with sqlite_store.engine.connect() as conn:
-                raw = await conn.exec_driver_sql("SELECT * FROM inbox ORDER BY id")
-                rows.append(raw.all())
-        finally:
-            await sqlite_store.close()
+
+    async def work(sqlite_store: SqlStore) -> list[Any]:
+        assert await sqlite_store.enqueue_events(events) == 3
+        assert await sqlite_store.enqueue_events(events[:1]) == 0
+        async with sqlite_store.engine.connect() as conn:
+            return list((await conn.exec_driver_sql("SELECT * FROM inbox ORDER BY id")).all())
+
+    rows = await on_both_sqlite_paths(tmp_path, work)
     assert rows[0] == rows[1]
     assert len(rows[0]) == 3
 

@@ -1,0 +1,70 @@
+"""Rounds run one after another in the background of one process, until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+class Periodic:
+    """Runs rounds one after another until stopped, pausing `interval` after an idle round.
+
+    Stopping lets the current round finish (cancelling mid-query would leak its database connection).
+    """
+
+    def __init__(self, name: str, round_: Callable[[], Awaitable[bool]], *, interval: float) -> None:
+        self._name = name
+        self._round = round_
+        self._interval = interval
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=self._name)
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                busy = await self._round()
+            except Exception:
+                log.exception("%s round failed", self._name)  # a bad round must not end the loop
+                busy = False
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+
+    async def stop(self, *, grace: float = 10.0) -> None:
+        if self._task is None:
+            return
+        self._stopping.set()
+        done, _ = await asyncio.wait({self._task}, timeout=grace)
+        if not done:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
+
+
+class Every:
+    """Runs one job every `every` seconds (a Periodic whose rounds are never busy), for the loops below."""
+
+    def __init__(self, name: str, job: Callable[[], Awaitable[object]]) -> None:
+        self._name = name
+        self._job = job
+        self._loop: Periodic | None = None
+
+    def start(self, every: float) -> None:
+        async def round_() -> bool:
+            await self._job()
+            return False
+
+        self._loop = Periodic(self._name, round_, interval=every)
+        self._loop.start()
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None
