@@ -18,6 +18,7 @@ from bridge.domain.model import (
     MessageTs,
     NagKey,
     OutboxPost,
+    PendingCommand,
     ProjectGid,
     RoutedTask,
     SlackUserId,
@@ -194,6 +195,16 @@ class Store(Protocol):
     ) -> None: ...
 
     async def get_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> Capture | None: ...
+
+    async def keep_command(self, command: PendingCommand, *, held_until: datetime) -> None:
+        """Keep an acked /task until `forget_command`, held by the caller until `held_until`."""
+        ...
+
+    async def take_stale_commands(self, *, now: datetime, hold_until: datetime, limit: int) -> list[PendingCommand]:
+        """Kept commands nobody holds any more (oldest first), held now by the caller until `hold_until`."""
+        ...
+
+    async def forget_command(self, request_key: str) -> None: ...
 
     async def unfinished_captures(self, *, before: datetime, limit: int) -> list[Capture]:
         """Claimed captures that never got a task and are older than `before` (their run was cut off)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, NewType
 
@@ -142,6 +142,24 @@ class TrackedTask:
     first_response_at: datetime | None = None
     first_responder: SlackUserId | None = None
     parent_gid: TaskGid | None = None  # a subtask, told in its parent's thread (thread_ts is the parent's)
+
+
+@dataclass(frozen=True)
+class PendingCommand:
+    """A /task that was acked and is not finished yet, kept so that a crash (during an Asana outage the bridge retries
+    for many minutes) does not lose it. `request_key` is Slack's trigger_id, which is also written into the task's
+    notes: whoever finishes it finds a task already made instead of making another."""
+
+    request_key: str
+    team_id: TeamId
+    channel_id: ChannelId
+    requester: SlackUserId
+    title: str
+    notes: str
+    assignee: SlackUserId | None
+    due: date | None
+    priority: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)

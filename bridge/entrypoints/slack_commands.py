@@ -46,7 +46,11 @@ def register(app: AsyncApp, deps: Listeners) -> None:
             await respond(text=text, response_type="ephemeral")
 
         async def create() -> None:
-            await capture_with_retries(deps.capture, request, tell, delays=deps.retry_delays)
+            await deps.capture.keep_command(request)  # until it ends: a crash meanwhile leaves it to the sweeper
+            try:
+                await capture_with_retries(deps.capture, request, tell, delays=deps.retry_delays)
+            finally:
+                await deps.capture.forget_command(request)
 
         deps.background.spawn(answering(create, tell), name=f"task {channel}")
 

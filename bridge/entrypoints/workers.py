@@ -198,14 +198,24 @@ class CaptureSweeper:
         self._every = Every("capture-sweeper", self.sweep)
 
     async def sweep(self) -> int:
-        stale = await self._store.unfinished_captures(before=self._clock.now() - self._after, limit=20)
+        now = self._clock.now()
+        stale = await self._store.unfinished_captures(before=now - self._after, limit=20)
         for record in stale:
             try:
                 with acting_for(record.team_id):  # the sweeper finishes captures of every workspace, one at a time
                     await self._capture.resume(record)
             except Exception as exc:  # one bad message must not stop the others; the next sweep tries again
                 log.warning("could not finish the capture of %s/%s: %s", record.channel_id, record.message_ts, exc)
-        return len(stale)
+        # /task commands whose process ended before they did; each is held by this sweeper for `after`, then free
+        # again for the next sweep (of any replica) if it could not be finished (Asana still down).
+        commands = await self._store.take_stale_commands(now=now, hold_until=now + self._after, limit=20)
+        for command in commands:
+            try:
+                with acting_for(command.team_id):
+                    await self._capture.finish_command(command)
+            except Exception as exc:
+                log.warning("could not finish /task %s of %s: %s", command.request_key, command.channel_id, exc)
+        return len(stale) + len(commands)
 
     def start(self, *, every: float) -> None:
         self._every.start(every)

@@ -22,6 +22,7 @@ from bridge.domain.model import (
     ChannelId,
     Link,
     MessageTs,
+    PendingCommand,
     ProjectGid,
     SlackUserId,
     TaskGid,
@@ -148,18 +149,86 @@ class Capture:
 
     async def recover(self, request: CaptureRequest, *, since: datetime) -> Captured | AlreadyCaptured | None:
         """After an answer from Asana was lost: find the task the first attempt made, instead of making another."""
+        found = await self._find(request, since=since)
+        if found is None:
+            if request.source_ts is not None:
+                await self._store.release_capture(request.team_id, request.channel_id, request.source_ts)
+            return None
+        link, task = found
+        if request.source_ts is not None:
+            await self._store.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
+        return await self._finish(request, link, task)
+
+    async def _find(self, request: CaptureRequest, *, since: datetime) -> tuple[Link, Task] | None:
+        """The task made for this request (its marker is in the notes) among the link's tasks changed since."""
         if request.marker_key is None:
             return None
         link = await self.link_for(request)
         marker = _marker(request)
         for task in await self._asana.tasks_modified_since(link.project_gid, since):
             if marker in task.notes:
-                if request.source_ts is not None:
-                    await self._store.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
-                return await self._finish(request, link, task)
-        if request.source_ts is not None:
-            await self._store.release_capture(request.team_id, request.channel_id, request.source_ts)
+                return link, task
         return None
+
+    async def keep_command(self, request: CaptureRequest) -> None:
+        """Keep an acked /task until it ends, so that a crash in the middle (its retries during an Asana outage last
+        minutes) leaves it to the capture sweeper instead of losing it."""
+        if request.request_key is None:
+            return
+        now = self._clock.now()
+        command = PendingCommand(
+            request_key=request.request_key,
+            team_id=request.team_id,
+            channel_id=request.channel_id,
+            requester=request.requester,
+            title=request.title,
+            notes=request.notes,
+            assignee=request.assignee,
+            due=request.due,
+            priority=request.priority,
+            created_at=now,
+        )
+        try:
+            await self._store.keep_command(command, held_until=now + COMMAND_HELD_BY_ITS_PROCESS)
+        except Exception as exc:  # the capture goes on; only a crash during it would now lose it
+            log.warning("could not keep /task %s before capturing it: %s", request.request_key, exc)
+
+    async def forget_command(self, request: CaptureRequest) -> None:
+        if request.request_key is not None:
+            await self._store.forget_command(request.request_key)
+
+    async def finish_command(self, command: PendingCommand) -> None:
+        """Finish a /task whose process ended before it did (a crash): find its task or make it, and tell the person
+        how it ended. Raises while Asana is still unavailable (the sweeper tries again later), for a day."""
+        request = CaptureRequest(
+            team_id=command.team_id,
+            channel_id=command.channel_id,
+            requester=command.requester,
+            title=command.title,
+            notes=command.notes,
+            assignee=command.assignee,
+            due=command.due,
+            priority=command.priority,
+            request_key=command.request_key,
+        )
+
+        async def tell(text: str) -> None:
+            await self._slack.post_ephemeral(command.channel_id, command.requester, text)
+
+        try:
+            found = await self._find(request, since=command.created_at - timedelta(minutes=1))
+            if found is None or await self._store.get_tracked_task(found[1].gid) is None:
+                result = await self._finish(request, *found) if found else await self.capture(request)
+                if isinstance(result, Captured):
+                    await tell(blocks.task_landed(result.task))
+            # else: it was finished before the crash, and the person saw its thread
+        except UserError as exc:
+            await tell(str(exc))
+        except (AsanaUnavailable, AsanaRateLimited):
+            if self._clock.now() - command.created_at < COMMAND_GIVE_UP:
+                raise
+            await tell(blocks.CAPTURE_GAVE_UP.format(title=command.title))
+        await self._store.forget_command(command.request_key)
 
     async def resume(self, record: CaptureRecord) -> Captured | AlreadyCaptured | None:
         """Finish a message capture whose run was cut off after its claim (a crash): find its task, or make it."""
@@ -306,6 +375,10 @@ def _marker(request: CaptureRequest) -> str:
 
 Tell = Callable[[str], Awaitable[None]]
 RETRY_DELAYS = (5.0, 20.0, 60.0, 300.0, 600.0)
+# A /task is held by the process that acked it for longer than its retries last (about 16 minutes, plus timeouts);
+# after that (a crash) the capture sweeper takes it, and gives up on Asana a day after the command.
+COMMAND_HELD_BY_ITS_PROCESS = timedelta(minutes=30)
+COMMAND_GIVE_UP = timedelta(days=1)
 
 
 async def capture_with_retries(

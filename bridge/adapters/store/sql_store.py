@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bridge.adapters.store.caches import SqlNagLog, SqlSlackEvents, SqlSyncTokens, SqlUserMappings
+from bridge.adapters.store.commands import SqlPendingCommands
 from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.engine import DEFAULT_DATABASE_URL, create_engine
 from bridge.adapters.store.inbox import SqlInbox
@@ -27,6 +28,7 @@ class SqlStore(
     SqlInbox,
     SqlTrackedTasks,
     SqlCaptures,
+    SqlPendingCommands,
     SqlComments,
     SqlSlackEvents,
     SqlUserMappings,
@@ -52,6 +54,7 @@ class SqlStore(
 
     async def close(self) -> None:
         await self.finish_commits()
+        await self.finish_command_commits()
         await self.let_go_of_everything()
         await self._engine.dispose()
 

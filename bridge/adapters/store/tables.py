@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -158,6 +159,25 @@ captures = Table(
     Column("task_gid", ID, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("team_id", "channel_id", "message_ts"),
+)
+
+# /task commands acked and not finished: kept until the capture ends (a crash leaves them to the capture sweeper).
+# `held_until`: whoever works on one holds it until then (the process that acked it, then a sweeper).
+pending_commands = Table(
+    "pending_commands",
+    metadata,
+    Column("request_key", String(255), nullable=False),
+    Column("team_id", ID, nullable=False),
+    Column("channel_id", ID, nullable=False),
+    Column("requester", ID, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("assignee", ID, nullable=True),
+    Column("due", Date, nullable=True),
+    Column("priority", String(32), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("held_until", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("request_key"),
 )
 
 comments = Table(

@@ -1,0 +1,92 @@
+"""/task commands acked and not finished yet: held by whoever works on one, left to a sweeper by a crash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, select, update
+
+from bridge.adapters.store.base import SqlBase
+from bridge.adapters.store.engine import dialect_insert
+from bridge.adapters.store.group_commit import GroupCommit
+from bridge.adapters.store.tables import pending_commands
+from bridge.domain.model import ChannelId, PendingCommand, SlackUserId, TeamId
+
+
+class SqlPendingCommands(SqlBase):
+    _command_commits: GroupCommit[dict[str, Any], None]
+
+    async def keep_command(self, command: PendingCommand, *, held_until: datetime) -> None:
+        """Keep an acked /task, held by the caller until `held_until` (kept once: Slack sends a command once).
+        Commands arriving together share a transaction: a storm of them is when keeping each matters most."""
+        if not hasattr(self, "_command_commits"):
+            self._command_commits = GroupCommit(self._keep_commands, name="pending-commands-commit")
+        await self._command_commits.add({**_values(command), "held_until": held_until})
+
+    async def finish_command_commits(self) -> None:
+        """Let a commit in progress finish (before the engine is closed)."""
+        commits: GroupCommit[dict[str, Any], None] | None = getattr(self, "_command_commits", None)
+        if commits is not None:
+            await commits.finish()
+
+    async def _keep_commands(self, rows: list[dict[str, Any]]) -> list[None]:
+        async with self._write() as conn:
+            await conn.execute(
+                dialect_insert(conn, pending_commands).on_conflict_do_nothing(index_elements=["request_key"]), rows
+            )
+        return [None] * len(rows)
+
+    async def take_stale_commands(self, *, now: datetime, hold_until: datetime, limit: int) -> list[PendingCommand]:
+        """Up to `limit` kept commands nobody holds any more (oldest first), now held by the caller until
+        `hold_until`; on PostgreSQL two replicas never take the same one."""
+        stale = (
+            select(pending_commands.c.request_key)
+            .where(pending_commands.c.held_until < now)
+            .order_by(pending_commands.c.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._write() as conn:
+            rows = await conn.execute(
+                update(pending_commands)
+                .where(pending_commands.c.request_key.in_(stale.scalar_subquery()), pending_commands.c.held_until < now)
+                .values(held_until=hold_until)
+                .returning(*pending_commands.c)
+            )
+            return sorted((_command(row) for row in rows), key=lambda c: c.created_at)
+
+    async def forget_command(self, request_key: str) -> None:
+        async with self._write() as conn:
+            await conn.execute(delete(pending_commands).where(pending_commands.c.request_key == request_key))
+
+
+def _values(command: PendingCommand) -> dict[str, Any]:
+    return {
+        "request_key": command.request_key,
+        "team_id": command.team_id,
+        "channel_id": command.channel_id,
+        "requester": command.requester,
+        "title": command.title,
+        "notes": command.notes,
+        "assignee": command.assignee,
+        "due": command.due,
+        "priority": command.priority,
+        "created_at": command.created_at,
+    }
+
+
+def _command(row: Row[Any]) -> PendingCommand:
+    m = row._mapping
+    return PendingCommand(
+        request_key=m["request_key"],
+        team_id=TeamId(m["team_id"]),
+        channel_id=ChannelId(m["channel_id"]),
+        requester=SlackUserId(m["requester"]),
+        title=m["title"],
+        notes=m["notes"],
+        assignee=SlackUserId(m["assignee"]) if m["assignee"] else None,
+        due=m["due"],
+        priority=m["priority"],
+        created_at=m["created_at"],
+    )
