@@ -7,9 +7,16 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
 
 from bridge.adapters.store.sql_store import SqlStore
+from bridge.adapters.store.tables import pending_commands
 from bridge.sandbox.harness import bound_socket
 from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import SIGNING_SECRET, World
@@ -25,58 +32,126 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-async def test_kill_nine_mid_burst_loses_nothing_and_doubles_nothing(world: World, tmp_path: Path) -> None:
-    sock = bound_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    url = f"http://127.0.0.1:{port}"
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bridge.db'}"
-    env = {
-        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "TMPDIR")},
-        **world.environment(port=port, database_url=database_url, public_url=url),
-        "BRIDGE_EVENTS_POLL_SECONDS": "1",  # after the restart the poller fills what webhooks lost meanwhile
-    }
-    log = tmp_path / "serve.log"
-    process = _start(env, log)
-    store = await SqlStore.connect(database_url)
-    slack = SimulatedSlack(world.slack, request_url=f"{url}/slack/events", signing_secret=SIGNING_SECRET)
-    await slack.start()
+class Served:
+    """`bridge serve` as its own process on a SQLite file, to be killed and started again; with a store and a
+    simulated Slack pointed at it."""
+
+    def __init__(self, world: World, tmp_path: Path, extra_env: dict[str, str]) -> None:
+        sock = bound_socket()
+        port = sock.getsockname()[1]
+        sock.close()
+        self.url = f"http://127.0.0.1:{port}"
+        self.database_url = f"sqlite+aiosqlite:///{tmp_path / 'bridge.db'}"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "TMPDIR")},
+            **world.environment(port=port, database_url=self.database_url, public_url=self.url),
+            **extra_env,
+        }
+        self.log = tmp_path / "serve.log"
+        self.slack = SimulatedSlack(world.slack, request_url=f"{self.url}/slack/events", signing_secret=SIGNING_SECRET)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        self.process = _start(self.env, self.log)
+        await serving(self.url, self.process)
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(self.process.wait, 10)
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            await asyncio.to_thread(self.process.wait, 20)
+
+
+@asynccontextmanager
+async def served(world: World, tmp_path: Path, extra_env: dict[str, str] | None = None) -> AsyncIterator[Served]:
+    bridge = Served(world, tmp_path, extra_env or {})
+    await bridge.slack.start()
     try:
-        await serving(url, process)
-        ana = slack.user("ana")
-        await ana.slash_command("/asana", f"link {world.project}", world.channel)
-        await eventually(lambda: world.asana.webhooks, timeout=10)
-        for index in range(TASKS):
-            await ana.slash_command("/task", f"Crash test {index}", world.channel)
-        tasks = await eventually(lambda: len(_named(world)) == TASKS and _named(world), timeout=20)
-        threads = {}
-        for task in tasks:
-            tracked = await eventually(lambda t=task: store.get_tracked_task(t.gid), timeout=10)
-            threads[task.gid] = tracked.thread_ts
-
-        bo = world.asana.act(world.asana_people["bo"])
-        for task in tasks:
-            bo.complete(task.gid)
-            bo.comment(task.gid, f"Done with {task.name}")
-        # Kill it while the burst is being relayed: some posts done, some not, some maybe sent but not recorded.
-        await eventually(lambda: _completions(world, threads) >= 1, timeout=20)
-        process.send_signal(signal.SIGKILL)
-        await asyncio.to_thread(process.wait, 10)
-
-        process = _start(env, log)
-        await serving(url, process)
-        await eventually(lambda: _completions(world, threads) >= TASKS, timeout=60)
-        await eventually(lambda: _pending_is_zero(store), timeout=30)
-        for gid, thread in threads.items():
-            replies = [m.text for m in world.slack.thread(world.channel, thread) if m.ts != thread and m.bot_id]
-            assert sum("✅ completed" in text for text in replies) == 1, (gid, replies)
-            assert sum("Done with" in text for text in replies) == 1, (gid, replies)
+        await bridge.start()
+        yield bridge
     finally:
-        await slack.close()
-        await store.close()
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.to_thread(process.wait, 20)
+        await bridge.slack.close()
+        await bridge.stop()
+
+
+async def test_kill_nine_mid_burst_loses_nothing_and_doubles_nothing(world: World, tmp_path: Path) -> None:
+    # After the restart the poller fills what webhooks lost meanwhile.
+    async with served(world, tmp_path, {"BRIDGE_EVENTS_POLL_SECONDS": "1"}) as bridge:
+        store = await SqlStore.connect(bridge.database_url)
+        try:
+            ana = bridge.slack.user("ana")
+            await ana.slash_command("/asana", f"link {world.project}", world.channel)
+            await eventually(lambda: world.asana.webhooks, timeout=10)
+            for index in range(TASKS):
+                await ana.slash_command("/task", f"Crash test {index}", world.channel)
+            tasks = await eventually(lambda: len(_named(world)) == TASKS and _named(world), timeout=20)
+            threads = {}
+            for task in tasks:
+                tracked = await eventually(lambda t=task: store.get_tracked_task(t.gid), timeout=10)
+                threads[task.gid] = tracked.thread_ts
+
+            bo = world.asana.act(world.asana_people["bo"])
+            for task in tasks:
+                bo.complete(task.gid)
+                bo.comment(task.gid, f"Done with {task.name}")
+            # Kill it while the burst is being relayed: some posts done, some not, some maybe sent but not recorded.
+            await eventually(lambda: _completions(world, threads) >= 1, timeout=20)
+            await bridge.kill()
+
+            await bridge.start()
+            await eventually(lambda: _completions(world, threads) >= TASKS, timeout=60)
+            await eventually(lambda: _pending_is_zero(store), timeout=30)
+            for gid, thread in threads.items():
+                replies = [m.text for m in world.slack.thread(world.channel, thread) if m.ts != thread and m.bot_id]
+                assert sum("✅ completed" in text for text in replies) == 1, (gid, replies)
+                assert sum("Done with" in text for text in replies) == 1, (gid, replies)
+        finally:
+            await store.close()
+
+
+async def test_kill_nine_during_an_asana_outage_loses_no_task_command(world: World, tmp_path: Path) -> None:
+    # /task commands acked while Asana is down wait out the outage in their process; kill it then, and the commands
+    # must still become tasks, once each, after the restart.
+    titles = [f"Outage command {n}" for n in range(3)]
+    async with served(world, tmp_path) as bridge:
+        store = await SqlStore.connect(bridge.database_url)
+        try:
+            ana = bridge.slack.user("ana")
+            await ana.slash_command("/asana", f"link {world.project}", world.channel)
+            await eventually(lambda: world.asana.webhooks, timeout=10)
+            world.asana.faults.add(method="POST", path_pattern=r"^/tasks$", status=503, times=None)
+            for title in titles:
+                await ana.slash_command("/task", title, world.channel)
+            await eventually(lambda: len(_waiting(world)) == len(titles), timeout=20)  # each told it is delayed
+            await bridge.kill()
+
+            # The dead process held its commands for 30 minutes: let that time pass, and Asana come back.
+            async with store.engine.begin() as conn:
+                await conn.execute(update(pending_commands).values(held_until=datetime.now(UTC) - timedelta(minutes=1)))
+            world.asana.faults.clear()
+            await bridge.start()
+            for title in titles:
+                made = await eventually(lambda t=title: _named_as(world, t), timeout=30)
+                tracked = await eventually(lambda g=made[0].gid: store.get_tracked_task(g), timeout=10)
+                assert tracked.requester == ana.id
+            await eventually(lambda: len([e for e in world.slack.ephemerals("ana") if "landed" in e.text]) == 3)
+            assert all(len(_named_as(world, title)) == 1 for title in titles)
+            far = datetime.now(UTC) + timedelta(days=2)
+            assert await store.take_stale_commands(now=far, hold_until=far, limit=10) == []
+        finally:
+            await store.close()
+
+
+def _waiting(world: World) -> list[object]:
+    return [e for e in world.slack.ephemerals("ana") if "keep trying" in e.text]
+
+
+def _named_as(world: World, title: str) -> list[Any]:
+    return [t for t in world.asana.store.tasks.values() if t.name == title and not t.deleted and t.parent is None]
 
 
 def _named(world: World) -> list[object]:
