@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.engine import writer
+from bridge.adapters.store.group_commit import GroupCommit
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class SqlBase:
@@ -22,10 +27,24 @@ class SqlBase:
         # SQLite lets one writer in at a time and makes the others sleep in its busy handler (up to 100 ms a try):
         # in one process, queueing writers here is much faster. Other processes still meet the busy timeout.
         self._one_writer = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._group_commits: dict[str, GroupCommit[Any, Any]] = {}
 
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
+
+    def _grouped(self, name: str, commit: Callable[[list[T]], Awaitable[Sequence[R]]]) -> GroupCommit[T, R]:
+        """The group commit named `name` (made at first use): writes of that kind arriving together share one
+        transaction."""
+        group = self._group_commits.get(name)
+        if group is None:
+            group = self._group_commits[name] = GroupCommit(commit, name=name)
+        return group
+
+    async def finish_group_commits(self) -> None:
+        """Let the commits in progress finish (before the connections they use are closed)."""
+        for group in list(self._group_commits.values()):
+            await group.finish()
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:

@@ -9,26 +9,17 @@ from sqlalchemy import Row, delete, select, update
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
-from bridge.adapters.store.group_commit import GroupCommit
 from bridge.adapters.store.tables import pending_commands
 from bridge.domain.model import ChannelId, PendingCommand, SlackUserId, TeamId
 
 
 class SqlPendingCommands(SqlBase):
-    _command_commits: GroupCommit[dict[str, Any], None]
-
     async def keep_command(self, command: PendingCommand, *, held_until: datetime) -> None:
         """Keep an acked /task, held by the caller until `held_until` (kept once: Slack sends a command once).
         Commands arriving together share a transaction: a storm of them is when keeping each matters most."""
-        if not hasattr(self, "_command_commits"):
-            self._command_commits = GroupCommit(self._keep_commands, name="pending-commands-commit")
-        await self._command_commits.add({**_values(command), "held_until": held_until})
-
-    async def finish_command_commits(self) -> None:
-        """Let a commit in progress finish (before the engine is closed)."""
-        commits: GroupCommit[dict[str, Any], None] | None = getattr(self, "_command_commits", None)
-        if commits is not None:
-            await commits.finish()
+        await self._grouped("pending-commands-commit", self._keep_commands).add(
+            {**_values(command), "held_until": held_until}
+        )
 
     async def _keep_commands(self, rows: list[dict[str, Any]]) -> list[None]:
         async with self._write() as conn:

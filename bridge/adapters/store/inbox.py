@@ -3,7 +3,6 @@ workers under a lease."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,13 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
-from bridge.adapters.store.group_commit import GroupCommit
-from bridge.adapters.store.inbox_sqlite import SqliteInboxWriter
+from bridge.adapters.store.inbox_sqlite import SqliteInboxWriter, events_by_delivery
 from bridge.adapters.store.sqlite_writer import sqlite_file
 from bridge.adapters.store.tables import inbox, inbox_deliveries
 from bridge.domain.model import ClaimedEvent, Delivery, InboxEvent, InboxSource, InboxState, ProjectGid, Unpacked
-
-log = logging.getLogger(__name__)
 
 PENDING = InboxState.PENDING.value
 LANDED = "landed"  # in inbox_counts: events of deliveries not unpacked yet
@@ -31,23 +27,17 @@ class SqlInbox(SqlBase):
     Writes arriving together are committed together (group commit): each waits for the commit that holds it, so
     none is answered before it is safe, and a burst costs a few transactions instead of one each."""
 
-    _delivery_commits: GroupCommit[Delivery, None]
-    _event_commits: GroupCommit[Sequence[InboxEvent], int]
     _sqlite_writes: SqliteInboxWriter | None
 
     async def keep_delivery(self, delivery: Delivery) -> None:
         """Keep a checked webhook delivery whole until `unpack_deliveries`. Returns once committed."""
-        if not hasattr(self, "_delivery_commits"):
-            self._delivery_commits = GroupCommit(self._keep_deliveries, name="inbox-deliveries-commit")
-        await self._delivery_commits.add(delivery)
+        await self._grouped("inbox-deliveries-commit", self._keep_deliveries).add(delivery)
 
     async def enqueue_events(self, events: Sequence[InboxEvent]) -> int:
         """Record new events (a dedupe key seen before is skipped); how many were new. Returns once committed."""
         if not events:
             return 0
-        if not hasattr(self, "_event_commits"):
-            self._event_commits = GroupCommit(self._commit_events, name="inbox-commit")
-        return await self._event_commits.add(events)
+        return await self._grouped("inbox-commit", self._commit_events).add(events)
 
     async def unpack_deliveries(self, *, limit: int, events_of: Callable[[Delivery], Sequence[InboxEvent]]) -> Unpacked:
         """Move up to `limit` kept deliveries, oldest first, into inbox events, in one transaction; a delivery whose
@@ -67,34 +57,24 @@ class SqlInbox(SqlBase):
             ).all()
             if not rows:
                 return Unpacked()
-            events: list[InboxEvent] = []
-            parked: list[dict[str, Any]] = []
-            for row in rows:
-                delivery = Delivery(ProjectGid(row.project_gid), row.body, row.events, row.received_at)
-                try:
-                    events.extend(events_of(delivery))
-                except Exception as exc:  # checked on arrival, so a bug: set aside, never retried forever
-                    log.exception("kept delivery %d of project %s could not be unpacked", row.id, row.project_gid)
-                    parked.append({"row_id": row.id, "reason": f"{type(exc).__name__}: {exc}"[:500]})
+            kept = {
+                row.id: Delivery(ProjectGid(row.project_gid), row.body, row.events, row.received_at) for row in rows
+            }
+            made, set_aside = events_by_delivery(kept, events_of)
+            events = [event for id_ in sorted(made) for event in made[id_]]
             added = await self._insert_events(conn, events) if events else set()
-            if parked:
+            if set_aside:
                 await conn.execute(
                     update(inbox_deliveries)
                     .where(inbox_deliveries.c.id == bindparam("row_id"))
                     .values(park_reason=bindparam("reason")),
-                    parked,
+                    [{"row_id": id_, "reason": reason} for id_, reason in set_aside.items()],
                 )
-            set_aside = {p["row_id"] for p in parked}
-            await conn.execute(
-                delete(inbox_deliveries).where(inbox_deliveries.c.id.in_([r.id for r in rows if r.id not in set_aside]))
-            )
-        return Unpacked(deliveries=len(rows), events=len(events), added=len(added), parked=len(parked))
+            await conn.execute(delete(inbox_deliveries).where(inbox_deliveries.c.id.in_(list(made))))
+        return Unpacked(deliveries=len(rows), events=len(events), added=len(added), parked=len(set_aside))
 
-    async def finish_commits(self) -> None:
-        """Let commits in progress finish, and close the SQLite inbox writer (before the engine is closed)."""
-        for commits in (getattr(self, "_delivery_commits", None), getattr(self, "_event_commits", None)):
-            if commits is not None:
-                await commits.finish()
+    async def close_inbox_writer(self) -> None:
+        """Close the SQLite inbox writer (after the group commits, before the engine)."""
         writes: SqliteInboxWriter | None = getattr(self, "_sqlite_writes", None)
         if writes is not None:
             self._sqlite_writes = None

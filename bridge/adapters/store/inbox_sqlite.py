@@ -102,15 +102,14 @@ class SqliteInboxWriter:
             " WHERE park_reason IS NULL ORDER BY id LIMIT ?",
             (limit,),
         ).fetchall()
-        prepared = _Prepared(ids=[row[0] for row in rows])
-        for id_, project_gid, body, count, received_at in rows:
-            delivery = Delivery(ProjectGid(project_gid), bytes(body), count, self._read_moment(received_at))
-            try:
-                prepared.rows[id_] = self._event_params(events_of(delivery))
-            except Exception as exc:  # checked on arrival, so a bug: set aside with the reason, never retried forever
-                log.exception("kept delivery %d of project %s could not be unpacked", id_, project_gid)
-                prepared.set_aside[id_] = f"{type(exc).__name__}: {exc}"[:500]
-        return prepared
+        kept = {
+            id_: Delivery(ProjectGid(project_gid), bytes(body), count, self._read_moment(received_at))
+            for id_, project_gid, body, count, received_at in rows
+        }
+        made, set_aside = events_by_delivery(kept, events_of)
+        return _Prepared(
+            ids=list(kept), rows={id_: self._event_params(events) for id_, events in made.items()}, set_aside=set_aside
+        )
 
     def _apply(self, conn: sqlite3.Connection, prepared: _Prepared) -> Unpacked:
         taken: list[int] = []
@@ -165,6 +164,22 @@ class SqliteInboxWriter:
                 [value for row in chunk_params for value in row],
             )
         return added
+
+
+def events_by_delivery(
+    kept: dict[int, Delivery], events_of: Callable[[Delivery], Sequence[InboxEvent]]
+) -> tuple[dict[int, Sequence[InboxEvent]], dict[int, str]]:
+    """The events of each kept delivery (by id), and why those whose events could not be made were set aside: they
+    passed every check on arrival, so it is a bug, logged, and the delivery is never retried forever."""
+    made: dict[int, Sequence[InboxEvent]] = {}
+    set_aside: dict[int, str] = {}
+    for id_, delivery in kept.items():
+        try:
+            made[id_] = events_of(delivery)
+        except Exception as exc:
+            log.exception("kept delivery %d of project %s could not be unpacked", id_, delivery.project_gid)
+            set_aside[id_] = f"{type(exc).__name__}: {exc}"[:500]
+    return made, set_aside
 
 
 def _bind(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:

@@ -53,8 +53,8 @@ class SqlStore(
         return cls(create_engine(url, **engine_kwargs), cipher=cipher)
 
     async def close(self) -> None:
-        await self.finish_commits()
-        await self.finish_command_commits()
+        await self.finish_group_commits()
+        await self.close_inbox_writer()
         await self.let_go_of_everything()
         await self._engine.dispose()
 
