@@ -17,7 +17,7 @@ from urllib3.util.retry import Retry
 from bridge.sandbox.asana_emulator import AsanaEmulator
 from bridge.sandbox.oas import OpenApiSpec
 
-SPEC_PATH = Path(__file__).resolve().parents[1].parent / "shared/specs/asana_oas.yaml"
+SPEC_PATH = Path(__file__).resolve().parent / "data/specs/asana_oas.yaml"
 BRIDGE_TOKEN = "bridge-token-0001"
 HUMAN_TOKEN = "ana-token-0001"
 PRIORITIES = ("P0", "P1", "P2", "P3")

@@ -22,7 +22,7 @@ from bridge.sandbox.slack_user import SimulatedSlack
 
 SIGNING_SECRET = "sandbox-signing-secret"
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT.parent / "shared" / "specs" / "slack-payloads"
+SAMPLES = ROOT / "tests" / "data" / "specs" / "slack-payloads"
 
 
 class ManualClock:
@@ -118,7 +118,7 @@ async def simulated_slack(
 
 
 def sample(name: str) -> Any:
-    """A real Slack payload from shared/specs/slack-payloads/."""
+    """A real Slack payload from tests/data/specs/slack-payloads/."""
     return json.loads((SAMPLES / name).read_text())
 
 

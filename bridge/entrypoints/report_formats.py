@@ -121,8 +121,20 @@ def as_csv(view: ReportView, table: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return out.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(…) phones home, =cmd|… ran
+# programs in old Excel). Task names and people come from anyone who can name a task in Asana.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """A text cell a spreadsheet shows as text: OWASP's CSV-injection advice (a leading quote), numbers untouched."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 _OPEN_HEADER = [

@@ -1,6 +1,6 @@
 """The simulated Slack user against a real Bolt AsyncApp served over HTTP: every request kind is accepted and
 reaches the right listener with the right fields, forged or stale signatures are refused, and each payload
-has the key structure of the matching real sample in shared/specs/slack-payloads/."""
+has the key structure of the matching real sample in tests/data/specs/slack-payloads/."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import pytest
 from bridge.domain.events import MalformedEvents, dedupe_key, key_digest, parse_delivery, to_inbox
 from bridge.domain.model import InboxSource, ProjectGid
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "asana-samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "specs" / "asana-samples"
 BASE: dict[str, Any] = {
     "user": {"gid": "1", "resource_type": "user"},
     "created_at": "2026-11-30T14:00:00.000Z",

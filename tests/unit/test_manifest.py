@@ -16,7 +16,7 @@ from bridge.cli import check_manifest
 from bridge.sandbox.slack.context import BOT_SCOPES, CONVERSATION_SCOPES, METHOD_SCOPES
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMAS = ROOT.parent / "shared" / "specs" / "slack-manifest"
+SCHEMAS = ROOT / "tests" / "data" / "specs" / "slack-manifest"
 PUBLIC_URL = "https://bridge.example.com"
 
 EVENTS = {

@@ -145,7 +145,7 @@ class OAuth:
             ws.user_tokens[grant.user_id] = token
             authed_user.update({"scope": ",".join(grant.user_scopes), "access_token": token, "token_type": "user"})
         enterprise = {"name": ws.enterprise_name, "id": ws.enterprise_id} if ws.enterprise_id else None
-        # Field for field as shared/specs/slack-payloads/web_api.oauth.v2.access.response.json.
+        # Field for field as tests/data/specs/slack-payloads/web_api.oauth.v2.access.response.json.
         return {
             "ok": True,
             "access_token": bot.token,

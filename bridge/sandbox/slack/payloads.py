@@ -1,5 +1,5 @@
 """The request bodies Slack sends to an app, built field for field like the real samples in
-shared/specs/slack-payloads/ (events, slash commands, block_actions, shortcuts, view submissions)."""
+tests/data/specs/slack-payloads/ (events, slash commands, block_actions, shortcuts, view submissions)."""
 
 from __future__ import annotations
 
