@@ -25,6 +25,7 @@ from bridge.adapters.asana_api import AsanaGateway
 from bridge.adapters.clock import SystemClock
 from bridge.adapters.errors import AsanaError, AsanaForbidden, SlackError
 from bridge.adapters.limits import SharedChannelPacer
+from bridge.adapters.slack_api import AUTH_ERRORS as SLACK_AUTH_ERRORS
 from bridge.adapters.slack_api import RepeatableServerErrorRetryHandler, SlackGateway
 from bridge.adapters.slack_installations import SqlInstallationStore, WorkspaceTokens, oauth_state_store
 from bridge.adapters.store.crypto import Cipher
@@ -69,6 +70,11 @@ HEARTBEAT_SECONDS = 10.0
 # How long start-up waits for users/me before serving anyway (Slack and webhook deliveries must not wait on Asana).
 IDENTITY_TIMEOUT_SECONDS = 10.0
 
+
+def _not_token_skipped(record: logging.LogRecord) -> bool:
+    return record.getMessage() != "As you gave `client` as well, `token` will be unused."
+
+
 # What apps.connections.open answers to an app-level token that cannot work: an operator's mistake, not an outage.
 APP_TOKEN_ERRORS = frozenset(
     {"invalid_auth", "not_authed", "not_allowed_token_type", "token_revoked", "token_expired", "account_inactive"}
@@ -109,23 +115,21 @@ class Bridge:
     _closers: list[Any] = field(default_factory=list)
     _socket_mode: Any = None  # AsyncSocketModeHandler, whose methods are untyped
     _identity_task: asyncio.Task[None] | None = None
-    _slack_auth_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Learn the bridge's Asana identity and, in Socket Mode, connect to Slack.
+        """Check both tokens, learn the bridge's Asana identity and, in Socket Mode, connect to Slack.
 
-        A refused Asana token stops the start with one clear line; an Asana outage does not: deliveries are still
-        accepted into the inbox, and the identity is learned once Asana answers again.
+        A refused token (Slack's or Asana's) stops the start with one line naming its variable, both at once when
+        both are refused; an outage does not: deliveries are still accepted into the inbox, the Asana identity is
+        learned once Asana answers again, and a Slack outage shows in /healthz until a call works.
         """
-        try:
-            await asyncio.wait_for(self._learn_identity(), timeout=IDENTITY_TIMEOUT_SECONDS)
-        except AsanaForbidden:
-            raise ConfigError("ASANA_ACCESS_TOKEN: Asana refused it (users/me answered 401/403)") from None
-        except (AsanaError, TimeoutError) as exc:
-            log.warning("Asana is not answering at start (%s); retrying in the background", exc or "timeout")
-            self._identity_task = asyncio.get_running_loop().create_task(self._learn_identity_later())
-        # Not waited for: Slack being slow must not hold up serving.
-        self._slack_auth_task = asyncio.get_running_loop().create_task(self._check_slack_auth())
+        outcomes = await asyncio.gather(self._check_slack_token(), self._check_asana_token(), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, ConfigError):
+                raise outcome
+        refused = [problem for outcome in outcomes if isinstance(outcome, ConfigError) for problem in outcome.problems]
+        if refused:
+            raise ConfigError(*refused)
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
         self.inbox_worker.start()
         self.sweeper.start(every=60.0)
@@ -136,12 +140,30 @@ class Bridge:
         if self.settings.slack_app_token is not None:
             await self._connect_socket_mode(self.settings.slack_app_token.reveal())
 
-    async def _check_slack_auth(self) -> None:
-        """auth.test once at start: a refused bot token shows in /healthz (and the log) before the first event."""
+    async def _check_asana_token(self) -> None:
+        try:
+            await asyncio.wait_for(self._learn_identity(), timeout=IDENTITY_TIMEOUT_SECONDS)
+        except AsanaForbidden:
+            raise ConfigError("ASANA_ACCESS_TOKEN: Asana refused it (users/me answered 401/403)") from None
+        except (AsanaError, TimeoutError) as exc:
+            log.warning("Asana is not answering at start (%s); retrying in the background", exc or "timeout")
+            self._identity_task = asyncio.get_running_loop().create_task(self._learn_identity_later())
+
+    async def _check_slack_token(self) -> None:
+        """auth.test once at start (single-workspace installs; an OAuth install's tokens are checked as they serve)."""
+        if self.settings.slack_bot_token is None:
+            return
         try:
             await asyncio.wait_for(self.slack.auth_test(), timeout=IDENTITY_TIMEOUT_SECONDS)
-        except (SlackError, TimeoutError) as exc:
-            log.error("Slack auth.test failed at start (%s); /healthz reports it until a call works", exc or "timeout")
+        except SlackError as exc:
+            if exc.code in SLACK_AUTH_ERRORS:
+                raise ConfigError(
+                    f"SLACK_BOT_TOKEN: Slack refused it ({exc.code}); copy the Bot User OAuth Token "
+                    "from the app's OAuth & Permissions page"
+                ) from None
+            log.error("Slack auth.test failed at start (%s); /healthz reports it until a call works", exc)
+        except TimeoutError:
+            log.error("Slack auth.test did not answer at start; /healthz reports it until a call works")
 
     async def _learn_identity(self) -> None:
         me = await self.asana.me()
@@ -186,9 +208,8 @@ class Bridge:
         """Graceful shutdown: finish in-flight work, then release connections."""
         if self._socket_mode is not None:
             await self._socket_mode.close_async()
-        for task in (self._identity_task, self._slack_auth_task):
-            if task is not None:
-                task.cancel()
+        if self._identity_task is not None:
+            self._identity_task.cancel()
         await self.poller.stop()
         await self.reconcile_loop.stop()
         await self.nag_scheduler.stop()
@@ -268,6 +289,9 @@ async def build(
     )
     identity = Identity(workspace_gid=settings.asana_workspace_gid)
     # Bolt gets its client, token and signing secret explicitly so it never reads the environment.
+    # Bolt reads SLACK_BOT_TOKEN from the environment even when it is given a client, then warns at every start that
+    # it will not use it; the client (built from Settings) is the one source of the token.
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_not_token_skipped)
     bolt = AsyncApp(
         client=slack_client,
         signing_secret=settings.slack_signing_secret.reveal() if settings.slack_signing_secret else "",

@@ -56,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "rotate-report-secret":
             return asyncio.run(rotate_report_secret(settings))
     except ConfigError as exc:
-        print(f"bridge: configuration error: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"bridge: configuration error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -136,7 +137,7 @@ async def check(settings: Settings) -> int:
     from slack_sdk.web.async_client import AsyncWebClient
 
     from bridge.adapters.asana_api import AsanaGateway
-    from bridge.adapters.errors import AsanaError
+    from bridge.adapters.errors import AsanaError, AsanaForbidden
 
     problems: list[str] = []
     print("configuration: ok")
@@ -146,9 +147,9 @@ async def check(settings: Settings) -> int:
             auth = await client.auth_test()
             print(f"slack: ok, bot {auth.get('user')} in team {auth.get('team')}")
         except SlackApiError as exc:
-            problems.append(f"slack: auth.test failed: {exc.response.get('error')}")
+            problems.append(f"SLACK_BOT_TOKEN: Slack refused it (auth.test: {exc.response.get('error')})")
         except Exception as exc:
-            problems.append(f"slack: cannot reach {settings.slack_api_url}: {type(exc).__name__}")
+            problems.append(f"SLACK_API_URL: cannot reach {settings.slack_api_url} ({type(exc).__name__})")
     asana = AsanaGateway(
         base_url=settings.asana_api_url, token=settings.asana_access_token.reveal(), timeout_seconds=10, max_attempts=1
     )
@@ -159,11 +160,13 @@ async def check(settings: Settings) -> int:
             problems.append(f"ASANA_WORKSPACE_GID: the Asana user is not in workspace {settings.asana_workspace_gid}")
         if settings.asana_workspace_gid is None and len(me.workspace_gids) != 1:
             problems.append("ASANA_WORKSPACE_GID: required, the Asana user is in several workspaces")
+    except AsanaForbidden as exc:
+        problems.append(f"ASANA_ACCESS_TOKEN: Asana refused it (users/me: {exc})")
     except AsanaError as exc:
-        problems.append(f"asana: users/me failed: {exc}")
+        problems.append(f"ASANA_API_URL: users/me failed at {settings.asana_api_url} ({exc})")
     finally:
         asana.close()
-    problems.extend(check_manifest(Path("manifest.yml")))
+    problems.extend(_manifest_here())
     for problem in problems:
         print(f"problem: {problem}")
     return 1 if problems else 0
@@ -179,6 +182,15 @@ REQUIRED_EVENTS = (
     "app_uninstalled",
     "tokens_revoked",
 )
+
+
+def _manifest_here() -> list[str]:
+    """The Slack app's manifest.yml in this folder; elsewhere (an installed bridge) there is nothing to check."""
+    manifest = Path("manifest.yml")
+    if not manifest.is_file():
+        print(f"manifest: not checked (no manifest.yml in {Path.cwd()})")
+        return []
+    return check_manifest(manifest)
 
 
 def check_manifest(path: Path) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import binascii
 import tomllib
 from base64 import urlsafe_b64decode
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -16,6 +16,7 @@ from dotenv import dotenv_values
 from bridge.domain.policy import Policy, PolicyError, parse_policy
 
 N = TypeVar("N", int, float)
+T = TypeVar("T")
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///bridge.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -23,7 +24,11 @@ DEFAULT_ASANA_API_URL = "https://app.asana.com/api/1.0"
 
 
 class ConfigError(Exception):
-    """Configuration that cannot work; the message is one line naming the variable or key."""
+    """Configuration that cannot work: one line per problem, each naming the variable or key."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 class Secret:
@@ -121,56 +126,86 @@ def load_settings(environ: Mapping[str, str], *, cwd: Path | None = None, read_d
     def secret(name: str) -> Secret | None:
         return Secret(values[name]) if name in values else None
 
+    # Every problem at once: an operator fixing one variable per start would need as many starts as mistakes.
+    read = _Reader(values)
     app_token = secret("SLACK_APP_TOKEN")
     if app_token is not None and not app_token.reveal().startswith("xapp-"):
-        raise ConfigError("SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
+        read.problems.append("SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
     client_id, client_secret = values.get("SLACK_CLIENT_ID"), secret("SLACK_CLIENT_SECRET")
     if (client_id is None) != (client_secret is None):
-        raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: set both for a multi-workspace install, or neither")
+        read.problems.append(
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: set both for a multi-workspace install, or neither"
+        )
     bot_token = secret("SLACK_BOT_TOKEN")
     if bot_token is None and client_id is None:
-        raise ConfigError("SLACK_BOT_TOKEN: required (the xoxb- token of the app) unless SLACK_CLIENT_ID is set")
+        read.problems.append("SLACK_BOT_TOKEN: required (the xoxb- token of the app) unless SLACK_CLIENT_ID is set")
     if bot_token is not None and not bot_token.reveal().startswith("xoxb-"):
-        raise ConfigError("SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
+        read.problems.append("SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
     signing_secret = secret("SLACK_SIGNING_SECRET")
     if signing_secret is None and app_token is None:
-        raise ConfigError("SLACK_SIGNING_SECRET: required in HTTP mode (Basic Information → Signing Secret)")
+        read.problems.append("SLACK_SIGNING_SECRET: required in HTTP mode (Basic Information → Signing Secret)")
     asana_token = secret("ASANA_ACCESS_TOKEN")
     if asana_token is None:
-        raise ConfigError("ASANA_ACCESS_TOKEN: required (a personal access token of the bridge's Asana user)")
+        read.problems.append("ASANA_ACCESS_TOKEN: required (a personal access token of the bridge's Asana user)")
     workspace = values.get("ASANA_WORKSPACE_GID")
     if workspace is not None and not workspace.isdigit():
-        raise ConfigError(f"ASANA_WORKSPACE_GID: expected a numeric gid, got {workspace!r}")
+        read.problems.append(f"ASANA_WORKSPACE_GID: expected a numeric gid, got {workspace!r}")
 
-    config_path = _config_path(values, cwd)
-    return Settings(
-        asana_access_token=asana_token,
+    config_path = read.checked(lambda: _config_path(values, cwd), None)
+    settings = Settings(
+        asana_access_token=asana_token or Secret(""),
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
         slack_app_token=app_token,
         slack_client_id=client_id,
         slack_client_secret=client_secret,
         asana_workspace_gid=workspace,
-        public_url=_url(values, "BRIDGE_PUBLIC_URL", None),
-        database_url=_database_url(values.get("BRIDGE_DATABASE_URL", DEFAULT_DATABASE_URL)),
+        public_url=read.url("BRIDGE_PUBLIC_URL", None),
+        database_url=read.checked(
+            lambda: _database_url(values.get("BRIDGE_DATABASE_URL", DEFAULT_DATABASE_URL)), DEFAULT_DATABASE_URL
+        ),
         host=values.get("BRIDGE_HOST", "0.0.0.0"),
-        port=_number(values, "BRIDGE_PORT", 3000, int, low=0, high=65535),
+        port=read.number("BRIDGE_PORT", 3000, int, low=0, high=65535),
         config_path=config_path,
-        slack_api_url=_url(values, "SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL,
-        asana_api_url=(_url(values, "ASANA_API_URL", DEFAULT_ASANA_API_URL) or DEFAULT_ASANA_API_URL).rstrip("/"),
-        tick_seconds=_number(values, "BRIDGE_TICK_SECONDS", 60.0, float, low=0.05, high=86400),
-        events_poll_seconds=_number(values, "BRIDGE_EVENTS_POLL_SECONDS", 30.0, float, low=0.05, high=86400),
-        reconcile_seconds=_number(values, "BRIDGE_RECONCILE_SECONDS", 600.0, float, low=1.0, high=86400),
-        relay_window_seconds=_number(values, "BRIDGE_RELAY_WINDOW_SECONDS", 2.0, float, low=0.0, high=600),
-        inbox_lease_seconds=_number(values, "BRIDGE_INBOX_LEASE_SECONDS", 30.0, float, low=1.0, high=3600),
-        inbox_retention_days=_number(values, "BRIDGE_INBOX_RETENTION_DAYS", 7.0, float, low=1.0, high=3650),
-        asana_requests_per_minute=_number(values, "ASANA_REQUESTS_PER_MINUTE", 150, int, low=1, high=100_000),
-        asana_timeout_seconds=_number(values, "ASANA_TIMEOUT_SECONDS", 30, int, low=1, high=600),
-        encryption_key=_encryption_key(secret("BRIDGE_ENCRYPTION_KEY")),
-        report_secret=_report_secret(secret("BRIDGE_REPORT_SECRET")),
+        slack_api_url=read.url("SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL,
+        asana_api_url=(read.url("ASANA_API_URL", DEFAULT_ASANA_API_URL) or DEFAULT_ASANA_API_URL).rstrip("/"),
+        tick_seconds=read.number("BRIDGE_TICK_SECONDS", 60.0, float, low=0.05, high=86400),
+        events_poll_seconds=read.number("BRIDGE_EVENTS_POLL_SECONDS", 30.0, float, low=0.05, high=86400),
+        reconcile_seconds=read.number("BRIDGE_RECONCILE_SECONDS", 600.0, float, low=1.0, high=86400),
+        relay_window_seconds=read.number("BRIDGE_RELAY_WINDOW_SECONDS", 2.0, float, low=0.0, high=600),
+        inbox_lease_seconds=read.number("BRIDGE_INBOX_LEASE_SECONDS", 30.0, float, low=1.0, high=3600),
+        inbox_retention_days=read.number("BRIDGE_INBOX_RETENTION_DAYS", 7.0, float, low=1.0, high=3650),
+        asana_requests_per_minute=read.number("ASANA_REQUESTS_PER_MINUTE", 150, int, low=1, high=100_000),
+        asana_timeout_seconds=read.number("ASANA_TIMEOUT_SECONDS", 30, int, low=1, high=600),
+        encryption_key=read.checked(lambda: _encryption_key(secret("BRIDGE_ENCRYPTION_KEY")), None),
+        report_secret=read.checked(lambda: _report_secret(secret("BRIDGE_REPORT_SECRET")), None),
         report_token=secret("BRIDGE_REPORT_TOKEN"),
-        policy=load_policy(config_path) if config_path else Policy(),
+        policy=read.checked(lambda: load_policy(config_path) if config_path else Policy(), Policy()),
     )
+    if read.problems:
+        raise ConfigError(*read.problems)
+    return settings
+
+
+class _Reader:
+    """Reads values, keeping each problem instead of stopping at the first."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+        self.problems: list[str] = []
+
+    def checked(self, read: Callable[[], T], fallback: T) -> T:
+        try:
+            return read()
+        except ConfigError as exc:
+            self.problems.extend(exc.problems)
+            return fallback
+
+    def url(self, name: str, default: str | None) -> str | None:
+        return self.checked(lambda: _url(self.values, name, default), default)
+
+    def number(self, name: str, default: N, kind: type[N], *, low: float, high: float) -> N:
+        return self.checked(lambda: _number(self.values, name, default, kind, low=low, high=high), default)
 
 
 def load_policy(path: Path) -> Policy:

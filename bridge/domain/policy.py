@@ -135,6 +135,8 @@ def parse_policy(data: Mapping[str, Any]) -> Policy:
     overrides: dict[str, Policy] = {}
     for gid, table in projects.items():
         prefix = f'projects."{gid}".'
+        if not str(gid).isdigit():
+            raise PolicyError(prefix.rstrip("."), "expected a project gid (the digits in the project's Asana URL)")
         if not isinstance(table, Mapping):
             raise PolicyError(prefix.rstrip("."), "expected a table")
         _no_unknown_keys(prefix, table, _SECTIONS[:-1])
@@ -255,12 +257,12 @@ def _triage(data: Mapping[str, Any], base: Triage, prefix: str) -> Triage:
     prefix += "triage."
     _no_unknown_keys(prefix, data, ("section", "grace", "repeat", "triager", "priority_field"))
     return Triage(
-        section=_get(data, "section", str, prefix, "expected a section name") if "section" in data else base.section,
+        section=_name(data, "section", prefix, "expected a section name") if "section" in data else base.section,
         grace=_duration(data, "grace", base.grace, prefix),
         repeat=_duration(data, "repeat", base.repeat, prefix),
         triager=_email(data, "triager", prefix) if "triager" in data else base.triager,
         priority_field=(
-            _get(data, "priority_field", str, prefix, "expected a custom field name")
+            _name(data, "priority_field", prefix, "expected a custom field name")
             if "priority_field" in data
             else base.priority_field
         ),
@@ -268,10 +270,19 @@ def _triage(data: Mapping[str, Any], base: Triage, prefix: str) -> Triage:
 
 
 def _email(data: Mapping[str, Any], key: str, prefix: str) -> str:
-    value = _get(data, key, str, prefix, "expected an email address")
-    if "@" not in value:
-        raise PolicyError(prefix + key, f"expected an email address, got {value!r}")
-    return str(value)
+    value = str(_get(data, key, str, prefix, "expected an email address"))
+    local, at, domain = value.partition("@")
+    # People are found by email in Slack and Asana: a Slack handle ("@lead") or a bare name would find nobody.
+    if not (local and at and "." in domain.strip(".") and not any(c.isspace() or c == "@" for c in local + domain)):
+        raise PolicyError(prefix + key, f"expected an email address like lead@example.com, got {value!r}")
+    return value
+
+
+def _name(data: Mapping[str, Any], key: str, prefix: str, expected: str) -> str:
+    value = str(_get(data, key, str, prefix, expected))
+    if not value.strip():
+        raise PolicyError(prefix + key, f"{expected}, got an empty one")
+    return value
 
 
 def _reminders(data: Mapping[str, Any], base: Reminders, prefix: str) -> Reminders:

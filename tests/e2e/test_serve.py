@@ -209,6 +209,33 @@ async def test_a_refused_asana_token_stops_the_start_with_one_line(world: World,
     assert "revoked-token" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("refused", "variables"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-2000000000-3000000000-RefusedTokenValue0123"}, ["SLACK_BOT_TOKEN"]),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-2000000000-3000000000-RefusedTokenValue0123", "ASANA_ACCESS_TOKEN": "revoked"},
+            ["SLACK_BOT_TOKEN", "ASANA_ACCESS_TOKEN"],
+        ),
+    ],
+)
+async def test_a_refused_slack_token_stops_the_start_like_asanas(
+    world: World, tmp_path: Path, refused: dict[str, str], variables: list[str]
+) -> None:
+    sock = bound_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = world.environment(port=port, database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.db'}")
+    result = await asyncio.to_thread(_run_serve, tmp_path, {**env, **refused})
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("bridge: configuration error: ")]
+    assert [line.split(": ")[2] for line in errors] == variables  # both at once, one line each
+    assert "Slack refused it (invalid_auth)" in errors[0] and "Traceback" not in result.stderr
+    for value in refused.values():
+        assert value not in result.stderr + result.stdout
+    assert "will be unused" not in result.stderr  # Bolt's warning about a token it reads from the environment
+
+
 async def test_an_asana_outage_at_start_does_not_stop_the_bridge(
     world: World, served_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -71,6 +71,12 @@ def test_example_file_parses_into_the_documented_policy() -> None:
         ("[sla]\nwarn_at = true", "sla.warn_at"),
         ("[triage]\ngrace = 4", "triage.grace"),
         ("[triage]\ntriager = 'lead'", "triage.triager"),
+        ("[triage]\ntriager = '@lead'", "triage.triager"),  # a Slack handle finds nobody by email
+        ("[triage]\ntriager = 'lead@'", "triage.triager"),
+        ("[triage]\npriority_field = ''", "triage.priority_field"),
+        ("[triage]\nsection = '  '", "triage.section"),
+        ('[projects."abc".sla]\nwarn_at = 0.5', 'projects."abc"'),  # not a gid: it would never apply
+        ('[projects."https://app.asana.com/0/1204/list"]', 'projects."https://app.asana.com/0/1204/list"'),
         ("[reminders]\ndm_assignee = 'yes'", "reminders.dm_assignee"),
         ("[reminders]\nrequired_fields = 'Priority'", "reminders.required_fields"),
         ("[reminders]\nrequired_fields = ['Priority', '']", "reminders.required_fields"),
@@ -195,3 +201,27 @@ pool = [{ email = "ana@example.com", skills = ["OAuth"], capacity = 3, hours = "
     assert routing.followers == {"security": ("lead@example.com", "cto@example.com")}
     assert routing.pool[0].skills == ("oauth",)
     assert routing.pool[0].hours == (time(8, 0), time(16, 30))
+
+
+def test_every_mistake_is_named_at_once_one_line_each(tmp_path: Path) -> None:
+    (tmp_path / "bridge.toml").write_text("[triage]\ntriager = '@lead'\n")
+    env = {
+        "SLACK_BOT_TOKEN": "",
+        "SLACK_SIGNING_SECRET": "",
+        "ASANA_ACCESS_TOKEN": "",
+        "BRIDGE_PORT": "http",
+        "SLACK_API_URL": "slack.com",
+    }
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env, cwd=tmp_path, read_dotenv=False)
+    named = [problem.split(":")[0] for problem in caught.value.problems]
+    assert named == [
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "ASANA_ACCESS_TOKEN",
+        "BRIDGE_PORT",
+        "SLACK_API_URL",
+        f"{tmp_path / 'bridge.toml'}",
+    ]
+    assert str(caught.value).splitlines() == list(caught.value.problems)
+    assert "triage.triager" in caught.value.problems[-1]
