@@ -1,0 +1,68 @@
+"""One policy for what the bridge remembers of Slack and Asana lookups: bounded in size, and expiring.
+
+People join Slack after the bridge first looked for them, change their names, leave, come back from holiday;
+what was found is kept for a while and what was not found only briefly, so a triager who joins after the first
+lookup is mentioned within minutes, not after a restart. The size bound keeps a long-running process flat however
+many people and projects it meets (least recently used entries go first).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from cachetools import TLRUCache
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class _Entry(Generic[V]):
+    value: V | None  # None: looked for, not there
+
+
+class Lookups(Generic[K, V]):
+    """Answers of one kind of lookup by key: a found value kept `found_seconds`, a miss kept `missing_seconds`."""
+
+    def __init__(
+        self,
+        *,
+        found_seconds: float,
+        missing_seconds: float,
+        maxsize: int = 10_000,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        def expires(_key: K, entry: _Entry[V], now: float) -> float:
+            return now + (found_seconds if entry.value is not None else missing_seconds)
+
+        self._entries: TLRUCache[K, _Entry[V]] = TLRUCache(maxsize=maxsize, ttu=expires, timer=timer)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def known(self, key: K) -> bool:
+        """Whether an answer (found or not) is still remembered."""
+        return self._entries.get(key) is not None
+
+    def get(self, key: K) -> V | None:
+        """The remembered value; None when unknown or remembered as missing (see `known`)."""
+        entry = self._entries.get(key)
+        return entry.value if entry is not None else None
+
+    def put(self, key: K, value: V | None) -> None:
+        self._entries[key] = _Entry(value)
+
+    def forget(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    async def get_or_load(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
+        """The remembered answer, else `load()`'s, remembered (an exception is not: the next call asks again)."""
+        entry = self._entries.get(key)
+        if entry is not None:
+            return entry.value
+        value = await load()
+        self.put(key, value)
+        return value

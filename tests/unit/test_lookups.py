@@ -1,0 +1,73 @@
+"""The one cache policy for Slack and Asana lookups: found answers kept longer than misses, bounded in size."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.lookups import Lookups
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.mark.parametrize(
+    ("value", "after", "remembered"),
+    [
+        ("U0ANA", 3599.0, True),  # found: an hour
+        ("U0ANA", 3600.0, False),
+        (None, 59.0, True),  # "no such user": a minute, so someone who joins is found soon
+        (None, 60.0, False),
+    ],
+)
+def test_found_answers_live_longer_than_misses(clock: Clock, value: str | None, after: float, remembered: bool) -> None:
+    lookups: Lookups[str, str] = Lookups(found_seconds=3600, missing_seconds=60, timer=clock)
+    lookups.put("ana@example.com", value)
+    clock.now = after
+    assert lookups.known("ana@example.com") is remembered
+    assert lookups.get("ana@example.com") == (value if remembered else None)
+
+
+async def test_get_or_load_asks_once_while_remembered_and_never_keeps_a_failure(clock: Clock) -> None:
+    lookups: Lookups[str, str] = Lookups(found_seconds=10, missing_seconds=1, timer=clock)
+    asked: list[str] = []
+
+    async def nobody() -> str | None:
+        asked.append("nobody")
+        return None
+
+    async def outage() -> str | None:
+        raise ConnectionError("Slack is down")
+
+    assert await lookups.get_or_load("cy", nobody) is None
+    assert await lookups.get_or_load("cy", nobody) is None
+    assert asked == ["nobody"]
+    clock.now = 1.0  # the miss has expired: Cy joined meanwhile
+    with pytest.raises(ConnectionError):
+        await lookups.get_or_load("cy", outage)
+    assert not lookups.known("cy")
+
+    async def joined() -> str | None:
+        return "U0CY"
+
+    assert await lookups.get_or_load("cy", joined) == "U0CY"
+
+
+def test_the_least_recently_used_go_first_beyond_the_bound(clock: Clock) -> None:
+    lookups: Lookups[int, int] = Lookups(found_seconds=100, missing_seconds=100, maxsize=3, timer=clock)
+    for n in range(3):
+        lookups.put(n, n)
+    assert lookups.get(0) == 0  # 0 was used: 1 is now the oldest
+    lookups.put(3, 3)
+    assert len(lookups) == 3 and not lookups.known(1) and lookups.known(0)
+    lookups.forget(0)
+    assert not lookups.known(0)
