@@ -3,6 +3,8 @@
 The bridge spaces its posts one second apart per channel, as Slack allows; `build` takes that spacing as an
 argument but no setting reaches it, so this runs the same steps as `bridge.cli.serve` with
 BENCH_SLACK_POST_INTERVAL passed through. Everything else comes from the environment, as for `bridge serve`.
+With BENCH_TRACEMALLOC_DIR set (bench.soak), tracemalloc runs, and SIGUSR1 writes a snapshot into that folder
+under the name the bench put in its `next-snapshot` file.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import asyncio
 import logging
 import os
 import signal
+import tracemalloc
+from pathlib import Path
 
 from aiohttp import web
 
@@ -32,6 +36,9 @@ async def serve(settings: Settings, *, slack_post_interval: float) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    snapshots = os.environ.get("BENCH_TRACEMALLOC_DIR")
+    if snapshots:
+        loop.add_signal_handler(signal.SIGUSR1, _dump_snapshot, Path(snapshots))
     try:
         await bridge.start()
         log.info("bridge listening on %s:%s (Slack posts %ss apart)", settings.host, settings.port, slack_post_interval)
@@ -41,7 +48,17 @@ async def serve(settings: Settings, *, slack_post_interval: float) -> None:
         await bridge.close()
 
 
+def _dump_snapshot(folder: Path) -> None:
+    """Write a tracemalloc snapshot (on the loop: a pause the soak bench accepts, twice a run), then say it is whole."""
+    label = (folder / "next-snapshot").read_text().strip()
+    snapshot = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+    snapshot.dump(str(folder / f"{label}.snapshot"))
+    (folder / f"{label}.snapshot.done").touch()
+
+
 def main() -> None:
+    if os.environ.get("BENCH_TRACEMALLOC_DIR"):
+        tracemalloc.start(1)
     logging.basicConfig(
         level=os.environ.get("BRIDGE_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -40,3 +40,22 @@ def test_every_bench_runs_and_prints_json_lines() -> None:
         assert figure["met"] is None  # a smoke run is too small to judge a target by
     assert {f["bench"] for f in figures} == BENCHES
     assert len({(f["bench"], f["metric"]) for f in figures}) == len(figures)  # one line per figure
+
+
+def test_the_soak_bench_runs_on_request_and_names_what_grew() -> None:
+    keep = ("PATH", "HOME", "LANG", "TMPDIR", "VIRTUAL_ENV")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--only", "soak"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    [figure] = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert (figure["bench"], figure["metric"], figure["unit"]) == ("soak", "rss_spread_after_warmup", "%")
+    params = figure["params"]
+    assert params["tasks"] > 0 and params["comments"] > 0 and params["rss_after_warmup_mb"] > 0
+    assert params["grew_most"] and all(" KB (" in line for line in params["grew_most"])
