@@ -2,7 +2,8 @@
 
 The bridge runs in its own process (bench.bridge_process) with tracemalloc on, against the emulators. A person
 runs `/task` every `task_every` seconds in one linked channel, and people comment in Asana on the tasks made so
-far `comments_per_s` times a second (each comment is relayed into its task's thread). The bridge's RSS is read
+far `comments_per_s` times a second (each comment is relayed into its task's thread), and complete the oldest once
+`open_tasks` are open, so the work in progress stays steady as on a team's real day. The bridge's RSS is read
 every few seconds; after a warm-up (minute 10 of 60) it must stay within ±10 % of what it was then. tracemalloc
 snapshots taken at the end of the warm-up and at the end say what grew in between (the figure's params list the
 lines that grew most), so a leak names its line instead of being guessed at.
@@ -42,12 +43,13 @@ class Sizes:
     task_every: float  # seconds between two /task
     comments_per_s: float
     sample_every: float  # seconds between two RSS reads
+    open_tasks: int = 200  # beyond this many, the oldest open task is completed
 
 
 SIZES: dict[Profile, Sizes] = {
     "full": Sizes(seconds=3600, warmup=600, task_every=2.0, comments_per_s=1.5, sample_every=10),
     "quick": Sizes(seconds=600, warmup=120, task_every=2.0, comments_per_s=1.5, sample_every=5),
-    "smoke": Sizes(seconds=12, warmup=4, task_every=1.0, comments_per_s=1.0, sample_every=1),
+    "smoke": Sizes(seconds=12, warmup=4, task_every=1.0, comments_per_s=1.0, sample_every=1, open_tasks=5),
 }
 
 
@@ -77,9 +79,10 @@ async def drive(bridge: ServedBridge, sizes: Sizes, folder: Path) -> dict[str, A
     ana = bridge.slack.user("ana")
     await link_channel(world, ana, bridge.store)
     commenters = [world.asana.act(world.asana_people[name]) for name in ("bo", "cy")]
-    made: list[str] = []  # gids of the tasks /task made, as Asana has them
+    made: list[str] = []  # gids of the open tasks /task made, oldest first
+    learned: set[str] = set()
     titles: set[str] = set()
-    counts = {"tasks": 0, "comments": 0}
+    counts = {"tasks": 0, "comments": 0, "completed": 0}
     started = time.monotonic()
     ends = started + sizes.seconds
     rng = random.Random(7)
@@ -100,11 +103,15 @@ async def drive(bridge: ServedBridge, sizes: Sizes, folder: Path) -> dict[str, A
             store = world.asana.store.tasks
             if len(store) != seen:  # learn the tasks made since (their names are ours)
                 seen = len(store)
-                known = set(made)
-                made.extend(t.gid for t in store.values() if t.name in titles and t.gid not in known)
+                new = [t.gid for t in store.values() if t.name in titles and t.gid not in learned]
+                learned.update(new)
+                made.extend(new)
+            person = rng.choice(commenters)
+            while len(made) > sizes.open_tasks:
+                person.complete(made.pop(0))
+                counts["completed"] += 1
             if made:
-                person = rng.choice(commenters)
-                person.comment(rng.choice(made[-200:]), f"Looked at it ({counts['comments']})")
+                person.comment(rng.choice(made), f"Looked at it ({counts['comments']})")
                 counts["comments"] += 1
             await asyncio.sleep(1 / sizes.comments_per_s)
 
@@ -121,7 +128,13 @@ async def drive(bridge: ServedBridge, sizes: Sizes, folder: Path) -> dict[str, A
     await asyncio.gather(tasks(), comments(), sample())
     snapshots["end"] = await _snapshot(bridge, folder, "end")
     samples.append((time.monotonic() - started, bridge.served.rss_mb()))
-    return {"samples": samples, "growth": _growth(snapshots["warm"], snapshots["end"]), **counts}
+    heap = {label: _traced_mb(snapshot) for label, snapshot in snapshots.items()}
+    return {"samples": samples, "growth": _growth(snapshots["warm"], snapshots["end"]), "heap": heap, **counts}
+
+
+def _traced_mb(snapshot: tracemalloc.Snapshot) -> float:
+    """What Python objects held at the snapshot (tracemalloc's view: not SQLite's page cache nor malloc's slack)."""
+    return sum(stat.size for stat in snapshot.statistics("filename")) / 1e6
 
 
 async def run(profile: Profile) -> list[Result]:
@@ -144,6 +157,9 @@ async def run(profile: Profile) -> list[Result]:
         "warmup_minutes": round(sizes.warmup / 60, 1),
         "tasks": found["tasks"],
         "comments": found["comments"],
+        "completed": found["completed"],
+        "python_heap_after_warmup_mb": round(found["heap"]["warm"], 2),
+        "python_heap_last_mb": round(found["heap"]["end"], 2),
         "rss_first_mb": round(first, 1),
         "rss_after_warmup_mb": round(base, 1),
         "rss_last_mb": round(samples[-1][1], 1),
