@@ -4,7 +4,6 @@ at rest, and each workspace's bot token looked up for the bridge's own calls (ca
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, cast
 
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.adapters.store.crypto import Cipher, SealedText
 from bridge.adapters.store.engine import writer
+from bridge.lookups import Lookups
 
 log = logging.getLogger(__name__)
 
@@ -80,19 +80,16 @@ class WorkspaceTokens:
 
     def __init__(self, store: AsyncSQLAlchemyInstallationStore, *, memory_seconds: float = TOKEN_MEMORY_SECONDS):
         self._store = store
-        self._memory_seconds = memory_seconds
-        self._known: dict[str, tuple[float, str]] = {}
+        # A workspace not installed (yet) is read again every time: its install may have just landed here or on
+        # another replica, and a missing token is a database read, not an API call.
+        self._known: Lookups[str, str] = Lookups(found_seconds=memory_seconds, missing_seconds=0.0, maxsize=5_000)
 
     async def bot_token(self, team_id: str) -> str | None:
-        known = self._known.get(team_id)
-        if known is not None and time.monotonic() - known[0] < self._memory_seconds:
-            return known[1]
+        return await self._known.get_or_load(team_id, lambda: self._read(team_id))
+
+    async def _read(self, team_id: str) -> str | None:
         bot = await self._store.async_find_bot(enterprise_id=None, team_id=team_id)
-        if bot is None or not bot.bot_token:
-            self._known.pop(team_id, None)
-            return None
-        self._known[team_id] = (time.monotonic(), bot.bot_token)
-        return bot.bot_token
+        return bot.bot_token if bot is not None and bot.bot_token else None
 
     def forget(self, team_id: str) -> None:
-        self._known.pop(team_id, None)
+        self._known.forget(team_id)
