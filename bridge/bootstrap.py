@@ -58,6 +58,7 @@ from bridge.services.relay import Relay
 from bridge.services.reports import Reports
 from bridge.services.routing import Router
 from bridge.services.threads import Threads
+from bridge.services.undo import Undo
 from bridge.services.unfurls import Unfurls
 from bridge.services.webhooks import WebhookReconciler, WebhookRegistrar
 
@@ -345,6 +346,7 @@ async def build(
             ),
             router=router,
             reports=reports,
+            undo=Undo(store=store, asana=asana, slack=slack, clock=clock),
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )

@@ -120,6 +120,9 @@ class SlackGateway:
             kwargs["thread_ts"] = thread_ts
         await self._call("chat.postEphemeral", self._client.chat_postEphemeral, **kwargs)
 
+    async def delete_message(self, channel: str, ts: str) -> None:
+        await self._call("chat.delete", self._client.chat_delete, channel=channel, ts=ts)
+
     async def permalink(self, channel: str, ts: str) -> str:
         data = await self._call("chat.getPermalink", self._client.chat_getPermalink, channel=channel, message_ts=ts)
         return str(data["permalink"])

@@ -9,7 +9,7 @@ so that a task is named with the words people saw, and nothing they typed become
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 _MARKUP = re.compile(r"<([^<>]*)>")
@@ -125,10 +125,10 @@ def user_name(piece: User, names: Mapping[str, str]) -> str:
 
 def readable(markup: str, names: Mapping[str, str] | None = None) -> str:
     """The text as people read it in Slack: `@ana`, `#general`, `the pricing page (https://…)`, `@here`."""
-    return "".join(_plain(piece, names or {}) for piece in pieces(markup))
+    return "".join(readable_piece(piece, names or {}) for piece in pieces(markup))
 
 
-def _plain(piece: Piece, names: Mapping[str, str]) -> str:
+def readable_piece(piece: Piece, names: Mapping[str, str]) -> str:
     if isinstance(piece, Text):
         return piece.text
     if isinstance(piece, User):
@@ -152,11 +152,9 @@ def drop_emphasis(text: str) -> str:
     return text
 
 
-def emphasis_spans(text: str) -> Iterable[tuple[int, int, str]]:
-    """Where each emphasis starts and ends in `text`, and its mark (for rich text that keeps the formatting)."""
-    for mark, pattern in _EMPHASIS.items():
-        for match in pattern.finditer(text):
-            yield match.start(), match.end(), mark
+def emphasis_pattern(mark: str) -> re.Pattern[str]:
+    """The emphasis of one mark (`*`, `_` or `~`), its words as group 1: for rich text that keeps the formatting."""
+    return _EMPHASIS[mark]
 
 
 def task_name(markup: str, names: Mapping[str, str] | None = None) -> str:

@@ -60,6 +60,7 @@ class TaskDraft:
     name: str
     project_gid: ProjectGid
     notes: str = ""
+    html_notes: str | None = None  # rich text, `<body>…</body>`; sent instead of `notes` when given
     section_gid: str | None = None
     assignee: AsanaUserGid | None = None
     followers: tuple[AsanaUserGid, ...] = ()
