@@ -46,7 +46,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
             await respond(text=text, blocks=confirmation, response_type="ephemeral", replace_original=True)
 
         async def create() -> None:
-            read = await deps.capture.reader.command(parsed, today=deps.capture.today())
+            read = await deps.capture.reader.command(parsed)
             request = CaptureRequest(
                 team_id=team,
                 channel_id=channel,

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import SlackError
-from bridge.domain.commands import TaskCommand, parse_task_command
+from bridge.domain.commands import TaskCommand
 from bridge.domain.model import ChannelId, MessageTs, SlackUserId
-from bridge.domain.slack_text import readable, title_of_message, unnamed_users
+from bridge.domain.slack_text import readable, task_name, title_of_message, unnamed_users
 from bridge.ports import SlackPort
 from bridge.services.people import People
 
@@ -48,10 +47,10 @@ class Reader:
             text=readable(text, names),
         )
 
-    async def command(self, parsed: TaskCommand, *, today: date) -> TaskCommand:
+    async def command(self, parsed: TaskCommand) -> TaskCommand:
         """A /task read again with the names of the people its title mentions without one."""
         names = await self.names(parsed.markup)
-        return parse_task_command(parsed.markup, today=today, names=names) if names else parsed
+        return replace(parsed, title=task_name(parsed.markup, names)) if names else parsed
 
     async def author(self, user: SlackUserId) -> str:
         """The description's line for who asked."""
