@@ -114,7 +114,7 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     seen = len(world.slack.messages(channel))
 
     out.step("Ana creates a task with /task")
-    text = f"Don't retry \"Save\" webhooks without backoff {local.slack.mention('bo', escaped=True)} due:fri p1"
+    text = f'Don\'t retry "Save" webhooks without backoff {local.slack.mention("bo", escaped=True)} due:fri p1'
     out.line("slack", f"ana: /task {text}")
     ack = await ana.slash_command("/task", text, channel)
     out.line("bridge", f"ack {ack.status} in {ack.elapsed * 1000:.0f} ms: {ack.body}")
