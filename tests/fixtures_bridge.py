@@ -60,6 +60,16 @@ class Running:
             if not r.path.startswith(("/events", "/webhooks"))
         ]
 
+    async def link(self, mode: str | None = None) -> None:
+        """Ana links the world's channel to its project (and sets its capture mode), as a person would."""
+        world = self.world
+        ana = self.user("ana")
+        await ana.slash_command("/asana", f"link {world.project}", world.channel)
+        await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Linked" in m.text])
+        if mode:
+            ack = await ana.slash_command("/asana", f"capture {mode}", world.channel)
+            assert ack.status == 200 and "task" in ack.body
+
     async def slash_task(self, command: str, *, by: str, title: str) -> TrackedTask:
         """Link the channel (once), send `/task <command>` as `by`, and wait until the bridge tracks the task named
         `title` and Asana has delivered what it did."""

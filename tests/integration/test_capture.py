@@ -28,13 +28,7 @@ def policy(world: World) -> str:
 
 
 async def _link(running: Running, mode: str | None = None) -> None:
-    world = running.world
-    ana = running.user("ana")
-    await ana.slash_command("/asana", f"link {world.project}", world.channel)
-    await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Linked" in m.text])
-    if mode:
-        ack = await ana.slash_command("/asana", f"capture {mode}", world.channel)
-        assert ack.status == 200 and "task" in ack.body
+    await running.link(mode)
 
 
 def _tasks(running: Running, name: str | None = None) -> list[Any]:

@@ -16,27 +16,10 @@ from tests.fixtures_bridge import Running
 from tests.fixtures_slack import sample
 from tests.support import eventually
 
-POLICY = """
-[sla]
-P1 = { first_response = "4h", resolution = "2d" }
-
-[triage]
-triager = "cy@example.com"
-"""
-
 
 @pytest.fixture
 def policy(world: World) -> str:
-    return POLICY
-
-
-async def _link(running: Running, mode: str | None = None) -> None:
-    world = running.world
-    ana = running.user("ana")
-    await ana.slash_command("/asana", f"link {world.project}", world.channel)
-    await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Linked" in m.text])
-    if mode:
-        await ana.slash_command("/asana", f"capture {mode}", world.channel)
+    return '[sla]\nP1 = { first_response = "4h", resolution = "2d" }\n[triage]\ntriager = "cy@example.com"\n'
 
 
 def _task(running: Running, name: str) -> Any:
@@ -45,7 +28,7 @@ def _task(running: Running, name: str) -> Any:
 
 async def test_task_is_named_as_typed_confirmed_privately_and_triaged_by_its_priority(running: Running) -> None:
     world = running.world
-    await _link(running)
+    await running.link()
     ana = running.user("ana")
     bo = running.slack.mention("bo", escaped=True)
     typed = "Upgrade the p2 runners: don't break \"Bob's\" build in C:\\ci &amp; `make` p1 " + bo
@@ -75,7 +58,7 @@ async def test_task_is_named_as_typed_confirmed_privately_and_triaged_by_its_pri
 
 async def test_undo_deletes_the_task_and_its_post(running: Running) -> None:
     world = running.world
-    await _link(running)
+    await running.link()
     ana = running.user("ana")
     await ana.slash_command("/task", "Made by mistake", world.channel)
     task = await eventually(lambda: _task(running, "Made by mistake"))
@@ -107,7 +90,7 @@ async def test_undo_deletes_the_task_and_its_post(running: Running) -> None:
 )
 async def test_a_mistake_says_what_to_do_and_repeats_the_command(running: Running, text: str, first_words: str) -> None:
     world = running.world
-    await _link(running)
+    await running.link()
     ack = await running.user("ana").slash_command("/task", text, world.channel)
     answer = json.loads(ack.body)["text"] if ack.body.startswith("{") else ack.body
     assert answer.startswith(first_words) and f"/task {text}" in answer
@@ -116,7 +99,7 @@ async def test_a_mistake_says_what_to_do_and_repeats_the_command(running: Runnin
 
 async def test_a_captured_message_reads_as_people_saw_it(running: Running) -> None:
     world = running.world
-    await _link(running, "all")
+    await running.link("all")
     ana, bo = running.user("ana"), running.user("bo")
     text = (
         f"Hey {running.slack.mention('ana')}, the *export* button fails on "
@@ -136,7 +119,7 @@ async def test_a_captured_message_reads_as_people_saw_it(running: Running) -> No
 
 async def test_a_reacted_message_is_named_with_the_people_it_mentions(running: Running) -> None:
     world = running.world
-    await _link(running, "reaction")
+    await running.link("reaction")
     ana, bo = running.user("ana"), running.user("bo")
     message = await bo.post_message(world.channel, f"Ask {running.slack.mention('cy')} about _the_ ~old~ invoice")
     await ana.add_reaction(world.channel, message.ts, "ticket")  # type: ignore[arg-type]
@@ -145,7 +128,7 @@ async def test_a_reacted_message_is_named_with_the_people_it_mentions(running: R
 
 async def test_the_shortcut_form_is_prefilled_with_readable_words(running: Running) -> None:
     world = running.world
-    await _link(running)
+    await running.link()
     ana, bo = running.user("ana"), running.user("bo")
     text = f"*Webhooks* stopped for {running.slack.mention('ana')}\nSee <https://status.example.com|status>"
     message = await bo.post_message(world.channel, text)
@@ -161,7 +144,7 @@ async def test_the_shortcut_form_is_prefilled_with_readable_words(running: Runni
 
 async def test_an_author_slack_cannot_look_up_is_still_captured(running: Running) -> None:
     world = running.world
-    await _link(running, "all")
+    await running.link("all")
     bo = running.user("bo")
     # A Slack Connect guest, a deactivated account: users.info does not know them, and answers to them fail.
     world.slack.faults.add("users.info", error="user_not_found", times=None, match=lambda p: p.get("user") == bo.id)
@@ -177,7 +160,7 @@ async def test_a_replayed_shortcut_whose_form_cannot_open_tells_the_person(runni
     """bolt-python's message-shortcut fixture (shared/specs/slack-payloads), sent to the bridge as Slack would: its
     trigger was never issued by this Slack, so views.open fails after the ack, as it does for an expired trigger."""
     world = running.world
-    await _link(running)
+    await running.link()
     ana, bo = running.user("ana"), running.user("bo")
     message = await bo.post_message(world.channel, "Please look at the import")
     payload = sample("message_action.message_shortcut.json")
