@@ -290,7 +290,7 @@ async def build(
         workspace_gid=lambda: identity.workspace_gid,
     )
     capture = Capture(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
-    threads = Threads(store=store, asana=asana, slack=slack, clock=clock)
+    threads = Threads(store=store, asana=asana, slack=slack, clock=clock, people=people)
     reconciler = WebhookReconciler(
         store=store,
         asana=asana,
