@@ -11,7 +11,7 @@ from bridge.adapters import blocks
 from bridge.domain.commands import CommandError, parse_project_ref, parse_relay_setting, parse_task_command
 from bridge.domain.model import CaptureMode, ChannelId, SlackUserId, TaskGid, TeamId
 from bridge.domain.slack_text import readable
-from bridge.entrypoints.slack import Listeners, answering, ids
+from bridge.entrypoints.slack import Listeners, answering, ids, quietly
 from bridge.services.capture import Captured, CaptureRequest, capture_with_retries
 
 log = logging.getLogger(__name__)
@@ -39,11 +39,12 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         )
 
         async def tell(text: str) -> None:
-            await respond(text=text, response_type="ephemeral")
+            await quietly(respond(text=text, response_type="ephemeral"), f"{user} in {channel}")
 
         async def created(result: Captured) -> None:
             text, confirmation = blocks.task_created(result.task, assignee=parsed.assignee, priority=parsed.priority)
-            await respond(text=text, blocks=confirmation, response_type="ephemeral", replace_original=True)
+            answer = respond(text=text, blocks=confirmation, response_type="ephemeral", replace_original=True)
+            await quietly(answer, f"{user} in {channel}")
 
         async def create() -> None:
             read = await deps.capture.reader.command(parsed)
