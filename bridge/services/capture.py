@@ -32,9 +32,9 @@ from bridge.domain.model import (
 from bridge.domain.model import (
     Capture as CaptureRecord,
 )
-from bridge.domain.policy import Policy
+from bridge.domain.policy import PRIORITIES, Policy
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
-from bridge.domain.work import Task, TaskDraft
+from bridge.domain.work import Section, Task, TaskDraft, starting_section
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.capture_reading import Reader
 from bridge.services.errors import UserError
@@ -103,7 +103,7 @@ class Capture:
         self._clock = clock
         self._policy = policy
         self._options: dict[str, _Options] = {}
-        self._sections: dict[str, tuple[float, list[tuple[str, str]]]] = {}
+        self._sections: dict[str, tuple[float, list[Section]]] = {}
         self.reader = Reader(slack=slack, people=people)
         self._in_flight = asyncio.Semaphore(CAPTURES_AT_ONCE)
 
@@ -305,18 +305,16 @@ class Capture:
             return None
 
     async def _section_for(self, link: Link, priority: str | None) -> str | None:
-        """Where a new task starts. With a priority it is triaged already: the section named like its priority (as
-        the nag's priority select would have moved it), else the first one that is not for triage. Without, the
-        triage section. Sections are read once in a while."""
+        """Where a new task starts (see starting_section); the project's sections are read once in a while."""
         if not priority:
             return link.triage_section_gid
         cached = self._sections.get(link.project_gid)
         if cached is None or time.monotonic() - cached[0] > OPTIONS_CACHE_SECONDS:
-            names = [(s.name.strip().casefold(), s.gid) for s in await self._asana.sections_of(link.project_gid)]
-            cached = self._sections[link.project_gid] = (time.monotonic(), names)
-        by_name = dict(reversed(cached[1]))  # the first of two sections with one name, as a person would read
-        others = [gid for _, gid in cached[1] if gid != link.triage_section_gid]
-        return by_name.get(priority.strip().casefold()) or (others[0] if others else link.triage_section_gid)
+            cached = self._sections[link.project_gid] = (
+                time.monotonic(),
+                await self._asana.sections_of(link.project_gid),
+            )
+        return starting_section(cached[1], triage_gid=link.triage_section_gid, priority=priority, priorities=PRIORITIES)
 
     async def _finish(self, request: CaptureRequest, link: Link, task: Task) -> Captured:
         """Everything after the task exists; each step is safe to repeat."""
