@@ -47,6 +47,12 @@ class Running:
         store = self.world.asana.store
         return [s.text for s in store.stories.values() if s.task == task and s.kind == "comment"]
 
+    def asana_updates(self, task_gid: str) -> list[Any]:
+        """The PUTs that changed a task, leaving out the one that writes a /task's link back to Slack (its post's
+        permalink) into its description once that post exists."""
+        puts = self.world.asana.calls("PUT", rf"^/tasks/{task_gid}$")
+        return [r for r in puts if set((r.body or {}).get("data") or {}) != {"html_notes"}]
+
     def asana_mark(self) -> int:
         """A place in the emulated Asana's request log, for asana_calls_since."""
         return len(self.world.asana.requests)
