@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bridge.adapters import blocks
 from bridge.adapters.blocks.notes import message_notes, notes_author, notes_body, rich_text
 
 NAMES = {"U0ANA": "Ana <Admin> & co"}
@@ -54,3 +55,8 @@ def test_plain_words_kept_by_an_older_version_are_sent_as_words() -> None:
 @given(st.text(max_size=80))
 def test_any_message_makes_well_formed_rich_text(markup: str) -> None:
     ET.fromstring(notes_body(message_notes(markup, by=notes_author(markup, "U1"), names={}, permalink=None)))
+
+
+def test_an_asana_name_is_shown_as_written_not_unescaped_again() -> None:
+    # "Escaped &lt;tag&gt;" is what its author typed (Slack's own escapes were undone once, at capture).
+    assert blocks.escape(blocks.first_line("Escaped &lt;tag&gt;\nmore")) == "Escaped &amp;lt;tag&amp;gt;"
