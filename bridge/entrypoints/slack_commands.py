@@ -65,7 +65,12 @@ def register(app: AsyncApp, deps: Listeners) -> None:
             finally:
                 await deps.capture.forget_command(request)
 
-        deps.background.spawn(answering(create, tell), name=f"task {channel}")
+        async def refused(problem: str) -> None:
+            # What Asana or the workspace refused (an assignee without Asana, a priority the project lacks): the
+            # command comes back with it, to fix and send again.
+            await tell(blocks.command_error(problem, "/task", readable(text)))
+
+        deps.background.spawn(answering(create, refused), name=f"task {channel}")
 
     @app.action(blocks.TASK_UNDO)
     async def undo_task(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:

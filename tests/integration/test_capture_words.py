@@ -183,3 +183,14 @@ async def test_a_replayed_shortcut_whose_form_cannot_open_tells_the_person(runni
     world.slack.faults.add("views.open", error="expired_trigger_id")
     await ana.message_shortcut("create_task", world.channel, message.ts)  # type: ignore[arg-type]
     await eventually(lambda: [e for e in world.slack.ephemerals("ana") if "expired_trigger_id" in e.text])
+
+
+async def test_an_assignee_without_asana_is_refused_with_the_command_to_fix(running: Running) -> None:
+    world = running.world
+    await running.link()
+    world.slack_people["dee"] = world.slack.add_user("dee", "dee@elsewhere.example")  # no Asana account
+    dee = running.slack.mention("dee", escaped=True)
+    await running.user("ana").slash_command("/task", f"Ship it {dee}", world.channel)
+    told = await eventually(lambda: [e for e in world.slack.ephemerals("ana") if "Asana account" in e.text])
+    assert told[-1].text.startswith("Assign someone with an Asana account, or nobody")
+    assert "```/task Ship it @dee```" in told[-1].text and not running.asana_tasks()

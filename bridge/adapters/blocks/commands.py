@@ -17,7 +17,7 @@ HELP = (
     "• `/asana relay all|quiet|<kinds>`: which Asana changes are told in task threads\n"
     "• `/asana routing`: who new tasks are routed to, their open tasks, and who is out\n"
     "• `/asana report`: this channel's SLA summary, with a link to the full report\n"
-    "• `/task <title> [@person] [due:<when>] [p0|p1|p2|p3]`: create a task in the linked project\n"
+    "• `/task <title> [@person] [due:<when>] [p0|p1|p2|p3]`: create a task in the linked project (options last)\n"
     "   due words: today, tomorrow, fri, next week, in 3 days, 2026-12-03"
 )
 NOT_LINKED = "This channel isn't linked to an Asana project yet. Link it with `/asana link <project link>`."
@@ -81,8 +81,8 @@ def status(link: Link, *, webhook: str, pending: int = 0, parked: int = 0) -> st
 
 def unknown_person(user_id: str) -> str:
     return (
-        f"I couldn't find <@{user_id}> in Asana: their Slack email matches no Asana user of this workspace. "
-        "Nothing was created; try again without them or ask them to join Asana."
+        f"Assign someone with an Asana account, or nobody: <@{user_id}>'s Slack email matches no Asana user of this "
+        "workspace (they could join Asana). Nothing was created"
     )
 
 
@@ -103,7 +103,7 @@ def task_message(
 
 
 def unknown_priority(priority: str) -> str:
-    return f"The project's Priority field has no option {escape(priority)}; use p0, p1, p2 or p3."
+    return f"Use another priority: the project's Priority field has no option {escape(priority)}. Nothing was created"
 
 
 def captured_reply(task: Task, *, requester: str | None) -> tuple[str, Blocks]:

@@ -71,8 +71,8 @@ def undo_refused(refusal: UndoRefusal | None) -> str:
 
 def command_error(problem: str, command: str, text: str) -> str:
     """A mistake in a command: what to do first, then the command as typed, to fix and send again."""
-    typed = f"{command} {text}".strip()
-    return f"{problem}.\nNothing was created. What you typed:\n```{escape(typed)}```"
+    done = "" if "Nothing was" in problem else " Nothing was created."
+    return f"{problem.rstrip('.')}.{done}\nWhat you typed:\n```{escape(f'{command} {text}'.strip())}```"
 
 
 def form_not_opened(code: str | None) -> str:
