@@ -145,6 +145,17 @@ class SlackGateway:
         self._names[user_id] = name
         return name
 
+    async def channel_name(self, channel: str) -> str:
+        """A channel's name, for a mention Slack sent without one (`<#C…>`), cached like people's names."""
+        key = f"channel:{current_team()}:{channel}"
+        cached = self._names.get(key)
+        if cached is not None:
+            return cached
+        data = await self._call("conversations.info", self._client.conversations_info, channel=channel)
+        name = str((data.get("channel") or {}).get("name") or channel)
+        self._names[key] = name
+        return name
+
     async def user_by_email(self, email: str) -> str | None:
         """The Slack user with this email (a triager named in bridge.toml), cached like names; None if nobody."""
         key = f"email:{current_team()}:{email.lower()}"  # one address is a different person in each workspace

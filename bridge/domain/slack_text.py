@@ -118,6 +118,11 @@ def unnamed_users(markup: str) -> list[str]:
     return list(dict.fromkeys(p.user_id for p in pieces(markup) if isinstance(p, User) and not p.label))
 
 
+def unnamed_channels(markup: str) -> list[str]:
+    """The channels mentioned without a name (`<#C…>` or `<#C…|>`): to be looked up."""
+    return list(dict.fromkeys(p.channel_id for p in pieces(markup) if isinstance(p, Channel) and not p.label))
+
+
 def user_name(piece: User, names: Mapping[str, str]) -> str:
     """A mention as text: the name the markup carries, else the one looked up, else the id (nothing else is left)."""
     return f"@{piece.label or names.get(piece.user_id) or piece.user_id}"

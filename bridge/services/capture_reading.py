@@ -12,7 +12,7 @@ from bridge.adapters import blocks
 from bridge.adapters.errors import SlackError
 from bridge.domain.commands import TaskCommand
 from bridge.domain.model import ChannelId, MessageTs, SlackUserId
-from bridge.domain.slack_text import readable, task_name, title_of_message, unnamed_users
+from bridge.domain.slack_text import readable, task_name, title_of_message, unnamed_channels, unnamed_users
 from bridge.ports import SlackPort
 from bridge.services.people import People
 
@@ -25,8 +25,9 @@ class Reader:
         self._people = people
 
     async def names(self, markup: str, *also: str) -> dict[str, str]:
-        """The names of the people a text mentions without one (and of `also`), as far as Slack tells them."""
-        return await self._people.names([*also, *unnamed_users(markup)])
+        """The names of the people and channels a text mentions without one (and of the people `also`), as far as
+        Slack tells them."""
+        return await self._people.names([*also, *unnamed_users(markup)], unnamed_channels(markup))
 
     async def permalink(self, channel: ChannelId, ts: MessageTs) -> str | None:
         try:

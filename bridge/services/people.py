@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 
 from bridge.adapters.errors import SlackError
@@ -53,19 +53,22 @@ class People:
         )
         return gid
 
-    async def names(self, user_ids: Iterable[str]) -> dict[str, str]:
-        """The Slack display names of these people, as far as Slack tells them in time; the others are left out."""
-        wanted = list(dict.fromkeys(user_ids))
+    async def names(self, user_ids: Iterable[str], channel_ids: Iterable[str] = ()) -> dict[str, str]:
+        """The Slack display names of these people (and the names of these channels), as far as Slack tells them in
+        time; the others are left out."""
+        wanted: list[tuple[str, Callable[[str], Awaitable[str]]]]
+        wanted = [(key, self._slack.user_name) for key in dict.fromkeys(user_ids)]
+        wanted += [(key, self._slack.channel_name) for key in dict.fromkeys(channel_ids)]
         if not wanted:
             return {}
-        lookups = [asyncio.ensure_future(self._slack.user_name(user_id)) for user_id in wanted]
+        lookups = [asyncio.ensure_future(lookup(key)) for key, lookup in wanted]
         done, pending = await asyncio.wait(lookups, timeout=NAME_LOOKUP_SECONDS)
         for lookup in pending:
             lookup.cancel()
         names: dict[str, str] = {}
-        for user_id, lookup in zip(wanted, lookups, strict=True):
-            if lookup in done and lookup.exception() is None and lookup.result() != user_id:
-                names[user_id] = lookup.result()
+        for (key, _), lookup in zip(wanted, lookups, strict=True):
+            if lookup in done and lookup.exception() is None and lookup.result() != key:
+                names[key] = lookup.result()
             elif lookup in done:
-                log.info("no Slack name for %s: %s", user_id, lookup.exception() or "no profile")
+                log.info("no Slack name for %s: %s", key, lookup.exception() or "none given")
         return names

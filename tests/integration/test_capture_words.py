@@ -117,13 +117,14 @@ async def test_a_captured_message_reads_as_people_saw_it(running: Running) -> No
     assert "<@" not in reply[0].text and "Hey @ana" in reply[0].text
 
 
-async def test_a_reacted_message_is_named_with_the_people_it_mentions(running: Running) -> None:
+async def test_a_reacted_message_is_named_with_the_people_and_channels_it_mentions(running: Running) -> None:
     world = running.world
     await running.link("reaction")
     ana, bo = running.user("ana"), running.user("bo")
-    message = await bo.post_message(world.channel, f"Ask {running.slack.mention('cy')} about _the_ ~old~ invoice")
+    text = f"Ask {running.slack.mention('cy')} about _the_ ~old~ invoice in <#{world.channel}>"
+    message = await bo.post_message(world.channel, text)
     await ana.add_reaction(world.channel, message.ts, "ticket")  # type: ignore[arg-type]
-    await eventually(lambda: _task(running, "Ask @cy about the old invoice"))
+    await eventually(lambda: _task(running, "Ask @cy about the old invoice in #questions"))  # both names looked up
 
 
 async def test_the_shortcut_form_is_prefilled_with_readable_words(running: Running) -> None:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.domain.commands import parse_task_command
-from bridge.domain.slack_text import fold, readable, task_name, title_of_message, unnamed_users
+from bridge.domain.slack_text import fold, readable, task_name, title_of_message, unnamed_channels, unnamed_users
 
 TODAY = date(2026, 12, 6)
 
@@ -61,8 +61,9 @@ def test_a_message_title_is_its_first_line_cut_short() -> None:
     assert len(title_of_message("word " * 100)) == 200
 
 
-def test_unnamed_users_are_listed_once() -> None:
+def test_unnamed_users_and_channels_are_listed_once() -> None:
     assert unnamed_users("<@U1> <@U2|bo> <@U1> <#C1>") == ["U1"]
+    assert unnamed_channels("<#C1> <#C2|general> <#C3|> <#C1>") == ["C1", "C3"]
 
 
 # What people type: any text, with the characters shells and parsers trip on made likely.
