@@ -359,7 +359,7 @@ class Capture:
         permalink = await self.reader.permalink(request.channel_id, post_ts)
         if permalink is None:
             return
-        notes = f"{request.notes.strip()}\n\n{blocks.from_slack(permalink)}"
+        notes = f"{blocks.as_rich(request.notes)}\n\n{blocks.from_slack(permalink)}"
         marker = _marker(request) if request.marker_key else None
         try:
             await self._asana.update_task(task.gid, {"html_notes": blocks.notes_body(notes, marker=marker)})

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.adapters import blocks
-from bridge.adapters.blocks.notes import message_notes, notes_author, notes_body, rich_text
+from bridge.adapters.blocks.notes import as_rich, from_slack, message_notes, notes_author, notes_body, rich_text
 
 NAMES = {"U0ANA": "Ana <Admin> & co"}
 
@@ -48,7 +48,10 @@ def test_the_description_names_its_author_and_links_back() -> None:
 
 
 def test_plain_words_kept_by_an_older_version_are_sent_as_words() -> None:
-    assert notes_body("Created from Slack by <@U1> & co") == "<body>Created from Slack by &lt;@U1&gt; &amp; co</body>"
+    old = "Created from Slack by <@U1> & co"
+    assert notes_body(old) == "<body>Created from Slack by &lt;@U1&gt; &amp; co</body>"
+    with_link = notes_body(f"{as_rich(old)}\n\n{from_slack('https://s.example/p1')}")
+    assert with_link.endswith('From Slack: <a href="https://s.example/p1">https://s.example/p1</a></body>')
 
 
 @settings(max_examples=300, deadline=None)

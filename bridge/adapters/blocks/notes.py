@@ -86,9 +86,13 @@ def command_notes(*, by: str) -> str:
     return f"Created in Slack by {by} with /task."
 
 
+def as_rich(notes: str) -> str:
+    """A description as rich text: one that is not (a /task kept by an older version, as plain words) is sent as
+    the words it is."""
+    return notes.strip() if _well_formed(notes) else xml_text(notes.strip())
+
+
 def notes_body(notes: str, *, marker: str | None = None) -> str:
-    """The whole `html_notes`: the description (rich text), then the capture's marker (plain). A description that
-    is not rich text (a /task kept by an older version, as plain words) is sent as the words it is."""
-    description = notes.strip() if _well_formed(notes) else xml_text(notes.strip())
-    parts = [description, xml_text(marker) if marker else ""]
+    """The whole `html_notes`: the description (rich text), then the capture's marker (plain)."""
+    parts = [as_rich(notes), xml_text(marker) if marker else ""]
     return "<body>" + "\n\n".join(part for part in parts if part) + "</body>"
