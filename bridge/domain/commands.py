@@ -109,12 +109,12 @@ def parse_task_command(text: str, *, today: date, names: Mapping[str, str] | Non
                 raise CommandError("Give one priority at most (p0, p1, p2 or p3)")
             priority, end = word.upper(), end - 1
         else:
-            found = _due_at_end([w for _, w in words[:end]], today=today)
+            found = _due_at_end([w for _, w in words[max(0, end - 4) : end]], today=today)
             if found is None:
                 break
             if due is not None:
                 raise CommandError("Give one due date at most (due:fri)")
-            due, end = found[1], found[0]
+            due, end = found[1], end - found[0]
             if due < today:
                 raise CommandError(f"Pick today or a later day for the due date ({due.isoformat()} is past)")
     markup = text[: words[end][0]] if end < len(words) else text
@@ -127,20 +127,21 @@ def parse_task_command(text: str, *, today: date, names: Mapping[str, str] | Non
 
 
 def _due_at_end(words: list[str], *, today: date) -> tuple[int, date] | None:
-    """The due date the last words give, and where it starts; None when they are not a due option."""
-    for size in range(1, min(4, len(words)) + 1):
+    """The due date the last of these (up to four) words give, and how many words it takes; None when they are not
+    a due option."""
+    for size in range(1, len(words) + 1):
         first = words[-size]
-        if not first.lower().startswith("due:"):
+        if first[:4].lower() != "due:":
             continue
         value = " ".join([first[4:], *words[len(words) - size + 1 :]]).strip()
         if size == 1:
             if not value:
                 raise CommandError("Say when after due:, like due:fri or due:2026-12-03")
-            return len(words) - 1, parse_due(value, today=today)  # `due:<word>` at the end is always an option
+            return 1, parse_due(value, today=today)  # `due:<word>` at the end is always an option
         if first[4:].lower() not in _DUE_OPENINGS:
             return None
         try:
-            return len(words) - size, parse_due(value, today=today)
+            return size, parse_due(value, today=today)
         except CommandError:
             return None  # "Check the due: field": words of the title
     return None

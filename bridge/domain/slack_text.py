@@ -15,7 +15,6 @@ from dataclasses import dataclass
 _MARKUP = re.compile(r"<([^<>]*)>")
 _USER = re.compile(r"@([UW][A-Z0-9]+)")
 _CHANNEL = re.compile(r"#([CGD][A-Z0-9]+)")
-_SPACE = re.compile(r"\s+")
 
 
 def _emphasis(mark: str) -> re.Pattern[str]:
@@ -84,6 +83,8 @@ def unescape(text: str) -> str:
 
 def pieces(markup: str) -> list[Piece]:
     """Slack text as plain words and the mentions and links between them."""
+    if "<" not in markup and "&" not in markup:
+        return [Text(markup)] if markup else []  # most titles: nothing to read (a /task's ack is timed)
     out: list[Piece] = []
     at = 0
     for match in _MARKUP.finditer(markup):
@@ -147,13 +148,14 @@ def readable_piece(piece: Piece, names: Mapping[str, str]) -> str:
 
 def fold(text: str) -> str:
     """Runs of whitespace (tabs, newlines, odd spaces) as one space, none at the ends."""
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split's whitespace is re's \s
 
 
 def drop_emphasis(text: str) -> str:
     """`*bold*`, `_italic_`, `~strike~` as their words: marks are formatting, not part of a task's name."""
-    for pattern in _EMPHASIS.values():
-        text = pattern.sub(r"\1", text)
+    for mark, pattern in _EMPHASIS.items():
+        if mark in text:
+            text = pattern.sub(r"\1", text)
     return text
 
 
