@@ -59,6 +59,7 @@ from bridge.services.relay import Relay
 from bridge.services.reports import Reports
 from bridge.services.routing import Router
 from bridge.services.threads import Threads
+from bridge.services.undo import Undo
 from bridge.services.unfurls import Unfurls
 from bridge.services.webhooks import WebhookReconciler, WebhookRegistrar
 
@@ -313,7 +314,7 @@ async def build(
         workspace_gid=lambda: identity.workspace_gid,
     )
     capture = Capture(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
-    threads = Threads(store=store, asana=asana, slack=slack, clock=clock)
+    threads = Threads(store=store, asana=asana, slack=slack, clock=clock, people=people)
     reconciler = WebhookReconciler(
         store=store,
         asana=asana,
@@ -369,6 +370,7 @@ async def build(
             ),
             router=router,
             reports=reports,
+            undo=Undo(store=store, asana=asana, slack=slack, clock=clock),
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )

@@ -47,6 +47,12 @@ class Running:
         store = self.world.asana.store
         return [s.text for s in store.stories.values() if s.task == task and s.kind == "comment"]
 
+    def asana_updates(self, task_gid: str) -> list[Any]:
+        """The PUTs that changed a task, leaving out the one that writes a /task's link back to Slack (its post's
+        permalink) into its description once that post exists."""
+        puts = self.world.asana.calls("PUT", rf"^/tasks/{task_gid}$")
+        return [r for r in puts if set((r.body or {}).get("data") or {}) != {"html_notes"}]
+
     def asana_mark(self) -> int:
         """A place in the emulated Asana's request log, for asana_calls_since."""
         return len(self.world.asana.requests)
@@ -59,6 +65,16 @@ class Running:
             for r in self.world.asana.requests[mark:]
             if not r.path.startswith(("/events", "/webhooks"))
         ]
+
+    async def link(self, mode: str | None = None) -> None:
+        """Ana links the world's channel to its project (and sets its capture mode), as a person would."""
+        world = self.world
+        ana = self.user("ana")
+        await ana.slash_command("/asana", f"link {world.project}", world.channel)
+        await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Linked" in m.text])
+        if mode:
+            ack = await ana.slash_command("/asana", f"capture {mode}", world.channel)
+            assert ack.status == 200 and "task" in ack.body
 
     async def slash_task(self, command: str, *, by: str, title: str) -> TrackedTask:
         """Link the channel (once), send `/task <command>` as `by`, and wait until the bridge tracks the task named

@@ -309,6 +309,11 @@ class AsanaGateway:
             idempotent=True,
         )
 
+    async def delete_task(self, task_gid: str) -> None:
+        """Delete a task (an undone /task); one already gone is what was wanted."""
+        with contextlib.suppress(AsanaNotFound):
+            await self._call("tasks.delete", self.tasks.delete_task, task_gid, write=True, idempotent=True)
+
     async def delete_comment(self, story_gid: str) -> None:
         with contextlib.suppress(AsanaNotFound):
             await self._call("stories.delete", self.stories.delete_story, story_gid, write=True, idempotent=True)
@@ -517,7 +522,11 @@ def _custom_field(data: dict[str, Any]) -> CustomField:
 
 
 def _draft_body(draft: TaskDraft) -> dict[str, Any]:
-    body: dict[str, Any] = {"name": draft.name, "notes": draft.notes}
+    body: dict[str, Any] = {"name": draft.name}
+    if draft.html_notes is not None:
+        body["html_notes"] = draft.html_notes
+    else:
+        body["notes"] = draft.notes
     if draft.section_gid:
         body["memberships"] = [{"project": draft.project_gid, "section": draft.section_gid}]
     else:

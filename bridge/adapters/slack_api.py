@@ -120,6 +120,9 @@ class SlackGateway:
             kwargs["thread_ts"] = thread_ts
         await self._call("chat.postEphemeral", self._client.chat_postEphemeral, **kwargs)
 
+    async def delete_message(self, channel: str, ts: str) -> None:
+        await self._call("chat.delete", self._client.chat_delete, channel=channel, ts=ts)
+
     async def permalink(self, channel: str, ts: str) -> str:
         data = await self._call("chat.getPermalink", self._client.chat_getPermalink, channel=channel, message_ts=ts)
         return str(data["permalink"])
@@ -140,6 +143,17 @@ class SlackGateway:
         profile = user.get("profile") or {}
         name = str(profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user_id)
         self._names[user_id] = name
+        return name
+
+    async def channel_name(self, channel: str) -> str:
+        """A channel's name, for a mention Slack sent without one (`<#C…>`), cached like people's names."""
+        key = f"channel:{current_team()}:{channel}"
+        cached = self._names.get(key)
+        if cached is not None:
+            return cached
+        data = await self._call("conversations.info", self._client.conversations_info, channel=channel)
+        name = str((data.get("channel") or {}).get("name") or channel)
+        self._names[key] = name
         return name
 
     async def user_by_email(self, email: str) -> str | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-import shlex
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from bridge.domain.model import SlackUserId
-from bridge.domain.policy import PRIORITIES, RELAY_KINDS
+from bridge.domain.policy import RELAY_KINDS
+from bridge.domain.slack_text import task_name
 
 WEEKDAY_NAMES = {
     "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "wednesday": 2, "thu": 3, "thur": 3,
@@ -33,6 +34,8 @@ class TaskCommand:
     assignee: SlackUserId | None = None
     due: date | None = None
     priority: str | None = None
+    # The title as Slack sent it, for a second reading once the names of unnamed mentions are looked up.
+    markup: str = field(default="", compare=False)
 
 
 def parse_project_ref(text: str) -> str:
@@ -54,7 +57,7 @@ def parse_due(text: str, *, today: date) -> date:
         try:
             return date.fromisoformat(word)
         except ValueError:
-            raise CommandError(f"{text!r} is not a real date; use YYYY-MM-DD") from None
+            raise CommandError(f"Write a real date as YYYY-MM-DD ({text.strip()} does not exist)") from None
     if word in ("today", "tod", "eod"):
         return today
     if word in ("tomorrow", "tmrw", "tmr", "tom"):
@@ -69,7 +72,8 @@ def parse_due(text: str, *, today: date) -> date:
         count = int(match.group(1))
         return today + timedelta(days=count * (7 if match.group(2).startswith("w") else 1))
     raise CommandError(
-        f"I don't understand the due date {text!r}: try today, tomorrow, fri, next week, in 3 days or 2026-12-03"
+        "Write the due date as today, tomorrow, fri, next week, in 3 days or 2026-12-03"
+        f" (I don't understand {text.strip()!r})"
     )
 
 
@@ -77,63 +81,70 @@ def _looks_iso(text: str) -> bool:
     return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()))
 
 
-# Without quotes or backslashes shlex.split only splits on its whitespace.
-_SHELL_QUOTING = re.compile(r"[\"'\\]")
-_SHELL_SPACE = re.compile(r"[ \t\r\n]+")
+# A word, or Slack markup whole (a mention's label may hold a space): what the options at the end are made of.
+_WORD = re.compile(r"(?:<[^<>]*>|[^\s<]|<)+")
+_PRIORITY = re.compile(r"[pP][0-3]")
+# `due:` followed by more words only in these forms: "due: fri", "due:next week", "due: in 3 days".
+_DUE_OPENINGS = ("", "in", "next")
+TITLE_LIMIT = 1024  # Asana takes longer names; people read short ones
 
 
-def parse_task_command(text: str, *, today: date) -> TaskCommand:
-    """`<title> [@person] [due:<when>] [p0|p1|p2|p3]`, options anywhere, title words kept in order."""
-    quoted = text.replace("“", '"').replace("”", '"')
-    if not _SHELL_QUOTING.search(quoted):
-        tokens = [word for word in _SHELL_SPACE.split(quoted) if word]  # what shlex.split gives, a tenth of its cost
-    else:
-        try:
-            tokens = shlex.split(quoted, posix=True)
-        except ValueError:
-            tokens = text.split()  # an unbalanced quote is part of the title, not an error
-    title: list[str] = []
+def parse_task_command(text: str, *, today: date, names: Mapping[str, str] | None = None) -> TaskCommand:
+    """`<title> [@person] [due:<when>] [p0|p1|p2|p3]`: options only in a run at the end, in any order; the title is
+    everything before that run, as the person wrote it (`names` are the looked-up names of unnamed mentions)."""
+    words = [(match.start(), match.group()) for match in _WORD.finditer(text)]
+    end = len(words)
     assignee: SlackUserId | None = None
     due: date | None = None
     priority: str | None = None
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        lowered = token.lower()
-        mention = _MENTION.match(token)
+    while end:
+        word = words[end - 1][1]
+        mention = _MENTION.match(word)
         if mention:
             if assignee is not None:
-                raise CommandError("name one assignee at most (@person)")
-            assignee = SlackUserId(mention.group(1))
-        elif lowered.startswith("due:"):
-            if due is not None:
-                raise CommandError("give one due date at most (due:fri)")
-            value = token[4:]
-            # "due: next week" and "due:next week" both mean the coming Monday.
-            if not value and index + 1 < len(tokens):
-                index += 1
-                value = tokens[index]
-            if value.lower() == "next" and index + 1 < len(tokens) and tokens[index + 1].lower() == "week":
-                index += 1
-                value = "next week"
-            elif value.lower() == "in" and index + 2 < len(tokens):
-                value = f"in {tokens[index + 1]} {tokens[index + 2]}"
-                index += 2
-            due = parse_due(value, today=today)
-        elif lowered.upper() in PRIORITIES:
+                raise CommandError("Name one assignee at most (@person)")
+            assignee, end = SlackUserId(mention.group(1)), end - 1
+        elif _PRIORITY.fullmatch(word):
             if priority is not None:
-                raise CommandError("give one priority at most (p0, p1, p2 or p3)")
-            priority = lowered.upper()
+                raise CommandError("Give one priority at most (p0, p1, p2 or p3)")
+            priority, end = word.upper(), end - 1
         else:
-            title.append(token)
-        index += 1
-    # Slack escapes &, < and > in command text; the task title should read as the person typed it.
-    name = " ".join(title).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
-    if not name:
-        raise CommandError("give the task a title: /task Fix the login page @ana due:fri p1")
-    if len(name) > 1024:
-        raise CommandError("keep the title under 1024 characters; put details in the thread")
-    return TaskCommand(title=name, assignee=assignee, due=due, priority=priority)
+            found = _due_at_end([w for _, w in words[max(0, end - 4) : end]], today=today)
+            if found is None:
+                break
+            if due is not None:
+                raise CommandError("Give one due date at most (due:fri)")
+            due, end = found[1], end - found[0]
+            if due < today:
+                raise CommandError(f"Pick today or a later day for the due date ({due.isoformat()} is past)")
+    markup = text[: words[end][0]] if end < len(words) else text
+    title = task_name(markup, names)
+    if not title:
+        raise CommandError("Give the task a title before its options, like `/task Fix the login page @ana due:fri p1`")
+    if len(title) > TITLE_LIMIT:
+        raise CommandError(f"Keep the title under {TITLE_LIMIT} characters and put the details in the thread")
+    return TaskCommand(title=title, assignee=assignee, due=due, priority=priority, markup=markup)
+
+
+def _due_at_end(words: list[str], *, today: date) -> tuple[int, date] | None:
+    """The due date the last of these (up to four) words give, and how many words it takes; None when they are not
+    a due option."""
+    for size in range(1, len(words) + 1):
+        first = words[-size]
+        if first[:4].lower() != "due:":
+            continue
+        value = " ".join([first[4:], *words[len(words) - size + 1 :]]).strip()
+        if size == 1:
+            if not value:
+                raise CommandError("Say when after due:, like due:fri or due:2026-12-03")
+            return 1, parse_due(value, today=today)  # `due:<word>` at the end is always an option
+        if first[4:].lower() not in _DUE_OPENINGS:
+            return None
+        try:
+            return size, parse_due(value, today=today)
+        except CommandError:
+            return None  # "Check the due: field": words of the title
+    return None
 
 
 # Task links, as Asana writes them: legacy /0/<project or 0>/<task>[/f] and current /1/<ws>/[project/<p>/]task/<t>.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,6 +22,21 @@ class AsanaUser:
 class Section:
     gid: str
     name: str
+
+
+def starting_section(
+    sections: Sequence[Section], *, triage_gid: str | None, priority: str | None, priorities: Collection[str] = ()
+) -> str | None:
+    """Where a new task starts. Without a priority, in triage. With one it is triaged already: in the section named
+    like its priority (where the nag's priority select would move it), else the first section that is neither for
+    triage nor named like another of the `priorities`; with none such, in triage."""
+    if not priority:
+        return triage_gid
+    names = {s.gid: s.name.strip().casefold() for s in sections}
+    named = next((gid for gid, name in names.items() if name == priority.strip().casefold()), None)
+    taken = {p.strip().casefold() for p in priorities}
+    others = [gid for gid, name in names.items() if gid != triage_gid and name not in taken]
+    return named or (others[0] if others else triage_gid)
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,7 @@ class TaskDraft:
     name: str
     project_gid: ProjectGid
     notes: str = ""
+    html_notes: str | None = None  # rich text, `<body>…</body>`; sent instead of `notes` when given
     section_gid: str | None = None
     assignee: AsanaUserGid | None = None
     followers: tuple[AsanaUserGid, ...] = ()

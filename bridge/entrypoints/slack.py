@@ -24,6 +24,7 @@ from bridge.services.nag_actions import NagActions
 from bridge.services.reports import Reports
 from bridge.services.routing import Router
 from bridge.services.threads import Threads
+from bridge.services.undo import Undo
 from bridge.services.unfurls import Unfurls
 from bridge.tenancy import act_for
 
@@ -48,6 +49,7 @@ class Listeners:
     nag_actions: NagActions
     router: Router
     reports: Reports
+    undo: Undo
     retry_delays: tuple[float, ...] = RETRY_DELAYS  # how a capture waits out an Asana outage
 
 
@@ -130,9 +132,19 @@ def home_teller(deps: Listeners, team: TeamId, user: SlackUserId) -> Say:
 
 
 def ephemeral_to(deps: Listeners, channel: str, user: str, thread_ts: str | None = None) -> Say:
-    """Tell one person something in a channel, only them (no response_url needed)."""
+    """Tell one person something in a channel, only them (no response_url needed). An answer Slack will not
+    deliver (they left the channel, a guest Slack cannot see) is logged once, not raised: there is nobody else to
+    tell, and the work it answers is done either way."""
 
     async def say(text: str) -> None:
-        await deps.slack.post_ephemeral(channel, user, text, thread_ts=thread_ts)
+        await quietly(deps.slack.post_ephemeral(channel, user, text, thread_ts=thread_ts), f"{user} in {channel}")
 
     return say
+
+
+async def quietly(answer: Awaitable[object], to: str) -> None:
+    """Send an answer to a person; one that cannot be sent is logged, not raised."""
+    try:
+        await answer
+    except Exception as exc:  # a Slack refusal, or the response_url's network: either way nobody else can be told
+        log.warning("could not answer %s: %s", to, exc)

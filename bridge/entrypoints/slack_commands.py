@@ -9,9 +9,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bridge.adapters import blocks
 from bridge.domain.commands import CommandError, parse_project_ref, parse_relay_setting, parse_task_command
-from bridge.domain.model import CaptureMode, ChannelId, SlackUserId, TeamId
-from bridge.entrypoints.slack import Listeners, answering, ids
-from bridge.services.capture import CaptureRequest, capture_with_retries
+from bridge.domain.model import CaptureMode, ChannelId, SlackUserId, TaskGid, TeamId
+from bridge.domain.slack_text import readable
+from bridge.entrypoints.slack import Listeners, answering, ids, quietly
+from bridge.services.capture import Captured, CaptureRequest, capture_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -21,38 +22,73 @@ def register(app: AsyncApp, deps: Listeners) -> None:
     @app.command("/task")
     async def task_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         team, channel, user = ids(command)
+        text = command.get("text") or ""
         try:
-            parsed = parse_task_command(command.get("text") or "", today=deps.capture.today())
+            parsed = parse_task_command(text, today=deps.capture.today())
         except CommandError as exc:
-            await ack(text=f"{exc}.")  # a typo is answered in the ack itself: nothing was sent to Asana
+            # A mistake is answered in the ack itself (nothing was sent to Asana), with the command to fix and resend.
+            await ack(text=blocks.command_error(str(exc), "/task", readable(text)))
             return
         if await deps.store.get_link(team, channel) is None:
             await ack(text=blocks.NOT_LINKED)  # one fast read, so the answer comes with the ack
             return
-        await ack(text=blocks.WORKING_ON_TASK)
-        request = CaptureRequest(
-            team_id=team,
-            channel_id=channel,
-            requester=user,
-            title=parsed.title,
-            notes=blocks.command_notes(user),
-            assignee=parsed.assignee,
-            due=parsed.due,
-            priority=parsed.priority,
-            request_key=str(command.get("trigger_id") or "") or None,
+        await ack(
+            text=blocks.working_on_task(
+                parsed.title, assignee=parsed.assignee, due=parsed.due, priority=parsed.priority
+            )
         )
 
         async def tell(text: str) -> None:
-            await respond(text=text, response_type="ephemeral")
+            await quietly(respond(text=text, response_type="ephemeral"), f"{user} in {channel}")
+
+        async def created(result: Captured) -> None:
+            text, confirmation = blocks.task_created(result.task, assignee=parsed.assignee, priority=parsed.priority)
+            answer = respond(text=text, blocks=confirmation, response_type="ephemeral", replace_original=True)
+            await quietly(answer, f"{user} in {channel}")
 
         async def create() -> None:
+            read = await deps.capture.reader.command(parsed)
+            request = CaptureRequest(
+                team_id=team,
+                channel_id=channel,
+                requester=user,
+                title=read.title,
+                notes=blocks.command_notes(by=await deps.capture.reader.author(user)),
+                assignee=read.assignee,
+                due=read.due,
+                priority=read.priority,
+                request_key=str(command.get("trigger_id") or "") or None,
+            )
             await deps.capture.keep_command(request)  # until it ends: a crash meanwhile leaves it to the sweeper
             try:
-                await capture_with_retries(deps.capture, request, tell, delays=deps.retry_delays)
+                await capture_with_retries(deps.capture, request, tell, delays=deps.retry_delays, landed=created)
             finally:
                 await deps.capture.forget_command(request)
 
-        deps.background.spawn(answering(create, tell), name=f"task {channel}")
+        async def refused(problem: str) -> None:
+            # What Asana or the workspace refused (an assignee without Asana, a priority the project lacks): the
+            # command comes back with it, to fix and send again.
+            await tell(blocks.command_error(problem, "/task", readable(text)))
+
+        deps.background.spawn(answering(create, refused), name=f"task {channel}")
+
+    @app.action(blocks.TASK_UNDO)
+    async def undo_task(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        user = SlackUserId(body["user"]["id"])
+
+        async def tell(text: str) -> None:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+
+        async def undo() -> None:
+            done = await deps.undo.undo(TaskGid(str(action.get("value") or "")), user)
+            await respond(text=done, response_type="ephemeral", replace_original=True)
+
+        deps.background.spawn(answering(undo, tell), name="undo task")
+
+    @app.action(blocks.TASK_OPEN)
+    async def task_opened(ack: AsyncAck) -> None:
+        await ack()  # a URL button: Slack opens the task in the browser and tells us about the click
 
     @app.command("/asana")
     async def asana_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bridge.adapters import blocks
 from bridge.domain.model import CaptureMode, ChannelId, MessageTs, SlackUserId, TeamId
 from bridge.entrypoints.slack import Listeners, answering, ephemeral_to
 from bridge.services.capture import AlreadyCaptured, CaptureRequest, capture_with_retries
@@ -101,14 +100,13 @@ async def _message_request(
     deps: Listeners, team: TeamId, channel: ChannelId, author: SlackUserId, message: dict[str, Any]
 ) -> CaptureRequest:
     ts = MessageTs(message["ts"])
-    text = message.get("text") or ""
-    permalink = await deps.slack.permalink(channel, ts)
+    read = await deps.capture.reader.message(channel, author, message)
     return CaptureRequest(
         team_id=team,
         channel_id=channel,
         requester=author,
-        title=blocks.first_line(text) or blocks.UNTITLED,
-        notes=blocks.message_notes(text, permalink),
+        title=read.title,
+        notes=read.notes,
         source_ts=ts,
         source_thread_ts=MessageTs(message.get("thread_ts") or ts),
     )

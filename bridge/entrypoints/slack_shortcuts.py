@@ -7,48 +7,35 @@ import logging
 from datetime import date
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bridge.adapters import blocks
+from bridge.adapters.errors import SlackError
 from bridge.domain.model import ChannelId, MessageTs, ProjectGid, SlackUserId, TeamId
-from bridge.entrypoints.slack import Listeners, answering, ephemeral_to
+from bridge.domain.slack_text import fold, readable, title_of_message
+from bridge.entrypoints.slack import Listeners, answering, ephemeral_to, quietly
 from bridge.services.capture import AlreadyCaptured, CaptureRequest, capture_with_retries
+from bridge.services.capture_reading import profile_name as _profile_name
 
 log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: Listeners) -> None:
     @app.shortcut(blocks.SHORTCUT_CALLBACK)
-    async def open_modal(ack: AsyncAck, shortcut: dict[str, Any]) -> None:
+    async def open_modal(ack: AsyncAck, shortcut: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        team = TeamId(shortcut["team"]["id"])
-        channel = ChannelId(shortcut["channel"]["id"])
-        message = shortcut.get("message") or {}
-        # The trigger_id lives 3 s: open the modal from what is at hand (one DB read), before any Asana call.
-        links = [link for link in await deps.store.list_links() if link.team_id == team]
-        if not links:
-            await deps.slack.open_view(shortcut["trigger_id"], blocks.no_link_modal())
-            return
-        projects = list({str(link.project_gid): link.project_name for link in links}.items())
-        here = next((link.project_gid for link in links if link.channel_id == channel), None)
-        text = message.get("text") or ""
-        metadata = json.dumps(
-            {
-                "team": team,
-                "channel": channel,
-                "ts": shortcut["message_ts"],
-                "thread_ts": message.get("thread_ts") or shortcut["message_ts"],
-                "author": message.get("user") or shortcut["user"]["id"],
-            }
-        )
-        view = blocks.task_modal(
-            title=blocks.first_line(text) or blocks.UNTITLED,
-            notes=blocks.message_notes(text, None),
-            projects=projects,
-            project=here,
-            metadata=metadata,
-        )
-        await deps.slack.open_view(shortcut["trigger_id"], view)
+        try:
+            await _open_form(deps, shortcut)
+        except SlackError as exc:
+            # The trigger lives 3 s and is good once (a slow answer, a re-sent delivery): the form cannot open now.
+            # Caught here, so that nothing escapes into Bolt, and told to the person, who can simply try again.
+            log.warning("the task form did not open for %s: %s", (shortcut.get("user") or {}).get("id"), exc)
+            text = blocks.form_not_opened(exc.code)
+            if shortcut.get("response_url"):
+                await quietly(respond(text=text, response_type="ephemeral", replace_original=False), "form")
+            else:
+                say = ephemeral_to(deps, shortcut["channel"]["id"], shortcut["user"]["id"])
+                await say(text)
 
     @app.view(blocks.TASK_MODAL_CALLBACK)
     async def submit(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
@@ -70,13 +57,17 @@ def register(app: AsyncApp, deps: Listeners) -> None:
 
         async def create() -> None:
             ts = MessageTs(meta["ts"])
-            permalink = await deps.slack.permalink(channel, ts)
+            author = SlackUserId(meta.get("author") or clicker)
             request = CaptureRequest(
                 team_id=TeamId(meta["team"]),
                 channel_id=channel,
-                requester=SlackUserId(meta.get("author") or clicker),
-                title=title,
-                notes=blocks.message_notes(values.get(blocks.FIELD_NOTES) or "", permalink),
+                requester=author,
+                title=fold(title),
+                notes=blocks.form_notes(
+                    values.get(blocks.FIELD_NOTES) or "",
+                    by=blocks.notes_author(meta.get("author_name"), author),
+                    permalink=await deps.capture.reader.permalink(channel, ts),
+                ),
                 assignee=SlackUserId(assignee) if assignee else None,
                 due=date.fromisoformat(due) if due else None,
                 priority=values.get(blocks.FIELD_PRIORITY),
@@ -89,6 +80,41 @@ def register(app: AsyncApp, deps: Listeners) -> None:
                 await say(blocks.already_captured(result.permalink_url))
 
         deps.background.spawn(answering(create, say), name=f"shortcut {channel}")
+
+
+async def _open_form(deps: Listeners, shortcut: dict[str, Any]) -> None:
+    team = TeamId(shortcut["team"]["id"])
+    channel = ChannelId(shortcut["channel"]["id"])
+    message = shortcut.get("message") or {}
+    # The trigger_id lives 3 s: open the modal from what is at hand (one DB read, names as far as Slack answers
+    # within a second), before any Asana call.
+    links = [link for link in await deps.store.list_links() if link.team_id == team]
+    if not links:
+        await deps.slack.open_view(shortcut["trigger_id"], blocks.no_link_modal())
+        return
+    projects = list({str(link.project_gid): link.project_name for link in links}.items())
+    here = next((link.project_gid for link in links if link.channel_id == channel), None)
+    text = str(message.get("text") or "")
+    author = str(message.get("user") or shortcut["user"]["id"])
+    names = await deps.capture.reader.names(text, author)
+    metadata = json.dumps(
+        {
+            "team": team,
+            "channel": channel,
+            "ts": shortcut["message_ts"],
+            "thread_ts": message.get("thread_ts") or shortcut["message_ts"],
+            "author": author,
+            "author_name": names.get(author) or _profile_name(message),
+        }
+    )
+    view = blocks.task_modal(
+        title=title_of_message(text, names) or blocks.UNTITLED,
+        notes=readable(text, names),
+        projects=projects,
+        project=here,
+        metadata=metadata,
+    )
+    await deps.slack.open_view(shortcut["trigger_id"], view)
 
 
 def _values(view: dict[str, Any]) -> dict[str, str | None]:

@@ -114,11 +114,15 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     seen = len(world.slack.messages(channel))
 
     out.step("Ana creates a task with /task")
-    text = f"Webhook retries need backoff {local.slack.mention('bo', escaped=True)} due:fri p1"
+    text = f'Don\'t retry "Save" webhooks without backoff {local.slack.mention("bo", escaped=True)} due:fri p1'
     out.line("slack", f"ana: /task {text}")
     ack = await ana.slash_command("/task", text, channel)
     out.line("bridge", f"ack {ack.status} in {ack.elapsed * 1000:.0f} ms: {ack.body}")
     task = await _until(lambda: next(iter(world.asana.store.tasks.values()), None))
+    confirmation = await _until(
+        lambda: [e for e in world.slack.ephemerals("ana") if e.text.startswith("Created in Asana")] or None
+    )
+    out.line("slack", f"only ana sees: {confirmation[-1].text} [Open in Asana] [Undo]")
     rendered = world.asana.render(
         "task",
         task.gid,

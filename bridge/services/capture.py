@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaError, AsanaRateLimited, AsanaUnavailable
+from bridge.adapters.errors import AsanaError, AsanaRateLimited, AsanaUnavailable, SlackError
 from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
@@ -32,10 +32,11 @@ from bridge.domain.model import (
 from bridge.domain.model import (
     Capture as CaptureRecord,
 )
-from bridge.domain.policy import Policy
+from bridge.domain.policy import PRIORITIES, Policy
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
-from bridge.domain.work import Task, TaskDraft
+from bridge.domain.work import Section, Task, TaskDraft, starting_section
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.capture_reading import Reader
 from bridge.services.errors import UserError
 from bridge.services.people import People
 
@@ -102,6 +103,8 @@ class Capture:
         self._clock = clock
         self._policy = policy
         self._options: dict[str, _Options] = {}
+        self._sections: dict[str, tuple[float, list[Section]]] = {}
+        self.reader = Reader(slack=slack, people=people)
         self._in_flight = asyncio.Semaphore(CAPTURES_AT_ONCE)
 
     def now(self) -> datetime:
@@ -227,7 +230,7 @@ class Capture:
         except (AsanaUnavailable, AsanaRateLimited):
             if self._clock.now() - command.created_at < COMMAND_GIVE_UP:
                 raise
-            await tell(blocks.CAPTURE_GAVE_UP.format(title=command.title))
+            await tell(blocks.CAPTURE_GAVE_UP.format(title=blocks.escape(command.title)))
         await self._store.forget_command(command.request_key)
 
     async def resume(self, record: CaptureRecord) -> Captured | AlreadyCaptured | None:
@@ -237,13 +240,14 @@ class Capture:
             # A thread reply (not in the channel history) or a deleted message: free it so a person can try again.
             await self._store.release_capture(record.team_id, record.channel_id, record.message_ts)
             return None
-        text = str(message.get("text") or "")
+        author = SlackUserId(str(message["user"]))
+        read = await self.reader.message(record.channel_id, author, message)
         request = CaptureRequest(
             team_id=record.team_id,
             channel_id=record.channel_id,
-            requester=SlackUserId(str(message["user"])),
-            title=blocks.first_line(text) or blocks.UNTITLED,
-            notes=blocks.message_notes(text, await self._slack.permalink(record.channel_id, record.message_ts)),
+            requester=author,
+            title=read.title,
+            notes=read.notes,
             source_ts=record.message_ts,
             source_thread_ts=MessageTs(str(message.get("thread_ts") or record.message_ts)),
         )
@@ -259,7 +263,7 @@ class Capture:
 
     async def _create(self, request: CaptureRequest, link: Link) -> Captured:
         policy = self._policy.for_project(link.project_gid)
-        requester_gid = await self._people.asana_user(request.team_id, request.requester, link.workspace_gid)
+        requester_gid = await self._requester(request, link)
         assignee_gid: AsanaUserGid | None = None
         if request.assignee:
             assignee_gid = await self._people.asana_user(request.team_id, request.assignee, link.workspace_gid)
@@ -274,14 +278,11 @@ class Capture:
         followers: list[str] = [requester_gid] if requester_gid else []
         if policy.triage.triager and link.triage_section_gid:
             followers.append(policy.triage.triager)  # Asana takes an email wherever it takes a user
-        notes = request.notes.strip()
-        if request.marker_key is not None:
-            notes = f"{notes}\n\n{_marker(request)}".strip()
         draft = TaskDraft(
             name=request.title,
             project_gid=link.project_gid,
-            notes=notes,
-            section_gid=link.triage_section_gid,
+            html_notes=blocks.notes_body(request.notes, marker=_marker(request) if request.marker_key else None),
+            section_gid=await self._section_for(link, request.priority),
             assignee=assignee_gid,
             followers=tuple(AsanaUserGid(f) for f in dict.fromkeys(followers)),
             # No due date given: the priority's SLA sets one (which the bridge may move when the priority changes).
@@ -292,6 +293,28 @@ class Capture:
         if request.source_ts is not None:
             await self._store.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
         return await self._finish(request, link, task)
+
+    async def _requester(self, request: CaptureRequest, link: Link) -> AsanaUserGid | None:
+        """The asker's Asana user, to follow the task; an asker nobody can look up is still captured."""
+        try:
+            return await self._people.asana_user(request.team_id, request.requester, link.workspace_gid)
+        except SlackError as exc:
+            log.warning(
+                "capturing for %s without following them: Slack did not say who they are (%s)", request.requester, exc
+            )
+            return None
+
+    async def _section_for(self, link: Link, priority: str | None) -> str | None:
+        """Where a new task starts (see starting_section); the project's sections are read once in a while."""
+        if not priority:
+            return link.triage_section_gid
+        cached = self._sections.get(link.project_gid)
+        if cached is None or time.monotonic() - cached[0] > OPTIONS_CACHE_SECONDS:
+            cached = self._sections[link.project_gid] = (
+                time.monotonic(),
+                await self._asana.sections_of(link.project_gid),
+            )
+        return starting_section(cached[1], triage_gid=link.triage_section_gid, priority=priority, priorities=PRIORITIES)
 
     async def _finish(self, request: CaptureRequest, link: Link, task: Task) -> Captured:
         """Everything after the task exists; each step is safe to repeat."""
@@ -306,6 +329,7 @@ class Capture:
                 task, requester=request.requester, assignee=request.assignee, priority=request.priority
             )
             thread_ts = await self._slack.post_message(request.channel_id, text, blocks=task_blocks)
+            await self._link_back(request, task, thread_ts)
         else:
             thread_ts = request.source_thread_ts or request.source_ts
             text, reply_blocks = blocks.captured_reply(task, requester=request.requester)
@@ -329,6 +353,18 @@ class Capture:
         )
         log.info("captured task %s in %s/%s", task.gid, request.team_id, request.channel_id)
         return Captured(task=task, thread_ts=thread_ts, link=link)
+
+    async def _link_back(self, request: CaptureRequest, task: Task, post_ts: MessageTs) -> None:
+        """A /task's description gets its way back to Slack once the task's post exists (the post needs the task)."""
+        permalink = await self.reader.permalink(request.channel_id, post_ts)
+        if permalink is None:
+            return
+        notes = f"{blocks.as_rich(request.notes)}\n\n{blocks.from_slack(permalink)}"
+        marker = _marker(request) if request.marker_key else None
+        try:
+            await self._asana.update_task(task.gid, {"html_notes": blocks.notes_body(notes, marker=marker)})
+        except AsanaError as exc:  # the task and its thread exist: a description without its link is worth a log
+            log.warning("task %s: the link back to Slack was not written: %s", task.gid, exc)
 
     async def _add_to_combined(self, task: Task, link: Link, combined: tuple[str, ...]) -> None:
         wanted = [gid for gid in dict.fromkeys(combined) if gid != link.project_gid and gid not in task.project_gids]
@@ -382,11 +418,17 @@ COMMAND_GIVE_UP = timedelta(days=1)
 
 
 async def capture_with_retries(
-    capture: Capture, request: CaptureRequest, tell: Tell, *, delays: tuple[float, ...] = RETRY_DELAYS
+    capture: Capture,
+    request: CaptureRequest,
+    tell: Tell,
+    *,
+    delays: tuple[float, ...] = RETRY_DELAYS,
+    landed: Callable[[Captured], Awaitable[None]] | None = None,
 ) -> Captured | AlreadyCaptured | None:
     """Capture, and when Asana is down keep trying in the background and tell the person how it ended.
 
     A person's request is never dropped silently: they hear that it is delayed, then that it landed (or not).
+    `landed` tells them about the task in its own way (a /task's confirmation), however long it took.
     """
     started = capture.now()
     told = False
@@ -402,13 +444,15 @@ async def capture_with_retries(
             break
         except (AsanaUnavailable, AsanaRateLimited) as exc:
             if attempt == len(delays):
-                await tell(blocks.CAPTURE_GAVE_UP.format(title=request.title))
+                await tell(blocks.CAPTURE_GAVE_UP.format(title=blocks.escape(request.title)))
                 return None
             if not told:
                 await tell(blocks.ASANA_RETRYING.format(reason=exc))
                 told = True
             log.warning("capture delayed (%s); retrying in %.0fs", exc, delays[attempt])
             await asyncio.sleep(delays[attempt])
-    if told and isinstance(result, Captured):
+    if isinstance(result, Captured) and landed is not None:
+        await landed(result)
+    elif told and isinstance(result, Captured):
         await tell(blocks.task_landed(result.task))
     return result

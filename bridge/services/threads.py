@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 
 from bridge.domain.model import ChannelId, CommentLink, MessageTs, SlackUserId, TeamId, TrackedTask
+from bridge.domain.slack_text import readable, unnamed_users
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.people import People
 
 log = logging.getLogger(__name__)
 
 # How long a reply waits for its thread's capture to finish (Asana calls under retry can take this long).
 CAPTURE_WAIT_SECONDS = 60.0
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
-_CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
 
 
 class Threads:
-    def __init__(self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock) -> None:
+    def __init__(self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock, people: People) -> None:
         self._store = store
+        self._people = people
         self._asana = asana
         self._slack = slack
         self._clock = clock
@@ -76,9 +75,6 @@ class Threads:
 
     async def _comment_text(self, user: SlackUserId, text: str) -> str:
         """Plain text (never rich text: Slack's `&<>` would make invalid XML) attributed to the Slack author."""
-        names = {match: await self._slack.user_name(match) for match in set(_MENTION.findall(text))}
-        plain = _MENTION.sub(lambda m: "@" + names[m.group(1)], text)
-        plain = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), plain)
-        plain = _CHANNEL.sub(lambda m: "#" + m.group(1), plain)
-        plain = plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-        return f"{await self._slack.user_name(user)} (in Slack): {plain}"
+        names = await self._people.names([user, *unnamed_users(text)])
+        plain = readable(text, names)
+        return f"{names.get(user) or 'a Slack user'} (in Slack): {plain}"

@@ -28,13 +28,7 @@ def policy(world: World) -> str:
 
 
 async def _link(running: Running, mode: str | None = None) -> None:
-    world = running.world
-    ana = running.user("ana")
-    await ana.slash_command("/asana", f"link {world.project}", world.channel)
-    await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Linked" in m.text])
-    if mode:
-        ack = await ana.slash_command("/asana", f"capture {mode}", world.channel)
-        assert ack.status == 200 and "task" in ack.body
+    await running.link(mode)
 
 
 def _tasks(running: Running, name: str | None = None) -> list[Any]:
@@ -165,8 +159,10 @@ async def test_capture_waits_out_an_asana_outage_and_says_so(running: Running) -
     world.asana.faults.add(method="POST", path_pattern=r"^/tasks$", status=503, times=2)
     await running.user("ana").slash_command("/task", "Survive the outage", world.channel)
     await eventually(lambda: _tasks(running, "Survive the outage"))
-    notes = await eventually(lambda: [e.text for e in world.slack.ephemerals("ana") if "landed" in e.text])
-    assert any("keep trying" in e.text for e in world.slack.ephemerals("ana")) and notes
+    # The "keep trying" answer becomes the confirmation once the task lands.
+    landed = await eventually(lambda: [e for e in world.slack.ephemerals("ana") if "Created in Asana" in e.text])
+    assert "Survive the outage" in landed[0].text and "task_undo" in str(landed[0].blocks)
+    assert not [e for e in world.slack.ephemerals("ana") if "keep trying" in e.text]
     assert len(_tasks(running, "Survive the outage")) == 1
 
 

@@ -44,14 +44,14 @@ async def test_task_command_creates_the_task_and_posts_its_thread(running: Runni
     bo = running.slack.mention("bo", escaped=True)
     started = time.monotonic()
     ack = await running.user("ana").slash_command(
-        "/task", f"Webhook retries & backoff {bo} due:2026-12-03 p1", world.channel
+        "/task", f"Webhook retries & backoff {bo} due:2027-12-03 p1", world.channel
     )
     assert ack.status == 200 and time.monotonic() - started < 3
     task = await eventually(lambda: next(iter(running.asana_tasks()), None))
     assert task.name == "Webhook retries & backoff"
     assert task.assignee == world.asana_people["bo"]
     assert world.asana_people["ana"] in task.followers
-    assert str(task.due_on) == "2026-12-03"
+    assert str(task.due_on) == "2027-12-03"
     assert task.custom_values[world.priority_field] == world.asana.option_gid(world.priority_field, "P1")
     post = await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Webhook retries" in m.text])
     tracked = await eventually(lambda: running.bridge.store.get_tracked_task(task.gid))

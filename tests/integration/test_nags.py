@@ -194,3 +194,13 @@ async def test_a_reminder_can_also_go_to_the_assignee_by_dm(running: Running) ->
     assert len(dms) == 1
     await _tick(running, "2027-01-06T11:00:00")
     assert len([m for m in world.slack.messages(bo) if m.bot_id and "is due today" in m.text]) == 1
+
+
+async def test_a_priority_given_at_creation_is_a_triage_done_no_triage_nag_follows(running: Running) -> None:
+    world = running.world
+    triaged, triaged_thread = await _task(running, "Certificates expire p1")
+    _, waiting_thread = await _task(running, "Certificates expire soon")
+    assert world.asana.store.tasks[triaged].section_in(world.project) == world.asana.section_gid(world.project, "P1")
+    await _tick(running, "2027-01-05T10:00:00")  # well past the triage grace of both
+    assert [m for m in _nags(running, waiting_thread) if "waiting for triage" in m.text]
+    assert not [m for m in _nags(running, triaged_thread) if "waiting for triage" in m.text]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
+from bridge.adapters.errors import SlackError
 from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, UserMapping, WorkspaceGid
 from bridge.domain.work import AsanaUser
 from bridge.services.people import People
@@ -24,13 +26,30 @@ class FakeStore:
 
 
 class FakeSlack:
-    def __init__(self, emails: dict[str, str]) -> None:
+    """users.info as Slack answers it: an email and a name, or `user_not_found` for people it will not show."""
+
+    def __init__(self, emails: dict[str, str], *, unseen: frozenset[str] = frozenset(), slow: float = 0.0) -> None:
         self.emails = emails
+        self.unseen = unseen
+        self.slow = slow
         self.calls = 0
 
     async def user_email(self, user_id: str) -> str | None:
         self.calls += 1
+        self._check(user_id)
         return self.emails.get(user_id)
+
+    async def user_name(self, user_id: str) -> str:
+        self.calls += 1
+        await asyncio.sleep(self.slow)
+        self._check(user_id)
+        return self.emails.get(user_id, "@").split("@")[0] or user_id
+
+    def _check(self, user_id: str) -> None:
+        if user_id in self.unseen:
+            raise SlackError("users.info: user_not_found", code="user_not_found")
+        if user_id == "U_BROKEN":
+            raise SlackError("users.info: fatal_error", code="fatal_error")
 
 
 class FakeAsana:
@@ -69,3 +88,27 @@ async def test_mapping_and_its_cache(user: str, later: timedelta, expected: str 
     clock.advance(later)
     assert await people.asana_user(TeamId("T"), SlackUserId(user), WS) == expected
     assert (slack.calls > first) is looked_up_again
+
+
+async def test_a_person_slack_will_not_show_has_no_asana_user_and_is_asked_about_again_later() -> None:
+    clock = FakeClock()
+    slack = FakeSlack({}, unseen=frozenset({"U_GUEST"}))
+    people = People(store=FakeStore(), slack=slack, asana=FakeAsana({}), clock=clock)  # type: ignore[arg-type]
+    assert await people.asana_user(TeamId("T"), SlackUserId("U_GUEST"), WS) is None
+    clock.advance(timedelta(minutes=61))
+    assert await people.asana_user(TeamId("T"), SlackUserId("U_GUEST"), WS) is None
+    assert slack.calls == 2
+    with pytest.raises(SlackError):  # any other failure is not an answer about the person
+        await people.asana_user(TeamId("T"), SlackUserId("U_BROKEN"), WS)
+
+
+async def test_names_are_those_slack_tells_in_time() -> None:
+    slack = FakeSlack({"U_ANA": "ana@example.com", "U_BO": "bo@example.com"}, unseen=frozenset({"U_GUEST"}))
+    people = People(store=FakeStore(), slack=slack, asana=FakeAsana({}), clock=FakeClock())  # type: ignore[arg-type]
+    assert await people.names(["U_ANA", "U_GUEST", "U_BROKEN", "U_ANA", "U_BO"]) == {"U_ANA": "ana", "U_BO": "bo"}
+    assert await people.names([]) == {}
+    lagging = FakeSlack({"U_ANA": "a@x"}, slow=5.0)
+    slow = People(store=FakeStore(), slack=lagging, asana=FakeAsana({}), clock=FakeClock())  # type: ignore[arg-type]
+    started = asyncio.get_running_loop().time()
+    assert await slow.names(["U_ANA"]) == {}  # a slow users.info never holds up a capture
+    assert asyncio.get_running_loop().time() - started < 2.0

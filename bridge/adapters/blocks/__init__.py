@@ -8,7 +8,9 @@ from bridge.adapters.blocks.kit import Blocks as Blocks
 from bridge.adapters.blocks.kit import escape as escape
 from bridge.adapters.blocks.kit import first_line as first_line
 from bridge.adapters.blocks.nags import *  # noqa: F403
+from bridge.adapters.blocks.notes import *  # noqa: F403
 from bridge.adapters.blocks.relay import *  # noqa: F403
 from bridge.adapters.blocks.reports import *  # noqa: F403
 from bridge.adapters.blocks.routing import *  # noqa: F403
+from bridge.adapters.blocks.task_command import *  # noqa: F403
 from bridge.adapters.blocks.unfurls import *  # noqa: F403

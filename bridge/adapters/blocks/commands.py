@@ -17,11 +17,10 @@ HELP = (
     "• `/asana relay all|quiet|<kinds>`: which Asana changes are told in task threads\n"
     "• `/asana routing`: who new tasks are routed to, their open tasks, and who is out\n"
     "• `/asana report`: this channel's SLA summary, with a link to the full report\n"
-    "• `/task <title> [@person] [due:<when>] [p0|p1|p2|p3]`: create a task in the linked project\n"
+    "• `/task <title> [@person] [due:<when>] [p0|p1|p2|p3]`: create a task in the linked project (options last)\n"
     "   due words: today, tomorrow, fri, next week, in 3 days, 2026-12-03"
 )
 NOT_LINKED = "This channel isn't linked to an Asana project yet. Link it with `/asana link <project link>`."
-WORKING_ON_TASK = "Creating the task in Asana…"
 WORKING_ON_LINK = "Linking this channel to Asana…"
 UNKNOWN_SUBCOMMAND = "I don't know `/asana {word}`. " + HELP
 ASANA_BUSY = "Asana is not answering right now ({reason}). Nothing was changed; please try again in a minute."
@@ -82,8 +81,8 @@ def status(link: Link, *, webhook: str, pending: int = 0, parked: int = 0) -> st
 
 def unknown_person(user_id: str) -> str:
     return (
-        f"I couldn't find <@{user_id}> in Asana: their Slack email matches no Asana user of this workspace. "
-        "Nothing was created; try again without them or ask them to join Asana."
+        f"Assign someone with an Asana account, or nobody: <@{user_id}>'s Slack email matches no Asana user of this "
+        "workspace (they could join Asana). Nothing was created"
     )
 
 
@@ -100,28 +99,18 @@ def task_message(
         facts.append(f"Priority: {priority}")
     if requester:
         facts.append(f"Requested by <@{requester}>")
-    return f"New task: {task.name}", _task_post(task, f"*{_title(task)}*", facts)
-
-
-def command_notes(requester: str) -> str:
-    return f"Created from Slack with /task by Slack user {requester}."
-
-
-def message_notes(text: str, permalink: str | None) -> str:
-    """A captured message's task description: its whole text and the way back to Slack."""
-    plain = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return f"{plain}\n\nFrom Slack: {permalink}" if permalink else plain
+    return f"New task: {escape(task.name)}", _task_post(task, f"*{_title(task)}*", facts)
 
 
 def unknown_priority(priority: str) -> str:
-    return f"The project's Priority field has no option {escape(priority)}; use p0, p1, p2 or p3."
+    return f"Use another priority: the project's Priority field has no option {escape(priority)}. Nothing was created"
 
 
 def captured_reply(task: Task, *, requester: str | None) -> tuple[str, Blocks]:
     """The reply in a captured message's thread: the acknowledgement that it is tracked."""
     who = f"<@{requester}>, " if requester else ""
     text = f"{who}this is tracked in Asana: <{task.permalink_url}|{escape(task.name)}>. Replies here become comments."
-    return f"Tracked in Asana: {task.name}", [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    return f"Tracked in Asana: {escape(task.name)}", [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
 
 
 def already_captured(permalink_url: str | None) -> str:

@@ -26,9 +26,9 @@ def _task_post(task: Task, headline: str, facts: list[str]) -> Blocks:
 
 
 def first_line(text: str, limit: int = 200) -> str:
-    """A message's first line as a task title (Asana allows long names; people read short ones)."""
+    """A task name's first line, cut short (Asana allows long names; people read short ones). Names are Asana's
+    plain text: a `&lt;` in one is what its author typed, not Slack's escape (capture reads Slack's text apart)."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
-    line = line.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 

@@ -41,6 +41,10 @@ class SqlTrackedTasks(SqlBase):
             for start in range(0, len(tasks), 1000):
                 await conn.execute(tracked_tasks.insert(), [_task_values(t) for t in tasks[start : start + 1000]])
 
+    async def forget_tracked_task(self, task_gid: TaskGid) -> None:
+        async with self._write() as conn:
+            await conn.execute(delete(tracked_tasks).where(tracked_tasks.c.task_gid == task_gid))
+
     async def get_tracked_task(self, task_gid: TaskGid) -> TrackedTask | None:
         async with self._read() as conn:
             row = (await conn.execute(select(tracked_tasks).where(tracked_tasks.c.task_gid == task_gid))).first()

@@ -1,0 +1,75 @@
+"""Reading what people wrote for a capture: a Slack message (or a /task) as a task's name and description, in the
+words people saw. Lookups (names, the permalink) make it read better; none of them failing stops a capture."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bridge.adapters import blocks
+from bridge.adapters.errors import SlackError
+from bridge.domain.commands import TaskCommand
+from bridge.domain.model import ChannelId, MessageTs, SlackUserId
+from bridge.domain.slack_text import readable, task_name, title_of_message, unnamed_channels, unnamed_users
+from bridge.ports import SlackPort
+from bridge.services.people import People
+
+log = logging.getLogger(__name__)
+
+
+class Reader:
+    def __init__(self, *, slack: SlackPort, people: People) -> None:
+        self._slack = slack
+        self._people = people
+
+    async def names(self, markup: str, *also: str) -> dict[str, str]:
+        """The names of the people and channels a text mentions without one (and of the people `also`), as far as
+        Slack tells them."""
+        return await self._people.names([*also, *unnamed_users(markup)], unnamed_channels(markup))
+
+    async def permalink(self, channel: ChannelId, ts: MessageTs) -> str | None:
+        try:
+            return await self._slack.permalink(channel, ts)
+        except SlackError as exc:
+            log.warning("no permalink for %s/%s (%s): the task's description goes without it", channel, ts, exc)
+            return None
+
+    async def message(self, channel: ChannelId, author: SlackUserId, message: Mapping[str, Any]) -> Message:
+        """A message to capture: its name, its description with the way back to it, in readable words."""
+        text = str(message.get("text") or "")
+        ts = MessageTs(str(message["ts"]))
+        names = await self.names(text, author)
+        by = blocks.notes_author(names.get(author) or profile_name(message), author)
+        return Message(
+            title=title_of_message(text, names) or blocks.UNTITLED,
+            notes=blocks.message_notes(text, by=by, names=names, permalink=await self.permalink(channel, ts)),
+            text=readable(text, names),
+        )
+
+    async def command(self, parsed: TaskCommand) -> TaskCommand:
+        """A /task read again with the names of the people its title mentions without one."""
+        names = await self.names(parsed.markup)
+        return replace(parsed, title=task_name(parsed.markup, names)) if names else parsed
+
+    async def author(self, user: SlackUserId) -> str:
+        """The description's line for who asked."""
+        names = await self._people.names([user])
+        return blocks.notes_author(names.get(user), user)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message read for a capture: the task's name, its description (rich text), and the text people read."""
+
+    title: str
+    notes: str
+    text: str
+
+
+def profile_name(message: Mapping[str, Any]) -> str | None:
+    """The name the event itself carries (`user_profile`), for an author Slack will not look up for the bot."""
+    profile = message.get("user_profile") or {}
+    name = profile.get("display_name") or profile.get("real_name") or profile.get("name")
+    return str(name) if name else None
