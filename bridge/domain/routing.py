@@ -226,4 +226,7 @@ def in_hours(member: PoolMember, hours: BusinessHours, now: datetime) -> bool:
 def short_sla(policy: Policy, priority: str | None) -> bool:
     """A first-response target so short that someone off work now cannot meet it."""
     target = target_for(policy.sla, priority)
-    return target is not None and target.first_response <= policy.routing.short_sla
+    if target is None:
+        return False
+    clock = clock_for(policy.business_hours)
+    return clock.span(target.first_response) <= clock.span(policy.routing.short_sla)

@@ -20,7 +20,6 @@ from datetime import datetime
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, SlackError
 from bridge.domain.business_time import clock_for
-from bridge.domain.durations import describe_duration
 from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
@@ -133,7 +132,7 @@ class Router:
         if due is Stage.REASSIGN:
             holder = await self._pool.name(row.assignee, link)
             because = blocks.routing_did_not_act(
-                holder, describe_duration(policy.routing.reassign_after), wait_for=policy.routing.wait_for
+                holder, blocks.when.span(policy.routing.reassign_after), wait_for=policy.routing.wait_for
             )
             return await self._route(link, view, row, loads, now, because=because)
         return 0
@@ -272,7 +271,7 @@ class Router:
         if tracked is None or row.assignee is None:
             return
         policy = self._policy.for_project(link.project_gid)
-        window = describe_duration(policy.routing.reassign_after)
+        window = blocks.when.span(policy.routing.reassign_after)
         holder = await self._pool.mention(row.assignee) or await self._pool.name(row.assignee, link)
         since = clock_for(policy.business_hours).local_date(row.assigned_at)
         text, post = blocks.routing_ping(holder, name=tracked.name, since=since, window=window, task_gid=row.task_gid)
@@ -300,7 +299,7 @@ class Router:
             raise UserError(blocks.routing_click_refused(click.user))
         now = self._clock.now()
         holder = await self._pool.name(row.assignee or "", link)
-        window = describe_duration(policy.routing.reassign_after)
+        window = blocks.when.span(policy.routing.reassign_after)
         outcome = blocks.routing_kept(holder, window) if click.keep else f"↪️ {blocks.routing_handed_back(holder)}."
         text, done = blocks.nag_outcome(blocks.routing_ping_asked(holder, tracked.name), outcome)
         await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=done)
@@ -338,7 +337,7 @@ class Router:
             if away is None and not in_hours(member, policy.business_hours, now):
                 away = "outside working hours"
             rows.append((name, loads.get(user.gid, 0), member.capacity, away))
-        return blocks.routing_overview(rows, wait=describe_duration(policy.routing.reassign_after))
+        return blocks.routing_overview(rows, wait=blocks.when.span(policy.routing.reassign_after))
 
     async def _tell(self, tracked: TrackedTask, key: str, line: str) -> None:
         text, post = blocks.relay_message([line])

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.domain.business_time import clock_for
+from bridge.domain.durations import parse_duration
 from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
@@ -140,7 +141,7 @@ def test_reminders_in_berlin(due_on: str, now_utc: str, stage: str | None) -> No
 
 
 LONG_LEAD = replace(
-    POLICY, reminders=replace(POLICY.reminders, lead=timedelta(days=2), overdue_repeat=timedelta(hours=4))
+    POLICY, reminders=replace(POLICY.reminders, lead=parse_duration("2d"), overdue_repeat=parse_duration("4h"))
 )
 
 

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from bridge.adapters.blocks import when
 from bridge.adapters.blocks.kit import Blocks, _date, _day, _mrkdwn_section, _title, escape, first_line
 from bridge.adapters.blocks.nags import _nag_actions
-from bridge.domain.durations import describe_duration
 from bridge.domain.home import Group, HomeList
 from bridge.domain.report import OpenItem, Status
 from bridge.domain.report_tasks import channel_of
@@ -104,7 +104,7 @@ def _home_task_line(item: OpenItem, today: date) -> str:
     title = f"*<{item.permalink_url}|{name}>*" if item.permalink_url else f"*{name}*"
     sla = _HOME_STATUS[item.status]
     if item.left is not None:
-        left = describe_duration(abs(item.left), days=False)
+        left = when.working(abs(item.left))
         sla += f", {left} over" if item.left < timedelta(0) else f", {left} left"
     facts = [f"<#{channel_of(item.link)}>", _home_due(item.due_on, today), escape(item.priority or "No priority"), sla]
     return f"{title}\n" + " · ".join(facts)
