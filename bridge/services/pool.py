@@ -1,5 +1,6 @@
 """The routing pool's people as routing sees them: their Asana users (read once per process), their out-of-office
-entries (read again after OOO_CACHE_SECONDS), their loads (from the bridge's snapshots), names and Slack mentions."""
+entries (read again after OOO_CACHE_SECONDS), their Slack timezones (the gateway reads them again after a while),
+their loads (from the bridge's snapshots), names and Slack mentions."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ class Pool:
                     member,
                     open_tasks=loads.get(user.gid, 0),
                     out_of_office=await self.out(user.gid, link, today),
-                    in_hours=in_hours(member, policy.business_hours, now),
+                    in_hours=in_hours(member, policy.business_hours, now, timezone=await self.timezone(member.email)),
                 )
             )
         return candidates, users
@@ -85,6 +86,11 @@ class Pool:
     def display(self, email: str, users: Mapping[str, AsanaUser | None]) -> str:
         user = users.get(email)
         return (user.name if user else None) or email
+
+    async def timezone(self, email: str | None) -> str | None:
+        """Someone's own timezone from their Slack profile (None: unknown, so the team's is used)."""
+        user = await self._slack.user_by_email(email) if email else None
+        return await self._slack.user_timezone(user) if user else None
 
     async def mention(self, email: str | None) -> str | None:
         """<@U…> for someone Slack knows by this email (else None: the caller says their name)."""

@@ -61,3 +61,14 @@ async def test_user_email(slack_emulator: SlackEmulator, slack_client: AsyncWebC
     slack = SlackGateway(slack_client)
     ana = slack_emulator.team.user_named("ana").id
     assert await slack.user_email(ana) == "ana@example.com"
+
+
+async def test_user_timezone_is_read_once_and_kept(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
+    slack = SlackGateway(slack_client)
+    ana = slack_emulator.team.user_named("ana").id
+    slack_emulator.set_timezone(ana, "Asia/Tokyo")
+    assert await slack.user_timezone(ana) == "Asia/Tokyo"
+    calls = slack.calls
+    slack_emulator.set_timezone(ana, "Europe/Berlin")
+    assert await slack.user_timezone(ana) == "Asia/Tokyo"  # cached: people move seldom
+    assert slack.calls == calls
