@@ -30,7 +30,8 @@ class Pool:
         self._asana = asana
         self._slack = slack
         self._users: dict[str, tuple[float, AsanaUser | None]] = {}
-        self._ooo: dict[str, tuple[float, tuple[tuple[date, date], ...]]] = {}
+        # By person and the day asked about: the entries read are those around that day.
+        self._ooo: dict[tuple[str, date], tuple[float, tuple[tuple[date, date], ...]]] = {}
 
     async def candidates(
         self, link: Link, policy: Policy, loads: Mapping[AsanaUserGid | None, int], now: datetime
@@ -62,12 +63,14 @@ class Pool:
         return user
 
     async def out(self, user_gid: AsanaUserGid, link: Link, today: date) -> tuple[tuple[date, date], ...]:
-        known = self._ooo.get(user_gid)
+        known = self._ooo.get((user_gid, today))
         if known is None or time.monotonic() - known[0] > OOO_CACHE_SECONDS:
             ranges = await self._asana.out_of_office(
                 user_gid, link.workspace_gid, start=today - timedelta(days=1), end=today + OOO_LOOKAHEAD
             )
-            known = self._ooo[user_gid] = (time.monotonic(), tuple(ranges))
+            if len(self._ooo) > 10_000:
+                self._ooo.clear()
+            known = self._ooo[(user_gid, today)] = (time.monotonic(), tuple(ranges))
         return known[1]
 
     async def loads(self) -> dict[AsanaUserGid | None, int]:

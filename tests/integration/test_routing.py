@@ -273,7 +273,7 @@ async def test_keep_it_restarts_the_window_and_hand_it_back_moves_it_on(running:
     await running.user("bo").click_button(ping, blocks.ROUTING_KEEP)
     await eventually(lambda: "keeps it" in (world.slack.workspace().channel(world.channel).find(ping.ts).text or ""))
     await eventually(lambda: running.bridge.background.pending == 0)
-    assert _comments(running, task)[-1] == "👍 Bo Chen keeps it; the next 2 working hours start now."
+    assert _comments(running, task)[-1] == "👍 Bo Chen keeps it; the window of 2 working hours starts again now."
     # Without the click this tick would move the task on (the ping was 35 minutes ago); the window restarted at the
     # click instead, so the holder is only asked again.
     await _tick(running, timedelta(minutes=130))
