@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bridge.config import load_policy
 from bridge.domain.business_time import clock_for
 from bridge.domain.durations import parse_duration
 from bridge.domain.model import (
@@ -29,12 +29,12 @@ from bridge.domain.model import (
     TrackedTask,
 )
 from bridge.domain.nags import Mention, Nag, Role, TaskView, due_for_all, due_nags, quiet_until, task_view
-from bridge.domain.policy import Policy, parse_policy
+from bridge.domain.policy import Policy
 
 REPO = Path(__file__).resolve().parents[2]
 # America/New_York, Mon-Fri 09:00-17:00, 2026-12-25 off. Reminders: lead 24h (a workday), overdue every workday.
 # Triage: "Needs triage", grace 4h, repeat 2d, triager lead@example.com. SLA P0 1h, P1 4h first response; warn 75%.
-POLICY = parse_policy(tomllib.loads((REPO / "bridge.example.toml").read_text()))
+POLICY = load_policy(REPO / "bridge.example.toml")
 GID = TaskGid("1")
 ANA = AsanaUserGid("42")
 REQUESTER = SlackUserId("U1")

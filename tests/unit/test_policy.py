@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import ConfigError, Secret, load_settings
+from bridge.config import ConfigError, Secret, load_policy, load_settings
 from bridge.domain.durations import Span, parse_duration
 from bridge.domain.model import CaptureMode
 from bridge.domain.policy import PolicyError, parse_policy
@@ -69,7 +69,7 @@ def test_zero_grace_and_lead_mean_at_once() -> None:
 
 
 def test_example_file_parses_into_the_documented_policy() -> None:
-    policy = parse_policy(tomllib.loads((REPO / "bridge.example.toml").read_text()))
+    policy = load_policy(REPO / "bridge.example.toml")
     assert policy.business_hours.timezone == "America/New_York"
     assert policy.business_hours.days == (0, 1, 2, 3, 4)
     assert policy.business_hours.start == time(9) and policy.business_hours.end == time(17)
