@@ -69,6 +69,11 @@ class BusinessClock:
 
     # --- public, in datetimes -------------------------------------------------------------------------------
 
+    @property
+    def workday(self) -> timedelta:
+        """The length of one working day ("1d") on this calendar."""
+        return self._workday
+
     def span(self, duration: Span) -> timedelta:
         """A bridge.toml duration as working time: "1d" is one working day, "1w" one working week of this calendar."""
         return (duration.weeks * len(self._days) + duration.days) * self._workday + duration.time
