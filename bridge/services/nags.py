@@ -31,7 +31,7 @@ from bridge.domain.work import custom_field, enabled_options
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.pool import Pool
-from bridge.services.presence import Presence
+from bridge.services.presence import Presence, Who
 from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
@@ -228,12 +228,13 @@ class Nagger:
             return now
         policy = self._policy.for_project(link.project_gid)
         if mention.role == Role.REQUESTER:
-            return await self._presence.mention_at(link, policy, now, slack_user=mention.who)
-        if mention.role == Role.TRIAGER:
-            return await self._presence.mention_at(link, policy, now, email=mention.who)
-        gid = AsanaUserGid(mention.who)
-        person = await self._store.slack_user_for(tracked.team_id, gid)
-        return await self._presence.mention_at(link, policy, now, slack_user=person, asana_user=gid)
+            who = Who(slack_user=mention.who)
+        elif mention.role == Role.TRIAGER:
+            who = Who(email=mention.who)
+        else:
+            gid = AsanaUserGid(mention.who)
+            who = Who(slack_user=await self._store.slack_user_for(tracked.team_id, gid), asana_user=gid)
+        return await self._presence.mention_at(link, policy, now, who)
 
     async def _mention(self, tracked: TrackedTask, mention: Mention | None) -> str | None:
         """<@U…> for someone the bridge can find in Slack, else their name, else nothing."""

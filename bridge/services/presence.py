@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import NamedTuple
 
 from bridge.domain.business_time import clock_for
 from bridge.domain.model import AsanaUserGid, Link
@@ -18,29 +19,27 @@ log = logging.getLogger(__name__)
 RETRY_MEMO = 10_000  # mentions waiting at once before the ones whose time came are forgotten
 
 
+class Who(NamedTuple):
+    """Someone the bridge is about to mention, by any of the ids it has for them."""
+
+    slack_user: str | None = None
+    email: str | None = None
+    asana_user: AsanaUserGid | None = None
+
+
 class Presence:
     def __init__(self, *, slack: SlackPort, pool: Pool) -> None:
         self._slack = slack
         self.pool = pool
         self._retry: dict[str, datetime] = {}  # mention key -> when to ask again (not before)
 
-    async def may_mention(
-        self,
-        key: str,
-        link: Link,
-        policy: Policy,
-        now: datetime,
-        *,
-        slack_user: str | None = None,
-        email: str | None = None,
-        asana_user: AsanaUserGid | None = None,
-    ) -> bool:
+    async def may_mention(self, key: str, link: Link, policy: Policy, now: datetime, who: Who) -> bool:
         """Whether the mention `key` (a nag, a ping) may go out now; if not, it is not asked about again (no
         lookups) until the person's hours open. The caller leaves it due and asks again on a later tick."""
         retry = self._retry.get(key)
         if retry is not None and retry > now:
             return False
-        at = await self.mention_at(link, policy, now, slack_user=slack_user, email=email, asana_user=asana_user)
+        at = await self.mention_at(link, policy, now, who)
         if at <= now:
             self._retry.pop(key, None)
             return True
@@ -50,18 +49,10 @@ class Presence:
         log.info("%s waits for its person's working hours, until %s", key, at.isoformat())
         return False
 
-    async def mention_at(
-        self,
-        link: Link,
-        policy: Policy,
-        now: datetime,
-        *,
-        slack_user: str | None = None,
-        email: str | None = None,
-        asana_user: AsanaUserGid | None = None,
-    ) -> datetime:
-        """`now` when the person may be mentioned now, else when to try again. Any of the three ids will do;
-        what is not known of them falls back to the team's calendar."""
+    async def mention_at(self, link: Link, policy: Policy, now: datetime, who: Who) -> datetime:
+        """`now` when the person may be mentioned now, else when to try again. What is not known of them falls
+        back to the team's calendar."""
+        slack_user, email, asana_user = who
         member = await self._member(link, policy, email=email, asana_user=asana_user)
         if member is not None:
             email = member.email

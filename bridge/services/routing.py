@@ -40,7 +40,7 @@ from bridge.services.errors import UserError
 from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.people import People
 from bridge.services.pool import Pool
-from bridge.services.presence import Presence
+from bridge.services.presence import Presence, Who
 from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
@@ -270,7 +270,7 @@ class Router:
         if row.told_nobody:
             return 0
         key = f"route:{tracked.task_gid}:nobody"
-        if not await self._presence.may_mention(key, link, policy, now, email=policy.triage.triager):
+        if not await self._presence.may_mention(key, link, policy, now, Who(email=policy.triage.triager)):
             return 0  # told once the triager is at work, unless someone can take it by then
         triager = await self._pool.mention(policy.triage.triager)
         text = blocks.routing_nobody(triager, name=tracked.name, skipped=skipped, pool_empty=pool_empty)
@@ -285,7 +285,7 @@ class Router:
         policy = self._policy.for_project(link.project_gid)
         key = f"route:{row.task_gid}:ping:{len(row.holders)}:{row.assigned_at:%Y%m%d%H%M%S}"
         if not await self._presence.may_mention(
-            key, link, policy, now, email=row.assignee, asana_user=row.assignee_gid
+            key, link, policy, now, Who(email=row.assignee, asana_user=row.assignee_gid)
         ):
             return 0  # pinged once they are at work (the task does not move on before they were asked)
         window = blocks.when.span(policy.routing.reassign_after)
