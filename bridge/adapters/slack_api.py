@@ -151,7 +151,12 @@ class SlackGateway:
         cached = self._zones.get(key)
         if cached is not None and time.monotonic() - cached[0] < ZONE_CACHE_SECONDS:
             return cached[1]
-        data = await self._call("users.info", self._client.users_info, user=user_id)
+        try:
+            data = await self._call("users.info", self._client.users_info, user=user_id)
+        except SlackError as exc:
+            if exc.code != "user_not_found":
+                raise
+            data = {}  # someone Slack does not know (any more): the team's timezone is used
         zone = (data.get("user") or {}).get("tz")
         self._zones[key] = (time.monotonic(), str(zone) if zone else None)
         return self._zones[key][1]

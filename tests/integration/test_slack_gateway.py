@@ -72,3 +72,7 @@ async def test_user_timezone_is_read_once_and_kept(slack_emulator: SlackEmulator
     slack_emulator.set_timezone(ana, "Europe/Berlin")
     assert await slack.user_timezone(ana) == "Asia/Tokyo"  # cached: people move seldom
     assert slack.calls == calls
+
+
+async def test_an_unknown_user_has_no_timezone(slack_client: AsyncWebClient) -> None:
+    assert await SlackGateway(slack_client).user_timezone("U0NOBODY") is None
