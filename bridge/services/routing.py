@@ -198,7 +198,9 @@ class Router:
             stays = blocks.routing_stays(await self._pool.name(row.assignee, link), because=because or "")
             await self._tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
             return 1
-        mention = await self._pool.mention(choice.assignee)
+        # Off work or away now (a long SLA does not skip them): the thread names them without a ping.
+        at_work = await self._presence.mention_at(link, policy, now, Who(email=choice.assignee, asana_user=user.gid))
+        mention = await self._pool.mention(choice.assignee) if at_work <= now else None
         comment, said = (
             blocks.routing_reason(
                 who, matched=choice.matched, open_tasks=choice.open_tasks, skipped=skipped, because=because

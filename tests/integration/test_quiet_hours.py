@@ -103,3 +103,14 @@ async def test_the_routing_ping_waits_for_the_holders_hours_in_berlin(running: R
     assert pings() == []
     await _tick(running, "2027-01-07T08:00:00")  # Thu 09:00 in Berlin (03:00 in New York)
     assert len(pings()) == 1 and f"<@{world.slack_people['bo']}>" in pings()[0]
+
+
+async def test_a_task_routed_to_someone_off_work_names_them_without_a_ping(running: Running) -> None:
+    world = running.world
+    world.move("bo", "Europe/Berlin")
+    task = await running.slash_task("OAuth tokens expire early p2", by="ana", title="OAuth tokens expire early")
+    await _tick(running, "2027-01-06T18:00:00")  # Wed 13:00 in New York, 19:00 in Berlin: Bo gets it, unpinged
+    assert world.asana.store.tasks[task.task_gid].assignee == world.asana_people["bo"]
+    thread = world.slack.thread(world.channel, task.thread_ts)
+    routed = [m.text for m in thread if m.bot_id and m.text.startswith("→")]
+    assert routed == ["→ Bo Chen: matches “oauth”; 0 open tasks"]
