@@ -5,29 +5,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import pytest_asyncio
+import pytest
 
-from bridge.sandbox.harness import serve_locally
 from bridge.sandbox.world import World
-from tests.fixtures_bridge import TEST_RETRY_DELAYS, Running
+from tests.fixtures_bridge import Running
 from tests.fixtures_report import POLICY, fetch, link_and_seed, query_of, report_link
 
 NEW_YORK = POLICY.replace('timezone = "UTC"', 'timezone = "America/New_York"')
 
 
-@pytest_asyncio.fixture
-async def running(world: World, tmp_path: Path) -> AsyncIterator[Running]:
-    local = await serve_locally(world, tmp_path, policy=NEW_YORK, retry_delays=TEST_RETRY_DELAYS)
-    try:
-        yield Running(world=world, local=local)
-    finally:
-        await local.close()
+@pytest.fixture
+def policy(world: World) -> str:
+    return NEW_YORK
 
 
 async def test_the_page_and_json_tell_time_in_the_teams_timezone(running: Running) -> None:
