@@ -54,7 +54,7 @@ POLICY = {
     "business_hours": {"timezone": "America/New_York", "days": ["mon", "tue", "wed", "thu", "fri"]},
     "sla": {"P1": {"first_response": "4h", "resolution": "2d"}, "P2": {"first_response": "1d", "resolution": "5d"}},
     "triage": {"section": "Needs triage", "grace": "4h", "repeat": "1d", "triager": "cy@example.com"},
-    "reminders": {"lead": "24h", "overdue_repeat": "1d", "required_fields": ["Priority"]},
+    "reminders": {"lead": "1d", "overdue_repeat": "1d", "required_fields": ["Priority"]},
 }
 # A Wednesday, 11:00 in New York: business hours, so every rule is judged.
 NOW = datetime(2026, 12, 2, 16, 0, tzinfo=UTC)

@@ -55,6 +55,8 @@ from bridge.services.links import Links
 from bridge.services.nag_actions import NagActions
 from bridge.services.nags import Nagger
 from bridge.services.people import People
+from bridge.services.pool import Pool
+from bridge.services.presence import Presence
 from bridge.services.relay import Relay
 from bridge.services.reports import Reports
 from bridge.services.routing import Router
@@ -323,7 +325,11 @@ async def build(
         registrar=WebhookRegistrar(store=store, asana=asana, clock=clock, webhook_target=settings.webhook_target),
         workspace_gid=lambda: identity.workspace_gid,
     )
-    router = Router(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
+    # One view of people's hours and absences (and their caches) for routing and nags.
+    presence = Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
+    router = Router(
+        store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy, presence=presence
+    )
     reports = Reports(
         store=store,
         slack=slack,
@@ -438,6 +444,7 @@ async def build(
                 clock=clock,
                 policy=settings.policy,
                 on_sent=lambda kind: metrics.nags_sent.labels(kind).inc(),
+                presence=presence,
             ),
             router,
         ),

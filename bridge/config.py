@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from bridge.adapters.holiday_calendars import holiday_days
 from bridge.domain.policy import Policy, PolicyError, parse_policy
 
 N = TypeVar("N", int, float)
@@ -218,7 +219,7 @@ def load_policy(path: Path) -> Policy:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     try:
-        return parse_policy(data)
+        return parse_policy(data, calendars=holiday_days)
     except PolicyError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 

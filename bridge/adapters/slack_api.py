@@ -29,6 +29,8 @@ AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_e
 # Methods that create something: a 5xx may come after Slack did it, so retrying blindly could do it twice.
 NOT_REPEATABLE = ("chat.postMessage", "chat.postEphemeral")
 
+ZONE_CACHE_SECONDS = 6 * 3600.0  # a person's timezone (users.info tz) is read again after this
+
 
 class RepeatableServerErrorRetryHandler(AsyncServerErrorRetryHandler):
     """slack_sdk's 5xx retry, except for methods that create messages: those are retried by the bridge itself,
@@ -68,6 +70,7 @@ class SlackGateway:
         self._pacer = pacer or ChannelPacer(post_interval)
         self.calls = 0
         self._names: dict[str, str] = {}
+        self._zones: dict[str, tuple[float, str | None]] = {}  # team:user -> (when read, users.info tz)
         # The error of the last call Slack refused for the token's sake; cleared by the next call that works.
         self.auth_error: str | None = None
 
@@ -155,6 +158,22 @@ class SlackGateway:
         name = str((data.get("channel") or {}).get("name") or channel)
         self._names[key] = name
         return name
+
+    async def user_timezone(self, user_id: str) -> str | None:
+        """A person's timezone (users.info `tz`), cached for ZONE_CACHE_SECONDS: people move, but seldom."""
+        key = f"{current_team()}:{user_id}"
+        cached = self._zones.get(key)
+        if cached is not None and time.monotonic() - cached[0] < ZONE_CACHE_SECONDS:
+            return cached[1]
+        try:
+            data = await self._call("users.info", self._client.users_info, user=user_id)
+        except SlackError as exc:
+            if exc.code != "user_not_found":
+                raise
+            data = {}  # someone Slack does not know (any more): the team's timezone is used
+        zone = (data.get("user") or {}).get("tz")
+        self._zones[key] = (time.monotonic(), str(zone) if zone else None)
+        return self._zones[key][1]
 
     async def user_by_email(self, email: str) -> str | None:
         """The Slack user with this email (a triager named in bridge.toml), cached like names; None if nobody."""

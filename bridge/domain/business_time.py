@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from bridge.domain.durations import Span
 from bridge.domain.policy import BusinessHours
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -68,10 +69,14 @@ class BusinessClock:
 
     # --- public, in datetimes -------------------------------------------------------------------------------
 
-    def span(self, duration: timedelta) -> timedelta:
-        """A bridge.toml duration as working time: whole days are working days ("2d" = two workdays), the rest hours."""
-        days, rest = divmod(duration, _DAY)
-        return days * self._workday + rest
+    @property
+    def workday(self) -> timedelta:
+        """The length of one working day ("1d") on this calendar."""
+        return self._workday
+
+    def span(self, duration: Span) -> timedelta:
+        """A bridge.toml duration as working time: "1d" is one working day, "1w" one working week of this calendar."""
+        return (duration.weeks * len(self._days) + duration.days) * self._workday + duration.time
 
     def is_open(self, moment: datetime) -> bool:
         """Whether working time runs at `moment` (a window includes its opening, not its closing)."""
@@ -192,7 +197,7 @@ class BusinessClock:
         worked = base
         day = first
         while day < last:
-            if day.weekday() in self._days and day not in hours.holidays:
+            if day.weekday() in self._days and not hours.is_holiday(day):
                 opening = self._local(datetime.combine(day, hours.start), latest=False)
                 closing = self._local(datetime.combine(day, hours.end), latest=True)
                 if opening < closing:  # a window wholly inside a skipped hour (or day) holds no time

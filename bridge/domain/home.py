@@ -34,6 +34,7 @@ class HomeList:
     groups: tuple[tuple[Group, tuple[OpenItem, ...]], ...]  # the groups that list something, in Group's order
     counts: Mapping[Group, int]  # open tasks in each group, listed or not
     more: int  # left out to stay within the limit
+    workday: timedelta | None = None  # the team's working day, to tell SLA time in working days
 
     @property
     def total(self) -> int:
@@ -58,7 +59,7 @@ def urgency(item: OpenItem) -> tuple[int, date, timedelta, datetime, str]:
     )
 
 
-def home_list(items: Iterable[OpenItem], *, today: date, limit: int) -> HomeList:
+def home_list(items: Iterable[OpenItem], *, today: date, limit: int, workday: timedelta | None = None) -> HomeList:
     """`items` grouped and ordered, the first `limit` of them kept (in the order they are shown)."""
     grouped: dict[Group, list[OpenItem]] = {group: [] for group in Group}
     for item in items:
@@ -71,4 +72,5 @@ def home_list(items: Iterable[OpenItem], *, today: date, limit: int) -> HomeList
         if shown:
             kept.append((group, tuple(shown)))
     counts = {group: len(listed) for group, listed in grouped.items()}
-    return HomeList(today=today, groups=tuple(kept), counts=counts, more=sum(counts.values()) - (limit - room))
+    more = sum(counts.values()) - (limit - room)
+    return HomeList(today=today, groups=tuple(kept), counts=counts, more=more, workday=workday)

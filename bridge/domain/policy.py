@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, time, timedelta
+from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bridge.domain.durations import parse_duration
+from bridge.domain.durations import Span, parse_duration
 from bridge.domain.model import CaptureMode
 
 # The kinds of change the relay can tell in a task's thread (`[relay] kinds`, `/asana relay`).
@@ -28,6 +28,13 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITIES = ("P0", "P1", "P2", "P3")
 
 
+# Defaults of the business durations (immutable, so shared).
+_HOURS_4 = Span.of(hours=4)
+_DAYS_2 = Span(days=2)
+_DAYS_1 = Span(days=1)
+_DAYS_3 = Span(days=3)
+
+
 class PolicyError(ValueError):
     """A bridge.toml key is missing or malformed; the message names the key and what is expected."""
 
@@ -42,13 +49,18 @@ class BusinessHours:
     days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0, as datetime.weekday()
     start: time = time(9, 0)
     end: time = time(17, 0)
-    holidays: frozenset[date] = frozenset()
+    holidays: frozenset[date] = frozenset()  # the company's own days off (`holidays = [...]`)
+    holiday_calendar: str | None = None  # a public calendar like "US-NY", whose days are `calendar_days`
+    calendar_days: frozenset[date] = frozenset()
+
+    def is_holiday(self, day: date) -> bool:
+        return day in self.holidays or day in self.calendar_days
 
 
 @dataclass(frozen=True)
 class SlaTarget:
-    first_response: timedelta
-    resolution: timedelta
+    first_response: Span
+    resolution: Span
 
 
 @dataclass(frozen=True)
@@ -60,16 +72,16 @@ class Sla:
 @dataclass(frozen=True)
 class Triage:
     section: str = "Needs triage"
-    grace: timedelta = timedelta(hours=4)
-    repeat: timedelta = timedelta(days=2)
+    grace: Span = _HOURS_4  # zero: nag at once
+    repeat: Span = _DAYS_2
     triager: str | None = None
     priority_field: str = "Priority"
 
 
 @dataclass(frozen=True)
 class Reminders:
-    lead: timedelta = timedelta(hours=24)
-    overdue_repeat: timedelta = timedelta(days=1)
+    lead: Span = _DAYS_1  # zero: remind on the deadline itself
+    overdue_repeat: Span = _DAYS_1
     dm_assignee: bool = False
     required_fields: tuple[str, ...] = ()  # custom field names every task must have set ("before work begins")
 
@@ -87,7 +99,7 @@ class PoolMember:
     email: str
     skills: tuple[str, ...] = ()
     capacity: int = 5
-    hours: tuple[time, time] | None = None  # their own working hours in the team's timezone; None: business hours
+    hours: tuple[time, time] | None = None  # their own working hours, in their own timezone; None: business hours
 
 
 WAIT_FOR = ("completion", "acknowledgement")
@@ -95,10 +107,10 @@ WAIT_FOR = ("completion", "acknowledgement")
 
 @dataclass(frozen=True)
 class Routing:
-    reassign_after: timedelta = timedelta(days=3)
+    reassign_after: Span = _DAYS_3
     pool: tuple[PoolMember, ...] = ()
     wait_for: str = "completion"  # what an assignee must do within reassign_after to keep a routed task
-    short_sla: timedelta = timedelta(hours=4)  # a first-response target this short skips people outside their hours
+    short_sla: Span = _HOURS_4  # a first-response target this short skips people outside their hours
     followers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # keyword or phrase -> emails to follow
 
 
@@ -127,10 +139,21 @@ class Policy:
 _SECTIONS = ("business_hours", "sla", "triage", "reminders", "capture", "routing", "relay", "projects")
 
 
-def parse_policy(data: Mapping[str, Any]) -> Policy:
-    """Build the policy from parsed TOML; raise PolicyError naming the first bad key."""
+# A public holiday calendar's days from its code ("US-NY"); raises ValueError for a code it does not know.
+Calendars = Callable[[str], frozenset[date]]
+
+
+def _no_calendars(code: str) -> frozenset[date]:
+    raise ValueError("no holiday calendars are available here")
+
+
+def parse_policy(data: Mapping[str, Any], *, calendars: Calendars = _no_calendars) -> Policy:
+    """Build the policy from parsed TOML; raise PolicyError naming the first bad key.
+
+    `calendars` looks up `holiday_calendar` codes (the `holidays` package, given by the config loader).
+    """
     _no_unknown_keys("", data, _SECTIONS)
-    base = _parse_sections(data, Policy(), prefix="")
+    base = _parse_sections(data, Policy(), prefix="", calendars=calendars)
     projects = _table(data, "projects", "")
     overrides: dict[str, Policy] = {}
     for gid, table in projects.items():
@@ -140,13 +163,13 @@ def parse_policy(data: Mapping[str, Any]) -> Policy:
         if not isinstance(table, Mapping):
             raise PolicyError(prefix.rstrip("."), "expected a table")
         _no_unknown_keys(prefix, table, _SECTIONS[:-1])
-        overrides[str(gid)] = _parse_sections(table, base, prefix=prefix)
+        overrides[str(gid)] = _parse_sections(table, base, prefix=prefix, calendars=calendars)
     return replace(base, projects=overrides)
 
 
-def _parse_sections(data: Mapping[str, Any], base: Policy, *, prefix: str) -> Policy:
+def _parse_sections(data: Mapping[str, Any], base: Policy, *, prefix: str, calendars: Calendars) -> Policy:
     return Policy(
-        business_hours=_business_hours(_table(data, "business_hours", prefix), base.business_hours, prefix),
+        business_hours=_business_hours(_table(data, "business_hours", prefix), base.business_hours, prefix, calendars),
         sla=_sla(_table(data, "sla", prefix), base.sla, prefix),
         triage=_triage(_table(data, "triage", prefix), base.triage, prefix),
         reminders=_reminders(_table(data, "reminders", prefix), base.reminders, prefix),
@@ -178,12 +201,13 @@ def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], prefi
     return value
 
 
-def _duration(data: Mapping[str, Any], key: str, default: timedelta, prefix: str) -> timedelta:
+def _duration(data: Mapping[str, Any], key: str, default: Span, prefix: str, *, zero: bool = False) -> Span:
+    """`zero`: "0m" means "at once" for this key; elsewhere a zero duration could never work and is refused."""
     if key not in data:
         return default
     text = _get(data, key, str, prefix, 'expected a duration string like "4h" or "2d"')
     try:
-        return parse_duration(text)
+        return parse_duration(text, zero=zero)
     except ValueError as exc:
         raise PolicyError(prefix + key, str(exc)) from None
 
@@ -198,9 +222,9 @@ def _clock(data: Mapping[str, Any], key: str, default: time, prefix: str) -> tim
         raise PolicyError(prefix + key, f'expected a time like "09:00", got {text!r}') from None
 
 
-def _business_hours(data: Mapping[str, Any], base: BusinessHours, prefix: str) -> BusinessHours:
+def _business_hours(data: Mapping[str, Any], base: BusinessHours, prefix: str, calendars: Calendars) -> BusinessHours:
     prefix += "business_hours."
-    _no_unknown_keys(prefix, data, ("timezone", "days", "start", "end", "holidays"))
+    _no_unknown_keys(prefix, data, ("timezone", "days", "start", "end", "holidays", "holiday_calendar"))
     timezone = base.timezone
     if "timezone" in data:
         timezone = _get(data, "timezone", str, prefix, 'expected an IANA timezone like "America/New_York"')
@@ -225,7 +249,23 @@ def _business_hours(data: Mapping[str, Any], base: BusinessHours, prefix: str) -
             holidays = frozenset(value if isinstance(value, date) else date.fromisoformat(value) for value in raw)
         except (TypeError, ValueError):
             raise PolicyError(prefix + "holidays", 'expected a list of dates like "2026-12-25"') from None
-    return BusinessHours(timezone=timezone, days=days, start=start, end=end, holidays=holidays)
+    calendar, calendar_days = base.holiday_calendar, base.calendar_days
+    if "holiday_calendar" in data:
+        calendar = _get(data, "holiday_calendar", str, prefix, 'expected a country code like "US" or "US-NY"').strip()
+        try:
+            calendar_days = calendars(calendar) if calendar else frozenset()
+        except ValueError as exc:
+            raise PolicyError(prefix + "holiday_calendar", str(exc)) from None
+        calendar = calendar or None
+    return BusinessHours(
+        timezone=timezone,
+        days=days,
+        start=start,
+        end=end,
+        holidays=holidays,
+        holiday_calendar=calendar,
+        calendar_days=calendar_days,
+    )
 
 
 def _sla(data: Mapping[str, Any], base: Sla, prefix: str) -> Sla:
@@ -242,8 +282,8 @@ def _sla(data: Mapping[str, Any], base: Sla, prefix: str) -> Sla:
             if needed not in table:
                 raise PolicyError(key + needed, 'missing; expected a duration like "4h"')
         targets[priority] = SlaTarget(
-            first_response=_duration(table, "first_response", timedelta(0), key),
-            resolution=_duration(table, "resolution", timedelta(0), key),
+            first_response=_duration(table, "first_response", Span(), key),
+            resolution=_duration(table, "resolution", Span(), key),
         )
     warn_at = base.warn_at
     if "warn_at" in data:
@@ -258,7 +298,7 @@ def _triage(data: Mapping[str, Any], base: Triage, prefix: str) -> Triage:
     _no_unknown_keys(prefix, data, ("section", "grace", "repeat", "triager", "priority_field"))
     return Triage(
         section=_name(data, "section", prefix, "expected a section name") if "section" in data else base.section,
-        grace=_duration(data, "grace", base.grace, prefix),
+        grace=_duration(data, "grace", base.grace, prefix, zero=True),
         repeat=_duration(data, "repeat", base.repeat, prefix),
         triager=_email(data, "triager", prefix) if "triager" in data else base.triager,
         priority_field=(
@@ -296,7 +336,7 @@ def _reminders(data: Mapping[str, Any], base: Reminders, prefix: str) -> Reminde
         required = tuple(name.strip() for name in names)
     return Reminders(
         required_fields=required,
-        lead=_duration(data, "lead", base.lead, prefix),
+        lead=_duration(data, "lead", base.lead, prefix, zero=True),
         overdue_repeat=_duration(data, "overdue_repeat", base.overdue_repeat, prefix),
         dm_assignee=(
             _get(data, "dm_assignee", bool, prefix, "expected true or false")

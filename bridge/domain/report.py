@@ -124,6 +124,7 @@ class PushBacks:
 class Report:
     scope: str  # ALL or a link id
     generated_at: datetime
+    timezone: str  # the team's: weeks are counted, and moments shown, on its wall clock
     open_items: tuple[OpenItem, ...]
     counts: Mapping[Status, int]
     weeks: tuple[Week, ...]
@@ -220,6 +221,7 @@ def build_report(
     return Report(
         scope=scope,
         generated_at=now,
+        timezone=week_clock.hours.timezone,
         open_items=tuple(open_items),
         counts=counts,
         weeks=tuple(

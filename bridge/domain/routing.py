@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
 from bridge.domain.business_time import BusinessClock, clock_for
 from bridge.domain.policy import BusinessHours, Policy, PoolMember
+from bridge.domain.presence import Person, own_hours
 from bridge.domain.sla import target_for
 
 PING_AT = 0.75  # of the reassignment window: the holder is asked to act or hand the task back
@@ -216,14 +217,16 @@ def stage(
     return None
 
 
-def in_hours(member: PoolMember, hours: BusinessHours, now: datetime) -> bool:
-    """Whether `now` is within the member's own working hours (the team's when they have none) on a working day."""
-    if member.hours is None:
-        return clock_for(hours).is_open(now)
-    return clock_for(replace(hours, start=member.hours[0], end=member.hours[1])).is_open(now)
+def in_hours(member: PoolMember, hours: BusinessHours, now: datetime, *, timezone: str | None = None) -> bool:
+    """Whether `now` is within the member's own working hours on a working day: their `hours` (else the team's)
+    on their own clock (`timezone` from Slack, else the team's)."""
+    return clock_for(own_hours(hours, Person(timezone=timezone, hours=member.hours))).is_open(now)
 
 
 def short_sla(policy: Policy, priority: str | None) -> bool:
     """A first-response target so short that someone off work now cannot meet it."""
     target = target_for(policy.sla, priority)
-    return target is not None and target.first_response <= policy.routing.short_sla
+    if target is None:
+        return False
+    clock = clock_for(policy.business_hours)
+    return clock.span(target.first_response) <= clock.span(policy.routing.short_sla)

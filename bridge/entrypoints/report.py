@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bridge.domain.durations import describe_duration
+from bridge.adapters.blocks import when
 from bridge.domain.report import ALL, Status
 from bridge.domain.report_access import Credentials, Refusal
 from bridge.entrypoints import report_charts
@@ -59,6 +59,7 @@ class ReportPages:
         )
         self._templates.filters["age"] = _age
         self._templates.filters["business"] = _business
+        self._templates.filters["response"] = _response
         self._templates.filters["hours"] = hours
         self._page = self._templates.get_template("report.html")
 
@@ -83,7 +84,7 @@ class ReportPages:
             hidden=_carried(credentials),
             data_query=urlencode({**_carried(credentials), "link": view.selected}),
             csv_tables=CSV_TABLES,
-            generated=report.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+            generated=when.moment(report.generated_at, report.timezone),
             expires=_expiry(view),
         )
         return web.Response(text=html, content_type="text/html", headers=HEADERS)
@@ -144,12 +145,17 @@ def _carried(credentials: Credentials) -> dict[str, str]:
 def _expiry(view: ReportView) -> str | None:
     if view.grant.expires is None:
         return None
-    return datetime.fromtimestamp(view.grant.expires, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    expires = datetime.fromtimestamp(view.grant.expires, UTC)
+    return f"{when.moment(expires, view.report.timezone)} ({when.relative(expires, view.report.generated_at)})"
 
 
 def _age(value: timedelta) -> str:
-    return describe_duration(value)
+    return when.duration(value)
 
 
 def _business(value: timedelta | None) -> str:
-    return "—" if value is None else describe_duration(value, days=False)
+    return "—" if value is None else when.working(value)
+
+
+def _response(value: timedelta | None) -> str:
+    return "—" if value is None else when.first_response(value)

@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bridge.domain.report import Distribution, OpenItem
 from bridge.services.reports import ReportView
@@ -46,7 +47,8 @@ def as_json(view: ReportView) -> dict[str, Any]:
     return {
         "scope": view.selected,
         "title": view.title,
-        "generated_at": report.generated_at.isoformat(),
+        "generated_at": report.generated_at.astimezone(ZoneInfo(report.timezone)).isoformat(),
+        "timezone": report.timezone,
         "links": [{"id": link.id, "name": link.name, "channel_id": link.channel_id} for link in view.links],
         "counts": {"open": report.open, **{status.value: count for status, count in report.counts.items()}},
         "open_items": [open_item(item) for item in report.open_items],

@@ -7,7 +7,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,15 +17,19 @@ import aiohttp
 
 from bridge.adapters.blocks import NAG_ACTIONS_BLOCK, NAG_PRIORITY
 from bridge.domain.business_time import clock_for
+from bridge.domain.presence import Person, mention_at
 from bridge.sandbox.harness import LocalBridge, serve_locally
 from bridge.sandbox.world import World, start_world
 
 T = TypeVar("T")
+TEAM_ZONE = ZoneInfo("America/New_York")
+BO_ZONE = ZoneInfo("Europe/Berlin")  # Bo works from Berlin: his Slack profile says so
 
 # The team's policy for the demo: SLAs (so captures get an "Acknowledge" subtask) and a triager who follows them.
 DEMO_POLICY = """
 [business_hours]
 timezone = "America/New_York"
+holiday_calendar = "US-NY"  # New York's public holidays are days off, without typing them in
 
 [sla]
 P0 = { first_response = "1h", resolution = "4h" }
@@ -40,7 +44,7 @@ triager = "cy@example.com"
 reassign_after = "1d"
 pool = [
   { email = "ana@example.com", skills = ["webhooks", "python"] },
-  { email = "bo@example.com", skills = ["oauth", "node"] },
+  { email = "bo@example.com", skills = ["oauth", "node"], hours = "09:00-17:00" },  # in Berlin (see BO_ZONE)
   { email = "cy@example.com", skills = ["docs", "sql"] },
 ]
 """
@@ -75,6 +79,7 @@ async def run_demo(*, keep_running: bool = False) -> int:
     out = Transcript()
     print("Slack ⇄ Asana bridge demo: emulated Slack and Asana on 127.0.0.1, no accounts, no network.")
     world = await start_world()
+    world.move("bo", str(BO_ZONE))
     with tempfile.TemporaryDirectory(prefix="bridge-demo-") as workdir:
         local = await serve_locally(world, Path(workdir), policy=DEMO_POLICY)
         try:
@@ -233,6 +238,7 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     out.line("asana", f"comment: {said[-1]}")
 
     await _routing(world, local, out)
+    await _holiday(world, local, out)
 
     out.step("Health and metrics")
     async with aiohttp.ClientSession() as http:
@@ -260,18 +266,55 @@ async def _routing(world: World, local: LocalBridge, out: Transcript) -> None:
     for line in routed:
         out.line("slack", f"thread reply: {line}")
     out.line("bridge", "cost per decision: one assignment and one comment; loads come from the bridge's snapshots")
-    clock = clock_for(local.bridge.settings.policy.business_hours)
+    asked = _named(world, "How do I verify webhook signatures?")
+    if asked is not None and asked.assignee is None and not any("nobody could take" in line for line in routed):
+        out.line("bridge", f"nobody can take “{asked.name}” now (off work or away, and its SLA is short);")
+        out.line("bridge", "  the triager Cy is out of office today, so nobody is pinged about it until she is back")
+    hours = local.bridge.settings.policy.business_hours
+    clock = clock_for(hours)
     window = clock.span(policy.reassign_after)
+    # The ping is due at 3/4 of the window, on New York's calendar; at noon there it is evening in Berlin.
     ping_at = clock.add(now, window * 0.8)
+    local_ping = ping_at.astimezone(TEAM_ZONE)
+    if local_ping.hour < 12:
+        ping_at = local_ping.replace(hour=12, minute=0)
     await scheduler.tick(ping_at)
-    ping = await _until(lambda: [m for m in world.slack.messages(channel, replies=True) if m.text.startswith("⏳")])
-    out.line("bridge", f"tick at {ping_at.astimezone(ZoneInfo('America/New_York')):%a %d %b %H:%M}:")
+
+    def pings() -> list[Any]:
+        return [m for m in world.slack.messages(channel, replies=True) if m.text.startswith("⏳")]
+
+    out.line("bridge", f"tick at {_both(ping_at)}: the ping to Bo is due, but it is evening where he is;")
+    out.line("bridge", f"  pings sent: {len(pings())}; it waits for his working hours")
+    morning = mention_at(hours, Person(timezone=str(BO_ZONE), hours=(dtime(9), dtime(17))), ping_at)
+    await scheduler.tick(morning)
+    ping = await _until(pings)
+    out.line("bridge", f"tick at {_both(morning)}:")
     out.line("slack", f"thread reply: {_plain(ping[0])} [Keep it] [Hand it back]")
-    move_at = clock.add(now, window * 1.1)
+    move_at = clock.add(morning, window * 0.3)
     await scheduler.tick(move_at)
-    out.line("bridge", f"tick at {move_at.astimezone(ZoneInfo('America/New_York')):%a %d %b %H:%M}, nobody acted:")
+    out.line("bridge", f"tick at {_both(move_at)}, nobody acted:")
     for line in _routed(world, channel)[len(routed) :]:
         out.line("slack", f"thread reply: {line}")
+
+
+def _both(moment: datetime) -> str:
+    """A moment on the team's clock and on Bo's."""
+    team, bo = moment.astimezone(TEAM_ZONE), moment.astimezone(BO_ZONE)
+    return f"{team:%a %d %b %H:%M} in New York ({bo:%a %H:%M} in Berlin)"
+
+
+async def _holiday(world: World, local: LocalBridge, out: Transcript) -> None:
+    out.step("A public holiday: the scheduler keeps the team's calendar, with New York's holidays from the package")
+    hours = local.bridge.settings.policy.business_hours
+    today = datetime.now(TEAM_ZONE).date()
+    holiday = min(d for d in hours.calendar_days if d > today + timedelta(days=7) and d.weekday() in hours.days)
+    out.line("bridge", f'holiday_calendar = "US-NY": {holiday:%a %d %b %Y} is a day off, though nobody typed it in')
+    nagger = local.bridge.nag_scheduler.nagger
+    at_holiday = datetime.combine(holiday, dtime(10), tzinfo=TEAM_ZONE)
+    out.line("bridge", f"tick at {at_holiday:%a %d %b %H:%M %Z}: {await nagger.tick(at_holiday)} nag(s)")
+    after = clock_for(hours).next_open(at_holiday + timedelta(days=1)).astimezone(TEAM_ZONE) + timedelta(hours=1)
+    sent = await nagger.tick(after)
+    out.line("bridge", f"tick at {after:%a %d %b %H:%M %Z}, the next working day: {sent} nag(s), held over the holiday")
 
 
 def _routed(world: World, channel: str) -> list[str]:

@@ -107,6 +107,7 @@ async def serve_locally(
     if oauth:
         world.slack.oauth.app.redirect_urls.append(f"{url}/slack/oauth_redirect")
     settings = load_settings({**environment, **(env or {})}, cwd=workdir, read_dotenv=False)
+    world.live_with_the_team(settings.policy.business_hours.timezone)
     bridge = await build(settings, retry_delays=retry_delays)
     runner = web.AppRunner(bridge.web_app, handle_signals=False)
     await runner.setup()

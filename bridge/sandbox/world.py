@@ -31,6 +31,18 @@ class World:
     channel: str
     asana_people: dict[str, str] = field(default_factory=dict)
     slack_people: dict[str, str] = field(default_factory=dict)
+    moved: set[str] = field(default_factory=set)  # people who live in a timezone of their own (see `move`)
+
+    def move(self, key: str, timezone: str) -> None:
+        """Someone lives elsewhere: their Slack profile's timezone (users.info `tz`) becomes `timezone`."""
+        self.slack.set_timezone(self.slack_people[key], timezone)
+        self.moved.add(key)
+
+    def live_with_the_team(self, timezone: str) -> None:
+        """Everyone not moved lives in the team's timezone, as most of a team does."""
+        for key, user in self.slack_people.items():
+            if key not in self.moved:
+                self.slack.set_timezone(user, timezone)
 
     def environment(
         self,

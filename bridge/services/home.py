@@ -86,8 +86,9 @@ class Home:
                 priorities[link_id(link.team_id, link.channel_id)] = await self._priority_options(link, mine[0])
         now = self._clock.now()
         items = open_items(tasks, policy_of=self._policy.for_project, now=now)
-        today = clock_for(self._policy.business_hours).local_date(now)
-        return home_list(items, today=today, limit=self._listed), priorities
+        clock = clock_for(self._policy.business_hours)
+        listing = home_list(items, today=clock.local_date(now), limit=self._listed, workday=clock.workday)
+        return listing, priorities
 
     async def _tasks_of(self, link: Link, asana_user: AsanaUserGid) -> list[ReportTask]:
         rows = await self._store.report_tasks(

@@ -140,7 +140,13 @@ class NagActions:
             return blocks.nag_outdated_note(decision)
         section = await self._section_for(link, task, decision)
         assignee = f"<@{click.click.value}>" if choice.action is Action.REASSIGN else None
-        line = blocks.nag_acted_line(decision, who=who, assignee=assignee, moved_to=section.name if section else None)
+        line = blocks.nag_acted_line(
+            decision,
+            who=who,
+            assignee=assignee,
+            moved_to=section.name if section else None,
+            timezone=self._policy.for_project(link.project_gid).business_hours.timezone,
+        )
         first = await self._store.claim_nag(click.task_gid, click.message_ts, by=click.user, outcome=line, now=now)
         if first is not None:
             return blocks.nag_already_handled(first)

@@ -30,6 +30,8 @@ from bridge.domain.policy import Policy
 from bridge.domain.work import custom_field, enabled_options
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.outbox import Outbox, PostInFlight
+from bridge.services.pool import Pool
+from bridge.services.presence import Presence, Who
 from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class Nagger:
         clock: Clock,
         policy: Policy,
         on_sent: Callable[[str], None] = lambda kind: None,
+        presence: Presence | None = None,
     ) -> None:
         self._store = store
         self._on_sent = on_sent  # told the kind of every nag sent (the bridge_nags_sent metric)
@@ -56,8 +59,10 @@ class Nagger:
         self._clock = clock
         self._policy = policy
         self._outbox = Outbox(store=store, slack=slack, clock=clock)
-        self._asana_users: dict[str, AsanaUserGid | None] = {}  # the triager's Asana user, by email
+        self._presence = presence or Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
         self._memory: _Memory | None = None
+        # Nags decided but waiting for their person's working hours: (link, view, nag, when to try again).
+        self._waiting: dict[NagKey, tuple[Link, TaskView, Nag, datetime]] = {}
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -66,22 +71,53 @@ class Nagger:
         """Send what is due now; returns how many nags were sent. Only the leading replica does anything."""
         if not await self._store.lead(LEADER_ROLE):
             self._memory = None  # another replica leads: what it sends is not in our memory
+            self._waiting.clear()
             return 0
         now = now or self._clock.now()
         sent = 0
-        for link, due in await self.due(now):
-            for view, nag in due:
-                tracked = await self._store.get_tracked_task(view.gid)
-                if tracked is None or tracked.completed:
-                    continue  # changed since the memory was refreshed: the next tick judges it again
-                try:
-                    with acting_for(link.team_id):
-                        await self._send(link, tracked, view, nag, now)
-                    sent += 1
-                    self._on_sent(nag.key.kind)
-                except (AsanaError, SlackError, PostInFlight) as exc:  # the nag stays due: the next tick tries again
-                    log.warning("could not send %s for task %s: %s", nag.key, view.gid, exc)
+        for link, view, nag in await self._work(now):
+            tracked = await self._store.get_tracked_task(view.gid)
+            if tracked is None or tracked.completed:
+                self._waiting.pop(nag.key, None)
+                continue  # changed since the memory was refreshed: the next tick judges it again
+            try:
+                with acting_for(link.team_id):
+                    at = await self._mention_at(link, tracked, nag, now)
+                    if at > now:  # decided on the team's calendar, sent within the person's own hours
+                        self._waiting[nag.key] = (link, view, nag, at)
+                        continue
+                    self._waiting.pop(nag.key, None)
+                    await self._send(link, tracked, view, nag, now)
+                sent += 1
+                self._on_sent(nag.key.kind)
+            except (AsanaError, SlackError, PostInFlight) as exc:  # the nag stays due: the next tick tries again
+                log.warning("could not send %s for task %s: %s", nag.key, view.gid, exc)
         return sent
+
+    async def _work(self, now: datetime) -> list[tuple[Link, TaskView, Nag]]:
+        """The nags due now, less those waiting for their person, plus the waiting ones whose person is at work
+        now (the team's day may be over by then) and whose task has not changed since they were decided."""
+        work = [
+            (link, view, nag)
+            for link, due in await self.due(now)
+            for view, nag in due
+            if nag.key not in self._waiting or self._waiting[nag.key][3] <= now
+        ]
+        decided = {(key.task_gid, key.kind, key.stage) for key in (nag.key for _, _, nag in work)}
+        memory = self._memory
+        for key, (link, view, nag, at) in list(self._waiting.items()):
+            if at > now:
+                continue
+            if (
+                memory is None
+                or key in memory.sent
+                or memory.views.get(view.gid) != view
+                or (key.task_gid, key.kind, key.stage) in decided
+            ):
+                del self._waiting[key]  # sent, the task changed, or a later one of its kind is due: not this one
+                continue
+            work.append((link, view, nag))
+        return work
 
     def open_views(self) -> dict[tuple[str, str], list[TaskView]] | None:
         """The open top-level tasks per link (project, channel) as of the last tick; None unless this replica leads.
@@ -185,6 +221,21 @@ class Nagger:
             self._memory.sent.add(nag.key)
         log.info("sent %s %s for task %s", nag.kind, nag.stage, tracked.task_gid)
 
+    async def _mention_at(self, link: Link, tracked: TrackedTask, nag: Nag, now: datetime) -> datetime:
+        """When the person the nag mentions may be mentioned (`now` when they are at work, or nobody is named)."""
+        mention = nag.mention
+        if mention is None:
+            return now
+        policy = self._policy.for_project(link.project_gid)
+        if mention.role == Role.REQUESTER:
+            who = Who(slack_user=mention.who)
+        elif mention.role == Role.TRIAGER:
+            who = Who(email=mention.who)
+        else:
+            gid = AsanaUserGid(mention.who)
+            who = Who(slack_user=await self._store.slack_user_for(tracked.team_id, gid), asana_user=gid)
+        return await self._presence.mention_at(link, policy, now, who)
+
     async def _mention(self, tracked: TrackedTask, mention: Mention | None) -> str | None:
         """<@U…> for someone the bridge can find in Slack, else their name, else nothing."""
         if mention is None:
@@ -202,12 +253,9 @@ class Nagger:
 
     async def _follow(self, link: Link, task_gid: TaskGid, email: str) -> None:
         """The triager follows the task in Asana too (adding a follower twice changes nothing)."""
-        if email not in self._asana_users:
-            user = await self._asana.user_by_email(email, link.workspace_gid)
-            self._asana_users[email] = user.gid if user else None
-        gid = self._asana_users[email]
-        if gid is not None:
-            await self._asana.add_followers(task_gid, [gid])
+        user = await self._presence.pool.user(email, link)
+        if user is not None:
+            await self._asana.add_followers(task_gid, [user.gid])
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The routing pool's people as routing sees them: their Asana users (read once per process), their out-of-office
-entries (read again after OOO_CACHE_SECONDS), their loads (from the bridge's snapshots), names and Slack mentions."""
+entries (read again after OOO_CACHE_SECONDS), their Slack timezones (the gateway reads them again after a while),
+their loads (from the bridge's snapshots), names and Slack mentions."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ class Pool:
         self._asana = asana
         self._slack = slack
         self._users: dict[str, tuple[float, AsanaUser | None]] = {}
-        self._ooo: dict[str, tuple[float, tuple[tuple[date, date], ...]]] = {}
+        # By person and the day asked about: the entries read are those around that day.
+        self._ooo: dict[tuple[str, date], tuple[float, tuple[tuple[date, date], ...]]] = {}
 
     async def candidates(
         self, link: Link, policy: Policy, loads: Mapping[AsanaUserGid | None, int], now: datetime
@@ -47,7 +49,7 @@ class Pool:
                     member,
                     open_tasks=loads.get(user.gid, 0),
                     out_of_office=await self.out(user.gid, link, today),
-                    in_hours=in_hours(member, policy.business_hours, now),
+                    in_hours=in_hours(member, policy.business_hours, now, timezone=await self.timezone(member.email)),
                 )
             )
         return candidates, users
@@ -61,12 +63,14 @@ class Pool:
         return user
 
     async def out(self, user_gid: AsanaUserGid, link: Link, today: date) -> tuple[tuple[date, date], ...]:
-        known = self._ooo.get(user_gid)
+        known = self._ooo.get((user_gid, today))
         if known is None or time.monotonic() - known[0] > OOO_CACHE_SECONDS:
             ranges = await self._asana.out_of_office(
                 user_gid, link.workspace_gid, start=today - timedelta(days=1), end=today + OOO_LOOKAHEAD
             )
-            known = self._ooo[user_gid] = (time.monotonic(), tuple(ranges))
+            if len(self._ooo) > 10_000:
+                self._ooo.clear()
+            known = self._ooo[(user_gid, today)] = (time.monotonic(), tuple(ranges))
         return known[1]
 
     async def loads(self) -> dict[AsanaUserGid | None, int]:
@@ -85,6 +89,11 @@ class Pool:
     def display(self, email: str, users: Mapping[str, AsanaUser | None]) -> str:
         user = users.get(email)
         return (user.name if user else None) or email
+
+    async def timezone(self, email: str | None) -> str | None:
+        """Someone's own timezone from their Slack profile (None: unknown, so the team's is used)."""
+        user = await self._slack.user_by_email(email) if email else None
+        return await self._slack.user_timezone(user) if user else None
 
     async def mention(self, email: str | None) -> str | None:
         """<@U…> for someone Slack knows by this email (else None: the caller says their name)."""

@@ -20,7 +20,6 @@ from datetime import datetime
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, SlackError
 from bridge.domain.business_time import clock_for
-from bridge.domain.durations import describe_duration
 from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
@@ -41,6 +40,7 @@ from bridge.services.errors import UserError
 from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.people import People
 from bridge.services.pool import Pool
+from bridge.services.presence import Presence, Who
 from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,15 @@ class RoutingClick:
 
 class Router:
     def __init__(
-        self, *, store: Store, asana: AsanaPort, slack: SlackPort, people: People, clock: Clock, policy: Policy
+        self,
+        *,
+        store: Store,
+        asana: AsanaPort,
+        slack: SlackPort,
+        people: People,
+        clock: Clock,
+        policy: Policy,
+        presence: Presence | None = None,
     ) -> None:
         self._store = store
         self._asana = asana
@@ -72,7 +80,8 @@ class Router:
         self._clock = clock
         self._policy = policy
         self._outbox = Outbox(store=store, slack=slack, clock=clock)
-        self._pool = Pool(store=store, asana=asana, slack=slack)
+        self._presence = presence or Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
+        self._pool = self._presence.pool
 
     # ---- the tick ------------------------------------------------------------------------------------------
 
@@ -128,12 +137,11 @@ class Router:
         window = clock.span(policy.routing.reassign_after)
         due = stage(clock, window, assigned_at=row.assigned_at, pinged_at=row.pinged_at, now=now)
         if due is Stage.PING:
-            await self._ping(link, row, now)
-            return 1
+            return await self._ping(link, row, now)
         if due is Stage.REASSIGN:
             holder = await self._pool.name(row.assignee, link)
             because = blocks.routing_did_not_act(
-                holder, describe_duration(policy.routing.reassign_after), wait_for=policy.routing.wait_for
+                holder, blocks.when.span(policy.routing.reassign_after), wait_for=policy.routing.wait_for
             )
             return await self._route(link, view, row, loads, now, because=because)
         return 0
@@ -190,7 +198,9 @@ class Router:
             stays = blocks.routing_stays(await self._pool.name(row.assignee, link), because=because or "")
             await self._tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
             return 1
-        mention = await self._pool.mention(choice.assignee)
+        # Off work or away now (a long SLA does not skip them): the thread names them without a ping.
+        at_work = await self._presence.mention_at(link, policy, now, Who(email=choice.assignee, asana_user=user.gid))
+        mention = await self._pool.mention(choice.assignee) if at_work <= now else None
         comment, said = (
             blocks.routing_reason(
                 who, matched=choice.matched, open_tasks=choice.open_tasks, skipped=skipped, because=because
@@ -261,28 +271,36 @@ class Router:
                 return 0
         if row.told_nobody:
             return 0
+        key = f"route:{tracked.task_gid}:nobody"
+        if not await self._presence.may_mention(key, link, policy, now, Who(email=policy.triage.triager)):
+            return 0  # told once the triager is at work, unless someone can take it by then
         triager = await self._pool.mention(policy.triage.triager)
         text = blocks.routing_nobody(triager, name=tracked.name, skipped=skipped, pool_empty=pool_empty)
         await self._tell(tracked, f"route:{tracked.task_gid}:nobody:{len(row.holders)}", text)
         await self._store.save_routing(replace(row, told_nobody=True))
         return 1
 
-    async def _ping(self, link: Link, row: RoutedTask, now: datetime) -> None:
+    async def _ping(self, link: Link, row: RoutedTask, now: datetime) -> int:
         tracked = await self._store.get_tracked_task(row.task_gid)
         if tracked is None or row.assignee is None:
-            return
+            return 0
         policy = self._policy.for_project(link.project_gid)
-        window = describe_duration(policy.routing.reassign_after)
+        key = f"route:{row.task_gid}:ping:{len(row.holders)}:{row.assigned_at:%Y%m%d%H%M%S}"
+        if not await self._presence.may_mention(
+            key, link, policy, now, Who(email=row.assignee, asana_user=row.assignee_gid)
+        ):
+            return 0  # pinged once they are at work (the task does not move on before they were asked)
+        window = blocks.when.span(policy.routing.reassign_after)
         holder = await self._pool.mention(row.assignee) or await self._pool.name(row.assignee, link)
         since = clock_for(policy.business_hours).local_date(row.assigned_at)
         text, post = blocks.routing_ping(holder, name=tracked.name, since=since, window=window, task_gid=row.task_gid)
-        key = f"route:{row.task_gid}:ping:{len(row.holders)}:{row.assigned_at:%Y%m%d%H%M%S}"
         ts = await self._outbox.reply(tracked, key=key, text=text, blocks=post)
         # After the post (once, through the outbox): a failure here makes the next tick post nothing new.
         await self._asana.comment(
             row.task_gid, blocks.routing_ping_comment(await self._pool.name(row.assignee, link), window)
         )
         await self._store.save_routing(replace(row, pinged_at=now, ping_ts=ts))
+        return 1
 
     # ---- the ping's buttons ------------------------------------------------------------------------------
 
@@ -300,7 +318,7 @@ class Router:
             raise UserError(blocks.routing_click_refused(click.user))
         now = self._clock.now()
         holder = await self._pool.name(row.assignee or "", link)
-        window = describe_duration(policy.routing.reassign_after)
+        window = blocks.when.span(policy.routing.reassign_after)
         outcome = blocks.routing_kept(holder, window) if click.keep else f"↪️ {blocks.routing_handed_back(holder)}."
         text, done = blocks.nag_outcome(blocks.routing_ping_asked(holder, tracked.name), outcome)
         await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=done)
@@ -335,10 +353,11 @@ class Router:
                 Candidate(member.email, out_of_office=await self._pool.out(user.gid, link, today)), today
             )
             away = f"out of office until {back:%a %d %b}" if back else None
-            if away is None and not in_hours(member, policy.business_hours, now):
+            zone = await self._pool.timezone(member.email)
+            if away is None and not in_hours(member, policy.business_hours, now, timezone=zone):
                 away = "outside working hours"
             rows.append((name, loads.get(user.gid, 0), member.capacity, away))
-        return blocks.routing_overview(rows, wait=describe_duration(policy.routing.reassign_after))
+        return blocks.routing_overview(rows, wait=blocks.when.span(policy.routing.reassign_after))
 
     async def _tell(self, tracked: TrackedTask, key: str, line: str) -> None:
         text, post = blocks.relay_message([line])

@@ -42,7 +42,7 @@ def test_demo_prints_a_transcript_and_exits_zero(tmp_path: Path) -> None:
         "thread reply: ✅ completed by Bo Chen",
         "matches “oauth”; 0 open tasks; Cy Park is out of office until",
         "[Keep it] [Hand it back]",
-        "Bo Chen did not complete it within 1d",
+        "Bo Chen did not complete it within 1 working day",
         "GET /healthz → 200",
         "ana: /asana report",
         "GET /report → 200",

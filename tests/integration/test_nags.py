@@ -122,9 +122,10 @@ async def test_triage_missing_fields_and_the_sla_warning(running: Running) -> No
     assert any("is missing Priority" in t for t in texts)
     assert not any("first response" in t for t in texts)  # no priority yet, so no target to warn about
     assert world.asana.store.tasks[task].followers.count(world.asana_people["cy"]) == 1
-    # Posting the nags read no task from Asana, only the triager's user (the poller reads events and lists meanwhile).
+    # Posting the nags read no task from Asana, only the triager's user and out-of-office entries (both cached; the
+    # poller reads events and lists meanwhile).
     reads = [r.path for r in world.asana.requests[mark:] if r.method == "GET" and r.path not in ("/events", "/tasks")]
-    assert reads == ["/users/cy@example.com"]
+    assert reads == ["/users/cy@example.com", "/ooo_entries"]
 
     world.asana.act(world.asana_people["bo"]).set_enum(
         task, world.priority_field, world.asana.option_gid(world.priority_field, "P1")

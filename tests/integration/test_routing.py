@@ -251,7 +251,8 @@ async def test_the_holder_is_pinged_then_the_task_moves_on_never_straight_back(r
     await _tick(running, timedelta(minutes=130))
     assert _assignee(running, task) == world.asana_people["ana"]
     assert _comments(running, task)[-1] == (
-        "→ Ana Lopez: Bo Chen did not complete it within 2h; no skill matched; 0 open tasks; Bo Chen had it already"
+        "→ Ana Lopez: Bo Chen did not complete it within 2 working hours; no skill matched; 0 open tasks; "
+        "Bo Chen had it already"
     )
     row = await running.bridge.store.get_routing(task.task_gid)
     assert row is not None and row.holders == ("bo@example.com", "ana@example.com")
@@ -272,7 +273,7 @@ async def test_keep_it_restarts_the_window_and_hand_it_back_moves_it_on(running:
     await running.user("bo").click_button(ping, blocks.ROUTING_KEEP)
     await eventually(lambda: "keeps it" in (world.slack.workspace().channel(world.channel).find(ping.ts).text or ""))
     await eventually(lambda: running.bridge.background.pending == 0)
-    assert _comments(running, task)[-1] == "👍 Bo Chen keeps it; the next 2h start now."
+    assert _comments(running, task)[-1] == "👍 Bo Chen keeps it; the window of 2 working hours starts again now."
     # Without the click this tick would move the task on (the ping was 35 minutes ago); the window restarted at the
     # click instead, so the holder is only asked again.
     await _tick(running, timedelta(minutes=130))
@@ -326,7 +327,7 @@ async def test_asana_routing_shows_the_pool_loads_and_who_is_out(running: Runnin
     said = await eventually(lambda: [e.text for e in world.slack.ephemerals("ana") if "Routing pool" in e.text])
     back = (today + timedelta(days=2)).strftime("%a %d %b")
     assert said == [
-        "*Routing pool* (tasks move on after 2h without being done):\n"
+        "*Routing pool* (tasks move on after 2 working hours without being done):\n"
         "• Ana Lopez: 1/2 open\n"
         f"• Bo Chen: 0/2 open — out of office until {back}"
     ]

@@ -315,6 +315,28 @@ async def test_users_info_and_lookup_by_email(slack_emulator: SlackEmulator, sla
     )
 
 
+@pytest.mark.parametrize(
+    ("tz", "label", "offsets"),
+    [
+        ("America/Los_Angeles", ("Pacific Standard Time", "Pacific Daylight Time"), (-28800, -25200)),
+        ("Asia/Tokyo", ("Japan Standard Time",), (32400,)),
+        ("Europe/Berlin", ("Central European Time", "Central European Summer Time"), (3600, 7200)),
+    ],
+)
+async def test_users_info_tells_each_persons_timezone(
+    slack_emulator: SlackEmulator,
+    slack_client: AsyncWebClient,
+    tz: str,
+    label: tuple[str, ...],
+    offsets: tuple[int, ...],
+) -> None:
+    ana = slack_emulator.team.user_named("ana").id
+    slack_emulator.set_timezone(ana, tz)
+    user = (await slack_client.users_info(user=ana))["user"]
+    assert user["tz"] == tz and user["tz_label"] in label and user["tz_offset"] in offsets
+    assert label.index(user["tz_label"]) == offsets.index(user["tz_offset"])  # standard or summer time, both
+
+
 async def test_email_needs_the_users_read_email_scope(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
     slack_emulator.team.bot.scopes.discard("users:read.email")
     info = await slack_client.users_info(user=slack_emulator.team.user_named("bo").id)

@@ -61,3 +61,18 @@ async def test_user_email(slack_emulator: SlackEmulator, slack_client: AsyncWebC
     slack = SlackGateway(slack_client)
     ana = slack_emulator.team.user_named("ana").id
     assert await slack.user_email(ana) == "ana@example.com"
+
+
+async def test_user_timezone_is_read_once_and_kept(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
+    slack = SlackGateway(slack_client)
+    ana = slack_emulator.team.user_named("ana").id
+    slack_emulator.set_timezone(ana, "Asia/Tokyo")
+    assert await slack.user_timezone(ana) == "Asia/Tokyo"
+    calls = slack.calls
+    slack_emulator.set_timezone(ana, "Europe/Berlin")
+    assert await slack.user_timezone(ana) == "Asia/Tokyo"  # cached: people move seldom
+    assert slack.calls == calls
+
+
+async def test_an_unknown_user_has_no_timezone(slack_client: AsyncWebClient) -> None:
+    assert await SlackGateway(slack_client).user_timezone("U0NOBODY") is None

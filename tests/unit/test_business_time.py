@@ -14,7 +14,13 @@ from bridge.domain.durations import parse_duration
 from bridge.domain.policy import BusinessHours
 
 NEW_YORK = BusinessHours(timezone="America/New_York", holidays=frozenset({date(2026, 12, 25)}))
+FOUR_DAYS = BusinessHours(timezone="Europe/Berlin", days=(0, 1, 2, 3), start=time(8), end=time(18))
 MICRO = timedelta(microseconds=1)
+
+
+def _hms(text: str) -> timedelta:
+    hours, minutes, *seconds = (int(part) for part in text.split(":"))
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds[0] if seconds else 0)
 
 
 def h(text: str) -> timedelta:
@@ -65,19 +71,47 @@ def test_add(start: str, duration: str, expected: str) -> None:
     assert result.tzinfo is UTC
 
 
+# The units of issue #18 (before it: "1w" was 56 h, "0.5d" 12 h and "36h" 20 h on a 9-17 Mon-Fri calendar).
 @pytest.mark.parametrize(
-    ("duration", "expected"),
+    ("hours", "duration", "expected"),
     [
-        pytest.param("4h", "4:00", id="hours-are-working-hours"),
-        pytest.param("90m", "1:30", id="minutes"),
-        pytest.param("1d", "8:00", id="a-day-is-a-workday"),
-        pytest.param("24h", "8:00", id="24h-is-a-day"),
-        pytest.param("2d", "16:00", id="two-workdays"),
-        pytest.param("1d4h", "12:00", id="a-workday-and-hours"),
+        pytest.param(NEW_YORK, "4h", "4:00", id="hours-are-working-hours"),
+        pytest.param(NEW_YORK, "90m", "1:30", id="minutes"),
+        pytest.param(NEW_YORK, "30s", "0:00:30", id="seconds"),
+        pytest.param(NEW_YORK, "1d", "8:00", id="a-day-is-a-workday"),
+        pytest.param(NEW_YORK, "0.5d", "4:00", id="half-a-workday"),
+        pytest.param(NEW_YORK, "24h", "24:00", id="24h-is-24-working-hours"),
+        pytest.param(NEW_YORK, "36h", "36:00", id="36h-is-36-working-hours"),
+        pytest.param(NEW_YORK, "2d", "16:00", id="two-workdays"),
+        pytest.param(NEW_YORK, "1w", "40:00", id="a-week-is-five-workdays"),
+        pytest.param(NEW_YORK, "1w1d", "48:00", id="a-week-and-a-day"),
+        pytest.param(NEW_YORK, "1d4h", "12:00", id="a-workday-and-hours"),
+        pytest.param(FOUR_DAYS, "1d", "10:00", id="a-ten-hour-workday"),
+        pytest.param(FOUR_DAYS, "1w", "40:00", id="a-four-day-week"),
+        pytest.param(FOUR_DAYS, "0.5w", "20:00", id="half-a-four-day-week"),
     ],
 )
-def test_span_reads_policy_durations_as_working_time(duration: str, expected: str) -> None:
-    assert clock_for(NEW_YORK).span(parse_duration(duration)) == h(expected)
+def test_span_reads_policy_durations_as_working_time(hours: BusinessHours, duration: str, expected: str) -> None:
+    assert clock_for(hours).span(parse_duration(duration)) == _hms(expected)
+
+
+# "1d" from a moment lands at the same wall time the next working day, and "1w" a week later, whatever the
+# DST change between (New York: 8 March and 1 November 2026; a 9-17 day stays 8 h on both sides).
+@pytest.mark.parametrize(
+    ("start", "duration", "expected"),
+    [
+        pytest.param("2026-03-06 10:00", "1d", "2026-03-09 10:00", id="day-over-spring-forward"),
+        pytest.param("2026-10-30 10:00", "1d", "2026-11-02 10:00", id="day-over-fall-back"),
+        pytest.param("2026-03-04 10:00", "1w", "2026-03-11 10:00", id="week-over-spring-forward"),
+        pytest.param("2026-10-28 10:00", "1w", "2026-11-04 10:00", id="week-over-fall-back"),
+        pytest.param("2026-03-06 13:00", "0.5d", "2026-03-06 17:00", id="half-day-to-the-close"),
+        pytest.param("2026-12-24 10:00", "1d", "2026-12-28 10:00", id="day-over-a-holiday-and-a-weekend"),
+        pytest.param("2026-12-21 10:00", "1w", "2026-12-29 10:00", id="week-over-a-holiday"),
+    ],
+)
+def test_adding_days_and_weeks(start: str, duration: str, expected: str) -> None:
+    clock = clock_for(NEW_YORK)
+    assert clock.add(ny(start), clock.span(parse_duration(duration))) == ny(expected)
 
 
 # --- measuring working time -----------------------------------------------------------------------------------

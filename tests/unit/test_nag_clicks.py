@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bridge.domain.durations import parse_duration
 from bridge.domain.model import NagKey, TaskGid
 from bridge.domain.nag_clicks import Action, Click, Decision, Verdict, Why, decide, remembered
 from bridge.domain.policy import Policy, Sla, SlaTarget
@@ -17,7 +18,7 @@ NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # a Monday
 CREATED = NOW - timedelta(hours=1)
 PRIORITY, TEAM = "900", "910"
 P1, P2, BACKEND = "901", "902", "911"
-POLICY = Policy(sla=Sla(targets={"P1": SlaTarget(timedelta(hours=4), timedelta(days=2))}))
+POLICY = Policy(sla=Sla(targets={"P1": SlaTarget(parse_duration("4h"), parse_duration("2d"))}))
 T = TaskGid("1")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -15,7 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bridge.config import load_policy
 from bridge.domain.business_time import clock_for
+from bridge.domain.durations import parse_duration
 from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
@@ -28,12 +29,12 @@ from bridge.domain.model import (
     TrackedTask,
 )
 from bridge.domain.nags import Mention, Nag, Role, TaskView, due_for_all, due_nags, quiet_until, task_view
-from bridge.domain.policy import Policy, parse_policy
+from bridge.domain.policy import Policy
 
 REPO = Path(__file__).resolve().parents[2]
 # America/New_York, Mon-Fri 09:00-17:00, 2026-12-25 off. Reminders: lead 24h (a workday), overdue every workday.
 # Triage: "Needs triage", grace 4h, repeat 2d, triager lead@example.com. SLA P0 1h, P1 4h first response; warn 75%.
-POLICY = parse_policy(tomllib.loads((REPO / "bridge.example.toml").read_text()))
+POLICY = load_policy(REPO / "bridge.example.toml")
 GID = TaskGid("1")
 ANA = AsanaUserGid("42")
 REQUESTER = SlackUserId("U1")
@@ -140,7 +141,7 @@ def test_reminders_in_berlin(due_on: str, now_utc: str, stage: str | None) -> No
 
 
 LONG_LEAD = replace(
-    POLICY, reminders=replace(POLICY.reminders, lead=timedelta(days=2), overdue_repeat=timedelta(hours=4))
+    POLICY, reminders=replace(POLICY.reminders, lead=parse_duration("2d"), overdue_repeat=parse_duration("4h"))
 )
 
 

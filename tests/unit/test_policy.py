@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import ConfigError, Secret, load_settings
-from bridge.domain.durations import parse_duration
+from bridge.config import ConfigError, Secret, load_policy, load_settings
+from bridge.domain.durations import Span, parse_duration
 from bridge.domain.model import CaptureMode
 from bridge.domain.policy import PolicyError, parse_policy
 
@@ -19,36 +19,66 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("90m", timedelta(minutes=90)),
-        ("4h", timedelta(hours=4)),
-        ("2d", timedelta(days=2)),
-        ("1w", timedelta(weeks=1)),
-        ("1h30m", timedelta(minutes=90)),
-        (" 2D ", timedelta(days=2)),
-        ("0.5h", timedelta(minutes=30)),
+        ("90m", Span.of(minutes=90)),
+        ("4h", Span.of(hours=4)),
+        ("36h", Span.of(hours=36)),
+        ("2d", Span(days=2)),
+        ("0.5d", Span(days=0.5)),
+        ("1w", Span(weeks=1)),
+        ("1w2d", Span(weeks=1, days=2)),
+        ("1d4h", Span(days=1, time=timedelta(hours=4))),
+        ("1h30m", Span.of(minutes=90)),
+        ("45s", Span(time=timedelta(seconds=45))),
+        (" 2D ", Span(days=2)),
+        ("0.5h", Span.of(minutes=30)),
     ],
 )
-def test_durations(text: str, expected: timedelta) -> None:
+def test_durations_keep_their_units(text: str, expected: Span) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "4", "h", "4 hours", "-1h", "0m", "1y"])
+@pytest.mark.parametrize("text", ["", "4", "h", "4 hours", "-1h", "0m", "0d", "1y"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
 
 
+@pytest.mark.parametrize("text", ["0m", "0s", "0d", "0h0m"])
+def test_zero_where_it_means_at_once(text: str) -> None:
+    assert not parse_duration(text, zero=True)
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[triage]\nrepeat = "0m"', "triage.repeat"),
+        ('[reminders]\noverdue_repeat = "0d"', "reminders.overdue_repeat"),
+        ('[routing]\nreassign_after = "0h"', "routing.reassign_after"),
+        ('[sla]\nP1 = { first_response = "0m", resolution = "2d" }', "sla.P1.first_response"),
+    ],
+)
+def test_zero_is_refused_where_it_cannot_work(toml: str, key: str) -> None:
+    with pytest.raises(PolicyError, match="above zero") as caught:
+        parse_policy(tomllib.loads(toml))
+    assert caught.value.key == key
+
+
+def test_zero_grace_and_lead_mean_at_once() -> None:
+    policy = parse_policy(tomllib.loads('[triage]\ngrace = "0m"\n[reminders]\nlead = "0h"'))
+    assert not policy.triage.grace and not policy.reminders.lead
+
+
 def test_example_file_parses_into_the_documented_policy() -> None:
-    policy = parse_policy(tomllib.loads((REPO / "bridge.example.toml").read_text()))
+    policy = load_policy(REPO / "bridge.example.toml")
     assert policy.business_hours.timezone == "America/New_York"
     assert policy.business_hours.days == (0, 1, 2, 3, 4)
     assert policy.business_hours.start == time(9) and policy.business_hours.end == time(17)
     assert date(2026, 12, 25) in policy.business_hours.holidays
-    assert policy.sla.targets["P0"].first_response == timedelta(hours=1)
-    assert policy.sla.targets["P3"].resolution == timedelta(days=10)
+    assert policy.sla.targets["P0"].first_response == Span.of(hours=1)
+    assert policy.sla.targets["P3"].resolution == Span(days=10)
     assert policy.sla.warn_at == 0.75
-    assert policy.triage.section == "Needs triage" and policy.triage.grace == timedelta(hours=4)
-    assert policy.reminders.lead == timedelta(hours=24)
+    assert policy.triage.section == "Needs triage" and policy.triage.grace == Span.of(hours=4)
+    assert policy.reminders.lead == Span(days=1)
     assert policy.capture.mode is CaptureMode.OFF and policy.capture.reaction == "ticket"
     assert [m.email for m in policy.routing.pool] == ["ana@example.com", "bo@example.com"]
     override = policy.for_project("1204000000000001")
@@ -195,9 +225,9 @@ pool = [{ email = "ana@example.com", skills = ["OAuth"], capacity = 3, hours = "
         )
     )
     routing = policy.routing
-    assert routing.reassign_after == timedelta(days=1)
+    assert routing.reassign_after == Span(days=1)
     assert routing.wait_for == "acknowledgement"
-    assert routing.short_sla == timedelta(hours=2)
+    assert routing.short_sla == Span.of(hours=2)
     assert routing.followers == {"security": ("lead@example.com", "cto@example.com")}
     assert routing.pool[0].skills == ("oauth",)
     assert routing.pool[0].hours == (time(8, 0), time(16, 30))

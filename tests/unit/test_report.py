@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bridge.domain.durations import describe_duration
 from bridge.domain.model import ChannelId, ProjectGid, TaskGid, TeamId
 from bridge.domain.policy import Policy, parse_policy
 from bridge.domain.report import (
@@ -298,23 +297,3 @@ def test_report_task_reads_what_the_store_keeps() -> None:
     assert found.completed_at is None and found.due_on == date(2026, 12, 3)
     assert (found.assignee, found.pushes, found.priority) == ("42", 0, "P1")
     assert report_task(stored._replace(created_at=None)).created_at == at("2026-11-30 10:05")
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (timedelta(minutes=45), "45m"),
-        (3 * H + timedelta(minutes=20), "3h 20m"),
-        (2 * H, "2h"),
-        (timedelta(days=2, hours=4), "2d 4h"),
-        (-(H + timedelta(minutes=5)), "-1h 5m"),
-        (timedelta(0), "0m"),
-    ],
-)
-def test_durations_for_people(value: timedelta, text: str) -> None:
-    assert describe_duration(value) == text
-
-
-def test_business_durations_are_told_in_hours() -> None:
-    assert describe_duration(timedelta(days=2, hours=4), days=False) == "52h"
-    assert describe_duration(-timedelta(hours=26, minutes=30), days=False) == "-26h 30m"

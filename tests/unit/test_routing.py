@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
 
 from bridge.domain.business_time import clock_for
+from bridge.domain.durations import parse_duration
 from bridge.domain.policy import BusinessHours, Policy, PoolMember, Routing, Sla, SlaTarget
 from bridge.domain.routing import (
     Candidate,
@@ -279,7 +280,7 @@ def test_manual_assignment_turns_routing_off(manual: bool, allowed: bool) -> Non
 
 HOURS = BusinessHours(timezone="UTC", start=time(9), end=time(17), holidays=frozenset({date(2026, 3, 6)}))
 CLOCK = clock_for(HOURS)
-WINDOW = CLOCK.span(timedelta(days=1))  # one working day: 8 working hours
+WINDOW = CLOCK.span(parse_duration("1d"))  # one working day: 8 working hours
 
 
 def utc(text: str) -> datetime:
@@ -333,11 +334,11 @@ def test_short_sla(priority: str | None, expected: bool) -> None:
     policy = Policy(
         sla=Sla(
             targets={
-                "P0": SlaTarget(timedelta(hours=1), timedelta(hours=4)),
-                "P1": SlaTarget(timedelta(hours=4), timedelta(days=2)),
-                "P2": SlaTarget(timedelta(days=1), timedelta(days=5)),
+                "P0": SlaTarget(parse_duration("1h"), parse_duration("4h")),
+                "P1": SlaTarget(parse_duration("4h"), parse_duration("2d")),
+                "P2": SlaTarget(parse_duration("1d"), parse_duration("5d")),
             }
         ),
-        routing=Routing(short_sla=timedelta(hours=4)),
+        routing=Routing(short_sla=parse_duration("4h")),
     )
     assert short_sla(policy, priority) is expected

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from bridge.adapters.blocks import when
 from bridge.adapters.blocks.kit import Blocks, _date, _day, _mrkdwn_section, _title, escape, first_line
 from bridge.adapters.blocks.nags import _nag_actions
-from bridge.domain.durations import describe_duration
 from bridge.domain.home import Group, HomeList
 from bridge.domain.report import OpenItem, Status
 from bridge.domain.report_tasks import channel_of
@@ -90,7 +90,7 @@ def _home_tasks(listing: HomeList, priorities: Mapping[str, list[tuple[str, str]
     for group, items in listing.groups:
         out.append({"type": "header", "text": {"type": "plain_text", "text": _HOME_GROUPS[group]}})
         for item in items:
-            out.append(_mrkdwn_section(_home_task_line(item, listing.today)))
+            out.append(_mrkdwn_section(_home_task_line(item, listing.today, listing.workday)))
             out.append(_nag_actions(item.gid, priorities.get(item.link)))
     if listing.more:
         more = f"…and {listing.more} more open task{'' if listing.more == 1 else 's'}, less urgent; see them in Asana."
@@ -98,13 +98,13 @@ def _home_tasks(listing: HomeList, priorities: Mapping[str, list[tuple[str, str]
     return out
 
 
-def _home_task_line(item: OpenItem, today: date) -> str:
-    """The task's name linked to Asana, then "<#C1> · Due today · P1 · 🔴 SLA breached, 3h over"."""
+def _home_task_line(item: OpenItem, today: date, workday: timedelta | None) -> str:
+    """The task's name linked to Asana, then "<#C1> · Due today · P1 · 🔴 SLA breached, 1 working day 3h over"."""
     name = escape(first_line(item.name)) or "Untitled task"
     title = f"*<{item.permalink_url}|{name}>*" if item.permalink_url else f"*{name}*"
     sla = _HOME_STATUS[item.status]
     if item.left is not None:
-        left = describe_duration(abs(item.left), days=False)
+        left = when.working(abs(item.left), workday=workday)
         sla += f", {left} over" if item.left < timedelta(0) else f", {left} left"
     facts = [f"<#{channel_of(item.link)}>", _home_due(item.due_on, today), escape(item.priority or "No priority"), sla]
     return f"{title}\n" + " · ".join(facts)

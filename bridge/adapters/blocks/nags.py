@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from bridge.adapters.blocks import when
 from bridge.adapters.blocks.kit import Blocks, _button, _date, _day, _plain_text, _select, escape
 from bridge.adapters.blocks.unfurls import completed_from_slack
 from bridge.domain.nag_clicks import Action, Decision, Why
@@ -142,12 +143,21 @@ def nag_assignee_unknown(user_id: str) -> str:
     )
 
 
-def nag_acted_line(decision: Decision, *, who: str, assignee: str | None = None, moved_to: str | None = None) -> str:
-    """The line under a nag someone acted on (`who` and `assignee` are <@U…> mentions)."""
+def nag_acted_line(
+    decision: Decision,
+    *,
+    who: str,
+    assignee: str | None = None,
+    moved_to: str | None = None,
+    timezone: str = "UTC",
+) -> str:
+    """The line under a nag someone acted on (`who` and `assignee` are <@U…> mentions; moments shown to each
+    reader in their own timezone, `timezone` the team's for the fallback)."""
     if decision.action is Action.DONE:
         return f"✅ Marked done by {who}."
     if decision.action is Action.SNOOZE:
-        return f"💤 Snoozed for a day by {who}."
+        until = f", until {when.slack_moment(decision.snooze_until, timezone)}" if decision.snooze_until else ""
+        return f"💤 Snoozed for a day by {who}{until}."
     if decision.action is Action.PUSH:
         return f"📅 Due date pushed a week, to {_date(decision.due_on)}, by {who}."
     if decision.action is Action.REASSIGN:

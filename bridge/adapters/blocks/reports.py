@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bridge.adapters.blocks import when
 from bridge.adapters.blocks.kit import Blocks
-from bridge.domain.durations import describe_duration
 from bridge.domain.report import Report, Status
 
 REPORT_NOT_LINKED = (
@@ -17,7 +17,7 @@ def report_summary(project_name: str, report: Report, *, url: str, days: int) ->
     """The short summary `/asana report` posts: open, at risk, breached, this week's median first response."""
     week = report.this_week
     median = week.first_response.median if week is not None else None
-    response = describe_duration(median, days=False) if median is not None else "no responses yet"
+    response = when.first_response(median) if median is not None else "no responses yet"
     counts = report.counts
     text = (
         f"SLA report for {project_name}: {report.open} open, {counts[Status.AT_RISK]} at risk, "

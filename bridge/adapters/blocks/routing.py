@@ -56,7 +56,7 @@ def routing_ping(holder: str, *, name: str, since: date, window: str, task_gid: 
     """Asked once before a routed task moves on: act on it, or hand it back, with buttons for either."""
     text = (
         f"⏳ {holder}, “{escape(name)}” has waited for you since {since.strftime('%a %d %b')}. Act on it or hand it "
-        f"back: {window} of working time after it was routed to you, it goes to the next person."
+        f"back: {window} after it was routed to you, it goes to the next person."
     )
     return _plain_text(text), [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
@@ -84,7 +84,7 @@ def routing_ping_comment(holder: str, window: str) -> str:
 
 
 def routing_kept(holder: str, window: str) -> str:
-    return f"👍 {holder} keeps it; the next {window} start now."
+    return f"👍 {holder} keeps it; the window of {window} starts again now."
 
 
 def routing_did_not_act(holder: str, window: str, *, wait_for: str) -> str:

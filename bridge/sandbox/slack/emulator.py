@@ -97,6 +97,10 @@ class SlackEmulator:
     def add_user(self, name: str, email: str | None = None, is_bot: bool = False, *, team_id: str | None = None) -> str:
         return self.workspace(team_id).add_user(name, email, is_bot=is_bot).id
 
+    def set_timezone(self, user_id: str, tz: str, *, team_id: str | None = None) -> None:
+        """Where a person lives, as their Slack profile says (users.info `tz`, `tz_label`, `tz_offset`)."""
+        self.workspace(team_id).user(user_id).tz = tz
+
     def add_channel(
         self, name: str, members: list[str] | None = None, is_private: bool = False, *, team_id: str | None = None
     ) -> str:

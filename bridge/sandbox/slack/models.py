@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 JSON = dict[str, Any]
 
@@ -63,8 +65,7 @@ class User:
             "color": "9f69e7",
             "real_name": self.real_name,
             "tz": self.tz,
-            "tz_label": "Eastern Standard Time",
-            "tz_offset": -18000,
+            **_zone_now(self.tz),
             "profile": profile,
             "is_admin": False,
             "is_owner": False,
@@ -275,3 +276,27 @@ class Call:
     status: int
     response: JSON
     team_id: str | None
+
+
+def _zone_now(name: str) -> JSON:
+    """`tz_label` and `tz_offset` as Slack gives them: the zone's name and UTC offset in seconds right now."""
+    now = datetime.now(ZoneInfo(name))
+    offset = now.utcoffset()
+    return {
+        "tz_label": _LABELS.get(now.tzname() or "", now.tzname()),
+        "tz_offset": int(offset.total_seconds()) if offset else 0,
+    }
+
+
+_LABELS = {
+    "EST": "Eastern Standard Time",
+    "EDT": "Eastern Daylight Time",
+    "PST": "Pacific Standard Time",
+    "PDT": "Pacific Daylight Time",
+    "CET": "Central European Time",
+    "CEST": "Central European Summer Time",
+    "GMT": "Greenwich Mean Time",
+    "BST": "British Summer Time",
+    "JST": "Japan Standard Time",
+    "UTC": "Coordinated Universal Time",
+}
