@@ -100,7 +100,7 @@ def task_message(
         facts.append(f"Priority: {priority}")
     if requester:
         facts.append(f"Requested by <@{requester}>")
-    return f"New task: {task.name}", _task_post(task, f"*{_title(task)}*", facts)
+    return f"New task: {escape(task.name)}", _task_post(task, f"*{_title(task)}*", facts)
 
 
 def command_notes(requester: str) -> str:
@@ -121,7 +121,7 @@ def captured_reply(task: Task, *, requester: str | None) -> tuple[str, Blocks]:
     """The reply in a captured message's thread: the acknowledgement that it is tracked."""
     who = f"<@{requester}>, " if requester else ""
     text = f"{who}this is tracked in Asana: <{task.permalink_url}|{escape(task.name)}>. Replies here become comments."
-    return f"Tracked in Asana: {task.name}", [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    return f"Tracked in Asana: {escape(task.name)}", [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
 
 
 def already_captured(permalink_url: str | None) -> str:

@@ -77,12 +77,12 @@ def root_message(task: Task, *, completed: bool, requester: str | None = None) -
     if requester:
         facts.append(f"Requested by <@{requester}>")
     headline = f"✅ ~{_title(task)}~" if completed else f"*{_title(task)}*"
-    return ("Done: " if completed else "") + task.name, _task_post(task, headline, facts)
+    return ("Done: " if completed else "") + escape(task.name), _task_post(task, headline, facts)
 
 
 def new_asana_task(task: Task) -> tuple[str, Blocks]:
     facts = [f"Assignee: {escape(task.assignee_name)}"] if task.assignee_name else []
-    return f"New task in Asana: {task.name}", _task_post(task, f"🆕 *{_title(task)}* (created in Asana)", facts)
+    return f"New task in Asana: {escape(task.name)}", _task_post(task, f"🆕 *{_title(task)}* (created in Asana)", facts)
 
 
 def webhook_failing(project_name: str) -> str:
