@@ -49,6 +49,7 @@ from bridge.entrypoints.workers import (
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 from bridge.services.capture import Capture
+from bridge.services.cards import Cards
 from bridge.services.home import Home
 from bridge.services.links import Links
 from bridge.services.nag_actions import NagActions
@@ -280,6 +281,7 @@ async def build(
     )
     background = Background()
     people = People(store=store, slack=slack, asana=asana, clock=clock)
+    cards = Cards(store=store, slack=slack, people=people, clock=clock, policy=settings.policy)
     links = Links(
         store=store,
         asana=asana,
@@ -288,7 +290,9 @@ async def build(
         webhook_target=settings.webhook_target,
         workspace_gid=lambda: identity.workspace_gid,
     )
-    capture = Capture(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
+    capture = Capture(
+        store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy, cards=cards
+    )
     threads = Threads(store=store, asana=asana, slack=slack, clock=clock)
     reconciler = WebhookReconciler(
         store=store,
@@ -341,7 +345,7 @@ async def build(
                 workspace_gid=lambda: identity.workspace_gid,
             ),
             nag_actions=NagActions(
-                store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy
+                store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy, cards=cards
             ),
             router=router,
             reports=reports,
@@ -393,6 +397,8 @@ async def build(
                 clock=clock,
                 bridge_user=lambda: identity.user_gid,
                 policy=settings.policy,
+                cards=cards,
+                people=people,
                 # A post recorded by a worker whose claim has not run out may still be on its way.
                 in_flight_for=timedelta(seconds=2 * settings.inbox_lease_seconds),
             ),

@@ -30,6 +30,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, AsanaForbidden, AsanaNotFound, SlackError
@@ -44,11 +45,12 @@ from bridge.domain.model import (
     TeamId,
     TrackedTask,
 )
-from bridge.domain.nag_clicks import Action, Click, Decision, Verdict, decide, remembered
+from bridge.domain.nag_clicks import Action, Click, Decision, Verdict, Why, decide, remembered
 from bridge.domain.nags import SNOOZED_UNTIL
 from bridge.domain.policy import Policy
 from bridge.domain.work import Section, Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.cards import Cards
 from bridge.services.errors import UserError
 from bridge.services.people import People
 
@@ -68,8 +70,8 @@ class NagClick:
     user: SlackUserId
     task_gid: TaskGid
     message_ts: MessageTs  # the nag's message; in the App Home, home_claim(the view's hash)
-    headline: str  # what the nag says, kept when it is edited
     click: Click
+    message_blocks: tuple[dict[str, Any], ...] = ()  # the nag's blocks as Slack sent them: edited, not rebuilt
 
     @property
     def in_home(self) -> bool:
@@ -83,8 +85,17 @@ def home_claim(view_hash: str) -> MessageTs:
 
 class NagActions:
     def __init__(
-        self, *, store: Store, asana: AsanaPort, slack: SlackPort, people: People, clock: Clock, policy: Policy
+        self,
+        *,
+        store: Store,
+        asana: AsanaPort,
+        slack: SlackPort,
+        people: People,
+        clock: Clock,
+        policy: Policy,
+        cards: Cards,
     ) -> None:
+        self._cards = cards
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -130,12 +141,19 @@ class NagActions:
             return blocks.nag_unchanged(decision)
         if decision.verdict is Verdict.OUTDATED and click.in_home:
             return blocks.home_outdated(decision)
+        on_card = click.message_ts == await self._cards.where(tracked)
+        if decision.verdict is Verdict.OUTDATED and on_card:
+            await self._cards.refresh(tracked, link)  # the card shows how things stand now
+            return blocks.home_outdated(decision)
         if decision.verdict is Verdict.OUTDATED:
             line = blocks.nag_outdated_line(decision, who=who)
             first = await self._store.claim_nag(click.task_gid, click.message_ts, by=click.user, outcome=line, now=now)
             if first is not None:
                 return blocks.nag_already_handled(first)
-            await self._edit_nag(click, line)
+            finished = decision.why is Why.COMPLETED
+            await self._edit_nag(click, line, keep_actions=not finished)
+            if not finished:
+                await self._store.release_nag(click.task_gid, click.message_ts, by=click.user)
             log.info("nag %s on task %s was outdated (%s)", click.message_ts, click.task_gid, decision.why)
             return blocks.nag_outdated_note(decision)
         section = await self._section_for(link, task, decision)
@@ -149,11 +167,17 @@ class NagActions:
         except Exception:
             await self._store.release_nag(click.task_gid, click.message_ts, by=click.user)
             raise
-        await self._remember(tracked, after, decision, now, moved=section is not None)
+        updated = await self._remember(tracked, after, decision, now, moved=section is not None)
         await self._comment(click, decision, after, section)
-        await self._edit_nag(click, line)
-        if decision.action is Action.DONE and tracked.parent_gid is None:
-            await self._edit_root(tracked, after)
+        finished = decision.action is Action.DONE
+        if on_card:
+            await self._tell_thread(updated, line)
+        else:
+            await self._edit_nag(click, line, keep_actions=not finished)
+        if not finished:  # the buttons stay, for the next person and the next change
+            await self._store.release_nag(click.task_gid, click.message_ts, by=click.user)
+        # The relay tells no change the bridge made, so the card is drawn again here.
+        await self._cards.refresh(updated, link)
         log.info("task %s: %s from %s by %s", click.task_gid, decision.action, _surface(click), click.user)
         return line if click.in_home else None
 
@@ -233,12 +257,14 @@ class NagActions:
 
     async def _remember(
         self, tracked: TrackedTask, after: Task, decision: Decision, now: datetime, *, moved: bool
-    ) -> None:
+    ) -> TrackedTask:
         snapshot = remembered(tracked.snapshot, after.raw, decision, now=now, moved=moved)
         if decision.snooze_until is not None:
             snapshot[SNOOZED_UNTIL] = decision.snooze_until.isoformat()
         completed = after.completed if "completed" in decision.changes else tracked.completed
-        await self._store.save_tracked_task(replace(tracked, snapshot=snapshot, completed=completed, updated_at=now))
+        updated = replace(tracked, snapshot=snapshot, completed=completed, updated_at=now)
+        await self._store.save_tracked_task(updated)
+        return updated
 
     async def _comment(self, click: NagClick, decision: Decision, after: Task, section: Section | None) -> None:
         who = await self._slack.user_name(click.user)
@@ -251,22 +277,21 @@ class NagActions:
             # The change itself landed; a missing note about it is worth a log, not telling the clicker it failed.
             log.warning("task %s changed from a nag, but its comment was not written: %s", click.task_gid, exc)
 
-    async def _edit_nag(self, click: NagClick, line: str) -> None:
+    async def _edit_nag(self, click: NagClick, line: str, *, keep_actions: bool) -> None:
         if click.channel_id is None:
             return  # the App Home is published again instead
-        text, edited = blocks.nag_outcome(click.headline, line)
+        text, edited = blocks.nag_after(click.message_blocks, line, keep_actions=keep_actions)
         try:
             await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=edited)
         except SlackError as exc:
             log.warning("could not edit nag %s in %s: %s", click.message_ts, click.channel_id, exc)
 
-    async def _edit_root(self, tracked: TrackedTask, after: Task) -> None:
-        """The relay tells no change the bridge made, so the task's post is marked done here."""
-        text, root = blocks.root_message(after, completed=True, requester=tracked.requester)
+    async def _tell_thread(self, tracked: TrackedTask, line: str) -> None:
+        """A click on the card: the card is drawn again, and who did what is said in the thread."""
         try:
-            await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
+            await self._slack.post_message(tracked.channel_id, line, thread_ts=tracked.thread_ts)
         except SlackError as exc:
-            log.warning("could not mark the post of task %s done: %s", tracked.task_gid, exc)
+            log.warning("could not tell the thread of task %s what was done: %s", tracked.task_gid, exc)
 
 
 def _surface(click: NagClick) -> str:

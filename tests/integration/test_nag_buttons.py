@@ -85,15 +85,21 @@ async def _nag(
 
 
 def _outcome(running: Running, nag: Message) -> str | None:
-    """The line the bridge added under an edited nag, once it has no buttons left; None while it still has them."""
+    """The latest line the bridge put on an edited nag (in place of what it asked); None while nobody acted on it."""
+    current = running.slack.workspace.channel(running.world.channel).find(nag.ts)
+    assert current is not None and current.blocks is not None
+    done = [b for b in current.blocks if b.get("block_id") == blocks.NAG_DONE_BLOCK]
+    if not done:
+        return None
+    assert current.blocks[0]["text"]["text"] == nag.blocks[0]["text"]["text"]  # type: ignore[index]
+    return str(done[0]["elements"][-1]["text"])
+
+
+def _buttons(running: Running, nag: Message) -> bool:
+    """Whether the nag still has its buttons."""
     current = running.slack.workspace.channel(running.world.channel).find(nag.ts)
     assert current is not None
-    kinds = [b["type"] for b in current.blocks or []]
-    if "actions" in kinds:
-        return None
-    assert kinds == ["section", "context"]
-    assert current.blocks is not None and current.blocks[0]["text"]["text"] == nag.blocks[0]["text"]["text"]  # type: ignore[index]
-    return str(current.blocks[1]["elements"][0]["text"])
+    return any(b["type"] == "actions" for b in current.blocks or [])
 
 
 def _said_to(running: Running, name: str, words: str) -> list[str]:
@@ -136,10 +142,11 @@ async def test_done_completes_the_task_comments_and_edits_the_nag_and_the_tasks_
         ("PUT", f"/tasks/{task}"),
         ("POST", f"/tasks/{task}/stories"),
     ]
-    # The relay tells no change the bridge made, so the click marks the task's post done itself (just after the nag).
+    # The relay tells no change the bridge made, so the click redraws the task's card itself (just after the nag).
     await eventually(
-        lambda: running.slack.workspace.channel(world.channel).find(tracked.thread_ts).text.startswith("Done: ")
+        lambda: running.slack.workspace.channel(world.channel).find(tracked.thread_ts).text.startswith("✅ ~")
     )
+    assert not _buttons(running, nag)  # done: nothing left to click
     assert (await _tracked(running, task)).completed
     assert world.slack.ephemerals("bo") == []  # the edited nag says it all
 
@@ -232,6 +239,14 @@ async def test_reassign_assigns_the_chosen_person_and_refuses_someone_without_as
     assert _outcome(running, again) is None  # neither changed anything: the nag keeps its buttons
     assert world.asana.store.tasks[task].assignee == world.asana_people["cy"]
     assert len(running.asana_comments(task)) == 1
+
+    # The reassigned nag kept its buttons, so the new assignee finishes the task from it.
+    assert _buttons(running, nag)
+    current = running.slack.workspace.channel(world.channel).find(nag.ts)
+    assert current is not None
+    await running.user("cy").click_button(copy.deepcopy(current), blocks.NAG_DONE)
+    await eventually(lambda: _outcome(running, nag) == f"✅ Marked done by {_who(running, 'cy')}.")
+    assert world.asana.store.tasks[task].completed and not _buttons(running, nag)
 
 
 async def test_priority_sets_the_field_moves_the_task_to_its_section_and_sets_the_sla_due_date(

@@ -68,7 +68,9 @@ def _nags(running: Running, thread: str) -> list[Any]:
     return [
         m
         for m in world.slack.thread(world.channel, thread)
-        if m.bot_id and any(b.get("block_id", "").startswith(blocks.NAG_ACTIONS_BLOCK) for b in m.blocks or [])
+        if m.bot_id
+        and any(b.get("block_id", "").startswith(blocks.NAG_ACTIONS_BLOCK) for b in m.blocks or [])
+        and not any(b.get("block_id", "").startswith(blocks.CARD_BLOCK) for b in m.blocks or [])  # the task's card
     ]
 
 

@@ -1,6 +1,7 @@
 """Every word the bridge says in Slack, and the Block Kit it says it with: one package for wording, a module per
 surface. Callers write `from bridge.adapters import blocks` and `blocks.<name>`."""
 
+from bridge.adapters.blocks.card import *  # noqa: F403
 from bridge.adapters.blocks.commands import *  # noqa: F403
 from bridge.adapters.blocks.home import *  # noqa: F403
 from bridge.adapters.blocks.install import *  # noqa: F403

@@ -20,11 +20,6 @@ def _title(task: Task) -> str:
     return f"<{task.permalink_url}|{escape(task.name)}>" if task.permalink_url else escape(task.name)
 
 
-def _task_post(task: Task, headline: str, facts: list[str]) -> Blocks:
-    text = headline + ("\n" + " · ".join(facts) if facts else "")
-    return [{"type": "section", "block_id": f"task:{task.gid}", "text": {"type": "mrkdwn", "text": text}}]
-
-
 def first_line(text: str, limit: int = 200) -> str:
     """A message's first line as a task title (Asana allows long names; people read short ones)."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from bridge.adapters.blocks.kit import Blocks, _button, _date, _day, _plain_text, _select, escape
+from bridge.adapters.blocks.kit import Blocks, _button, _date, _day, _mrkdwn_section, _plain_text, _select, escape
 from bridge.adapters.blocks.unfurls import completed_from_slack
 from bridge.domain.nag_clicks import Action, Decision, Why
 
@@ -19,9 +19,17 @@ NAG_SNOOZE = "nag_snooze"
 NAG_PUSH = "nag_push"
 NAG_REASSIGN = "nag_reassign"
 NAG_PRIORITY = "nag_priority"
+NAG_ASSIGN_ME = "nag_assign_me"  # the card's "Assign to me"
+NAG_MORE = "nag_more"  # the card's overflow menu; its options' values say which
+NAG_MORE_SNOOZE, NAG_MORE_PUSH = "snooze", "push"
 NAG_FIELD = "nag_field_"  # + the custom field gid: a select of that enum field's options
 NAG_ACTIONS_BLOCK = "nag_actions:"  # + the task gid
 NAG_ACTION_PATTERN = r"^nag_"
+
+
+NAG_ABOUT_BLOCK = "nag_about"  # the nag's first line: whom it is for and which task
+NAG_REASONS_BLOCK = "nag_reasons"  # why it is due, and what it asks: replaced by what was done once someone acts
+NAG_DONE_BLOCK = "nag_outcome"  # what was done with it, one line per action
 
 
 def nag_post(
@@ -30,13 +38,39 @@ def nag_post(
     task_gid: str,
     priority_options: list[tuple[str, str]] | None = None,
     field_selects: Sequence[tuple[str, str, list[tuple[str, str]]]] = (),
+    reasons: Sequence[str] = (),
 ) -> tuple[str, Blocks]:
-    """A nag with its buttons: Done, Snooze 1 day, Push due +1 week, Reassign, Priority (options: gid, name)."""
-    body: Blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
-        _nag_actions(task_gid, priority_options, field_selects),
+    """A nag with its buttons: Done, Snooze 1 day, Push due +1 week, Reassign, Priority (options: gid, name).
+    `headline` says whom it is for and which task; `reasons` (one line each) why it is due and what it asks."""
+    body: Blocks = [{"type": "section", "block_id": NAG_ABOUT_BLOCK, "text": {"type": "mrkdwn", "text": headline}}]
+    if reasons:
+        text = "\n".join(reasons)[:3000]
+        body.append({"type": "section", "block_id": NAG_REASONS_BLOCK, "text": {"type": "mrkdwn", "text": text}})
+    body.append(_nag_actions(task_gid, priority_options, field_selects))
+    return _plain_text("\n".join([headline, *reasons])), body
+
+
+def nag_after(message: Sequence[dict[str, Any]], line: str, *, keep_actions: bool) -> tuple[str, Blocks]:
+    """A nag once someone acted on it: what it was about, what was done and by whom instead of what it asked, and
+    its buttons still there unless the task is done (so a new assignee can still click Done). `message` is the
+    nag's blocks as Slack sent them with the click."""
+    about = next((b for b in message if b.get("block_id") == NAG_ABOUT_BLOCK), None)
+    if about is None:  # a nag posted before nags had named blocks: its first section says it all
+        about = next((b for b in message if b.get("type") == "section"), _mrkdwn_section(""))
+    done = next((b for b in message if b.get("block_id") == NAG_DONE_BLOCK), None)
+    lines = [str(e.get("text") or "") for e in (done or {}).get("elements") or ()][-8:]  # Slack allows 10
+    out: Blocks = [
+        about,
+        {
+            "type": "context",
+            "block_id": NAG_DONE_BLOCK,
+            "elements": [{"type": "mrkdwn", "text": text} for text in [*lines, line]],
+        },
     ]
-    return _plain_text(headline), body
+    actions = next((b for b in message if str(b.get("block_id") or "").startswith(NAG_ACTIONS_BLOCK)), None)
+    if keep_actions and actions is not None:
+        out.append(actions)
+    return _plain_text(f"{(about.get('text') or {}).get('text', '')}\n{line}"), out
 
 
 def _nag_actions(
