@@ -302,7 +302,9 @@ async def build(
         registrar=WebhookRegistrar(store=store, asana=asana, clock=clock, webhook_target=settings.webhook_target),
         workspace_gid=lambda: identity.workspace_gid,
     )
-    router = Router(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
+    router = Router(
+        store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy, cards=cards
+    )
     reports = Reports(
         store=store,
         slack=slack,

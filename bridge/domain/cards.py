@@ -113,3 +113,23 @@ def working_days_between(start: date, end: date, clock: BusinessClock) -> int:
             count += 1
         day += _DAY
     return count
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A moment told relative to now, in the team's calendar: "by 15:00 today", "passed 2 working days ago"."""
+
+    local: datetime  # on the team's wall clock
+    today: bool
+    left: timedelta  # working time until it; negative once passed
+    days_late: int  # working days since it passed (0 while it has not, or it passed today)
+
+
+def deadline_of(moment: datetime, now: datetime, clock: BusinessClock) -> Deadline:
+    day, today = clock.local_date(moment), clock.local_date(now)
+    return Deadline(
+        local=clock.to_local(moment),
+        today=day == today,
+        left=clock.elapsed(now, moment),
+        days_late=working_days_between(day, today, clock) if day < today else 0,
+    )

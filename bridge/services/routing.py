@@ -37,6 +37,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.relay import next_snapshot
 from bridge.domain.routing import Candidate, Stage, choose, in_hours, out_of_office, short_sla, stage
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.cards import Cards
 from bridge.services.errors import UserError
 from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.people import People
@@ -63,8 +64,17 @@ class RoutingClick:
 
 class Router:
     def __init__(
-        self, *, store: Store, asana: AsanaPort, slack: SlackPort, people: People, clock: Clock, policy: Policy
+        self,
+        *,
+        store: Store,
+        asana: AsanaPort,
+        slack: SlackPort,
+        people: People,
+        clock: Clock,
+        policy: Policy,
+        cards: Cards,
     ) -> None:
+        self._cards = cards
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -228,15 +238,13 @@ class Router:
         between the comment and the record could say it twice)."""
         assert row.assignee_gid is not None and row.announcement is not None
         task = await self._asana.update_task(tracked.task_gid, {"assignee": row.assignee_gid})
-        await self._store.save_tracked_task(
-            replace(
-                tracked,
-                snapshot=next_snapshot(
-                    tracked.snapshot, task.raw, now=self._clock.now(), project_gid=tracked.project_gid
-                ),
-                updated_at=self._clock.now(),
-            )
+        updated = replace(
+            tracked,
+            snapshot=next_snapshot(tracked.snapshot, task.raw, now=self._clock.now(), project_gid=tracked.project_gid),
+            updated_at=self._clock.now(),
         )
+        await self._store.save_tracked_task(updated)
+        await self._cards.refresh(updated)  # the relay tells no change the bridge made
         said = row.announcement
         if said.get("followers"):
             await self._asana.add_followers(tracked.task_gid, list(said["followers"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import UTC, datetime
 from typing import Any
@@ -196,3 +197,24 @@ async def test_a_reminder_can_also_go_to_the_assignee_by_dm(running: Running) ->
     assert len(dms) == 1
     await _tick(running, "2027-01-06T11:00:00")
     assert len([m for m in world.slack.messages(bo) if m.bot_id and "is due today" in m.text]) == 1
+
+
+async def test_one_message_per_task_names_every_reason_with_figures(running: Running) -> None:
+    world = running.world
+    bo, cy = world.slack_people["bo"], world.slack_people["cy"]
+    _, thread = await _task(running, f"Webhooks keep failing <@{bo}> due:2027-01-04 p1")
+    # Wed 6 Jan 10:00: two working days past its due date, in triage since it was made, and its P1 first-response
+    # target (4h) long passed: one tick, one message with the three reasons and both people to act.
+    assert await _tick(running, "2027-01-06T10:00:00") == 1
+    [nag] = _nags(running, thread)
+    said = str(nag.blocks)
+    assert f"<@{bo}>" in said and f"<@{cy}>" in said
+    assert "it was due Mon 04 Jan, 2 working days ago" in nag.text
+    assert re.search(r"waiting for triage for \d+ working days, since ", nag.text)  # since it was made, today
+    assert "the target (P1, 4h) passed" in nag.text and "working days ago" in nag.text
+    assert "reminder" not in nag.text  # the first overdue reminder anyone sees is not "reminder 3"
+    assert len([b for b in nag.blocks or [] if b["type"] == "actions"]) == 1
+    # The next working day: overdue and triage again (each once more), the SLA warning is not repeated.
+    assert await _tick(running, "2027-01-07T10:00:00") == 1
+    latest = _nags(running, thread)[-1]
+    assert "reminder 2" in latest.text and "waiting for triage" in latest.text and "first response" not in latest.text

@@ -126,6 +126,7 @@ async def test_a_task_goes_to_the_skill_match_with_the_reason_in_thread_and_asan
     assert _comments(running, task) == ["→ Bo Chen: matches “oauth”; 0 open tasks"]
     cold = _calls(running, mark)
     # Cold: each pool member's Asana user and out-of-office entries once; then one update and one comment.
+    # The new assignee's Asana user is read once more, to find them in Slack for the card (then they are known).
     assert sorted(cold) == sorted(
         [
             ("GET", "/users/ana@example.com"),
@@ -133,6 +134,7 @@ async def test_a_task_goes_to_the_skill_match_with_the_reason_in_thread_and_asan
             ("GET", "/users/bo@example.com"),
             ("GET", "/ooo_entries"),
             ("PUT", f"/tasks/{task.task_gid}"),
+            ("GET", f"/users/{world.asana_people['bo']}"),  # to find Bo in Slack, for the task's card
             ("POST", f"/tasks/{task.task_gid}/stories"),
         ]
     )
@@ -142,7 +144,11 @@ async def test_a_task_goes_to_the_skill_match_with_the_reason_in_thread_and_asan
     await _tick(running)
     assert _assignee(running, second) == world.asana_people["ana"]
     gid = second.task_gid
-    assert _calls(running, mark) == [("PUT", f"/tasks/{gid}"), ("POST", f"/tasks/{gid}/stories")]
+    assert _calls(running, mark) == [
+        ("PUT", f"/tasks/{gid}"),
+        ("GET", f"/users/{world.asana_people['ana']}"),
+        ("POST", f"/tasks/{gid}/stories"),
+    ]
 
     # One more tick routes nothing again and says nothing again.
     await _tick(running)

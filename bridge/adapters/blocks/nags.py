@@ -7,11 +7,13 @@ task gid, so a click names its task without the bridge remembering anything abou
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bridge.adapters.blocks.kit import Blocks, _button, _date, _day, _mrkdwn_section, _plain_text, _select, escape
 from bridge.adapters.blocks.unfurls import completed_from_slack
+from bridge.domain.cards import Deadline
+from bridge.domain.durations import describe_duration
 from bridge.domain.nag_clicks import Action, Decision, Why
 
 NAG_DONE = "nag_done"
@@ -104,38 +106,65 @@ def nag_outcome(headline: str, outcome: str) -> tuple[str, Blocks]:
     ]
 
 
-def nag_headline(
+def nag_about(mentions: Sequence[str], *, name: str, url: str) -> str:
+    """A nag's first line: whom it is for (ready <@U…> mentions or escaped names) and which task."""
+    who = f"{', '.join(dict.fromkeys(mentions))}: " if mentions else ""
+    title = f"*<{url}|{escape(name)}>*" if url else f"*{escape(name)}*"
+    return f"🔔 {who}{title}"
+
+
+def nag_reason(
     kind: str,
     stage: str,
     *,
-    name: str,
-    url: str,
-    mention: str | None,
     due: date | None = None,
-    count: int = 1,
-    missing: Sequence[str] = (),
+    when: Deadline | None = None,
+    shown: int = 1,
     priority: str | None = None,
+    target: timedelta | None = None,
+    waited: timedelta | None = None,
+    waited_days: int = 0,
+    since: datetime | None = None,
+    missing: Sequence[str] = (),
 ) -> str:
-    """What a nag says (kind and stage as in domain.nags); `mention` is a ready <@U…> or a plain name."""
-    who = f"{mention}: " if mention else ""
-    title = f"*<{url}|{escape(name)}>*" if url else f"*{escape(name)}*"
-    day = due.strftime("%a %d %b") if due else "its due date"
+    """One reason a nag is due, with its figures (kind and stage as in domain.nags): `when` is the due moment of a
+    reminder or the first-response target, `shown` the how-manyth reminder of its stage people see; a task waits in
+    triage `waited` (working time) over `waited_days` working days."""
+    again = f" (reminder {shown})" if shown > 1 else ""
+    day = _date(due) if due else "its due date"
     if kind == "reminder" and stage == "upcoming":
-        return f"⏰ {who}{title} is due {day}."
+        return f"⏰ It is due {day}."
     if kind == "reminder" and stage == "due_today":
-        return f"⏰ {who}{title} is due today."
+        return "⏰ It is due today."
     if kind == "reminder":
-        again = f"; reminder {count}" if count > 1 else ""
-        return f"⚠️ {who}{title} is overdue (it was due {day}{again})."
+        late = f", {_days_ago(when.days_late)}" if when is not None and when.days_late else ""
+        return f"⚠️ It is overdue: it was due {day}{late}{again}."
     if kind == "triage":
-        return f"🧭 {who}{title} is waiting for triage. Please set a priority."
+        waiting = f" for {describe_duration(waited, days=False)}" if waited is not None else ""
+        if waited_days:
+            waiting = f" for {waited_days} working day{'' if waited_days == 1 else 's'}"
+        entered = f", since {since:%a %d %b %H:%M}" if since is not None else ""
+        return f"🧭 It is waiting for triage{waiting}{entered}{again}. Please set a priority."
     if kind == "first_response":
-        target = f" {escape(priority)}" if priority else ""
-        return f"⏱️ {who}{title} has no first response yet and is close to its{target} first-response target."
+        figures = ", ".join(
+            part for part in (escape(priority) if priority else "", describe_duration(target) if target else "") if part
+        )
+        figures = f" ({figures})" if figures else ""
+        if when is None:
+            return f"⏱️ SLA at risk: no first response yet{figures}."
+        if when.left < timedelta(0):
+            ago = _days_ago(when.days_late) if when.days_late else f"{describe_duration(-when.left, days=False)} ago"
+            return f"🚨 SLA missed: no first response yet, and the target{figures} passed {ago}."
+        by = f"{when.local:%H:%M} today" if when.today else f"{when.local:%a %d %b %H:%M}"
+        return f"⏱️ SLA at risk: no first response yet; first response due by {by}{figures}."
     if kind == "missing_fields":
         fields = ", ".join(escape(f) for f in missing)
-        return f"📝 {who}{title} is missing {fields}. Please set them before work begins."
-    return f"🔔 {who}{title}"
+        return f"📝 It is missing {fields}{again}. Please set them before work begins."
+    return "🔔 It needs attention."
+
+
+def _days_ago(days: int) -> str:
+    return f"{days} working day{'' if days == 1 else 's'} ago"
 
 
 def sla_warning_comment(priority: str | None) -> str:
