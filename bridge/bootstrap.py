@@ -420,6 +420,7 @@ async def build(
                 clock=clock,
                 policy=settings.policy,
                 on_sent=lambda kind: metrics.nags_sent.labels(kind).inc(),
+                people=people,
             ),
             router,
         ),

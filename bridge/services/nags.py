@@ -33,6 +33,7 @@ from bridge.domain.sla import target_for
 from bridge.domain.work import custom_field, enabled_options
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.outbox import Outbox, PostInFlight
+from bridge.services.people import People
 from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ class Nagger:
         clock: Clock,
         policy: Policy,
         on_sent: Callable[[str], None] = lambda kind: None,
+        people: People | None = None,
     ) -> None:
+        self._people = people  # finds assignees in Slack who never used the bridge (without it: names them)
         self._store = store
         self._on_sent = on_sent  # told the kind of every nag sent (the bridge_nags_sent metric)
         self._asana = asana
@@ -145,7 +148,7 @@ class Nagger:
         """One message for every nag due on the task: whom it is for, each reason with its figures, the buttons."""
         policy = self._policy.for_project(link.project_gid)
         clock = clock_for(policy.business_hours)
-        mentions = [found for nag in nags if (found := await self._mention(tracked, nag.mention))]
+        mentions = [found for nag in nags if (found := await self._mention(link, tracked, nag.mention))]
         target = target_for(policy.sla, view.priority)
         reasons = [
             blocks.nag_reason(
@@ -205,7 +208,7 @@ class Nagger:
                 self._memory.sent.add(nag.key)
         log.info("sent %s for task %s", ", ".join(f"{n.kind} {n.stage}" for n in nags), tracked.task_gid)
 
-    async def _mention(self, tracked: TrackedTask, mention: Mention | None) -> str | None:
+    async def _mention(self, link: Link, tracked: TrackedTask, mention: Mention | None) -> str | None:
         """<@U…> for someone the bridge can find in Slack, else their name, else nothing."""
         if mention is None:
             return None
@@ -214,7 +217,11 @@ class Nagger:
         if mention.role == Role.TRIAGER:
             user = await self._slack.user_by_email(mention.who)
             return f"<@{user}>" if user else blocks.escape(mention.who)
-        person = await self._store.slack_user_for(tracked.team_id, AsanaUserGid(mention.who))
+        gid = AsanaUserGid(mention.who)
+        if self._people is not None:
+            person = await self._people.slack_user(tracked.team_id, gid, link.workspace_gid)
+        else:
+            person = await self._store.slack_user_for(tracked.team_id, gid)
         if person is not None:
             return f"<@{person}>"
         name = (tracked.snapshot.get("assignee") or {}).get("name")

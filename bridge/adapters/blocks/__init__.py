@@ -8,6 +8,7 @@ from bridge.adapters.blocks.install import *  # noqa: F403
 from bridge.adapters.blocks.kit import Blocks as Blocks
 from bridge.adapters.blocks.kit import escape as escape
 from bridge.adapters.blocks.kit import first_line as first_line
+from bridge.adapters.blocks.kit import person as person
 from bridge.adapters.blocks.nags import *  # noqa: F403
 from bridge.adapters.blocks.relay import *  # noqa: F403
 from bridge.adapters.blocks.reports import *  # noqa: F403

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bridge.adapters.blocks.kit import Blocks, _button, _plain_text, _select, escape
+from bridge.adapters.blocks.kit import Blocks, _button, _plain_text, _select, escape, person
 from bridge.adapters.blocks.nags import (
     NAG_ACTIONS_BLOCK,
     NAG_ASSIGN_ME,
@@ -23,13 +23,6 @@ from bridge.domain.durations import describe_duration
 
 CARD_BLOCK = "task:"  # + the task gid: the card's section
 CARD_THREAD_NOTE = "Tracked in Asana. Replies in this thread become comments on the task."
-
-
-def person(slack_user: str | None, name: str | None) -> str:
-    """Someone the bridge names in Slack: an @mention when they are in Slack (so they are notified), else their name."""
-    if slack_user:
-        return f"<@{slack_user}>"
-    return escape(name) if name else "someone"
 
 
 def task_card(

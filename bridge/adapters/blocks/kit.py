@@ -20,6 +20,13 @@ def _title(task: Task) -> str:
     return f"<{task.permalink_url}|{escape(task.name)}>" if task.permalink_url else escape(task.name)
 
 
+def person(slack_user: str | None, name: str | None) -> str:
+    """Someone the bridge names in Slack: an @mention when they are in Slack (so they are notified), else their name."""
+    if slack_user:
+        return f"<@{slack_user}>"
+    return escape(name) if name else "someone"
+
+
 def first_line(text: str, limit: int = 200) -> str:
     """A message's first line as a task title (Asana allows long names; people read short ones)."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")

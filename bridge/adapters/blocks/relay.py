@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bridge.adapters.blocks.card import person
-from bridge.adapters.blocks.kit import Blocks, _day, _ordinal, escape
+from bridge.adapters.blocks.kit import Blocks, _day, _ordinal, escape, person
 from bridge.domain.model import Link
 from bridge.domain.relay import Change
 from bridge.domain.work import Task
