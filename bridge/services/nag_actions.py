@@ -2,9 +2,8 @@
 
 Who may act on a nag: the clicker's Slack email must match an Asana user of the link's workspace, and that user must
 be the task's assignee, the person who asked for it (the tracked task's requester), the project's triager
-(`[triage] triager`, matched by email), or a member of the linked Asana project (as Asana lists its members; read
-once and kept ten minutes, and read again for someone refused with a list older than a minute, in case they were
-just added). Anyone else is told why, privately, and nothing changes.
+(`[triage] triager`, matched by email), or someone Asana lets change the project's tasks (services.access: its
+privacy, team and members). Anyone else is told why and who can, privately, and nothing changes.
 
 A click reads the task once and lets `domain.nag_clicks.decide` compare it with what was asked. Asking for what the
 task already has changes nothing and leaves the nag. A nag the task has outgrown (completed meanwhile, due date
@@ -39,7 +38,6 @@ from bridge.domain.model import (
     ChannelId,
     Link,
     MessageTs,
-    ProjectGid,
     SlackUserId,
     TaskGid,
     TeamId,
@@ -50,14 +48,14 @@ from bridge.domain.nags import SNOOZED_UNTIL
 from bridge.domain.policy import Policy
 from bridge.domain.work import Section, Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.access import Access
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
 from bridge.services.people import People
 
 log = logging.getLogger(__name__)
 
-PROJECT_CACHE_SECONDS = 600.0  # members and sections of a project change rarely
-RECHECK_MEMBERS_AFTER = 60.0
+PROJECT_CACHE_SECONDS = 600.0  # the sections of a project change rarely
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,7 @@ class NagActions:
         self._people = people
         self._clock = clock
         self._policy = policy
-        self._members: dict[str, tuple[float, frozenset[AsanaUserGid]]] = {}
+        self._access = Access(asana=asana)
         self._sections: dict[str, tuple[float, dict[str, Section]]] = {}
 
     async def act(self, click: NagClick) -> str | None:
@@ -197,26 +195,12 @@ class NagActions:
             mapping = await self._store.get_user_mapping(click.team_id, click.user)
             if mapping is not None and (mapping.email or "").strip().casefold() == triager.strip().casefold():
                 return
-        if clicker in await self._members_of(link.project_gid):
+        why = await self._access.refusal(link.project_gid, link.workspace_gid, clicker)
+        if why is None:
             return
-        if clicker in await self._members_of(link.project_gid, younger_than=RECHECK_MEMBERS_AFTER):
-            return
-        log.info("refused a nag click on task %s by %s (not allowed on %s)", task.gid, click.user, link.project_gid)
-        raise UserError(blocks.nag_not_allowed(click.user, link.project_name))
-
-    async def _members_of(
-        self, project_gid: ProjectGid, *, younger_than: float = PROJECT_CACHE_SECONDS
-    ) -> frozenset[AsanaUserGid]:
-        cached = self._members.get(project_gid)
-        if cached is not None and time.monotonic() - cached[0] < younger_than:
-            return cached[1]
-        try:
-            members = frozenset(await self._asana.project_members(project_gid))
-        except (AsanaNotFound, AsanaForbidden) as exc:
-            log.warning("cannot read the members of project %s: %s", project_gid, exc)
-            members = frozenset()
-        self._members[project_gid] = (time.monotonic(), members)
-        return members
+        log.info("refused a click on task %s by %s (%s on %s)", task.gid, click.user, why, link.project_gid)
+        team = (await self._access.project(link.project_gid)).team_name
+        raise UserError(blocks.nag_not_allowed(click.user, link.project_name, why, team=team))
 
     async def _assignee(self, click: NagClick, link: Link) -> AsanaUserGid:
         chosen = SlackUserId(click.click.value or "")

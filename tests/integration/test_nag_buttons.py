@@ -44,11 +44,16 @@ def policy(world: World) -> str:
 
 @pytest.fixture(autouse=True)
 def outsiders(world: World) -> None:
-    """Tia, the triager, and Eve are Asana users of the workspace but not members of the project; Dee has no Asana
-    account at all. All three are in the channel."""
+    """Tia, the triager, Eve and Fay are Asana users of the workspace but not members of the (public) project, and
+    Eve is a guest of the workspace; Dee has no Asana account at all. All four are in the channel."""
     channel = world.slack.workspace().channel(world.channel)
-    for key, name, email in (("tia", "Tia Ray", "tia@example.com"), ("eve", "Eve Stone", "eve@example.com")):
-        world.asana_people[key] = world.asana.add_user(name, email, [world.workspace])
+    for key, name, email in (
+        ("tia", "Tia Ray", "tia@example.com"),
+        ("eve", "Eve Stone", "eve@example.com"),
+        ("fay", "Fay Wu", "fay@example.com"),
+    ):
+        guest_of = [world.workspace] if key == "eve" else []
+        world.asana_people[key] = world.asana.add_user(name, email, [world.workspace], guest_of=guest_of)
         world.slack_people[key] = world.slack.add_user(key, email)
         channel.members.append(world.slack_people[key])
     world.slack_people["dee"] = world.slack.add_user("dee", "dee@elsewhere.example")
@@ -341,8 +346,7 @@ async def test_people_without_asana_or_not_allowed_on_the_link_are_refused_and_n
         return said if len(said) == 2 else None
 
     refusals = await eventually(refused)
-    assert all("only the task's assignee, the person who asked for it, the triager and members" in r for r in refusals)
-    assert all("*Developer Questions*" in r for r in refusals)
+    assert all("you are a guest of the Asana workspace, and *Developer Questions* is not shared" in r for r in refusals)
     assert not world.asana.store.tasks[task].completed and not running.asana_comments(task)
     assert {method for method, _ in await running.asana_calls_since(mark)} == {"GET"}  # lookups only, no writes
     assert _outcome(running, nag) is None
@@ -357,6 +361,47 @@ async def test_people_without_asana_or_not_allowed_on_the_link_are_refused_and_n
     await running.user("eve").click_button(mine, blocks.NAG_DONE)
     assert await eventually(lambda: _outcome(running, mine)) == f"✅ Marked done by {_who(running, 'eve')}."
     assert world.asana.store.tasks[own.task_gid].completed
+
+
+@pytest.mark.parametrize(
+    ("privacy", "fay_may", "refused_because"),
+    [
+        ("public_to_workspace", True, None),
+        ("private_to_team", True, None),
+        ("private", False, "the Asana project *Developer Questions* is private, and you are not one of its members"),
+    ],
+)
+async def test_who_may_click_mirrors_the_projects_privacy_in_asana(
+    running: Running, privacy: str, fay_may: bool, refused_because: str | None
+) -> None:
+    """Fay is a workspace member in the team "Support", Dee… has no Asana; Gus is a workspace member outside the
+    team. Neither Fay nor Gus is a listed member of the project."""
+    world = running.world
+    gus = world.asana.add_user("Gus Hale", "gus@example.com", [world.workspace])
+    world.slack_people["gus"] = world.slack.add_user("gus", "gus@example.com")
+    world.slack.workspace().channel(world.channel).members.append(world.slack_people["gus"])
+    team = world.asana.add_team(world.workspace, "Support", [world.asana_people["fay"], world.bridge_user])
+    world.asana.set_project_privacy(world.project, privacy, team=team)
+    tracked = await _task(running, f"Check the {privacy} rules")
+    nag = await _nag(running, tracked)
+
+    await running.user("fay").click_button(nag, blocks.NAG_SNOOZE)
+    if fay_may:
+        assert await eventually(lambda: _outcome(running, nag)) == f"💤 Snoozed for a day by {_who(running, 'fay')}."
+    else:
+        [said] = await eventually(lambda: _said_to(running, "fay", "nothing was changed"))
+        assert refused_because is not None and refused_because in said
+        assert _outcome(running, nag) is None
+    await running.user("gus").click_button(nag, blocks.NAG_SNOOZE)
+    if privacy == "public_to_workspace":  # any workspace member but a guest
+        await eventually(lambda: _outcome(running, nag) == f"💤 Snoozed for a day by {_who(running, 'gus')}.")
+        assert gus not in world.asana.store.projects[world.project].members
+    else:
+        [said] = await eventually(lambda: _said_to(running, "gus", "nothing was changed"))
+        wanted = (
+            "is private to *Support*, and you are not a member of it" if privacy == "private_to_team" else "private"
+        )
+        assert wanted in said
 
 
 # ---- double clicks and outdated nags -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 
 from bridge.adapters.blocks.kit import Blocks, _button, _date, _day, _mrkdwn_section, _plain_text, _select, escape
 from bridge.adapters.blocks.unfurls import completed_from_slack
+from bridge.domain.access import Refusal
 from bridge.domain.cards import Deadline
 from bridge.domain.durations import describe_duration
 from bridge.domain.nag_clicks import Action, Decision, Why
@@ -190,11 +191,19 @@ _NAG_LABELS = {
 }
 
 
-def nag_not_allowed(user_id: str, project_name: str) -> str:
+def nag_not_allowed(user_id: str, project_name: str, why: Refusal, *, team: str | None = None) -> str:
+    """Why someone may not act on a task from Slack, and who may, as Asana's project privacy says."""
+    project = f"*{escape(project_name)}*"
+    if why is Refusal.GUEST:
+        reason = f"you are a guest of the Asana workspace, and {project} is not shared with you"
+    elif why is Refusal.NOT_IN_TEAM:
+        team_name = f"*{escape(team)}*" if team else "its team"
+        reason = f"the Asana project {project} is private to {team_name}, and you are not a member of it"
+    else:
+        reason = f"the Asana project {project} is private, and you are not one of its members"
     return (
-        f"<@{user_id}>, only the task's assignee, the person who asked for it, the triager and members of the Asana "
-        f"project *{escape(project_name)}* can act on it from Slack, so nothing was changed. Ask to be added to the "
-        "project in Asana, or ask one of them."
+        f"<@{user_id}>, {reason}, so nothing was changed. The task's assignee, the person who asked for it, the "
+        "triager and those Asana lets into the project can act on it; ask one of them, or to be added in Asana."
     )
 
 
