@@ -255,3 +255,26 @@ async def test_a_recrawl_starts_threads_for_tasks_people_made_not_for_the_bridge
     await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Made by Bo" in m.text])
     await eventually(lambda: _settled(running))
     assert not [m for m in world.slack.messages(world.channel) if "Being captured" in m.text]
+
+
+async def test_changing_how_the_channel_works_is_announced_with_the_command_that_undoes_it(running: Running) -> None:
+    world = running.world
+    ana = running.user("ana")
+    await ana.slash_command("/asana", f"link {world.project}", world.channel)
+    await eventually(lambda: world.asana.webhooks)
+
+    def announced(words: str) -> list[str]:
+        return [m.text for m in world.slack.messages(world.channel) if m.bot_id and words in m.text]
+
+    await ana.slash_command("/asana", "capture all", world.channel)
+    [said] = await eventually(lambda: announced("To undo: `/asana capture off`"))
+    assert said.startswith(f"⚙️ {_at(running, 'ana')} changed") and "Every new message" in said
+    await ana.slash_command("/asana", "relay comments due", world.channel)
+    [said] = await eventually(lambda: announced("To undo: `/asana relay all`"))
+    assert "Told in task threads: comments, due." in said
+    await ana.slash_command("/asana", "relay quiet", world.channel)
+    await eventually(lambda: announced("To undo: `/asana relay comments due`"))
+    await ana.slash_command("/asana", "relay quiet", world.channel)  # no change: nothing to tell anyone
+    await ana.slash_command("/asana", "capture all", world.channel)
+    await eventually(lambda: running.bridge.background.pending == 0)
+    assert len([m for m in world.slack.messages(world.channel) if m.bot_id and "⚙️" in m.text]) == 3

@@ -92,5 +92,23 @@ def relay_setting(link: Link) -> str:
     return "Told in task threads: " + ", ".join(sorted(link.relay_kinds)) + "."
 
 
+def relay_command(link: Link) -> str:
+    """The command that sets a link's relay as it is now (what undoes a change to it)."""
+    if link.quiet:
+        return "/asana relay quiet"
+    if link.relay_kinds is None:
+        return "/asana relay all"
+    return "/asana relay " + " ".join(sorted(link.relay_kinds))
+
+
+def relay_changed(user: str, link: Link, *, undo: str) -> str:
+    return setting_changed(user, relay_setting(link), undo=undo)
+
+
+def setting_changed(user: str, said: str, *, undo: str) -> str:
+    """Told in the channel when someone changes how it works, with the command that puts it back."""
+    return f"⚙️ <@{user}> changed this channel's Asana settings. {said} To undo: `{undo}`"
+
+
 def relay_usage(problem: str) -> str:
     return f"`/asana relay`: {problem}. Example: `/asana relay completed comments due`."
