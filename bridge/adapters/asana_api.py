@@ -387,6 +387,7 @@ class AsanaGateway:
                 active=bool(row.get("active", True)),
                 last_failure_at=row.get("last_failure_at"),
                 delivery_retry_count=int(row.get("delivery_retry_count") or 0),
+                last_failure_content=row.get("last_failure_content"),
             )
             for row in rows
         ]

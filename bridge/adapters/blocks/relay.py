@@ -76,12 +76,9 @@ def created_in_asana(text: str, card: Blocks) -> tuple[str, Blocks]:
 
 
 def webhook_failing(project_name: str) -> str:
-    return (
-        f"⚠️ Asana reports that it could not deliver updates of *{escape(project_name)}* to the bridge "
-        "(its webhook's deliveries are failing). Meanwhile the bridge is filling the gap from Asana's Events API, "
-        "so updates still reach their threads, a few minutes late. If the failures go on for 24 hours Asana "
-        "deletes the webhook, and the bridge registers a new one."
-    )
+    """One short line for the channel when Asana's deliveries fail; the operator finds the detail in the log and
+    in /healthz."""
+    return f"⚠️ Updates from Asana about *{escape(project_name)}* may reach their threads a few minutes late for now."
 
 
 def relay_setting(link: Link) -> str:
