@@ -190,22 +190,42 @@ class Router:
             follow_rules=policy.routing.followers,
         )
         skipped = [blocks.skipped_part(self._pool.display(s.email, users), s.reason, s.back_on) for s in choice.skipped]
+        skipped_said = [  # in Slack, each person named is an @mention when Slack knows them
+            blocks.skipped_part(
+                await self._pool.mention(s.email) or blocks.escape(self._pool.display(s.email, users)),
+                s.reason,
+                s.back_on,
+            )
+            for s in choice.skipped
+        ]
         if choice.assignee is None:
-            return await self._nobody(link, tracked, row, policy, skipped, pool_empty=not candidates, now=now)
+            return await self._nobody(link, tracked, row, policy, skipped_said, pool_empty=not candidates, now=now)
         user = users[choice.assignee]
         assert user is not None
         if row is not None and choice.assignee == row.assignee:
             # Everyone else is out or full: the holder keeps it, with a fresh window.
             await self._store.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
-            stays = blocks.routing_stays(await self._pool.name(row.assignee, link), because=because or "")
+            holder = await self._pool.mention(row.assignee) or blocks.escape(await self._pool.name(row.assignee, link))
+            stays = blocks.routing_stays(holder, because=blocks.escape(because or ""))
             await self._tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
             return 1
-        mention = await self._pool.mention(choice.assignee)
+        mention = await self._pool.mention(choice.assignee) or blocks.escape(user.name or choice.assignee)
+        clock = clock_for(policy.business_hours)
+        moves_on = clock.to_local(clock.add(now, clock.span(policy.routing.reassign_after)))
         comment, said = (
             blocks.routing_reason(
-                who, matched=choice.matched, open_tasks=choice.open_tasks, skipped=skipped, because=because
+                who,
+                matched=choice.matched,
+                open_tasks=choice.open_tasks,
+                fewest=choice.fewest,
+                skipped=named,
+                because=why,
+                moves_on=moves_on,
             )
-            for who in (user.name or choice.assignee, mention or user.name or choice.assignee)
+            for who, named, why in (
+                (user.name or choice.assignee, skipped, because),
+                (mention, skipped_said, blocks.escape(because) if because else None),
+            )
         )
         fresh = RoutedTask(
             task_gid=tracked.task_gid,
@@ -281,9 +301,13 @@ class Router:
             return
         policy = self._policy.for_project(link.project_gid)
         window = describe_duration(policy.routing.reassign_after)
-        holder = await self._pool.mention(row.assignee) or await self._pool.name(row.assignee, link)
-        since = clock_for(policy.business_hours).local_date(row.assigned_at)
-        text, post = blocks.routing_ping(holder, name=tracked.name, since=since, window=window, task_gid=row.task_gid)
+        holder = await self._pool.mention(row.assignee) or blocks.escape(await self._pool.name(row.assignee, link))
+        clock = clock_for(policy.business_hours)
+        since = clock.local_date(row.assigned_at)
+        moves_on = clock.to_local(clock.add(row.assigned_at, clock.span(policy.routing.reassign_after)))
+        text, post = blocks.routing_ping(
+            holder, name=tracked.name, since=since, moves_on=moves_on, task_gid=row.task_gid
+        )
         key = f"route:{row.task_gid}:ping:{len(row.holders)}:{row.assigned_at:%Y%m%d%H%M%S}"
         ts = await self._outbox.reply(tracked, key=key, text=text, blocks=post)
         # After the post (once, through the outbox): a failure here makes the next tick post nothing new.
@@ -308,13 +332,15 @@ class Router:
             raise UserError(blocks.routing_click_refused(click.user))
         now = self._clock.now()
         holder = await self._pool.name(row.assignee or "", link)
-        window = describe_duration(policy.routing.reassign_after)
-        outcome = blocks.routing_kept(holder, window) if click.keep else f"↪️ {blocks.routing_handed_back(holder)}."
-        text, done = blocks.nag_outcome(blocks.routing_ping_asked(holder, tracked.name), outcome)
+        at = await self._pool.mention(row.assignee) or blocks.escape(holder)
+        clock = clock_for(policy.business_hours)
+        moves_on = clock.to_local(clock.add(now, clock.span(policy.routing.reassign_after)))
+        outcome = blocks.routing_kept(at, moves_on) if click.keep else f"↪️ {blocks.routing_handed_back(at)}."
+        text, done = blocks.nag_outcome(blocks.routing_ping_asked(at, tracked.name), outcome)
         await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=done)
         if click.keep:
             await self._store.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
-            await self._asana.comment(row.task_gid, blocks.routing_kept(holder, window))
+            await self._asana.comment(row.task_gid, blocks.routing_kept(holder, moves_on))
             return None
         view = TaskView(gid=tracked.task_gid, created_at=tracked.created_at, assignee=row.assignee_gid)
         loads = Counter(await self._pool.loads())
