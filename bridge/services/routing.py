@@ -210,8 +210,7 @@ class Router:
             await self._tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
             return 1
         mention = await self._pool.mention(choice.assignee) or blocks.escape(user.name or choice.assignee)
-        clock = clock_for(policy.business_hours)
-        moves_on = clock.to_local(clock.add(now, clock.span(policy.routing.reassign_after)))
+        moves_on = _moves_on(policy, now)
         comment, said = (
             blocks.routing_reason(
                 who,
@@ -302,9 +301,8 @@ class Router:
         policy = self._policy.for_project(link.project_gid)
         window = describe_duration(policy.routing.reassign_after)
         holder = await self._pool.mention(row.assignee) or blocks.escape(await self._pool.name(row.assignee, link))
-        clock = clock_for(policy.business_hours)
-        since = clock.local_date(row.assigned_at)
-        moves_on = clock.to_local(clock.add(row.assigned_at, clock.span(policy.routing.reassign_after)))
+        since = clock_for(policy.business_hours).local_date(row.assigned_at)
+        moves_on = _moves_on(policy, row.assigned_at)
         text, post = blocks.routing_ping(
             holder, name=tracked.name, since=since, moves_on=moves_on, task_gid=row.task_gid
         )
@@ -333,8 +331,7 @@ class Router:
         now = self._clock.now()
         holder = await self._pool.name(row.assignee or "", link)
         at = await self._pool.mention(row.assignee) or blocks.escape(holder)
-        clock = clock_for(policy.business_hours)
-        moves_on = clock.to_local(clock.add(now, clock.span(policy.routing.reassign_after)))
+        moves_on = _moves_on(policy, now)
         outcome = blocks.routing_kept(at, moves_on) if click.keep else f"↪️ {blocks.routing_handed_back(at)}."
         text, done = blocks.nag_outcome(blocks.routing_ping_asked(at, tracked.name), outcome)
         await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=done)
@@ -377,3 +374,9 @@ class Router:
     async def _tell(self, tracked: TrackedTask, key: str, line: str) -> None:
         text, post = blocks.relay_message([line])
         await self._outbox.reply(tracked, key=key, text=text, blocks=post)
+
+
+def _moves_on(policy: Policy, routed_at: datetime) -> datetime:
+    """When a task routed at `routed_at` moves on if nobody acts, on the team's wall clock."""
+    clock = clock_for(policy.business_hours)
+    return clock.to_local(clock.add(routed_at, clock.span(policy.routing.reassign_after)))
