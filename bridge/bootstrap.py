@@ -50,6 +50,7 @@ from bridge.entrypoints.workers import (
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 from bridge.services.capture import Capture
+from bridge.services.cards import Cards
 from bridge.services.home import Home
 from bridge.services.links import Links
 from bridge.services.nag_actions import NagActions
@@ -307,6 +308,7 @@ async def build(
     )
     background = Background()
     people = People(store=store, slack=slack, asana=asana, clock=clock)
+    cards = Cards(store=store, slack=slack, people=people, clock=clock, policy=settings.policy)
     links = Links(
         store=store,
         asana=asana,
@@ -315,7 +317,9 @@ async def build(
         webhook_target=settings.webhook_target,
         workspace_gid=lambda: identity.workspace_gid,
     )
-    capture = Capture(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
+    capture = Capture(
+        store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy, cards=cards
+    )
     threads = Threads(store=store, asana=asana, slack=slack, clock=clock, people=people)
     reconciler = WebhookReconciler(
         store=store,
@@ -328,7 +332,14 @@ async def build(
     # One view of people's hours and absences (and their caches) for routing and nags.
     presence = Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
     router = Router(
-        store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy, presence=presence
+        store=store,
+        asana=asana,
+        slack=slack,
+        people=people,
+        clock=clock,
+        policy=settings.policy,
+        presence=presence,
+        cards=cards,
     )
     reports = Reports(
         store=store,
@@ -372,7 +383,7 @@ async def build(
                 workspace_gid=lambda: identity.workspace_gid,
             ),
             nag_actions=NagActions(
-                store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy
+                store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy, cards=cards
             ),
             router=router,
             reports=reports,
@@ -425,6 +436,8 @@ async def build(
                 clock=clock,
                 bridge_user=lambda: identity.user_gid,
                 policy=settings.policy,
+                cards=cards,
+                people=people,
                 # A post recorded by a worker whose claim has not run out may still be on its way.
                 in_flight_for=timedelta(seconds=2 * settings.inbox_lease_seconds),
             ),
@@ -445,6 +458,7 @@ async def build(
                 policy=settings.policy,
                 on_sent=lambda kind: metrics.nags_sent.labels(kind).inc(),
                 presence=presence,
+                people=people,
             ),
             router,
         ),

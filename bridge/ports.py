@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from bridge.domain.access import ProjectAccess
 from bridge.domain.model import (
     AsanaUserGid,
     Capture,
@@ -352,7 +353,11 @@ class AsanaPort(Protocol):
 
     async def project(self, project_gid: str) -> Project: ...
 
-    async def project_members(self, project_gid: str) -> list[AsanaUserGid]: ...
+    async def project_access(self, project_gid: str) -> ProjectAccess: ...
+
+    async def team_members(self, team_gid: str) -> list[AsanaUserGid]: ...
+
+    async def is_guest(self, user_gid: str, workspace_gid: str) -> bool: ...
 
     async def sections_of(self, project_gid: str) -> list[Section]: ...
 

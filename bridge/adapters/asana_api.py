@@ -33,6 +33,7 @@ from bridge.adapters.errors import (
     SyncTokenExpired,
 )
 from bridge.adapters.limits import RateLimiter
+from bridge.domain.access import ProjectAccess, privacy_of
 from bridge.domain.model import AsanaUserGid, ProjectGid, TaskGid, WorkspaceGid
 from bridge.domain.work import (
     AsanaUser,
@@ -111,6 +112,7 @@ class AsanaGateway:
         self.events = asana.EventsApi(self._client)
         self.custom_field_settings = asana.CustomFieldSettingsApi(self._client)
         self.ooo_entries = asana.OooEntriesApi(self._client)
+        self.workspace_memberships = asana.WorkspaceMembershipsApi(self._client)
 
     @property
     def limiter(self) -> RateLimiter:
@@ -175,10 +177,37 @@ class AsanaGateway:
             archived=bool(data.get("archived")),
         )
 
-    async def project_members(self, project_gid: str) -> list[AsanaUserGid]:
-        """The users Asana lists as members of a project (one read; compact users)."""
-        data = await self._call("projects.members", self.projects.get_project, project_gid, {"opt_fields": "members"})
-        return [AsanaUserGid(str(m["gid"])) for m in data.get("members") or () if m.get("gid")]
+    async def project_access(self, project_gid: str) -> ProjectAccess:
+        """Who Asana lets see a project: its privacy setting, its team and its members (one read)."""
+        data = await self._call(
+            "projects.access",
+            self.projects.get_project,
+            project_gid,
+            {"opt_fields": "privacy_setting,team,team.name,members"},
+        )
+        team = data.get("team") or {}
+        return ProjectAccess(
+            privacy=privacy_of(data.get("privacy_setting")),
+            members=frozenset(AsanaUserGid(str(m["gid"])) for m in data.get("members") or () if m.get("gid")),
+            team_gid=str(team["gid"]) if team.get("gid") else None,
+            team_name=team.get("name"),
+        )
+
+    async def team_members(self, team_gid: str) -> list[AsanaUserGid]:
+        rows = await self._call_list("teams.users", self.users.get_users_for_team, team_gid, {"opt_fields": "name"})
+        return [AsanaUserGid(str(row["gid"])) for row in rows]
+
+    async def is_guest(self, user_gid: str, workspace_gid: str) -> bool:
+        """Whether the user is a guest of the workspace (a guest sees only what is shared with them)."""
+        rows = await self._call_list(
+            "users.workspace_memberships",
+            self.workspace_memberships.get_workspace_memberships_for_user,
+            user_gid,
+            {"opt_fields": "is_guest,workspace"},
+        )
+        return any(
+            bool(row.get("is_guest")) for row in rows if (row.get("workspace") or {}).get("gid") == workspace_gid
+        )
 
     async def sections_of(self, project_gid: str) -> list[Section]:
         rows = await self._call_list(
@@ -363,6 +392,7 @@ class AsanaGateway:
                 active=bool(row.get("active", True)),
                 last_failure_at=row.get("last_failure_at"),
                 delivery_retry_count=int(row.get("delivery_retry_count") or 0),
+                last_failure_content=row.get("last_failure_content"),
             )
             for row in rows
         ]

@@ -113,6 +113,10 @@ class BusinessClock:
             return _utc(_us(moment))
         return _utc(self._instant_of(self._worked_at(moment) + duration // _MICRO))
 
+    def to_local(self, moment: datetime) -> datetime:
+        """`moment` on the team's wall clock."""
+        return moment.astimezone(self._zone)
+
     def local_date(self, moment: datetime) -> date:
         """The date on the team's wall calendar at `moment`."""
         return moment.astimezone(self._zone).date()

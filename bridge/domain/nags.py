@@ -97,8 +97,11 @@ class Nag:
     key: NagKey
     due_at: datetime
     mention: Mention | None = None
-    count: int = 1  # the how-manyth of a repeating nag
+    count: int = 1  # the how-manyth period of a repeating nag (its key counts these)
     missing: tuple[str, ...] = ()  # the fields a MISSING_FIELDS nag asks for
+    shown: int = 1  # the how-manyth of its stage people see: periods slept through (a gap, a snooze) do not count
+    deadline: datetime | None = None  # a reminder's due moment (a due date's start); an SLA warning's target
+    since: datetime | None = None  # when a triage nag's task entered triage
 
     @property
     def kind(self) -> str:
@@ -189,8 +192,9 @@ class _Rules:
         self.triage_section = policy.triage.section.strip().casefold()
         self.triager = Mention(Role.TRIAGER, policy.triage.triager) if policy.triage.triager else None
         # No acknowledgement subtask, no first response recorded: a warning would fire on every task.
+        self.first_response_after = {p: clock.span(t.first_response) for p, t in policy.sla.targets.items()}
         self.warn_after = (
-            {p: clock.span(t.first_response) * policy.sla.warn_at for p, t in policy.sla.targets.items()}
+            {p: after * policy.sla.warn_at for p, after in self.first_response_after.items()}
             if policy.capture.acknowledge
             else {}
         )
@@ -247,7 +251,8 @@ class _Rules:
         else:
             start = clock.add(due, -self.lead)
         mention = Mention(Role.ASSIGNEE, task.assignee) if task.assignee else None
-        return Nag(key, clock.next_open(start), mention, count)
+        shown = _seen(sent, key, count, lambda n: f"{label}#{n}") + 1 if key.stage == Stage.OVERDUE else 1
+        return Nag(key, clock.next_open(start), mention, count, shown=shown, deadline=due)
 
     def triage(self, task: TaskView, now: datetime, sent: Container[NagKey]) -> Nag | None:
         if task.section is None or not self._is_triage(task.section):
@@ -262,7 +267,8 @@ class _Rules:
         if key in sent:
             return None
         start = clock.add(since, self.grace + self.triage_every * (count - 1))
-        return Nag(key, clock.next_open(start), self.triager, count)
+        shown = _seen(sent, key, count, lambda n: f"{period_stamp(since)}#{n}") + 1
+        return Nag(key, clock.next_open(start), self.triager, count, shown=shown, since=since)
 
     def first_response(self, task: TaskView, now: datetime, sent: Container[NagKey]) -> Nag | None:
         if task.first_response_at is not None or task.priority is None:
@@ -275,7 +281,8 @@ class _Rules:
         if key in sent:
             return None
         mention = Mention(Role.ASSIGNEE, task.assignee) if task.assignee else self.triager
-        return Nag(key, clock.next_open(clock.add(task.created_at, after)), mention)
+        target = clock.add(task.created_at, self.first_response_after[task.priority.strip().upper()])
+        return Nag(key, clock.next_open(clock.add(task.created_at, after)), mention, deadline=target)
 
     def missing_fields(self, task: TaskView, now: datetime, sent: Container[NagKey]) -> Nag | None:
         if not task.missing_fields:
@@ -292,7 +299,8 @@ class _Rules:
         else:
             mention = Mention(Role.REQUESTER, task.requester) if task.requester else None
         start = clock.add(task.created_at, self.cadence * count)
-        return Nag(key, clock.next_open(start), mention, count, task.missing_fields)
+        shown = _seen(sent, key, count, str) + 1
+        return Nag(key, clock.next_open(start), mention, count, task.missing_fields, shown=shown)
 
     def _is_triage(self, section: str) -> bool:
         found = self._triage_names.get(section)
@@ -304,6 +312,15 @@ class _Rules:
         if priority not in self._warn_names:
             self._warn_names[priority] = self.warn_after.get(priority.strip().upper())
         return self._warn_names[priority]
+
+
+_SEEN_LOOKBACK = 64  # how many earlier periods of a repeating nag are looked up to number the next one
+
+
+def _seen(sent: Container[NagKey], key: NagKey, count: int, period: Callable[[int], str]) -> int:
+    """How many earlier periods of this nag's stage were sent: the next one people see is that plus one."""
+    first = max(1, count - _SEEN_LOOKBACK)
+    return sum(NagKey(key.task_gid, key.kind, key.stage, period(n)) in sent for n in range(first, count))
 
 
 # Policies are few (one per linked project) and unhashable; remember each one's rules by identity. Holding the

@@ -25,6 +25,7 @@ class Change:
     previous: str | None = None
     by: str | None = None
     count: int = 0
+    who: str | None = None  # the Asana user gid of the person named: the assignee, or who completed it
 
 
 def task_of(event: Mapping[str, Any]) -> str | None:
@@ -52,12 +53,13 @@ def diff(
     """The changes between the last snapshot and the task as Asana has it now, in a stable order."""
     changes: list[Change] = []
     if bool(new.get("completed")) != bool(old.get("completed")):
-        by = (new.get("completed_by") or {}).get("name")
-        changes.append(Change("completed" if new.get("completed") else "reopened", by=by))
+        by = new.get("completed_by") or {}
+        kind = "completed" if new.get("completed") else "reopened"
+        changes.append(Change(kind, by=by.get("name"), who=_gid(by)))
     old_assignee, new_assignee = _gid(old.get("assignee")), _gid(new.get("assignee"))
     if old_assignee != new_assignee:
         name = (new.get("assignee") or {}).get("name")
-        changes.append(Change("assigned", value=name) if new_assignee else Change("unassigned"))
+        changes.append(Change("assigned", value=name, who=new_assignee) if new_assignee else Change("unassigned"))
     if old.get("due_on") != new.get("due_on"):
         pushes = int(old.get(DUE_PUSHES) or 0) + (1 if _later(old.get("due_on"), new.get("due_on")) else 0)
         changes.append(Change("due", value=new.get("due_on"), previous=old.get("due_on"), count=pushes))

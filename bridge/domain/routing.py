@@ -82,6 +82,7 @@ class Choice:
     assignee: str | None
     matched: tuple[str, ...] = ()  # the assignee's skills found in the task
     open_tasks: int | None = None  # the assignee's open tasks before this one
+    fewest: bool = False  # no other eligible person had fewer open tasks
     skipped: tuple[Skip, ...] = ()
     followers: tuple[str, ...] = ()  # added by keyword rules; never the assignee
     unassigned: Unassigned | None = None  # why nobody was chosen
@@ -97,12 +98,41 @@ def _pattern(phrase: str) -> re.Pattern[str] | None:
     words = phrase.split()
     if not words:
         return None
+    *first, last = words
+    forms = "|".join(re.escape(form) for form in _number_forms(last))
     # Lookarounds rather than \b so that skills ending in symbols ("c++", "node.js") still need a boundary.
-    return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)", re.IGNORECASE)
+    return re.compile(r"(?<!\w)" + r"".join(re.escape(w) + r"\s+" for w in first) + f"(?:{forms})" + r"(?!\w)", re.I)
+
+
+def _number_forms(word: str) -> list[str]:
+    """A skill's last word in the singular and the plural ("webhooks" matches "webhook" and the other way round;
+    "query", "queries"); words that are not plain letters ("c++", "node.js") only as written."""
+    lowered = word.lower()
+    if not lowered.isalpha() or len(lowered) < 3:
+        return [word]
+    if lowered.endswith("ies"):
+        stems = [lowered[:-3] + "y"]
+    elif lowered.endswith(("ses", "xes", "zes", "ches", "shes")):
+        stems = [lowered[:-2]]
+    elif lowered.endswith("s") and not lowered.endswith("ss"):
+        stems = [lowered[:-1]]
+    else:
+        stems = [lowered]
+    forms = [lowered]
+    for stem in stems:
+        if stem.endswith("y") and stem[-2:-1] not in "aeiou":
+            plural = stem[:-1] + "ies"
+        elif stem.endswith(("s", "x", "z", "ch", "sh")):
+            plural = stem + "es"
+        else:
+            plural = stem + "s"
+        forms += [stem, plural]
+    return sorted(set(forms), key=len, reverse=True)  # the longest first, so "webhooks" is matched whole
 
 
 def match_keywords(text: str, skills: Iterable[str]) -> list[str]:
-    """The skills found in `text` as whole words or phrases, case-insensitive, in the skills' order, once each."""
+    """The skills found in `text` as whole words or phrases, case-insensitive and in the singular or the plural, in
+    the skills' order, once each."""
     found: list[str] = []
     for skill in skills:
         pattern = _pattern(skill)
@@ -174,6 +204,7 @@ def choose(
         best.email,
         matched=tuple(matches[best.email]),
         open_tasks=best.open_tasks,
+        fewest=all(best.open_tasks <= candidate.open_tasks for candidate in eligible),
         skipped=tuple(skipped),
         followers=tuple(email for email in followers if email != best.email),
     )

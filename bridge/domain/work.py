@@ -115,6 +115,7 @@ class Webhook:
     active: bool = True
     last_failure_at: str | None = None
     delivery_retry_count: int = 0
+    last_failure_content: str | None = None  # what Asana got back from the bridge: for the operator's log
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -14,6 +15,7 @@ from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 
 log = logging.getLogger(__name__)
+FAILURES_SHOWN_FOR = timedelta(hours=24)  # Asana deletes a webhook failing that long; reconcile makes a new one
 
 # An inbox event older than this means the worker is stuck or far behind.
 LAGGING_AFTER_SECONDS = 300.0
@@ -88,6 +90,13 @@ class Health:
                 continue
             failed = any(h.status is WebhookStatus.FAILED for h in mine)
             problems.append(f"webhook {'failed' if failed else 'missing'} for project {project}")
+        for hook in hooks:
+            # Asana told of failed deliveries (the linked channels heard one line; the log has Asana's detail).
+            if hook.failure_alerted_at is not None and now - hook.failure_alerted_at < FAILURES_SHOWN_FOR:
+                problems.append(
+                    f"webhook deliveries failing for project {hook.project_gid} (Asana's last failure at "
+                    f"{hook.failure_alerted_at.isoformat()}; the log has its detail; the Events API fills the gap)"
+                )
         return problems
 
     async def _inbox(self) -> tuple[dict[str, int], float]:

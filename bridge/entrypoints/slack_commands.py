@@ -134,9 +134,9 @@ def register(app: AsyncApp, deps: Listeners) -> None:
                 answering(lambda: _then(tell, deps.router.overview(team, channel)), tell), name="routing"
             )
         elif verb == "relay":
-            await ack(text=await _set_relay(deps, team, channel, rest))
+            await ack(text=await _set_relay(deps, team, channel, user, rest))
         elif verb == "capture":
-            await ack(text=await _set_capture(deps, team, channel, rest.lower()))
+            await ack(text=await _set_capture(deps, team, channel, user, rest.lower()))
         elif verb == "report":
             if await deps.store.get_link(team, channel) is None:
                 await ack(text=blocks.REPORT_NOT_LINKED)  # one fast read, so the answer comes with the ack
@@ -187,7 +187,7 @@ async def _then(say: Any, message: Any) -> None:
     await say(await message)
 
 
-async def _set_relay(deps: Listeners, team: TeamId, channel: ChannelId, words: str) -> str:
+async def _set_relay(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUserId, words: str) -> str:
     link = await deps.store.get_link(team, channel)
     if link is None:
         return blocks.NOT_LINKED
@@ -198,15 +198,26 @@ async def _set_relay(deps: Listeners, team: TeamId, channel: ChannelId, words: s
     except CommandError as exc:
         return blocks.relay_usage(str(exc))
     changed = await deps.links.set_relay(team, channel, setting)
+    if changed is not None and blocks.relay_command(changed) != blocks.relay_command(link):
+        _announce(deps, channel, blocks.relay_changed(user, changed, undo=blocks.relay_command(link)))
     return blocks.relay_setting(changed or link)
 
 
-async def _set_capture(deps: Listeners, team: TeamId, channel: ChannelId, word: str) -> str:
+async def _set_capture(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUserId, word: str) -> str:
     try:
         mode = CaptureMode(word)
     except ValueError:
         return blocks.CAPTURE_USAGE
+    before = await deps.store.get_link(team, channel)
     link = await deps.links.set_capture(team, channel, mode)
-    if link is None:
+    if link is None or before is None:
         return blocks.NOT_LINKED
-    return blocks.capture_mode_set(mode.value, deps.policy.for_project(link.project_gid).capture.reaction)
+    said = blocks.capture_mode_set(mode.value, deps.policy.for_project(link.project_gid).capture.reaction)
+    if before.capture_mode is not mode:
+        _announce(deps, channel, blocks.setting_changed(user, said, undo=f"/asana capture {before.capture_mode.value}"))
+    return said
+
+
+def _announce(deps: Listeners, channel: ChannelId, text: str) -> None:
+    """A change to how the channel works is told to everyone in it, after the ack (Slack waits 3 s for that)."""
+    deps.background.spawn(deps.slack.post_message(channel, text), name=f"announce in {channel}")

@@ -18,6 +18,7 @@ from bridge.services.nag_actions import NagClick, home_claim
 log = logging.getLogger(__name__)
 
 _BUTTONS = {blocks.NAG_DONE: Action.DONE, blocks.NAG_SNOOZE: Action.SNOOZE, blocks.NAG_PUSH: Action.PUSH}
+_MORE = {blocks.NAG_MORE_SNOOZE: Click(Action.SNOOZE), blocks.NAG_MORE_PUSH: Click(Action.PUSH)}
 
 
 def register(app: AsyncApp, deps: Listeners) -> None:
@@ -55,7 +56,7 @@ def to_nag_click(body: dict[str, Any], action: dict[str, Any]) -> NagClick | Non
     ts = ts or message.get("ts")
     channel = None if in_home else container.get("channel_id") or (body.get("channel") or {}).get("id")
     user = body.get("user") or {}
-    choice = _choice(str(action.get("action_id") or ""), action)
+    choice = _choice(str(action.get("action_id") or ""), action, str(user.get("id") or ""))
     if not block_id.startswith(blocks.NAG_ACTIONS_BLOCK) or not task_gid.isdigit():
         return None
     if not ts or not (channel or in_home) or not user.get("id") or choice is None:
@@ -66,14 +67,16 @@ def to_nag_click(body: dict[str, Any], action: dict[str, Any]) -> NagClick | Non
         user=SlackUserId(str(user["id"])),
         task_gid=TaskGid(task_gid),
         message_ts=MessageTs(str(ts)),
-        headline=_headline(message),
+        message_blocks=tuple(message.get("blocks") or ()),
         click=choice,
     )
 
 
-def _choice(action_id: str, action: dict[str, Any]) -> Click | None:
+def _choice(action_id: str, action: dict[str, Any], clicker: str) -> Click | None:
     if action_id in _BUTTONS:
         return Click(_BUTTONS[action_id])
+    if action_id == blocks.NAG_ASSIGN_ME:
+        return Click(Action.REASSIGN, value=clicker) if clicker else None
     if action_id == blocks.NAG_REASSIGN:
         chosen = action.get("selected_user")
         return Click(Action.REASSIGN, value=str(chosen)) if chosen else None
@@ -82,16 +85,9 @@ def _choice(action_id: str, action: dict[str, Any]) -> Click | None:
         return None
     if action_id == blocks.NAG_PRIORITY:
         return Click(Action.PRIORITY, value=str(option))
+    if action_id == blocks.NAG_MORE:
+        return _MORE.get(str(option))
     field_gid = action_id.removeprefix(blocks.NAG_FIELD)
     if action_id.startswith(blocks.NAG_FIELD) and field_gid.isdigit():
         return Click(Action.FIELD, value=str(option), field_gid=field_gid)
     return None
-
-
-def _headline(message: dict[str, Any]) -> str:
-    """What the nag says: its first section's text (the edited nag keeps it), else the message's text."""
-    for block in message.get("blocks") or ():
-        text = (block.get("text") or {}).get("text") if block.get("type") == "section" else None
-        if text:
-            return str(text)
-    return str(message.get("text") or "")

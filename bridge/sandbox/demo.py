@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -15,8 +17,10 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from bridge.adapters.blocks import NAG_ACTIONS_BLOCK, NAG_PRIORITY
+from bridge.adapters.blocks import NAG_ABOUT_BLOCK, NAG_DONE_BLOCK, NAG_MORE, NAG_MORE_PUSH, NAG_PRIORITY
 from bridge.domain.business_time import clock_for
+from bridge.domain.cards import CARD_TS
+from bridge.domain.model import TaskGid
 from bridge.domain.presence import Person, mention_at
 from bridge.sandbox.harness import LocalBridge, serve_locally
 from bridge.sandbox.world import World, start_world
@@ -54,6 +58,12 @@ class Transcript:
     def __init__(self) -> None:
         self._started = time.monotonic()
         self._step = 0
+        self.people: dict[str, str] = {}  # Slack user id → name: mentions are printed as @name
+
+    def readable(self, text: str) -> str:
+        """Slack's markup as a person sees it: <@U1> as @ana, <url|label> as label."""
+        text = re.sub(r"<@(\w+)>", lambda m: "@" + self.people.get(m.group(1), m.group(1)), text)
+        return re.sub(r"<(?:https?://[^|>]+)\|([^>]+)>", r"\1", text)
 
     def step(self, title: str) -> None:
         self._step += 1
@@ -61,6 +71,8 @@ class Transcript:
 
     def line(self, side: str, text: str) -> None:
         elapsed = time.monotonic() - self._started
+        if side == "slack":
+            text = self.readable(text)
         for index, part in enumerate(text.splitlines() or [""]):
             prefix = f"[{elapsed:6.2f}s] {side:<7}" if index == 0 else " " * 17
             print(f"{prefix} {part}", flush=True)
@@ -103,6 +115,7 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     ana = local.slack.user("ana")
     channel = world.channel
     seen = len(world.slack.messages(channel))
+    out.people = {user_id: name for name, user_id in world.slack_people.items()}
 
     def new_posts() -> list[Any]:
         return world.slack.messages(channel)[seen:]
@@ -194,8 +207,8 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     )
     for line in replies[-1].text.splitlines():
         out.line("slack", f"thread reply: {line}")
-    root = next(m for m in world.slack.messages(channel) if m.ts == thread_ts)
-    out.line("slack", f"the task's post now reads: {_plain(root)}")
+    root = await _until(lambda: _card_saying(world, channel, thread_ts, "✅ Done"))
+    out.line("slack", f"the task's card now reads: {_plain(root)}")
     bo_in_asana.add_subtask(task.gid, "Add a test for the retry schedule", assignee=world.asana_people["cy"])
     out.line("asana", "bo adds a subtask for Cy: Add a test for the retry schedule")
     subtask = await _until(
@@ -213,29 +226,39 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
         "bridge", f"inbox: {counts.get('done', 0)} event(s) relayed or settled, {counts.get('pending', 0)} pending"
     )
 
-    out.step("The scheduler nags: a reminder, triage and the SLA warning, each once, with buttons")
+    out.step("The scheduler nags: one message per task, naming every reason it is due, with buttons")
     docs_due = world.asana.store.tasks[docs.gid].due_on or date.today()
     out.line("asana", f"“{docs.name}” is due {docs_due} (its P2 SLA set that); the clock moves to that day, 10:00")
     moment = datetime.combine(docs_due, dtime(10, 0), tzinfo=ZoneInfo("America/New_York"))
     nagger = local.bridge.nag_scheduler.nagger
     sent = await nagger.tick(moment)
     nags = _nags(world, channel)
-    out.line("bridge", f"one tick at {moment:%a %d %b %H:%M %Z}: {sent} nag(s), no Asana reads")
+    out.line("bridge", f"one tick at {moment:%a %d %b %H:%M %Z}: {sent} nag message(s), no Asana reads")
     for nag in nags:
-        out.line("slack", f"nag in a thread: {_plain(nag).split(' / ')[0]}")
+        out.line("slack", f"nag in a thread: {nag.text}")
     out.line("bridge", f"a second tick at the same moment: {await nagger.tick(moment)} nag(s)")
-    triage = next(m for m in nags if "triage" in m.text and asked.name.split("?")[0] in m.text)
-    p1 = world.asana.option_gid(world.priority_field, "P1")
-    await cy.select_option(triage, NAG_PRIORITY, p1)
-    out.line("slack", f"cy picks Priority P1 on the triage nag of “{asked.name}”")
-    done = await _until(lambda: _acted(world, channel, triage.ts))
-    out.line("slack", f"the nag now reads: {_plain(done)}")
+    merged = next(m for m in nags if docs.name in m.text)
+    p3 = world.asana.option_gid(world.priority_field, "P3")
+    await cy.select_option(merged, NAG_PRIORITY, p3)
+    out.line("slack", f"cy picks Priority P3 on the nag of “{docs.name}”")
+    done = await _until(lambda: _acted(world, channel, merged.ts))
+    out.line("slack", f"the nag now reads: {_plain(done)} (its buttons stay)")
+    docs_tracked = await local.bridge.store.get_tracked_task(TaskGid(docs.gid))
+    assert docs_tracked is not None
+    card_ts = str(docs_tracked.snapshot.get(CARD_TS))
+    card = await _until(lambda: _card_saying(world, channel, card_ts, "Priority: P3"))
+    out.line("slack", f"its card is drawn again: {_plain(card)}")
+    await local.slack.user("bo").choose_overflow(copy.deepcopy(card), NAG_MORE, NAG_MORE_PUSH)
+    out.line("slack", "bo picks “Push due +1 week” in the card's menu")
+    before = card.text  # the emulator edits the message in place
+    pushed = await _until(lambda: _card_saying(world, channel, card_ts, "", unlike=before))
+    out.line("slack", f"the card now reads: {_plain(pushed)}")
     rendered = world.asana.render(
-        "task", asked.gid, "name,due_on,memberships.section.name,custom_fields.display_value,custom_fields.name"
+        "task", docs.gid, "name,due_on,memberships.section.name,custom_fields.display_value,custom_fields.name"
     )
-    out.line("asana", f"task {asked.gid}: {_summary(rendered)}")
-    said = [st.text for st in world.asana.store.stories.values() if st.task == asked.gid and st.kind == "comment"]
-    out.line("asana", f"comment: {said[-1]}")
+    out.line("asana", f"task {docs.gid}: {_summary(rendered)}")
+    said = [st.text for st in world.asana.store.stories.values() if st.task == docs.gid and st.kind == "comment"]
+    out.line("asana", f"comments: {' / '.join(said[-2:])}")
 
     await _routing(world, local, out)
     await _holiday(world, local, out)
@@ -319,7 +342,7 @@ async def _holiday(world: World, local: LocalBridge, out: Transcript) -> None:
 
 def _routed(world: World, channel: str) -> list[str]:
     said = world.slack.messages(channel, replies=True)
-    return [m.text for m in said if m.bot_id and (m.text.startswith("→") or "nobody could take" in m.text)]
+    return [m.text for m in said if m.bot_id and (m.text.startswith("🧭") or "nobody could take" in m.text)]
 
 
 async def _report(world: World, local: LocalBridge, out: Transcript) -> str:
@@ -348,14 +371,22 @@ def _nags(world: World, channel: str) -> list[Any]:
     return [
         m
         for m in world.slack.messages(channel, replies=True)
-        if any(str(b.get("block_id", "")).startswith(NAG_ACTIONS_BLOCK) for b in m.blocks or [])
+        if any(str(b.get("block_id", "")) == NAG_ABOUT_BLOCK for b in m.blocks or [])
     ]
 
 
+def _card_saying(world: World, channel: str, ts: str, words: str, *, unlike: str | None = None) -> Any:
+    """The card at `ts` once it says `words` (and no longer reads `unlike`), else None."""
+    found = next((m for m in world.slack.messages(channel, replies=True) if m.ts == ts), None)
+    if found is None or words not in found.text or found.text == unlike:
+        return None
+    return found
+
+
 def _acted(world: World, channel: str, ts: str) -> Any:
-    """The nag at `ts` once someone has acted on it (its buttons gone), else None."""
+    """The nag at `ts` once someone has acted on it (what was done replaces what it asked), else None."""
     message = next((m for m in world.slack.messages(channel, replies=True) if m.ts == ts), None)
-    if message is None or any(b.get("type") == "actions" for b in message.blocks or []):
+    if message is None or not any(b.get("block_id") == NAG_DONE_BLOCK for b in message.blocks or []):
         return None
     return message
 

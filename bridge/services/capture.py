@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,6 +37,7 @@ from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.domain.work import Section, Task, TaskDraft, starting_section
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.capture_reading import Reader
+from bridge.services.cards import Cards, with_card
 from bridge.services.errors import UserError
 from bridge.services.people import People
 
@@ -94,8 +95,17 @@ CAPTURES_AT_ONCE = 8  # about half of Asana's 15 writes in flight: the rest is l
 
 class Capture:
     def __init__(
-        self, *, store: Store, asana: AsanaPort, slack: SlackPort, people: People, clock: Clock, policy: Policy
+        self,
+        *,
+        store: Store,
+        asana: AsanaPort,
+        slack: SlackPort,
+        people: People,
+        clock: Clock,
+        policy: Policy,
+        cards: Cards,
     ) -> None:
+        self._cards = cards
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -324,33 +334,30 @@ class Capture:
             ack = await self._asana.create_subtask(task.gid, blocks.ACKNOWLEDGE_SUBTASK)
             ack_gid = ack.gid
         await self._add_to_combined(task, link, policy.capture.combined_projects)
-        if request.source_ts is None:
-            text, task_blocks = blocks.task_message(
-                task, requester=request.requester, assignee=request.assignee, priority=request.priority
-            )
-            thread_ts = await self._slack.post_message(request.channel_id, text, blocks=task_blocks)
-            await self._link_back(request, task, thread_ts)
-        else:
-            thread_ts = request.source_thread_ts or request.source_ts
-            text, reply_blocks = blocks.captured_reply(task, requester=request.requester)
-            await self._slack.post_message(request.channel_id, text, blocks=reply_blocks, thread_ts=thread_ts)
         now = self._clock.now()
-        await self._store.save_tracked_task(
-            TrackedTask(
-                task_gid=task.gid,
-                project_gid=link.project_gid,
-                team_id=request.team_id,
-                channel_id=request.channel_id,
-                thread_ts=thread_ts,
-                permalink_url=task.permalink_url,
-                name=task.name,
-                created_at=now,
-                updated_at=now,
-                snapshot=_first_snapshot(request, task),
-                requester=request.requester,
-                ack_subtask_gid=ack_gid,
-            )
+        tracked = TrackedTask(
+            task_gid=task.gid,
+            project_gid=link.project_gid,
+            team_id=request.team_id,
+            channel_id=request.channel_id,
+            thread_ts=MessageTs(""),
+            permalink_url=task.permalink_url,
+            name=task.name,
+            created_at=now,
+            updated_at=now,
+            snapshot=_first_snapshot(request, task),
+            requester=request.requester,
+            ack_subtask_gid=ack_gid,
         )
+        # The task's card: the thread's root for /task; for a captured message (a person's, which the bridge may
+        # not edit) the bridge's first reply in its thread.
+        source = request.source_thread_ts or request.source_ts
+        text, card = await self._cards.draw(tracked, link, in_thread=source is not None)
+        ts = await self._slack.post_message(request.channel_id, text, blocks=card, thread_ts=source)
+        thread_ts = source or ts
+        await self._store.save_tracked_task(with_card(replace(tracked, thread_ts=thread_ts), ts))
+        if source is None:
+            await self._link_back(request, task, ts)
         log.info("captured task %s in %s/%s", task.gid, request.team_id, request.channel_id)
         return Captured(task=task, thread_ts=thread_ts, link=link)
 

@@ -2,9 +2,8 @@
 
 Who may act on a nag: the clicker's Slack email must match an Asana user of the link's workspace, and that user must
 be the task's assignee, the person who asked for it (the tracked task's requester), the project's triager
-(`[triage] triager`, matched by email), or a member of the linked Asana project (as Asana lists its members; read
-once and kept ten minutes, and read again for someone refused with a list older than a minute, in case they were
-just added). Anyone else is told why, privately, and nothing changes.
+(`[triage] triager`, matched by email), or someone Asana lets change the project's tasks (services.access: its
+privacy, team and members). Anyone else is told why and who can, privately, and nothing changes.
 
 A click reads the task once and lets `domain.nag_clicks.decide` compare it with what was asked. Asking for what the
 task already has changes nothing and leaves the nag. A nag the task has outgrown (completed meanwhile, due date
@@ -30,6 +29,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, AsanaForbidden, AsanaNotFound, SlackError
@@ -38,24 +38,24 @@ from bridge.domain.model import (
     ChannelId,
     Link,
     MessageTs,
-    ProjectGid,
     SlackUserId,
     TaskGid,
     TeamId,
     TrackedTask,
 )
-from bridge.domain.nag_clicks import Action, Click, Decision, Verdict, decide, remembered
+from bridge.domain.nag_clicks import Action, Click, Decision, Verdict, Why, decide, remembered
 from bridge.domain.nags import SNOOZED_UNTIL
 from bridge.domain.policy import Policy
 from bridge.domain.work import Section, Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.access import Access
+from bridge.services.cards import Cards
 from bridge.services.errors import UserError
 from bridge.services.people import People
 
 log = logging.getLogger(__name__)
 
-PROJECT_CACHE_SECONDS = 600.0  # members and sections of a project change rarely
-RECHECK_MEMBERS_AFTER = 60.0
+PROJECT_CACHE_SECONDS = 600.0  # the sections of a project change rarely
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,8 @@ class NagClick:
     user: SlackUserId
     task_gid: TaskGid
     message_ts: MessageTs  # the nag's message; in the App Home, home_claim(the view's hash)
-    headline: str  # what the nag says, kept when it is edited
     click: Click
+    message_blocks: tuple[dict[str, Any], ...] = ()  # the nag's blocks as Slack sent them: edited, not rebuilt
 
     @property
     def in_home(self) -> bool:
@@ -83,15 +83,24 @@ def home_claim(view_hash: str) -> MessageTs:
 
 class NagActions:
     def __init__(
-        self, *, store: Store, asana: AsanaPort, slack: SlackPort, people: People, clock: Clock, policy: Policy
+        self,
+        *,
+        store: Store,
+        asana: AsanaPort,
+        slack: SlackPort,
+        people: People,
+        clock: Clock,
+        policy: Policy,
+        cards: Cards,
     ) -> None:
+        self._cards = cards
         self._store = store
         self._asana = asana
         self._slack = slack
         self._people = people
         self._clock = clock
         self._policy = policy
-        self._members: dict[str, tuple[float, frozenset[AsanaUserGid]]] = {}
+        self._access = Access(asana=asana)
         self._sections: dict[str, tuple[float, dict[str, Section]]] = {}
 
     async def act(self, click: NagClick) -> str | None:
@@ -130,12 +139,19 @@ class NagActions:
             return blocks.nag_unchanged(decision)
         if decision.verdict is Verdict.OUTDATED and click.in_home:
             return blocks.home_outdated(decision)
+        on_card = click.message_ts == await self._cards.where(tracked)
+        if decision.verdict is Verdict.OUTDATED and on_card:
+            await self._cards.refresh(tracked, link)  # the card shows how things stand now
+            return blocks.home_outdated(decision)
         if decision.verdict is Verdict.OUTDATED:
             line = blocks.nag_outdated_line(decision, who=who)
             first = await self._store.claim_nag(click.task_gid, click.message_ts, by=click.user, outcome=line, now=now)
             if first is not None:
                 return blocks.nag_already_handled(first)
-            await self._edit_nag(click, line)
+            finished = decision.why is Why.COMPLETED
+            await self._edit_nag(click, line, keep_actions=not finished)
+            if not finished:
+                await self._store.release_nag(click.task_gid, click.message_ts, by=click.user)
             log.info("nag %s on task %s was outdated (%s)", click.message_ts, click.task_gid, decision.why)
             return blocks.nag_outdated_note(decision)
         section = await self._section_for(link, task, decision)
@@ -155,11 +171,17 @@ class NagActions:
         except Exception:
             await self._store.release_nag(click.task_gid, click.message_ts, by=click.user)
             raise
-        await self._remember(tracked, after, decision, now, moved=section is not None)
+        updated = await self._remember(tracked, after, decision, now, moved=section is not None)
         await self._comment(click, decision, after, section)
-        await self._edit_nag(click, line)
-        if decision.action is Action.DONE and tracked.parent_gid is None:
-            await self._edit_root(tracked, after)
+        finished = decision.action is Action.DONE
+        if on_card:
+            await self._tell_thread(updated, line)
+        else:
+            await self._edit_nag(click, line, keep_actions=not finished)
+        if not finished:  # the buttons stay, for the next person and the next change
+            await self._store.release_nag(click.task_gid, click.message_ts, by=click.user)
+        # The relay tells no change the bridge made, so the card is drawn again here.
+        await self._cards.refresh(updated, link)
         log.info("task %s: %s from %s by %s", click.task_gid, decision.action, _surface(click), click.user)
         return line if click.in_home else None
 
@@ -179,26 +201,12 @@ class NagActions:
             mapping = await self._store.get_user_mapping(click.team_id, click.user)
             if mapping is not None and (mapping.email or "").strip().casefold() == triager.strip().casefold():
                 return
-        if clicker in await self._members_of(link.project_gid):
+        why = await self._access.refusal(link.project_gid, link.workspace_gid, clicker)
+        if why is None:
             return
-        if clicker in await self._members_of(link.project_gid, younger_than=RECHECK_MEMBERS_AFTER):
-            return
-        log.info("refused a nag click on task %s by %s (not allowed on %s)", task.gid, click.user, link.project_gid)
-        raise UserError(blocks.nag_not_allowed(click.user, link.project_name))
-
-    async def _members_of(
-        self, project_gid: ProjectGid, *, younger_than: float = PROJECT_CACHE_SECONDS
-    ) -> frozenset[AsanaUserGid]:
-        cached = self._members.get(project_gid)
-        if cached is not None and time.monotonic() - cached[0] < younger_than:
-            return cached[1]
-        try:
-            members = frozenset(await self._asana.project_members(project_gid))
-        except (AsanaNotFound, AsanaForbidden) as exc:
-            log.warning("cannot read the members of project %s: %s", project_gid, exc)
-            members = frozenset()
-        self._members[project_gid] = (time.monotonic(), members)
-        return members
+        log.info("refused a click on task %s by %s (%s on %s)", task.gid, click.user, why, link.project_gid)
+        team = (await self._access.project(link.project_gid)).team_name
+        raise UserError(blocks.nag_not_allowed(click.user, link.project_name, why, team=team))
 
     async def _assignee(self, click: NagClick, link: Link) -> AsanaUserGid:
         chosen = SlackUserId(click.click.value or "")
@@ -239,12 +247,14 @@ class NagActions:
 
     async def _remember(
         self, tracked: TrackedTask, after: Task, decision: Decision, now: datetime, *, moved: bool
-    ) -> None:
+    ) -> TrackedTask:
         snapshot = remembered(tracked.snapshot, after.raw, decision, now=now, moved=moved)
         if decision.snooze_until is not None:
             snapshot[SNOOZED_UNTIL] = decision.snooze_until.isoformat()
         completed = after.completed if "completed" in decision.changes else tracked.completed
-        await self._store.save_tracked_task(replace(tracked, snapshot=snapshot, completed=completed, updated_at=now))
+        updated = replace(tracked, snapshot=snapshot, completed=completed, updated_at=now)
+        await self._store.save_tracked_task(updated)
+        return updated
 
     async def _comment(self, click: NagClick, decision: Decision, after: Task, section: Section | None) -> None:
         who = await self._slack.user_name(click.user)
@@ -257,22 +267,21 @@ class NagActions:
             # The change itself landed; a missing note about it is worth a log, not telling the clicker it failed.
             log.warning("task %s changed from a nag, but its comment was not written: %s", click.task_gid, exc)
 
-    async def _edit_nag(self, click: NagClick, line: str) -> None:
+    async def _edit_nag(self, click: NagClick, line: str, *, keep_actions: bool) -> None:
         if click.channel_id is None:
             return  # the App Home is published again instead
-        text, edited = blocks.nag_outcome(click.headline, line)
+        text, edited = blocks.nag_after(click.message_blocks, line, keep_actions=keep_actions)
         try:
             await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=edited)
         except SlackError as exc:
             log.warning("could not edit nag %s in %s: %s", click.message_ts, click.channel_id, exc)
 
-    async def _edit_root(self, tracked: TrackedTask, after: Task) -> None:
-        """The relay tells no change the bridge made, so the task's post is marked done here."""
-        text, root = blocks.root_message(after, completed=True, requester=tracked.requester)
+    async def _tell_thread(self, tracked: TrackedTask, line: str) -> None:
+        """A click on the card: the card is drawn again, and who did what is said in the thread."""
         try:
-            await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
+            await self._slack.post_message(tracked.channel_id, line, thread_ts=tracked.thread_ts)
         except SlackError as exc:
-            log.warning("could not mark the post of task %s done: %s", tracked.task_gid, exc)
+            log.warning("could not tell the thread of task %s what was done: %s", tracked.task_gid, exc)
 
 
 def _surface(click: NagClick) -> str:

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, SlackError
+from bridge.domain.business_time import clock_for
+from bridge.domain.cards import deadline_of, working_days_between
 from bridge.domain.model import AsanaUserGid, ChannelId, Link, NagKey, TaskGid, TrackedTask
 from bridge.domain.nags import (
     SNOOZED_UNTIL,
@@ -27,9 +29,11 @@ from bridge.domain.nags import (
     task_view,
 )
 from bridge.domain.policy import Policy
+from bridge.domain.sla import target_for
 from bridge.domain.work import custom_field, enabled_options
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.outbox import Outbox, PostInFlight
+from bridge.services.people import People
 from bridge.services.pool import Pool
 from bridge.services.presence import Presence, Who
 from bridge.tenancy import acting_for
@@ -51,7 +55,9 @@ class Nagger:
         policy: Policy,
         on_sent: Callable[[str], None] = lambda kind: None,
         presence: Presence | None = None,
+        people: People | None = None,
     ) -> None:
+        self._people = people  # finds assignees in Slack who never used the bridge (without it: names them)
         self._store = store
         self._on_sent = on_sent  # told the kind of every nag sent (the bridge_nags_sent metric)
         self._asana = asana
@@ -68,30 +74,38 @@ class Nagger:
         return self._clock.now()
 
     async def tick(self, now: datetime | None = None) -> int:
-        """Send what is due now; returns how many nags were sent. Only the leading replica does anything."""
+        """Send what is due now, one message per task naming every reason it is due; returns how many messages were
+        sent. Only the leading replica does anything."""
         if not await self._store.lead(LEADER_ROLE):
             self._memory = None  # another replica leads: what it sends is not in our memory
             self._waiting.clear()
             return 0
         now = now or self._clock.now()
         sent = 0
-        for link, view, nag in await self._work(now):
+        for link, view, nags in _by_task(await self._work(now)):
             tracked = await self._store.get_tracked_task(view.gid)
             if tracked is None or tracked.completed:
-                self._waiting.pop(nag.key, None)
+                for nag in nags:
+                    self._waiting.pop(nag.key, None)
                 continue  # changed since the memory was refreshed: the next tick judges it again
+            ready: list[Nag] = []
             try:
                 with acting_for(link.team_id):
-                    at = await self._mention_at(link, tracked, nag, now)
-                    if at > now:  # decided on the team's calendar, sent within the person's own hours
-                        self._waiting[nag.key] = (link, view, nag, at)
-                        continue
-                    self._waiting.pop(nag.key, None)
-                    await self._send(link, tracked, view, nag, now)
-                sent += 1
-                self._on_sent(nag.key.kind)
-            except (AsanaError, SlackError, PostInFlight) as exc:  # the nag stays due: the next tick tries again
-                log.warning("could not send %s for task %s: %s", nag.key, view.gid, exc)
+                    for nag in nags:
+                        at = await self._mention_at(link, tracked, nag, now)
+                        if at > now:  # decided on the team's calendar, sent within the person's own hours
+                            self._waiting[nag.key] = (link, view, nag, at)
+                        else:
+                            self._waiting.pop(nag.key, None)
+                            ready.append(nag)
+                    if ready:  # one message for what is due on the task (and whose person is at work)
+                        await self._send(link, tracked, view, ready, now)
+                if ready:
+                    sent += 1
+                for nag in ready:
+                    self._on_sent(nag.key.kind)
+            except (AsanaError, SlackError, PostInFlight) as exc:  # the nags stay due: the next tick tries again
+                log.warning("could not send %s for task %s: %s", [n.key for n in nags], view.gid, exc)
         return sent
 
     async def _work(self, now: datetime) -> list[tuple[Link, TaskView, Nag]]:
@@ -172,40 +186,54 @@ class Nagger:
             memory.sent |= await self._store.sent_nags(fresh)
         return memory
 
-    async def _send(self, link: Link, tracked: TrackedTask, view: TaskView, nag: Nag, now: datetime) -> None:
+    async def _send(self, link: Link, tracked: TrackedTask, view: TaskView, nags: list[Nag], now: datetime) -> None:
+        """One message for every nag due on the task: whom it is for, each reason with its figures, the buttons."""
         policy = self._policy.for_project(link.project_gid)
-        mention = await self._mention(tracked, nag.mention)
-        headline = blocks.nag_headline(
-            nag.kind,
-            nag.stage,
-            name=tracked.name,
-            url=tracked.permalink_url,
-            mention=mention,
-            due=view.due_on or (view.due_at.date() if view.due_at else None),
-            count=nag.count,
-            missing=nag.missing,
-            priority=view.priority,
-        )
+        clock = clock_for(policy.business_hours)
+        mentions = [found for nag in nags if (found := await self._mention(link, tracked, nag.mention))]
+        target = target_for(policy.sla, view.priority)
+        reasons = [
+            blocks.nag_reason(
+                nag.kind,
+                nag.stage,
+                due=view.due_on or (clock.local_date(view.due_at) if view.due_at else None),
+                deadline=deadline_of(nag.deadline, now, clock) if nag.deadline else None,
+                shown=nag.shown,
+                priority=view.priority,
+                target=target.first_response if target else None,
+                waited=clock.elapsed(nag.since, now) if nag.since else None,
+                waited_days=working_days_between(clock.local_date(nag.since), clock.local_date(now), clock)
+                if nag.since
+                else 0,
+                since=clock.to_local(nag.since) if nag.since else None,
+                missing=nag.missing,
+            )
+            for nag in nags
+        ]
         priority = custom_field(tracked.snapshot, link.priority_field_gid or policy.triage.priority_field)
+        missing = [name for nag in nags for name in nag.missing]
         selects = [
             (str(field["gid"]), str(field.get("name") or ""), enabled_options(field))
-            for name in nag.missing
+            for name in missing
             if (field := custom_field(tracked.snapshot, name)) is not None and field.get("resource_subtype") == "enum"
         ]
         text, post = blocks.nag_post(
-            headline,
+            blocks.nag_about(mentions, name=tracked.name, url=tracked.permalink_url),
             task_gid=tracked.task_gid,
             priority_options=enabled_options(priority) if priority else None,
             field_selects=selects,
+            reasons=reasons,
         )
-        key = _post_key(nag)
-        if nag.kind == NagKind.TRIAGE and nag.mention is not None:
-            await self._follow(link, tracked.task_gid, nag.mention.who)
-        if nag.kind == NagKind.FIRST_RESPONSE:
-            # Before the nag is recorded: a failure here leaves the nag due, so the comment is not lost.
-            await self._asana.comment(tracked.task_gid, blocks.sla_warning_comment(view.priority))
+        key = _post_key(nags)
+        for nag in nags:
+            if nag.kind == NagKind.TRIAGE and nag.mention is not None:
+                await self._follow(link, tracked.task_gid, nag.mention.who)
+            if nag.kind == NagKind.FIRST_RESPONSE:
+                # Before the nag is recorded: a failure here leaves the nag due, so the comment is not lost.
+                await self._asana.comment(tracked.task_gid, blocks.sla_warning_comment(view.priority))
         ts = await self._outbox.reply(tracked, key=key, text=text, blocks=post)
-        if nag.kind == NagKind.REMINDER and policy.reminders.dm_assignee and view.assignee:
+        reminder = any(nag.kind == NagKind.REMINDER for nag in nags)
+        if reminder and policy.reminders.dm_assignee and view.assignee:
             person = await self._store.slack_user_for(tracked.team_id, view.assignee)
             if person is not None:
                 await self._outbox.post_once(
@@ -216,10 +244,11 @@ class Nagger:
                     text=text,
                     blocks=post,
                 )
-        await self._store.record_nag(nag.key, now=now, message_ts=ts)
-        if self._memory is not None:
-            self._memory.sent.add(nag.key)
-        log.info("sent %s %s for task %s", nag.kind, nag.stage, tracked.task_gid)
+        for nag in nags:
+            await self._store.record_nag(nag.key, now=now, message_ts=ts)
+            if self._memory is not None:
+                self._memory.sent.add(nag.key)
+        log.info("sent %s for task %s", ", ".join(f"{n.kind} {n.stage}" for n in nags), tracked.task_gid)
 
     async def _mention_at(self, link: Link, tracked: TrackedTask, nag: Nag, now: datetime) -> datetime:
         """When the person the nag mentions may be mentioned (`now` when they are at work, or nobody is named)."""
@@ -236,7 +265,7 @@ class Nagger:
             who = Who(slack_user=await self._store.slack_user_for(tracked.team_id, gid), asana_user=gid)
         return await self._presence.mention_at(link, policy, now, who)
 
-    async def _mention(self, tracked: TrackedTask, mention: Mention | None) -> str | None:
+    async def _mention(self, link: Link, tracked: TrackedTask, mention: Mention | None) -> str | None:
         """<@U…> for someone the bridge can find in Slack, else their name, else nothing."""
         if mention is None:
             return None
@@ -245,7 +274,11 @@ class Nagger:
         if mention.role == Role.TRIAGER:
             user = await self._slack.user_by_email(mention.who)
             return f"<@{user}>" if user else blocks.escape(mention.who)
-        person = await self._store.slack_user_for(tracked.team_id, AsanaUserGid(mention.who))
+        gid = AsanaUserGid(mention.who)
+        if self._people is not None:
+            person = await self._people.slack_user(tracked.team_id, gid, link.workspace_gid)
+        else:
+            person = await self._store.slack_user_for(tracked.team_id, gid)
         if person is not None:
             return f"<@{person}>"
         name = (tracked.snapshot.get("assignee") or {}).get("name")
@@ -307,6 +340,16 @@ def _same(view: TaskView) -> TaskView:
     return view
 
 
-def _post_key(nag: Nag) -> str:
-    key = nag.key
-    return f"nag:{key.task_gid}:{key.kind}:{key.stage}:{key.period}"
+def _by_task(due: list[tuple[Link, TaskView, Nag]]) -> list[tuple[Link, TaskView, list[Nag]]]:
+    """The nags due now, gathered per task (in the order the rules gave them), so each task gets one message."""
+    tasks: dict[TaskGid, tuple[Link, TaskView, list[Nag]]] = {}
+    for link, view, nag in due:
+        tasks.setdefault(view.gid, (link, view, []))[2].append(nag)
+    return list(tasks.values())
+
+
+def _post_key(nags: Sequence[Nag]) -> str:
+    """The outbox key of a task's nag message: the same nags always make the same key (one nag alone keeps the
+    key it had before nags were merged, so a post in flight across an upgrade is still found)."""
+    parts = "+".join(f"{n.key.kind}:{n.key.stage}:{n.key.period}" for n in nags)
+    return f"nag:{nags[0].key.task_gid}:{parts}"

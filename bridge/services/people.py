@@ -1,11 +1,11 @@
-"""Slack user → Asana user, by email, cached in the store so that warm captures make no extra reads."""
+"""Slack user ⇄ Asana user, by email, cached in the store so that warm captures and mentions make no extra reads."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bridge.adapters.errors import SlackError
 from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, UserMapping, WorkspaceGid
@@ -28,6 +28,7 @@ class People:
         self._slack = slack
         self._asana = asana
         self._clock = clock
+        self._not_in_slack: dict[tuple[TeamId, AsanaUserGid], datetime] = {}
 
     async def asana_user(self, team_id: TeamId, user_id: SlackUserId, workspace: WorkspaceGid) -> AsanaUserGid | None:
         """The Asana user of a Slack user, or None when their email matches nobody in the workspace."""
@@ -72,3 +73,32 @@ class People:
             elif lookup in done:
                 log.info("no Slack name for %s: %s", key, lookup.exception() or "none given")
         return names
+
+    async def slack_user(
+        self, team_id: TeamId, asana_user_gid: AsanaUserGid, workspace: WorkspaceGid
+    ) -> SlackUserId | None:
+        """The Slack user of an Asana user (to @mention them), by the email of their Asana account; None when
+        they are not in this Slack workspace (asked again after an hour, in case they join)."""
+        known = await self._store.slack_user_for(team_id, asana_user_gid)
+        if known is not None:
+            return known
+        now = self._clock.now()
+        missed = self._not_in_slack.get((team_id, asana_user_gid))
+        if missed is not None and now - missed < NOT_FOUND_LIFETIME:
+            return None
+        user = await self._asana.user_by_email(asana_user_gid, workspace)  # Asana takes a gid where it takes an email
+        found = await self._slack.user_by_email(user.email) if user is not None and user.email else None
+        if found is None:
+            self._not_in_slack[(team_id, asana_user_gid)] = now
+            return None
+        slack_user = SlackUserId(found)
+        await self._store.save_user_mapping(
+            UserMapping(
+                team_id=team_id,
+                slack_user_id=slack_user,
+                email=user.email if user else None,
+                asana_user_gid=asana_user_gid,
+                fetched_at=now,
+            )
+        )
+        return slack_user

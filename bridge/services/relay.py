@@ -15,12 +15,14 @@ from datetime import timedelta
 from typing import Any
 
 from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaForbidden, AsanaNotFound, SlackError
+from bridge.adapters.errors import AsanaError, AsanaForbidden, AsanaNotFound, SlackError
 from bridge.domain.events import key_digest
 from bridge.domain.model import (
+    AsanaUserGid,
     ChannelId,
     ClaimedEvent,
     Link,
+    MessageTs,
     ProjectGid,
     TaskGid,
     TrackedTask,
@@ -30,7 +32,9 @@ from bridge.domain.relay import diff, next_snapshot
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_for_new_priority
 from bridge.domain.work import Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.cards import Cards, with_card
 from bridge.services.outbox import Outbox
+from bridge.services.people import People
 from bridge.tenancy import act_for
 
 log = logging.getLogger(__name__)
@@ -49,8 +53,12 @@ class Relay:
         clock: Clock,
         bridge_user: BridgeUser,
         policy: Policy,
+        cards: Cards,
+        people: People,
         in_flight_for: timedelta = timedelta(seconds=60),
     ) -> None:
+        self._cards = cards
+        self._people = people
         self._policy = policy
         self._store = store
         self._asana = asana
@@ -91,10 +99,9 @@ class Relay:
         # Only now is the new snapshot kept: had the post failed (or the process died), the next attempt compares
         # against the old one again and tells the same change, instead of finding nothing left to tell.
         if task is not None and updated is not None:
-            if task.completed != tracked.completed and tracked.parent_gid is None:
-                text, root = blocks.root_message(task, completed=task.completed, requester=tracked.requester)
-                await self._slack.update_message(tracked.channel_id, tracked.thread_ts, text, blocks=root)
             await self._store.save_tracked_task(updated)
+            if any(kind != "comments" for kind, _ in lines):
+                await self._cards.refresh(updated)  # in quiet mode too: the card then says it all
             if any(kind == "assigned" for kind, _ in lines):
                 await self._tell_assignee(tracked, task, human)
 
@@ -105,6 +112,10 @@ class Relay:
         except (AsanaNotFound, AsanaForbidden):
             return None, None, [("deleted", blocks.TASK_DELETED_LINE)]
         link = await self._link_of(tracked)
+
+        async def mention(gid: str | None) -> str | None:
+            return await self._slack_user(tracked, link, gid)
+
         changes = diff(
             tracked.snapshot,
             task.raw,
@@ -112,7 +123,9 @@ class Relay:
             priority_field=link.priority_field_gid if link else None,
         )
         snapshot = next_snapshot(tracked.snapshot, task.raw, now=self._clock.now(), project_gid=tracked.project_gid)
-        lines = [(KIND_OF_CHANGE.get(change.kind, change.kind), blocks.change_line(change)) for change in changes]
+        lines = [
+            (KIND_OF_CHANGE.get(c.kind, c.kind), blocks.change_line(c, mention=await mention(c.who))) for c in changes
+        ]
         priority = next((c for c in changes if c.kind == "priority"), None)
         if priority is not None and tracked.parent_gid is None:
             lines.extend(await self._due_from_sla(tracked, snapshot, priority.value))
@@ -166,7 +179,18 @@ class Relay:
         if story.subtype != "comment_added" or story.author_gid == self._bridge_user():
             return []
         await self._acknowledge(tracked, story.author_gid)
-        return [("comments", blocks.comment_line(story.author_name, story.text))]
+        author = await self._slack_user(tracked, await self._link_of(tracked), story.author_gid)
+        return [("comments", blocks.comment_line(story.author_name, story.text, mention=author))]
+
+    async def _slack_user(self, tracked: TrackedTask, link: Link | None, asana_gid: str | None) -> str | None:
+        """The Slack user of someone a line names, so that the line @mentions them; None when not in Slack."""
+        if asana_gid is None or link is None:
+            return None
+        try:
+            return await self._people.slack_user(tracked.team_id, AsanaUserGid(asana_gid), link.workspace_gid)
+        except (AsanaError, SlackError) as exc:  # the line names them instead
+            log.info("no Slack user found for %s: %s", asana_gid, exc)
+            return None
 
     async def _acknowledge(self, tracked: TrackedTask, author_gid: str | None) -> None:
         """A comment in Asana by someone other than the requester is a first response too."""
@@ -215,18 +239,13 @@ class Relay:
         act_for(link.team_id)
         if link.quiet or (link.relay_kinds is not None and "new_tasks" not in link.relay_kinds):
             return  # this channel does not want threads for tasks made in Asana
-        text, post = blocks.new_asana_task(task)
-        key = _key(events)
-        ts = await self._outbox.post_once(
-            key=key, team_id=link.team_id, channel=link.channel_id, thread_ts=None, text=text, blocks=post
-        )
         now = self._clock.now()
         tracked = TrackedTask(
             task_gid=task.gid,
             project_gid=project,
             team_id=link.team_id,
             channel_id=link.channel_id,
-            thread_ts=ts,
+            thread_ts=MessageTs(""),
             permalink_url=task.permalink_url,
             name=task.name,
             created_at=now,
@@ -234,6 +253,12 @@ class Relay:
             snapshot=next_snapshot({}, task.raw),
             completed=task.completed,
         )
+        text, card = await self._cards.draw(tracked, link, in_thread=False)
+        text, card = blocks.created_in_asana(text, card)
+        ts = await self._outbox.post_once(
+            key=_key(events), team_id=link.team_id, channel=link.channel_id, thread_ts=None, text=text, blocks=card
+        )
+        tracked = with_card(replace(tracked, thread_ts=ts), ts)
         await self._store.save_tracked_task(tracked)
         await self._tell_assignee(tracked, task, events)
 
@@ -263,7 +288,8 @@ class Relay:
             parent_gid=parent.task_gid,
         )
         await self._store.save_tracked_task(subtask)
-        await self._post(subtask, [("subtasks", blocks.subtask_added_line(task))], events)
+        assignee = await self._slack_user(parent, await self._link_of(parent), task.assignee)
+        await self._post(subtask, [("subtasks", blocks.subtask_added_line(task, mention=assignee))], events)
         await self._tell_assignee(subtask, task, events)
 
     async def _post(self, tracked: TrackedTask, lines: list[Line], events: Sequence[ClaimedEvent]) -> None:

@@ -36,6 +36,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.relay import next_snapshot
 from bridge.domain.routing import Candidate, Stage, choose, in_hours, out_of_office, short_sla, stage
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.cards import Cards
 from bridge.services.errors import UserError
 from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.people import People
@@ -72,7 +73,9 @@ class Router:
         clock: Clock,
         policy: Policy,
         presence: Presence | None = None,
+        cards: Cards,
     ) -> None:
+        self._cards = cards
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -188,24 +191,44 @@ class Router:
             follow_rules=policy.routing.followers,
         )
         skipped = [blocks.skipped_part(self._pool.display(s.email, users), s.reason, s.back_on) for s in choice.skipped]
+        skipped_said = [  # in Slack, each person named is an @mention when Slack knows them
+            blocks.skipped_part(
+                await self._pool.mention(s.email) or blocks.escape(self._pool.display(s.email, users)),
+                s.reason,
+                s.back_on,
+            )
+            for s in choice.skipped
+        ]
         if choice.assignee is None:
-            return await self._nobody(link, tracked, row, policy, skipped, pool_empty=not candidates, now=now)
+            return await self._nobody(link, tracked, row, policy, skipped_said, pool_empty=not candidates, now=now)
         user = users[choice.assignee]
         assert user is not None
         if row is not None and choice.assignee == row.assignee:
             # Everyone else is out or full: the holder keeps it, with a fresh window.
             await self._store.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
-            stays = blocks.routing_stays(await self._pool.name(row.assignee, link), because=because or "")
+            holder = await self._pool.mention(row.assignee) or blocks.escape(await self._pool.name(row.assignee, link))
+            stays = blocks.routing_stays(holder, because=blocks.escape(because or ""))
             await self._tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
             return 1
         # Off work or away now (a long SLA does not skip them): the thread names them without a ping.
         at_work = await self._presence.mention_at(link, policy, now, Who(email=choice.assignee, asana_user=user.gid))
-        mention = await self._pool.mention(choice.assignee) if at_work <= now else None
+        pinged = await self._pool.mention(choice.assignee) if at_work <= now else None
+        mention = pinged or blocks.escape(user.name or choice.assignee)
+        moves_on = _moves_on(policy, now)
         comment, said = (
             blocks.routing_reason(
-                who, matched=choice.matched, open_tasks=choice.open_tasks, skipped=skipped, because=because
+                who,
+                matched=choice.matched,
+                open_tasks=choice.open_tasks,
+                fewest=choice.fewest,
+                skipped=named,
+                because=why,
+                moves_on=moves_on,
             )
-            for who in (user.name or choice.assignee, mention or user.name or choice.assignee)
+            for who, named, why in (
+                (user.name or choice.assignee, skipped, because),
+                (mention, skipped_said, blocks.escape(because) if because else None),
+            )
         )
         fresh = RoutedTask(
             task_gid=tracked.task_gid,
@@ -238,15 +261,13 @@ class Router:
         between the comment and the record could say it twice)."""
         assert row.assignee_gid is not None and row.announcement is not None
         task = await self._asana.update_task(tracked.task_gid, {"assignee": row.assignee_gid})
-        await self._store.save_tracked_task(
-            replace(
-                tracked,
-                snapshot=next_snapshot(
-                    tracked.snapshot, task.raw, now=self._clock.now(), project_gid=tracked.project_gid
-                ),
-                updated_at=self._clock.now(),
-            )
+        updated = replace(
+            tracked,
+            snapshot=next_snapshot(tracked.snapshot, task.raw, now=self._clock.now(), project_gid=tracked.project_gid),
+            updated_at=self._clock.now(),
         )
+        await self._store.save_tracked_task(updated)
+        await self._cards.refresh(updated)  # the relay tells no change the bridge made
         said = row.announcement
         if said.get("followers"):
             await self._asana.add_followers(tracked.task_gid, list(said["followers"]))
@@ -291,9 +312,12 @@ class Router:
         ):
             return 0  # pinged once they are at work (the task does not move on before they were asked)
         window = blocks.when.span(policy.routing.reassign_after)
-        holder = await self._pool.mention(row.assignee) or await self._pool.name(row.assignee, link)
+        holder = await self._pool.mention(row.assignee) or blocks.escape(await self._pool.name(row.assignee, link))
         since = clock_for(policy.business_hours).local_date(row.assigned_at)
-        text, post = blocks.routing_ping(holder, name=tracked.name, since=since, window=window, task_gid=row.task_gid)
+        moves_on = _moves_on(policy, row.assigned_at)
+        text, post = blocks.routing_ping(
+            holder, name=tracked.name, since=since, moves_on=moves_on, task_gid=row.task_gid
+        )
         ts = await self._outbox.reply(tracked, key=key, text=text, blocks=post)
         # After the post (once, through the outbox): a failure here makes the next tick post nothing new.
         await self._asana.comment(
@@ -318,13 +342,14 @@ class Router:
             raise UserError(blocks.routing_click_refused(click.user))
         now = self._clock.now()
         holder = await self._pool.name(row.assignee or "", link)
-        window = blocks.when.span(policy.routing.reassign_after)
-        outcome = blocks.routing_kept(holder, window) if click.keep else f"↪️ {blocks.routing_handed_back(holder)}."
-        text, done = blocks.nag_outcome(blocks.routing_ping_asked(holder, tracked.name), outcome)
+        at = await self._pool.mention(row.assignee) or blocks.escape(holder)
+        moves_on = _moves_on(policy, now)
+        outcome = blocks.routing_kept(at, moves_on) if click.keep else f"↪️ {blocks.routing_handed_back(at)}."
+        text, done = blocks.nag_outcome(blocks.routing_ping_asked(at, tracked.name), outcome)
         await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=done)
         if click.keep:
             await self._store.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
-            await self._asana.comment(row.task_gid, blocks.routing_kept(holder, window))
+            await self._asana.comment(row.task_gid, blocks.routing_kept(holder, moves_on))
             return None
         view = TaskView(gid=tracked.task_gid, created_at=tracked.created_at, assignee=row.assignee_gid)
         loads = Counter(await self._pool.loads())
@@ -362,3 +387,9 @@ class Router:
     async def _tell(self, tracked: TrackedTask, key: str, line: str) -> None:
         text, post = blocks.relay_message([line])
         await self._outbox.reply(tracked, key=key, text=text, blocks=post)
+
+
+def _moves_on(policy: Policy, routed_at: datetime) -> datetime:
+    """When a task routed at `routed_at` moves on if nobody acts, on the team's wall clock."""
+    clock = clock_for(policy.business_hours)
+    return clock.to_local(clock.add(routed_at, clock.span(policy.routing.reassign_after)))

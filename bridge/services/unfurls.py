@@ -67,8 +67,10 @@ class Unfurls:
         for gid, task in zip(wanted, tasks, strict=True):
             if task is None or (team and await self._elsewhere(TeamId(team), task)):
                 continue
+            assignee = await self._slack_user(TeamId(team), task.assignee) if team and task.assignee else None
             for url in links[gid]:
-                unfurls[url] = {"blocks": blocks.task_unfurl(task, priority=self._priority(task), url=url)}
+                preview = blocks.task_unfurl(task, priority=self._priority(task), url=url, assignee=assignee)
+                unfurls[url] = {"blocks": preview}
         if not unfurls:
             return 0
         try:
@@ -78,6 +80,17 @@ class Unfurls:
             log.warning("could not unfurl %d links in %s/%s: %s", len(unfurls), channel, message_ts, exc)
             return 0
         return len(unfurls)
+
+    async def _slack_user(self, team: TeamId, asana_gid: AsanaUserGid) -> str | None:
+        """The assignee's Slack user, so that the preview @mentions them (None: it names them)."""
+        workspace = self._workspace_gid()
+        if not workspace:
+            return None
+        try:
+            return await self._people.slack_user(team, asana_gid, WorkspaceGid(workspace))
+        except ApiError as exc:
+            log.info("no Slack user found for %s: %s", asana_gid, exc)
+            return None
 
     async def complete(self, team_id: TeamId, user: SlackUserId, task_gid: TaskGid) -> str:
         """The Done button: complete the task for the clicker; returns what to tell them."""

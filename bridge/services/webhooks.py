@@ -204,12 +204,16 @@ class WebhookReconciler:
             failed_at = failure_to_alert(hook, registration.failure_alerted_at, now=self._clock.now())
             if failed_at is None:
                 continue
+            # The detail is for the operator (here and in /healthz); the channel hears one short line.
             log.warning(
-                "webhook %s of project %s reports failed deliveries (last at %s, %d retries)",
+                "webhook %s of project %s reports failed deliveries (last at %s, %d retries): %.300s; the Events API "
+                "fills the gap meanwhile, and Asana deletes the webhook after 24 hours of failures (then it is "
+                "registered again)",
                 hook.gid,
                 hook.resource_gid,
                 hook.last_failure_at,
                 hook.delivery_retry_count,
+                hook.last_failure_content or "no detail",
             )
             told = 0
             for link in channels:

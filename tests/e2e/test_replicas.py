@@ -51,11 +51,11 @@ Marker = Callable[[Thread], str]  # what a thread must say, exactly once, about 
 
 
 def assigned(t: Thread) -> str:
-    return "👤 assigned to Cy Park"
+    return "👤 assigned to <@"  # Cy, @mentioned
 
 
 def first_comment(t: Thread) -> str:
-    return f"Bo Chen: first look at task {t.number}"
+    return f">: first look at task {t.number}"  # by Bo, @mentioned
 
 
 def completed(t: Thread) -> str:
@@ -63,7 +63,7 @@ def completed(t: Thread) -> str:
 
 
 def last_comment(t: Thread) -> str:
-    return f"Bo Chen: wrapped up task {t.number}"
+    return f">: wrapped up task {t.number}"
 
 
 @dataclass

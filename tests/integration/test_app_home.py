@@ -115,12 +115,12 @@ async def test_a_person_who_asked_gets_a_dm_when_assigned_and_nobody_else_does(r
     bo.assign(first, world.asana_people["ana"])  # Ana did not ask for DMs
     thread = await running.bridge.store.get_tracked_task(TaskGid(first))
     assert thread is not None
-    await eventually(lambda: "assigned to Ana Lopez" in str(world.slack.thread(world.channel, thread.thread_ts)))
+    await eventually(lambda: _says(running, thread.thread_ts, f"assigned to <@{world.slack_people['ana']}>"))
     assert _dms(running, "ana") == []
 
     cy = world.asana.act(world.asana_people["cy"])
     cy.assign(first, world.asana_people["cy"])  # taking it yourself needs no DM
-    await eventually(lambda: "assigned to Cy Park" in str(world.slack.thread(world.channel, thread.thread_ts)))
+    await eventually(lambda: _says(running, thread.thread_ts, f"assigned to <@{world.slack_people['cy']}>"))
     assert len(_dms(running, "cy")) == 1
 
     await _switch(running, "cy", "off")
@@ -128,7 +128,7 @@ async def test_a_person_who_asked_gets_a_dm_when_assigned_and_nobody_else_does(r
     bo.assign(second, world.asana_people["cy"])
     tracked = await running.bridge.store.get_tracked_task(TaskGid(second))
     assert tracked is not None
-    await eventually(lambda: "assigned to Cy Park" in str(world.slack.thread(world.channel, tracked.thread_ts)))
+    await eventually(lambda: _says(running, tracked.thread_ts, f"assigned to <@{world.slack_people['cy']}>"))
     assert len(_dms(running, "cy")) == 1
 
 
@@ -331,7 +331,7 @@ async def test_done_in_the_home_completes_the_task_comments_and_the_home_no_long
     assert await _tracked_completed(running, first.task_gid)
     # The task's post in the channel is marked done too, and nobody was told anything in a channel.
     await eventually(
-        lambda: running.slack.workspace.channel(world.channel).find(first.thread_ts).text.startswith("Done: ")
+        lambda: running.slack.workspace.channel(world.channel).find(first.thread_ts).text.startswith("✅ ~")
     )
     assert world.slack.ephemerals("cy") == []
 
@@ -464,3 +464,7 @@ async def test_someone_whose_email_matches_no_asana_user_sees_the_note_not_an_er
     assert _note(home) == blocks.HOME_NO_ASANA_USER
     assert _task_lines(home) == [] and blocks.HOME_EMPTY not in json.dumps(home.blocks)
     assert "assigned to me in Asana:* off" in json.dumps(home.blocks)
+
+
+def _says(running: Running, thread_ts: str, words: str) -> bool:
+    return words in str(running.world.slack.thread(running.world.channel, thread_ts))

@@ -440,3 +440,54 @@ async def test_task_queries_and_field_values_after_leaving_a_project(
     assert disabled.value.status == 400
     await asyncio.to_thread(tasks.update_task, {"data": {"custom_fields": {seed.priority_field: None}}}, old, {})
     assert_spec_clean(emu, oas_spec)
+
+
+async def test_project_privacy_teams_and_guests_decide_who_sees_a_project(
+    asana_seed: AsanaSeed, asana_client: asana.ApiClient, oas_spec: OpenApiSpec
+) -> None:
+    """privacy_setting as the spec has it: public_to_workspace (everyone but guests), private_to_team (the team's
+    members), private (the project's members); members always see it."""
+    seed, emu = asana_seed, asana_seed.emu
+    cy_token = "cy-token-0001"
+    cy = emu.add_user("Cy Park", "cy@example.com", [seed.workspace], token=cy_token, guest_of=[seed.workspace])
+    support = emu.add_team(seed.workspace, "Support", [seed.other_human, seed.bridge_user])
+    team_project = emu.add_project(seed.workspace, "Support desk", privacy="private_to_team", team=support)
+    closed = emu.add_project(seed.workspace, "HR", privacy="private", members=[seed.human])
+
+    def can_see(token: str, project: str) -> bool:
+        client = make_client(emu.url, token)
+        try:
+            asana.ProjectsApi(client).get_project(project, {})
+            return True
+        except ApiException as exc:
+            assert exc.status == 403
+            return False
+        finally:
+            close_client(client)
+
+    bo_token = "bo-token-0001"
+    emu.add_token(seed.other_human, bo_token)
+    seen = {
+        (who, project): await asyncio.to_thread(can_see, token, project)
+        for who, token in (("ana", seed.human_token), ("bo", bo_token), ("cy", cy_token))
+        for project in (seed.project, team_project, closed)
+    }
+    assert seen == {
+        ("ana", seed.project): True, ("ana", team_project): False, ("ana", closed): True,
+        ("bo", seed.project): True, ("bo", team_project): True, ("bo", closed): False,
+        ("cy", seed.project): False, ("cy", team_project): False, ("cy", closed): False,
+    }  # fmt: skip
+
+    projects, users = asana.ProjectsApi(asana_client), asana.UsersApi(asana_client)
+    opts = {"opt_fields": "privacy_setting,team,team.name,members"}
+    shown = await asyncio.to_thread(projects.get_project, team_project, opts)
+    assert shown["privacy_setting"] == "private_to_team" and shown["team"] == {"gid": support, "name": "Support"}
+    assert "team" not in await asyncio.to_thread(projects.get_project, seed.project, opts)
+    team = await asyncio.to_thread(lambda: list(users.get_users_for_team(support, {})))
+    assert [u["gid"] for u in team] == [seed.other_human, seed.bridge_user]  # alphabetical: Bo Chen, Bridge Bot
+    memberships = asana.WorkspaceMembershipsApi(asana_client)
+    opts = {"opt_fields": "is_guest,workspace"}
+    for user, guest in ((cy, True), (seed.human, False)):
+        rows = await asyncio.to_thread(lambda u=user: list(memberships.get_workspace_memberships_for_user(u, opts)))
+        assert [(r["workspace"]["gid"], r["is_guest"]) for r in rows] == [(seed.workspace, guest)]
+    assert_spec_clean(emu, oas_spec)

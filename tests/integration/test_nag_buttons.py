@@ -44,11 +44,16 @@ def policy(world: World) -> str:
 
 @pytest.fixture(autouse=True)
 def outsiders(world: World) -> None:
-    """Tia, the triager, and Eve are Asana users of the workspace but not members of the project; Dee has no Asana
-    account at all. All three are in the channel."""
+    """Tia, the triager, Eve and Fay are Asana users of the workspace but not members of the (public) project, and
+    Eve is a guest of the workspace; Dee has no Asana account at all. All four are in the channel."""
     channel = world.slack.workspace().channel(world.channel)
-    for key, name, email in (("tia", "Tia Ray", "tia@example.com"), ("eve", "Eve Stone", "eve@example.com")):
-        world.asana_people[key] = world.asana.add_user(name, email, [world.workspace])
+    for key, name, email in (
+        ("tia", "Tia Ray", "tia@example.com"),
+        ("eve", "Eve Stone", "eve@example.com"),
+        ("fay", "Fay Wu", "fay@example.com"),
+    ):
+        guest_of = [world.workspace] if key == "eve" else []
+        world.asana_people[key] = world.asana.add_user(name, email, [world.workspace], guest_of=guest_of)
         world.slack_people[key] = world.slack.add_user(key, email)
         channel.members.append(world.slack_people[key])
     world.slack_people["dee"] = world.slack.add_user("dee", "dee@elsewhere.example")
@@ -85,15 +90,21 @@ async def _nag(
 
 
 def _outcome(running: Running, nag: Message) -> str | None:
-    """The line the bridge added under an edited nag, once it has no buttons left; None while it still has them."""
+    """The latest line the bridge put on an edited nag (in place of what it asked); None while nobody acted on it."""
+    current = running.slack.workspace.channel(running.world.channel).find(nag.ts)
+    assert current is not None and current.blocks is not None
+    done = [b for b in current.blocks if b.get("block_id") == blocks.NAG_DONE_BLOCK]
+    if not done:
+        return None
+    assert current.blocks[0]["text"]["text"] == nag.blocks[0]["text"]["text"]  # type: ignore[index]
+    return str(done[0]["elements"][-1]["text"])
+
+
+def _buttons(running: Running, nag: Message) -> bool:
+    """Whether the nag still has its buttons."""
     current = running.slack.workspace.channel(running.world.channel).find(nag.ts)
     assert current is not None
-    kinds = [b["type"] for b in current.blocks or []]
-    if "actions" in kinds:
-        return None
-    assert kinds == ["section", "context"]
-    assert current.blocks is not None and current.blocks[0]["text"]["text"] == nag.blocks[0]["text"]["text"]  # type: ignore[index]
-    return str(current.blocks[1]["elements"][0]["text"])
+    return any(b["type"] == "actions" for b in current.blocks or [])
 
 
 def _said_to(running: Running, name: str, words: str) -> list[str]:
@@ -136,10 +147,11 @@ async def test_done_completes_the_task_comments_and_edits_the_nag_and_the_tasks_
         ("PUT", f"/tasks/{task}"),
         ("POST", f"/tasks/{task}/stories"),
     ]
-    # The relay tells no change the bridge made, so the click marks the task's post done itself (just after the nag).
+    # The relay tells no change the bridge made, so the click redraws the task's card itself (just after the nag).
     await eventually(
-        lambda: running.slack.workspace.channel(world.channel).find(tracked.thread_ts).text.startswith("Done: ")
+        lambda: running.slack.workspace.channel(world.channel).find(tracked.thread_ts).text.startswith("✅ ~")
     )
+    assert not _buttons(running, nag)  # done: nothing left to click
     assert (await _tracked(running, task)).completed
     assert world.slack.ephemerals("bo") == []  # the edited nag says it all
 
@@ -235,6 +247,14 @@ async def test_reassign_assigns_the_chosen_person_and_refuses_someone_without_as
     assert world.asana.store.tasks[task].assignee == world.asana_people["cy"]
     assert len(running.asana_comments(task)) == 1
 
+    # The reassigned nag kept its buttons, so the new assignee finishes the task from it.
+    assert _buttons(running, nag)
+    current = running.slack.workspace.channel(world.channel).find(nag.ts)
+    assert current is not None
+    await running.user("cy").click_button(copy.deepcopy(current), blocks.NAG_DONE)
+    await eventually(lambda: _outcome(running, nag) == f"✅ Marked done by {_who(running, 'cy')}.")
+    assert world.asana.store.tasks[task].completed and not _buttons(running, nag)
+
 
 async def test_priority_sets_the_field_moves_the_task_to_its_section_and_sets_the_sla_due_date(
     running: Running,
@@ -328,8 +348,7 @@ async def test_people_without_asana_or_not_allowed_on_the_link_are_refused_and_n
         return said if len(said) == 2 else None
 
     refusals = await eventually(refused)
-    assert all("only the task's assignee, the person who asked for it, the triager and members" in r for r in refusals)
-    assert all("*Developer Questions*" in r for r in refusals)
+    assert all("you are a guest of the Asana workspace, and *Developer Questions* is not shared" in r for r in refusals)
     assert not world.asana.store.tasks[task].completed and not running.asana_comments(task)
     assert {method for method, _ in await running.asana_calls_since(mark)} == {"GET"}  # lookups only, no writes
     assert _outcome(running, nag) is None
@@ -345,6 +364,47 @@ async def test_people_without_asana_or_not_allowed_on_the_link_are_refused_and_n
     await running.user("eve").click_button(mine, blocks.NAG_DONE)
     assert await eventually(lambda: _outcome(running, mine)) == f"✅ Marked done by {_who(running, 'eve')}."
     assert world.asana.store.tasks[own.task_gid].completed
+
+
+@pytest.mark.parametrize(
+    ("privacy", "fay_may", "refused_because"),
+    [
+        ("public_to_workspace", True, None),
+        ("private_to_team", True, None),
+        ("private", False, "the Asana project *Developer Questions* is private, and you are not one of its members"),
+    ],
+)
+async def test_who_may_click_mirrors_the_projects_privacy_in_asana(
+    running: Running, privacy: str, fay_may: bool, refused_because: str | None
+) -> None:
+    """Fay is a workspace member in the team "Support", Dee… has no Asana; Gus is a workspace member outside the
+    team. Neither Fay nor Gus is a listed member of the project."""
+    world = running.world
+    gus = world.asana.add_user("Gus Hale", "gus@example.com", [world.workspace])
+    world.slack_people["gus"] = world.slack.add_user("gus", "gus@example.com")
+    world.slack.workspace().channel(world.channel).members.append(world.slack_people["gus"])
+    team = world.asana.add_team(world.workspace, "Support", [world.asana_people["fay"], world.bridge_user])
+    world.asana.set_project_privacy(world.project, privacy, team=team)
+    tracked = await _task(running, f"Check the {privacy} rules")
+    nag = await _nag(running, tracked)
+
+    await running.user("fay").click_button(nag, blocks.NAG_SNOOZE)
+    if fay_may:
+        assert await eventually(lambda: _outcome(running, nag)) == f"💤 Snoozed for a day by {_who(running, 'fay')}."
+    else:
+        [said] = await eventually(lambda: _said_to(running, "fay", "nothing was changed"))
+        assert refused_because is not None and refused_because in said
+        assert _outcome(running, nag) is None
+    await running.user("gus").click_button(nag, blocks.NAG_SNOOZE)
+    if privacy == "public_to_workspace":  # any workspace member but a guest
+        await eventually(lambda: _outcome(running, nag) == f"💤 Snoozed for a day by {_who(running, 'gus')}.")
+        assert gus not in world.asana.store.projects[world.project].members
+    else:
+        [said] = await eventually(lambda: _said_to(running, "gus", "nothing was changed"))
+        wanted = (
+            "is private to *Support*, and you are not a member of it" if privacy == "private_to_team" else "private"
+        )
+        assert wanted in said
 
 
 # ---- double clicks and outdated nags -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import UTC, datetime
 from typing import Any
@@ -68,7 +69,9 @@ def _nags(running: Running, thread: str) -> list[Any]:
     return [
         m
         for m in world.slack.thread(world.channel, thread)
-        if m.bot_id and any(b.get("block_id", "").startswith(blocks.NAG_ACTIONS_BLOCK) for b in m.blocks or [])
+        if m.bot_id
+        and any(b.get("block_id", "").startswith(blocks.NAG_ACTIONS_BLOCK) for b in m.blocks or [])
+        and not any(b.get("block_id", "").startswith(blocks.CARD_BLOCK) for b in m.blocks or [])  # the task's card
     ]
 
 
@@ -205,3 +208,24 @@ async def test_a_priority_given_at_creation_is_a_triage_done_no_triage_nag_follo
     await _tick(running, "2027-01-05T10:00:00")  # well past the triage grace of both
     assert [m for m in _nags(running, waiting_thread) if "waiting for triage" in m.text]
     assert not [m for m in _nags(running, triaged_thread) if "waiting for triage" in m.text]
+
+
+async def test_one_message_per_task_names_every_reason_with_figures(running: Running) -> None:
+    world = running.world
+    bo, cy = world.slack_people["bo"], world.slack_people["cy"]
+    _, thread = await _task(running, f"Webhooks keep failing <@{bo}> due:2027-01-04 p1")
+    # Wed 6 Jan 10:00: two working days past its due date, in triage since it was made, and its P1 first-response
+    # target (4h) long passed: one tick, one message with the three reasons and both people to act.
+    assert await _tick(running, "2027-01-06T10:00:00") == 1
+    [nag] = _nags(running, thread)
+    said = str(nag.blocks)
+    assert f"<@{bo}>" in said and f"<@{cy}>" in said
+    assert "it was due Mon 04 Jan, 2 working days ago" in nag.text
+    assert re.search(r"waiting for triage for \d+ working days, since ", nag.text)  # since it was made, today
+    assert "the target (P1, 4 working hours) passed" in nag.text and "working days ago" in nag.text
+    assert "reminder" not in nag.text  # the first overdue reminder anyone sees is not "reminder 3"
+    assert len([b for b in nag.blocks or [] if b["type"] == "actions"]) == 1
+    # The next working day: overdue and triage again (each once more), the SLA warning is not repeated.
+    assert await _tick(running, "2027-01-07T10:00:00") == 1
+    latest = _nags(running, thread)[-1]
+    assert "reminder 2" in latest.text and "waiting for triage" in latest.text and "first response" not in latest.text

@@ -40,6 +40,11 @@ def _replies(running: Running, thread_ts: str) -> list[Any]:
     return [m for m in world.slack.thread(world.channel, thread_ts) if m.ts != thread_ts and m.bot_id]
 
 
+def _at(running: Running, name: str) -> str:
+    """How the bridge names someone who is in Slack: an @mention."""
+    return f"<@{running.world.slack_people[name]}>"
+
+
 def _texts(running: Running, thread_ts: str) -> str:
     return "\n".join(m.text for m in _replies(running, thread_ts))
 
@@ -49,7 +54,7 @@ async def test_completion_is_told_once_and_the_root_message_is_updated(running: 
     task, thread = await _task(running)
     before = len(_replies(running, thread))
     world.asana.act(world.asana_people["bo"]).complete(task.gid)
-    await eventually(lambda: "✅ completed by Bo Chen" in _texts(running, thread))
+    await eventually(lambda: f"✅ completed by {_at(running, 'bo')}" in _texts(running, thread))
     root = next(m for m in world.slack.messages(world.channel) if m.ts == thread)
     await eventually(lambda: "✅" in str(root.blocks) and "~" in str(root.blocks))
     assert "Requested by" in str(root.blocks)  # completing keeps what the post said about the task
@@ -64,7 +69,7 @@ async def test_assignee_due_pushes_and_comments(running: Running) -> None:
     task, thread = await _task(running)
     bo = world.asana.act(world.asana_people["bo"])
     bo.assign(task.gid, world.asana_people["ana"])
-    await eventually(lambda: "👤 assigned to Ana Lopez" in _texts(running, thread))
+    await eventually(lambda: f"👤 assigned to {_at(running, 'ana')}" in _texts(running, thread))
     bo.set_due(task.gid, "2026-12-02")
     await eventually(lambda: "📅 due set to Wed 02 Dec" in _texts(running, thread))
     bo.set_due(task.gid, "2026-12-04")
@@ -72,7 +77,7 @@ async def test_assignee_due_pushes_and_comments(running: Running) -> None:
     bo.set_due(task.gid, "2026-12-09")
     await eventually(lambda: "📅 due moved to Wed 09 Dec (was Fri 04 Dec; 2nd push)" in _texts(running, thread))
     bo.comment(task.gid, "Looking into it <now>")
-    await eventually(lambda: "💬 Bo Chen: Looking into it &lt;now&gt;" in _texts(running, thread))
+    await eventually(lambda: f"💬 {_at(running, 'bo')}: Looking into it &lt;now&gt;" in _texts(running, thread))
 
 
 async def test_an_asana_comment_by_someone_else_acknowledges(running: Running) -> None:
@@ -140,7 +145,7 @@ async def test_a_lost_delivery_is_filled_by_the_events_api_and_a_recrawl(running
     world.asana.expire_sync_tokens()  # and the poller's token is gone too (a long outage)
     world.asana.act(world.asana_people["bo"]).complete(task.gid)
     await running.bridge.poller.poll_project(world.project)
-    await eventually(lambda: "✅ completed by Bo Chen" in _texts(running, thread))
+    await eventually(lambda: f"✅ completed by {_at(running, 'bo')}" in _texts(running, thread))
 
 
 async def test_noise_control_kinds_and_quiet_mode(running: Running) -> None:
@@ -194,11 +199,12 @@ async def test_subtasks_are_told_in_their_parents_thread(running: Running) -> No
     task, thread = await _task(running)
     bo = world.asana.act(world.asana_people["bo"])
     subtask = bo.add_subtask(task.gid, "Write the docs", assignee=world.asana_people["cy"])
-    await eventually(lambda: "➕ subtask “Write the docs” added for Cy" in _texts(running, thread))
+    await eventually(lambda: f"➕ subtask “Write the docs” added for {_at(running, 'cy')}" in _texts(running, thread))
     bo.comment(subtask, "Half done")
-    await eventually(lambda: "↳ subtask “Write the docs”: 💬 Bo Chen: Half done" in _texts(running, thread))
+    bo_at = _at(running, "bo")
+    await eventually(lambda: f"↳ subtask “Write the docs”: 💬 {bo_at}: Half done" in _texts(running, thread))
     bo.complete(subtask)
-    await eventually(lambda: "↳ subtask “Write the docs”: ✅ completed by Bo Chen" in _texts(running, thread))
+    await eventually(lambda: f"↳ subtask “Write the docs”: ✅ completed by {bo_at}" in _texts(running, thread))
     root = next(m for m in world.slack.messages(world.channel) if m.ts == thread)
     assert "~" not in str(root.blocks)  # the parent is still open: its root message says so
     bo.delete_task(subtask)
@@ -218,7 +224,7 @@ async def test_the_snapshot_reconcile_catches_what_every_other_source_missed(run
     world.asana.drop_deliveries(10)
     world.asana.act(world.asana_people["bo"]).complete(task.gid)
     assert await running.bridge.poller.reconcile_project(world.project, since) == 1
-    await eventually(lambda: "✅ completed by Bo Chen" in _texts(running, thread))
+    await eventually(lambda: f"✅ completed by {_at(running, 'bo')}" in _texts(running, thread))
 
 
 async def test_a_change_costs_one_read_of_its_task_and_none_of_asanas_own_stories(running: Running) -> None:
@@ -231,7 +237,8 @@ async def test_a_change_costs_one_read_of_its_task_and_none_of_asanas_own_storie
     await world.asana.deliveries_idle(timeout=10)
     # (the poller's /events and the snapshot reconcile's /tasks listing run on their own cadence meanwhile)
     reads = [r.path for r in world.asana.requests[mark:] if r.method == "GET" and r.path not in ("/events", "/tasks")]
-    assert reads == [f"/tasks/{task.gid}"]
+    # and Bo's Asana user, once, to find them in Slack so the line @mentions them.
+    assert reads == [f"/tasks/{task.gid}", f"/users/{world.asana_people['bo']}"]
     bo.comment(task.gid, "Comments are read, though")
     await eventually(lambda: "Comments are read, though" in _texts(running, thread))
 
@@ -248,3 +255,26 @@ async def test_a_recrawl_starts_threads_for_tasks_people_made_not_for_the_bridge
     await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Made by Bo" in m.text])
     await eventually(lambda: _settled(running))
     assert not [m for m in world.slack.messages(world.channel) if "Being captured" in m.text]
+
+
+async def test_changing_how_the_channel_works_is_announced_with_the_command_that_undoes_it(running: Running) -> None:
+    world = running.world
+    ana = running.user("ana")
+    await ana.slash_command("/asana", f"link {world.project}", world.channel)
+    await eventually(lambda: world.asana.webhooks)
+
+    def announced(words: str) -> list[str]:
+        return [m.text for m in world.slack.messages(world.channel) if m.bot_id and words in m.text]
+
+    await ana.slash_command("/asana", "capture all", world.channel)
+    [said] = await eventually(lambda: announced("To undo: `/asana capture off`"))
+    assert said.startswith(f"⚙️ {_at(running, 'ana')} changed") and "Every new message" in said
+    await ana.slash_command("/asana", "relay comments due", world.channel)
+    [said] = await eventually(lambda: announced("To undo: `/asana relay all`"))
+    assert "Told in task threads: comments, due." in said
+    await ana.slash_command("/asana", "relay quiet", world.channel)
+    await eventually(lambda: announced("To undo: `/asana relay comments due`"))
+    await ana.slash_command("/asana", "relay quiet", world.channel)  # no change: nothing to tell anyone
+    await ana.slash_command("/asana", "capture all", world.channel)
+    await eventually(lambda: running.bridge.background.pending == 0)
+    assert len([m for m in world.slack.messages(world.channel) if m.bot_id and "⚙️" in m.text]) == 3

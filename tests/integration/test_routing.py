@@ -4,6 +4,7 @@ the holder before moving a task on, reassigns after the window, and leaves tasks
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -76,6 +77,15 @@ def _lines(running: Running, task: TrackedTask, start: str) -> list[str]:
     return [m.text for m in world.slack.thread(world.channel, task.thread_ts) if m.bot_id and m.text.startswith(start)]
 
 
+MOVES_ON = re.compile(r" If nobody acts by \w{3} \d\d \w{3} \d\d:\d\d it moves on\.$")
+
+
+def _reasons(lines: list[str]) -> list[str]:
+    """Routing reasons without their deadline (which each must end with): "If nobody acts by … it moves on."."""
+    assert all(MOVES_ON.search(line) for line in lines), lines
+    return [MOVES_ON.sub("", line) for line in lines]
+
+
 def _comments(running: Running, task: TrackedTask) -> list[str]:
     store = running.world.asana.store
     return [s.text for s in store.stories.values() if s.task == task.task_gid and s.kind == "comment"]
@@ -122,10 +132,12 @@ async def test_a_task_goes_to_the_skill_match_with_the_reason_in_thread_and_asan
     mark = len(world.asana.requests)
     await _tick(running)
     assert _assignee(running, task) == world.asana_people["bo"]
-    assert _lines(running, task, "→") == [f"→ {_who(running, 'bo')}: matches “oauth”; 0 open tasks"]
-    assert _comments(running, task) == ["→ Bo Chen: matches “oauth”; 0 open tasks"]
+    said = f"🧭 Assigned to {_who(running, 'bo')}: matches “oauth”, fewest open tasks (0)."
+    assert _reasons(_lines(running, task, "🧭 Assigned")) == [said]
+    assert _reasons(_comments(running, task)) == ["🧭 Assigned to Bo Chen: matches “oauth”, fewest open tasks (0)."]
     cold = _calls(running, mark)
     # Cold: each pool member's Asana user and out-of-office entries once; then one update and one comment.
+    # The new assignee's Asana user is read once more, to find them in Slack for the card (then they are known).
     assert sorted(cold) == sorted(
         [
             ("GET", "/users/ana@example.com"),
@@ -133,6 +145,7 @@ async def test_a_task_goes_to_the_skill_match_with_the_reason_in_thread_and_asan
             ("GET", "/users/bo@example.com"),
             ("GET", "/ooo_entries"),
             ("PUT", f"/tasks/{task.task_gid}"),
+            ("GET", f"/users/{world.asana_people['bo']}"),  # to find Bo in Slack, for the task's card
             ("POST", f"/tasks/{task.task_gid}/stories"),
         ]
     )
@@ -142,11 +155,15 @@ async def test_a_task_goes_to_the_skill_match_with_the_reason_in_thread_and_asan
     await _tick(running)
     assert _assignee(running, second) == world.asana_people["ana"]
     gid = second.task_gid
-    assert _calls(running, mark) == [("PUT", f"/tasks/{gid}"), ("POST", f"/tasks/{gid}/stories")]
+    assert _calls(running, mark) == [
+        ("PUT", f"/tasks/{gid}"),
+        ("GET", f"/users/{world.asana_people['ana']}"),
+        ("POST", f"/tasks/{gid}/stories"),
+    ]
 
     # One more tick routes nothing again and says nothing again.
     await _tick(running)
-    assert len(_lines(running, task, "→")) == 1 and len(_comments(running, second)) == 1
+    assert len(_lines(running, task, "🧭 Assigned")) == 1 and len(_comments(running, second)) == 1
 
 
 async def test_without_a_skill_match_the_least_loaded_person_gets_it(running: Running) -> None:
@@ -155,14 +172,15 @@ async def test_without_a_skill_match_the_least_loaded_person_gets_it(running: Ru
     task = await _task(running, "Something nobody has a word for p2")
     await _tick(running)
     assert _assignee(running, task) == world.asana_people["bo"]
-    assert _lines(running, task, "→") == [f"→ {_who(running, 'bo')}: no skill matched; 0 open tasks"]
+    said = f"🧭 Assigned to {_who(running, 'bo')}: no skill matched, fewest open tasks (0)."
+    assert _reasons(_lines(running, task, "🧭 Assigned")) == [said]
 
 
 async def test_a_task_waiting_for_triage_is_routed_once_it_has_a_priority(running: Running) -> None:
     world = running.world
     task = await _task(running, "Python client crashes")
     await _tick(running)
-    assert _assignee(running, task) is None and _lines(running, task, "→") == []
+    assert _assignee(running, task) is None and _lines(running, task, "🧭 Assigned") == []
 
     world.asana.act(world.asana_people["cy"]).set_enum(
         task.task_gid, world.priority_field, world.asana.option_gid(world.priority_field, "P2")
@@ -193,7 +211,8 @@ async def test_a_task_made_in_asana_is_routed_too(running: Running) -> None:
     await _tick(running)
     assert _assignee(running, task) == world.asana_people["ana"]
     # The linking task went to Ana (nobody matched, round robin); the skill still beats her load.
-    assert _lines(running, task, "→") == [f"→ {_who(running, 'ana')}: matches “python”; 1 open task"]
+    said = f"🧭 Assigned to {_who(running, 'ana')}: matches “python”, 1 open task."
+    assert _reasons(_lines(running, task, "🧭 Assigned")) == [said]
 
 
 async def test_people_out_of_office_or_at_capacity_are_skipped_and_named(running: Running) -> None:
@@ -204,8 +223,9 @@ async def test_people_out_of_office_or_at_capacity_are_skipped_and_named(running
     await _tick(running)
     back = (today + timedelta(days=3)).strftime("%a %d %b")
     assert _assignee(running, task) == world.asana_people["ana"]
-    assert _comments(running, task) == [
-        f"→ Ana Lopez: no skill matched; 0 open tasks; Bo Chen is out of office until {back}"
+    assert _reasons(_comments(running, task)) == [
+        "🧭 Assigned to Ana Lopez: no skill matched, fewest open tasks (0). "
+        f"Skipped: Bo Chen (out of office until {back})."
     ]
 
     # Ana now holds one routed task; give her one more by hand: at capacity (2), she is skipped too.
@@ -214,8 +234,9 @@ async def test_people_out_of_office_or_at_capacity_are_skipped_and_named(running
     await _tick(running)
     assert _assignee(running, third) is None
     assert _lines(running, third, "🧭") == [
-        f"🧭 {_who(running, 'cy')}: nobody could take “Webhooks retry too often” (Ana Lopez is at capacity; "
-        f"Bo Chen is out of office until {back}). It stays unassigned; I'll try again as people come back."
+        f"🧭 {_who(running, 'cy')}: nobody could take “Webhooks retry too often”. Skipped: {_who(running, 'ana')} "
+        f"(at capacity); {_who(running, 'bo')} (out of office until {back}). It stays unassigned; I'll try again as "
+        "people come back."
     ]
     await _tick(running)
     assert len(_lines(running, third, "🧭")) == 1  # told once
@@ -250,10 +271,10 @@ async def test_the_holder_is_pinged_then_the_task_moves_on_never_straight_back(r
 
     await _tick(running, timedelta(minutes=130))
     assert _assignee(running, task) == world.asana_people["ana"]
-    assert _comments(running, task)[-1] == (
-        "→ Ana Lopez: Bo Chen did not complete it within 2 working hours; no skill matched; 0 open tasks; "
-        "Bo Chen had it already"
-    )
+    assert _reasons(_comments(running, task)[-1:]) == [
+        "🧭 Reassigned to Ana Lopez: Bo Chen did not complete it within 2 working hours, no skill matched, fewest open "
+        "tasks (0). Skipped: Bo Chen (had it already)."
+    ]
     row = await running.bridge.store.get_routing(task.task_gid)
     assert row is not None and row.holders == ("bo@example.com", "ana@example.com")
 
@@ -273,7 +294,7 @@ async def test_keep_it_restarts_the_window_and_hand_it_back_moves_it_on(running:
     await running.user("bo").click_button(ping, blocks.ROUTING_KEEP)
     await eventually(lambda: "keeps it" in (world.slack.workspace().channel(world.channel).find(ping.ts).text or ""))
     await eventually(lambda: running.bridge.background.pending == 0)
-    assert _comments(running, task)[-1] == "👍 Bo Chen keeps it; the window of 2 working hours starts again now."
+    assert _reasons(_comments(running, task)[-1:]) == ["👍 Bo Chen keeps it."]
     # Without the click this tick would move the task on (the ping was 35 minutes ago); the window restarted at the
     # click instead, so the holder is only asked again.
     await _tick(running, timedelta(minutes=130))
@@ -283,7 +304,7 @@ async def test_keep_it_restarts_the_window_and_hand_it_back_moves_it_on(running:
     await running.user("bo").click_button(ping, blocks.ROUTING_RELEASE)
     await eventually(lambda: _assignee(running, task) == world.asana_people["ana"])
     await eventually(lambda: running.bridge.background.pending == 0)
-    assert _comments(running, task)[-1].startswith("→ Ana Lopez: Bo Chen handed it back;")
+    assert _comments(running, task)[-1].startswith("🧭 Reassigned to Ana Lopez: Bo Chen handed it back,")
 
 
 async def test_a_persons_assignment_turns_routing_off_for_that_task(running: Running) -> None:

@@ -124,12 +124,14 @@ async def test_a_pasted_task_link_shows_the_task_with_one_asana_read(running: Ru
         == f"*<https://app.asana.com/1/{world.workspace}/task/{task}|Fix &lt;login&gt; &amp; SSO>*"
     )
     facts = [f["text"] for f in section["fields"]]
-    assert facts == ["*Status*\nOpen", "*Assignee*\nBo Chen", "*Due*\nFri 04 Dec 2026", "*Priority*\nP1"]
+    bo_at = f"<@{world.slack_people['bo']}>"  # named with an @mention: Bo is in Slack
+    assert facts == ["*Status*\nOpen", f"*Assignee*\n{bo_at}", "*Due*\nFri 04 Dec 2026", "*Priority*\nP1"]
     assert [(e["action_id"], e["value"]) for e in actions["elements"]] == [
         ("unfurl_done", task),
         ("unfurl_assign_me", task),
     ]
-    assert _since(running, mark) == [("GET", f"/tasks/{task}")]  # one read per unfurl, nothing else
+    # One read per unfurl, and the first time Bo is named, his Asana user (to find him in Slack).
+    assert _since(running, mark) == [("GET", f"/tasks/{task}"), ("GET", f"/users/{bo}")]
 
     world.asana.act(ana).complete(task)  # the current URL form, and a completed task offers no Done
     current = _current_url(running, task)

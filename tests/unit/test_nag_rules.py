@@ -530,3 +530,32 @@ def test_due_for_all_finds_what_due_nags_finds_for_each_task(now: str) -> None:
     one_by_one = [(view, nag) for view in views for nag in due(view, now, sent)]
     together = [(view, nag) for _, view, nag in due_for_all(views, lambda v: v, POLICY, ny(now), sent)]
     assert together == one_by_one
+
+
+# --- what people are told: the how-manyth reminder they see, and the deadlines behind the figures -------------------
+
+OVERDUE_3 = key("reminder", "overdue", "2026-03-11#3")
+
+
+@pytest.mark.parametrize(
+    ("now", "sent", "period", "shown"),
+    [
+        pytest.param("2026-03-12 09:00", [], "2026-03-11#1", 1, id="first-overdue"),
+        pytest.param("2026-03-13 09:00", [OVERDUE_1], "2026-03-11#2", 2, id="second-after-the-first"),
+        pytest.param("2026-03-18 09:00", [], "2026-03-11#5", 1, id="after-a-gap-still-the-first-people-see"),
+        pytest.param("2026-03-18 09:00", [OVERDUE_1, OVERDUE_3], "2026-03-11#5", 3, id="counts-what-was-sent"),
+    ],
+)
+def test_reminders_are_numbered_by_what_people_saw_not_by_periods_slept_through(
+    now: str, sent: list[NagKey], period: str, shown: int
+) -> None:
+    [nag] = [n for n in due(WED, now, sent) if n.kind == "reminder"]
+    assert (nag.period, nag.shown) == (period, shown)
+    assert nag.deadline == ny("2026-03-11 00:00")  # the due date's start: days late count from the due day
+
+
+def test_the_sla_warning_carries_its_first_response_target_and_triage_when_it_began() -> None:
+    view = task(priority="P1", section="Needs triage")
+    nags = {n.kind: n for n in due(view, "2026-03-02 16:00")}
+    assert nags["first_response"].deadline == ny("2026-03-02 13:00")  # P1: 4h of working time from 09:00
+    assert nags["triage"].since == ny("2026-03-02 09:00")

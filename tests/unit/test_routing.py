@@ -65,6 +65,14 @@ def pick(title: str, *candidates: Candidate, notes: str = "", **options: Any) ->
         pytest.param("anything", ["", "  "], [], id="blank-skill-ignored"),
         pytest.param("a.b", ["a.b"], ["a.b"], id="dot-is-literal"),
         pytest.param("axb", ["a.b"], [], id="dot-is-not-a-wildcard"),
+        pytest.param("My webhook stopped", ["webhooks"], ["webhooks"], id="plural-skill-singular-text"),
+        pytest.param("Webhooks stopped", ["webhook"], ["webhook"], id="singular-skill-plural-text"),
+        pytest.param("slow queries", ["query"], ["query"], id="y-and-ies"),
+        pytest.param("a slow query", ["Queries"], ["Queries"], id="ies-and-y-any-case"),
+        pytest.param("two patches", ["patch"], ["patch"], id="es-plural"),
+        pytest.param("hit the rate limits", ["rate limit"], ["rate limit"], id="phrase-plural-last-word"),
+        pytest.param("the access is denied", ["acces"], [], id="no-stem-of-a-double-s"),
+        pytest.param("webhooksmith", ["webhook"], [], id="plural-still-needs-a-boundary"),
     ],
 )
 def test_match_keywords(text: str, skills: list[str], expected: list[str]) -> None:
@@ -109,12 +117,18 @@ def test_order_of_candidates_does_not_matter() -> None:
     assert {pick("printer", *order).assignee for order in (people, people[::-1], people[1:] + people[:1])} == {ANA}
 
 
+def test_fewest_open_tasks_is_said_only_when_it_is_true() -> None:
+    assert pick("OAuth", bo(open_tasks=3), cy(open_tasks=1)).fewest is False  # the skill won over the load
+    assert pick("printer", bo(open_tasks=3), cy(open_tasks=1)).fewest is True
+
+
 def test_choice_carries_the_reason_parts() -> None:
     choice = pick("OAuth rate limit", bo(open_tasks=2), ana(out_of_office=((date(2026, 3, 2), date(2026, 3, 6)),)))
     assert choice == Choice(
         BO,
         matched=("oauth", "rate limit"),
         open_tasks=2,
+        fewest=True,  # the only one eligible
         skipped=(Skip(ANA, SkipReason.OUT_OF_OFFICE, back_on=date(2026, 3, 7)),),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.adapters.blocks.kit import Blocks, _task_post, _title, escape
+from bridge.adapters.blocks.kit import Blocks, escape
 from bridge.domain.model import Link
 from bridge.domain.work import Task
 
@@ -86,31 +86,8 @@ def unknown_person(user_id: str) -> str:
     )
 
 
-def task_message(
-    task: Task, *, requester: str | None, assignee: str | None, priority: str | None
-) -> tuple[str, Blocks]:
-    """The channel post that stands for a task; its thread is the task's thread."""
-    facts = []
-    if assignee:
-        facts.append(f"Assignee: <@{assignee}>" if assignee.startswith(("U", "W")) else f"Assignee: {escape(assignee)}")
-    if task.due_on:
-        facts.append(f"Due: {task.due_on.strftime('%a %d %b %Y')}")
-    if priority:
-        facts.append(f"Priority: {priority}")
-    if requester:
-        facts.append(f"Requested by <@{requester}>")
-    return f"New task: {escape(task.name)}", _task_post(task, f"*{_title(task)}*", facts)
-
-
 def unknown_priority(priority: str) -> str:
     return f"Use another priority: the project's Priority field has no option {escape(priority)}. Nothing was created"
-
-
-def captured_reply(task: Task, *, requester: str | None) -> tuple[str, Blocks]:
-    """The reply in a captured message's thread: the acknowledgement that it is tracked."""
-    who = f"<@{requester}>, " if requester else ""
-    text = f"{who}this is tracked in Asana: <{task.permalink_url}|{escape(task.name)}>. Replies here become comments."
-    return f"Tracked in Asana: {escape(task.name)}", [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
 
 
 def already_captured(permalink_url: str | None) -> str:

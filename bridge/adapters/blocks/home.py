@@ -127,4 +127,4 @@ def assignment_dm(task: Task, *, channel: str, thread_url: str | None) -> tuple[
     where = f"<{thread_url}|its thread> in <#{channel}>" if thread_url else f"<#{channel}>"
     due = f" · due {_day(task.due_on.isoformat())}" if task.due_on else ""
     text = f"👤 You were assigned {_title(task)} in Asana{due} ({where})."
-    return f"You were assigned {task.name} in Asana", [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    return f"You were assigned {escape(task.name)} in Asana", [_mrkdwn_section(text)]

@@ -20,9 +20,11 @@ def _title(task: Task) -> str:
     return f"<{task.permalink_url}|{escape(task.name)}>" if task.permalink_url else escape(task.name)
 
 
-def _task_post(task: Task, headline: str, facts: list[str]) -> Blocks:
-    text = headline + ("\n" + " · ".join(facts) if facts else "")
-    return [{"type": "section", "block_id": f"task:{task.gid}", "text": {"type": "mrkdwn", "text": text}}]
+def person(slack_user: str | None, name: str | None) -> str:
+    """Someone the bridge names in Slack: an @mention when they are in Slack (so they are notified), else their name."""
+    if slack_user:
+        return f"<@{slack_user}>"
+    return escape(name) if name else "someone"
 
 
 def first_line(text: str, limit: int = 200) -> str:

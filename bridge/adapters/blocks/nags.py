@@ -7,12 +7,15 @@ task gid, so a click names its task without the bridge remembering anything abou
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bridge.adapters.blocks import when
-from bridge.adapters.blocks.kit import Blocks, _button, _date, _day, _plain_text, _select, escape
+from bridge.adapters.blocks.kit import Blocks, _button, _date, _day, _mrkdwn_section, _plain_text, _select, escape
 from bridge.adapters.blocks.unfurls import completed_from_slack
+from bridge.domain.access import Refusal
+from bridge.domain.cards import Deadline
+from bridge.domain.durations import Span
 from bridge.domain.nag_clicks import Action, Decision, Why
 
 NAG_DONE = "nag_done"
@@ -20,9 +23,17 @@ NAG_SNOOZE = "nag_snooze"
 NAG_PUSH = "nag_push"
 NAG_REASSIGN = "nag_reassign"
 NAG_PRIORITY = "nag_priority"
+NAG_ASSIGN_ME = "nag_assign_me"  # the card's "Assign to me"
+NAG_MORE = "nag_more"  # the card's overflow menu; its options' values say which
+NAG_MORE_SNOOZE, NAG_MORE_PUSH = "snooze", "push"
 NAG_FIELD = "nag_field_"  # + the custom field gid: a select of that enum field's options
 NAG_ACTIONS_BLOCK = "nag_actions:"  # + the task gid
 NAG_ACTION_PATTERN = r"^nag_"
+
+
+NAG_ABOUT_BLOCK = "nag_about"  # the nag's first line: whom it is for and which task
+NAG_REASONS_BLOCK = "nag_reasons"  # why it is due, and what it asks: replaced by what was done once someone acts
+NAG_DONE_BLOCK = "nag_outcome"  # what was done with it, one line per action
 
 
 def nag_post(
@@ -31,13 +42,39 @@ def nag_post(
     task_gid: str,
     priority_options: list[tuple[str, str]] | None = None,
     field_selects: Sequence[tuple[str, str, list[tuple[str, str]]]] = (),
+    reasons: Sequence[str] = (),
 ) -> tuple[str, Blocks]:
-    """A nag with its buttons: Done, Snooze 1 day, Push due +1 week, Reassign, Priority (options: gid, name)."""
-    body: Blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
-        _nag_actions(task_gid, priority_options, field_selects),
+    """A nag with its buttons: Done, Snooze 1 day, Push due +1 week, Reassign, Priority (options: gid, name).
+    `headline` says whom it is for and which task; `reasons` (one line each) why it is due and what it asks."""
+    body: Blocks = [{"type": "section", "block_id": NAG_ABOUT_BLOCK, "text": {"type": "mrkdwn", "text": headline}}]
+    if reasons:
+        text = "\n".join(reasons)[:3000]
+        body.append({"type": "section", "block_id": NAG_REASONS_BLOCK, "text": {"type": "mrkdwn", "text": text}})
+    body.append(_nag_actions(task_gid, priority_options, field_selects))
+    return _plain_text("\n".join([headline, *reasons])), body
+
+
+def nag_after(message: Sequence[dict[str, Any]], line: str, *, keep_actions: bool) -> tuple[str, Blocks]:
+    """A nag once someone acted on it: what it was about, what was done and by whom instead of what it asked, and
+    its buttons still there unless the task is done (so a new assignee can still click Done). `message` is the
+    nag's blocks as Slack sent them with the click."""
+    about = next((b for b in message if b.get("block_id") == NAG_ABOUT_BLOCK), None)
+    if about is None:  # a nag posted before nags had named blocks: its first section says it all
+        about = next((b for b in message if b.get("type") == "section"), _mrkdwn_section(""))
+    done = next((b for b in message if b.get("block_id") == NAG_DONE_BLOCK), None)
+    lines = [str(e.get("text") or "") for e in (done or {}).get("elements") or ()][-8:]  # Slack allows 10
+    out: Blocks = [
+        about,
+        {
+            "type": "context",
+            "block_id": NAG_DONE_BLOCK,
+            "elements": [{"type": "mrkdwn", "text": text} for text in [*lines, line]],
+        },
     ]
-    return _plain_text(headline), body
+    actions = next((b for b in message if str(b.get("block_id") or "").startswith(NAG_ACTIONS_BLOCK)), None)
+    if keep_actions and actions is not None:
+        out.append(actions)
+    return _plain_text(f"{(about.get('text') or {}).get('text', '')}\n{line}"), out
 
 
 def _nag_actions(
@@ -71,38 +108,69 @@ def nag_outcome(headline: str, outcome: str) -> tuple[str, Blocks]:
     ]
 
 
-def nag_headline(
+def nag_about(mentions: Sequence[str], *, name: str, url: str) -> str:
+    """A nag's first line: whom it is for (ready <@U…> mentions or escaped names) and which task."""
+    who = f"{', '.join(dict.fromkeys(mentions))}: " if mentions else ""
+    title = f"*<{url}|{escape(name)}>*" if url else f"*{escape(name)}*"
+    return f"🔔 {who}{title}"
+
+
+def nag_reason(
     kind: str,
     stage: str,
     *,
-    name: str,
-    url: str,
-    mention: str | None,
     due: date | None = None,
-    count: int = 1,
-    missing: Sequence[str] = (),
+    deadline: Deadline | None = None,
+    shown: int = 1,
     priority: str | None = None,
+    target: Span | None = None,
+    waited: timedelta | None = None,
+    waited_days: int = 0,
+    since: datetime | None = None,
+    missing: Sequence[str] = (),
 ) -> str:
-    """What a nag says (kind and stage as in domain.nags); `mention` is a ready <@U…> or a plain name."""
-    who = f"{mention}: " if mention else ""
-    title = f"*<{url}|{escape(name)}>*" if url else f"*{escape(name)}*"
-    day = due.strftime("%a %d %b") if due else "its due date"
+    """One reason a nag is due, with its figures (kind and stage as in domain.nags): `deadline` is the due moment of a
+    reminder or the first-response target, `shown` the how-manyth reminder of its stage people see; a task waits in
+    triage `waited` (working time) over `waited_days` working days."""
+    again = f" (reminder {shown})" if shown > 1 else ""
+    day = _date(due) if due else "its due date"
     if kind == "reminder" and stage == "upcoming":
-        return f"⏰ {who}{title} is due {day}."
+        return f"⏰ It is due {day}."
     if kind == "reminder" and stage == "due_today":
-        return f"⏰ {who}{title} is due today."
+        return "⏰ It is due today."
     if kind == "reminder":
-        again = f"; reminder {count}" if count > 1 else ""
-        return f"⚠️ {who}{title} is overdue (it was due {day}{again})."
+        late = f", {_days_ago(deadline.days_late)}" if deadline is not None and deadline.days_late else ""
+        return f"⚠️ It is overdue: it was due {day}{late}{again}."
     if kind == "triage":
-        return f"🧭 {who}{title} is waiting for triage. Please set a priority."
+        waiting = f" for {when.duration(waited, days=False)}" if waited is not None else ""
+        if waited_days:
+            waiting = f" for {waited_days} working day{'' if waited_days == 1 else 's'}"
+        entered = f", since {since:%a %d %b %H:%M}" if since is not None else ""
+        return f"🧭 It is waiting for triage{waiting}{entered}{again}. Please set a priority."
     if kind == "first_response":
-        target = f" {escape(priority)}" if priority else ""
-        return f"⏱️ {who}{title} has no first response yet and is close to its{target} first-response target."
+        figures = ", ".join(
+            part for part in (escape(priority) if priority else "", when.span(target) if target else "") if part
+        )
+        figures = f" ({figures})" if figures else ""
+        if deadline is None:
+            return f"⏱️ SLA at risk: no first response yet{figures}."
+        if deadline.left < timedelta(0):
+            ago = (
+                _days_ago(deadline.days_late)
+                if deadline.days_late
+                else f"{when.duration(-deadline.left, days=False)} ago"
+            )
+            return f"🚨 SLA missed: no first response yet, and the target{figures} passed {ago}."
+        by = f"{deadline.local:%H:%M} today" if deadline.today else f"{deadline.local:%a %d %b %H:%M}"
+        return f"⏱️ SLA at risk: no first response yet; first response due by {by}{figures}."
     if kind == "missing_fields":
         fields = ", ".join(escape(f) for f in missing)
-        return f"📝 {who}{title} is missing {fields}. Please set them before work begins."
-    return f"🔔 {who}{title}"
+        return f"📝 It is missing {fields}{again}. Please set them before work begins."
+    return "🔔 It needs attention."
+
+
+def _days_ago(days: int) -> str:
+    return f"{days} working day{'' if days == 1 else 's'} ago"
 
 
 def sla_warning_comment(priority: str | None) -> str:
@@ -128,11 +196,19 @@ _NAG_LABELS = {
 }
 
 
-def nag_not_allowed(user_id: str, project_name: str) -> str:
+def nag_not_allowed(user_id: str, project_name: str, why: Refusal, *, team: str | None = None) -> str:
+    """Why someone may not act on a task from Slack, and who may, as Asana's project privacy says."""
+    project = f"*{escape(project_name)}*"
+    if why is Refusal.GUEST:
+        reason = f"you are a guest of the Asana workspace, and {project} is not shared with you"
+    elif why is Refusal.NOT_IN_TEAM:
+        team_name = f"*{escape(team)}*" if team else "its team"
+        reason = f"the Asana project {project} is private to {team_name}, and you are not a member of it"
+    else:
+        reason = f"the Asana project {project} is private, and you are not one of its members"
     return (
-        f"<@{user_id}>, only the task's assignee, the person who asked for it, the triager and members of the Asana "
-        f"project *{escape(project_name)}* can act on it from Slack, so nothing was changed. Ask to be added to the "
-        "project in Asana, or ask one of them."
+        f"<@{user_id}>, {reason}, so nothing was changed. The task's assignee, the person who asked for it, the "
+        "triager and those Asana lets into the project can act on it; ask one of them, or to be added in Asana."
     )
 
 

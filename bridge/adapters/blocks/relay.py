@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from bridge.adapters.blocks.kit import Blocks, _day, _ordinal, _task_post, _title, escape
+from bridge.adapters.blocks.kit import Blocks, _day, _ordinal, escape, person
 from bridge.domain.model import Link
 from bridge.domain.relay import Change
 from bridge.domain.work import Task
 
 
-def change_line(change: Change) -> str:
-    """One line per change, e.g. "✅ completed by Ana" or "📅 due moved to Fri 05 Dec (was Wed 03 Dec; 2nd push)"."""
+def change_line(change: Change, *, mention: str | None = None) -> str:
+    """One line per change, e.g. "✅ completed by @ana" or "📅 due moved to Fri 05 Dec (was Wed 03 Dec; 2nd push)";
+    `mention` is the Slack user id of the person the change names (`change.who`), when they are in Slack."""
     if change.kind == "completed":
-        return "✅ completed" + (f" by {escape(change.by)}" if change.by else "")
+        return "✅ completed" + (f" by {person(mention, change.by)}" if change.by or mention else "")
     if change.kind == "reopened":
         return "↩️ reopened"
     if change.kind == "assigned":
-        return f"👤 assigned to {escape(change.value or 'someone')}"
+        return f"👤 assigned to {person(mention, change.value)}"
     if change.kind == "unassigned":
         return "👤 unassigned"
     if change.kind == "due":
@@ -44,16 +45,16 @@ def sla_due_line(due: date, priority: str | None) -> str:
     return f"📅 due set to {due.strftime('%a %d %b')} by {by}"
 
 
-def comment_line(author: str | None, text: str) -> str:
+def comment_line(author: str | None, text: str, *, mention: str | None = None) -> str:
     body = escape(text if len(text) <= 1500 else text[:1499] + "…")
-    return f"💬 {escape(author or 'Someone')}: {body}"
+    return f"💬 {person(mention, author or 'Someone')}: {body}"
 
 
 TASK_DELETED_LINE = "🗑️ the task was deleted in Asana"
 
 
-def subtask_added_line(task: Task) -> str:
-    who = f" for {escape(task.assignee_name)}" if task.assignee_name else ""
+def subtask_added_line(task: Task, *, mention: str | None = None) -> str:
+    who = f" for {person(mention, task.assignee_name)}" if task.assignee_name or mention else ""
     return f"➕ subtask “{escape(task.name)}” added{who}"
 
 
@@ -67,31 +68,17 @@ def relay_message(lines: list[str]) -> tuple[str, Blocks]:
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
 
 
-def root_message(task: Task, *, completed: bool, requester: str | None = None) -> tuple[str, Blocks]:
-    """The task's channel post, kept up to date in place (✅ and strike-through once done), facts from Asana."""
-    facts = []
-    if task.assignee_name:
-        facts.append(f"Assignee: {escape(task.assignee_name)}")
-    if task.due_on:
-        facts.append(f"Due: {task.due_on.strftime('%a %d %b %Y')}")
-    if requester:
-        facts.append(f"Requested by <@{requester}>")
-    headline = f"✅ ~{_title(task)}~" if completed else f"*{_title(task)}*"
-    return ("Done: " if completed else "") + task.name, _task_post(task, headline, facts)
-
-
-def new_asana_task(task: Task) -> tuple[str, Blocks]:
-    facts = [f"Assignee: {escape(task.assignee_name)}"] if task.assignee_name else []
-    return f"New task in Asana: {task.name}", _task_post(task, f"🆕 *{_title(task)}* (created in Asana)", facts)
+def created_in_asana(text: str, card: Blocks) -> tuple[str, Blocks]:
+    """A task made in Asana first appears as its card, saying where it comes from (its later redraws need not)."""
+    first = card[0]
+    said = {**first, "text": {**first["text"], "text": "🆕 Created in Asana: " + first["text"]["text"]}}
+    return f"New task in Asana: {text}", [said, *card[1:]]
 
 
 def webhook_failing(project_name: str) -> str:
-    return (
-        f"⚠️ Asana reports that it could not deliver updates of *{escape(project_name)}* to the bridge "
-        "(its webhook's deliveries are failing). Meanwhile the bridge is filling the gap from Asana's Events API, "
-        "so updates still reach their threads, a few minutes late. If the failures go on for 24 hours Asana "
-        "deletes the webhook, and the bridge registers a new one."
-    )
+    """One short line for the channel when Asana's deliveries fail; the operator finds the detail in the log and
+    in /healthz."""
+    return f"⚠️ Updates from Asana about *{escape(project_name)}* may reach their threads a few minutes late for now."
 
 
 def relay_setting(link: Link) -> str:
@@ -100,6 +87,24 @@ def relay_setting(link: Link) -> str:
     if link.relay_kinds is None:
         return "Every kind of Asana change is told in the task's thread."
     return "Told in task threads: " + ", ".join(sorted(link.relay_kinds)) + "."
+
+
+def relay_command(link: Link) -> str:
+    """The command that sets a link's relay as it is now (what undoes a change to it)."""
+    if link.quiet:
+        return "/asana relay quiet"
+    if link.relay_kinds is None:
+        return "/asana relay all"
+    return "/asana relay " + " ".join(sorted(link.relay_kinds))
+
+
+def relay_changed(user: str, link: Link, *, undo: str) -> str:
+    return setting_changed(user, relay_setting(link), undo=undo)
+
+
+def setting_changed(user: str, said: str, *, undo: str) -> str:
+    """Told in the channel when someone changes how it works, with the command that puts it back."""
+    return f"⚙️ <@{user}> changed this channel's Asana settings. {said} To undo: `{undo}`"
 
 
 def relay_usage(problem: str) -> str:

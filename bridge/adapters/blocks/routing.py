@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from bridge.adapters.blocks.kit import Blocks, _button, _plain_text, escape
 
@@ -14,37 +14,55 @@ ROUTING_ACTION_PATTERN = r"^routing_(keep|release)$"
 
 
 _SKIPPED = {
-    "out_of_office": "is out of office",
-    "at_capacity": "is at capacity",
-    "outside_hours": "is outside working hours and the SLA is short",
+    "out_of_office": "out of office",
+    "at_capacity": "at capacity",
+    "outside_hours": "outside working hours, and the SLA is short",
     "had_task": "had it already",
 }
 
 
 def skipped_part(name: str, reason: str, back_on: date | None) -> str:
-    """One skipped person in a routing reason: "Cy is out of office until Mon 07 Dec"."""
-    said = f"{name} {_SKIPPED.get(reason, reason)}"
-    return f"{said} until {back_on.strftime('%a %d %b')}" if back_on is not None and reason == "out_of_office" else said
+    """One skipped person in a routing reason: "Cy Park (out of office until Mon 07 Dec)"."""
+    said = _SKIPPED.get(reason, reason)
+    if back_on is not None and reason == "out_of_office":
+        said += f" until {back_on.strftime('%a %d %b')}"
+    return f"{name} ({said})"
 
 
 def routing_reason(
-    assignee: str, *, matched: Sequence[str], open_tasks: int | None, skipped: Sequence[str], because: str | None
+    assignee: str,
+    *,
+    matched: Sequence[str],
+    open_tasks: int | None,
+    skipped: Sequence[str],
+    because: str | None,
+    fewest: bool = False,
+    moves_on: datetime | None = None,
 ) -> str:
-    """Why routing chose someone, in plain words (an Asana comment; the thread adds a mention):
-    "→ Bo: matches “oauth”; 2 open tasks; Cy is out of office until Mon 07 Dec"."""
-    parts = [because] if because else []
-    parts.append(f"matches {', '.join(f'“{word}”' for word in matched)}" if matched else "no skill matched")
+    """Why routing chose someone, and until when (an Asana comment with names; the thread's with mentions):
+    "Assigned to @bo: matches “oauth”, fewest open tasks (0). If nobody acts by Tue 08 Dec 15:00 it moves on."."""
+    why = [because] if because else []
+    why.append(f"matches {', '.join(f'“{word}”' for word in matched)}" if matched else "no skill matched")
     if open_tasks is not None:
-        parts.append(f"{open_tasks} open task{'' if open_tasks == 1 else 's'}")
-    parts.extend(skipped)
-    return f"→ {assignee}: " + "; ".join(parts)
+        tasks = f"{open_tasks} open task{'' if open_tasks == 1 else 's'}"
+        why.append(f"fewest open tasks ({open_tasks})" if fewest else tasks)
+    text = f"🧭 {'Reassigned' if because else 'Assigned'} to {assignee}: " + ", ".join(why) + "."
+    if skipped:
+        text += " Skipped: " + "; ".join(skipped) + "."
+    if moves_on is not None:
+        text += f" {_moves_on(moves_on)}"
+    return text
+
+
+def _moves_on(moment: datetime) -> str:
+    return f"If nobody acts by {moment.strftime('%a %d %b %H:%M')} it moves on."
 
 
 def routing_nobody(triager: str | None, *, name: str, skipped: Sequence[str], pool_empty: bool) -> str:
     who = f"{triager}: " if triager else ""
-    why = "nobody in the pool has an Asana account I can find" if pool_empty else "; ".join(skipped)
+    why = "Nobody in the pool has an Asana account I can find" if pool_empty else "Skipped: " + "; ".join(skipped)
     return (
-        f"🧭 {who}nobody could take “{escape(name)}” ({why}). It stays unassigned; I'll try again as people come back."
+        f"🧭 {who}nobody could take “{escape(name)}”. {why}. It stays unassigned; I'll try again as people come back."
     )
 
 
@@ -52,11 +70,11 @@ def routing_stays(assignee: str, *, because: str) -> str:
     return f"↩️ {because}, and nobody else can take it now, so it stays with {assignee}."
 
 
-def routing_ping(holder: str, *, name: str, since: date, window: str, task_gid: str) -> tuple[str, Blocks]:
+def routing_ping(holder: str, *, name: str, since: date, moves_on: datetime, task_gid: str) -> tuple[str, Blocks]:
     """Asked once before a routed task moves on: act on it, or hand it back, with buttons for either."""
     text = (
         f"⏳ {holder}, “{escape(name)}” has waited for you since {since.strftime('%a %d %b')}. Act on it or hand it "
-        f"back: {window} after it was routed to you, it goes to the next person."
+        f"back. {_moves_on(moves_on)}"
     )
     return _plain_text(text), [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
@@ -72,8 +90,8 @@ def routing_ping(holder: str, *, name: str, since: date, window: str, task_gid: 
 
 
 def routing_ping_asked(holder: str, name: str) -> str:
-    """A routing ping once answered (its buttons gone)."""
-    return f"⏳ {escape(holder)} was asked to act on “{escape(name)}” or hand it back."
+    """A routing ping once answered (its buttons gone); `holder` is a mention or an escaped name."""
+    return f"⏳ {holder} was asked to act on “{escape(name)}” or hand it back."
 
 
 def routing_ping_comment(holder: str, window: str) -> str:
@@ -83,8 +101,8 @@ def routing_ping_comment(holder: str, window: str) -> str:
     )
 
 
-def routing_kept(holder: str, window: str) -> str:
-    return f"👍 {holder} keeps it; the window of {window} starts again now."
+def routing_kept(holder: str, moves_on: datetime) -> str:
+    return f"👍 {holder} keeps it. {_moves_on(moves_on)}"
 
 
 def routing_did_not_act(holder: str, window: str, *, wait_for: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.adapters.blocks.kit import Blocks, _task_link, escape, first_line
+from bridge.adapters.blocks.kit import Blocks, _task_link, escape, first_line, person
 from bridge.domain.work import Task
 
 UNFURL_DONE = "unfurl_done"
@@ -14,12 +14,13 @@ UNFURL_NOT_ALLOWED = (
 )
 
 
-def task_unfurl(task: Task, *, priority: str | None, url: str) -> Blocks:
-    """The preview under a pasted task link: the name linked to the task, its state, and two buttons."""
+def task_unfurl(task: Task, *, priority: str | None, url: str, assignee: str | None = None) -> Blocks:
+    """The preview under a pasted task link: the name linked to the task, its state, and two buttons (`assignee`:
+    their Slack user id, when they are in Slack)."""
     name = escape(first_line(task.name)) or "Untitled task"
     facts = [
         ("Status", "✅ Completed" if task.completed else "Open"),
-        ("Assignee", escape(task.assignee_name) if task.assignee_name else "Unassigned"),
+        ("Assignee", person(assignee, task.assignee_name) if task.assignee or task.assignee_name else "Unassigned"),
         ("Due", task.due_on.strftime("%a %d %b %Y") if task.due_on else "No due date"),
         ("Priority", escape(priority) if priority else "None"),
     ]

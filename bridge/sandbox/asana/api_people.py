@@ -6,7 +6,7 @@ from datetime import date
 
 from aiohttp import web
 
-from bridge.sandbox.asana.errors import bad_request
+from bridge.sandbox.asana.errors import bad_request, not_found
 from bridge.sandbox.asana.http import (
     actor,
     path_gid,
@@ -54,6 +54,26 @@ async def get_workspace_users(request: web.Request) -> web.Response:
     return reply_list(request, "user", [u.gid for u in users[:2000]], paginated=False)
 
 
+async def get_team_users(request: web.Request) -> web.Response:
+    """GET /teams/{gid}/users: the team's members, alphabetical and capped at 2000 (the spec gives no next_page)."""
+    w = world(request)
+    team = w.store.teams.get(w.store.check_gid(path_gid(request, "team_gid"), "team"))
+    if team is None or team.workspace not in actor(request).workspaces:
+        raise not_found(path_gid(request, "team_gid"))
+    users = sorted((w.store.users[u] for u in team.members), key=lambda u: u.name.lower())
+    return reply_list(request, "user", [u.gid for u in users[:2000]], paginated=False)
+
+
+async def get_user_workspace_memberships(request: web.Request) -> web.Response:
+    """GET /users/{gid|email|me}/workspace_memberships: the user's place in each workspace the caller shares."""
+    w, me = world(request), actor(request)
+    user = w.store.user_path(request.match_info["user_gid"], me)
+    found = [
+        m.gid for m in w.store.workspace_memberships.values() if m.user == user.gid and m.workspace in me.workspaces
+    ]
+    return reply_list(request, "workspace_membership", found)
+
+
 def _date_param(request: web.Request, name: str) -> date | None:
     raw = request.query.get(name)
     if raw is None:
@@ -91,4 +111,6 @@ def routes() -> list[web.RouteDef]:
         web.get("/workspaces/{workspace_gid}", get_workspace),
         web.get("/workspaces/{workspace_gid}/users", get_workspace_users),
         web.get("/ooo_entries", get_ooo_entries),
+        web.get("/teams/{team_gid}/users", get_team_users),
+        web.get("/users/{user_gid}/workspace_memberships", get_user_workspace_memberships),
     ]

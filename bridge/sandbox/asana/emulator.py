@@ -102,9 +102,18 @@ class AsanaEmulator:
     def add_workspace(self, name: str) -> str:
         return seeding.add_workspace(self._world, name)
 
-    def add_user(self, name: str, email: str, workspaces: Sequence[str] = (), token: str | None = None) -> str:
-        """A person; with a token they can call the API (`Authorization: Bearer <token>`)."""
-        return seeding.add_user(self._world, name, email, workspaces, token)
+    def add_user(
+        self,
+        name: str,
+        email: str,
+        workspaces: Sequence[str] = (),
+        token: str | None = None,
+        *,
+        guest_of: Sequence[str] = (),
+    ) -> str:
+        """A person; with a token they can call the API (`Authorization: Bearer <token>`); a guest of the
+        workspaces in `guest_of`."""
+        return seeding.add_user(self._world, name, email, workspaces, token, guest_of)
 
     def add_token(self, user_gid: str, token: str) -> None:
         self._world.store.tokens[token] = user_gid
@@ -121,11 +130,30 @@ class AsanaEmulator:
         public: bool = True,
         members: Sequence[str] = (),
         owner: str | None = None,
+        privacy: str | None = None,
+        team: str | None = None,
     ) -> str:
-        """A project; `public=False` hides it from everyone but `members` (403 for the others)."""
+        """A project; `public=False` hides it from everyone but `members` (403 for the others). `privacy` as
+        Asana's privacy_setting (public_to_workspace, private_to_team with `team`, private) wins over `public`."""
         return seeding.add_project(
-            self._world, workspace_gid, name, sections, public=public, members=members, owner=owner
+            self._world,
+            workspace_gid,
+            name,
+            sections,
+            public=public,
+            members=members,
+            owner=owner,
+            privacy=privacy,
+            team=team,
         )
+
+    def add_team(self, workspace_gid: str, name: str, members: Sequence[str] = ()) -> str:
+        return seeding.add_team(self._world, workspace_gid, name, members)
+
+    def set_project_privacy(self, project_gid: str, privacy: str, *, team: str | None = None) -> None:
+        project = self.store.projects[project_gid]
+        project.privacy, project.public = privacy, privacy == "public_to_workspace"
+        project.team = team if team is not None else project.team
 
     def add_section(self, project_gid: str, name: str) -> str:
         return seeding.create_section(self._world, project_gid, name)

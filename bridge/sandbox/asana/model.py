@@ -23,6 +23,25 @@ class User:
 
 
 @dataclass
+class Team:
+    gid: str
+    name: str
+    workspace: str
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WorkspaceMembership:
+    """A user's place in a workspace: a guest (outside the organization's email domains) sees only what is shared
+    with them, never the projects that are public to the workspace."""
+
+    gid: str
+    user: str
+    workspace: str
+    is_guest: bool = False
+
+
+@dataclass
 class Section:
     gid: str
     name: str
@@ -42,6 +61,10 @@ class Project:
     public: bool
     members: list[str]
     sections: list[str] = field(default_factory=list)
+    # public_to_workspace: every member of the workspace but guests; private_to_team: the team's members;
+    # private: only the project's members (who can always see it).
+    privacy: str = "public_to_workspace"
+    team: str | None = None
     field_settings: list[str] = field(default_factory=list)
     archived: bool = False
     notes: str = ""

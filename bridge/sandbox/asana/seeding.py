@@ -13,8 +13,10 @@ from bridge.sandbox.asana.model import (
     OooEntry,
     Project,
     Section,
+    Team,
     User,
     Workspace,
+    WorkspaceMembership,
 )
 from bridge.sandbox.asana.world import World
 
@@ -27,7 +29,9 @@ def add_workspace(w: World, name: str) -> str:
     return ws.gid
 
 
-def add_user(w: World, name: str, email: str, workspaces: Sequence[str], token: str | None) -> str:
+def add_user(
+    w: World, name: str, email: str, workspaces: Sequence[str], token: str | None, guest_of: Sequence[str] = ()
+) -> str:
     for ws in workspaces:
         if ws not in w.store.workspaces:
             raise KeyError(f"no workspace {ws}")
@@ -35,6 +39,9 @@ def add_user(w: World, name: str, email: str, workspaces: Sequence[str], token: 
         raise ValueError(f"a user with email {email} exists already")
     user = User(gid=w.store.new_gid(), name=name, email=email, workspaces=list(workspaces))
     w.store.users[user.gid] = user
+    for ws in workspaces:
+        membership = WorkspaceMembership(gid=w.store.new_gid(), user=user.gid, workspace=ws, is_guest=ws in guest_of)
+        w.store.workspace_memberships[membership.gid] = membership
     if token is not None:
         w.store.tokens[token] = user.gid
     return user.gid
@@ -49,9 +56,12 @@ def add_project(
     public: bool,
     members: Sequence[str],
     owner: str | None,
+    privacy: str | None = None,
+    team: str | None = None,
 ) -> str:
     if workspace_gid not in w.store.workspaces:
         raise KeyError(f"no workspace {workspace_gid}")
+    privacy = privacy or ("public_to_workspace" if public else "private")
     now = w.clock.now()
     project = Project(
         gid=w.store.new_gid(),
@@ -60,14 +70,24 @@ def add_project(
         created_at=now,
         modified_at=now,
         owner=owner,
-        public=public,
+        public=privacy == "public_to_workspace",
         members=list(dict.fromkeys([*([owner] if owner else []), *members])),
+        privacy=privacy,
+        team=team,
     )
     w.store.projects[project.gid] = project
     # Every Asana project has at least one section; tasks without one land in it.
     for section_name in sections or ("Untitled section",):
         create_section(w, project.gid, section_name)
     return project.gid
+
+
+def add_team(w: World, workspace_gid: str, name: str, members: Sequence[str]) -> str:
+    if workspace_gid not in w.store.workspaces:
+        raise KeyError(f"no workspace {workspace_gid}")
+    team = Team(gid=w.store.new_gid(), name=name, workspace=workspace_gid, members=list(members))
+    w.store.teams[team.gid] = team
+    return team.gid
 
 
 def create_section(

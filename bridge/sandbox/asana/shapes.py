@@ -57,6 +57,33 @@ class Shapes:
             "workspaces": [Ref("workspace", w) for w in user.workspaces],
         }
 
+    def _team(self, gid: str) -> dict[str, Any]:
+        team = self.store.teams[gid]
+        return {
+            "gid": gid,
+            "resource_type": "team",
+            "name": team.name,
+            "description": "",
+            "html_description": "<body></body>",
+            "organization": Ref("workspace", team.workspace),
+            "permalink_url": f"{APP_URL}/0/team/{gid}",
+            "visibility": "request_to_join",
+        }
+
+    def _workspace_membership(self, gid: str) -> dict[str, Any]:
+        m = self.store.workspace_memberships[gid]
+        return {
+            "gid": gid,
+            "resource_type": "workspace_membership",
+            "user": Ref("user", m.user),
+            "workspace": Ref("workspace", m.workspace),
+            "is_active": True,
+            "is_admin": False,
+            "is_guest": m.is_guest,
+            "is_view_only": False,
+            "created_at": None,
+        }
+
     def _project(self, gid: str) -> dict[str, Any]:
         p = self.store.projects[gid]
         return {
@@ -75,8 +102,9 @@ class Shapes:
             "start_on": None,
             "notes": p.notes,
             "html_notes": f"<body>{_escape(p.notes)}</body>",
-            "public": p.public,
-            "privacy_setting": "public_to_workspace" if p.public else "private",
+            "public": p.privacy == "public_to_workspace",
+            "privacy_setting": p.privacy,
+            **({"team": Ref("team", p.team)} if p.team else {}),  # a project outside a team has no such field
             "owner": _ref("user", p.owner),
             "members": [Ref("user", m) for m in p.members],
             "followers": [Ref("user", m) for m in p.members],

@@ -16,9 +16,11 @@ from bridge.sandbox.asana.model import (
     Section,
     Story,
     Task,
+    Team,
     User,
     Webhook,
     Workspace,
+    WorkspaceMembership,
 )
 
 # Real gids are 16-digit numbers that grow over time; start where 2025-era gids are.
@@ -42,6 +44,8 @@ class Store:
         self.stories: dict[str, Story] = {}
         self.ooo: dict[str, OooEntry] = {}
         self.webhooks: dict[str, Webhook] = {}
+        self.teams: dict[str, Team] = {}
+        self.workspace_memberships: dict[str, WorkspaceMembership] = {}
 
     def new_gid(self) -> str:
         return str(next(self._gids))
@@ -67,6 +71,8 @@ class Store:
         yield "story", self.stories
         yield "ooo_entry", self.ooo
         yield "webhook", self.webhooks
+        yield "team", self.teams
+        yield "workspace_membership", self.workspace_memberships
 
     def user_by_token(self, token: str) -> User | None:
         gid = self.tokens.get(token)
@@ -112,7 +118,22 @@ class Store:
         return user
 
     def can_see_project(self, project: Project, viewer: User) -> bool:
-        return project.workspace in viewer.workspaces and (project.public or viewer.gid in project.members)
+        if project.workspace not in viewer.workspaces:
+            return False
+        if viewer.gid in project.members:
+            return True
+        if project.privacy == "public_to_workspace":
+            return not self.is_guest(viewer.gid, project.workspace)
+        if project.privacy == "private_to_team" and project.team in self.teams:
+            return viewer.gid in self.teams[project.team].members
+        return False
+
+    def is_guest(self, user_gid: str, workspace_gid: str) -> bool:
+        return any(
+            m.is_guest
+            for m in self.workspace_memberships.values()
+            if m.user == user_gid and m.workspace == workspace_gid
+        )
 
     def project_for(self, gid: Any, viewer: User, name: str = "project") -> Project:
         project = self.projects.get(self.check_gid(gid, name))

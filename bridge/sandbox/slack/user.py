@@ -183,6 +183,23 @@ class SlackUser:
                 action[key] = element[key]
         return await self._act(target, action, option)
 
+    async def choose_overflow(
+        self, target: Target, action_id: str, value: str, *, block_id: str | None = None
+    ) -> Delivery:
+        """Open an overflow menu (the "⋮" of a message) and pick the option with `value`."""
+        block, element = _element(target, action_id, {"overflow"}, block_id)
+        option = next((o for o in element.get("options") or () if o.get("value") == value), None)
+        if option is None:
+            raise LookupError(f"the overflow menu {action_id!r} has no option {value!r}")
+        action: JSON = {
+            "type": "overflow",
+            "action_id": action_id,
+            "block_id": block["block_id"],
+            "selected_option": option,
+            "action_ts": self.ws.minter.ts(),
+        }
+        return await self._act(target, action, option)
+
     async def submit_view(self, view: View | str, values: dict[str, Any] | None = None) -> Delivery:
         """Submit a modal with `values` by action_id (text, user id, option value, date…), then do what the
         app's response_action says: close (empty 200 or clear), update, push, or show errors."""
@@ -204,7 +221,8 @@ class SlackUser:
         return await self.slack.send_interactive(payloads.view_closed(self.ws, self.user, view, is_cleared=False))
 
     async def _act(self, target: Target, action: JSON, selected: Any) -> Delivery:
-        change = {(action["block_id"], action["action_id"]): selected} if action["type"] != "button" else {}
+        stateless = action["type"] in ("button", "overflow")  # neither keeps a value in the state
+        change = {} if stateless else {(action["block_id"], action["action_id"]): selected}
         trigger_id = self.ws.mint_trigger(self.id)
         if isinstance(target, View):
             target.state_values = {**target.state_values, **payloads.state_values(target.blocks, change)}
