@@ -64,6 +64,12 @@ async def _task(running: Running, text: str) -> tuple[str, str]:
     return task.gid, tracked.thread_ts
 
 
+async def _in_section(running: Running, task: str, name: str) -> bool:
+    tracked = await running.bridge.store.get_tracked_task(TaskGid(task))
+    memberships = (tracked.snapshot.get("memberships") or []) if tracked else []
+    return any((m.get("section") or {}).get("name") == name for m in memberships)
+
+
 def _nags(running: Running, thread: str) -> list[Any]:
     world = running.world
     return [
@@ -213,9 +219,14 @@ async def test_a_priority_given_at_creation_is_a_triage_done_no_triage_nag_follo
 async def test_one_message_per_task_names_every_reason_with_figures(running: Running) -> None:
     world = running.world
     bo, cy = world.slack_people["bo"], world.slack_people["cy"]
-    _, thread = await _task(running, f"Webhooks keep failing <@{bo}> due:2027-01-04 p1")
-    # Wed 6 Jan 10:00: two working days past its due date, in triage since it was made, and its P1 first-response
-    # target (4h) long passed: one tick, one message with the three reasons and both people to act.
+    task, thread = await _task(running, f"Webhooks keep failing <@{bo}> due:2027-01-04 p1")
+    # Given a priority, it starts in P1; someone puts it back in triage in Asana (the relay records the move).
+    triage = world.asana.section_gid(world.project, "Needs triage")
+    world.asana.act(world.asana_people["ana"]).move_to_section(task, triage)
+    await world.asana.deliveries_idle(timeout=10)
+    await eventually(lambda: _in_section(running, task, "Needs triage"))
+    # Wed 6 Jan 10:00: two working days past its due date, in triage for days, and its P1 first-response target
+    # (4h) long passed: one tick, one message with the three reasons and both people to act.
     assert await _tick(running, "2027-01-06T10:00:00") == 1
     [nag] = _nags(running, thread)
     said = str(nag.blocks)
