@@ -55,9 +55,12 @@ def policy(world: World) -> str:
 
 @pytest.fixture(autouse=True)
 def outsiders(world: World) -> None:
-    """Eve is an Asana user of the workspace but not a member of the project; Dee has no Asana account."""
+    """Eve is an Asana user of the workspace (a guest) but not a member of the project; Dee has no Asana account."""
     channel = world.slack.workspace().channel(world.channel)
-    world.asana_people["eve"] = world.asana.add_user("Eve Stone", "eve@example.com", [world.workspace])
+    # Eve is a guest of the Asana workspace: the (public) project is not shared with her.
+    world.asana_people["eve"] = world.asana.add_user(
+        "Eve Stone", "eve@example.com", [world.workspace], guest_of=[world.workspace]
+    )
     world.slack_people["eve"] = world.slack.add_user("eve", "eve@example.com")
     world.slack_people["dee"] = world.slack.add_user("dee", "dee@elsewhere.example")
     channel.members += [world.slack_people["eve"], world.slack_people["dee"]]
@@ -427,8 +430,8 @@ async def test_a_click_refused_or_outdated_changes_nothing_and_the_home_says_why
     refused = await _home_saying(running, "eve", "nothing was changed", newer_than=home.hash)
     note = _note(refused)
     assert note is not None and note.startswith(
-        f"{_mention(running, 'eve')}, only the task's assignee, the person who asked for it, the triager and members "
-        "of the Asana project *Developer Questions* can act on it from Slack, so nothing was changed."
+        f"{_mention(running, 'eve')}, you are a guest of the Asana workspace, and *Developer Questions* is not shared "
+        "with you, so nothing was changed."
     )
     assert _task_lines(refused) == []  # the Home now shows what is assigned to her: nothing
     assert not world.asana.store.tasks[task].completed and running.asana_comments(task) == []

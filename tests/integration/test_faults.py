@@ -98,10 +98,10 @@ async def test_every_flow_happens_once_with_a_fifth_of_calls_failing(running: Ru
 
     # Routing and nags: ticks until every task is routed and every command's due-today reminder is out.
     def routed(t: TrackedTask) -> bool:
-        return any(line.startswith("→") for line in _bot_lines(running, t.thread_ts))
+        return any(line.startswith("🧭 Assigned") for line in _bot_lines(running, t.thread_ts))
 
     def reminded(t: TrackedTask) -> bool:
-        return any("is due today" in line for line in _bot_lines(running, t.thread_ts))
+        return any("It is due today" in line for line in _bot_lines(running, t.thread_ts))
 
     async def ticked() -> bool:
         await running.bridge.nag_scheduler.tick()
@@ -124,6 +124,6 @@ async def test_every_flow_happens_once_with_a_fifth_of_calls_failing(running: Ru
         said = f"{task.name}: {lines}"
         assert sum(f"Looking at {task.name}" in line for line in lines) == 1, said
         command = task in tracked[:COMMANDS]
-        assert sum(line.startswith("→") for line in lines) == int(command), said
-        assert sum("is due today" in line for line in lines) == int(command), said
+        assert sum(line.startswith("🧭 Assigned") for line in lines) == int(command), said
+        assert sum("It is due today" in line for line in lines) == int(command), said
         assert (world.asana.store.tasks[task.task_gid].assignee is not None) == command, said
