@@ -112,5 +112,6 @@ async def test_a_task_routed_to_someone_off_work_names_them_without_a_ping(runni
     await _tick(running, "2027-01-06T18:00:00")  # Wed 13:00 in New York, 19:00 in Berlin: Bo gets it, unpinged
     assert world.asana.store.tasks[task.task_gid].assignee == world.asana_people["bo"]
     thread = world.slack.thread(world.channel, task.thread_ts)
-    routed = [m.text for m in thread if m.bot_id and m.text.startswith("→")]
-    assert routed == ["→ Bo Chen: matches “oauth”; 0 open tasks"]
+    [routed] = [m.text for m in thread if m.bot_id and m.text.startswith("🧭 Assigned")]
+    assert routed.startswith("🧭 Assigned to Bo Chen: matches “oauth”, fewest open tasks (0).")  # named, not pinged
+    assert "<@" not in routed
