@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +31,7 @@ from bridge.adapters.slack_installations import SqlInstallationStore, WorkspaceT
 from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.config import ConfigError, Settings
+from bridge.domain.model import Holder
 from bridge.entrypoints import slack as slack_listeners
 from bridge.entrypoints import slack_install
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver, DeliveryPace
@@ -63,8 +65,11 @@ from bridge.services.webhooks import WebhookReconciler, WebhookRegistrar
 
 log = logging.getLogger(__name__)
 
-# How often each replica says it is alive (and so how soon the others take a dead one's share of the Asana quota).
-HEARTBEAT_SECONDS = 10.0
+# How often each replica says it is alive. A replica silent for REPLICA_DEAD_AFTER is taken for dead: the others
+# take over its claimed work (and its share of the Asana quota). Three beats, so one slow write is not a death;
+# short, so that a kill -9 (or a restart of the only process) costs seconds of silence, not a lease.
+HEARTBEAT_SECONDS = 2.0
+REPLICA_DEAD_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
 
 # How long start-up waits for users/me before serving anyway (Slack and webhook deliveries must not wait on Asana).
 IDENTITY_TIMEOUT_SECONDS = 10.0
@@ -126,11 +131,12 @@ class Bridge:
             self._identity_task = asyncio.get_running_loop().create_task(self._learn_identity_later())
         # Not waited for: Slack being slow must not hold up serving.
         self._slack_auth_task = asyncio.get_running_loop().create_task(self._check_slack_auth())
+        # Its first beat (before any claim) makes this replica known and sets its share of the quota.
+        await self.heartbeat.start(every=HEARTBEAT_SECONDS)
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
         self.inbox_worker.start()
         self.sweeper.start(every=60.0)
         self.retention.start(every=3600.0)
-        self.heartbeat.start(every=HEARTBEAT_SECONDS)  # its first beat sets this replica's share of the quota
         self.reconcile_loop.start(time.monotonic, every=self.settings.reconcile_seconds)
         self.nag_scheduler.start(every=self.settings.tick_seconds)
         if self.settings.slack_app_token is not None:
@@ -219,6 +225,7 @@ async def build(
     metrics = Metrics()
     pace = DeliveryPace()  # webhook deliveries kept, as the inbox worker sees them
     clock = clock or SystemClock()
+    holder = Holder(secrets.token_hex(8), alive_within=REPLICA_DEAD_AFTER)  # this replica, as its claims name it
     cipher = Cipher(settings.encryption_key.reveal()) if settings.encryption_key else None
     if store is None:
         sql_store = await SqlStore.connect(settings.database_url, cipher=cipher)
@@ -395,12 +402,14 @@ async def build(
                 policy=settings.policy,
                 # A post recorded by a worker whose claim has not run out may still be on its way.
                 in_flight_for=timedelta(seconds=2 * settings.inbox_lease_seconds),
+                holder=holder,
             ),
             clock=clock,
             window=settings.relay_window_seconds,
             lease_seconds=settings.inbox_lease_seconds,
             metrics=metrics,
             pace=pace,
+            holder=holder,
         ),
         reconciler=reconciler,
         reconcile_loop=WebhookReconcileLoop(reconciler),
@@ -422,6 +431,7 @@ async def build(
             store=store,
             clock=clock,
             limiter=asana.limiter,
+            holder=holder,
             on_share=lambda per_minute: metrics.asana_quota.set(per_minute),
         ),
         _closers=closers,

@@ -13,6 +13,7 @@ from bridge.domain.model import (
     ClaimedEvent,
     CommentLink,
     Delivery,
+    Holder,
     InboxEvent,
     Link,
     MessageTs,
@@ -108,10 +109,17 @@ class Store(Protocol):
         ...
 
     async def claim_events(
-        self, *, limit: int, now: datetime, lease_seconds: float, settle: timedelta = ...
+        self,
+        *,
+        limit: int,
+        now: datetime,
+        lease_seconds: float,
+        settle: timedelta = ...,
+        holder: Holder | None = None,
     ) -> list[ClaimedEvent]:
         """Claim pending events (oldest first) whose lease is free or expired, bumping attempts; a task's events
-        together, once its newest is `settle` old and none is leased or waiting for a retry.
+        together, once its newest is `settle` old and none is leased or waiting for a retry. With a holder, the
+        claim names it, and events held by a replica that stopped heartbeating are free whatever their lease.
 
         On PostgreSQL uses FOR UPDATE SKIP LOCKED so replicas never claim the same row.
         """
@@ -271,6 +279,10 @@ class Store(Protocol):
 
     async def mark_outbox_sent(self, post_key: str, message_ts: MessageTs) -> None: ...
 
+    async def take_outbox_post(self, previous: OutboxPost, *, sender: str | None, now: datetime) -> bool:
+        """Make `sender` the one sending a pending post, if nobody took it since `previous` was read."""
+        ...
+
     async def pending_outbox_posts(self, *, limit: int) -> list[OutboxPost]: ...
 
     async def get_outbox_post(self, post_key: str) -> OutboxPost | None: ...
@@ -295,6 +307,10 @@ class Store(Protocol):
     # replicas
     async def heartbeat(self, replica_id: str, *, now: datetime, alive_within: timedelta) -> int:
         """Say this replica is alive; how many replicas (itself included) were seen within `alive_within`."""
+        ...
+
+    async def replica_alive(self, replica_id: str, *, now: datetime, alive_within: timedelta) -> bool:
+        """Whether the replica has heartbeated within `alive_within`."""
         ...
 
     async def leave(self, replica_id: str) -> None: ...

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from bridge.adapters.errors import AsanaError, SlackError
 from bridge.domain.events import delivery_events
-from bridge.domain.model import ClaimedEvent, TaskGid
+from bridge.domain.model import ClaimedEvent, Holder, TaskGid
 from bridge.domain.relay import group_by_task, task_of
 from bridge.entrypoints.asana_webhooks import DeliveryPace
 from bridge.entrypoints.periodic import Every, Periodic
@@ -48,6 +48,7 @@ class InboxWorker:
         max_attempts: int = 25,
         metrics: Metrics | None = None,
         pace: DeliveryPace | None = None,
+        holder: Holder | None = None,
     ) -> None:
         self._store = store
         self._relay = relay
@@ -58,6 +59,7 @@ class InboxWorker:
         self._max_attempts = max_attempts
         self._metrics = metrics
         self._pace = pace
+        self._holder = holder  # claims name this replica; a dead replica's claims are taken over at once
         # A burst is left whole for at most half the relay window: its events are unpacked before they would have
         # settled anyway, so what the relay tells, and when, does not change.
         self._hold_burst = self._window / 2
@@ -106,7 +108,7 @@ class InboxWorker:
         and Slack, and the Slack gateway keeps each channel to its pace. How many events were finished or parked."""
         now = self._clock.now()
         claimed = await self._store.claim_events(
-            limit=self._batch, now=now, lease_seconds=self._lease, settle=self._window
+            limit=self._batch, now=now, lease_seconds=self._lease, settle=self._window, holder=self._holder
         )
         groups = group_by_task(claimed)
         # Most events of a busy project are about tasks nobody follows: one read tells them apart for the whole

@@ -5,14 +5,13 @@ in inbox_worker.py."""
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bridge.adapters.errors import AsanaError, SyncTokenExpired
 from bridge.domain.events import parse_delivery, to_inbox
-from bridge.domain.model import InboxSource, ProjectGid, SyncToken, WebhookStatus
+from bridge.domain.model import Holder, InboxSource, ProjectGid, SyncToken, WebhookStatus
 from bridge.domain.relay import recrawl_event, same_facts
 from bridge.entrypoints.periodic import Every, Periodic
 from bridge.ports import AsanaPort, Clock, Store
@@ -257,30 +256,46 @@ class QuotaShare(Protocol):
 
 
 class ReplicaHeartbeat:
-    """Every `every` seconds this replica says it is alive and takes its share of Asana's quota, which belongs to
+    """Every `every` seconds this replica says it is alive, which keeps its claims its own (the others take over
+    the work of a replica silent for `holder.alive_within`), and takes its share of Asana's quota, which belongs to
     the token, not to each replica: N replicas on one token each send at most 1/N of it."""
 
     def __init__(
-        self, *, store: Store, clock: Clock, limiter: QuotaShare, on_share: Callable[[int], None] | None = None
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        limiter: QuotaShare,
+        holder: Holder,
+        on_share: Callable[[int], None] | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._limiter = limiter
         self._on_share = on_share
-        self.replica_id = secrets.token_hex(8)
+        self.holder = holder
         self._every: Every | None = None
 
-    async def beat(self, every: float) -> int:
+    @property
+    def replica_id(self) -> str:
+        return self.holder.replica_id
+
+    async def beat(self) -> int:
         alive = await self._store.heartbeat(
-            self.replica_id, now=self._clock.now(), alive_within=timedelta(seconds=3 * every)
+            self.replica_id, now=self._clock.now(), alive_within=self.holder.alive_within
         )
         self._limiter.share(alive)
         if self._on_share is not None:
             self._on_share(self._limiter.per_minute)
         return alive
 
-    def start(self, *, every: float) -> None:
-        self._every = Every("replica-heartbeat", lambda: self.beat(every))
+    async def start(self, *, every: float) -> None:
+        """The first beat before anything is claimed (a claim by a replica never seen would look orphaned)."""
+        try:
+            await self.beat()
+        except Exception as exc:  # the loop beats again; until then the others may take this one's claims
+            log.warning("first heartbeat failed: %s", exc)
+        self._every = Every("replica-heartbeat", self.beat)
         self._every.start(every)
 
     async def stop(self) -> None:

@@ -8,7 +8,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from bridge.domain.model import ChannelId, MessageTs, OutboxPost, OutboxState, TeamId, TrackedTask
+from bridge.domain.model import ChannelId, Holder, MessageTs, OutboxPost, OutboxState, TeamId, TrackedTask
 from bridge.ports import Clock, SlackPort, Store
 
 log = logging.getLogger(__name__)
@@ -20,14 +20,25 @@ class PostInFlight(Exception):
 
 
 class Outbox:
+    """With a `holder`, a post names the replica sending it: one recorded by a replica that stopped heartbeating
+    (or by this one, in an attempt that failed) is taken over at once; without, only after `in_flight_for`."""
+
     def __init__(
-        self, *, store: Store, slack: SlackPort, clock: Clock, in_flight_for: timedelta = timedelta(seconds=60)
+        self,
+        *,
+        store: Store,
+        slack: SlackPort,
+        clock: Clock,
+        in_flight_for: timedelta = timedelta(seconds=60),
+        holder: Holder | None = None,
     ) -> None:
         self._store = store
         self._slack = slack
         self._clock = clock
         # A post recorded but not marked sent is someone's send in progress for this long; after that, a crash.
         self._in_flight_for = in_flight_for
+        self._holder = holder
+        self._sending: set[str] = set()  # keys this process is sending right now
 
     async def reply(self, tracked: TrackedTask, *, key: str, text: str, blocks: list[dict[str, Any]]) -> MessageTs:
         """Post once in the tracked task's thread."""
@@ -51,6 +62,8 @@ class Outbox:
         blocks: list[dict[str, Any]],
     ) -> MessageTs:
         """Post unless a post with this key was sent already; the message's ts either way."""
+        if key in self._sending:
+            raise PostInFlight(key)
         fresh = await self._store.add_outbox_post(
             OutboxPost(
                 post_key=key,
@@ -60,13 +73,14 @@ class Outbox:
                 payload={"text": text},
                 state=OutboxState.PENDING,
                 created_at=self._clock.now(),
+                sender=self._sender,
             )
         )
         if not fresh:
             previous = await self._store.get_outbox_post(key)
             if previous is not None and previous.state is OutboxState.SENT and previous.message_ts:
                 return previous.message_ts
-            if previous is not None and self._clock.now() - previous.created_at < self._in_flight_for:
+            if previous is not None and not await self._take_over(previous):
                 raise PostInFlight(key)
             sent = (await self._slack.posts_by_key(channel, thread_ts)).get(key) if thread_ts else None
             if sent is not None:
@@ -74,6 +88,28 @@ class Outbox:
                 await self._store.mark_outbox_sent(key, MessageTs(sent))
                 return MessageTs(sent)
         metadata = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": key}}
-        ts = await self._slack.post_message(channel, text, blocks=blocks, thread_ts=thread_ts, metadata=metadata)
+        self._sending.add(key)
+        try:
+            ts = await self._slack.post_message(channel, text, blocks=blocks, thread_ts=thread_ts, metadata=metadata)
+        finally:
+            self._sending.discard(key)
         await self._store.mark_outbox_sent(key, ts)
         return ts
+
+    @property
+    def _sender(self) -> str | None:
+        return None if self._holder is None else self._holder.replica_id
+
+    async def _take_over(self, previous: OutboxPost) -> bool:
+        """Whether an unsent post recorded before may be sent by this process now (and it is now this one's)."""
+        now = self._clock.now()
+        recent = now - previous.created_at < self._in_flight_for
+        if recent and previous.sender is not None and previous.sender != self._sender and self._holder is not None:
+            # Another replica's send: in flight while that replica lives (and not for ever: a send is seconds).
+            alive = await self._store.replica_alive(previous.sender, now=now, alive_within=self._holder.alive_within)
+            if alive:
+                return False
+        elif recent and (previous.sender is None or self._holder is None):
+            return False  # nobody to ask: wait out `in_flight_for`
+        # This replica's own failed attempt, a dead replica's, or one long over: take it, unless another did.
+        return await self._store.take_outbox_post(previous, sender=self._sender, now=now)

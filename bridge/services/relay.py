@@ -20,6 +20,7 @@ from bridge.domain.events import key_digest
 from bridge.domain.model import (
     ChannelId,
     ClaimedEvent,
+    Holder,
     Link,
     ProjectGid,
     TaskGid,
@@ -50,6 +51,7 @@ class Relay:
         bridge_user: BridgeUser,
         policy: Policy,
         in_flight_for: timedelta = timedelta(seconds=60),
+        holder: Holder | None = None,
     ) -> None:
         self._policy = policy
         self._store = store
@@ -57,7 +59,7 @@ class Relay:
         self._slack = slack
         self._clock = clock
         self._bridge_user = bridge_user
-        self._outbox = Outbox(store=store, slack=slack, clock=clock, in_flight_for=in_flight_for)
+        self._outbox = Outbox(store=store, slack=slack, clock=clock, in_flight_for=in_flight_for, holder=holder)
 
     async def relay_task(self, task_gid: str, events: Sequence[ClaimedEvent], *, untracked: bool = False) -> None:
         """Tell the task's thread what this burst of events changed (or start a thread for a new Asana task).

@@ -45,6 +45,12 @@ class SqlSharedLimits(SqlBase):
             )
         return max(1, int(alive or 0))
 
+    async def replica_alive(self, replica_id: str, *, now: datetime, alive_within: timedelta) -> bool:
+        """Whether the replica has heartbeated within `alive_within`."""
+        async with self._read() as conn:
+            seen = await conn.scalar(select(replicas.c.seen_at).where(replicas.c.replica_id == replica_id))
+        return seen is not None and seen >= now - alive_within
+
     async def leave(self, replica_id: str) -> None:
         """A replica stopping: the others take its share at their next heartbeat."""
         async with self._write() as conn:
