@@ -295,7 +295,9 @@ async def build(
         webhook_target=settings.webhook_target,
         workspace_gid=lambda: identity.workspace_gid,
     )
-    capture = Capture(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
+    capture = Capture(
+        store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy, holder=holder
+    )
     threads = Threads(store=store, asana=asana, slack=slack, clock=clock)
     reconciler = WebhookReconciler(
         store=store,

@@ -462,3 +462,7 @@ class SlackPort(Protocol):
     async def posts_by_key(self, channel: str, thread_ts: str) -> dict[str, str]:
         """Outbox key → ts of the bridge's posts in a thread that carry a key in their metadata (crash recovery)."""
         ...
+
+    async def recent_posts_by_key(self, channel: str, *, oldest: float) -> dict[str, str]:
+        """Outbox key → ts of the bridge's top-level posts in a channel since `oldest` (Unix time) carrying one."""
+        ...

@@ -20,6 +20,7 @@ from bridge.adapters.errors import AsanaError, AsanaRateLimited, AsanaUnavailabl
 from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
+    Holder,
     Link,
     MessageTs,
     PendingCommand,
@@ -37,6 +38,7 @@ from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.domain.work import Task, TaskDraft
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.errors import UserError
+from bridge.services.outbox import Outbox, thread_key
 from bridge.services.people import People
 
 log = logging.getLogger(__name__)
@@ -93,8 +95,17 @@ CAPTURES_AT_ONCE = 8  # about half of Asana's 15 writes in flight: the rest is l
 
 class Capture:
     def __init__(
-        self, *, store: Store, asana: AsanaPort, slack: SlackPort, people: People, clock: Clock, policy: Policy
+        self,
+        *,
+        store: Store,
+        asana: AsanaPort,
+        slack: SlackPort,
+        people: People,
+        clock: Clock,
+        policy: Policy,
+        holder: Holder | None = None,
     ) -> None:
+        self._outbox = Outbox(store=store, slack=slack, clock=clock, holder=holder)
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -301,15 +312,25 @@ class Capture:
             ack = await self._asana.create_subtask(task.gid, blocks.ACKNOWLEDGE_SUBTASK)
             ack_gid = ack.gid
         await self._add_to_combined(task, link, policy.capture.combined_projects)
+        # The task's thread: a card in the channel, or a reply under the captured message. Through the outbox, once,
+        # through Slack's failures; relays about the task wait for it (see Relay.relay_task).
         if request.source_ts is None:
-            text, task_blocks = blocks.task_message(
+            text, post = blocks.task_message(
                 task, requester=request.requester, assignee=request.assignee, priority=request.priority
             )
-            thread_ts = await self._slack.post_message(request.channel_id, text, blocks=task_blocks)
+            under: MessageTs | None = None
         else:
-            thread_ts = request.source_thread_ts or request.source_ts
-            text, reply_blocks = blocks.captured_reply(task, requester=request.requester)
-            await self._slack.post_message(request.channel_id, text, blocks=reply_blocks, thread_ts=thread_ts)
+            under = request.source_thread_ts or request.source_ts
+            text, post = blocks.captured_reply(task, requester=request.requester)
+        ts = await self._outbox.deliver(
+            key=thread_key(task.gid),
+            team_id=request.team_id,
+            channel=request.channel_id,
+            thread_ts=under,
+            text=text,
+            blocks=post,
+        )
+        thread_ts = under or ts
         now = self._clock.now()
         await self._store.save_tracked_task(
             TrackedTask(

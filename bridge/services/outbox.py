@@ -4,19 +4,38 @@ metadata, so a crash between the send and the record is recovered by looking in 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
+from itertools import count
 from typing import Any
 
+from bridge.adapters.errors import SlackError
 from bridge.domain.model import ChannelId, Holder, MessageTs, OutboxPost, OutboxState, TeamId, TrackedTask
 from bridge.ports import Clock, SlackPort, Store
 
 log = logging.getLogger(__name__)
 POST_EVENT_TYPE = "asana_bridge_post"
+# How far back a top-level post's earlier attempts are looked for: its record's time moves to each new attempt's.
+LOOK_BACK = timedelta(minutes=20)
+
+
+def _backoff(attempt: int) -> float:
+    """0.5 s, 1 s, 2 s… up to 8 s between tries: a flaky minute costs seconds, not a growing silence."""
+    return float(min(8.0, 0.5 * 2**attempt))
 
 
 class PostInFlight(Exception):
     """Another worker recorded this post moments ago and may be sending it right now: try again later."""
+
+
+class ThreadNotReady(PostInFlight):
+    """The task's thread is still being made (its card is on its way): what is to be told there waits for it."""
+
+
+def thread_key(task_gid: str) -> str:
+    """The outbox key of the post that makes a captured task's thread (its card, or the reply under the message)."""
+    return f"thread:{task_gid}"
 
 
 class Outbox:
@@ -31,6 +50,7 @@ class Outbox:
         clock: Clock,
         in_flight_for: timedelta = timedelta(seconds=60),
         holder: Holder | None = None,
+        give_up_after: timedelta = timedelta(minutes=15),
     ) -> None:
         self._store = store
         self._slack = slack
@@ -39,6 +59,7 @@ class Outbox:
         self._in_flight_for = in_flight_for
         self._holder = holder
         self._sending: set[str] = set()  # keys this process is sending right now
+        self._give_up_after = give_up_after
 
     async def reply(self, tracked: TrackedTask, *, key: str, text: str, blocks: list[dict[str, Any]]) -> MessageTs:
         """Post once in the tracked task's thread."""
@@ -82,7 +103,7 @@ class Outbox:
                 return previous.message_ts
             if previous is not None and not await self._take_over(previous):
                 raise PostInFlight(key)
-            sent = (await self._slack.posts_by_key(channel, thread_ts)).get(key) if thread_ts else None
+            sent = await self._sent_before(key, channel, thread_ts, previous)
             if sent is not None:
                 log.info("post %s was sent before a crash; not sending it again", key)
                 await self._store.mark_outbox_sent(key, MessageTs(sent))
@@ -95,6 +116,52 @@ class Outbox:
             self._sending.discard(key)
         await self._store.mark_outbox_sent(key, ts)
         return ts
+
+    async def deliver(
+        self,
+        *,
+        key: str,
+        team_id: TeamId,
+        channel: ChannelId,
+        thread_ts: MessageTs | None,
+        text: str,
+        blocks: list[dict[str, Any]],
+    ) -> MessageTs:
+        """Post once, trying again through Slack's 5xx, 429 (after its Retry-After) and timeouts, with a growing
+        pause, until it is sent or `give_up_after` has passed (then the last error is raised). Each try looks for
+        the key first, so an answer lost after Slack posted is not posted twice."""
+        started = self._clock.now()
+        for attempt in count():
+            try:
+                return await self.post_once(
+                    key=key, team_id=team_id, channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
+                )
+            except SlackError as exc:
+                if not exc.retryable or self._clock.now() - started > self._give_up_after:
+                    raise
+                pause = max(exc.retry_after, _backoff(attempt))
+                log.warning("post %s failed (%s); trying again in %.1fs", key, exc, pause)
+            except PostInFlight:
+                if self._clock.now() - started > self._give_up_after:
+                    raise
+                pause = _backoff(attempt)  # another replica is sending it: see how that went
+            await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
+
+    async def _sent_before(
+        self, key: str, channel: ChannelId, thread_ts: MessageTs | None, previous: OutboxPost | None
+    ) -> str | None:
+        """The ts of a post with this key that an earlier attempt made, if Slack has it."""
+        if thread_ts is not None:
+            return (await self._slack.posts_by_key(channel, thread_ts)).get(key)
+        since = previous.created_at if previous is not None else self._clock.now()
+        try:
+            found = await self._slack.recent_posts_by_key(channel, oldest=(since - LOOK_BACK).timestamp())
+        except SlackError as exc:
+            if exc.retryable:
+                raise
+            return None  # a direct message (no history the bot may read): nothing to find
+        return found.get(key)
 
     @property
     def _sender(self) -> str | None:
