@@ -38,6 +38,7 @@ from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver, DeliveryPace
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
 from bridge.entrypoints.inbox_worker import InboxRetention, InboxWorker
+from bridge.entrypoints.loop_lag import LoopLagProbe
 from bridge.entrypoints.report import ReportPages
 from bridge.entrypoints.slack_oauth import cached_authorize, oauth_settings
 from bridge.entrypoints.web import build_web_app
@@ -111,6 +112,7 @@ class Bridge:
     reconciler: WebhookReconciler
     reconcile_loop: WebhookReconcileLoop
     nag_scheduler: NagScheduler
+    loop_lag: LoopLagProbe
     _closers: list[Any] = field(default_factory=list)
     _socket_mode: Any = None  # AsyncSocketModeHandler, whose methods are untyped
     _identity_task: asyncio.Task[None] | None = None
@@ -131,6 +133,7 @@ class Bridge:
             self._identity_task = asyncio.get_running_loop().create_task(self._learn_identity_later())
         # Not waited for: Slack being slow must not hold up serving.
         self._slack_auth_task = asyncio.get_running_loop().create_task(self._check_slack_auth())
+        self.loop_lag.start()
         # Its first beat (before any claim) makes this replica known and sets its share of the quota.
         await self.heartbeat.start(every=HEARTBEAT_SECONDS)
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
@@ -203,6 +206,7 @@ class Bridge:
         await self.retention.stop()
         await self.background.drain(grace)
         await self.heartbeat.stop()
+        await self.loop_lag.stop()
         for closer in reversed(self._closers):
             result = closer()
             if hasattr(result, "__await__"):
@@ -436,6 +440,7 @@ async def build(
             holder=holder,
             on_share=lambda per_minute: metrics.asana_quota.set(per_minute),
         ),
+        loop_lag=LoopLagProbe(metrics=metrics),
         _closers=closers,
     )
 

@@ -30,6 +30,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.work import custom_field, enabled_options
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.outbox import Outbox, PostInFlight
+from bridge.services.slices import Slicer, chunks
 from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
@@ -98,13 +99,17 @@ class Nagger:
             (link.project_gid, link.channel_id): link for link in await self._store.list_links()
         }
         memory = await self._remember(links)
+        slicer = Slicer()
         out = []
         for home, link in links.items():
             policy = self._policy.for_project(link.project_gid)
             if quiet_until(policy, now) is not None:
                 continue
             awake = [memory.views[gid] for gid in memory.by_link.get(home, ()) if not memory.snoozed(gid, now)]
-            found = [(view, nag) for _, view, nag in due_for_all(awake, _same, policy, now, memory.sent)]
+            found = []
+            for part in chunks(awake):  # judged in slices: the loop gets a turn every few milliseconds
+                found += [(view, nag) for _, view, nag in due_for_all(part, _same, policy, now, memory.sent)]
+                await slicer.turn()
             if found:
                 out.append((link, found))
         return out
