@@ -325,8 +325,11 @@ class Store(Protocol):
         changed_since: datetime | None = None,
         assignee_gid: str | None = None,
         open_only: bool = False,
+        after_gid: str | None = None,
+        limit: int | None = None,
     ) -> list[StoredTask]:
-        """Every tracked top-level task (of one channel, when given) with the facts the report reads, in one query;
+        """Every tracked top-level task (of one channel, when given) with the facts the report reads, in one query
+        (or a page of them: up to `limit` by gid, after `after_gid`);
         the priority is the option chosen in the enum field with gid or name `priority_field` (any case).
         `changed_since` keeps those saved, or first responded to, at or after that moment; `assignee_gid` those
         assigned to that Asana user; `open_only` those not completed."""

@@ -100,6 +100,8 @@ class SqlReports(SqlBase):
         changed_since: datetime | None = None,
         assignee_gid: str | None = None,
         open_only: bool = False,
+        after_gid: str | None = None,
+        limit: int | None = None,
     ) -> list[StoredTask]:
         stmt = select(*_columns(self._engine.dialect.name, priority_field)).where(_t.parent_task_gid.is_(None))
         if open_only:
