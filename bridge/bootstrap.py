@@ -71,6 +71,8 @@ log = logging.getLogger(__name__)
 # short, so that a kill -9 (or a restart of the only process) costs seconds of silence, not a lease.
 HEARTBEAT_SECONDS = 2.0
 REPLICA_DEAD_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
+# How often the capture sweeper looks for work left by a dead replica (two small reads when there is none).
+SWEEP_SECONDS = 4.0
 
 # How long start-up waits for users/me before serving anyway (Slack and webhook deliveries must not wait on Asana).
 IDENTITY_TIMEOUT_SECONDS = 10.0
@@ -138,7 +140,7 @@ class Bridge:
         await self.heartbeat.start(every=HEARTBEAT_SECONDS)
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
         self.inbox_worker.start()
-        self.sweeper.start(every=60.0)
+        self.sweeper.start(every=SWEEP_SECONDS)
         self.retention.start(every=3600.0)
         self.reconcile_loop.start(time.monotonic, every=self.settings.reconcile_seconds)
         self.nag_scheduler.start(every=self.settings.tick_seconds)
@@ -431,7 +433,7 @@ async def build(
             router,
         ),
         # Longer than a capture's own retries (about 16 minutes), so the two never work on one message at once.
-        sweeper=CaptureSweeper(store=store, capture=capture, clock=clock, after=timedelta(minutes=20)),
+        sweeper=CaptureSweeper(store=store, capture=capture, clock=clock, after=timedelta(minutes=20), holder=holder),
         retention=InboxRetention(store=store, clock=clock, keep=timedelta(days=settings.inbox_retention_days)),
         heartbeat=ReplicaHeartbeat(
             store=store,

@@ -204,12 +204,15 @@ class Store(Protocol):
 
     async def get_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> Capture | None: ...
 
-    async def keep_command(self, command: PendingCommand, *, held_until: datetime) -> None:
-        """Keep an acked /task until `forget_command`, held by the caller until `held_until`."""
+    async def keep_command(self, command: PendingCommand, *, held_until: datetime, held_by: str | None = None) -> None:
+        """Keep an acked /task until `forget_command`, held by the caller (replica `held_by`) until `held_until`."""
         ...
 
-    async def take_stale_commands(self, *, now: datetime, hold_until: datetime, limit: int) -> list[PendingCommand]:
-        """Kept commands nobody holds any more (oldest first), held now by the caller until `hold_until`."""
+    async def take_stale_commands(
+        self, *, now: datetime, hold_until: datetime, limit: int, holder: Holder | None = None
+    ) -> list[PendingCommand]:
+        """Kept commands nobody holds any more (oldest first): their hold ran out or, with a holder, the replica
+        holding them stopped heartbeating. Held now by the caller until `hold_until`."""
         ...
 
     async def forget_command(self, request_key: str) -> None: ...

@@ -190,7 +190,10 @@ class CaptureSweeper:
     `after` is longer than a capture's own retries last, so the sweeper never races a capture still in progress.
     """
 
-    def __init__(self, *, store: Store, capture: Capture, clock: Clock, after: timedelta) -> None:
+    def __init__(
+        self, *, store: Store, capture: Capture, clock: Clock, after: timedelta, holder: Holder | None = None
+    ) -> None:
+        self._holder = holder  # commands held by a replica that stopped heartbeating are taken at once
         self._store = store
         self._capture = capture
         self._clock = clock
@@ -206,9 +209,12 @@ class CaptureSweeper:
                     await self._capture.resume(record)
             except Exception as exc:  # one bad message must not stop the others; the next sweep tries again
                 log.warning("could not finish the capture of %s/%s: %s", record.channel_id, record.message_ts, exc)
-        # /task commands whose process ended before they did; each is held by this sweeper for `after`, then free
-        # again for the next sweep (of any replica) if it could not be finished (Asana still down).
-        commands = await self._store.take_stale_commands(now=now, hold_until=now + self._after, limit=20)
+        # /task commands whose process ended before they did (its heartbeat stopped, or its hold ran out); each is
+        # held by this sweeper for `after`, then free again for the next sweep (of any replica) if it could not be
+        # finished (Asana still down).
+        commands = await self._store.take_stale_commands(
+            now=now, hold_until=now + self._after, limit=20, holder=self._holder
+        )
         for command in commands:
             try:
                 with acting_for(command.team_id):

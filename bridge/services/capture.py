@@ -106,6 +106,7 @@ class Capture:
         holder: Holder | None = None,
     ) -> None:
         self._outbox = Outbox(store=store, slack=slack, clock=clock, holder=holder)
+        self._holder = holder  # kept /task commands name it: if it dies, another replica finishes them at once
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -200,7 +201,11 @@ class Capture:
             created_at=now,
         )
         try:
-            await self._store.keep_command(command, held_until=now + COMMAND_HELD_BY_ITS_PROCESS)
+            await self._store.keep_command(
+                command,
+                held_until=now + COMMAND_HELD_BY_ITS_PROCESS,
+                held_by=None if self._holder is None else self._holder.replica_id,
+            )
         except Exception as exc:  # the capture goes on; only a crash during it would now lose it
             log.warning("could not keep /task %s before capturing it: %s", request.request_key, exc)
 

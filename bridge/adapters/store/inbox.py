@@ -15,7 +15,6 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    false,
     func,
     not_,
     or_,
@@ -29,8 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
 from bridge.adapters.store.inbox_sqlite import SqliteInboxWriter, events_by_delivery
+from bridge.adapters.store.shared_limits import held_by_the_silent
 from bridge.adapters.store.sqlite_writer import sqlite_file
-from bridge.adapters.store.tables import inbox, inbox_deliveries, replicas
+from bridge.adapters.store.tables import inbox, inbox_deliveries
 from bridge.domain.model import (
     ClaimedEvent,
     Delivery,
@@ -167,7 +167,7 @@ class SqlInbox(SqlBase):
         if limit <= 0:
             return []
         lease_until = now + timedelta(seconds=lease_seconds)
-        orphaned = _orphaned(now, holder)
+        orphaned = held_by_the_silent(inbox.c.claimed_by, now, holder)
         only: tuple[list[str], list[int]] | None = None
         if self._one_writer is not None:
             # SQLite has one writer for the whole file, and finding what is claimable reads every pending row (tens
@@ -332,19 +332,6 @@ class SqlInbox(SqlBase):
                 select(func.min(inbox_deliveries.c.received_at)).where(inbox_deliveries.c.park_reason.is_(None))
             )
         return min((moment for moment in (pending, landed) if moment is not None), default=None)
-
-
-def _orphaned(now: datetime, holder: Holder | None) -> ColumnElement[bool]:
-    """Events claimed by another replica that has not heartbeated within the holder's window (its id is gone from
-    the replicas, or its last beat is older). The holder's own claims are its own business (it is running)."""
-    if holder is None:
-        return false()
-    alive = select(replicas.c.replica_id).where(replicas.c.seen_at >= now - holder.alive_within)
-    return and_(
-        inbox.c.claimed_by.is_not(None),
-        inbox.c.claimed_by != holder.replica_id,
-        inbox.c.claimed_by.not_in(alive.scalar_subquery()),
-    )
 
 
 def _utcnow() -> datetime:

@@ -178,6 +178,7 @@ pending_commands = Table(
     Column("priority", String(32), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("held_until", UTCDateTime(), nullable=False),
+    Column("held_by", String(64), nullable=True),  # the replica working on it: its work is taken over if it dies
     PrimaryKeyConstraint("request_key"),
 )
 
