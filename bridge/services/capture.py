@@ -327,13 +327,14 @@ class Capture:
         else:
             under = request.source_thread_ts or request.source_ts
             text, post = blocks.captured_reply(task, requester=request.requester)
-        ts = await self._outbox.deliver(
+        ts = await self._outbox.post_once(
             key=thread_key(task.gid),
             team_id=request.team_id,
             channel=request.channel_id,
             thread_ts=under,
             text=text,
             blocks=post,
+            until_sent=True,
         )
         thread_ts = under or ts
         now = self._clock.now()

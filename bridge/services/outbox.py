@@ -81,8 +81,38 @@ class Outbox:
         thread_ts: MessageTs | None,
         text: str,
         blocks: list[dict[str, Any]],
+        until_sent: bool = False,
     ) -> MessageTs:
-        """Post unless a post with this key was sent already; the message's ts either way."""
+        """Post unless a post with this key was sent already; the message's ts either way.
+
+        `until_sent`: try again through Slack's 5xx, 429 (after its Retry-After) and timeouts, with a growing pause,
+        until it is sent or `give_up_after` has passed (then the last error is raised). Each try looks for the key
+        first, so an answer lost after Slack posted is not posted twice."""
+        started = self._clock.now()
+        for attempt in count():
+            try:
+                return await self._post_once(key, team_id, channel, thread_ts, text, blocks)
+            except SlackError as exc:
+                if not until_sent or not exc.retryable or self._clock.now() - started > self._give_up_after:
+                    raise
+                pause = max(exc.retry_after, _backoff(attempt))
+                log.warning("post %s failed (%s); trying again in %.1fs", key, exc, pause)
+            except PostInFlight:
+                if not until_sent or self._clock.now() - started > self._give_up_after:
+                    raise
+                pause = _backoff(attempt)  # another replica is sending it: see how that went
+            await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
+
+    async def _post_once(
+        self,
+        key: str,
+        team_id: TeamId,
+        channel: ChannelId,
+        thread_ts: MessageTs | None,
+        text: str,
+        blocks: list[dict[str, Any]],
+    ) -> MessageTs:
         if key in self._sending:
             raise PostInFlight(key)
         fresh = await self._store.add_outbox_post(
@@ -116,37 +146,6 @@ class Outbox:
             self._sending.discard(key)
         await self._store.mark_outbox_sent(key, ts)
         return ts
-
-    async def deliver(
-        self,
-        *,
-        key: str,
-        team_id: TeamId,
-        channel: ChannelId,
-        thread_ts: MessageTs | None,
-        text: str,
-        blocks: list[dict[str, Any]],
-    ) -> MessageTs:
-        """Post once, trying again through Slack's 5xx, 429 (after its Retry-After) and timeouts, with a growing
-        pause, until it is sent or `give_up_after` has passed (then the last error is raised). Each try looks for
-        the key first, so an answer lost after Slack posted is not posted twice."""
-        started = self._clock.now()
-        for attempt in count():
-            try:
-                return await self.post_once(
-                    key=key, team_id=team_id, channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
-                )
-            except SlackError as exc:
-                if not exc.retryable or self._clock.now() - started > self._give_up_after:
-                    raise
-                pause = max(exc.retry_after, _backoff(attempt))
-                log.warning("post %s failed (%s); trying again in %.1fs", key, exc, pause)
-            except PostInFlight:
-                if self._clock.now() - started > self._give_up_after:
-                    raise
-                pause = _backoff(attempt)  # another replica is sending it: see how that went
-            await asyncio.sleep(pause)
-        raise AssertionError("unreachable")
 
     async def _sent_before(
         self, key: str, channel: ChannelId, thread_ts: MessageTs | None, previous: OutboxPost | None

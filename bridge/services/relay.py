@@ -35,7 +35,7 @@ from bridge.services.outbox import Outbox, ThreadNotReady, thread_key
 from bridge.tenancy import act_for
 
 log = logging.getLogger(__name__)
-# A thread's card is retried for up to 15 minutes (Outbox.deliver); events wait for it a little longer than that.
+# A thread's card is retried for up to 15 minutes (Outbox.post_once until_sent); events wait a little longer.
 THREAD_COMING_FOR = timedelta(minutes=20)
 Line = tuple[str, str]  # (kind of change, as in [relay] kinds; the words)
 KIND_OF_CHANGE = {"reopened": "completed", "unassigned": "assigned"}

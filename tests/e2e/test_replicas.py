@@ -17,7 +17,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from bridge.adapters.store.sql_store import SqlStore
@@ -26,7 +25,7 @@ from bridge.sandbox.harness import bound_socket
 from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import SECTIONS, SIGNING_SECRET, World
 from tests.fixtures_db import postgres_database
-from tests.support import ALWAYS_OPEN, eventually, serving
+from tests.support import ALWAYS_OPEN, eventually, metric, serving
 
 pytestmark = pytest.mark.postgres
 
@@ -87,13 +86,7 @@ class Cluster:
 
     async def posts(self, replica: Replica) -> float:
         """The Slack posts this replica has made, by its own /metrics."""
-        async with self.http.get(f"{replica.url}/metrics") as response:
-            text = await response.text()
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == "bridge_api_calls_total" and sample.labels == SLACK_POSTS:
-                    return sample.value
-        return 0.0
+        return await metric(replica.url, "bridge_api_calls_total", SLACK_POSTS) or 0.0
 
     def bot_posts(self) -> int:
         """Every post of the bot in the linked channels, top level and in threads."""
@@ -188,13 +181,9 @@ def _start(
 
 
 async def _gauge(http: aiohttp.ClientSession, replica: Replica, name: str) -> float:
-    async with http.get(f"{replica.url}/metrics") as response:
-        text = await response.text()
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name:
-                return float(sample.value)
-    raise AssertionError(f"{name} not in /metrics of replica {replica.index}")
+    value = await metric(replica.url, name)
+    assert value is not None, f"{name} not in /metrics of replica {replica.index}"
+    return value
 
 
 async def _all_equal(values: Awaitable[list[float]], expected: float) -> bool:

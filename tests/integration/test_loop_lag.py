@@ -6,31 +6,18 @@ from __future__ import annotations
 import asyncio
 import time
 
-import aiohttp
-from prometheus_client.parser import text_string_to_metric_families
-
 from bridge.entrypoints.loop_lag import LoopLagProbe
 from bridge.services.slices import Slicer, chunks
 from tests.fixtures_bridge import Running
-from tests.support import eventually
-
-
-async def _gauge(running: Running, name: str) -> float:
-    async with aiohttp.ClientSession() as http, http.get(f"{running.url}/metrics") as response:
-        text = await response.text()
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name:
-                return float(sample.value)
-    raise AssertionError(f"{name} not in /metrics")
+from tests.support import eventually, metric
 
 
 async def test_metrics_tell_how_long_the_loop_was_held(running: Running) -> None:
     await eventually(lambda: running.bridge.loop_lag.worst > 0)  # the probe runs
     time.sleep(0.3)  # noqa: ASYNC251 - holding the loop on purpose: what the probe is for
     await eventually(lambda: running.bridge.loop_lag.worst >= 0.25)
-    assert await _gauge(running, "bridge_event_loop_lag_seconds") >= 0.25
-    assert await _gauge(running, "bridge_event_loop_lag_max_seconds") >= 0.25
+    assert (await metric(running.url, "bridge_event_loop_lag_seconds") or 0) >= 0.25
+    assert (await metric(running.url, "bridge_event_loop_lag_max_seconds") or 0) >= 0.25
 
 
 async def test_a_probe_sees_sliced_work_hold_the_loop_only_briefly() -> None:
