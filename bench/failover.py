@@ -40,7 +40,9 @@ from tests.pg import PostgresUnavailable, start_cluster, stop_cluster
 NAME = "failover"
 PACE = 0.1  # seconds between one comment and the next: the people's pace
 SLACK_POSTS = {"service": "slack", "method": "chat.postMessage", "outcome": "ok"}
-ENV = {"BRIDGE_EVENTS_POLL_SECONDS": "1"}  # each replica polls the Events API too; the inbox de-duplicates
+# Each replica polls the Events API too (the inbox de-duplicates); claims are leased for as long as a deployment's
+# are (the sandbox's 3 s would hide what a dead replica's claims cost).
+ENV = {"BRIDGE_EVENTS_POLL_SECONDS": "1", "BRIDGE_INBOX_LEASE_SECONDS": "30"}
 
 
 @dataclass(frozen=True)

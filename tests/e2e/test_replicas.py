@@ -165,6 +165,7 @@ def _start(
         **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "TMPDIR")},
         **world.environment(port=port, database_url=database_url, public_url=url),
         "BRIDGE_EVENTS_POLL_SECONDS": "1",  # every replica polls the Events API too; the inbox de-duplicates
+        "BRIDGE_INBOX_LEASE_SECONDS": "30",  # a deployment's (the sandbox's is 3 s): a kill must not wait for it
         "BRIDGE_TICK_SECONDS": str(tick_seconds),
     }
     # The replicas run this checkout, wherever the installed package points.
