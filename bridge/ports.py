@@ -328,14 +328,17 @@ class Store(Protocol):
         changed_since: datetime | None = None,
         assignee_gid: str | None = None,
         open_only: bool = False,
-        after_gid: str | None = None,
-        limit: int | None = None,
     ) -> list[StoredTask]:
-        """Every tracked top-level task (of one channel, when given) with the facts the report reads, in one query
-        (or a page of them: up to `limit` by gid, after `after_gid`);
+        """Every tracked top-level task (of one channel, when given) with the facts the report reads, in one query;
         the priority is the option chosen in the enum field with gid or name `priority_field` (any case).
         `changed_since` keeps those saved, or first responded to, at or after that moment; `assignee_gid` those
         assigned to that Asana user; `open_only` those not completed."""
+        ...
+
+    def report_task_pages(
+        self, *, team_id: TeamId, channel_id: ChannelId, priority_field: str | None, size: int = 1000
+    ) -> AsyncIterator[list[StoredTask]]:
+        """One channel's tasks as `report_tasks` reads them, `size` at a time from one query."""
         ...
 
     async def server_secret(self, name: str, *, candidate: str | None, now: datetime) -> str | None:

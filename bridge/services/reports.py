@@ -167,15 +167,11 @@ class Reports:
         started = self._clock.now()
         if known is None or known.priority_field != field or started - known.loaded_at >= FULL_RELOAD:
             loaded: dict[TaskGid, ReportTask] = {}
-            after: str | None = None
-            while True:  # a page at a time, each read and made into report rows between turns of the loop
-                page = await self._store.report_tasks(
-                    team_id=link.team_id, channel_id=link.channel_id, priority_field=field, after_gid=after, limit=PAGE
-                )
+            # A page at a time from one query, each made into report rows between turns of the loop.
+            async for page in self._store.report_task_pages(
+                team_id=link.team_id, channel_id=link.channel_id, priority_field=field, size=PAGE
+            ):
                 loaded.update((row.gid, report_task(row)) for row in page)
-                if len(page) < PAGE:
-                    break
-                after = page[-1].gid
             known = self._known[key] = _Known(field, loaded, started, started)
             return known.tasks.values()
         changed = await self._store.report_tasks(
