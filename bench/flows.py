@@ -25,14 +25,22 @@ async def link_channel(world: World, user: SlackUser, store: Store, *, timeout: 
 
 
 async def open_tasks(
-    world: World, user: SlackUser, store: Store, titles: list[str], *, concurrency: int = 10, timeout: float = 60.0
+    world: World,
+    user: SlackUser,
+    store: Store,
+    titles: list[str],
+    *,
+    concurrency: int = 10,
+    timeout: float = 60.0,
+    channel: str | None = None,
 ) -> list[TrackedTask]:
-    """One `/task <title>` per title; returns the tracked tasks (with their threads) in the order of `titles`."""
+    """One `/task <title>` per title (in the World's channel unless `channel`); returns the tracked tasks (with
+    their threads) in the order of `titles`."""
     gate = asyncio.Semaphore(concurrency)
 
     async def command(title: str) -> None:
         async with gate:
-            ack = await user.slash_command("/task", title, world.channel)
+            ack = await user.slash_command("/task", title, channel or world.channel)
         if ack.status != 200:
             raise RuntimeError(f"/task answered {ack.status}: {ack.body}")
 

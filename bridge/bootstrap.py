@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -31,12 +32,14 @@ from bridge.adapters.slack_installations import SqlInstallationStore, WorkspaceT
 from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.config import ConfigError, Settings
+from bridge.domain.model import Holder
 from bridge.entrypoints import slack as slack_listeners
 from bridge.entrypoints import slack_install
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver, DeliveryPace
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
 from bridge.entrypoints.inbox_worker import InboxRetention, InboxWorker
+from bridge.entrypoints.loop_lag import LoopLagProbe
 from bridge.entrypoints.report import ReportPages
 from bridge.entrypoints.slack_oauth import cached_authorize, oauth_settings
 from bridge.entrypoints.web import build_web_app
@@ -68,8 +71,13 @@ from bridge.services.webhooks import WebhookReconciler, WebhookRegistrar
 
 log = logging.getLogger(__name__)
 
-# How often each replica says it is alive (and so how soon the others take a dead one's share of the Asana quota).
-HEARTBEAT_SECONDS = 10.0
+# How often each replica says it is alive. A replica silent for REPLICA_DEAD_AFTER is taken for dead: the others
+# take over its claimed work (and its share of the Asana quota). Three beats, so one slow write is not a death;
+# short, so that a kill -9 (or a restart of the only process) costs seconds of silence, not a lease.
+HEARTBEAT_SECONDS = 2.0
+REPLICA_DEAD_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
+# How often the capture sweeper looks for work left by a dead replica (two small reads when there is none).
+SWEEP_SECONDS = 4.0
 
 # How long start-up waits for users/me before serving anyway (Slack and webhook deliveries must not wait on Asana).
 IDENTITY_TIMEOUT_SECONDS = 10.0
@@ -116,6 +124,7 @@ class Bridge:
     reconciler: WebhookReconciler
     reconcile_loop: WebhookReconcileLoop
     nag_scheduler: NagScheduler
+    loop_lag: LoopLagProbe
     _closers: list[Any] = field(default_factory=list)
     _socket_mode: Any = None  # AsyncSocketModeHandler, whose methods are untyped
     _identity_task: asyncio.Task[None] | None = None
@@ -134,11 +143,13 @@ class Bridge:
         refused = [problem for outcome in outcomes if isinstance(outcome, ConfigError) for problem in outcome.problems]
         if refused:
             raise ConfigError(*refused)
+        self.loop_lag.start()
+        # Its first beat (before any claim) makes this replica known and sets its share of the quota.
+        await self.heartbeat.start(every=HEARTBEAT_SECONDS)
         self.poller.start(time.monotonic, interval=min(1.0, self.settings.events_poll_seconds))
         self.inbox_worker.start()
-        self.sweeper.start(every=60.0)
+        self.sweeper.start(every=SWEEP_SECONDS)
         self.retention.start(every=3600.0)
-        self.heartbeat.start(every=HEARTBEAT_SECONDS)  # its first beat sets this replica's share of the quota
         self.reconcile_loop.start(time.monotonic, every=self.settings.reconcile_seconds)
         self.nag_scheduler.start(every=self.settings.tick_seconds)
         if self.settings.slack_app_token is not None:
@@ -222,6 +233,7 @@ class Bridge:
         await self.retention.stop()
         await self.background.drain(grace)
         await self.heartbeat.stop()
+        await self.loop_lag.stop()
         for closer in reversed(self._closers):
             result = closer()
             if hasattr(result, "__await__"):
@@ -244,6 +256,7 @@ async def build(
     metrics = Metrics()
     pace = DeliveryPace()  # webhook deliveries kept, as the inbox worker sees them
     clock = clock or SystemClock()
+    holder = Holder(secrets.token_hex(8), alive_within=REPLICA_DEAD_AFTER)  # this replica, as its claims name it
     cipher = Cipher(settings.encryption_key.reveal()) if settings.encryption_key else None
     if store is None:
         sql_store = await SqlStore.connect(settings.database_url, cipher=cipher)
@@ -318,7 +331,14 @@ async def build(
         workspace_gid=lambda: identity.workspace_gid,
     )
     capture = Capture(
-        store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy, cards=cards
+        store=store,
+        asana=asana,
+        slack=slack,
+        people=people,
+        clock=clock,
+        policy=settings.policy,
+        cards=cards,
+        holder=holder,
     )
     threads = Threads(store=store, asana=asana, slack=slack, clock=clock, people=people)
     reconciler = WebhookReconciler(
@@ -440,12 +460,14 @@ async def build(
                 people=people,
                 # A post recorded by a worker whose claim has not run out may still be on its way.
                 in_flight_for=timedelta(seconds=2 * settings.inbox_lease_seconds),
+                holder=holder,
             ),
             clock=clock,
             window=settings.relay_window_seconds,
             lease_seconds=settings.inbox_lease_seconds,
             metrics=metrics,
             pace=pace,
+            holder=holder,
         ),
         reconciler=reconciler,
         reconcile_loop=WebhookReconcileLoop(reconciler),
@@ -463,14 +485,16 @@ async def build(
             router,
         ),
         # Longer than a capture's own retries (about 16 minutes), so the two never work on one message at once.
-        sweeper=CaptureSweeper(store=store, capture=capture, clock=clock, after=timedelta(minutes=20)),
+        sweeper=CaptureSweeper(store=store, capture=capture, clock=clock, after=timedelta(minutes=20), holder=holder),
         retention=InboxRetention(store=store, clock=clock, keep=timedelta(days=settings.inbox_retention_days)),
         heartbeat=ReplicaHeartbeat(
             store=store,
             clock=clock,
             limiter=asana.limiter,
+            holder=holder,
             on_share=lambda per_minute: metrics.asana_quota.set(per_minute),
         ),
+        loop_lag=LoopLagProbe(metrics=metrics),
         _closers=closers,
     )
 

@@ -38,6 +38,16 @@ class Metrics:
             "bridge_health_problems", "Problems /healthz reported at its last check", registry=self.registry
         )
         self.nags_sent = Counter("bridge_nags_sent", "Nags posted, by kind", ["kind"], registry=self.registry)
+        self.loop_lag = Gauge(
+            "bridge_event_loop_lag_seconds",
+            "Worst delay of the event-loop probe in the last minute (how long something held the loop)",
+            registry=self.registry,
+        )
+        self.loop_lag_max = Gauge(
+            "bridge_event_loop_lag_max_seconds",
+            "Worst delay of the event-loop probe since start",
+            registry=self.registry,
+        )
         self.asana_quota = Gauge(
             "bridge_asana_quota_per_minute",
             "This replica's share of the Asana token's per-minute quota",

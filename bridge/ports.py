@@ -14,6 +14,7 @@ from bridge.domain.model import (
     ClaimedEvent,
     CommentLink,
     Delivery,
+    Holder,
     InboxEvent,
     Link,
     MessageTs,
@@ -109,10 +110,17 @@ class Store(Protocol):
         ...
 
     async def claim_events(
-        self, *, limit: int, now: datetime, lease_seconds: float, settle: timedelta = ...
+        self,
+        *,
+        limit: int,
+        now: datetime,
+        lease_seconds: float,
+        settle: timedelta = ...,
+        holder: Holder | None = None,
     ) -> list[ClaimedEvent]:
         """Claim pending events (oldest first) whose lease is free or expired, bumping attempts; a task's events
-        together, once its newest is `settle` old and none is leased or waiting for a retry.
+        together, once its newest is `settle` old and none is leased or waiting for a retry. With a holder, the
+        claim names it, and events held by a replica that stopped heartbeating are free whatever their lease.
 
         On PostgreSQL uses FOR UPDATE SKIP LOCKED so replicas never claim the same row.
         """
@@ -201,12 +209,15 @@ class Store(Protocol):
 
     async def get_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> Capture | None: ...
 
-    async def keep_command(self, command: PendingCommand, *, held_until: datetime) -> None:
-        """Keep an acked /task until `forget_command`, held by the caller until `held_until`."""
+    async def keep_command(self, command: PendingCommand, *, held_until: datetime, held_by: str | None = None) -> None:
+        """Keep an acked /task until `forget_command`, held by the caller (replica `held_by`) until `held_until`."""
         ...
 
-    async def take_stale_commands(self, *, now: datetime, hold_until: datetime, limit: int) -> list[PendingCommand]:
-        """Kept commands nobody holds any more (oldest first), held now by the caller until `hold_until`."""
+    async def take_stale_commands(
+        self, *, now: datetime, hold_until: datetime, limit: int, holder: Holder | None = None
+    ) -> list[PendingCommand]:
+        """Kept commands nobody holds any more (oldest first): their hold ran out or, with a holder, the replica
+        holding them stopped heartbeating. Held now by the caller until `hold_until`."""
         ...
 
     async def forget_command(self, request_key: str) -> None: ...
@@ -276,6 +287,10 @@ class Store(Protocol):
 
     async def mark_outbox_sent(self, post_key: str, message_ts: MessageTs) -> None: ...
 
+    async def take_outbox_post(self, previous: OutboxPost, *, sender: str | None, now: datetime) -> bool:
+        """Make `sender` the one sending a pending post, if nobody took it since `previous` was read."""
+        ...
+
     async def pending_outbox_posts(self, *, limit: int) -> list[OutboxPost]: ...
 
     async def get_outbox_post(self, post_key: str) -> OutboxPost | None: ...
@@ -302,6 +317,10 @@ class Store(Protocol):
         """Say this replica is alive; how many replicas (itself included) were seen within `alive_within`."""
         ...
 
+    async def replica_alive(self, replica_id: str, *, now: datetime, alive_within: timedelta) -> bool:
+        """Whether the replica has heartbeated within `alive_within`."""
+        ...
+
     async def leave(self, replica_id: str) -> None: ...
 
     # report
@@ -319,6 +338,12 @@ class Store(Protocol):
         the priority is the option chosen in the enum field with gid or name `priority_field` (any case).
         `changed_since` keeps those saved, or first responded to, at or after that moment; `assignee_gid` those
         assigned to that Asana user; `open_only` those not completed."""
+        ...
+
+    def report_task_pages(
+        self, *, team_id: TeamId, channel_id: ChannelId, priority_field: str | None, size: int = 1000
+    ) -> AsyncIterator[list[StoredTask]]:
+        """One channel's tasks as `report_tasks` reads them, `size` at a time from one query."""
         ...
 
     async def server_secret(self, name: str, *, candidate: str | None, now: datetime) -> str | None:
@@ -466,4 +491,8 @@ class SlackPort(Protocol):
 
     async def posts_by_key(self, channel: str, thread_ts: str) -> dict[str, str]:
         """Outbox key → ts of the bridge's posts in a thread that carry a key in their metadata (crash recovery)."""
+        ...
+
+    async def recent_posts_by_key(self, channel: str, *, oldest: float) -> dict[str, str]:
+        """Outbox key → ts of the bridge's top-level posts in a channel since `oldest` (Unix time) carrying one."""
         ...

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
 T = TypeVar("T")
 
@@ -67,3 +68,14 @@ async def serving(url: str, process: subprocess.Popen[bytes], *, log: Path | Non
     if outcome != "serving":
         said = await asyncio.to_thread(log.read_text) if log is not None else ""
         raise AssertionError(f"the bridge process exited before serving\n{said}")
+
+
+async def metric(url: str, name: str, labels: dict[str, str] | None = None) -> float | None:
+    """A sample of a bridge's /metrics at `url` (with exactly these labels, when given); None when it has none."""
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as response:
+        text = await response.text()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and (labels is None or sample.labels == labels):
+                return float(sample.value)
+    return None

@@ -51,4 +51,18 @@ class SyncTokenExpired(AsanaError):
 
 
 class SlackError(ApiError):
-    """A Slack Web API call answered ok=false (code holds Slack's error string) or failed."""
+    """A Slack Web API call answered ok=false (code holds Slack's error string) or failed. `retryable`: a 5xx, a
+    429 (wait `retry_after` seconds first) or no answer at all (a timeout, a dropped connection)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retryable: bool = False,
+        retry_after: float = 0.0,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.retryable = retryable
+        self.retry_after = retry_after

@@ -213,12 +213,19 @@ class SlackGateway:
             include_all_metadata=True,
             limit=200,
         )
-        posts = {}
-        for message in data.get("messages") or []:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if isinstance(payload.get("key"), str):
-                posts[payload["key"]] = str(message["ts"])
-        return posts
+        return _keyed(data.get("messages") or [])
+
+    async def recent_posts_by_key(self, channel: str, *, oldest: float) -> dict[str, str]:
+        """Outbox key → ts of the bridge's top-level posts in a channel since `oldest` (a Unix time) that carry one."""
+        data = await self._call(
+            "conversations.history",
+            self._client.conversations_history,
+            channel=channel,
+            oldest=f"{oldest:.6f}",
+            include_all_metadata=True,
+            limit=200,
+        )
+        return _keyed(data.get("messages") or [])
 
     async def channel_members(self, channel: str) -> set[str]:
         members: set[str] = set()
@@ -293,11 +300,36 @@ class SlackGateway:
                 self.auth_error = code
             if exc.response.status_code == 429 and self._metrics:
                 self._metrics.api_rate_limited.labels("slack").inc()
-            raise SlackError(f"{name}: {code}", status=exc.response.status_code, code=code) from exc
+            status = exc.response.status_code
+            raise SlackError(
+                f"{name}: {code}",
+                status=status,
+                code=code,
+                retryable=status == 429 or status >= 500,
+                retry_after=_retry_after(exc.response.headers) if status == 429 else 0.0,
+            ) from exc
         except (SlackClientError, OSError, TimeoutError) as exc:
             outcome = "network"
-            raise SlackError(f"{name}: {type(exc).__name__}") from exc
+            raise SlackError(f"{name}: {type(exc).__name__}", retryable=True) from exc
         finally:
             if self._metrics:
                 self._metrics.api_calls.labels("slack", name, outcome).inc()
                 self._metrics.api_latency.labels("slack").observe(time.perf_counter() - started)
+
+
+def _keyed(messages: list[dict[str, Any]]) -> dict[str, str]:
+    """Outbox key → ts of the messages that carry one in their metadata."""
+    posts = {}
+    for message in messages:
+        payload = (message.get("metadata") or {}).get("event_payload") or {}
+        if isinstance(payload.get("key"), str):
+            posts[payload["key"]] = str(message["ts"])
+    return posts
+
+
+def _retry_after(headers: Any) -> float:
+    """Seconds a 429 asks to wait (Slack sends whole seconds); 1 when it does not say."""
+    try:
+        return max(0.0, float((headers or {}).get("Retry-After") or (headers or {}).get("retry-after") or 1))
+    except (TypeError, ValueError):
+        return 1.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple, NewType
 
@@ -110,6 +110,15 @@ class InboxState(StrEnum):
     PENDING = "pending"
     DONE = "done"
     PARKED = "parked"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The replica that claims work: alive while it has heartbeated within `alive_within`. Work held by a replica
+    that has not is taken over at once, whatever its lease says."""
+
+    replica_id: str
+    alive_within: timedelta
 
 
 @dataclass(frozen=True)
@@ -243,6 +252,7 @@ class OutboxPost:
     state: OutboxState
     created_at: datetime
     message_ts: MessageTs | None = None
+    sender: str | None = None  # the replica sending it (a Holder's replica_id); None: not known
 
 
 @dataclass(frozen=True)

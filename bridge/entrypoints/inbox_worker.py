@@ -7,9 +7,9 @@ import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bridge.adapters.errors import AsanaError, SlackError
+from bridge.adapters.errors import AsanaError, AsanaRateLimited, SlackError
 from bridge.domain.events import delivery_events
-from bridge.domain.model import ClaimedEvent, TaskGid
+from bridge.domain.model import ClaimedEvent, Holder, TaskGid
 from bridge.domain.relay import group_by_task, task_of
 from bridge.entrypoints.asana_webhooks import DeliveryPace
 from bridge.entrypoints.periodic import Every, Periodic
@@ -48,6 +48,7 @@ class InboxWorker:
         max_attempts: int = 25,
         metrics: Metrics | None = None,
         pace: DeliveryPace | None = None,
+        holder: Holder | None = None,
     ) -> None:
         self._store = store
         self._relay = relay
@@ -58,6 +59,7 @@ class InboxWorker:
         self._max_attempts = max_attempts
         self._metrics = metrics
         self._pace = pace
+        self._holder = holder  # claims name this replica; a dead replica's claims are taken over at once
         # A burst is left whole for at most half the relay window: its events are unpacked before they would have
         # settled anyway, so what the relay tells, and when, does not change.
         self._hold_burst = self._window / 2
@@ -106,7 +108,7 @@ class InboxWorker:
         and Slack, and the Slack gateway keeps each channel to its pace. How many events were finished or parked."""
         now = self._clock.now()
         claimed = await self._store.claim_events(
-            limit=self._batch, now=now, lease_seconds=self._lease, settle=self._window
+            limit=self._batch, now=now, lease_seconds=self._lease, settle=self._window, holder=self._holder
         )
         groups = group_by_task(claimed)
         # Most events of a busy project are about tasks nobody follows: one read tells them apart for the whole
@@ -158,7 +160,7 @@ class InboxWorker:
             if item.attempts >= self._max_attempts:
                 await self._store.park_event(item.id, f"{type(exc).__name__}: {exc}"[:500])
             else:
-                delay = min(300.0, 2.0 ** min(item.attempts, 8))
+                delay = retry_delay(exc, item.attempts)
                 await self._store.release_event(item.id, retry_at=now + timedelta(seconds=delay))
         if expected:
             log.warning("relay of task %s delayed: %s", task_of(items[0].event.payload), exc)
@@ -184,6 +186,21 @@ class InboxWorker:
         for loop in self._loops:
             await loop.stop()
         self._loops = []
+
+
+def retry_delay(exc: Exception, attempts: int) -> float:
+    """How long a failed relay waits before its next try. An API failing for a while (5xx, 429, timeouts) or a
+    thread still on its way: 1 s, 2 s, 4 s, then every 8 s (after a 429, at least its Retry-After), so a flaky
+    minute delays what is told by seconds. Anything else: doubling up to 5 minutes, as for a poison event."""
+    if isinstance(exc, (AsanaRateLimited, SlackError)) and exc.retry_after:
+        return max(exc.retry_after, _transient(attempts))
+    if isinstance(exc, (AsanaError, SlackError, PostInFlight)):
+        return _transient(attempts)
+    return min(300.0, 2.0 ** min(attempts, 8))
+
+
+def _transient(attempts: int) -> float:
+    return float(min(8.0, 2.0 ** max(0, attempts - 1)))
 
 
 class InboxRetention:

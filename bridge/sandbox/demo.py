@@ -272,7 +272,19 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
             calls = sum(
                 float(line.rsplit(" ", 1)[1]) for line in body.splitlines() if line.startswith("bridge_api_calls_total")
             )
-            out.line("bridge", f"GET /metrics → {response.status}; {calls:.0f} API calls so far")
+            worst = max(
+                (
+                    float(line.rsplit(" ", 1)[1])
+                    for line in body.splitlines()
+                    if line.startswith("bridge_event_loop_lag_max")
+                ),
+                default=0.0,
+            )
+            out.line(
+                "bridge",
+                f"GET /metrics → {response.status}; {calls:.0f} API calls so far; "
+                f"the event loop was held {worst * 1000:.0f} ms at worst",
+            )
 
 
 async def _routing(world: World, local: LocalBridge, out: Transcript) -> None:

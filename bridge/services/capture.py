@@ -20,6 +20,7 @@ from bridge.adapters.errors import AsanaError, AsanaRateLimited, AsanaUnavailabl
 from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
+    Holder,
     Link,
     MessageTs,
     PendingCommand,
@@ -39,6 +40,7 @@ from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.capture_reading import Reader
 from bridge.services.cards import Cards, with_card
 from bridge.services.errors import UserError
+from bridge.services.outbox import Outbox, thread_key
 from bridge.services.people import People
 
 log = logging.getLogger(__name__)
@@ -104,8 +106,11 @@ class Capture:
         clock: Clock,
         policy: Policy,
         cards: Cards,
+        holder: Holder | None = None,
     ) -> None:
         self._cards = cards
+        self._outbox = Outbox(store=store, slack=slack, clock=clock, holder=holder)
+        self._holder = holder  # kept /task commands name it: if it dies, another replica finishes them at once
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -202,7 +207,11 @@ class Capture:
             created_at=now,
         )
         try:
-            await self._store.keep_command(command, held_until=now + COMMAND_HELD_BY_ITS_PROCESS)
+            await self._store.keep_command(
+                command,
+                held_until=now + COMMAND_HELD_BY_ITS_PROCESS,
+                held_by=None if self._holder is None else self._holder.replica_id,
+            )
         except Exception as exc:  # the capture goes on; only a crash during it would now lose it
             log.warning("could not keep /task %s before capturing it: %s", request.request_key, exc)
 
@@ -350,10 +359,19 @@ class Capture:
             ack_subtask_gid=ack_gid,
         )
         # The task's card: the thread's root for /task; for a captured message (a person's, which the bridge may
-        # not edit) the bridge's first reply in its thread.
+        # not edit) the bridge's first reply in its thread. Through the outbox, once, through Slack's failures;
+        # relays about the task wait for it (see Relay.relay_task).
         source = request.source_thread_ts or request.source_ts
         text, card = await self._cards.draw(tracked, link, in_thread=source is not None)
-        ts = await self._slack.post_message(request.channel_id, text, blocks=card, thread_ts=source)
+        ts = await self._outbox.post_once(
+            key=thread_key(task.gid),
+            team_id=request.team_id,
+            channel=request.channel_id,
+            thread_ts=source,
+            text=text,
+            blocks=card,
+            until_sent=True,
+        )
         thread_ts = source or ts
         await self._store.save_tracked_task(with_card(replace(tracked, thread_ts=thread_ts), ts))
         if source is None:

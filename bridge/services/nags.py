@@ -36,12 +36,14 @@ from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.people import People
 from bridge.services.pool import Pool
 from bridge.services.presence import Presence, Who
+from bridge.services.slices import Slicer, chunks
 from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 LEADER_ROLE = "nag-scheduler"
 FULL_RELOAD = timedelta(minutes=10)  # now and then read everything again, in case anything slipped past
 CLOCK_MARGIN = timedelta(seconds=30)
+RELOAD_PAGE = 200  # tracked tasks per read on a full reload (a few milliseconds of the loop each)
 
 
 class Nagger:
@@ -148,13 +150,17 @@ class Nagger:
             (link.project_gid, link.channel_id): link for link in await self._store.list_links()
         }
         memory = await self._remember(links)
+        slicer = Slicer()
         out = []
         for home, link in links.items():
             policy = self._policy.for_project(link.project_gid)
             if quiet_until(policy, now) is not None:
                 continue
-            awake = [memory.views[gid] for gid in memory.by_link.get(home, ()) if not memory.snoozed(gid, now)]
-            found = [(view, nag) for _, view, nag in due_for_all(awake, _same, policy, now, memory.sent)]
+            found = []
+            for part in chunks(memory.by_link.get(home, [])):  # in slices: the loop gets a turn every few ms
+                awake = [memory.views[gid] for gid in part if not memory.snoozed(gid, now)]
+                found += [(view, nag) for _, view, nag in due_for_all(awake, _same, policy, now, memory.sent)]
+                await slicer.turn()
             if found:
                 out.append((link, found))
         return out
@@ -173,7 +179,8 @@ class Nagger:
         moment = self._clock.now()
         if memory is None or moment - memory.loaded_at > FULL_RELOAD:
             memory = self._memory = _Memory(loaded_at=moment, seen_at=moment)
-            async for page in self._store.tracked_task_pages(open_only=True):
+            # Small pages: each is read, decoded and judged between two turns of the loop.
+            async for page in self._store.tracked_task_pages(open_only=True, size=RELOAD_PAGE):
                 memory.keep(page, fields_of)
                 memory.sent |= await self._store.sent_nags([t.task_gid for t in page])
             return memory

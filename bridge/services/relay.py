@@ -21,6 +21,7 @@ from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
     ClaimedEvent,
+    Holder,
     Link,
     MessageTs,
     ProjectGid,
@@ -33,11 +34,13 @@ from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_for_new_priority
 from bridge.domain.work import Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.cards import Cards, with_card
-from bridge.services.outbox import Outbox
+from bridge.services.outbox import Outbox, ThreadNotReady, thread_key
 from bridge.services.people import People
 from bridge.tenancy import act_for
 
 log = logging.getLogger(__name__)
+# A thread's card is retried for up to 15 minutes (Outbox.post_once until_sent); events wait a little longer.
+THREAD_COMING_FOR = timedelta(minutes=20)
 Line = tuple[str, str]  # (kind of change, as in [relay] kinds; the words)
 KIND_OF_CHANGE = {"reopened": "completed", "unassigned": "assigned"}
 BridgeUser = Callable[[], str | None]  # the bridge's own Asana user gid, once known
@@ -56,6 +59,7 @@ class Relay:
         cards: Cards,
         people: People,
         in_flight_for: timedelta = timedelta(seconds=60),
+        holder: Holder | None = None,
     ) -> None:
         self._cards = cards
         self._people = people
@@ -65,7 +69,7 @@ class Relay:
         self._slack = slack
         self._clock = clock
         self._bridge_user = bridge_user
-        self._outbox = Outbox(store=store, slack=slack, clock=clock, in_flight_for=in_flight_for)
+        self._outbox = Outbox(store=store, slack=slack, clock=clock, in_flight_for=in_flight_for, holder=holder)
 
     async def relay_task(self, task_gid: str, events: Sequence[ClaimedEvent], *, untracked: bool = False) -> None:
         """Tell the task's thread what this burst of events changed (or start a thread for a new Asana task).
@@ -76,6 +80,7 @@ class Relay:
             return  # the bridge's own changes: no echo
         tracked = None if untracked else await self._store.get_tracked_task(TaskGid(task_gid))
         if tracked is None:
+            await self._unless_thread_coming(task_gid)
             await self._maybe_new_task(task_gid, human)
             return
         # Each task is relayed in a task of its own (the inbox worker gathers them): this stays with this one.
@@ -146,6 +151,15 @@ class Relay:
         await self._asana.update_task(tracked.task_gid, {"due_on": due.isoformat()})
         snapshot["due_on"] = snapshot[DUE_SET_BY_BRIDGE] = due.isoformat()
         return [("due", blocks.sla_due_line(due, priority))]
+
+    async def _unless_thread_coming(self, task_gid: str) -> None:
+        """A task captured moments ago has no thread yet while its card is on its way (Slack failing, say): what
+        happens to it meanwhile is told once the thread exists, not dropped as about a task nobody follows."""
+        card = await self._store.get_outbox_post(thread_key(task_gid))
+        if card is None or self._clock.now() - card.created_at >= THREAD_COMING_FOR:
+            return
+        if await self._store.get_tracked_task(TaskGid(task_gid)) is None:
+            raise ThreadNotReady(task_gid)
 
     async def _tell_assignee(self, tracked: TrackedTask, task: Task, events: Sequence[ClaimedEvent]) -> None:
         """A DM to the new assignee, if they asked for one in the App Home and did not assign it to themselves."""

@@ -42,6 +42,7 @@ from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.people import People
 from bridge.services.pool import Pool
 from bridge.services.presence import Presence, Who
+from bridge.services.slices import Slicer
 from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
@@ -100,11 +101,13 @@ class Router:
             if row.task_gid not in open_gids:
                 await self._store.save_routing(replace(row, closed=True))  # completed, deleted or unlinked
         done = 0
+        slicer = Slicer()  # a sweep over many tasks gives the loop a turn every few milliseconds
         for home, tasks in views.items():
             link = links.get(home)
             if link is None or not self._policy.for_project(link.project_gid).routing.pool:
                 continue
             for view in tasks:
+                await slicer.turn()
                 try:
                     with acting_for(link.team_id):  # its posts go to the link's workspace, with that one's token
                         done += await self._judge(link, view, routed.get(view.gid), loads, now)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BENCHES = {"relay", "tick", "quota", "ack", "intake", "footprint", "report"}
+BENCHES = {"relay", "tick", "quota", "ack", "intake", "footprint", "report", "failover"}
 KEYS = {"bench", "metric", "value", "unit", "floor", "target", "met"}
 
 
@@ -26,7 +26,7 @@ def test_every_bench_runs_and_prints_json_lines() -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=360,  # failover starts a PostgreSQL server and five bridge processes
     )
     assert result.returncode == 0, result.stderr[-4000:]
     lines = [line for line in result.stdout.splitlines() if line.strip()]

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bridge.adapters.store import SqlStore
-from bridge.domain.model import ChannelId, PendingCommand, SlackUserId, TeamId
+from bridge.domain.model import ChannelId, Holder, PendingCommand, SlackUserId, TeamId
 from bridge.entrypoints.workers import CaptureSweeper
 from tests.fixtures_bridge import Running
 from tests.support import FakeClock, eventually
@@ -48,6 +48,25 @@ async def test_a_kept_command_is_taken_only_once_nobody_holds_it(store: SqlStore
     await store.forget_command("a")
     far = NOW + timedelta(days=1)
     assert await store.take_stale_commands(now=far, hold_until=far, limit=10) == []
+
+
+async def test_a_command_held_by_a_replica_that_stopped_heartbeating_is_taken_at_once(store: SqlStore) -> None:
+    alive_within = timedelta(seconds=6)
+    one, two = Holder("one", alive_within), Holder("two", alive_within)
+    await store.heartbeat("one", now=NOW, alive_within=alive_within)
+    await store.keep_command(command("a"), held_until=NOW + timedelta(minutes=30), held_by="one")
+    soon = NOW + timedelta(seconds=5)
+    await store.heartbeat("two", now=soon, alive_within=alive_within)
+    assert await store.take_stale_commands(now=soon, hold_until=soon, limit=10, holder=two) == []  # "one" lives
+    assert await store.take_stale_commands(now=soon, hold_until=soon, limit=10, holder=one) == []  # its own
+    later = NOW + timedelta(seconds=7)  # "one" has been silent for 7 s
+    await store.heartbeat("two", now=later, alive_within=alive_within)
+    taken = await store.take_stale_commands(now=later, hold_until=later + timedelta(minutes=20), limit=10, holder=two)
+    assert [c.request_key for c in taken] == ["a"]
+    # Now "two" holds it: a third replica waits for "two"'s hold or silence.
+    three = Holder("three", alive_within)
+    await store.heartbeat("three", now=later, alive_within=alive_within)
+    assert await store.take_stale_commands(now=later, hold_until=later, limit=10, holder=three) == []
 
 
 async def test_sweepers_of_two_replicas_never_take_the_same_command(database_url: str) -> None:

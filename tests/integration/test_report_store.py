@@ -103,6 +103,21 @@ async def test_report_tasks_of_one_assignee_and_only_open_ones_are_filtered_in_t
     assert await store.report_tasks(assignee_gid="44") == []
 
 
+async def test_report_tasks_come_a_page_at_a_time_from_one_query(store: SqlStore) -> None:
+    """How the report reloads 100,000 tasks: pages of one query, so the loop gets a turn between them."""
+    await store.add_tracked_tasks([tracked(str(n)) for n in range(10, 17)] + [tracked("18", "C2")])
+    pages = [
+        [row.gid for row in page]
+        async for page in store.report_task_pages(
+            team_id=TeamId("T1"), channel_id=ChannelId("C1"), priority_field=None, size=3
+        )
+    ]
+    assert [len(page) for page in pages] == [3, 3, 1]
+    assert sorted(gid for page in pages for gid in page) == [str(n) for n in range(10, 17)]
+    whole = await store.report_tasks(team_id=TeamId("T1"), channel_id=ChannelId("C1"))
+    assert sorted(row for page in pages for row in page) == sorted(row.gid for row in whole)
+
+
 async def test_the_server_secret_is_made_once_whoever_asks_first_and_can_be_replaced(store: SqlStore) -> None:
     found = await asyncio.gather(*(store.server_secret("report", candidate=f"c{n}", now=NOW) for n in range(5)))
     assert len(set(found)) == 1 and found[0] in {f"c{n}" for n in range(5)}

@@ -32,6 +32,7 @@ from bridge.domain.model import (
     CaptureMode,
     ChannelId,
     CommentLink,
+    Holder,
     InboxEvent,
     InboxSource,
     Link,
@@ -201,7 +202,7 @@ async def test_migrate_is_idempotent(empty_database_url: str) -> None:
     assert await current_revision(empty_database_url) is None
     await migrate(empty_database_url)
     await migrate(empty_database_url)
-    assert await current_revision(empty_database_url) == head_revision() == "0015"
+    assert await current_revision(empty_database_url) == head_revision() == "0016"
 
 
 # Each process imports everything, says "ready", and waits for "go" on stdin: the upgrades start together.
@@ -534,6 +535,40 @@ async def test_a_lease_hides_an_event_until_it_expires(store: SqlStore) -> None:
     assert again.id == first.id
     assert again.attempts == 2
     assert again.lease_until == NOW + timedelta(seconds=120)
+
+
+async def test_the_claims_of_a_replica_that_stopped_heartbeating_are_taken_over_at_once(store: SqlStore) -> None:
+    alive_within = timedelta(seconds=6)
+    one, two = Holder("one", alive_within), Holder("two", alive_within)
+    await store.heartbeat("one", now=NOW, alive_within=alive_within)
+    await store.heartbeat("two", now=NOW, alive_within=alive_within)
+    await store.enqueue_events([event("a"), replace(event("b"), task_gid=None)])
+    held = await store.claim_events(limit=10, now=NOW, lease_seconds=60, holder=one)
+    assert len(held) == 2
+    # "one" beats on: its claims stay its own for their lease.
+    await store.heartbeat("one", now=NOW + timedelta(seconds=5), alive_within=alive_within)
+    await store.heartbeat("two", now=NOW + timedelta(seconds=10), alive_within=alive_within)
+    assert await store.claim_events(limit=10, now=NOW + timedelta(seconds=10), lease_seconds=60, holder=two) == []
+    # "one" falls silent: six seconds after its last beat its claims are free, lease or not.
+    at = NOW + timedelta(seconds=12)
+    taken = await store.claim_events(limit=10, now=at, lease_seconds=60, holder=two)
+    assert sorted(c.id for c in taken) == sorted(c.id for c in held)
+    assert all(c.attempts == 2 and c.lease_until == at + timedelta(seconds=60) for c in taken)
+    assert not await store.extend_lease([held[0].id], held_until=held[0].lease_until, until=at)
+    # A claim without a holder (no heartbeat at all) keeps to its lease.
+    await store.enqueue_events([event("c", task_gid="T9")])
+    [plain] = await store.claim_events(limit=10, now=at, lease_seconds=60)
+    await store.heartbeat("two", now=at + timedelta(seconds=30), alive_within=alive_within)
+    assert await store.claim_events(limit=10, now=at + timedelta(seconds=30), lease_seconds=60, holder=two) == []
+    assert plain.event.dedupe_key == "c"
+
+
+async def test_a_replica_is_alive_while_it_heartbeats(store: SqlStore) -> None:
+    alive_within = timedelta(seconds=6)
+    assert not await store.replica_alive("one", now=NOW, alive_within=alive_within)
+    await store.heartbeat("one", now=NOW, alive_within=alive_within)
+    assert await store.replica_alive("one", now=NOW + timedelta(seconds=6), alive_within=alive_within)
+    assert not await store.replica_alive("one", now=NOW + timedelta(seconds=7), alive_within=alive_within)
 
 
 async def test_finished_events_are_done_and_never_claimed_again(store: SqlStore) -> None:
@@ -908,6 +943,20 @@ async def test_outbox_post_is_added_once_and_marked_sent(store: SqlStore) -> Non
     assert sent is not None
     assert sent.state is OutboxState.SENT and sent.message_ts == "1700000001.000200"
     assert sent.payload == first.payload
+
+
+async def test_an_unsent_post_is_taken_over_once_from_what_was_read(store: SqlStore) -> None:
+    await store.add_outbox_post(post("k1", sender="dead"))
+    read = await store.get_outbox_post("k1")
+    assert read is not None and read.sender == "dead"
+    later = NOW + timedelta(seconds=30)
+    assert await store.take_outbox_post(read, sender="r2", now=later)
+    assert not await store.take_outbox_post(read, sender="r3", now=later)  # r2 took it since it was read
+    taken = await store.get_outbox_post("k1")
+    assert taken is not None and (taken.sender, taken.created_at) == ("r2", later)
+    await store.mark_outbox_sent("k1", MessageTs("1.1"))
+    sent = await store.get_outbox_post("k1")
+    assert sent is not None and not await store.take_outbox_post(sent, sender="r3", now=later)
 
 
 async def test_pending_outbox_posts_oldest_first(store: SqlStore) -> None:

@@ -15,7 +15,7 @@ from bridge.domain.cards import CARD_TS, card_facts, card_ts, due_phrase, workin
 from bridge.domain.model import ChannelId, MessageTs, ProjectGid, SlackUserId, TaskGid, TeamId, TrackedTask
 
 REPO = Path(__file__).resolve().parents[2]
-# America/New_York, Mon-Fri 09:00-17:00, New York's public holidays and 2026-12-25 off; SLA P1: first response 4h, resolution 2d.
+# America/New_York, Mon-Fri 09:00-17:00, New York's holidays and 2026-12-25 off; P1: first response 4h, resolution 2d.
 POLICY = load_policy(REPO / "bridge.example.toml")
 CLOCK = clock_for(POLICY.business_hours)
 MON = date(2026, 11, 30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -45,6 +46,11 @@ class FakeStore:
     async def report_tasks(self, **kwargs: Any) -> list[StoredTask]:
         self.asked_fields.append(kwargs.get("priority_field"))
         return []
+
+    async def report_task_pages(self, **kwargs: Any) -> AsyncIterator[list[StoredTask]]:
+        self.asked_fields.append(kwargs.get("priority_field"))
+        for page in ():  # no tasks
+            yield page
 
     async def server_secret(self, name: str, *, candidate: str | None, now: datetime) -> str | None:
         if candidate is None:

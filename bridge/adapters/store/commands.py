@@ -5,20 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, delete, or_, select, update
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
+from bridge.adapters.store.shared_limits import held_by_the_silent
 from bridge.adapters.store.tables import pending_commands
-from bridge.domain.model import ChannelId, PendingCommand, SlackUserId, TeamId
+from bridge.domain.model import ChannelId, Holder, PendingCommand, SlackUserId, TeamId
 
 
 class SqlPendingCommands(SqlBase):
-    async def keep_command(self, command: PendingCommand, *, held_until: datetime) -> None:
-        """Keep an acked /task, held by the caller until `held_until` (kept once: Slack sends a command once).
-        Commands arriving together share a transaction: a storm of them is when keeping each matters most."""
+    async def keep_command(self, command: PendingCommand, *, held_until: datetime, held_by: str | None = None) -> None:
+        """Keep an acked /task, held by the caller (the replica `held_by`) until `held_until` (kept once: Slack sends
+        a command once). Commands arriving together share a transaction: a storm of them is when keeping each
+        matters most."""
         await self._grouped("pending-commands-commit", self._keep_commands).add(
-            {**_values(command), "held_until": held_until}
+            {**_values(command), "held_until": held_until, "held_by": held_by}
         )
 
     async def _keep_commands(self, rows: list[dict[str, Any]]) -> list[None]:
@@ -28,12 +30,16 @@ class SqlPendingCommands(SqlBase):
             )
         return [None] * len(rows)
 
-    async def take_stale_commands(self, *, now: datetime, hold_until: datetime, limit: int) -> list[PendingCommand]:
-        """Up to `limit` kept commands nobody holds any more (oldest first), now held by the caller until
-        `hold_until`; on PostgreSQL two replicas never take the same one."""
+    async def take_stale_commands(
+        self, *, now: datetime, hold_until: datetime, limit: int, holder: Holder | None = None
+    ) -> list[PendingCommand]:
+        """Up to `limit` kept commands nobody holds any more (oldest first): their hold ran out, or (with a
+        `holder`) the replica holding them stopped heartbeating. Now held by the caller until `hold_until`; on
+        PostgreSQL two replicas never take the same one."""
+        free = or_(pending_commands.c.held_until < now, held_by_the_silent(pending_commands.c.held_by, now, holder))
         stale = (
             select(pending_commands.c.request_key)
-            .where(pending_commands.c.held_until < now)
+            .where(free)
             .order_by(pending_commands.c.created_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -41,8 +47,8 @@ class SqlPendingCommands(SqlBase):
         async with self._write() as conn:
             rows = await conn.execute(
                 update(pending_commands)
-                .where(pending_commands.c.request_key.in_(stale.scalar_subquery()), pending_commands.c.held_until < now)
-                .values(held_until=hold_until)
+                .where(pending_commands.c.request_key.in_(stale.scalar_subquery()), free)
+                .values(held_until=hold_until, held_by=None if holder is None else holder.replica_id)
                 .returning(*pending_commands.c)
             )
             return sorted((_command(row) for row in rows), key=lambda c: c.created_at)

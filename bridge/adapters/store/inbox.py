@@ -7,15 +7,40 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, case, delete, func, or_, select, true, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
 from bridge.adapters.store.inbox_sqlite import SqliteInboxWriter, events_by_delivery
+from bridge.adapters.store.shared_limits import held_by_the_silent
 from bridge.adapters.store.sqlite_writer import sqlite_file
 from bridge.adapters.store.tables import inbox, inbox_deliveries
-from bridge.domain.model import ClaimedEvent, Delivery, InboxEvent, InboxSource, InboxState, ProjectGid, Unpacked
+from bridge.domain.model import (
+    ClaimedEvent,
+    Delivery,
+    Holder,
+    InboxEvent,
+    InboxSource,
+    InboxState,
+    ProjectGid,
+    Unpacked,
+)
 
 PENDING = InboxState.PENDING.value
 LANDED = "landed"  # in inbox_counts: events of deliveries not unpacked yet
@@ -126,28 +151,44 @@ class SqlInbox(SqlBase):
         return {row.dedupe_key for row in result}
 
     async def claim_events(
-        self, *, limit: int, now: datetime, lease_seconds: float, settle: timedelta = timedelta(0)
+        self,
+        *,
+        limit: int,
+        now: datetime,
+        lease_seconds: float,
+        settle: timedelta = timedelta(0),
+        holder: Holder | None = None,
     ) -> list[ClaimedEvent]:
         """Claim up to `limit` events, oldest first. A task's events are claimed together, and only once its newest
-        event is `settle` old and none of them is leased or waiting for a retry: a burst settles into one claim."""
+        event is `settle` old and none of them is leased or waiting for a retry: a burst settles into one claim.
+
+        With a `holder`, the claim names it, and events whose holder stopped heartbeating are free again at once
+        (their lease notwithstanding): a dead replica's work, or this process's own before a restart."""
         if limit <= 0:
             return []
         lease_until = now + timedelta(seconds=lease_seconds)
+        orphaned = held_by_the_silent(inbox.c.claimed_by, now, holder)
         only: tuple[list[str], list[int]] | None = None
         if self._one_writer is not None:
             # SQLite has one writer for the whole file, and finding what is claimable reads every pending row (tens
             # of ms with a backlog), which would hold up the webhook deliveries waiting to commit. So it is found
             # by a read first; then, as the writer, the same statement is run over only what was found.
             async with self._read() as conn:
-                found = (await conn.execute(self._claimable(now=now, limit=limit, settle=settle))).all()
+                found = (
+                    await conn.execute(self._claimable(now=now, limit=limit, settle=settle, orphaned=orphaned))
+                ).all()
             if not found:
                 return []
             only = ([row.task_gid for row in found if row.task_gid is not None], [row.id for row in found])
-        claimable = self._claimable(now=now, limit=limit, settle=settle, only=only)
+        claimable = self._claimable(now=now, limit=limit, settle=settle, orphaned=orphaned, only=only)
         stmt = (
             update(inbox)
             .where(inbox.c.id.in_(claimable.with_only_columns(inbox.c.id).scalar_subquery()))
-            .values(attempts=inbox.c.attempts + 1, lease_until=lease_until)
+            .values(
+                attempts=inbox.c.attempts + 1,
+                lease_until=lease_until,
+                claimed_by=None if holder is None else holder.replica_id,
+            )
             .returning(*inbox.c)
         )
         async with self._write() as conn:
@@ -158,10 +199,17 @@ class SqlInbox(SqlBase):
         return claimed
 
     def _claimable(
-        self, *, now: datetime, limit: int, settle: timedelta, only: tuple[list[str], list[int]] | None = None
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        settle: timedelta,
+        orphaned: ColumnElement[bool],
+        only: tuple[list[str], list[int]] | None = None,
     ) -> Select[tuple[int, str | None]]:
         """The claimable events (id, task_gid), oldest first; `only` narrows them to these tasks and task-less ids."""
-        busy = or_(inbox.c.lease_until > now, inbox.c.available_at > now)
+        leased = and_(inbox.c.lease_until > now, not_(orphaned))
+        busy = or_(leased, inbox.c.available_at > now)
         # A task is settled when its newest pending event is `settle` old and none is leased or waiting for a retry.
         # With each settled task comes its most attempts: a group that failed (or whose worker died) is tried again
         # as the same group, so that its post keeps its key and is found if it was made; events that came since
@@ -185,7 +233,7 @@ class SqlInbox(SqlBase):
             .where(
                 inbox.c.state == PENDING,
                 *narrowed,
-                or_(inbox.c.lease_until.is_(None), inbox.c.lease_until <= now),
+                or_(inbox.c.lease_until.is_(None), inbox.c.lease_until <= now, orphaned),
                 or_(inbox.c.available_at.is_(None), inbox.c.available_at <= now),
                 or_(inbox.c.task_gid.is_(None), tuple_(inbox.c.task_gid, inbox.c.attempts).in_(settled_tasks)),
                 *self._one_claimer_per_task(),

@@ -28,6 +28,7 @@ class SqlOutbox(SqlBase):
                     created_at=post.created_at,
                     sent_at=None,
                     message_ts=post.message_ts,
+                    sender=post.sender,
                 )
                 .on_conflict_do_nothing(index_elements=["post_key"])
                 .returning(outbox.c.post_key)
@@ -41,6 +42,21 @@ class SqlOutbox(SqlBase):
                 .where(outbox.c.post_key == post_key)
                 .values(state=OutboxState.SENT.value, message_ts=message_ts, sent_at=datetime.now(UTC))
             )
+
+    async def take_outbox_post(self, previous: OutboxPost, *, sender: str | None, now: datetime) -> bool:
+        """Make `sender` the one sending a pending post, if nobody took it since `previous` was read."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.post_key == previous.post_key,
+                    outbox.c.state == OutboxState.PENDING.value,
+                    outbox.c.created_at == previous.created_at,
+                    outbox.c.sender.is_(None) if previous.sender is None else outbox.c.sender == previous.sender,
+                )
+                .values(sender=sender, created_at=now)
+            )
+            return bool(result.rowcount == 1)
 
     async def pending_outbox_posts(self, *, limit: int) -> list[OutboxPost]:
         stmt = (
@@ -69,4 +85,5 @@ def _post(row: Row[Any]) -> OutboxPost:
         state=OutboxState(m["state"]),
         created_at=m["created_at"],
         message_ts=None if m["message_ts"] is None else MessageTs(m["message_ts"]),
+        sender=m["sender"],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,6 +102,39 @@ class SqlReports(SqlBase):
         assignee_gid: str | None = None,
         open_only: bool = False,
     ) -> list[StoredTask]:
+        stmt = self._report_select(
+            team_id=team_id,
+            channel_id=channel_id,
+            priority_field=priority_field,
+            changed_since=changed_since,
+            assignee_gid=assignee_gid,
+            open_only=open_only,
+        )
+        async with self._read() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [_stored(row) for row in rows]
+
+    async def report_task_pages(
+        self, *, team_id: TeamId, channel_id: ChannelId, priority_field: str | None, size: int = 1000
+    ) -> AsyncIterator[list[StoredTask]]:
+        """Every tracked top-level task of one channel, as `report_tasks` reads them, `size` at a time from one
+        query: a reader of 100,000 turns each page into rows between its turns of the event loop."""
+        stmt = self._report_select(team_id=team_id, channel_id=channel_id, priority_field=priority_field)
+        async with self._read() as conn:
+            result = await conn.stream(stmt)
+            async for rows in result.partitions(size):
+                yield [_stored(row) for row in rows]
+
+    def _report_select(
+        self,
+        *,
+        team_id: TeamId | None = None,
+        channel_id: ChannelId | None = None,
+        priority_field: str | None = None,
+        changed_since: datetime | None = None,
+        assignee_gid: str | None = None,
+        open_only: bool = False,
+    ) -> Select[Any]:
         stmt = select(*_columns(self._engine.dialect.name, priority_field)).where(_t.parent_task_gid.is_(None))
         if open_only:
             stmt = stmt.where(_t.completed.is_(False))
@@ -114,14 +148,7 @@ class SqlReports(SqlBase):
             stmt = stmt.where(_t.team_id == team_id)
         if channel_id is not None:
             stmt = stmt.where(_t.channel_id == channel_id)
-        async with self._read() as conn:
-            rows = (await conn.execute(stmt)).all()
-        return [
-            StoredTask._make(row)
-            if row[6] is None and row[8] is None
-            else StoredTask._make((*row[:6], _moment(row[6]), row[7], _moment(row[8]), *row[9:]))
-            for row in rows
-        ]
+        return stmt
 
     async def server_secret(self, name: str, *, candidate: str | None, now: datetime) -> str | None:
         """The stored secret `name`; `candidate` becomes it when there is none yet (the first replica's wins).
@@ -148,3 +175,9 @@ class SqlReports(SqlBase):
             )
             if not changed.rowcount:
                 await conn.execute(server_secrets.insert().values(name=name, value=value, created_at=now))
+
+
+def _stored(row: Sequence[Any]) -> StoredTask:
+    if row[6] is None and row[8] is None:
+        return StoredTask._make(row)
+    return StoredTask._make((*row[:6], _moment(row[6]), row[7], _moment(row[8]), *row[9:]))

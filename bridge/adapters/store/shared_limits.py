@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import ColumnElement, and_, delete, false, func, select, text
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
 from bridge.adapters.store.tables import replicas
+from bridge.domain.model import Holder
 
 # The database's clock decides, so replicas whose clocks differ a little still space their posts.
 _RESERVE = text(
@@ -20,6 +21,15 @@ _RESERVE = text(
     RETURNING EXTRACT(EPOCH FROM (next_at - clock_timestamp())) - :gap AS wait
     """
 )
+
+
+def held_by_the_silent(held_by: ColumnElement[str | None], now: datetime, holder: Holder | None) -> ColumnElement[bool]:
+    """Rows held by another replica that has not heartbeated within the holder's window (its id is gone from the
+    replicas, or its last beat is older): their work is free for the holder. Its own rows are its own business."""
+    if holder is None:
+        return false()
+    alive = select(replicas.c.replica_id).where(replicas.c.seen_at >= now - holder.alive_within)
+    return and_(held_by.is_not(None), held_by != holder.replica_id, held_by.not_in(alive.scalar_subquery()))
 
 
 class SqlSharedLimits(SqlBase):
@@ -44,6 +54,12 @@ class SqlSharedLimits(SqlBase):
                 select(func.count()).select_from(replicas).where(replicas.c.seen_at >= now - alive_within)
             )
         return max(1, int(alive or 0))
+
+    async def replica_alive(self, replica_id: str, *, now: datetime, alive_within: timedelta) -> bool:
+        """Whether the replica has heartbeated within `alive_within`."""
+        async with self._read() as conn:
+            seen = await conn.scalar(select(replicas.c.seen_at).where(replicas.c.replica_id == replica_id))
+        return seen is not None and seen >= now - alive_within
 
     async def leave(self, replica_id: str) -> None:
         """A replica stopping: the others take its share at their next heartbeat."""

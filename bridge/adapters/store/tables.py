@@ -95,6 +95,7 @@ inbox = Table(
     Column("finished_at", UTCDateTime(), nullable=True),
     Column("park_reason", Text, nullable=True),
     Column("task_gid", ID, nullable=True),  # events about one task are claimed together, once their burst settles
+    Column("claimed_by", String(64), nullable=True),  # the replica holding the lease: its work is taken over if it dies
     PrimaryKeyConstraint("id"),
     UniqueConstraint("dedupe_key"),
     CheckConstraint("state IN ('pending', 'done', 'parked')", name="state"),
@@ -177,6 +178,7 @@ pending_commands = Table(
     Column("priority", String(32), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("held_until", UTCDateTime(), nullable=False),
+    Column("held_by", String(64), nullable=True),  # the replica working on it: its work is taken over if it dies
     PrimaryKeyConstraint("request_key"),
 )
 
@@ -263,6 +265,7 @@ outbox = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime(), nullable=True),
     Column("message_ts", TS, nullable=True),
+    Column("sender", String(64), nullable=True),  # the replica sending it: while it lives, its send may be in flight
     PrimaryKeyConstraint("post_key"),
     CheckConstraint("state IN ('pending', 'sent')", name="state"),
     Index(None, "state", "created_at"),

@@ -124,6 +124,10 @@ class Faults:
     def clear(self) -> None:
         self.rules.clear()
 
+    def seed(self, seed: int) -> None:
+        """Start the probabilities' random sequence again from `seed`."""
+        self._rng.seed(seed)
+
     def match(self, method: str, path: str) -> Fault | None:
         for fault in self.rules:
             if fault.method is not None and fault.method != method:
