@@ -23,6 +23,14 @@ class User:
 
 
 @dataclass
+class Team:
+    gid: str
+    name: str
+    workspace: str
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Section:
     gid: str
     name: str
@@ -45,6 +53,7 @@ class Project:
     field_settings: list[str] = field(default_factory=list)
     archived: bool = False
     notes: str = ""
+    team: str | None = None  # a private project with a team is visible to the team's members (private_to_team)
 
 
 @dataclass

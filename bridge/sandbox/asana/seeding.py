@@ -13,6 +13,7 @@ from bridge.sandbox.asana.model import (
     OooEntry,
     Project,
     Section,
+    Team,
     User,
     Workspace,
 )
@@ -49,6 +50,7 @@ def add_project(
     public: bool,
     members: Sequence[str],
     owner: str | None,
+    team: str | None = None,
 ) -> str:
     if workspace_gid not in w.store.workspaces:
         raise KeyError(f"no workspace {workspace_gid}")
@@ -62,12 +64,19 @@ def add_project(
         owner=owner,
         public=public,
         members=list(dict.fromkeys([*([owner] if owner else []), *members])),
+        team=team,
     )
     w.store.projects[project.gid] = project
     # Every Asana project has at least one section; tasks without one land in it.
     for section_name in sections or ("Untitled section",):
         create_section(w, project.gid, section_name)
     return project.gid
+
+
+def add_team(w: World, workspace_gid: str, name: str, members: Sequence[str]) -> str:
+    team = Team(gid=w.store.new_gid(), name=name, workspace=workspace_gid, members=list(members))
+    w.store.teams[team.gid] = team
+    return team.gid
 
 
 def create_section(

@@ -76,7 +76,8 @@ class Shapes:
             "notes": p.notes,
             "html_notes": f"<body>{_escape(p.notes)}</body>",
             "public": p.public,
-            "privacy_setting": "public_to_workspace" if p.public else "private",
+            "privacy_setting": "public_to_workspace" if p.public else ("private_to_team" if p.team else "private"),
+            "team": _ref("team", p.team),
             "owner": _ref("user", p.owner),
             "members": [Ref("user", m) for m in p.members],
             "followers": [Ref("user", m) for m in p.members],
@@ -84,6 +85,10 @@ class Shapes:
             "workspace": Ref("workspace", p.workspace),
             "permalink_url": f"{APP_URL}/1/{p.workspace}/project/{gid}",
         }
+
+    def _team(self, gid: str) -> dict[str, Any]:
+        team = self.store.teams[gid]
+        return {"gid": gid, "resource_type": "team", "name": team.name}
 
     def _section(self, gid: str) -> dict[str, Any]:
         s = self.store.sections[gid]

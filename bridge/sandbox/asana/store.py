@@ -16,6 +16,7 @@ from bridge.sandbox.asana.model import (
     Section,
     Story,
     Task,
+    Team,
     User,
     Webhook,
     Workspace,
@@ -34,6 +35,7 @@ class Store:
         self.users: dict[str, User] = {}
         self.tokens: dict[str, str] = {}  # token -> user gid
         self.projects: dict[str, Project] = {}
+        self.teams: dict[str, Team] = {}
         self.sections: dict[str, Section] = {}
         self.fields: dict[str, CustomField] = {}
         self.options: dict[str, EnumOption] = {}
@@ -59,6 +61,7 @@ class Store:
         yield "workspace", self.workspaces
         yield "user", self.users
         yield "project", self.projects
+        yield "team", self.teams
         yield "section", self.sections
         yield "custom_field", self.fields
         yield "enum_option", self.options
@@ -112,7 +115,11 @@ class Store:
         return user
 
     def can_see_project(self, project: Project, viewer: User) -> bool:
-        return project.workspace in viewer.workspaces and (project.public or viewer.gid in project.members)
+        """Public to the workspace, a member, or (private_to_team) a member of the project's team."""
+        if project.workspace not in viewer.workspaces:
+            return False
+        team = self.teams.get(project.team) if project.team else None
+        return project.public or viewer.gid in project.members or (team is not None and viewer.gid in team.members)
 
     def project_for(self, gid: Any, viewer: User, name: str = "project") -> Project:
         project = self.projects.get(self.check_gid(gid, name))
