@@ -7,7 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from aiohttp import web
@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.adapters.asana_api import AsanaGateway
+from bridge.adapters.asana_oauth import AsanaOAuth
 from bridge.adapters.clock import SystemClock
 from bridge.adapters.errors import AsanaError, AsanaForbidden, SlackError
 from bridge.adapters.limits import SharedChannelPacer
@@ -31,8 +32,10 @@ from bridge.adapters.slack_installations import SqlInstallationStore, WorkspaceT
 from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.config import ConfigError, Settings
+from bridge.domain.identity import OWN_WRITE_WINDOW
 from bridge.entrypoints import slack as slack_listeners
 from bridge.entrypoints import slack_install
+from bridge.entrypoints.asana_connect import AsanaConnectPage
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver, DeliveryPace
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
@@ -48,9 +51,10 @@ from bridge.entrypoints.workers import (
     WebhookReconcileLoop,
 )
 from bridge.metrics import Metrics
-from bridge.ports import Clock, Store
+from bridge.ports import Clock, IdentityStore, Store
 from bridge.services.capture import Capture
 from bridge.services.home import Home
+from bridge.services.identity import Identities
 from bridge.services.links import Links
 from bridge.services.nag_actions import NagActions
 from bridge.services.nags import Nagger
@@ -312,8 +316,19 @@ async def build(
         webhook_target=settings.webhook_target,
         workspace_gid=lambda: identity.workspace_gid,
     )
-    capture = Capture(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
-    threads = Threads(store=store, asana=asana, slack=slack, clock=clock)
+    identity_store = cast(IdentityStore, store)  # the SQL store keeps people's Asana connections too
+    identities = _identities(settings, identity_store, asana, slack, clock, identity)
+    acting_for = identities.for_person if identities.configured else None
+    capture = Capture(
+        store=store,
+        asana=asana,
+        slack=slack,
+        people=people,
+        clock=clock,
+        policy=settings.policy,
+        acting_for=acting_for,
+    )
+    threads = Threads(store=store, asana=asana, slack=slack, clock=clock, acting_for=acting_for)
     reconciler = WebhookReconciler(
         store=store,
         asana=asana,
@@ -363,12 +378,20 @@ async def build(
                 clock=clock,
                 policy=settings.policy,
                 workspace_gid=lambda: identity.workspace_gid,
+                identities=identities,
             ),
             nag_actions=NagActions(
-                store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy
+                store=store,
+                asana=asana,
+                slack=slack,
+                people=people,
+                clock=clock,
+                policy=settings.policy,
+                acting_for=acting_for,
             ),
             router=router,
             reports=reports,
+            identities=identities,
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )
@@ -385,6 +408,7 @@ async def build(
         ),
         metrics=metrics,
         report=ReportPages(reports),
+        asana_connect=AsanaConnectPage(identities) if identities.configured else None,
     )
     return Bridge(
         settings=settings,
@@ -419,6 +443,11 @@ async def build(
                 policy=settings.policy,
                 # A post recorded by a worker whose claim has not run out may still be on its way.
                 in_flight_for=timedelta(seconds=2 * settings.inbox_lease_seconds),
+                own_writes=(
+                    (lambda task: identity_store.own_writes_of(task, since=clock.now() - OWN_WRITE_WINDOW))
+                    if identities.configured
+                    else None
+                ),
             ),
             clock=clock,
             window=settings.relay_window_seconds,
@@ -449,6 +478,35 @@ async def build(
             on_share=lambda per_minute: metrics.asana_quota.set(per_minute),
         ),
         _closers=closers,
+    )
+
+
+def _identities(
+    settings: Settings,
+    store: IdentityStore,
+    asana: AsanaGateway,
+    slack: SlackGateway,
+    clock: Clock,
+    identity: Identity,
+) -> Identities:
+    """People acting as themselves in Asana when an Asana OAuth app is configured (else all act as the bridge)."""
+    oauth = None
+    if settings.asana_client_id is not None and settings.asana_client_secret is not None:
+        oauth = AsanaOAuth(
+            api_url=settings.asana_api_url,
+            client_id=settings.asana_client_id,
+            client_secret=settings.asana_client_secret.reveal(),
+            redirect_uri=settings.asana_oauth_redirect,
+        )
+    return Identities(
+        store=store,
+        oauth=oauth,
+        asana=asana,
+        slack=slack,
+        clock=clock,
+        policy=settings.policy,
+        workspace_gid=lambda: identity.workspace_gid,
+        bridge_user=lambda: identity.user_gid,
     )
 
 

@@ -402,6 +402,10 @@ class PersonalAsana(Protocol):
     def acting_as(self, token: str) -> AsanaPort: ...
 
 
+class BridgeAsana(AsanaPort, PersonalAsana, Protocol):
+    """The bridge's gateway: its own calls, and the same client acting with a person's token."""
+
+
 class AsanaOAuthPort(Protocol):
     """Asana's OAuth endpoints (adapters/asana_oauth.py)."""
 

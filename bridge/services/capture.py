@@ -36,6 +36,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.domain.work import Task, TaskDraft
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.errors import UserError
 from bridge.services.people import People
 
@@ -93,10 +94,19 @@ CAPTURES_AT_ONCE = 8  # about half of Asana's 15 writes in flight: the rest is l
 
 class Capture:
     def __init__(
-        self, *, store: Store, asana: AsanaPort, slack: SlackPort, people: People, clock: Clock, policy: Policy
+        self,
+        *,
+        store: Store,
+        asana: AsanaPort,
+        slack: SlackPort,
+        people: People,
+        clock: Clock,
+        policy: Policy,
+        acting_for: ActingFor | None = None,
     ) -> None:
         self._store = store
         self._asana = asana
+        self._acting_for = acting_for or as_bridge(asana)
         self._slack = slack
         self._people = people
         self._clock = clock
@@ -274,7 +284,8 @@ class Capture:
         followers: list[str] = [requester_gid] if requester_gid else []
         if policy.triage.triager and link.triage_section_gid:
             followers.append(policy.triage.triager)  # Asana takes an email wherever it takes a user
-        notes = request.notes.strip()
+        acting = await self._acting_for(request.team_id, request.requester, link)  # the requester's own, if connected
+        notes = acting.notes(request.notes.strip())
         if request.marker_key is not None:
             notes = f"{notes}\n\n{_marker(request)}".strip()
         draft = TaskDraft(
@@ -288,7 +299,7 @@ class Capture:
             due_on=request.due or sla_due_on(policy, request.priority, self._clock.now()),
             custom_fields=custom_fields,
         )
-        task = await self._asana.create_task(draft)
+        task = await acting.asana.create_task(draft)
         if request.source_ts is not None:
             await self._store.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
         return await self._finish(request, link, task)

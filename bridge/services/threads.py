@@ -9,6 +9,7 @@ import time
 
 from bridge.domain.model import ChannelId, CommentLink, MessageTs, SlackUserId, TeamId, TrackedTask
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.acting import ActingFor, as_bridge
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +21,12 @@ _CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
 
 
 class Threads:
-    def __init__(self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock) -> None:
+    def __init__(
+        self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock, acting_for: ActingFor | None = None
+    ) -> None:
         self._store = store
         self._asana = asana
+        self._acting_for = acting_for or as_bridge(asana)
         self._slack = slack
         self._clock = clock
 
@@ -34,8 +38,9 @@ class Threads:
         if tracked is None:
             return False
         if await self._store.get_comment_link(team_id, channel_id, ts) is None:  # a Slack retry is not a 2nd comment
-            body = await self._comment_text(user, text)
-            story_gid = await self._asana.comment(tracked.task_gid, body)
+            acting = await self._acting_for(team_id, user, None)  # the author's own Asana account, if connected
+            body = await self._comment_text(user, text, signed=not acting.as_person)
+            story_gid = await acting.asana.comment(tracked.task_gid, body)
             await self._store.save_comment_link(
                 CommentLink(team_id, channel_id, ts, tracked.task_gid, story_gid, self._clock.now())
             )
@@ -58,7 +63,10 @@ class Threads:
     ) -> None:
         link = await self._store.get_comment_link(team_id, channel_id, ts)
         if link is not None:
-            await self._asana.edit_comment(link.story_gid, await self._comment_text(user, text))
+            acting = await self._acting_for(team_id, user, None)  # Asana lets only a comment's author edit it
+            await acting.asana.edit_comment(
+                link.story_gid, await self._comment_text(user, text, signed=not acting.as_person)
+            )
 
     async def reply_deleted(self, team_id: TeamId, channel_id: ChannelId, ts: MessageTs) -> None:
         link = await self._store.get_comment_link(team_id, channel_id, ts)
@@ -74,11 +82,12 @@ class Threads:
             await self._asana.update_task(tracked.ack_subtask_gid, {"completed": True})
             log.info("task %s acknowledged by %s", tracked.task_gid, user)
 
-    async def _comment_text(self, user: SlackUserId, text: str) -> str:
-        """Plain text (never rich text: Slack's `&<>` would make invalid XML) attributed to the Slack author."""
+    async def _comment_text(self, user: SlackUserId, text: str, *, signed: bool = True) -> str:
+        """Plain text (never rich text: Slack's `&<>` would make invalid XML) attributed to the Slack author (`signed`:
+        written by the bridge's user; a connected author's own comment needs no signature)."""
         names = {match: await self._slack.user_name(match) for match in set(_MENTION.findall(text))}
         plain = _MENTION.sub(lambda m: "@" + names[m.group(1)], text)
         plain = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), plain)
         plain = _CHANNEL.sub(lambda m: "#" + m.group(1), plain)
         plain = plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-        return f"{await self._slack.user_name(user)} (in Slack): {plain}"
+        return f"{await self._slack.user_name(user)} (in Slack): {plain}" if signed else plain

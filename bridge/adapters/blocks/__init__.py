@@ -3,6 +3,7 @@ surface. Callers write `from bridge.adapters import blocks` and `blocks.<name>`.
 
 from bridge.adapters.blocks.commands import *  # noqa: F403
 from bridge.adapters.blocks.home import *  # noqa: F403
+from bridge.adapters.blocks.identity import *  # noqa: F403
 from bridge.adapters.blocks.install import *  # noqa: F403
 from bridge.adapters.blocks.kit import Blocks as Blocks
 from bridge.adapters.blocks.kit import escape as escape
