@@ -45,9 +45,10 @@ async def _settled(running: Running, done_before: int) -> None:
 
     async def quiet() -> bool | None:
         counts = await running.bridge.store.inbox_counts()
-        return counts["pending"] == 0 and counts["landed"] == 0 and counts["done"] > done_before or None
+        return (counts["pending"] == 0 and counts["landed"] == 0 and counts["done"] > done_before) or None
 
-    await eventually(quiet, timeout=10)
+    settled: bool = await eventually(quiet, timeout=10)
+    assert settled
     await eventually(lambda: running.bridge.background.pending == 0)
 
 
