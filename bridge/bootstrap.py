@@ -354,6 +354,7 @@ async def build(
         policy=settings.policy,
         workspace_gid=lambda: identity.workspace_gid,
         store=store,
+        acting_for=acting_for,
     )
     # First: the team a request acts for is known before any listener runs, and uninstall beats the quiet no-op.
     slack_install.register(

@@ -65,7 +65,9 @@ class PersonAsana:
         self._project_name = project_name
         self._bridge_user = bridge_user
 
-    def _refused(self, exc: Exception) -> NoReturn:
+    def _refused(self, exc: AsanaForbidden | AsanaNotFound) -> NoReturn:
+        if exc.status == 401:  # the token itself was refused (revoked in Asana since its last renewal)
+            raise UserError(blocks.CONNECTION_REFUSED) from exc
         raise UserError(blocks.no_access(self._project_name)) from exc
 
     async def _remember(self, writes: Sequence[OwnWrite]) -> None:

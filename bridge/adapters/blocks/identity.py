@@ -22,6 +22,11 @@ CONNECTION_DROPPED = (
     "is done by the bridge on your behalf until you connect again with `/asana connect`."
 )
 
+CONNECTION_REFUSED = (
+    "Asana no longer accepts your connection (it may have been revoked in Asana), so nothing was changed. "
+    "Run `/asana disconnect`, then `/asana connect` to connect again."
+)
+
 
 def connect_prompt(url: str) -> tuple[str, Blocks]:
     """The private answer to /asana connect: a link to Asana's consent page, for this person only."""
