@@ -18,7 +18,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bridge.adapters import blocks
@@ -136,16 +136,7 @@ class Identities:
         expires_at = self._clock.now() + timedelta(seconds=grant.expires_in)
         await self._store.finish_refresh(team_id, user, access_token=grant.access_token, expires_at=expires_at)
         log.info("renewed the Asana connection of %s", user)
-        return Connection(
-            team_id,
-            user,
-            claimed.asana_user_gid,
-            claimed.asana_name,
-            grant.access_token,
-            claimed.refresh_token,
-            expires_at,
-            claimed.connected_at,
-        )
+        return replace(claimed, access_token=grant.access_token, expires_at=expires_at)
 
     async def _refreshed_elsewhere(self, connection: Connection, wait: float = 10.0) -> Connection | None:
         """Another replica (or task) is renewing the token: wait for its result instead of asking Asana again."""

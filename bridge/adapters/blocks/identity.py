@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 
+from bridge.adapters.blocks.install import INSTALL_PAGE
 from bridge.adapters.blocks.kit import Blocks, escape
 
 ASANA_CONNECT = "asana_connect"  # the link button to Asana's consent page: acked only
@@ -131,10 +132,6 @@ def home_connection(*, asana_name: str | None) -> Blocks:
 
 # ---- the page Asana's consent screen sends the person back to ------------------------------------------------------
 
-CONNECT_PAGE = (
-    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>'
-    "<body><h1>{title}</h1><p>{text}</p></body></html>"
-)
 CONNECT_STATE_UNKNOWN = (
     "This link was used already, has expired, or was not made for this browser's request. "
     "Run /asana connect in Slack for a new one."
@@ -155,7 +152,7 @@ CONNECT_NOT_SET_UP_PAGE = "Connecting Asana accounts isn't set up on this bridge
 
 
 def connected_page(asana_name: str) -> str:
-    return CONNECT_PAGE.format(
+    return INSTALL_PAGE.format(
         title="Connected",
         text=html.escape(
             f"You're connected as {asana_name} in Asana. What you do from Slack is now yours in Asana. "
@@ -165,4 +162,4 @@ def connected_page(asana_name: str) -> str:
 
 
 def connect_failed_page(reason: str) -> str:
-    return CONNECT_PAGE.format(title="Not connected", text=html.escape(reason))
+    return INSTALL_PAGE.format(title="Not connected", text=html.escape(reason))

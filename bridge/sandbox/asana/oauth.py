@@ -153,8 +153,8 @@ class OAuthServer:
         form = await self._form(request)
         if isinstance(form, web.Response):
             return form
-        app = self.apps.get(form.get("client_id", ""))
-        if app is None or not secrets.compare_digest(form.get("client_secret", ""), app.client_secret):
+        app = self._client(form)
+        if app is None:
             return self._error(request, form, 401, "invalid_client", "client authentication failed")
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
@@ -205,8 +205,7 @@ class OAuthServer:
         form = await self._form(request)
         if isinstance(form, web.Response):
             return form
-        app = self.apps.get(form.get("client_id", ""))
-        if app is None or not secrets.compare_digest(form.get("client_secret", ""), app.client_secret):
+        if self._client(form) is None:
             return self._error(request, form, 401, "invalid_client", "client authentication failed")
         token = form.get("token", "")
         if token in self.grants:
@@ -217,6 +216,13 @@ class OAuthServer:
                 grant.access_tokens.discard(token)
         self.requests.append(OAuthRecord(request.method, request.path, form, 200))
         return web.Response(status=200)  # unknown tokens too (RFC 7009 §2.2)
+
+    def _client(self, form: dict[str, str]) -> OAuthApp | None:
+        """The app whose client id and secret the form carries (client_secret_post), else None."""
+        app = self.apps.get(form.get("client_id", ""))
+        if app is None or not secrets.compare_digest(form.get("client_secret", ""), app.client_secret):
+            return None
+        return app
 
     async def _form(self, request: web.Request) -> dict[str, str] | web.Response:
         if request.content_type != FORM:
