@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -87,7 +88,7 @@ async def _capture_reacted(deps: Listeners, team: TeamId, channel: ChannelId, us
     if message is None or message.get("bot_id"):
         return  # gone, or the bridge's own post: nothing to capture
     author = SlackUserId(message.get("user") or user)
-    request = await _message_request(deps, team, channel, author, message)
+    request = replace(await _message_request(deps, team, channel, author, message), actor=user)  # the reactor acts
     await _capture(deps, request, ephemeral_to(deps, channel, user))
 
 

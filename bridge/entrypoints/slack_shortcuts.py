@@ -75,6 +75,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
                 team_id=TeamId(meta["team"]),
                 channel_id=channel,
                 requester=SlackUserId(meta.get("author") or clicker),
+                actor=clicker,  # whoever made the task acts in Asana, for the message's author
                 title=title,
                 notes=blocks.message_notes(values.get(blocks.FIELD_NOTES) or "", permalink),
                 assignee=SlackUserId(assignee) if assignee else None,

@@ -64,6 +64,7 @@ class CaptureRequest:
     # What Slack named this request by (a /task command's trigger_id): like a captured message's ts, it is written
     # into the task's notes, so that a retry after a lost answer from Asana finds the task instead of making another.
     request_key: str | None = None
+    actor: SlackUserId | None = None  # who acts in Asana (the reactor, the shortcut's user); None: the requester
 
     @property
     def marker_key(self) -> str | None:
@@ -284,7 +285,8 @@ class Capture:
         followers: list[str] = [requester_gid] if requester_gid else []
         if policy.triage.triager and link.triage_section_gid:
             followers.append(policy.triage.triager)  # Asana takes an email wherever it takes a user
-        acting = await self._acting_for(request.team_id, request.requester, link)  # the requester's own, if connected
+        # The Asana of whoever acts (their own, if connected), for the requester.
+        acting = await self._acting_for(request.team_id, request.actor or request.requester, link)
         notes = acting.notes(request.notes.strip())
         if request.marker_key is not None:
             notes = f"{notes}\n\n{_marker(request)}".strip()

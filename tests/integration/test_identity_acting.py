@@ -232,3 +232,52 @@ async def test_the_app_home_shows_the_connection_and_its_buttons(running: Runnin
     await running.user("ana").click_button(world.slack.home("ana"), blocks.ASANA_DISCONNECT)  # type: ignore[arg-type]
     await eventually(lambda: "not connected" in ((section() or {}).get("text") or {}).get("text", ""))
     assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None  # type: ignore[attr-defined]
+
+
+async def test_a_reaction_capture_is_made_by_the_connected_reactor_for_the_author(running: Running) -> None:
+    world = running.world
+    await _connected(running, "ana")
+    await running.user("ana").slash_command("/asana", f"link {world.project}", world.channel)
+    await eventually(lambda: world.asana.webhooks)
+    await running.user("ana").slash_command("/asana", "capture reaction", world.channel)
+    question = await running.user("bo").post_message(world.channel, "Can the export include archived tasks?")
+    await running.user("ana").add_reaction(world.channel, question.ts or "", "ticket")
+    task = await eventually(
+        lambda: next((t for t in running.asana_tasks() if t.name == "Can the export include archived tasks?"), None)
+    )
+    assert task.created_by == world.asana_people["ana"]  # the reactor, connected, made it
+    assert world.asana_people["bo"] in task.followers  # the author asked for it
+
+
+async def test_the_asana_calls_of_a_connected_and_an_unconnected_click(running: Running) -> None:
+    """What each costs (the closing note of issue #20 lists these): the same calls, made by the person when they
+    are connected, with no members read (Asana decides what they may do)."""
+    world = running.world
+    await _connected(running, "bo")
+    first = await running.slash_task("Tune the cache", by="ana", title="Tune the cache")
+    second = await running.slash_task("Tune the index", by="ana", title="Tune the index")
+    await running.user("cy").open_home()  # Cy's Asana user is looked up once here, not in the click below
+    await eventually(lambda: world.slack.home("cy"))
+
+    nag = await _nag(running, first)
+    mark = running.asana_mark()
+    await running.user("bo").click_button(nag, blocks.NAG_DONE)
+    await eventually(lambda: _outcome(running, nag))
+    task = first.task_gid
+    assert [c for c in _calls(running, mark) if c[2] != "bridge" or not c[1].startswith("/users/")] == [
+        ("GET", f"/tasks/{task}", "bo"),
+        ("PUT", f"/tasks/{task}", "bo"),
+        ("POST", f"/tasks/{task}/stories", "bo"),
+    ]
+
+    nag = await _nag(running, second)
+    mark = running.asana_mark()
+    await running.user("cy").click_button(nag, blocks.NAG_DONE)
+    await eventually(lambda: _outcome(running, nag))
+    task = second.task_gid
+    assert _calls(running, mark) == [
+        ("GET", f"/tasks/{task}", "bridge"),
+        ("GET", f"/projects/{world.project}", "bridge"),  # Cy is neither assignee nor requester: is he a member?
+        ("PUT", f"/tasks/{task}", "bridge"),
+        ("POST", f"/tasks/{task}/stories", "bridge"),
+    ]
