@@ -6,6 +6,7 @@ a refused renewal forgets the connection and says so; `[identity] require_connec
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -13,8 +14,11 @@ from typing import Any
 import pytest
 
 from bridge.adapters import blocks
+from bridge.adapters.asana_oauth import AsanaOAuth
+from bridge.adapters.store.sql_store import SqlStore
 from bridge.domain.model import SlackUserId, TeamId, TrackedTask
 from bridge.sandbox.world import World
+from bridge.services.identity import Identities
 from tests.fixtures_bridge import Running
 from tests.integration.test_identity_connect import connect
 from tests.integration.test_nag_buttons import _nag, _outcome
@@ -281,3 +285,50 @@ async def test_the_asana_calls_of_a_connected_and_an_unconnected_click(running: 
         ("PUT", f"/tasks/{task}", "bridge"),
         ("POST", f"/tasks/{task}/stories", "bridge"),
     ]
+
+
+async def test_replicas_renew_a_persons_token_once_between_them(running: Running) -> None:
+    """Five actions at once on each of three replicas (their own store connections, one database), the token about
+    to end: Asana is asked once, and every action uses the renewed token."""
+    world = running.world
+    settings = running.bridge.settings
+    await _connected(running, "ana")
+    store: Any = running.bridge.store
+    connection = await store.get_connection(*_ids(running, "ana"))
+    await store.save_connection(replace(connection, expires_at=running.bridge.clock.now() + timedelta(minutes=2)))
+    assert settings.asana_client_id and settings.asana_client_secret
+    oauth = AsanaOAuth(
+        api_url=settings.asana_api_url,
+        client_id=settings.asana_client_id,
+        client_secret=settings.asana_client_secret.reveal(),
+        redirect_uri=settings.asana_oauth_redirect,
+    )
+    replicas = [await SqlStore.connect(running.local.database_url) for _ in range(3)]
+    try:
+        identities = [
+            Identities(
+                store=replica,
+                oauth=oauth,
+                asana=running.bridge.asana,
+                slack=running.bridge.slack,
+                clock=running.bridge.clock,
+                policy=settings.policy,
+                workspace_gid=lambda: world.workspace,
+                bridge_user=lambda: world.bridge_user,
+            )
+            for replica in replicas
+        ]
+        before = len(world.asana.oauth.requests)
+        acting = await asyncio.gather(
+            *(i.for_person(*_ids(running, "ana"), None) for i in identities for _ in range(5))
+        )
+        assert all(a.as_person for a in acting)
+        refreshes = [r for r in world.asana.oauth.requests[before:] if r.form.get("grant_type") == "refresh_token"]
+        assert len(refreshes) == 1
+        me = await asyncio.gather(*(a.asana.me() for a in acting))
+        assert {m.gid for m in me} == {world.asana_people["ana"]}
+        renewed = await store.get_connection(*_ids(running, "ana"))
+        assert renewed.access_token != connection.access_token
+    finally:
+        for replica in replicas:
+            await replica.close()
