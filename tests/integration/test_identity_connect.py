@@ -6,12 +6,15 @@ nothing and logs no token."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 import pytest
 
 from bridge.adapters import blocks
+from bridge.domain.identity import pending
 from bridge.domain.model import SlackUserId, TeamId
 from bridge.logs import Redactor
 from bridge.sandbox.world import World
@@ -108,6 +111,13 @@ async def test_every_bad_return_gets_a_clear_page_keeps_nothing_and_logs_no_toke
         (_with_query(location, state=None), blocks.CONNECT_STATE_UNKNOWN),
         (redirect, blocks.CONNECT_STATE_UNKNOWN),
     ]
+    # A state handed out over ten minutes ago (its row is still there: only the next connect clears old ones).
+    store: Any = running.bridge.store
+    stale = pending(
+        "stale-state-" + "y" * 30, *_ids(running, "ana"), "v", now=datetime.now(UTC) - timedelta(minutes=11)
+    )
+    await store.save_pending_connect(stale, now=datetime.now(UTC) - timedelta(minutes=11))
+    cases.append((f"{redirect}?state={'stale-state-' + 'y' * 30}&code=anything", blocks.CONNECT_STATE_UNKNOWN))
     # A return without a code, with a code Asana never gave, declined on Asana's page, an error from Asana.
     cases.append(
         (
