@@ -73,6 +73,7 @@ class Identities:
         self._policy = policy
         self._workspace_gid = workspace_gid
         self._bridge_user = bridge_user
+        self._offered: set[tuple[TeamId, SlackUserId]] = set()
 
     @property
     def configured(self) -> bool:
@@ -100,8 +101,11 @@ class Identities:
         policy = self._policy.for_project(link.project_gid) if link else self._policy
         if self._oauth is not None and policy.identity.require_connected:
             raise UserError(blocks.connect_required(await self.connect_url(team_id, user)))
-        if self._oauth is not None and await self._store.offer_connect_once(team_id, user, now=self._clock.now()):
-            await self._offer(team_id, user)
+        if self._oauth is not None and (team_id, user) not in self._offered:
+            # Once per person across replicas (the database says who heard it); this process asks once per person.
+            self._offered.add((team_id, user))
+            if await self._store.offer_connect_once(team_id, user, now=self._clock.now()):
+                await self._offer(team_id, user)
         return Acting(self._asana, as_person=False, on_behalf_of=blocks.on_behalf_of(await self._slack.user_name(user)))
 
     async def _offer(self, team_id: TeamId, user: SlackUserId) -> None:
