@@ -332,3 +332,18 @@ async def test_replicas_renew_a_persons_token_once_between_them(running: Running
     finally:
         for replica in replicas:
             await replica.close()
+
+
+async def test_an_access_token_asana_no_longer_takes_is_told_and_not_retried_as_the_bridge(running: Running) -> None:
+    world = running.world
+    await _connected(running, "ana")
+    await running.user("ana").slash_command("/asana", f"link {world.project}", world.channel)
+    await eventually(lambda: world.asana.webhooks)
+    connection: Any = await running.bridge.store.get_connection(*_ids(running, "ana"))  # type: ignore[attr-defined]
+    world.asana.revoke_token(connection.access_token)  # revoked in Asana before it ended
+    mark = running.asana_mark()
+    await running.user("ana").slash_command("/task", "Refused token", world.channel)
+    await eventually(lambda: [e for e in world.slack.ephemerals("ana") if e.text == blocks.CONNECTION_REFUSED])
+    # Asana refused the one attempt (401, no user); nothing was retried, as Ana or as the bridge.
+    assert [c for c in _calls(running, mark) if c[0] == "POST"] == [("POST", "/tasks", None)]
+    assert not [t for t in running.asana_tasks() if t.name == "Refused token"]
