@@ -69,7 +69,8 @@ def connect_offer(url: str) -> tuple[str, Blocks]:
     """Said once to someone acting from Slack without a connected account (the bridge acted on their behalf)."""
     text = (
         "The bridge just did that in Asana *on your behalf*, as its own Asana user. Connect your Asana account and "
-        "it will be yours in Asana (history, notifications, \u201ccreated by\u201d). I'll only mention this once."
+        "it will be yours in Asana (history, notifications, \u201ccreated by\u201d); the button works for 10 "
+        "minutes, `/asana connect` any time. I'll only mention this once."
     )
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}, "accessory": _connect_button(url)}]
 
