@@ -358,7 +358,12 @@ async def build(
     )
     # First: the team a request acts for is known before any listener runs, and uninstall beats the quiet no-op.
     slack_install.register(
-        bolt, links=links, background=background, installations=installations, forget_team=slack.forget_team
+        bolt,
+        links=links,
+        background=background,
+        installations=installations,
+        forget_team=slack.forget_team,
+        forget_people=identities.forget_workspace,
     )
     slack_listeners.register(
         bolt,

@@ -439,6 +439,8 @@ class IdentityStore(Protocol):
 
     async def delete_connection(self, team_id: TeamId, slack_user_id: SlackUserId) -> Connection | None: ...
 
+    async def delete_connections_of(self, team_id: TeamId) -> list[Connection]: ...
+
     async def claim_refresh(
         self, team_id: TeamId, slack_user_id: SlackUserId, *, now: datetime, due_before: datetime, until: datetime
     ) -> Connection | None:

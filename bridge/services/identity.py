@@ -196,6 +196,13 @@ class Identities:
         log.info("%s disconnected their Asana account", user)
         return blocks.disconnected(forgotten.asana_name)
 
+    async def forget_workspace(self, team_id: TeamId) -> int:
+        """The app was uninstalled from a Slack workspace: its people's connections are revoked and forgotten."""
+        forgotten = await self._store.delete_connections_of(team_id)
+        for connection in forgotten:
+            await self._revoke_quietly(connection.refresh_token)
+        return len(forgotten)
+
     async def finish(self, *, state: str | None, code: str | None, error: str | None) -> Finished:
         """The return from Asana's consent page (GET /asana/oauth_redirect)."""
         if self._oauth is None:
@@ -240,7 +247,8 @@ class Identities:
         return Finished(True, asana_name=me.name or grant.user_name)
 
     async def _revoke_quietly(self, token: str) -> None:
-        assert self._oauth is not None
+        if self._oauth is None:
+            return
         try:
             await self._oauth.revoke(token)
         except AsanaError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -347,3 +347,31 @@ async def test_an_access_token_asana_no_longer_takes_is_told_and_not_retried_as_
     # Asana refused the one attempt (401, no user); nothing was retried, as Ana or as the bridge.
     assert [c for c in _calls(running, mark) if c[0] == "POST"] == [("POST", "/tasks", None)]
     assert not [t for t in running.asana_tasks() if t.name == "Refused token"]
+
+
+async def test_uninstalling_revokes_and_forgets_the_workspaces_connections(running: Running) -> None:
+    """What the app_uninstalled listener of a multi-workspace install asks (entrypoints/slack_install.py)."""
+    world = running.world
+    await _connected(running, "ana")
+    await _connected(running, "bo")
+    settings = running.bridge.settings
+    assert settings.asana_client_id and settings.asana_client_secret
+    identities = Identities(
+        store=cast(SqlStore, running.bridge.store),
+        oauth=AsanaOAuth(
+            api_url=settings.asana_api_url,
+            client_id=settings.asana_client_id,
+            client_secret=settings.asana_client_secret.reveal(),
+            redirect_uri=settings.asana_oauth_redirect,
+        ),
+        asana=running.bridge.asana,
+        slack=running.bridge.slack,
+        clock=running.bridge.clock,
+        policy=settings.policy,
+        workspace_gid=lambda: world.workspace,
+        bridge_user=lambda: world.bridge_user,
+    )
+    assert len(world.asana.oauth.grants) == 2
+    assert await identities.forget_workspace(TeamId(world.slack.team.team_id)) == 2
+    assert world.asana.oauth.grants == {}
+    assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None  # type: ignore[attr-defined]

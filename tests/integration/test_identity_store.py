@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
@@ -101,3 +102,13 @@ async def test_own_writes_are_kept_per_task(store: SqlStore) -> None:
     )
     found = await store.own_writes_of(TaskGid("1"), since=NOW - timedelta(days=3))
     assert [(w.field, w.value_digest) for w in found] == [("assignee", digest("7"))]  # the old one was forgotten
+
+
+async def test_a_workspaces_connections_are_forgotten_together(store: SqlStore) -> None:
+    await store.save_connection(_connection())
+    await store.save_connection(replace(_connection(), slack_user_id=SlackUserId("U_BO")))
+    await store.save_connection(replace(_connection(), team_id=TeamId("T2")))
+    forgotten = await store.delete_connections_of(TEAM)
+    assert sorted(c.slack_user_id for c in forgotten) == [ANA, "U_BO"]
+    assert forgotten[0].refresh_token == REFRESH  # opened, to be revoked at Asana
+    assert await store.get_connection(TeamId("T2"), ANA) is not None

@@ -81,6 +81,18 @@ class SqlIdentities(SqlBase):
             ).first()
         return None if row is None else _connection(self._cipher, row)
 
+    async def delete_connections_of(self, team_id: TeamId) -> list[Connection]:
+        """Forget every connection of a Slack workspace (the app was uninstalled from it); what was forgotten."""
+        async with self._write() as conn:
+            rows = (
+                await conn.execute(
+                    delete(asana_connections)
+                    .where(asana_connections.c.team_id == team_id)
+                    .returning(*asana_connections.c)
+                )
+            ).all()
+        return [_connection(self._cipher, row) for row in rows]
+
     async def claim_refresh(
         self, team_id: TeamId, slack_user_id: SlackUserId, *, now: datetime, due_before: datetime, until: datetime
     ) -> Connection | None:
