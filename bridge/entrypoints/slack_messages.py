@@ -134,5 +134,9 @@ async def _edited(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
 async def _deleted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
     channel = ChannelId(event["channel"])
     ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+    author = (event.get("previous_message") or {}).get("user")
     if ts:
-        deps.background.spawn(deps.threads.reply_deleted(team, channel, MessageTs(ts)), name=f"delete {channel}")
+        deps.background.spawn(
+            deps.threads.reply_deleted(team, channel, MessageTs(ts), SlackUserId(author) if author else None),
+            name=f"delete {channel}",
+        )

@@ -68,10 +68,14 @@ class Threads:
                 link.story_gid, await self._comment_text(user, text, signed=not acting.as_person)
             )
 
-    async def reply_deleted(self, team_id: TeamId, channel_id: ChannelId, ts: MessageTs) -> None:
+    async def reply_deleted(
+        self, team_id: TeamId, channel_id: ChannelId, ts: MessageTs, user: SlackUserId | None = None
+    ) -> None:
         link = await self._store.get_comment_link(team_id, channel_id, ts)
         if link is not None:
-            await self._asana.delete_comment(link.story_gid)
+            # Asana lets only a comment's author delete it: the author's own Asana, if they are connected.
+            asana = (await self._acting_for(team_id, user, None)).asana if user else self._asana
+            await asana.delete_comment(link.story_gid)
             await self._store.delete_comment_link(team_id, channel_id, ts)
 
     async def _acknowledge(self, tracked: TrackedTask, user: SlackUserId) -> None:

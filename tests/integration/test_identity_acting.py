@@ -367,3 +367,18 @@ async def test_uninstalling_revokes_and_forgets_the_workspaces_connections(runni
     assert await identities.forget_workspace(TeamId(world.slack.team.team_id)) == 2
     assert world.asana.oauth.grants == {}
     assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None  # type: ignore[attr-defined]
+
+
+async def test_a_connected_persons_reply_edited_and_deleted_in_slack_follows_in_asana(running: Running) -> None:
+    """Asana lets only a comment's author change or delete it: the author's own token does both."""
+    world = running.world
+    await _connected(running, "ana")
+    tracked = await running.slash_task("Check the numbers", by="bo", title="Check the numbers")
+    ana = running.user("ana")
+    reply = await ana.post_message(world.channel, "They add up", thread_ts=tracked.thread_ts)
+    story = (await eventually(lambda: [s for s in world.asana.store.stories.values() if s.text == "They add up"]))[0]
+    assert story.created_by == world.asana_people["ana"]
+    await ana.edit_message(world.channel, reply.ts or "", "They add up, checked twice")
+    await eventually(lambda: world.asana.store.stories[story.gid].text == "They add up, checked twice")
+    await ana.delete_message(world.channel, reply.ts or "")
+    await eventually(lambda: story.gid not in world.asana.store.stories)
