@@ -8,7 +8,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from aiohttp import web
@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.adapters.asana_api import AsanaGateway
+from bridge.adapters.asana_oauth import AsanaOAuth
 from bridge.adapters.clock import SystemClock
 from bridge.adapters.errors import AsanaError, AsanaForbidden, SlackError
 from bridge.adapters.limits import SharedChannelPacer
@@ -32,9 +33,11 @@ from bridge.adapters.slack_installations import SqlInstallationStore, WorkspaceT
 from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.config import ConfigError, Settings
+from bridge.domain.identity import OWN_WRITE_WINDOW
 from bridge.domain.model import Holder
 from bridge.entrypoints import slack as slack_listeners
 from bridge.entrypoints import slack_install
+from bridge.entrypoints.asana_connect import AsanaConnectPage
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver, DeliveryPace
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
@@ -51,10 +54,11 @@ from bridge.entrypoints.workers import (
     WebhookReconcileLoop,
 )
 from bridge.metrics import Metrics
-from bridge.ports import Clock, Store
+from bridge.ports import Clock, IdentityStore, Store
 from bridge.services.capture import Capture
 from bridge.services.cards import Cards
 from bridge.services.home import Home
+from bridge.services.identity import Identities
 from bridge.services.links import Links
 from bridge.services.nag_actions import NagActions
 from bridge.services.nags import Nagger
@@ -330,6 +334,9 @@ async def build(
         webhook_target=settings.webhook_target,
         workspace_gid=lambda: identity.workspace_gid,
     )
+    identity_store = cast(IdentityStore, store)  # the SQL store keeps people's Asana connections too
+    identities = _identities(settings, identity_store, asana, slack, clock, identity)
+    acting_for = identities.for_person if identities.configured else None
     capture = Capture(
         store=store,
         asana=asana,
@@ -339,8 +346,9 @@ async def build(
         policy=settings.policy,
         cards=cards,
         holder=holder,
+        acting_for=acting_for,
     )
-    threads = Threads(store=store, asana=asana, slack=slack, clock=clock, people=people)
+    threads = Threads(store=store, asana=asana, slack=slack, clock=clock, people=people, acting_for=acting_for)
     reconciler = WebhookReconciler(
         store=store,
         asana=asana,
@@ -377,10 +385,16 @@ async def build(
         policy=settings.policy,
         workspace_gid=lambda: identity.workspace_gid,
         store=store,
+        acting_for=acting_for,
     )
     # First: the team a request acts for is known before any listener runs, and uninstall beats the quiet no-op.
     slack_install.register(
-        bolt, links=links, background=background, installations=installations, forget_team=slack.forget_team
+        bolt,
+        links=links,
+        background=background,
+        installations=installations,
+        forget_team=slack.forget_team,
+        forget_people=identities.forget_workspace,
     )
     slack_listeners.register(
         bolt,
@@ -401,13 +415,22 @@ async def build(
                 clock=clock,
                 policy=settings.policy,
                 workspace_gid=lambda: identity.workspace_gid,
+                identities=identities,
             ),
             nag_actions=NagActions(
-                store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy, cards=cards
+                store=store,
+                asana=asana,
+                slack=slack,
+                people=people,
+                clock=clock,
+                policy=settings.policy,
+                cards=cards,
+                acting_for=acting_for,
             ),
             router=router,
             reports=reports,
             undo=Undo(store=store, asana=asana, slack=slack, clock=clock),
+            identities=identities,
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )
@@ -424,6 +447,7 @@ async def build(
         ),
         metrics=metrics,
         report=ReportPages(reports),
+        asana_connect=AsanaConnectPage(identities) if identities.configured else None,
     )
     return Bridge(
         settings=settings,
@@ -461,6 +485,11 @@ async def build(
                 # A post recorded by a worker whose claim has not run out may still be on its way.
                 in_flight_for=timedelta(seconds=2 * settings.inbox_lease_seconds),
                 holder=holder,
+                own_writes=(
+                    (lambda task: identity_store.own_writes_of(task, since=clock.now() - OWN_WRITE_WINDOW))
+                    if identities.configured
+                    else None
+                ),
             ),
             clock=clock,
             window=settings.relay_window_seconds,
@@ -496,6 +525,35 @@ async def build(
         ),
         loop_lag=LoopLagProbe(metrics=metrics),
         _closers=closers,
+    )
+
+
+def _identities(
+    settings: Settings,
+    store: IdentityStore,
+    asana: AsanaGateway,
+    slack: SlackGateway,
+    clock: Clock,
+    identity: Identity,
+) -> Identities:
+    """People acting as themselves in Asana when an Asana OAuth app is configured (else all act as the bridge)."""
+    oauth = None
+    if settings.asana_client_id is not None and settings.asana_client_secret is not None:
+        oauth = AsanaOAuth(
+            api_url=settings.asana_api_url,
+            client_id=settings.asana_client_id,
+            client_secret=settings.asana_client_secret.reveal(),
+            redirect_uri=settings.asana_oauth_redirect,
+        )
+    return Identities(
+        store=store,
+        oauth=oauth,
+        asana=asana,
+        slack=slack,
+        clock=clock,
+        policy=settings.policy,
+        workspace_gid=lambda: identity.workspace_gid,
+        bridge_user=lambda: identity.user_gid,
     )
 
 

@@ -90,6 +90,9 @@ class Settings:
     # The report: the secret report links are signed with (unset: one kept in the database) and an operator token.
     report_secret: Secret | None = None
     report_token: Secret | None = None
+    # An Asana OAuth app, so people can connect their own Asana account (unset: everyone acts through the bridge).
+    asana_client_id: str | None = None
+    asana_client_secret: Secret | None = None
     policy: Policy = field(default_factory=Policy)
 
     @property
@@ -105,6 +108,11 @@ class Settings:
         if self.public_url is None:
             return None
         return f"{self.public_url.rstrip('/')}/asana/webhooks/{hook_key}"
+
+    @property
+    def asana_oauth_redirect(self) -> str:
+        """Where Asana's consent page sends people back (the redirect URL registered with the Asana app)."""
+        return f"{self.base_url}/asana/oauth_redirect"
 
     @property
     def base_url(self) -> str:
@@ -152,6 +160,12 @@ def load_settings(environ: Mapping[str, str], *, cwd: Path | None = None, read_d
     if workspace is not None and not workspace.isdigit():
         read.problems.append(f"ASANA_WORKSPACE_GID: expected a numeric gid, got {workspace!r}")
 
+    asana_client_id, asana_client_secret = values.get("ASANA_CLIENT_ID"), secret("ASANA_CLIENT_SECRET")
+    if (asana_client_id is None) != (asana_client_secret is None):
+        read.problems.append(
+            "ASANA_CLIENT_ID and ASANA_CLIENT_SECRET: set both to let people connect Asana, or neither"
+        )
+
     config_path = read.checked(lambda: _config_path(values, cwd), None)
     settings = Settings(
         asana_access_token=asana_token or Secret(""),
@@ -181,6 +195,8 @@ def load_settings(environ: Mapping[str, str], *, cwd: Path | None = None, read_d
         encryption_key=read.checked(lambda: _encryption_key(secret("BRIDGE_ENCRYPTION_KEY")), None),
         report_secret=read.checked(lambda: _report_secret(secret("BRIDGE_REPORT_SECRET")), None),
         report_token=secret("BRIDGE_REPORT_TOKEN"),
+        asana_client_id=asana_client_id,
+        asana_client_secret=asana_client_secret,
         policy=read.checked(lambda: load_policy(config_path) if config_path else Policy(), Policy()),
     )
     if read.problems:

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from bridge.domain.access import ProjectAccess
+from bridge.domain.identity import Connection, Grant, OwnWrite, PendingConnect
 from bridge.domain.model import (
     AsanaUserGid,
     Capture,
@@ -429,6 +430,70 @@ class AsanaPort(Protocol):
     async def events_since(self, resource_gid: str, sync: str | None) -> EventsPage:
         """One page of the Events API; raises SyncTokenExpired (with the new token) on 412."""
         ...
+
+
+class PersonalAsana(Protocol):
+    """The Asana gateway making its calls with a connected person's access token."""
+
+    def acting_as(self, token: str) -> AsanaPort: ...
+
+
+class BridgeAsana(AsanaPort, PersonalAsana, Protocol):
+    """The bridge's gateway: its own calls, and the same client acting with a person's token."""
+
+
+class AsanaOAuthPort(Protocol):
+    """Asana's OAuth endpoints (adapters/asana_oauth.py)."""
+
+    redirect_uri: str
+
+    def authorize_url(self, *, state: str, code_challenge: str) -> str: ...
+
+    async def exchange_code(self, code: str, *, code_verifier: str) -> Grant:
+        """Raises OAuthRefused when Asana refuses the code."""
+        ...
+
+    async def refresh(self, refresh_token: str) -> Grant:
+        """Raises OAuthRefused when Asana refuses the refresh token (revoked, or the app was removed)."""
+        ...
+
+    async def revoke(self, token: str) -> None: ...
+
+
+class IdentityStore(Protocol):
+    """People's Asana connections (adapters/store/identities.py); tokens are sealed at rest."""
+
+    async def save_pending_connect(self, connect: PendingConnect, *, now: datetime) -> None: ...
+
+    async def take_pending_connect(self, state_digest: str) -> PendingConnect | None:
+        """The connect with this state digest, deleted as it is read (a state works once)."""
+        ...
+
+    async def save_connection(self, connection: Connection) -> None: ...
+
+    async def get_connection(self, team_id: TeamId, slack_user_id: SlackUserId) -> Connection | None: ...
+
+    async def delete_connection(self, team_id: TeamId, slack_user_id: SlackUserId) -> Connection | None: ...
+
+    async def delete_connections_of(self, team_id: TeamId) -> list[Connection]: ...
+
+    async def claim_refresh(
+        self, team_id: TeamId, slack_user_id: SlackUserId, *, now: datetime, due_before: datetime, until: datetime
+    ) -> Connection | None:
+        """Take the refresh lease when the token expires before `due_before` and nobody holds it (compare-and-set)."""
+        ...
+
+    async def finish_refresh(
+        self, team_id: TeamId, slack_user_id: SlackUserId, *, access_token: str, expires_at: datetime
+    ) -> None: ...
+
+    async def release_refresh(self, team_id: TeamId, slack_user_id: SlackUserId) -> None: ...
+
+    async def offer_connect_once(self, team_id: TeamId, slack_user_id: SlackUserId, *, now: datetime) -> bool: ...
+
+    async def record_own_writes(self, writes: Sequence[OwnWrite]) -> None: ...
+
+    async def own_writes_of(self, task_gid: TaskGid, *, since: datetime) -> list[OwnWrite]: ...
 
 
 class SlackPort(Protocol):

@@ -115,6 +115,12 @@ def bridge_env(world: World) -> dict[str, str]:
     return {}
 
 
+@pytest.fixture
+def asana_oauth(world: World) -> bool:
+    """Whether people can connect their own Asana account to the `running` bridge; tests override this fixture."""
+    return False
+
+
 # Outages are waited out in tenths of seconds in tests, not minutes.
 TEST_RETRY_DELAYS = (0.1, 0.3, 0.6)
 
@@ -133,8 +139,11 @@ async def running(
     policy: str | None,
     bridge_env: dict[str, str],
     retry_delays: tuple[float, ...],
+    asana_oauth: bool,
 ) -> AsyncIterator[Running]:
-    local = await serve_locally(world, tmp_path, policy=policy, retry_delays=retry_delays, env=bridge_env)
+    local = await serve_locally(
+        world, tmp_path, policy=policy, retry_delays=retry_delays, env=bridge_env, asana_oauth=asana_oauth
+    )
     try:
         yield Running(world=world, local=local)
     finally:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -73,6 +75,17 @@ PAGE_SIZE = 100  # the most Asana returns per page
 MAX_WRITES_IN_FLIGHT = 15
 
 
+class _Configuration(asana.Configuration):  # type: ignore[misc]
+    """The client's configuration, whose token can be a person's for the call running on this thread: one client
+    (one connection pool, one thread pool) serves the bridge's token and every connected person's."""
+
+    person = threading.local()
+
+    def auth_settings(self) -> dict[str, Any]:
+        token = getattr(self.person, "token", None) or self.access_token
+        return {"token": {"type": "token", "in": "header", "key": "Authorization", "value": "Bearer " + token}}
+
+
 class AsanaGateway:
     def __init__(
         self,
@@ -86,7 +99,7 @@ class AsanaGateway:
         metrics: Metrics | None = None,
         limiter: RateLimiter | None = None,
     ) -> None:
-        config = asana.Configuration()
+        config = _Configuration()
         config.host = base_url.rstrip("/")
         config.access_token = token
         # Retries are ours (429 for every method, Retry-After shared by all callers), so urllib3 makes none.
@@ -103,6 +116,7 @@ class AsanaGateway:
         self._max_attempts = max_attempts
         self._metrics = metrics
         self.calls = 0  # every HTTP call made, for tests and benchmarks that count API cost
+        self._person_token: str | None = None
         self.tasks = asana.TasksApi(self._client)
         self.users = asana.UsersApi(self._client)
         self.projects = asana.ProjectsApi(self._client)
@@ -113,6 +127,12 @@ class AsanaGateway:
         self.custom_field_settings = asana.CustomFieldSettingsApi(self._client)
         self.ooo_entries = asana.OooEntriesApi(self._client)
         self.workspace_memberships = asana.WorkspaceMembershipsApi(self._client)
+
+    def acting_as(self, token: str) -> AsanaGateway:
+        """The same gateway (client, threads, pace) making its calls with a person's OAuth access token."""
+        person = copy.copy(self)
+        person._person_token = token
+        return person
 
     @property
     def limiter(self) -> RateLimiter:
@@ -458,7 +478,7 @@ class AsanaGateway:
                 started = time.perf_counter()
                 try:
                     self.calls += 1
-                    result = await loop.run_in_executor(self._pool, lambda: method(*args, **kwargs))
+                    result = await loop.run_in_executor(self._pool, self._as_token, method, args, kwargs)
                     self._record(name, "ok", started)
                     return result
                 except ApiException as exc:
@@ -484,6 +504,14 @@ class AsanaGateway:
             delay = error.retry_after if isinstance(error, AsanaRateLimited) else _backoff(attempt)
             log.warning("asana %s failed (%s); retry %d in %.1fs", name, error, attempt, delay)
             await asyncio.sleep(delay)
+
+    def _as_token(self, method: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        """On a pool thread: the call, with this gateway's token (a person's, or the bridge's)."""
+        _Configuration.person.token = self._person_token
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _Configuration.person.token = None
 
     def _record(self, name: str, outcome: str, started: float) -> None:
         if self._metrics:

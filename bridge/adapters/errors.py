@@ -50,6 +50,13 @@ class SyncTokenExpired(AsanaError):
         self.sync = sync
 
 
+class OAuthRefused(AsanaError):
+    """Asana's OAuth endpoint refused a code, a refresh token or the client; `code` is its RFC 6749 error."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(f"Asana OAuth refused: {error}", status=400, code=error)
+
+
 class SlackError(ApiError):
     """A Slack Web API call answered ok=false (code holds Slack's error string) or failed. `retryable`: a 5xx, a
     429 (wait `retry_after` seconds first) or no answer at all (a timeout, a dropped connection)."""

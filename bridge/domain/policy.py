@@ -121,6 +121,11 @@ class RelayPolicy:
 
 
 @dataclass(frozen=True)
+class IdentityPolicy:
+    require_connected: bool = False  # true: people must connect Asana before acting from Slack
+
+
+@dataclass(frozen=True)
 class Policy:
     business_hours: BusinessHours = field(default_factory=BusinessHours)
     sla: Sla = field(default_factory=Sla)
@@ -129,6 +134,7 @@ class Policy:
     capture: CapturePolicy = field(default_factory=CapturePolicy)
     routing: Routing = field(default_factory=Routing)
     relay: RelayPolicy = field(default_factory=RelayPolicy)
+    identity: IdentityPolicy = field(default_factory=IdentityPolicy)
     projects: Mapping[str, Policy] = field(default_factory=dict)
 
     def for_project(self, project_gid: str) -> Policy:
@@ -136,7 +142,7 @@ class Policy:
         return self.projects.get(project_gid, self)
 
 
-_SECTIONS = ("business_hours", "sla", "triage", "reminders", "capture", "routing", "relay", "projects")
+_SECTIONS = ("business_hours", "sla", "triage", "reminders", "capture", "routing", "relay", "identity", "projects")
 
 
 # A public holiday calendar's days from its code ("US-NY"); raises ValueError for a code it does not know.
@@ -176,6 +182,7 @@ def _parse_sections(data: Mapping[str, Any], base: Policy, *, prefix: str, calen
         capture=_capture(_table(data, "capture", prefix), base.capture, prefix),
         routing=_routing(_table(data, "routing", prefix), base.routing, prefix),
         relay=_relay(_table(data, "relay", prefix), base.relay, prefix),
+        identity=_identity(_table(data, "identity", prefix), base.identity, prefix),
     )
 
 
@@ -439,3 +446,11 @@ def _relay(data: Mapping[str, Any], base: RelayPolicy, prefix: str) -> RelayPoli
         kinds = frozenset(raw)
     quiet = _get(data, "quiet", bool, prefix, "expected true or false") if "quiet" in data else base.quiet
     return RelayPolicy(kinds=kinds, quiet=quiet)
+
+
+def _identity(data: Mapping[str, Any], base: IdentityPolicy, prefix: str) -> IdentityPolicy:
+    prefix += "identity."
+    _no_unknown_keys(prefix, data, ("require_connected",))
+    if "require_connected" not in data:
+        return base
+    return IdentityPolicy(require_connected=_get(data, "require_connected", bool, prefix, "expected true or false"))

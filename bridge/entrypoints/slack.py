@@ -19,6 +19,7 @@ from bridge.ports import Clock, SlackPort, Store
 from bridge.services.capture import RETRY_DELAYS, Capture
 from bridge.services.errors import UserError
 from bridge.services.home import Home
+from bridge.services.identity import Identities
 from bridge.services.links import Links
 from bridge.services.nag_actions import NagActions
 from bridge.services.reports import Reports
@@ -50,6 +51,7 @@ class Listeners:
     router: Router
     reports: Reports
     undo: Undo
+    identities: Identities
     retry_delays: tuple[float, ...] = RETRY_DELAYS  # how a capture waits out an Asana outage
 
 
@@ -58,6 +60,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
     from bridge.entrypoints import (
         slack_commands,
         slack_home,
+        slack_identity,
         slack_messages,
         slack_nags,
         slack_routing,
@@ -86,6 +89,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
     slack_shortcuts.register(app, deps)
     slack_unfurls.register(app, deps)
     slack_home.register(app, deps)
+    slack_identity.register(app, deps)
     slack_nags.register(app, deps)
     slack_routing.register(app, deps)
 

@@ -11,6 +11,7 @@ from bridge.adapters import blocks
 from bridge.domain.commands import CommandError, parse_project_ref, parse_relay_setting, parse_task_command
 from bridge.domain.model import CaptureMode, ChannelId, SlackUserId, TaskGid, TeamId
 from bridge.domain.slack_text import readable
+from bridge.entrypoints import slack_identity
 from bridge.entrypoints.slack import Listeners, answering, ids, quietly
 from bridge.services.capture import Captured, CaptureRequest, capture_with_retries
 
@@ -145,6 +146,12 @@ def register(app: AsyncApp, deps: Listeners) -> None:
             deps.background.spawn(
                 answering(lambda: deps.reports.post_summary(team, channel, user), tell), name="report"
             )
+        elif verb == "connect":
+            await ack()
+            deps.background.spawn(slack_identity.connect_command(deps, team, user, respond), name="connect")
+        elif verb == "disconnect":
+            await ack()
+            deps.background.spawn(slack_identity.disconnect_command(deps, team, user, respond), name="disconnect")
         elif verb == "help":
             await ack(text=blocks.HELP)
         else:

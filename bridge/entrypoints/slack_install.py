@@ -1,10 +1,10 @@
 """The multi-workspace side of Bolt: which workspace a request acts for, and what an uninstall or a revoked token
-clears (the workspace's stored tokens, and on uninstall its channel links)."""
+clears (the workspace's stored tokens, and on uninstall its channel links and its people's Asana connections)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -24,6 +24,7 @@ def register(
     background: Background,
     installations: AsyncInstallationStore | None,
     forget_team: Callable[[str], None],
+    forget_people: Callable[[TeamId], Awaitable[int]] | None = None,
 ) -> None:
     # Each request acts for its team: entrypoints/slack.py's middleware.
     if installations is None:
@@ -42,6 +43,9 @@ def register(
         async def unlink() -> None:
             count = await links.unlink_workspace(TeamId(team))
             log.info("app uninstalled from %s: %d channel links removed", team, count)
+            if forget_people is not None:
+                people = await forget_people(TeamId(team))
+                log.info("app uninstalled from %s: %d Asana connections revoked", team, people)
 
         background.spawn(unlink(), name=f"uninstall {team}")
 

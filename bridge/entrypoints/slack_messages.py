@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -86,7 +87,7 @@ async def _capture_reacted(deps: Listeners, team: TeamId, channel: ChannelId, us
     if message is None or message.get("bot_id"):
         return  # gone, or the bridge's own post: nothing to capture
     author = SlackUserId(message.get("user") or user)
-    request = await _message_request(deps, team, channel, author, message)
+    request = replace(await _message_request(deps, team, channel, author, message), actor=user)  # the reactor acts
     await _capture(deps, request, ephemeral_to(deps, channel, user))
 
 
@@ -131,5 +132,9 @@ async def _edited(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
 async def _deleted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
     channel = ChannelId(event["channel"])
     ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+    author = (event.get("previous_message") or {}).get("user")
     if ts:
-        deps.background.spawn(deps.threads.reply_deleted(team, channel, MessageTs(ts)), name=f"delete {channel}")
+        deps.background.spawn(
+            deps.threads.reply_deleted(team, channel, MessageTs(ts), SlackUserId(author) if author else None),
+            name=f"delete {channel}",
+        )

@@ -62,6 +62,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
                 team_id=TeamId(meta["team"]),
                 channel_id=channel,
                 requester=author,
+                actor=clicker,  # whoever made the task acts in Asana, for the message's author
                 title=fold(title),
                 notes=blocks.form_notes(
                     values.get(blocks.FIELD_NOTES) or "",

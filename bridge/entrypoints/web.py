@@ -9,6 +9,7 @@ from aiohttp import web
 from prometheus_client import Counter
 from slack_bolt.async_app import AsyncApp
 
+from bridge.entrypoints.asana_connect import AsanaConnectPage
 from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver
 from bridge.entrypoints.guard import MAX_BODY_BYTES, guard
 from bridge.entrypoints.health import Health
@@ -30,6 +31,7 @@ def build_web_app(
     health: Health,
     metrics: Metrics,
     report: ReportPages,
+    asana_connect: AsanaConnectPage | None = None,
 ) -> web.Application:
     slack = SlackEndpoint(bolt=bolt, signing_secret=signing_secret)
     install_error_handler(bolt)
@@ -64,6 +66,8 @@ def build_web_app(
             *report.routes(),
         ]
     )
+    if asana_connect is not None:
+        app.add_routes(asana_connect.routes())  # people connecting their own Asana account
     if bolt.oauth_flow is not None:
         app.add_routes(install_routes(bolt.oauth_flow))  # multi-workspace: /slack/install, /slack/oauth_redirect
     return app

@@ -93,7 +93,7 @@ async def run_demo(*, keep_running: bool = False) -> int:
     world = await start_world()
     world.move("bo", str(BO_ZONE))
     with tempfile.TemporaryDirectory(prefix="bridge-demo-") as workdir:
-        local = await serve_locally(world, Path(workdir), policy=DEMO_POLICY)
+        local = await serve_locally(world, Path(workdir), policy=DEMO_POLICY, asana_oauth=True)
         try:
             out.line("setup", f"bridge on {local.url}, Slack API {world.slack.api_url}, Asana API {world.asana.url}")
             await _script(world, local, out)
@@ -262,6 +262,10 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
 
     await _routing(world, local, out)
     await _holiday(world, local, out)
+
+    from bridge.sandbox.demo_identity import identity_scene  # it builds on this module's helpers
+
+    await identity_scene(world, local, out)
 
     out.step("Health and metrics")
     async with aiohttp.ClientSession() as http:

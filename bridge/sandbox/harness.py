@@ -11,6 +11,7 @@ from typing import Generic, Literal, overload
 from aiohttp import web
 from typing_extensions import TypeVar
 
+from bridge import logs
 from bridge.adapters.store.migrate import migrate
 from bridge.bootstrap import Bridge, build
 from bridge.config import load_settings
@@ -56,6 +57,7 @@ async def serve_locally(
     database_url: str | None = None,
     oauth: bool = False,
     env: dict[str, str] | None = None,
+    asana_oauth: bool = False,
 ) -> LocalBridge[SimulatedSlack]: ...
 @overload
 async def serve_locally(
@@ -68,6 +70,7 @@ async def serve_locally(
     database_url: str | None = None,
     oauth: bool = False,
     env: dict[str, str] | None = None,
+    asana_oauth: bool = False,
 ) -> LocalBridge[SocketModeSlack]: ...
 async def serve_locally(
     world: World,
@@ -79,12 +82,13 @@ async def serve_locally(
     database_url: str | None = None,
     oauth: bool = False,
     env: dict[str, str] | None = None,
+    asana_oauth: bool = False,
 ) -> LocalBridge[SimulatedSlack] | LocalBridge[SocketModeSlack]:
     """Migrate a SQLite file in `workdir`, build the bridge from the World's environment, serve it, start it.
 
     `policy` is the text of a bridge.toml for this run; `retry_delays` shortens how captures wait out outages.
     With `oauth` the bridge is the multi-workspace install (its redirect URL registered with the emulated app);
-    `env` adds to or overrides the World's environment.
+    `env` adds to or overrides the World's environment. With `asana_oauth` people can connect their own Asana account.
     With `socket_mode` the bridge has an app-level token and no signing secret and connects to the emulator's
     Socket Mode link; there is no public URL then, so no Asana webhooks either. `database_url` replaces the
     SQLite file (a PostgreSQL database, say); it is migrated likewise. `env` adds to (or replaces) the
@@ -103,13 +107,14 @@ async def serve_locally(
         public_url=None if socket_mode else url,
         socket_mode=socket_mode,
         oauth=oauth,
+        asana_oauth=asana_oauth,
     )
     if oauth:
         world.slack.oauth.app.redirect_urls.append(f"{url}/slack/oauth_redirect")
     settings = load_settings({**environment, **(env or {})}, cwd=workdir, read_dotenv=False)
     world.live_with_the_team(settings.policy.business_hours.timezone)
     bridge = await build(settings, retry_delays=retry_delays)
-    runner = web.AppRunner(bridge.web_app, handle_signals=False)
+    runner = web.AppRunner(bridge.web_app, handle_signals=False, access_log_class=logs.AccessLog)  # as `serve` logs
     await runner.setup()
     await web.SockSite(runner, sock).start()
     await bridge.start()

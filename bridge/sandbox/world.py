@@ -9,6 +9,9 @@ from bridge.sandbox.slack_emulator import SlackEmulator
 
 SIGNING_SECRET = "sandbox-signing-secret"
 BRIDGE_ASANA_TOKEN = "2/1200000000000001/sandbox-bridge-token"
+# The emulated Asana's OAuth app, for people connecting their own Asana account (issue #20).
+ASANA_CLIENT_ID = "1200000000000777"
+ASANA_CLIENT_SECRET = "sandbox-asana-client-secret"
 PRIORITIES = ("P0", "P1", "P2", "P3")
 SECTIONS = ("Needs triage", *PRIORITIES)
 PEOPLE = (
@@ -52,10 +55,13 @@ class World:
         public_url: str | None = None,
         socket_mode: bool = False,
         oauth: bool = False,
+        asana_oauth: bool = False,
     ) -> dict[str, str]:
         """The bridge's environment for this world (what an operator would put in `.env`). With `socket_mode` the
         bridge gets the app-level token and no signing secret: Slack reaches it over a WebSocket it opens. With
-        `oauth` it gets the app's client id and secret instead of a bot token (the multi-workspace install)."""
+        `oauth` it gets the app's client id and secret instead of a bot token (the multi-workspace install). With
+        `asana_oauth` people can connect their own Asana account: the emulated Asana's OAuth app is registered with
+        the bridge's redirect URL (which needs the public URL) and the bridge gets its client id and secret."""
         auth = {"SLACK_APP_TOKEN": self.slack.app_token} if socket_mode else {"SLACK_SIGNING_SECRET": SIGNING_SECRET}
         app = self.slack.oauth.app
         install = (
@@ -80,6 +86,10 @@ class World:
         }
         if public_url:
             env["BRIDGE_PUBLIC_URL"] = public_url
+        if asana_oauth:
+            redirect = f"{public_url or f'http://127.0.0.1:{port}'}/asana/oauth_redirect"
+            self.asana.add_oauth_app(ASANA_CLIENT_ID, ASANA_CLIENT_SECRET, redirect)
+            env.update({"ASANA_CLIENT_ID": ASANA_CLIENT_ID, "ASANA_CLIENT_SECRET": ASANA_CLIENT_SECRET})
         return env
 
     async def stop(self) -> None:

@@ -37,6 +37,7 @@ from bridge.domain.policy import PRIORITIES, Policy
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.domain.work import Section, Task, TaskDraft, starting_section
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.capture_reading import Reader
 from bridge.services.cards import Cards, with_card
 from bridge.services.errors import UserError
@@ -67,6 +68,7 @@ class CaptureRequest:
     # What Slack named this request by (a /task command's trigger_id): like a captured message's ts, it is written
     # into the task's notes, so that a retry after a lost answer from Asana finds the task instead of making another.
     request_key: str | None = None
+    actor: SlackUserId | None = None  # who acts in Asana (the reactor, the shortcut's user); None: the requester
 
     @property
     def marker_key(self) -> str | None:
@@ -107,12 +109,14 @@ class Capture:
         policy: Policy,
         cards: Cards,
         holder: Holder | None = None,
+        acting_for: ActingFor | None = None,
     ) -> None:
         self._cards = cards
         self._outbox = Outbox(store=store, slack=slack, clock=clock, holder=holder)
         self._holder = holder  # kept /task commands name it: if it dies, another replica finishes them at once
         self._store = store
         self._asana = asana
+        self._acting_for = acting_for or as_bridge(asana)
         self._slack = slack
         self._people = people
         self._clock = clock
@@ -297,10 +301,14 @@ class Capture:
         followers: list[str] = [requester_gid] if requester_gid else []
         if policy.triage.triager and link.triage_section_gid:
             followers.append(policy.triage.triager)  # Asana takes an email wherever it takes a user
+        # The Asana of whoever acts (their own, if connected), for the requester.
+        acting = await self._acting_for(request.team_id, request.actor or request.requester, link)
         draft = TaskDraft(
             name=request.title,
             project_gid=link.project_gid,
-            html_notes=blocks.notes_body(request.notes, marker=_marker(request) if request.marker_key else None),
+            html_notes=blocks.notes_body(
+                acting.notes(request.notes), marker=_marker(request) if request.marker_key else None
+            ),
             section_gid=await self._section_for(link, request.priority),
             assignee=assignee_gid,
             followers=tuple(AsanaUserGid(f) for f in dict.fromkeys(followers)),
@@ -308,7 +316,7 @@ class Capture:
             due_on=request.due or sla_due_on(policy, request.priority, self._clock.now()),
             custom_fields=custom_fields,
         )
-        task = await self._asana.create_task(draft)
+        task = await acting.asana.create_task(draft)
         if request.source_ts is not None:
             await self._store.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
         return await self._finish(request, link, task)

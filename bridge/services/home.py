@@ -26,6 +26,7 @@ from bridge.domain.report import open_items
 from bridge.domain.report_tasks import ReportTask, link_id, report_task
 from bridge.domain.work import custom_field, enabled_options
 from bridge.ports import Clock, SlackPort, Store
+from bridge.services.identity import Identities
 from bridge.services.people import People
 
 LISTED = 30  # two blocks a task: 60 of the Home's 100 blocks, the rest for headings, notes and the switch
@@ -42,7 +43,9 @@ class Home:
         policy: Policy,
         workspace_gid: Callable[[], str | None],
         listed: int = LISTED,
+        identities: Identities | None = None,
     ) -> None:
+        self._identities = identities
         self._store = store
         self._slack = slack
         self._people = people
@@ -71,6 +74,9 @@ class Home:
             priorities=priorities,
             linked=bool(links),
         )
+        if self._identities is not None and self._identities.configured:
+            asana_name = await self._identities.connected_as(team_id, user_id)
+            view["blocks"].extend(blocks.home_connection(asana_name=asana_name))
         await self._slack.publish_home(user_id, view)
 
     async def _listing(

@@ -49,6 +49,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.work import Section, Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.access import Access
+from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
 from bridge.services.people import People
@@ -92,10 +93,12 @@ class NagActions:
         clock: Clock,
         policy: Policy,
         cards: Cards,
+        acting_for: ActingFor | None = None,
     ) -> None:
         self._cards = cards
         self._store = store
         self._asana = asana
+        self._acting_for = acting_for or as_bridge(asana)
         self._slack = slack
         self._people = people
         self._clock = clock
@@ -118,8 +121,10 @@ class NagActions:
         clicker = await self._people.asana_user(click.team_id, click.user, link.workspace_gid)
         if clicker is None:
             raise UserError(blocks.unfurl_unmapped(click.user))
-        task = await self._read(click.task_gid)
-        await self._check_allowed(click, clicker, tracked, link, task)
+        acting = await self._acting_for(click.team_id, click.user, link)  # the clicker's own Asana, if connected
+        task = await self._read(click.task_gid, acting.asana)
+        if not acting.as_person:  # with the clicker's own token, Asana itself decides what they may do
+            await self._check_allowed(click, clicker, tracked, link, task)
         choice = click.click
         if choice.action is Action.REASSIGN:
             choice = replace(choice, value=await self._assignee(click, link))
@@ -167,12 +172,12 @@ class NagActions:
         if first is not None:
             return blocks.nag_already_handled(first)
         try:
-            after = await self._apply(task, link, decision, section)
+            after = await self._apply(acting.asana, task, link, decision, section)
         except Exception:
             await self._store.release_nag(click.task_gid, click.message_ts, by=click.user)
             raise
         updated = await self._remember(tracked, after, decision, now, moved=section is not None)
-        await self._comment(click, decision, after, section)
+        await self._comment(acting.asana, click, decision, after, section)
         finished = decision.action is Action.DONE
         if on_card:
             await self._tell_thread(updated, line)
@@ -185,9 +190,9 @@ class NagActions:
         log.info("task %s: %s from %s by %s", click.task_gid, decision.action, _surface(click), click.user)
         return line if click.in_home else None
 
-    async def _read(self, task_gid: TaskGid) -> Task:
+    async def _read(self, task_gid: TaskGid, asana: AsanaPort) -> Task:
         try:
-            return await self._asana.task(task_gid)
+            return await asana.task(task_gid)
         except (AsanaNotFound, AsanaForbidden):
             raise UserError(blocks.UNFURL_TASK_GONE) from None
 
@@ -234,12 +239,14 @@ class NagActions:
         )
         return None if section is None or section.gid == current else section
 
-    async def _apply(self, task: Task, link: Link, decision: Decision, section: Section | None) -> Task:
+    async def _apply(
+        self, asana: AsanaPort, task: Task, link: Link, decision: Decision, section: Section | None
+    ) -> Task:
         """Move first, then update: the update's answer then shows the task as both left it."""
         try:
             if section is not None:
-                await self._asana.add_to_project(task.gid, link.project_gid, section_gid=section.gid)
-            return await self._asana.update_task(task.gid, decision.changes) if decision.changes else task
+                await asana.add_to_project(task.gid, link.project_gid, section_gid=section.gid)
+            return await asana.update_task(task.gid, decision.changes) if decision.changes else task
         except AsanaNotFound:
             raise UserError(blocks.UNFURL_TASK_GONE) from None
         except AsanaForbidden:
@@ -256,13 +263,15 @@ class NagActions:
         await self._store.save_tracked_task(updated)
         return updated
 
-    async def _comment(self, click: NagClick, decision: Decision, after: Task, section: Section | None) -> None:
+    async def _comment(
+        self, asana: AsanaPort, click: NagClick, decision: Decision, after: Task, section: Section | None
+    ) -> None:
         who = await self._slack.user_name(click.user)
         text = blocks.nag_comment(
             decision, who=who, assignee=after.assignee_name, moved_to=section.name if section else None
         )
         try:
-            await self._asana.comment(click.task_gid, text)
+            await asana.comment(click.task_gid, text)
         except AsanaError as exc:
             # The change itself landed; a missing note about it is worth a log, not telling the clicker it failed.
             log.warning("task %s changed from a nag, but its comment was not written: %s", click.task_gid, exc)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, AsanaForbidden, AsanaNotFound, SlackError
 from bridge.domain.events import key_digest
+from bridge.domain.identity import OwnWrite, own_change_kinds, wrote_comment
 from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
@@ -44,6 +45,7 @@ THREAD_COMING_FOR = timedelta(minutes=20)
 Line = tuple[str, str]  # (kind of change, as in [relay] kinds; the words)
 KIND_OF_CHANGE = {"reopened": "completed", "unassigned": "assigned"}
 BridgeUser = Callable[[], str | None]  # the bridge's own Asana user gid, once known
+OwnWrites = Callable[[TaskGid], Awaitable[list[OwnWrite]]]  # what the bridge wrote to a task lately
 
 
 class Relay:
@@ -60,9 +62,11 @@ class Relay:
         people: People,
         in_flight_for: timedelta = timedelta(seconds=60),
         holder: Holder | None = None,
+        own_writes: OwnWrites | None = None,
     ) -> None:
         self._cards = cards
         self._people = people
+        self._own_writes = own_writes
         self._policy = policy
         self._store = store
         self._asana = asana
@@ -88,17 +92,19 @@ class Relay:
         if any(e.event.action == "deleted" and e.event.resource_gid == task_gid for e in human):
             await self._post(tracked, _about(tracked, [("deleted", blocks.TASK_DELETED_LINE)]), human)
             return
+        # Changes the bridge made with a person's token come back as theirs: recognised by what was written.
+        own = await self._own_writes(tracked.task_gid) if self._own_writes else []
         lines: list[Line] = []
         for item in human:
             if item.event.resource_type == "story" and item.event.action == "added" and _may_be_comment(item):
-                lines.extend(await self._comment_lines(tracked, item.event.resource_gid))
+                lines.extend(await self._comment_lines(tracked, item.event.resource_gid, own))
         # Any task event (changed, or added to/removed from a section or project) is a reason to read and compare;
         # the comparison decides whether there is anything to tell.
         task_changed = any(e.event.resource_type == "task" and e.event.action != "deleted" for e in human)
         task: Task | None = None
         updated: TrackedTask | None = None
         if task_changed:
-            task, updated, task_lines = await self._task_lines(tracked)
+            task, updated, task_lines = await self._task_lines(tracked, own)
             lines[:0] = task_lines
         await self._post(tracked, _about(tracked, lines), human)
         # Only now is the new snapshot kept: had the post failed (or the process died), the next attempt compares
@@ -110,7 +116,9 @@ class Relay:
             if any(kind == "assigned" for kind, _ in lines):
                 await self._tell_assignee(tracked, task, human)
 
-    async def _task_lines(self, tracked: TrackedTask) -> tuple[Task | None, TrackedTask | None, list[Line]]:
+    async def _task_lines(
+        self, tracked: TrackedTask, own: Sequence[OwnWrite] = ()
+    ) -> tuple[Task | None, TrackedTask | None, list[Line]]:
         """The task as Asana has it now, the tracked task to keep once told, and what changed."""
         try:
             task = await self._asana.task(tracked.task_gid)
@@ -127,6 +135,15 @@ class Relay:
             project_gid=tracked.project_gid,
             priority_field=link.priority_field_gid if link else None,
         )
+        if own:
+            echoed = own_change_kinds(
+                own,
+                task.raw,
+                project_gid=tracked.project_gid,
+                priority_field=link.priority_field_gid if link else None,
+                now=self._clock.now(),
+            )
+            changes = [change for change in changes if change.kind not in echoed]
         snapshot = next_snapshot(tracked.snapshot, task.raw, now=self._clock.now(), project_gid=tracked.project_gid)
         lines = [
             (KIND_OF_CHANGE.get(c.kind, c.kind), blocks.change_line(c, mention=await mention(c.who))) for c in changes
@@ -183,7 +200,7 @@ class Relay:
         except SlackError:
             return None  # the DM still says which channel
 
-    async def _comment_lines(self, tracked: TrackedTask, story_gid: str) -> list[Line]:
+    async def _comment_lines(self, tracked: TrackedTask, story_gid: str, own: Sequence[OwnWrite] = ()) -> list[Line]:
         if await self._store.is_bridge_comment(story_gid):
             return []  # written by the bridge from a Slack reply: it is in the thread already
         try:
@@ -192,6 +209,8 @@ class Relay:
             return []
         if story.subtype != "comment_added" or story.author_gid == self._bridge_user():
             return []
+        if wrote_comment(own, story.text, now=self._clock.now()):
+            return []  # written by the bridge with a person's token (a nag button's note): told already
         await self._acknowledge(tracked, story.author_gid)
         author = await self._slack_user(tracked, await self._link_of(tracked), story.author_gid)
         return [("comments", blocks.comment_line(story.author_name, story.text, mention=author))]

@@ -9,6 +9,7 @@ import time
 from bridge.domain.model import ChannelId, CommentLink, MessageTs, SlackUserId, TeamId, TrackedTask
 from bridge.domain.slack_text import readable, unnamed_users
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.people import People
 
 log = logging.getLogger(__name__)
@@ -18,10 +19,20 @@ CAPTURE_WAIT_SECONDS = 60.0
 
 
 class Threads:
-    def __init__(self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock, people: People) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        asana: AsanaPort,
+        slack: SlackPort,
+        clock: Clock,
+        people: People,
+        acting_for: ActingFor | None = None,
+    ) -> None:
         self._store = store
         self._people = people
         self._asana = asana
+        self._acting_for = acting_for or as_bridge(asana)
         self._slack = slack
         self._clock = clock
 
@@ -33,8 +44,9 @@ class Threads:
         if tracked is None:
             return False
         if await self._store.get_comment_link(team_id, channel_id, ts) is None:  # a Slack retry is not a 2nd comment
-            body = await self._comment_text(user, text)
-            story_gid = await self._asana.comment(tracked.task_gid, body)
+            acting = await self._acting_for(team_id, user, None)  # the author's own Asana account, if connected
+            body = await self._comment_text(user, text, signed=not acting.as_person)
+            story_gid = await acting.asana.comment(tracked.task_gid, body)
             await self._store.save_comment_link(
                 CommentLink(team_id, channel_id, ts, tracked.task_gid, story_gid, self._clock.now())
             )
@@ -57,12 +69,19 @@ class Threads:
     ) -> None:
         link = await self._store.get_comment_link(team_id, channel_id, ts)
         if link is not None:
-            await self._asana.edit_comment(link.story_gid, await self._comment_text(user, text))
+            acting = await self._acting_for(team_id, user, None)  # Asana lets only a comment's author edit it
+            await acting.asana.edit_comment(
+                link.story_gid, await self._comment_text(user, text, signed=not acting.as_person)
+            )
 
-    async def reply_deleted(self, team_id: TeamId, channel_id: ChannelId, ts: MessageTs) -> None:
+    async def reply_deleted(
+        self, team_id: TeamId, channel_id: ChannelId, ts: MessageTs, user: SlackUserId | None = None
+    ) -> None:
         link = await self._store.get_comment_link(team_id, channel_id, ts)
         if link is not None:
-            await self._asana.delete_comment(link.story_gid)
+            # Asana lets only a comment's author delete it: the author's own Asana, if they are connected.
+            asana = (await self._acting_for(team_id, user, None)).asana if user else self._asana
+            await asana.delete_comment(link.story_gid)
             await self._store.delete_comment_link(team_id, channel_id, ts)
 
     async def _acknowledge(self, tracked: TrackedTask, user: SlackUserId) -> None:
@@ -73,8 +92,9 @@ class Threads:
             await self._asana.update_task(tracked.ack_subtask_gid, {"completed": True})
             log.info("task %s acknowledged by %s", tracked.task_gid, user)
 
-    async def _comment_text(self, user: SlackUserId, text: str) -> str:
-        """Plain text (never rich text: Slack's `&<>` would make invalid XML) attributed to the Slack author."""
+    async def _comment_text(self, user: SlackUserId, text: str, *, signed: bool = True) -> str:
+        """Plain text (never rich text: Slack's `&<>` would make invalid XML) attributed to the Slack author (`signed`:
+        written by the bridge's user; a connected author's own comment needs no signature)."""
         names = await self._people.names([user, *unnamed_users(text)])
         plain = readable(text, names)
-        return f"{names.get(user) or 'a Slack user'} (in Slack): {plain}"
+        return f"{names.get(user) or 'a Slack user'} (in Slack): {plain}" if signed else plain

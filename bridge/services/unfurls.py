@@ -15,6 +15,7 @@ from bridge.domain.model import AsanaUserGid, SlackUserId, TaskGid, TeamId, Work
 from bridge.domain.policy import Policy
 from bridge.domain.work import Task
 from bridge.ports import AsanaPort, SlackPort, Store
+from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.errors import UserError
 from bridge.services.people import People
 from bridge.tenancy import current_team
@@ -39,9 +40,11 @@ class Unfurls:
         policy: Policy,
         workspace_gid: Callable[[], str | None],
         store: Store | None = None,
+        acting_for: ActingFor | None = None,
     ) -> None:
         self._store = store  # to keep each Slack workspace to its own tasks (many workspaces: OAuth install)
         self._asana = asana
+        self._acting_for = acting_for or as_bridge(asana)
         self._slack = slack
         self._people = people
         self._policy = policy
@@ -99,8 +102,9 @@ class Unfurls:
             task = await self._current(task_gid, team_id)
             if task.completed:
                 return blocks.unfurl_already_completed(task)
-            task = await self._change(task_gid, {"completed": True})
-            await self._record(task_gid, blocks.completed_from_slack(await self._slack.user_name(user)))
+            acting = await self._acting_for(team_id, user, None)  # the clicker's own Asana, if connected
+            task = await self._change(acting.asana, task_gid, {"completed": True})
+            await self._record(acting.asana, task_gid, blocks.completed_from_slack(await self._slack.user_name(user)))
             log.info("task %s completed from an unfurl by %s", task_gid, user)
             return blocks.unfurl_completed(task)
 
@@ -111,9 +115,10 @@ class Unfurls:
             task = await self._current(task_gid, team_id)
             if task.assignee == asana_user:
                 return blocks.unfurl_already_assigned(task)
-            task = await self._change(task_gid, {"assignee": asana_user})
+            acting = await self._acting_for(team_id, user, None)  # the clicker's own Asana, if connected
+            task = await self._change(acting.asana, task_gid, {"assignee": asana_user})
             who = await self._slack.user_name(user)
-            await self._record(task_gid, blocks.assigned_from_slack(task.assignee_name or who, who))
+            await self._record(acting.asana, task_gid, blocks.assigned_from_slack(task.assignee_name or who, who))
             log.info("task %s assigned from an unfurl to %s", task_gid, user)
             return blocks.unfurl_assigned(task)
 
@@ -164,17 +169,17 @@ class Unfurls:
             raise UserError(blocks.UNFURL_TASK_GONE)  # as if it were gone: another workspace's task is not told
         return task
 
-    async def _change(self, task_gid: TaskGid, changes: dict[str, Any]) -> Task:
+    async def _change(self, asana: AsanaPort, task_gid: TaskGid, changes: dict[str, Any]) -> Task:
         try:
-            return await self._asana.update_task(task_gid, changes)
+            return await asana.update_task(task_gid, changes)
         except AsanaNotFound:
             raise UserError(blocks.UNFURL_TASK_GONE) from None
         except AsanaForbidden:
             raise UserError(blocks.UNFURL_NOT_ALLOWED) from None
 
-    async def _record(self, task_gid: TaskGid, text: str) -> None:
+    async def _record(self, asana: AsanaPort, task_gid: TaskGid, text: str) -> None:
         try:
-            await self._asana.comment(task_gid, text)
+            await asana.comment(task_gid, text)
         except AsanaError as exc:
             # The change itself landed; a missing note about it is worth a log, not telling the clicker it failed.
             log.warning("task %s changed from Slack, but its comment was not written: %s", task_gid, exc)

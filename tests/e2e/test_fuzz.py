@@ -510,8 +510,32 @@ def other_requests(m: Material) -> st.SearchStrategy[Req]:
     return st.one_of(oversized(), methods(), odd_headers())
 
 
+query_values = st.one_of(
+    header_text,
+    st.text(max_size=200),
+    st.binary(max_size=60).map(lambda b: b.decode("latin-1")),
+    st.sampled_from(["", "access_denied", "invalid_request", "<script>alert(1)</script>", "%00", "a" * 3000]),
+)
+
+
+@st.composite
+def oauth_callbacks(draw: st.DrawFn) -> Req:
+    """Returns from Asana's consent page nobody started: any state, code and error, repeated or missing. No state
+    the bridge handed out is among them, so each is refused with a page and nothing is kept or asked of Asana."""
+    pairs = draw(
+        st.lists(
+            st.tuples(st.sampled_from(["state", "code", "error", "error_description", "x"]), query_values),
+            max_size=6,
+        )
+    )
+    method = draw(st.sampled_from(["GET", "GET", "GET", "HEAD", "POST"]))
+    path = "/asana/oauth_redirect" + ("?" + urlencode(pairs) if pairs else "")
+    body = draw(st.just(b"") | garbage_bodies) if method == "POST" else b""
+    return Req("asana: OAuth return nobody started", method, path, body, expect=frozenset({400, 405, 414}))
+
+
 def all_requests(m: Material) -> st.SearchStrategy[Req]:
-    return st.one_of(slack_requests(m), asana_requests(m), other_requests(m))
+    return st.one_of(slack_requests(m), asana_requests(m), other_requests(m), oauth_callbacks())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -652,7 +676,9 @@ def serving(tmp_path: Path, pg_server: str | None) -> Iterator[Target]:
         database_url = None
         if pg_server is not None:
             database_url = await stack.enter_async_context(postgres_database(make_url(pg_server)))
-        local = await serve_locally(world, tmp_path, retry_delays=(0.1, 0.3), database_url=database_url)
+        local = await serve_locally(
+            world, tmp_path, retry_delays=(0.1, 0.3), database_url=database_url, asana_oauth=True
+        )
         stack.push_async_callback(local.close)
         await _link_and_capture(world, local)
         hooks = [h for h in await local.bridge.store.list_webhooks() if h.status is WebhookStatus.ACTIVE]
@@ -697,6 +723,7 @@ def fuzz(target: Target, examples: int, label: str) -> None:
     client = Client(target.port)
     before = target.loop.run(_counts(target.database_url))
     slack_calls, asana_calls = len(target.world.slack.calls), len(target.world.asana.requests)
+    oauth_calls = len(target.world.asana.oauth.requests)
     statuses: Counter[int] = Counter()
     kinds: Counter[str] = Counter()
     signed_events = 0
@@ -739,6 +766,7 @@ def fuzz(target: Target, examples: int, label: str) -> None:
         f"{r.method} {r.path}" for r in target.world.asana.requests[asana_calls:] if r.method in WRITE_METHODS
     ]
     assert asana_writes == []
+    assert target.world.asana.oauth.requests[oauth_calls:] == []  # no code was ever exchanged
     hooks = {h.hook_key: h for h in target.loop.run(target.local.bridge.store.list_webhooks())}
     assert hooks[m.active_key].secret == m.active_secret and hooks[m.active_key].status is WebhookStatus.ACTIVE
     assert hooks[m.stale_key].secret is None and hooks[m.stale_key].status is WebhookStatus.PENDING

@@ -125,6 +125,8 @@ def test_example_file_parses_into_the_documented_policy() -> None:
         ('[projects."123".sla]\nwarn_at = 2', 'projects."123".sla.warn_at'),
         ("[relay]\nkinds = ['completed', 'gossip']", "relay.kinds"),
         ("[relay]\nquiet = 1", "relay.quiet"),
+        ("[identity]\nrequire_connected = 'yes'", "identity.require_connected"),
+        ("[identity]\nrequire = true", "identity.require"),
     ],
 )
 def test_policy_mistakes_name_the_key(toml: str, key: str) -> None:
@@ -255,3 +257,30 @@ def test_every_mistake_is_named_at_once_one_line_each(tmp_path: Path) -> None:
     ]
     assert str(caught.value).splitlines() == list(caught.value.problems)
     assert "triage.triager" in caught.value.problems[-1]
+
+
+def test_require_connected_is_read_and_overridden_per_project() -> None:
+    policy = parse_policy(
+        tomllib.loads('[identity]\nrequire_connected = true\n[projects."123".identity]\nrequire_connected = false')
+    )
+    assert policy.identity.require_connected is True
+    assert policy.for_project("123").identity.require_connected is False
+    assert policy.for_project("456").identity.require_connected is True
+    assert parse_policy({}).identity.require_connected is False
+
+
+def test_asana_oauth_app_needs_both_its_id_and_its_secret(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE_ENV, "ASANA_CLIENT_ID": "1200"}, cwd=tmp_path)
+    assert "ASANA_CLIENT_ID and ASANA_CLIENT_SECRET" in str(caught.value)
+    settings = load_settings(
+        {
+            **BASE_ENV,
+            "ASANA_CLIENT_ID": "1200",
+            "ASANA_CLIENT_SECRET": "app-secret",
+            "BRIDGE_PUBLIC_URL": "https://b.io",
+        },
+        cwd=tmp_path,
+    )
+    assert settings.asana_client_secret is not None and "app-secret" not in repr(settings)
+    assert settings.asana_oauth_redirect == "https://b.io/asana/oauth_redirect"

@@ -5,6 +5,7 @@ from bridge.adapters.blocks import when as when
 from bridge.adapters.blocks.card import *  # noqa: F403
 from bridge.adapters.blocks.commands import *  # noqa: F403
 from bridge.adapters.blocks.home import *  # noqa: F403
+from bridge.adapters.blocks.identity import *  # noqa: F403
 from bridge.adapters.blocks.install import *  # noqa: F403
 from bridge.adapters.blocks.kit import Blocks as Blocks
 from bridge.adapters.blocks.kit import escape as escape

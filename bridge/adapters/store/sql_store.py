@@ -10,6 +10,7 @@ from bridge.adapters.store.caches import SqlNagLog, SqlSlackEvents, SqlSyncToken
 from bridge.adapters.store.commands import SqlPendingCommands
 from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.engine import DEFAULT_DATABASE_URL, create_engine
+from bridge.adapters.store.identities import SqlIdentities
 from bridge.adapters.store.inbox import SqlInbox
 from bridge.adapters.store.leadership import SqlLeadership
 from bridge.adapters.store.links import SqlLinks, SqlWebhooks
@@ -40,6 +41,7 @@ class SqlStore(
     SqlRouting,
     SqlSharedLimits,
     SqlReports,
+    SqlIdentities,
 ):
     """Every method is one transaction; uniqueness comes from primary keys and unique constraints.
 

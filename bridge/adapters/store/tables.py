@@ -400,3 +400,55 @@ server_secrets = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("name"),
 )
+
+# People who connected their own Asana account (issue #20): tokens sealed like the webhook secrets; `refreshing_until`
+# is the lease of the one replica refreshing the person's access token (compare-and-set, no thundering herd).
+asana_connections = Table(
+    "asana_connections",
+    metadata,
+    Column("team_id", ID, nullable=False),
+    Column("slack_user_id", ID, nullable=False),
+    Column("asana_user_gid", ID, nullable=False),
+    Column("asana_name", Text, nullable=False),
+    Column("access_token", SecretText(), nullable=False),
+    Column("refresh_token", SecretText(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("connected_at", UTCDateTime(), nullable=False),
+    Column("refreshing_until", UTCDateTime(), nullable=True),
+    PrimaryKeyConstraint("team_id", "slack_user_id"),
+)
+
+# A connect waiting for Asana's consent page to send the person back: the state's digest, never the state itself.
+asana_connect_states = Table(
+    "asana_connect_states",
+    metadata,
+    Column("state_digest", String(64), nullable=False),
+    Column("team_id", ID, nullable=False),
+    Column("slack_user_id", ID, nullable=False),
+    Column("code_verifier", SecretText(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("state_digest"),
+)
+
+# Who was offered to connect already (once, not on every action).
+asana_connect_offers = Table(
+    "asana_connect_offers",
+    metadata,
+    Column("team_id", ID, nullable=False),
+    Column("slack_user_id", ID, nullable=False),
+    Column("offered_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("team_id", "slack_user_id"),
+)
+
+# What the bridge wrote with a person's token (task, field, digest of the value, when), so the relay recognises it.
+own_writes = Table(
+    "own_writes",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), autoincrement=True, nullable=False),
+    Column("task_gid", ID, nullable=False),
+    Column("field", String(80), nullable=False),
+    Column("value_digest", String(64), nullable=False),
+    Column("written_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("id"),
+    Index(None, "task_gid", "written_at"),
+)

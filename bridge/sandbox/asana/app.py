@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from bridge.sandbox.asana import api_people, api_projects, api_tasks, api_webhooks
+from bridge.sandbox.asana import api_people, api_projects, api_tasks, api_webhooks, oauth
 from bridge.sandbox.asana.errors import ApiError
 from bridge.sandbox.asana.http import API_PREFIX, BODY_KEY, PAYLOAD_KEY, USER_KEY, WORLD, reply_error
 from bridge.sandbox.asana.limits import Faults, InFlight, RateLimiter
@@ -69,6 +69,11 @@ def _bearer(request: web.Request) -> str | None:
 async def _gatekeeper(request: web.Request, handler: Any) -> web.StreamResponse:
     gate = request.app[GATE]
     w = request.app[WORLD]
+    if request.path.startswith("/-/"):
+        answer: web.StreamResponse = await handler(
+            request
+        )  # the OAuth endpoints: no bearer token, their own log (w.oauth.requests)
+        return answer
     path = request.path.removeprefix(API_PREFIX) or "/"
     record = RecordedRequest(request.method, path, dict(request.query), None)
     gate.requests.append(record)
@@ -85,7 +90,7 @@ async def _gatekeeper(request: web.Request, handler: Any) -> web.StreamResponse:
         except ApiError as exc:
             body_error, record.body = exc, raw.decode(errors="replace")
         token = _bearer(request)
-        user = w.store.user_by_token(token) if token else None
+        user = w.store.user_by_token(token) if token and not w.oauth.expired(token) else None
         if token is None or user is None:
             raise ApiError(401, "Not Authorized")  # Asana checks the token before anything else
         if body_error is not None:
@@ -136,4 +141,6 @@ def build_app(world: World, gate: Gate) -> web.Application:
     for module in (api_people, api_projects, api_tasks, api_webhooks):
         for route in module.routes():
             app.router.add_route(route.method, API_PREFIX + route.path, route.handler)
+    for route in oauth.routes(world.oauth):
+        app.router.add_route(route.method, route.path, route.handler)
     return app

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from bridge.sandbox.asana import seeding
@@ -18,6 +20,7 @@ from bridge.sandbox.asana.delivery import DeliveryRecord, DeliverySettings
 from bridge.sandbox.asana.http import API_PREFIX
 from bridge.sandbox.asana.limits import Faults, InFlight, RateLimiter
 from bridge.sandbox.asana.model import Event, Webhook
+from bridge.sandbox.asana.oauth import SESSION_COOKIE, OAuthApp, OAuthServer
 from bridge.sandbox.asana.store import Store
 from bridge.sandbox.asana.world import World
 
@@ -154,6 +157,28 @@ class AsanaEmulator:
         project = self.store.projects[project_gid]
         project.privacy, project.public = privacy, privacy == "public_to_workspace"
         project.team = team if team is not None else project.team
+
+    # ---------------------------------------------------------------- OAuth (people connecting their account)
+
+    @property
+    def oauth(self) -> OAuthServer:
+        return self._world.oauth
+
+    def add_oauth_app(self, client_id: str, client_secret: str, redirect_uri: str) -> None:
+        self._world.oauth.apps[client_id] = OAuthApp(client_id, client_secret, redirect_uri)
+
+    async def consent(self, authorize_url: str, user_gid: str, *, allow: bool = True) -> str:
+        """Play the person's browser on Asana's consent page (logged in as `user_gid`): open the page, click Allow
+        (or Deny) and return where Asana sends them back to (the Location of its redirect), not followed."""
+        cookies = {SESSION_COOKIE: self._world.oauth.login(user_gid)}
+        async with aiohttp.ClientSession(cookies=cookies) as session:
+            async with session.get(authorize_url, allow_redirects=False) as page:
+                if page.status != 200:
+                    return page.headers.get("Location") or f"status {page.status}: {await page.text()}"
+            params = dict(parse_qsl(urlsplit(authorize_url).query))
+            params["decision"] = "allow" if allow else "deny"
+            async with session.post(self.base_url + "/-/oauth_authorize", data=params, allow_redirects=False) as answer:
+                return answer.headers.get("Location") or f"status {answer.status}: {await answer.text()}"
 
     def add_section(self, project_gid: str, name: str) -> str:
         return seeding.create_section(self._world, project_gid, name)

@@ -22,6 +22,7 @@ _COMPACT: dict[str, tuple[str, ...]] = {
     "task": ("gid", "name", "resource_type", "resource_subtype"),
     "user": ("gid", "name", "resource_type"),
     "project": ("gid", "name", "resource_type"),
+    "team": ("gid", "name", "resource_type"),
     "section": ("gid", "name", "resource_type"),
     "workspace": ("gid", "name", "resource_type"),
     "story": ("gid", "created_at", "created_by", "resource_subtype", "resource_type", "text"),

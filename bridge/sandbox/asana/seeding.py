@@ -61,7 +61,7 @@ def add_project(
 ) -> str:
     if workspace_gid not in w.store.workspaces:
         raise KeyError(f"no workspace {workspace_gid}")
-    privacy = privacy or ("public_to_workspace" if public else "private")
+    privacy = privacy or ("public_to_workspace" if public else "private_to_team" if team else "private")
     now = w.clock.now()
     project = Project(
         gid=w.store.new_gid(),

@@ -36,6 +36,7 @@ class Store:
         self.users: dict[str, User] = {}
         self.tokens: dict[str, str] = {}  # token -> user gid
         self.projects: dict[str, Project] = {}
+        self.teams: dict[str, Team] = {}
         self.sections: dict[str, Section] = {}
         self.fields: dict[str, CustomField] = {}
         self.options: dict[str, EnumOption] = {}
@@ -44,7 +45,6 @@ class Store:
         self.stories: dict[str, Story] = {}
         self.ooo: dict[str, OooEntry] = {}
         self.webhooks: dict[str, Webhook] = {}
-        self.teams: dict[str, Team] = {}
         self.workspace_memberships: dict[str, WorkspaceMembership] = {}
 
     def new_gid(self) -> str:
@@ -63,6 +63,7 @@ class Store:
         yield "workspace", self.workspaces
         yield "user", self.users
         yield "project", self.projects
+        yield "team", self.teams
         yield "section", self.sections
         yield "custom_field", self.fields
         yield "enum_option", self.options

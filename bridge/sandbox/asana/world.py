@@ -8,6 +8,7 @@ from bridge.sandbox.asana.clock import Clock, iso
 from bridge.sandbox.asana.delivery import DeliveryEngine, DeliverySettings
 from bridge.sandbox.asana.events import EventHub
 from bridge.sandbox.asana.model import Compact, Event, Story, Task, User
+from bridge.sandbox.asana.oauth import OAuthServer
 from bridge.sandbox.asana.pagination import Paginator
 from bridge.sandbox.asana.render import Renderer
 from bridge.sandbox.asana.store import Store
@@ -24,6 +25,7 @@ class World:
         self.renderer = Renderer(self.store, settings.failure_window)
         self.paginator = Paginator()
         self.api_url = ""  # http://host:port/api/1.0 once started
+        self.oauth = OAuthServer(self)
 
     def emit(
         self,
