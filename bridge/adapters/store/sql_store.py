@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bridge.adapters.store.answers import SqlAnswers
 from bridge.adapters.store.caches import SqlNagLog, SqlSlackEvents, SqlSyncTokens, SqlUserMappings
 from bridge.adapters.store.commands import SqlPendingCommands
 from bridge.adapters.store.crypto import Cipher
@@ -19,7 +20,7 @@ from bridge.adapters.store.reports import SqlReports
 from bridge.adapters.store.routing import SqlRouting
 from bridge.adapters.store.shared_limits import SqlSharedLimits
 from bridge.adapters.store.tasks import SqlCaptures, SqlComments, SqlTrackedTasks
-from bridge.ports import Store
+from bridge.ports import AnswerStore, Store
 
 
 class SqlStore(
@@ -40,6 +41,7 @@ class SqlStore(
     SqlRouting,
     SqlSharedLimits,
     SqlReports,
+    SqlAnswers,
 ):
     """Every method is one transaction; uniqueness comes from primary keys and unique constraints.
 
@@ -68,4 +70,8 @@ class SqlStore(
 
 def _conforms(store: SqlStore) -> Store:
     # mypy checks here that SqlStore satisfies the port.
+    return store
+
+
+def _answers_conform(store: SqlStore) -> AnswerStore:
     return store
