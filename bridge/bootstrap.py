@@ -49,6 +49,7 @@ from bridge.entrypoints.workers import (
 )
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
+from bridge.services.answers import AnswerIndex
 from bridge.services.capture import Capture
 from bridge.services.home import Home
 from bridge.services.links import Links
@@ -58,6 +59,7 @@ from bridge.services.people import People
 from bridge.services.relay import Relay
 from bridge.services.reports import Reports
 from bridge.services.routing import Router
+from bridge.services.suggest import Suggestions
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
 from bridge.services.webhooks import WebhookReconciler, WebhookRegistrar
@@ -312,7 +314,27 @@ async def build(
         webhook_target=settings.webhook_target,
         workspace_gid=lambda: identity.workspace_gid,
     )
-    capture = Capture(store=store, asana=asana, slack=slack, people=people, clock=clock, policy=settings.policy)
+    # The index of resolved work lives in the SQL store, on its engine's own full-text search.
+    assert isinstance(store, SqlStore), "the bridge's store is a SqlStore"
+    answers = AnswerIndex(store=store, asana=asana, slack=slack, clock=clock)
+    suggestions = Suggestions(
+        store=store,
+        asana=asana,
+        slack=slack,
+        clock=clock,
+        policy=settings.policy,
+        asker_of=lambda team, user, link: people.asana_user(team, user, link.workspace_gid),
+        engine=store.engine.dialect.name,
+    )
+    capture = Capture(
+        store=store,
+        asana=asana,
+        slack=slack,
+        people=people,
+        clock=clock,
+        policy=settings.policy,
+        after_capture=suggestions.for_capture,
+    )
     threads = Threads(store=store, asana=asana, slack=slack, clock=clock)
     reconciler = WebhookReconciler(
         store=store,
@@ -369,6 +391,8 @@ async def build(
             ),
             router=router,
             reports=reports,
+            suggestions=suggestions,
+            answers=answers,
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )
@@ -419,6 +443,7 @@ async def build(
                 policy=settings.policy,
                 # A post recorded by a worker whose claim has not run out may still be on its way.
                 in_flight_for=timedelta(seconds=2 * settings.inbox_lease_seconds),
+                answers=answers,
             ),
             clock=clock,
             window=settings.relay_window_seconds,

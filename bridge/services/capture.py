@@ -88,13 +88,23 @@ class _Options:
     fetched: float = 0.0
 
 
+AfterCapture = Callable[["Captured", CaptureRequest], Awaitable[None]]
 CAPTURES_AT_ONCE = 8  # about half of Asana's 15 writes in flight: the rest is left to relays and nags
 
 
 class Capture:
     def __init__(
-        self, *, store: Store, asana: AsanaPort, slack: SlackPort, people: People, clock: Clock, policy: Policy
+        self,
+        *,
+        store: Store,
+        asana: AsanaPort,
+        slack: SlackPort,
+        people: People,
+        clock: Clock,
+        policy: Policy,
+        after_capture: AfterCapture | None = None,
     ) -> None:
+        self._after_capture = after_capture  # suggestions of earlier answers, in the new thread
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -328,7 +338,10 @@ class Capture:
             )
         )
         log.info("captured task %s in %s/%s", task.gid, request.team_id, request.channel_id)
-        return Captured(task=task, thread_ts=thread_ts, link=link)
+        captured = Captured(task=task, thread_ts=thread_ts, link=link)
+        if self._after_capture is not None:
+            await self._after_capture(captured, request)
+        return captured
 
     async def _add_to_combined(self, task: Task, link: Link, combined: tuple[str, ...]) -> None:
         wanted = [gid for gid in dict.fromkeys(combined) if gid != link.project_gid and gid not in task.project_gids]

@@ -28,8 +28,9 @@ from bridge.domain.model import (
 from bridge.domain.policy import Policy
 from bridge.domain.relay import diff, next_snapshot
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_for_new_priority
-from bridge.domain.work import Task
+from bridge.domain.work import Story, Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.answers import AnswerIndex
 from bridge.services.outbox import Outbox
 from bridge.tenancy import act_for
 
@@ -50,8 +51,10 @@ class Relay:
         bridge_user: BridgeUser,
         policy: Policy,
         in_flight_for: timedelta = timedelta(seconds=60),
+        answers: AnswerIndex | None = None,
     ) -> None:
         self._policy = policy
+        self._answers = answers  # the index of resolved work, fed with what this relay reads anyway
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -76,9 +79,10 @@ class Relay:
             await self._post(tracked, _about(tracked, [("deleted", blocks.TASK_DELETED_LINE)]), human)
             return
         lines: list[Line] = []
+        comments: list[Story] = []
         for item in human:
             if item.event.resource_type == "story" and item.event.action == "added" and _may_be_comment(item):
-                lines.extend(await self._comment_lines(tracked, item.event.resource_gid))
+                lines.extend(await self._comment_lines(tracked, item.event.resource_gid, comments))
         # Any task event (changed, or added to/removed from a section or project) is a reason to read and compare;
         # the comparison decides whether there is anything to tell.
         task_changed = any(e.event.resource_type == "task" and e.event.action != "deleted" for e in human)
@@ -97,6 +101,8 @@ class Relay:
             await self._store.save_tracked_task(updated)
             if any(kind == "assigned" for kind, _ in lines):
                 await self._tell_assignee(tracked, task, human)
+        if self._answers is not None:
+            await self._answers.saw(updated or tracked, task=task, stories=comments)
 
     async def _task_lines(self, tracked: TrackedTask) -> tuple[Task | None, TrackedTask | None, list[Line]]:
         """The task as Asana has it now, the tracked task to keep once told, and what changed."""
@@ -156,7 +162,7 @@ class Relay:
         except SlackError:
             return None  # the DM still says which channel
 
-    async def _comment_lines(self, tracked: TrackedTask, story_gid: str) -> list[Line]:
+    async def _comment_lines(self, tracked: TrackedTask, story_gid: str, read: list[Story]) -> list[Line]:
         if await self._store.is_bridge_comment(story_gid):
             return []  # written by the bridge from a Slack reply: it is in the thread already
         try:
@@ -165,6 +171,7 @@ class Relay:
             return []
         if story.subtype != "comment_added" or story.author_gid == self._bridge_user():
             return []
+        read.append(story)
         await self._acknowledge(tracked, story.author_gid)
         return [("comments", blocks.comment_line(story.author_name, story.text))]
 

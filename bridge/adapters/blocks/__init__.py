@@ -11,4 +11,5 @@ from bridge.adapters.blocks.nags import *  # noqa: F403
 from bridge.adapters.blocks.relay import *  # noqa: F403
 from bridge.adapters.blocks.reports import *  # noqa: F403
 from bridge.adapters.blocks.routing import *  # noqa: F403
+from bridge.adapters.blocks.suggest import *  # noqa: F403
 from bridge.adapters.blocks.unfurls import *  # noqa: F403
