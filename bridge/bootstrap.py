@@ -353,6 +353,7 @@ async def build(
         base_url=settings.base_url,
         secret=settings.report_secret.reveal() if settings.report_secret else None,
         operator_token=settings.report_token.reveal() if settings.report_token else None,
+        deflections=store,
     )
     unfurls = Unfurls(
         asana=asana,

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 MEMBERS_CACHE_SECONDS = 600.0
 # Thresholds on the score (rank / number of question words) chosen by bench/suggest.py on its labelled set.
-DEFAULT_MIN_SCORE = {"sqlite": 0.75, "postgresql": 0.08}
+DEFAULT_MIN_SCORE = {"sqlite": 0.75, "postgresql": 0.175}
 
 
 class SuggestAsana(Protocol):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Any
 
@@ -14,6 +15,7 @@ from bridge.domain.model import ChannelId, ProjectGid, TaskGid, TeamId
 from bridge.domain.suggest import Answer, Outcome
 from bridge.sandbox.world import World
 from tests.fixtures_bridge import Running
+from tests.fixtures_report import fetch, report_link
 from tests.support import eventually
 
 # A threshold every real match clears: these tests are about the flow; bench/suggest.py is about the threshold.
@@ -119,9 +121,15 @@ async def test_a_repeated_question_gets_the_earlier_answer_and_accepting_closes_
     deflection = await sql(running).get_deflection(new.task_gid)
     assert deflection is not None
     assert deflection.suggested[0] == old
-    updated = next(m for m in world.slack.thread(world.channel, new.thread_ts) if m.ts == suggestion.ts)
     await eventually(lambda: "Answered by an earlier task" in _text_of(running, new.thread_ts, suggestion.ts))
-    assert updated is not None
+    # The report and `/asana report` count it.
+    url = await report_link(running)
+    summary = next(m for m in world.slack.messages(world.channel) if m.bot_id and "SLA report" in m.text)
+    assert "Earlier answers accepted: 1 of 1" in summary.text and "Answered by earlier questions" in str(summary.blocks)
+    status, page, _ = await fetch(url)
+    assert status == 200 and "Questions answered by earlier ones" in page and "1 accepted, 0 rejected" in page
+    status, body, _ = await fetch(url.replace("/report?", "/report.json?"))
+    assert json.loads(body)["deflections"]["accepted"] == 1
 
 
 async def test_not_it_hides_the_suggestion_and_is_recorded(running: Running) -> None:
