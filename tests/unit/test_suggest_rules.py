@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ T, C, P = TeamId("T1"), ChannelId("C1"), ProjectGid("100")
 SCOPE = Scope(T, C, (P, ProjectGid("300")))
 
 
-def answer(gid: str = "1", **kw: object) -> Answer:
+def answer(gid: str = "1", **kw: Any) -> Answer:
     base = Answer(
         task_gid=TaskGid(gid),
         team_id=T,
@@ -40,7 +41,7 @@ def answer(gid: str = "1", **kw: object) -> Answer:
         asked_at=NOW,
         resolved_at=NOW,
     )
-    return replace(base, **kw)  # type: ignore[arg-type]
+    return replace(base, **kw)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +81,7 @@ def test_replies_go_in_front_and_the_askers_own_are_left_out() -> None:
         ({"task_gid": TaskGid("new")}, False),  # the question itself
     ],
 )
-def test_privacy_and_scope(changes: dict[str, object], shown: bool) -> None:
+def test_privacy_and_scope(changes: dict[str, Any], shown: bool) -> None:
     found = chosen([Match(answer(**changes), 2.0)], SCOPE, min_score=1.0, max_results=3, exclude="new")
     assert bool(found) is shown
 
@@ -104,7 +105,7 @@ def test_excerpt_is_two_lines_and_short() -> None:
     assert len(excerpt(answer(answer="x" * 1000))) == 220
 
 
-def deflection(**kw: object) -> Deflection:
+def deflection(**kw: Any) -> Deflection:
     base = Deflection(
         task_gid=TaskGid("9"),
         team_id=T,
@@ -115,7 +116,7 @@ def deflection(**kw: object) -> Deflection:
         asked_at=NOW,
         suggested_at=NOW,
     )
-    return replace(base, **kw)  # type: ignore[arg-type]
+    return replace(base, **kw)
 
 
 @pytest.mark.parametrize(
