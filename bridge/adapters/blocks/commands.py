@@ -17,6 +17,7 @@ HELP = (
     "• `/asana relay all|quiet|<kinds>`: which Asana changes are told in task threads\n"
     "• `/asana routing`: who new tasks are routed to, their open tasks, and who is out\n"
     "• `/asana report`: this channel's SLA summary, with a link to the full report\n"
+    "• `/asana similar <words>`: resolved tasks that may already answer it (only you see them)\n"
     "• `/task <title> [@person] [due:<when>] [p0|p1|p2|p3]`: create a task in the linked project\n"
     "   due words: today, tomorrow, fri, next week, in 3 days, 2026-12-03"
 )
