@@ -335,7 +335,7 @@ async def build(
         policy=settings.policy,
         after_capture=suggestions.for_capture,
     )
-    threads = Threads(store=store, asana=asana, slack=slack, clock=clock)
+    threads = Threads(store=store, asana=asana, slack=slack, clock=clock, answers=answers)
     reconciler = WebhookReconciler(
         store=store,
         asana=asana,

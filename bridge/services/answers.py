@@ -55,6 +55,19 @@ class AnswerIndex:
         except Exception:
             log.exception("could not index task %s", tracked.task_gid)
 
+    async def replied(self, tracked: TrackedTask, *, text: str, by_asker: bool) -> None:
+        """A reply in the task's Slack thread, as mirrored to Asana ("Name (in Slack): …")."""
+        if tracked.parent_gid is not None:
+            return
+        try:
+            current = await self._store.get_answer(tracked.task_gid) or await self._new(tracked, None)
+            name = text.split(" (in Slack): ", 1)[0] if " (in Slack): " in text else ""
+            updated = with_replies(current, [Reply(text=text, author_name=name, by_asker=by_asker)])
+            if updated != current:
+                await self._store.save_answer(updated)
+        except Exception:
+            log.exception("could not index a reply on task %s", tracked.task_gid)
+
     async def backfill(self, project_gid: ProjectGid) -> int:
         """Index the completed tracked tasks of a project that are not indexed yet, a page at a time; each costs a
         read of the task and of its comments, which wait their turn in the gateway's rate limiter like any call."""

@@ -9,6 +9,7 @@ import time
 
 from bridge.domain.model import ChannelId, CommentLink, MessageTs, SlackUserId, TeamId, TrackedTask
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.answers import AnswerIndex
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,10 @@ _CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
 
 
 class Threads:
-    def __init__(self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock) -> None:
+    def __init__(
+        self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock, answers: AnswerIndex | None = None
+    ) -> None:
+        self._answers = answers  # thread replies are part of a task's answer (the relay skips their mirrored comments)
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -39,6 +43,8 @@ class Threads:
             await self._store.save_comment_link(
                 CommentLink(team_id, channel_id, ts, tracked.task_gid, story_gid, self._clock.now())
             )
+            if self._answers is not None:
+                await self._answers.replied(tracked, text=body, by_asker=user == tracked.requester)
         await self._acknowledge(tracked, user)
         return True
 
