@@ -112,3 +112,12 @@ async def test_deflections_are_recorded_once_and_decided_once(store: SqlStore) -
     )
     assert await store.deflections_since(NOW) == [got]
     assert await store.deflections_since(NOW, team_id=TeamId("T2")) == []
+
+
+async def test_a_batch_keeps_the_last_word_on_each_task(store: SqlStore) -> None:
+    await store.save_answers(
+        [answer("1", "vpn old"), answer("2", "printer"), answer("1", "vpn new", project_gids=(P, ProjectGid("300")))]
+    )
+    kept = await store.get_answer(TaskGid("1"))
+    assert kept is not None and kept.title == "vpn new" and kept.project_gids == (P, ProjectGid("300"))
+    assert await search(store, "printer") == ["2"] and await search(store, "old") == []

@@ -42,9 +42,10 @@ class SqlAnswers(SqlBase):
 
     async def save_answers(self, batch: Sequence[Answer]) -> None:
         """Keep answers and their index rows, in one transaction (many at once for an import or a benchmark)."""
+        if not batch:
+            return
         async with self._write() as conn:
-            for answer in batch:
-                await _save(conn, answer)
+            await _save(conn, batch)
 
     async def search_answers(self, words: Sequence[str], scope: Scope, *, limit: int) -> list[Match]:
         """Resolved answers matching any of the words, in the scope, best first; score = rank / len(words)."""
@@ -142,8 +143,43 @@ class SqlAnswers(SqlBase):
             return [_deflection(row) for row in await conn.execute(stmt)]
 
 
-async def _save(conn: AsyncConnection, answer: Answer) -> None:
-    values = {
+async def _save(conn: AsyncConnection, batch: Sequence[Answer]) -> None:
+    """Upsert the answers, then replace their projects and index rows: a few statements for the whole batch."""
+    latest = list({a.task_gid: a for a in batch}.values())  # the last word on a task, once
+    rows = [_answer_values(a) for a in latest]
+    stmt = dialect_insert(conn, answers)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["task_gid"], set_={k: stmt.excluded[k] for k in rows[0] if k != "task_gid"}
+    )
+    found = await conn.execute(stmt.returning(answers.c.id, sort_by_parameter_order=True), rows)
+    ids = [row.id for row in found]
+    await conn.execute(delete(answer_projects).where(answer_projects.c.answer_id.in_(ids)))
+    projects = [
+        {"answer_id": i, "project_gid": g}
+        for i, a in zip(ids, latest, strict=True)
+        for g in dict.fromkeys(a.project_gids)
+    ]
+    if projects:
+        await conn.execute(answer_projects.insert(), projects)
+    sqlite = conn.dialect.name == "sqlite"
+    key = "rowid" if sqlite else "id"
+    await conn.execute(text(f"DELETE FROM answers_search WHERE {key} IN ({', '.join(map(str, ids))})"))
+    words = [
+        {"id": i, "title": a.title, "notes": a.notes, "answer": a.answer}
+        for i, a in zip(ids, latest, strict=True)
+        if a.resolved_at is not None
+    ]
+    if not words:
+        return
+    if sqlite:
+        insert = "INSERT INTO answers_search (rowid, title, notes, answer) VALUES (:id, :title, :notes, :answer)"
+    else:
+        insert = f"INSERT INTO answers_search (id, document) VALUES (:id, {PG_DOCUMENT})"
+    await conn.execute(text(insert), words)
+
+
+def _answer_values(answer: Answer) -> dict[str, Any]:
+    return {
         "task_gid": answer.task_gid,
         "team_id": answer.team_id,
         "channel_id": answer.channel_id,
@@ -157,29 +193,6 @@ async def _save(conn: AsyncConnection, answer: Answer) -> None:
         "asked_at": answer.asked_at,
         "resolved_at": answer.resolved_at,
     }
-    stmt = dialect_insert(conn, answers).values(values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["task_gid"], set_={k: stmt.excluded[k] for k in values if k != "task_gid"}
-    )
-    answer_id = (await conn.execute(stmt.returning(answers.c.id))).scalar_one()
-    await conn.execute(delete(answer_projects).where(answer_projects.c.answer_id == answer_id))
-    if answer.project_gids:
-        await conn.execute(
-            answer_projects.insert(),
-            [{"answer_id": answer_id, "project_gid": gid} for gid in dict.fromkeys(answer.project_gids)],
-        )
-    sqlite = conn.dialect.name == "sqlite"
-    await conn.execute(text(f"DELETE FROM answers_search WHERE {'rowid' if sqlite else 'id'} = :id"), {"id": answer_id})
-    if answer.resolved_at is None:
-        return
-    words = {"id": answer_id, "title": answer.title, "notes": answer.notes, "answer": answer.answer}
-    if sqlite:
-        await conn.execute(
-            text("INSERT INTO answers_search (rowid, title, notes, answer) VALUES (:id, :title, :notes, :answer)"),
-            words,
-        )
-    else:
-        await conn.execute(text(f"INSERT INTO answers_search (id, document) VALUES (:id, {PG_DOCUMENT})"), words)
 
 
 async def _projects_of(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, tuple[ProjectGid, ...]]:
