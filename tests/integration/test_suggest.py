@@ -11,7 +11,7 @@ import pytest
 
 from bridge.adapters import blocks
 from bridge.adapters.store import SqlStore
-from bridge.domain.model import ChannelId, ProjectGid, TaskGid, TeamId
+from bridge.domain.model import ChannelId, MessageTs, ProjectGid, TaskGid, TeamId, TrackedTask
 from bridge.domain.suggest import Answer, Outcome
 from bridge.sandbox.world import World
 from tests.fixtures_bridge import Running
@@ -226,3 +226,40 @@ async def test_a_captured_message_is_answered_from_an_earlier_slack_thread(runni
     assert "docker prune job" in str(suggestion.blocks) and "Our CI runners are out of disk space" in str(
         suggestion.blocks
     )
+
+
+async def test_linking_a_channel_backfills_its_resolved_tasks_with_two_reads_each(running: Running) -> None:
+    world = running.world
+    bo = world.asana.act(world.asana_people["bo"])
+    gid = bo.create_task("Badge reader at door 2 is offline", project=world.project)
+    bo.comment(gid, "Facilities reset it; call ext. 4400 if it happens again")
+    bo.complete(gid)
+    now = running.bridge.clock.now()
+    # Tracked before suggestions existed (an earlier link of the project, an upgrade): completed, never indexed.
+    await sql(running).add_tracked_tasks(
+        [
+            TrackedTask(
+                task_gid=TaskGid(gid),
+                project_gid=ProjectGid(world.project),
+                team_id=TeamId(world.slack.team.team_id),
+                channel_id=ChannelId(world.channel),
+                thread_ts=MessageTs("1.000001"),
+                permalink_url=f"https://app.asana.com/0/{world.project}/{gid}",
+                name="Badge reader at door 2 is offline",
+                created_at=now,
+                updated_at=now,
+                completed=True,
+            )
+        ]
+    )
+    mark = running.asana_mark()
+    await running.user("ana").slash_command("/asana", f"link {world.project}", world.channel)
+
+    async def indexed() -> bool:
+        found = await sql(running).get_answer(TaskGid(gid))
+        return found is not None and found.resolved_at is not None and "ext. 4400" in found.answer
+
+    done: bool = await eventually(indexed)
+    assert done
+    reads = [call for call in await running.asana_calls_since(mark) if gid in call[1]]
+    assert reads == [("GET", f"/tasks/{gid}"), ("GET", f"/tasks/{gid}/stories")]
