@@ -263,3 +263,15 @@ async def test_linking_a_channel_backfills_its_resolved_tasks_with_two_reads_eac
     assert done
     reads = [call for call in await running.asana_calls_since(mark) if gid in call[1]]
     assert reads == [("GET", f"/tasks/{gid}"), ("GET", f"/tasks/{gid}/stories")]
+
+
+async def test_an_asker_unknown_in_asana_gets_titles_and_links_but_no_quotes(running: Running) -> None:
+    world = running.world
+    await answered(running, "How do I reset my VPN token?", "Run vpnctl reset-token, then sign in again")
+    guest = world.slack.add_user("gus", "gus@contractor.example")  # no Asana account with that email
+    world.slack.workspace().channel(world.channel).members.append(guest)
+    await running.user("gus").slash_command("/task", "VPN token reset: how?", world.channel)
+    [suggestion] = await eventually(lambda: suggestions_in(running, world.channel, "VPN token reset: how?"))
+    shown = str(suggestion.blocks)
+    assert "How do I reset my VPN token?" in shown and "answered by Bo Chen" in shown
+    assert "vpnctl" not in shown  # the comment is Asana's, which Gus cannot open
