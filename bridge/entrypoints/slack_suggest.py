@@ -30,12 +30,13 @@ def settle(
     task_gid = str(action.get("value") or "")
     channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
     user = SlackUserId(str((body.get("user") or {}).get("id") or ""))
+    message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
     if suggestions is None or not task_gid.isdigit() or not channel or not user:
         return
     say = clicker_teller(deps, body, channel, user, respond)
 
     async def act() -> None:
-        note = await suggestions.settle(TaskGid(task_gid), user, accepted=accepted)
+        note = await suggestions.settle(TaskGid(task_gid), user, accepted=accepted, message_ts=message_ts)
         if note:
             await say(note)
 

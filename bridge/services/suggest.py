@@ -130,11 +130,17 @@ class Suggestions:
         matches = await self._search(link, words, threshold=False)
         return blocks.similar_results(words, matches, quoted=await self._quotable(matches, link, user))
 
-    async def settle(self, task_gid: TaskGid, user: SlackUserId, *, accepted: bool) -> str | None:
-        """A click on "That answers it" or "Not it"; returns a note for the clicker when nothing was done."""
+    async def settle(
+        self, task_gid: TaskGid, user: SlackUserId, *, accepted: bool, message_ts: str | None = None
+    ) -> str | None:
+        """A click on "That answers it" or "Not it" (on the message at `message_ts`); returns a note for the clicker
+        when nothing was done."""
         deflection = await self._store.get_deflection(task_gid)
         if deflection is None or deflection.outcome is not Outcome.SUGGESTED:
             return blocks.SUGGEST_ALREADY_DECIDED
+        if deflection.message_ts is None and message_ts:
+            # A click quicker than the record of the post it clicked on: the click names the message.
+            deflection = replace(deflection, message_ts=message_ts)
         tracked = await self._store.get_tracked_task(task_gid)
         triager = self._policy.for_project(tracked.project_gid).triage.triager if tracked else None
         email = await self._slack.user_email(user) if user != deflection.asker and triager else None
