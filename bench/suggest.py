@@ -2,10 +2,12 @@
 
 Quality, on a real labelled set (bench/suggest_data.py: SemEval-2016 Task 3 B, 103 new questions over 613 earlier
 threads with their comments): each thread becomes a resolved answer in the store, exactly as the relay would keep it
-(its asker's own comments left out), and each new question is searched the way a capture searches it. Two protocols:
+(its asker's own comments left out), and each new question is searched the way a capture searches it. Three protocols:
 - `candidates` (SemEval's own): a question is searched among the ~6 threads the annotators judged for it (each
   question's threads are put in a project of their own, and the search is scoped to it, as a link is).
 - `pool`: every question searched among all 613 threads; a first match nobody judged for it counts as wrong.
+- `candidates_pruned`: `candidates` with the common words left out of the ranking (adapters/store/rarity.py), as
+  they are once 1,000 tasks are resolved: the quality the 100,000-task latency comes with.
 precision = first suggestions that are a PerfectMatch or Relevant thread / questions that got a suggestion;
 recall = the same / all questions. The bridge: the engine's rank over title (weighted), notes and answer, divided
 by the number of question words, shown when it clears the threshold the bridge ships (DEFAULT_MIN_SCORE); also
@@ -31,7 +33,8 @@ from datetime import UTC, datetime, timedelta
 
 from bench.results import Profile, Result, judge, percentile
 from bench.suggest_data import Question, Thread, load
-from bridge.adapters.store import SqlStore, migrate
+from bridge.adapters.store import SqlStore, migrate, rarity
+from bridge.adapters.store.rarity import MIN_TASKS
 from bridge.domain.model import ChannelId, ProjectGid, TaskGid, TeamId
 from bridge.domain.suggest import Answer, Reply, Scope, terms, with_replies
 from bridge.services.suggest import DEFAULT_MIN_SCORE
@@ -107,12 +110,14 @@ async def _quality(
         thread_of = {gid: tid for tid, gid in gid_of.items()}
         project_of = {tid: ProjectGid(str(100 + i)) for i, tid in enumerate(sorted(by_id))}
         out: list[Result] = []
-        for protocol in ("candidates", "pool"):
+        for protocol in ("candidates", "pool", "candidates_pruned"):
+            # `candidates_pruned`: the same, with the common words left out as they are from 1,000 tasks on.
+            rarity.MIN_TASKS = 0 if protocol == "candidates_pruned" else MIN_TASKS
             judged: list[Judged | None] = []
             for q in questions:
                 projects = (
                     tuple(dict.fromkeys(project_of[t] for t in q.labels))
-                    if protocol == "candidates"
+                    if protocol != "pool"
                     else tuple(project_of.values())
                 )
                 found = await store.search_answers(
@@ -121,10 +126,11 @@ async def _quality(
                 judged.append(
                     Judged(found[0].score, q.helped_by(thread_of[found[0].answer.task_gid])) if found else None
                 )
-            floor = _bm25_floor(questions, threads, owner if protocol == "candidates" else None)
+            floor = _bm25_floor(questions, threads, owner if protocol != "pool" else None)
             out.extend(_quality_results(engine, protocol, judged, floor, DEFAULT_MIN_SCORE[engine], profile))
         return out
     finally:
+        rarity.MIN_TASKS = MIN_TASKS
         await store.close()
 
 
@@ -169,7 +175,7 @@ def _quality_results(
     floor_p, _, floor_shown = precision_recall(floor, floor_threshold)
     cv_p, cv_r = two_fold(judged)
     best_r, best_threshold = best_recall(judged)
-    judged_run = profile != "smoke" and protocol == "candidates"
+    judged_run = profile != "smoke" and protocol != "pool"
     params = {
         "questions": len(judged),
         "threshold": threshold,

@@ -121,3 +121,13 @@ async def test_a_batch_keeps_the_last_word_on_each_task(store: SqlStore) -> None
     kept = await store.get_answer(TaskGid("1"))
     assert kept is not None and kept.title == "vpn new" and kept.project_gids == (P, ProjectGid("300"))
     assert await search(store, "printer") == ["2"] and await search(store, "old") == []
+
+
+async def test_from_a_thousand_tasks_words_most_tasks_have_are_left_out_of_the_ranking(store: SqlStore) -> None:
+    await store.save_answers([answer(str(i), f"printer jam number {i}", "reboot it") for i in range(1, 1001)])
+    await store.save_answers([answer("5000", "printer toner is empty", "order toner from the portal")])
+    async with store.engine.connect() as conn:
+        # Stemmed by the engine (printers -> printer): still recognised as common.
+        assert await store._rarity.rare(conn, ["printers", "toner", "reboot"]) == ["toner"]
+        assert len(await store._rarity.rare(conn, ["printer", "reboot", "jam"])) == 2  # all common: the 2 rarest
+    assert (await search(store, "printers need toner"))[0] == "5000"

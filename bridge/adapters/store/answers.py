@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
+from bridge.adapters.store.rarity import WordRarity
 from bridge.adapters.store.tables import answer_projects, answers, deflections, tracked_tasks
 from bridge.domain.model import AsanaUserGid, ChannelId, ProjectGid, SlackUserId, TaskGid, TeamId, TrackedTask
 from bridge.domain.suggest import Answer, Deflection, Match, Outcome, Scope
@@ -29,6 +30,14 @@ PG_DOCUMENT = (
 
 
 class SqlAnswers(SqlBase):
+    @property
+    def _rarity(self) -> WordRarity:
+        """Made at first use: the mixins share SqlBase's constructor."""
+        found: WordRarity | None = self.__dict__.get("_word_rarity")
+        if found is None:
+            found = self.__dict__["_word_rarity"] = WordRarity()
+        return found
+
     async def get_answer(self, task_gid: TaskGid) -> Answer | None:
         async with self._read() as conn:
             row = (await conn.execute(select(answers).where(answers.c.task_gid == task_gid))).first()
@@ -48,18 +57,20 @@ class SqlAnswers(SqlBase):
             await _save(conn, batch)
 
     async def search_answers(self, words: Sequence[str], scope: Scope, *, limit: int) -> list[Match]:
-        """Resolved answers matching any of the words, in the scope, best first; score = rank / len(words)."""
+        """Resolved answers matching any of the words, in the scope, best first; score = rank / len(words). The
+        words most tasks have are left out of the ranking (adapters/store/rarity.py)."""
         if not words or not scope.project_gids:
             return []
         async with self._read() as conn:
+            ranked_by = await self._rarity.rare(conn, words)
             if conn.dialect.name == "sqlite":
-                query = " OR ".join(f'"{w}"' for w in words)
+                query = " OR ".join(f'"{w}"' for w in ranked_by)
                 rank = f"-{SQLITE_RANK}"
                 source = "answers_search JOIN answers a ON a.id = answers_search.rowid"
                 matching = "answers_search MATCH :query"
                 order = SQLITE_RANK
             else:
-                query = " | ".join(words)
+                query = " | ".join(ranked_by)
                 rank = "ts_rank_cd(s.document, to_tsquery('english', :query))"
                 source = "answers_search s JOIN answers a ON a.id = s.id"
                 matching = "s.document @@ to_tsquery('english', :query)"
