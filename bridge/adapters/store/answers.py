@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Row, and_, column, delete, exists, select, text, update
+from sqlalchemy import Float, Row, TextualSelect, and_, column, delete, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.adapters.store.base import SqlBase
@@ -23,6 +23,7 @@ from bridge.domain.suggest import Answer, Deflection, Match, Outcome, Scope
 
 # bm25 weights of the FTS5 columns (title, notes, answer): a title word counts three times (bench/suggest.py).
 SQLITE_RANK = "bm25(answers_search, 3.0, 1.0, 1.0)"
+RANKED_FIRST = 100
 PG_DOCUMENT = (
     "setweight(to_tsvector('english', :title), 'A') || setweight(to_tsvector('english', :notes), 'B')"
     " || setweight(to_tsvector('english', :answer), 'C')"
@@ -63,35 +64,22 @@ class SqlAnswers(SqlBase):
             return []
         async with self._read() as conn:
             ranked_by = await self._rarity.rare(conn, words)
-            if conn.dialect.name == "sqlite":
-                query = " OR ".join(f'"{w}"' for w in ranked_by)
-                rank = f"-{SQLITE_RANK}"
-                source = "answers_search JOIN answers a ON a.id = answers_search.rowid"
-                matching = "answers_search MATCH :query"
-                order = SQLITE_RANK
-            else:
-                query = " | ".join(ranked_by)
-                rank = "ts_rank_cd(s.document, to_tsquery('english', :query))"
-                source = "answers_search s JOIN answers a ON a.id = s.id"
-                matching = "s.document @@ to_tsquery('english', :query)"
-                order = f"{rank} DESC"
             projects = ", ".join(f":p{i}" for i in range(len(scope.project_gids)))
-            stmt = text(
-                f"SELECT a.*, {rank} AS rank FROM {source} WHERE {matching}"
-                " AND a.team_id = :team AND (NOT a.private OR a.channel_id = :channel)"
-                " AND a.resolved_at IS NOT NULL"
-                " AND EXISTS (SELECT 1 FROM answer_projects p WHERE p.answer_id = a.id"
-                f" AND p.project_gid IN ({projects}))"
-                f" ORDER BY {order} LIMIT :limit"
-            ).columns(*answers.c, column("rank", Float))
             params: dict[str, Any] = {
-                "query": query,
+                "query": " OR ".join(f'"{w}"' for w in ranked_by)
+                if conn.dialect.name == "sqlite"
+                else " | ".join(ranked_by),
                 "team": scope.team_id,
                 "channel": scope.channel_id,
                 "limit": limit,
+                "ranked": RANKED_FIRST,
                 **{f"p{i}": gid for i, gid in enumerate(scope.project_gids)},
             }
-            rows = list(await conn.execute(stmt, params))
+            # The engine ranks on its own index first (the cheap part), the best RANKED_FIRST, and only those are
+            # joined and filtered; when the scope keeps too few of them, the whole match is filtered instead.
+            rows = list(await conn.execute(_search(conn.dialect.name, projects, first=True), params))
+            if len(rows) < limit:
+                rows = list(await conn.execute(_search(conn.dialect.name, projects, first=False), params))
             found = await _projects_of(conn, [row.id for row in rows])
         return [Match(_answer(row, found.get(row.id, ())), float(row.rank) / len(words)) for row in rows]
 
@@ -152,6 +140,29 @@ class SqlAnswers(SqlBase):
             stmt = stmt.where(deflections.c.team_id == team_id)
         async with self._read() as conn:
             return [_deflection(row) for row in await conn.execute(stmt)]
+
+
+def _search(dialect: str, projects: str, *, first: bool) -> TextualSelect:
+    """The search in the engine's words: rank the matches (only the best :ranked of them when `first`), then keep
+    those in the scope, best first. Scores are higher-is-better on both engines."""
+    if dialect == "sqlite":
+        ranked = (
+            f"SELECT rowid AS id, -{SQLITE_RANK} AS rank FROM answers_search WHERE answers_search MATCH :query"
+            f" ORDER BY {SQLITE_RANK}"
+        )
+    else:
+        ranked = (
+            "SELECT id, ts_rank_cd(document, to_tsquery('english', :query)) AS rank FROM answers_search"
+            " WHERE document @@ to_tsquery('english', :query) ORDER BY 2 DESC"
+        )
+    if first:
+        ranked += " LIMIT :ranked"
+    return text(
+        f"WITH ranked AS ({ranked}) SELECT a.*, ranked.rank AS rank FROM ranked JOIN answers a ON a.id = ranked.id"
+        " WHERE a.team_id = :team AND (NOT a.private OR a.channel_id = :channel) AND a.resolved_at IS NOT NULL"
+        " AND EXISTS (SELECT 1 FROM answer_projects p WHERE p.answer_id = a.id"
+        f" AND p.project_gid IN ({projects})) ORDER BY ranked.rank DESC, a.id LIMIT :limit"
+    ).columns(*answers.c, column("rank", Float))
 
 
 async def _save(conn: AsyncConnection, batch: Sequence[Answer]) -> None:

@@ -70,16 +70,12 @@ def upgrade() -> None:
         op.execute(
             "CREATE VIRTUAL TABLE answers_search USING fts5(title, notes, answer, tokenize = 'porter unicode61')"
         )
-        # How many answers have each (stemmed) term: common words are left out of a search's ranking.
-        op.execute("CREATE VIRTUAL TABLE answers_search_vocab USING fts5vocab(answers_search, 'row')")
     else:
         op.execute("CREATE TABLE answers_search (id integer PRIMARY KEY, document tsvector NOT NULL)")
         op.execute("CREATE INDEX ix_answers_search_document ON answers_search USING gin (document)")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TABLE answers_search_vocab")
     op.execute("DROP TABLE answers_search")
     op.drop_index(op.f("ix_deflections_suggested_at"), table_name="deflections")
     op.drop_table("deflections")
