@@ -131,3 +131,12 @@ async def test_from_a_thousand_tasks_words_most_tasks_have_are_left_out_of_the_r
         assert await store._rarity.rare(conn, ["printers", "toner", "reboot"]) == ["toner"]
         assert len(await store._rarity.rare(conn, ["printer", "reboot", "jam"])) == 1  # all common: the rarest
     assert (await search(store, "printers need toner"))[0] == "5000"
+
+
+async def test_a_match_in_scope_is_found_behind_many_better_ones_out_of_it(store: SqlStore) -> None:
+    elsewhere = ProjectGid("200")
+    await store.save_answers(
+        [answer(str(i), "vpn vpn vpn drops", "vpn", project_gids=(elsewhere,)) for i in range(1, 151)]
+    )
+    await store.save_answer(answer("999", "a note that mentions a vpn once among many other words here"))
+    assert await search(store, "vpn drops") == ["999"]
