@@ -1,9 +1,9 @@
-"""Which of a question's words are worth ranking by: its rarest ones, as long as the tasks that have them stay
-within POSTINGS_SHARE of the resolved tasks (always at least KEEP_AT_LEAST words).
+"""Which of a question's words are worth ranking by: those that at most COMMON_SHARE of the resolved tasks have
+(the KEEP_AT_LEAST rarest when every word is that common).
 
 The engine ranks every task that has any of the words, so a search costs about the sum of their task counts. A word
-many tasks contain (a forum's "qatar", a team's "error") adds little to bm25 or ts_rank_cd and much to that cost:
-leaving the commonest words out first is what keeps a search fast over 100,000 tasks (Lucene's "common terms"
+most tasks contain (a forum's "qatar", a team's "error") adds little to bm25 or ts_rank_cd and much to that cost:
+leaving it out is what keeps a search over 100,000 tasks from ranking nearly all of them (Lucene's "common terms"
 cut-off does the same). How many tasks have a word is counted by the engine's own index
 (an FTS5 match, a GIN match: a millisecond or so), and kept for a few minutes per process, since it moves slowly.
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-POSTINGS_SHARE = 0.05
+COMMON_SHARE = 0.2
 KEEP_AT_LEAST = 1  # a question made only of common words is still searched, by its rarest ones
 MIN_TASKS = 1000  # below this every word is ranked: it is fast anyway, and a small team's counts are noisy
 CACHE_SECONDS = 600.0
@@ -30,21 +30,14 @@ class WordRarity:
         self._df: dict[str, tuple[float, int]] = {}
 
     async def rare(self, conn: AsyncConnection, words: Sequence[str]) -> list[str]:
-        """The rarest words whose task counts add up to at most POSTINGS_SHARE of the resolved tasks, in their order
-        (at least the KEEP_AT_LEAST rarest)."""
+        """The words at most COMMON_SHARE of the resolved tasks have, in their order; if none, the KEEP_AT_LEAST
+        rarest."""
         total = await self._total(conn)
         if total < MIN_TASKS:
             return list(words)
         counts = {w: await self._count(conn, w) for w in words}
-        budget = POSTINGS_SHARE * total
-        chosen: set[str] = set()
-        spent = 0
-        for word in sorted(words, key=lambda w: counts[w]):
-            if len(chosen) >= KEEP_AT_LEAST and spent + counts[word] > budget:
-                break
-            chosen.add(word)
-            spent += counts[word]
-        return [w for w in words if w in chosen]
+        kept = [w for w in words if counts[w] <= COMMON_SHARE * total]
+        return kept or sorted(words, key=lambda w: counts[w])[:KEEP_AT_LEAST]
 
     async def _total(self, conn: AsyncConnection) -> int:
         now = time.monotonic()
