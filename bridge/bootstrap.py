@@ -55,6 +55,8 @@ from bridge.entrypoints.workers import (
 )
 from bridge.metrics import Metrics
 from bridge.ports import Clock, IdentityStore, Store
+from bridge.services.access import Access
+from bridge.services.answers import AnswerIndex
 from bridge.services.capture import Capture
 from bridge.services.cards import Cards
 from bridge.services.home import Home
@@ -68,6 +70,7 @@ from bridge.services.presence import Presence
 from bridge.services.relay import Relay
 from bridge.services.reports import Reports
 from bridge.services.routing import Router
+from bridge.services.suggest import Suggestions
 from bridge.services.threads import Threads
 from bridge.services.undo import Undo
 from bridge.services.unfurls import Unfurls
@@ -337,6 +340,20 @@ async def build(
     identity_store = cast(IdentityStore, store)  # the SQL store keeps people's Asana connections too
     identities = _identities(settings, identity_store, asana, slack, clock, identity)
     acting_for = identities.for_person if identities.configured else None
+    # The index of resolved work lives in the SQL store, on its engine's own full-text search.
+    assert isinstance(store, SqlStore), "the bridge's store is a SqlStore"
+    answers = AnswerIndex(store=store, asana=asana, slack=slack, clock=clock)
+    suggestions = Suggestions(
+        store=store,
+        asana=asana,
+        slack=slack,
+        clock=clock,
+        policy=settings.policy,
+        asker_of=lambda team, user, link: people.asana_user(team, user, link.workspace_gid),
+        engine=store.engine.dialect.name,
+        access=Access(asana=asana),
+        cards=cards,
+    )
     capture = Capture(
         store=store,
         asana=asana,
@@ -347,8 +364,11 @@ async def build(
         cards=cards,
         holder=holder,
         acting_for=acting_for,
+        after_capture=suggestions.for_capture,
     )
-    threads = Threads(store=store, asana=asana, slack=slack, clock=clock, people=people, acting_for=acting_for)
+    threads = Threads(
+        store=store, asana=asana, slack=slack, clock=clock, people=people, acting_for=acting_for, answers=answers
+    )
     reconciler = WebhookReconciler(
         store=store,
         asana=asana,
@@ -377,6 +397,7 @@ async def build(
         base_url=settings.base_url,
         secret=settings.report_secret.reveal() if settings.report_secret else None,
         operator_token=settings.report_token.reveal() if settings.report_token else None,
+        deflections=store,
     )
     unfurls = Unfurls(
         asana=asana,
@@ -431,6 +452,8 @@ async def build(
             reports=reports,
             undo=Undo(store=store, asana=asana, slack=slack, clock=clock),
             identities=identities,
+            suggestions=suggestions,
+            answers=answers,
             **({"retry_delays": retry_delays} if retry_delays is not None else {}),
         ),
     )
@@ -490,6 +513,7 @@ async def build(
                     if identities.configured
                     else None
                 ),
+                answers=answers,
             ),
             clock=clock,
             window=settings.relay_window_seconds,

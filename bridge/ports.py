@@ -37,6 +37,7 @@ from bridge.domain.model import (
 )
 from bridge.domain.nag_clicks import PostedNag
 from bridge.domain.report_tasks import StoredTask
+from bridge.domain.suggest import Answer, Deflection, Match, Outcome, Scope
 from bridge.domain.work import (
     AsanaUser,
     CustomField,
@@ -561,3 +562,38 @@ class SlackPort(Protocol):
     async def recent_posts_by_key(self, channel: str, *, oldest: float) -> dict[str, str]:
         """Outbox key → ts of the bridge's top-level posts in a channel since `oldest` (Unix time) carrying one."""
         ...
+
+
+class AnswerStore(Protocol):
+    """The index of resolved work and the deflections suggestions made (issue 22): what the suggestion service
+    needs, beside the few tracked-task and mapping reads it shares with the others."""
+
+    async def get_answer(self, task_gid: TaskGid) -> Answer | None: ...
+
+    async def save_answer(self, answer: Answer) -> None:
+        """Keep it; its full-text index row is written (resolved) or removed (open) in the same transaction."""
+        ...
+
+    async def search_answers(self, words: Sequence[str], scope: Scope, *, limit: int) -> list[Match]: ...
+
+    async def resolved_unindexed(self, project_gid: ProjectGid, *, limit: int) -> list[TrackedTask]: ...
+
+    async def add_deflection(self, deflection: Deflection) -> bool: ...
+
+    async def set_deflection_message(self, task_gid: TaskGid, message_ts: str) -> None: ...
+
+    async def get_deflection(self, task_gid: TaskGid) -> Deflection | None: ...
+
+    async def decide_deflection(
+        self, task_gid: TaskGid, outcome: Outcome, *, at: datetime, by: SlackUserId
+    ) -> bool: ...
+
+    async def deflections_since(self, since: datetime, *, team_id: TeamId | None = None) -> list[Deflection]: ...
+
+    async def get_tracked_task(self, task_gid: TaskGid) -> TrackedTask | None: ...
+
+    async def save_tracked_task(self, task: TrackedTask) -> None: ...
+
+    async def get_link(self, team_id: TeamId, channel_id: ChannelId) -> Link | None: ...
+
+    async def get_user_mapping(self, team_id: TeamId, slack_user_id: SlackUserId) -> UserMapping | None: ...

@@ -338,14 +338,17 @@ class AsanaGateway:
             story_gid,
             {"opt_fields": "text,resource_subtype,created_by.name,target"},
         )
-        author = data.get("created_by") or {}
-        return Story(
-            gid=str(data["gid"]),
-            text=data.get("text") or "",
-            subtype=data.get("resource_subtype") or "",
-            author_gid=author.get("gid"),
-            author_name=author.get("name"),
+        return _story(data)
+
+    async def comments_of(self, task_gid: str) -> list[Story]:
+        """A task's comments, oldest first (the suggestion index's backfill: one paged read per task)."""
+        rows = await self._call_list(
+            "stories.list",
+            self.stories.get_stories_for_task,
+            task_gid,
+            {"opt_fields": "text,resource_subtype,created_by.name"},
         )
+        return [_story(row) for row in rows if row.get("resource_subtype") == "comment_added"]
 
     async def edit_comment(self, story_gid: str, text: str) -> None:
         await self._call(
@@ -600,6 +603,17 @@ def _draft_body(draft: TaskDraft) -> dict[str, Any]:
     if draft.parent:
         body["parent"] = draft.parent
     return body
+
+
+def _story(data: dict[str, Any]) -> Story:
+    author = data.get("created_by") or {}
+    return Story(
+        gid=str(data["gid"]),
+        text=data.get("text") or "",
+        subtype=data.get("resource_subtype") or "",
+        author_gid=author.get("gid"),
+        author_name=author.get("name"),
+    )
 
 
 def _task(data: dict[str, Any]) -> Task:

@@ -130,6 +130,11 @@ class SlackGateway:
         data = await self._call("chat.getPermalink", self._client.chat_getPermalink, channel=channel, message_ts=ts)
         return str(data["permalink"])
 
+    async def is_private(self, channel: str) -> bool:
+        """Whether a channel is private (its work is suggested in that channel only)."""
+        data = await self._call("conversations.info", self._client.conversations_info, channel=channel)
+        return bool((data.get("channel") or {}).get("is_private"))
+
     async def user_email(self, user_id: str) -> str | None:
         data = await self._call("users.info", self._client.users_info, user=user_id)
         user = data.get("user") or {}

@@ -126,6 +126,13 @@ class IdentityPolicy:
 
 
 @dataclass(frozen=True)
+class SuggestPolicy:
+    enabled: bool = True
+    min_score: float | None = None  # None: the engine's own threshold (bridge.example.toml says which)
+    max_results: int = 3
+
+
+@dataclass(frozen=True)
 class Policy:
     business_hours: BusinessHours = field(default_factory=BusinessHours)
     sla: Sla = field(default_factory=Sla)
@@ -135,6 +142,7 @@ class Policy:
     routing: Routing = field(default_factory=Routing)
     relay: RelayPolicy = field(default_factory=RelayPolicy)
     identity: IdentityPolicy = field(default_factory=IdentityPolicy)
+    suggest: SuggestPolicy = field(default_factory=SuggestPolicy)
     projects: Mapping[str, Policy] = field(default_factory=dict)
 
     def for_project(self, project_gid: str) -> Policy:
@@ -142,7 +150,18 @@ class Policy:
         return self.projects.get(project_gid, self)
 
 
-_SECTIONS = ("business_hours", "sla", "triage", "reminders", "capture", "routing", "relay", "identity", "projects")
+_SECTIONS = (
+    "business_hours",
+    "sla",
+    "triage",
+    "reminders",
+    "capture",
+    "routing",
+    "relay",
+    "identity",
+    "suggest",
+    "projects",
+)
 
 
 # A public holiday calendar's days from its code ("US-NY"); raises ValueError for a code it does not know.
@@ -183,6 +202,7 @@ def _parse_sections(data: Mapping[str, Any], base: Policy, *, prefix: str, calen
         routing=_routing(_table(data, "routing", prefix), base.routing, prefix),
         relay=_relay(_table(data, "relay", prefix), base.relay, prefix),
         identity=_identity(_table(data, "identity", prefix), base.identity, prefix),
+        suggest=_suggest(_table(data, "suggest", prefix), base.suggest, prefix),
     )
 
 
@@ -454,3 +474,20 @@ def _identity(data: Mapping[str, Any], base: IdentityPolicy, prefix: str) -> Ide
     if "require_connected" not in data:
         return base
     return IdentityPolicy(require_connected=_get(data, "require_connected", bool, prefix, "expected true or false"))
+
+
+def _suggest(data: Mapping[str, Any], base: SuggestPolicy, prefix: str) -> SuggestPolicy:
+    prefix += "suggest."
+    _no_unknown_keys(prefix, data, ("enabled", "min_score", "max_results"))
+    enabled = _get(data, "enabled", bool, prefix, "expected true or false") if "enabled" in data else base.enabled
+    min_score = base.min_score
+    if "min_score" in data:
+        min_score = float(_get(data, "min_score", (int, float), prefix, "expected a number like 0.7"))
+        if min_score < 0:
+            raise PolicyError(prefix + "min_score", "expected a number of 0 or more")
+    max_results = base.max_results
+    if "max_results" in data:
+        max_results = _get(data, "max_results", int, prefix, "expected a whole number from 1 to 3")
+        if not 1 <= max_results <= 3:
+            raise PolicyError(prefix + "max_results", "expected a whole number from 1 to 3")
+    return SuggestPolicy(enabled=enabled, min_score=min_score, max_results=max_results)

@@ -36,6 +36,7 @@ from bridge.domain.model import ProjectGid, TaskGid
 from bridge.domain.policy import Policy
 from bridge.domain.report_tasks import ReportTask
 from bridge.domain.sla import target_for
+from bridge.domain.suggest import DeflectionSummary
 
 ALL = "all"  # the scope of the combined report: every link
 UNASSIGNED = "Unassigned"
@@ -131,6 +132,7 @@ class Report:
     hit_rates: tuple[HitRate, ...]
     open_per_person: tuple[tuple[str, int], ...]  # most loaded first
     pushes: PushBacks
+    deflections: DeflectionSummary | None = None  # questions answered by earlier ones (issue 22), when known
 
     @property
     def open(self) -> int:
@@ -341,3 +343,12 @@ def _monday(day: date) -> date:
 
 def _rate(hits: int, misses: int) -> float | None:
     return hits / (hits + misses) if hits + misses else None
+
+
+def typical_first_response(report: Report) -> timedelta | None:
+    """What a question usually waits for a first response: the median of the weeks' medians (weeks with one)."""
+    medians = sorted(w.first_response.median for w in report.weeks if w.first_response.median is not None)
+    if not medians:
+        return None
+    middle = len(medians) // 2
+    return medians[middle] if len(medians) % 2 else (medians[middle - 1] + medians[middle]) / 2

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge.domain.report import Distribution, OpenItem
+from bridge.domain.report import Distribution, OpenItem, Report
 from bridge.services.reports import ReportView
 
 CSV_TABLES = ("open", "weeks", "hit_rates", "people", "pushes")
@@ -83,6 +83,21 @@ def as_json(view: ReportView) -> dict[str, Any]:
                 {"task_gid": p.gid, "name": p.name, "link": p.link, "pushes": p.pushes} for p in report.pushes.most
             ],
         },
+        **_deflections(report),
+    }
+
+
+def _deflections(report: Report) -> dict[str, Any]:
+    found = report.deflections
+    if found is None:
+        return {}
+    return {
+        "deflections": {
+            "suggested": found.suggested,
+            "accepted": found.accepted,
+            "rejected": found.rejected,
+            "first_response_saved_seconds": int(found.saved.total_seconds()),
+        }
     }
 
 

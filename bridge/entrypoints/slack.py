@@ -16,6 +16,7 @@ from bridge.domain.model import ChannelId, SlackUserId, TeamId
 from bridge.domain.policy import Policy
 from bridge.entrypoints.background import Background
 from bridge.ports import Clock, SlackPort, Store
+from bridge.services.answers import AnswerIndex
 from bridge.services.capture import RETRY_DELAYS, Capture
 from bridge.services.errors import UserError
 from bridge.services.home import Home
@@ -24,6 +25,7 @@ from bridge.services.links import Links
 from bridge.services.nag_actions import NagActions
 from bridge.services.reports import Reports
 from bridge.services.routing import Router
+from bridge.services.suggest import Suggestions
 from bridge.services.threads import Threads
 from bridge.services.undo import Undo
 from bridge.services.unfurls import Unfurls
@@ -53,6 +55,8 @@ class Listeners:
     undo: Undo
     identities: Identities
     retry_delays: tuple[float, ...] = RETRY_DELAYS  # how a capture waits out an Asana outage
+    suggestions: Suggestions | None = None  # earlier answers: `/asana similar` and the suggestion buttons
+    answers: AnswerIndex | None = None  # the index of resolved work, backfilled when a channel is linked
 
 
 def register(app: AsyncApp, deps: Listeners) -> None:
@@ -65,6 +69,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         slack_nags,
         slack_routing,
         slack_shortcuts,
+        slack_suggest,
         slack_unfurls,
     )
 
@@ -92,6 +97,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
     slack_identity.register(app, deps)
     slack_nags.register(app, deps)
     slack_routing.register(app, deps)
+    slack_suggest.register(app, deps)
 
 
 def ids(payload: dict[str, Any]) -> tuple[TeamId, ChannelId, SlackUserId]:

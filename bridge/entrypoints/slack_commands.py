@@ -152,6 +152,15 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         elif verb == "disconnect":
             await ack()
             deps.background.spawn(slack_identity.disconnect_command(deps, team, user, respond), name="disconnect")
+        elif verb == "similar" and deps.suggestions is not None:
+            await ack()
+            suggestions = deps.suggestions
+
+            async def similar() -> None:
+                text, found = await suggestions.similar(team, channel, user, rest)
+                await respond(text=text, blocks=found or None, response_type="ephemeral")
+
+            deps.background.spawn(answering(similar, tell), name="similar")
         elif verb == "help":
             await ack(text=blocks.HELP)
         else:
@@ -188,6 +197,8 @@ def register(app: AsyncApp, deps: Listeners) -> None:
 async def _link(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUserId, ref: str, announce: Any) -> None:
     outcome = await deps.links.link(team, channel, user, ref)
     await announce(outcome.message)
+    if deps.answers is not None:  # the project's resolved work becomes searchable, a page at a time
+        deps.background.spawn(deps.answers.backfill(outcome.link.project_gid), name="answers backfill")
 
 
 async def _then(say: Any, message: Any) -> None:

@@ -8,7 +8,7 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -97,6 +97,7 @@ async def run_demo(*, keep_running: bool = False) -> int:
         try:
             out.line("setup", f"bridge on {local.url}, Slack API {world.slack.api_url}, Asana API {world.asana.url}")
             await _script(world, local, out)
+            await _earlier_answers(world, local, out)
             report_url = await _report(world, local, out)
             if keep_running:
                 out.line("setup", f"still running; open the report at {report_url}")
@@ -433,3 +434,70 @@ def _plain(message: Any) -> str:
     texts = [b["text"]["text"] for b in message.blocks or [] if b.get("type") == "section" and b.get("text")]
     texts += [e["text"] for b in message.blocks or [] if b.get("type") == "context" for e in b.get("elements") or []]
     return " / ".join(texts) if texts else str(message.text)
+
+
+HISTORY = (
+    ("How do I rotate the webhook secret?", "Unlink and link the channel again: the bridge registers a new webhook."),
+    ("Staging database is read-only", "It is during the nightly backup, 02:00-02:30; writes work again after."),
+    ("Where are the API docs?", "In the repo under docs/api, published at every release."),
+)
+
+
+async def _earlier_answers(world: World, local: LocalBridge, out: Transcript) -> None:
+    """A question asked before gets the earlier answer in its thread, and the asker closes it with one click."""
+    out.step("Earlier answers: a repeated question is answered at once from resolved work")
+    store: Any = local.bridge.store
+    bo = world.asana.act(world.asana_people["bo"])
+    for question, answer in HISTORY:
+        await local.slack.user("cy").slash_command("/task", question, world.channel)
+        task = await _until(lambda q=question: _named(world, q))  # type: ignore[misc]
+        await _until_async(lambda g=task.gid: _tracked(local, g))  # type: ignore[misc]
+        bo.comment(task.gid, answer)
+        bo.complete(task.gid)
+        out.line("asana", f"bo answers “{question}”: {answer} (and completes it)")
+    for question, _ in HISTORY:
+        gid = _named(world, question).gid
+        await _until_async(lambda g=gid: _indexed(store, g))  # type: ignore[misc]
+    out.line("bridge", f"{len(HISTORY)} resolved tasks in the index (SQLite FTS5), fed by what the relay read")
+    question = "webhook secret rotation: how?"
+    out.line("slack", f"ana: /task {question}")
+    await local.slack.user("ana").slash_command("/task", question, world.channel)
+    new = await _until(lambda: _named(world, question))
+    suggestion = await _until(lambda: _suggestion(world, world.channel))
+    out.line("slack", f"thread reply: {_plain(suggestion)} [That answers it] [Not it]")
+    await local.slack.user("ana").click_button(suggestion, "suggest_accept")
+    await _until(lambda: world.asana.store.tasks[new.gid].completed or None)
+    comments = [s.text for s in world.asana.store.stories.values() if s.task == new.gid and s.kind == "comment"]
+    out.line("asana", f"“{question}” completed; comment: {comments[-1]}")
+    out.line("slack", f"thread reply now: {_plain(await _until(lambda: _settled(world, suggestion.ts)))}")
+    await local.slack.user("cy").slash_command("/asana", "similar staging database read only", world.channel)
+    found = await _until(lambda: [e for e in world.slack.ephemerals("cy") if "Resolved tasks like" in e.text])
+    out.line("slack", f"cy: /asana similar staging database read only → only Cy sees: {_plain(found[-1])}")
+
+
+async def _until_async(check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := await check()):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the demo waited too long for the bridge")
+        await asyncio.sleep(0.05)
+    return value
+
+
+async def _tracked(local: LocalBridge, gid: str) -> Any:
+    return await local.bridge.store.get_tracked_task(gid)  # type: ignore[arg-type]
+
+
+async def _indexed(store: Any, gid: str) -> bool:
+    found = await store.get_answer(gid)
+    return found is not None and found.resolved_at is not None and bool(found.answer)
+
+
+def _suggestion(world: World, channel: str) -> Any:
+    said = world.slack.messages(channel, replies=True)
+    return next((m for m in said if m.bot_id and m.text.startswith("This may have been answered before")), None)
+
+
+def _settled(world: World, ts: str) -> Any:
+    said = world.slack.messages(world.channel, replies=True)
+    return next((m for m in said if m.ts == ts and "Answered by an earlier task" in m.text), None)

@@ -94,6 +94,7 @@ class _Options:
     fetched: float = 0.0
 
 
+AfterCapture = Callable[["Captured", CaptureRequest], Awaitable[None]]
 CAPTURES_AT_ONCE = 8  # about half of Asana's 15 writes in flight: the rest is left to relays and nags
 
 
@@ -110,10 +111,12 @@ class Capture:
         cards: Cards,
         holder: Holder | None = None,
         acting_for: ActingFor | None = None,
+        after_capture: AfterCapture | None = None,
     ) -> None:
         self._cards = cards
         self._outbox = Outbox(store=store, slack=slack, clock=clock, holder=holder)
         self._holder = holder  # kept /task commands name it: if it dies, another replica finishes them at once
+        self._after_capture = after_capture  # suggestions of earlier answers, in the new thread
         self._store = store
         self._asana = asana
         self._acting_for = acting_for or as_bridge(asana)
@@ -385,7 +388,10 @@ class Capture:
         if source is None:
             await self._link_back(request, task, ts)
         log.info("captured task %s in %s/%s", task.gid, request.team_id, request.channel_id)
-        return Captured(task=task, thread_ts=thread_ts, link=link)
+        captured = Captured(task=task, thread_ts=thread_ts, link=link)
+        if self._after_capture is not None:
+            await self._after_capture(captured, request)
+        return captured
 
     async def _link_back(self, request: CaptureRequest, task: Task, post_ts: MessageTs) -> None:
         """A /task's description gets its way back to Slack once the task's post exists (the post needs the task)."""

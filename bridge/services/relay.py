@@ -32,8 +32,9 @@ from bridge.domain.model import (
 from bridge.domain.policy import Policy
 from bridge.domain.relay import diff, next_snapshot
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_for_new_priority
-from bridge.domain.work import Task
+from bridge.domain.work import Story, Task
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.services.answers import AnswerIndex
 from bridge.services.cards import Cards, with_card
 from bridge.services.outbox import Outbox, ThreadNotReady, thread_key
 from bridge.services.people import People
@@ -63,11 +64,13 @@ class Relay:
         in_flight_for: timedelta = timedelta(seconds=60),
         holder: Holder | None = None,
         own_writes: OwnWrites | None = None,
+        answers: AnswerIndex | None = None,
     ) -> None:
         self._cards = cards
         self._people = people
         self._own_writes = own_writes
         self._policy = policy
+        self._answers = answers  # the index of resolved work, fed with what this relay reads anyway
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -95,9 +98,10 @@ class Relay:
         # Changes the bridge made with a person's token come back as theirs: recognised by what was written.
         own = await self._own_writes(tracked.task_gid) if self._own_writes else []
         lines: list[Line] = []
+        comments: list[Story] = []
         for item in human:
             if item.event.resource_type == "story" and item.event.action == "added" and _may_be_comment(item):
-                lines.extend(await self._comment_lines(tracked, item.event.resource_gid, own))
+                lines.extend(await self._comment_lines(tracked, item.event.resource_gid, comments, own))
         # Any task event (changed, or added to/removed from a section or project) is a reason to read and compare;
         # the comparison decides whether there is anything to tell.
         task_changed = any(e.event.resource_type == "task" and e.event.action != "deleted" for e in human)
@@ -115,6 +119,8 @@ class Relay:
                 await self._cards.refresh(updated)  # in quiet mode too: the card then says it all
             if any(kind == "assigned" for kind, _ in lines):
                 await self._tell_assignee(tracked, task, human)
+        if self._answers is not None:
+            await self._answers.saw(updated or tracked, task=task, stories=comments)
 
     async def _task_lines(
         self, tracked: TrackedTask, own: Sequence[OwnWrite] = ()
@@ -200,7 +206,9 @@ class Relay:
         except SlackError:
             return None  # the DM still says which channel
 
-    async def _comment_lines(self, tracked: TrackedTask, story_gid: str, own: Sequence[OwnWrite] = ()) -> list[Line]:
+    async def _comment_lines(
+        self, tracked: TrackedTask, story_gid: str, read: list[Story], own: Sequence[OwnWrite] = ()
+    ) -> list[Line]:
         if await self._store.is_bridge_comment(story_gid):
             return []  # written by the bridge from a Slack reply: it is in the thread already
         try:
@@ -211,6 +219,7 @@ class Relay:
             return []
         if wrote_comment(own, story.text, now=self._clock.now()):
             return []  # written by the bridge with a person's token (a nag button's note): told already
+        read.append(story)
         await self._acknowledge(tracked, story.author_gid)
         author = await self._slack_user(tracked, await self._link_of(tracked), story.author_gid)
         return [("comments", blocks.comment_line(story.author_name, story.text, mention=author))]

@@ -11,15 +11,17 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+from typing import Protocol
 
 from bridge.adapters import blocks
 from bridge.domain.model import ChannelId, Link, SlackUserId, TaskGid, TeamId
 from bridge.domain.policy import Policy
-from bridge.domain.report import ALL, Report, build_report
+from bridge.domain.report import ALL, Report, build_report, typical_first_response
 from bridge.domain.report_access import LINK_LIFETIME, Credentials, Grant, Refusal, check, signed_query
 from bridge.domain.report_tasks import ReportTask, link_id, report_task
+from bridge.domain.suggest import Deflection, summarize
 from bridge.ports import Clock, SlackPort, Store
 from bridge.services.errors import UserError
 
@@ -31,6 +33,10 @@ SECRET_NAME = "report_links"  # the row of server_secrets that signs report link
 CLOCK_MARGIN = timedelta(seconds=30)
 FULL_RELOAD = timedelta(minutes=10)
 PAGE = 1000  # tasks read per query on a full reload: a few milliseconds of the loop each
+
+
+class DeflectionSource(Protocol):
+    async def deflections_since(self, since: datetime, *, team_id: TeamId | None = None) -> list[Deflection]: ...
 
 
 class AccessDenied(Exception):
@@ -88,7 +94,9 @@ class Reports:
         secret: str | None = None,
         operator_token: str | None = None,
         lifetime: timedelta = LINK_LIFETIME,
+        deflections: DeflectionSource | None = None,
     ) -> None:
+        self._deflections = deflections  # what suggestions of earlier answers settled (issue 22)
         self._store = store
         self._slack = slack
         self._clock = clock
@@ -150,7 +158,7 @@ class Reports:
         for link in links:
             tasks.extend(await self._tasks_of(link))
         # Judging every task (100,000 of them take seconds) runs in a thread: the loop keeps answering meanwhile.
-        return await asyncio.to_thread(
+        report = await asyncio.to_thread(
             build_report,
             tasks,
             policy_of=self._policy.for_project,
@@ -158,6 +166,16 @@ class Reports:
             scope=scope,
             calendar=self._policy,
         )
+        return await self._with_deflections(report, links)
+
+    async def _with_deflections(self, report: Report, links: list[Link]) -> Report:
+        """The report's weeks' deflections of these links, and the first-response time the accepted ones saved."""
+        if self._deflections is None or not report.weeks:
+            return report
+        since = datetime.combine(report.weeks[0].start, time(), tzinfo=UTC)
+        keys = {(link.team_id, link.channel_id) for link in links}
+        rows = [d for d in await self._deflections.deflections_since(since) if (d.team_id, d.channel_id) in keys]
+        return replace(report, deflections=summarize(rows, typical_first_response=typical_first_response(report)))
 
     async def _tasks_of(self, link: Link) -> Iterable[ReportTask]:
         """The link's tasks: all of them the first time (and every FULL_RELOAD), then only those saved since."""

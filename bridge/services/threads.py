@@ -10,6 +10,7 @@ from bridge.domain.model import ChannelId, CommentLink, MessageTs, SlackUserId, 
 from bridge.domain.slack_text import readable, unnamed_users
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
 from bridge.services.acting import ActingFor, as_bridge
+from bridge.services.answers import AnswerIndex
 from bridge.services.people import People
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,9 @@ class Threads:
         clock: Clock,
         people: People,
         acting_for: ActingFor | None = None,
+        answers: AnswerIndex | None = None,
     ) -> None:
+        self._answers = answers  # thread replies are part of a task's answer (the relay skips their mirrored comments)
         self._store = store
         self._people = people
         self._asana = asana
@@ -50,6 +53,8 @@ class Threads:
             await self._store.save_comment_link(
                 CommentLink(team_id, channel_id, ts, tracked.task_gid, story_gid, self._clock.now())
             )
+            if self._answers is not None:
+                await self._answers.replied(tracked, text=body, by_asker=user == tracked.requester)
         await self._acknowledge(tracked, user)
         return True
 

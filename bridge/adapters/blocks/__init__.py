@@ -16,5 +16,6 @@ from bridge.adapters.blocks.notes import *  # noqa: F403
 from bridge.adapters.blocks.relay import *  # noqa: F403
 from bridge.adapters.blocks.reports import *  # noqa: F403
 from bridge.adapters.blocks.routing import *  # noqa: F403
+from bridge.adapters.blocks.suggest import *  # noqa: F403
 from bridge.adapters.blocks.task_command import *  # noqa: F403
 from bridge.adapters.blocks.unfurls import *  # noqa: F403

@@ -18,6 +18,7 @@ HELP = (
     "• `/asana routing`: who new tasks are routed to, their open tasks, and who is out\n"
     "• `/asana report`: this channel's SLA summary, with a link to the full report\n"
     "• `/asana connect` / `/asana disconnect`: act as yourself in Asana, or stop\n"
+    "• `/asana similar <words>`: resolved tasks that may already answer it (only you see them)\n"
     "• `/task <title> [@person] [due:<when>] [p0|p1|p2|p3]`: create a task in the linked project (options last)\n"
     "   due words: today, tomorrow, fri, next week, in 3 days, 2026-12-03"
 )

@@ -29,6 +29,16 @@ def report_summary(project_name: str, report: Report, *, url: str, days: int) ->
         (":red_circle: Breached", str(counts[Status.BREACHED])),
         ("Median first response this week", response + " (business time)" if median is not None else response),
     ]
+    if report.deflections is not None and report.deflections.suggested:
+        found = report.deflections
+        saved = when.working(found.saved)
+        fields.append(
+            (
+                ":bulb: Answered by earlier questions",
+                f"{found.accepted} of {found.suggested} suggested ({found.rejected} not it); saved {saved}",
+            )
+        )
+        text += f" Earlier answers accepted: {found.accepted} of {found.suggested}."
     return text, [
         {"type": "header", "text": {"type": "plain_text", "text": f"SLA report: {project_name}"[:150]}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields]},

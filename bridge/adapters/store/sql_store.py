@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bridge.adapters.store.answers import SqlAnswers
 from bridge.adapters.store.caches import SqlNagLog, SqlSlackEvents, SqlSyncTokens, SqlUserMappings
 from bridge.adapters.store.commands import SqlPendingCommands
 from bridge.adapters.store.crypto import Cipher
@@ -20,7 +21,7 @@ from bridge.adapters.store.reports import SqlReports
 from bridge.adapters.store.routing import SqlRouting
 from bridge.adapters.store.shared_limits import SqlSharedLimits
 from bridge.adapters.store.tasks import SqlCaptures, SqlComments, SqlTrackedTasks
-from bridge.ports import Store
+from bridge.ports import AnswerStore, Store
 
 
 class SqlStore(
@@ -42,6 +43,7 @@ class SqlStore(
     SqlSharedLimits,
     SqlReports,
     SqlIdentities,
+    SqlAnswers,
 ):
     """Every method is one transaction; uniqueness comes from primary keys and unique constraints.
 
@@ -70,4 +72,8 @@ class SqlStore(
 
 def _conforms(store: SqlStore) -> Store:
     # mypy checks here that SqlStore satisfies the port.
+    return store
+
+
+def _answers_conform(store: SqlStore) -> AnswerStore:
     return store

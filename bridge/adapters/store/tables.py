@@ -452,3 +452,60 @@ own_writes = Table(
     PrimaryKeyConstraint("id"),
     Index(None, "task_gid", "written_at"),
 )
+# Suggestions (issue 22): every tracked task with what was answered on it; searchable once resolved. The full-text
+# index itself is engine-specific and kept beside these tables, outside this metadata (see SEARCH_TABLES).
+answers = Table(
+    "answers",
+    metadata,
+    Column("id", Integer, autoincrement=True, nullable=False),  # the full-text index's row id
+    Column("task_gid", ID, nullable=False),
+    Column("team_id", ID, nullable=False),
+    Column("channel_id", ID, nullable=False),
+    Column("private", Boolean(), nullable=False),  # asked in a private channel: suggested in that channel only
+    Column("title", Text, nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("answered_by", Text, nullable=False),  # names, newline-separated, the last to answer first
+    Column("asker", ID, nullable=True),  # the asker's Asana user: their own comments are no answer
+    Column("permalink_url", Text, nullable=False),
+    Column("asked_at", UTCDateTime(), nullable=False),
+    Column("resolved_at", UTCDateTime(), nullable=True),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("task_gid"),
+)
+
+# The projects an answer belongs to (its own and the combined projects it was added to): a link finds answers
+# of the projects it covers only.
+answer_projects = Table(
+    "answer_projects",
+    metadata,
+    Column("answer_id", Integer, nullable=False),
+    Column("project_gid", ID, nullable=False),
+    PrimaryKeyConstraint("answer_id", "project_gid"),
+    Index(None, "project_gid"),
+)
+
+# One suggestion per captured question, and what its asker made of it.
+deflections = Table(
+    "deflections",
+    metadata,
+    Column("task_gid", ID, nullable=False),
+    Column("team_id", ID, nullable=False),
+    Column("channel_id", ID, nullable=False),
+    Column("thread_ts", TS, nullable=False),
+    Column("message_ts", TS, nullable=True),
+    Column("asker", ID, nullable=False),
+    Column("suggested", Text, nullable=False),  # the suggested task gids, comma-separated, best first
+    Column("asked_at", UTCDateTime(), nullable=False),
+    Column("suggested_at", UTCDateTime(), nullable=False),
+    Column("outcome", STATE, nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=True),
+    Column("decided_by", ID, nullable=True),
+    PrimaryKeyConstraint("task_gid"),
+    CheckConstraint("outcome IN ('suggested', 'accepted', 'rejected')", name="outcome"),
+    Index(None, "suggested_at"),
+)
+
+# The engine's own full-text index of `answers`, made by migration 0018 in raw SQL: an FTS5 table (with its shadow
+# tables) on SQLite, a tsvector table with a GIN index on PostgreSQL. Schema comparisons leave these out.
+SEARCH_TABLES = "answers_search"

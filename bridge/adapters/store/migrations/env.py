@@ -8,13 +8,18 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from bridge.adapters.store.engine import create_engine, writer
-from bridge.adapters.store.tables import metadata
+from bridge.adapters.store.tables import SEARCH_TABLES, metadata
 
 config = context.config
 
 
+def _not_search(name: str | None, type_: str, _parent: object) -> bool:
+    """The engine's own full-text index is made in raw SQL (0018): autogenerate must not propose to drop it."""
+    return not (type_ == "table" and (name or "").startswith(SEARCH_TABLES))
+
+
 def _configure_and_run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+    context.configure(connection=connection, target_metadata=metadata, compare_type=True, include_name=_not_search)
     with context.begin_transaction():
         context.run_migrations()
 

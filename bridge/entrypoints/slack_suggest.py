@@ -1,0 +1,43 @@
+"""The suggestion buttons: ack at once, then settle the suggestion for the clicker in the background."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bridge.adapters import blocks
+from bridge.domain.model import SlackUserId, TaskGid
+from bridge.entrypoints.slack import Listeners, answering, clicker_teller
+
+
+def register(app: AsyncApp, deps: Listeners) -> None:
+    @app.action(blocks.SUGGEST_ACCEPT)
+    async def accept(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        settle(deps, body, action, respond, accepted=True)
+
+    @app.action(blocks.SUGGEST_REJECT)
+    async def reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        settle(deps, body, action, respond, accepted=False)
+
+
+def settle(
+    deps: Listeners, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, *, accepted: bool
+) -> None:
+    suggestions = deps.suggestions
+    task_gid = str(action.get("value") or "")
+    channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
+    user = SlackUserId(str((body.get("user") or {}).get("id") or ""))
+    message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
+    if suggestions is None or not task_gid.isdigit() or not channel or not user:
+        return
+    say = clicker_teller(deps, body, channel, user, respond)
+
+    async def act() -> None:
+        note = await suggestions.settle(TaskGid(task_gid), user, accepted=accepted, message_ts=message_ts)
+        if note:
+            await say(note)
+
+    deps.background.spawn(answering(act, say), name=f"suggestion {task_gid}")
