@@ -304,14 +304,14 @@ class Capture:
         followers: list[str] = [requester_gid] if requester_gid else []
         if policy.triage.triager and link.triage_section_gid:
             followers.append(policy.triage.triager)  # Asana takes an email wherever it takes a user
-        # The Asana of whoever acts (their own, if connected), for the requester.
+        # The Asana of whoever acts (their own, if connected), for the requester; the notes say on whose behalf the
+        # bridge made it when it did (kept when the link back to Slack is written after the post).
         acting = await self._acting_for(request.team_id, request.actor or request.requester, link)
+        request = replace(request, notes=acting.notes(request.notes))
         draft = TaskDraft(
             name=request.title,
             project_gid=link.project_gid,
-            html_notes=blocks.notes_body(
-                acting.notes(request.notes), marker=_marker(request) if request.marker_key else None
-            ),
+            html_notes=blocks.notes_body(request.notes, marker=_marker(request) if request.marker_key else None),
             section_gid=await self._section_for(link, request.priority),
             assignee=assignee_gid,
             followers=tuple(AsanaUserGid(f) for f in dict.fromkeys(followers)),

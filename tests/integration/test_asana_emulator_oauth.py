@@ -179,10 +179,9 @@ async def test_every_call_with_a_persons_token_is_checked_against_their_access(a
     emu, ws = asana_seed.emu, asana_seed.workspace
     cy = emu.add_user("Cy Park", "cy@example.com", [ws])
     team = emu.add_team(ws, "Support", members=[cy])
-    private = emu.add_project(ws, "Private", members=[asana_seed.bridge_user])
+    private = emu.add_project(ws, "Private", public=False, members=[asana_seed.bridge_user])
     team_only = emu.add_project(ws, "Team only", public=False, team=team, members=[asana_seed.bridge_user])
     public = emu.add_project(ws, "Everyone", members=[asana_seed.bridge_user])
-    emu.store.projects[private].public = False
     tokens: dict[str, str] = {}
     for name, user in (("bo", asana_seed.other_human), ("cy", cy)):
         _, body = await _exchange(asana_seed, await _code(asana_seed, user))
