@@ -36,7 +36,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.domain.work import Task, TaskDraft
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
-from bridge.services.acting import ActingFor, as_bridge
+from bridge.services.acting import Acting, ActingFor, as_bridge
 from bridge.services.errors import UserError
 from bridge.services.people import People
 
@@ -65,6 +65,7 @@ class CaptureRequest:
     # into the task's notes, so that a retry after a lost answer from Asana finds the task instead of making another.
     request_key: str | None = None
     actor: SlackUserId | None = None  # who acts in Asana (the reactor, the shortcut's user); None: the requester
+    by_policy: bool = False  # captured by the link's `capture = "all"`: nobody acted, the bridge does
 
     @property
     def marker_key(self) -> str | None:
@@ -257,6 +258,7 @@ class Capture:
             notes=blocks.message_notes(text, await self._slack.permalink(record.channel_id, record.message_ts)),
             source_ts=record.message_ts,
             source_thread_ts=MessageTs(str(message.get("thread_ts") or record.message_ts)),
+            by_policy=True,  # the sweeper finishes it; who acted first is not kept: the bridge acts
         )
         found = await self.recover(request, since=record.created_at - timedelta(minutes=1))
         return found if found is not None else await self.capture(request)
@@ -286,7 +288,11 @@ class Capture:
         if policy.triage.triager and link.triage_section_gid:
             followers.append(policy.triage.triager)  # Asana takes an email wherever it takes a user
         # The Asana of whoever acts (their own, if connected), for the requester.
-        acting = await self._acting_for(request.team_id, request.actor or request.requester, link)
+        acting = (
+            Acting(self._asana, as_person=False)
+            if request.by_policy
+            else await self._acting_for(request.team_id, request.actor or request.requester, link)
+        )
         notes = acting.notes(request.notes.strip())
         if request.marker_key is not None:
             notes = f"{notes}\n\n{_marker(request)}".strip()
