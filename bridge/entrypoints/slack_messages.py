@@ -78,7 +78,8 @@ async def _posted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
     link = await deps.store.get_link(team, channel)
     if link is None or link.capture_mode is not CaptureMode.ALL:
         return
-    request = await _message_request(deps, team, channel, user, event)
+    # The channel's policy captures it, not a person: the bridge acts (askers may have no Asana seat to connect).
+    request = replace(await _message_request(deps, team, channel, user, event), by_policy=True)
     deps.background.spawn(answering(lambda: _capture(deps, request, say), say), name=f"capture {channel}")
 
 

@@ -37,7 +37,7 @@ from bridge.domain.policy import PRIORITIES, Policy
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.domain.work import Section, Task, TaskDraft, starting_section
 from bridge.ports import AsanaPort, Clock, SlackPort, Store
-from bridge.services.acting import ActingFor, as_bridge
+from bridge.services.acting import Acting, ActingFor, as_bridge
 from bridge.services.capture_reading import Reader
 from bridge.services.cards import Cards, with_card
 from bridge.services.errors import UserError
@@ -69,6 +69,7 @@ class CaptureRequest:
     # into the task's notes, so that a retry after a lost answer from Asana finds the task instead of making another.
     request_key: str | None = None
     actor: SlackUserId | None = None  # who acts in Asana (the reactor, the shortcut's user); None: the requester
+    by_policy: bool = False  # captured by the link's `capture = "all"`: nobody acted, the bridge does
 
     @property
     def marker_key(self) -> str | None:
@@ -276,6 +277,7 @@ class Capture:
             notes=read.notes,
             source_ts=record.message_ts,
             source_thread_ts=MessageTs(str(message.get("thread_ts") or record.message_ts)),
+            by_policy=True,  # the sweeper finishes it; who acted first is not kept: the bridge acts
         )
         found = await self.recover(request, since=record.created_at - timedelta(minutes=1))
         return found if found is not None else await self.capture(request)
@@ -306,7 +308,11 @@ class Capture:
             followers.append(policy.triage.triager)  # Asana takes an email wherever it takes a user
         # The Asana of whoever acts (their own, if connected), for the requester; the notes say on whose behalf the
         # bridge made it when it did (kept when the link back to Slack is written after the post).
-        acting = await self._acting_for(request.team_id, request.actor or request.requester, link)
+        acting = (
+            Acting(self._asana, as_person=False)
+            if request.by_policy
+            else await self._acting_for(request.team_id, request.actor or request.requester, link)
+        )
         request = replace(request, notes=acting.notes(request.notes))
         draft = TaskDraft(
             name=request.title,

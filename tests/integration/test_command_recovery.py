@@ -130,6 +130,8 @@ async def test_commands_cut_off_by_a_crash_are_finished_once(running: Running) -
     await running.user("bo").slash_command("/task", "Finished before the crash", world.channel)
     done = (await eventually(lambda: _named(running, "Finished before the crash")))[0]
     await eventually(lambda: running.bridge.store.get_tracked_task(done.gid))
+    # Its command is forgotten once the person is told (after the thread is saved): cut it off only after that.
+    await eventually(lambda: running.bridge.background.pending == 0)
     trigger = done.notes.rsplit("/", 1)[1].rstrip("]")  # the marker's key: the command's trigger_id
     await _cut_off(running, trigger, "Finished before the crash")
     posts_before = len(world.slack.messages(world.channel))

@@ -236,6 +236,14 @@ class TestRequireConnected:
         made = await running.slash_task("Now yes", by="bo", title="Now yes")
         assert world.asana.store.tasks[made.task_gid].created_by == world.asana_people["bo"]
 
+        # A question the channel's `capture = "all"` takes is the bridge's doing: never refused (askers may have no
+        # Asana seat to connect).
+        await running.user("ana").slash_command("/asana", "capture all", world.channel)
+        await running.user("cy").post_message(world.channel, "Where is the SQL reference?")
+        asked = await eventually(lambda: next((t for t in running.asana_tasks() if t.name.startswith("Where")), None))
+        assert asked.created_by == world.bridge_user
+        assert not [e for e in world.slack.ephemerals("cy") if "connect" in e.text]
+
 
 async def test_the_app_home_shows_the_connection_and_its_buttons(running: Running) -> None:
     world = running.world
