@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from bridge.sandbox.demo import Transcript, _named, _until
+from bridge.sandbox.demo import Transcript, _named, _tracked, _until, _until_async
 from bridge.sandbox.harness import LocalBridge
 from bridge.sandbox.world import World
 
@@ -32,8 +32,9 @@ async def identity_scene(world: World, local: LocalBridge, out: Transcript) -> N
     out.line("slack", "bo: /task Document the retry schedule")
     mine = await _until(lambda: _named(world, "Document the retry schedule"))
     out.line("asana", f"task {mine.gid} created by {people.get(mine.created_by)} (with bo's own token)")
-    thread = await _until(lambda: [m for m in world.slack.messages(channel) if "Document the retry" in m.text])
-    await bo.post_message(channel, "Starting on this today.", thread_ts=thread[-1].ts)
+    # Bo replies once the bridge follows the thread (its card is posted a moment before the task is tracked).
+    tracked = await _until_async(lambda: _tracked(local, mine.gid))
+    await bo.post_message(channel, "Starting on this today.", thread_ts=tracked.thread_ts)
     comment = await _until(lambda: _comment(world, mine.gid, "Starting on this today."))
     out.line("asana", f"bo's thread reply → comment by {people.get(comment.created_by)}: {comment.text}")
 

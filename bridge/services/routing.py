@@ -194,12 +194,9 @@ class Router:
             follow_rules=policy.routing.followers,
         )
         skipped = [blocks.skipped_part(self._pool.display(s.email, users), s.reason, s.back_on) for s in choice.skipped]
-        skipped_said = [  # in Slack, each person named is an @mention when Slack knows them
-            blocks.skipped_part(
-                await self._pool.mention(s.email) or blocks.escape(self._pool.display(s.email, users)),
-                s.reason,
-                s.back_on,
-            )
+        # In Slack the people skipped are named, not pinged: they are away, full or off work, and asked nothing.
+        skipped_said = [
+            blocks.skipped_part(blocks.escape(self._pool.display(s.email, users)), s.reason, s.back_on)
             for s in choice.skipped
         ]
         if choice.assignee is None:

@@ -40,12 +40,15 @@ def test_demo_prints_a_transcript_and_exits_zero(tmp_path: Path) -> None:
         "(in Slack): Hash the raw body",
         "message shortcut",
         "thread reply: ✅ completed by @bo",
-        "the task's card now reads: ✅ ~Webhook retries need backoff~",
+        "the task's card now reads: ✅ ~Don't retry \"Save\" webhooks without backoff~",  # typed words kept whole
         "⏰ It is due today.\n",
-        "🚨 SLA missed: no first response yet, and the target (P2, 1d) passed",
+        "🚨 SLA missed: no first response yet, and the target (P2, 1 working day) passed",
         "(its buttons stay)",
         "the card now reads:",
-        "🧭 Assigned to @bo: matches “oauth”, fewest open tasks (0). Skipped: @cy (out of office until",
+        # Bo is off work in Berlin (named, not pinged); Cy is out of office (named, not pinged).
+        "🧭 Assigned to Bo Chen: matches “oauth”, fewest open tasks (0). Skipped: Cy Park (out of office until",
+        'holiday_calendar = "US-NY": Fri 25 Dec 2026 is a day off',
+        "created by bo (with bo's own token)",
         "[Keep it] [Hand it back]",
         "Bo Chen did not complete it within 1 working day",
         "GET /healthz → 200",

@@ -234,9 +234,9 @@ async def test_people_out_of_office_or_at_capacity_are_skipped_and_named(running
     await _tick(running)
     assert _assignee(running, third) is None
     assert _lines(running, third, "🧭") == [
-        f"🧭 {_who(running, 'cy')}: nobody could take “Webhooks retry too often”. Skipped: {_who(running, 'ana')} "
-        f"(at capacity); {_who(running, 'bo')} (out of office until {back}). It stays unassigned; I'll try again as "
-        "people come back."
+        f"🧭 {_who(running, 'cy')}: nobody could take “Webhooks retry too often”. Skipped: Ana Lopez "
+        f"(at capacity); Bo Chen (out of office until {back}). It stays unassigned; I'll try again as "
+        "people come back."  # the triager is asked; the people skipped are named, not pinged
     ]
     await _tick(running)
     assert len(_lines(running, third, "🧭")) == 1  # told once
