@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -17,6 +18,7 @@ from bridge.adapters.errors import SlackError
 from bridge.adapters.limits import ChannelPacer, SharedChannelPacer
 from bridge.adapters.slack_installations import WorkspaceTokens
 from bridge.domain.model import MessageTs
+from bridge.lookups import Lookups
 from bridge.metrics import Metrics
 from bridge.tenancy import current_team
 
@@ -30,6 +32,8 @@ AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_e
 NOT_REPEATABLE = ("chat.postMessage", "chat.postEphemeral")
 
 ZONE_CACHE_SECONDS = 6 * 3600.0  # a person's timezone (users.info tz) is read again after this
+NAME_SECONDS = 3600.0  # names, channels and the Slack user of an email address are read again after this
+MISS_SECONDS = 60.0  # "no such user" is believed this long: a person who joins Slack is found within a minute
 
 
 class RepeatableServerErrorRetryHandler(AsyncServerErrorRetryHandler):
@@ -61,6 +65,7 @@ class SlackGateway:
         post_interval: float = 1.0,
         pacer: ChannelPacer | SharedChannelPacer | None = None,
         tokens: WorkspaceTokens | None = None,
+        timer: Callable[[], float] = time.monotonic,  # what the lookups' lifetimes are counted on (tests move it)
     ) -> None:
         self._client = client
         self._tokens = tokens
@@ -69,8 +74,13 @@ class SlackGateway:
         # chat.postMessage allows about one message per second per channel; pace instead of collecting 429s.
         self._pacer = pacer or ChannelPacer(post_interval)
         self.calls = 0
-        self._names: dict[str, str] = {}
-        self._zones: dict[str, tuple[float, str | None]] = {}  # team:user -> (when read, users.info tz)
+        # What Slack said of people and channels, remembered a while (bridge.lookups): found answers for an hour,
+        # "nobody" for a minute, bounded in size.
+        self._names: Lookups[str, str] = Lookups(found_seconds=NAME_SECONDS, missing_seconds=MISS_SECONDS, timer=timer)
+        self._people: Lookups[str, str] = Lookups(found_seconds=NAME_SECONDS, missing_seconds=MISS_SECONDS, timer=timer)
+        self._zones: Lookups[str, str] = Lookups(
+            found_seconds=ZONE_CACHE_SECONDS, missing_seconds=ZONE_CACHE_SECONDS, timer=timer
+        )
         # The error of the last call Slack refused for the token's sake; cleared by the next call that works.
         self.auth_error: str | None = None
 
@@ -142,58 +152,55 @@ class SlackGateway:
         return str(email) if email else None
 
     async def user_name(self, user_id: str) -> str:
-        """A person's display name for attributions, cached: names change rarely and replies come in bursts."""
-        cached = self._names.get(user_id)
-        if cached is not None:
-            return cached
-        data = await self._call("users.info", self._client.users_info, user=user_id)
-        user = data.get("user") or {}
-        profile = user.get("profile") or {}
-        name = str(profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user_id)
-        self._names[user_id] = name
-        return name
+        """A person's display name for attributions, remembered a while: names change rarely, replies come in bursts."""
+
+        async def read() -> str:
+            data = await self._call("users.info", self._client.users_info, user=user_id)
+            user = data.get("user") or {}
+            profile = user.get("profile") or {}
+            return str(profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user_id)
+
+        return await self._names.get_or_load(f"user:{current_team()}:{user_id}", read) or user_id
 
     async def channel_name(self, channel: str) -> str:
-        """A channel's name, for a mention Slack sent without one (`<#C…>`), cached like people's names."""
-        key = f"channel:{current_team()}:{channel}"
-        cached = self._names.get(key)
-        if cached is not None:
-            return cached
-        data = await self._call("conversations.info", self._client.conversations_info, channel=channel)
-        name = str((data.get("channel") or {}).get("name") or channel)
-        self._names[key] = name
-        return name
+        """A channel's name, for a mention Slack sent without one (`<#C…>`), remembered like people's names."""
+
+        async def read() -> str:
+            data = await self._call("conversations.info", self._client.conversations_info, channel=channel)
+            return str((data.get("channel") or {}).get("name") or channel)
+
+        return await self._names.get_or_load(f"channel:{current_team()}:{channel}", read) or channel
 
     async def user_timezone(self, user_id: str) -> str | None:
-        """A person's timezone (users.info `tz`), cached for ZONE_CACHE_SECONDS: people move, but seldom."""
-        key = f"{current_team()}:{user_id}"
-        cached = self._zones.get(key)
-        if cached is not None and time.monotonic() - cached[0] < ZONE_CACHE_SECONDS:
-            return cached[1]
-        try:
-            data = await self._call("users.info", self._client.users_info, user=user_id)
-        except SlackError as exc:
-            if exc.code != "user_not_found":
-                raise
-            data = {}  # someone Slack does not know (any more): the team's timezone is used
-        zone = (data.get("user") or {}).get("tz")
-        self._zones[key] = (time.monotonic(), str(zone) if zone else None)
-        return self._zones[key][1]
+        """A person's timezone (users.info `tz`), remembered for ZONE_CACHE_SECONDS: people move, but seldom."""
+
+        async def read() -> str | None:
+            try:
+                data = await self._call("users.info", self._client.users_info, user=user_id)
+            except SlackError as exc:
+                if exc.code != "user_not_found":
+                    raise
+                return None  # someone Slack does not know (any more): the team's timezone is used
+            zone = (data.get("user") or {}).get("tz")
+            return str(zone) if zone else None
+
+        return await self._zones.get_or_load(f"{current_team()}:{user_id}", read)
 
     async def user_by_email(self, email: str) -> str | None:
-        """The Slack user with this email (a triager named in bridge.toml), cached like names; None if nobody."""
-        key = f"email:{current_team()}:{email.lower()}"  # one address is a different person in each workspace
-        if key in self._names:
-            return self._names[key] or None
-        try:
-            data = await self._call("users.lookupByEmail", self._client.users_lookupByEmail, email=email)
-        except SlackError as exc:
-            if exc.code != "users_not_found":
-                raise
-            data = {}
-        found = str((data.get("user") or {}).get("id") or "")
-        self._names[key] = found
-        return found or None
+        """The Slack user with this email (a triager named in bridge.toml); None if nobody, for a minute only: someone
+        who joins Slack later is found then, without a restart."""
+
+        async def read() -> str | None:
+            try:
+                data = await self._call("users.lookupByEmail", self._client.users_lookupByEmail, email=email)
+            except SlackError as exc:
+                if exc.code != "users_not_found":
+                    raise
+                return None
+            return str((data.get("user") or {}).get("id") or "") or None
+
+        # One address is a different person in each workspace.
+        return await self._people.get_or_load(f"{current_team()}:{email.lower()}", read)
 
     async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """One top-level message by its ts (a reacted-to message), or None when it is gone."""

@@ -76,3 +76,39 @@ async def test_user_timezone_is_read_once_and_kept(slack_emulator: SlackEmulator
 
 async def test_an_unknown_user_has_no_timezone(slack_client: AsyncWebClient) -> None:
     assert await SlackGateway(slack_client).user_timezone("U0NOBODY") is None
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_someone_not_in_slack_yet_is_found_a_minute_after_they_join(
+    slack_emulator: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
+    clock = _Clock()
+    slack = SlackGateway(slack_client, timer=clock)
+    assert await slack.user_by_email("lead@example.com") is None
+    lead = slack_emulator.add_user("lead", "lead@example.com")  # the triager joins Slack
+    clock.now += 30
+    assert await slack.user_by_email("lead@example.com") is None  # "nobody" is believed a little while
+    clock.now += 31
+    assert await slack.user_by_email("LEAD@example.com") == lead  # then asked again: found, without a restart
+    calls = len(slack_emulator.calls_to("users.lookupByEmail"))
+    clock.now += 3000
+    assert await slack.user_by_email("lead@example.com") == lead  # a found person is kept longer
+    assert len(slack_emulator.calls_to("users.lookupByEmail")) == calls
+
+
+async def test_names_are_read_again_after_an_hour(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
+    clock = _Clock()
+    slack = SlackGateway(slack_client, timer=clock)
+    ana = slack_emulator.team.user_named("ana")
+    assert await slack.user_name(ana.id) == "ana"
+    ana.name = "ana.lopez"  # she changes her display name
+    assert await slack.user_name(ana.id) == "ana"  # attributions in a burst read Slack once
+    clock.now += 3601
+    assert await slack.user_name(ana.id) == "ana.lopez"
