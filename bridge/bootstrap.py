@@ -50,7 +50,7 @@ from bridge.entrypoints.workers import (
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 from bridge.services.answers import AnswerIndex
-from bridge.services.capture import Capture
+from bridge.services.capture import Capture, Captured, CaptureRequest
 from bridge.services.home import Home
 from bridge.services.links import Links
 from bridge.services.nag_actions import NagActions
@@ -326,6 +326,11 @@ async def build(
         asker_of=lambda team, user, link: people.asana_user(team, user, link.workspace_gid),
         engine=store.engine.dialect.name,
     )
+
+    async def suggest_soon(captured: Captured, request: CaptureRequest) -> None:
+        # Beside the capture, not in its way: the capture ends (and forgets its /task) without waiting on the search.
+        background.spawn(suggestions.for_capture(captured, request), name=f"suggest {captured.task.gid}")
+
     capture = Capture(
         store=store,
         asana=asana,
@@ -333,7 +338,7 @@ async def build(
         people=people,
         clock=clock,
         policy=settings.policy,
-        after_capture=suggestions.for_capture,
+        after_capture=suggest_soon,
     )
     threads = Threads(store=store, asana=asana, slack=slack, clock=clock, answers=answers)
     reconciler = WebhookReconciler(
