@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -66,11 +67,13 @@ async def run(profile: Profile) -> list[Result]:
     engines = ("sqlite",) if profile == "smoke" else ("sqlite", "postgresql")
     for engine in engines:
         pg = start_cluster() if engine == "postgresql" else None  # a throwaway server, as the tests use
+        folder = tempfile.mkdtemp(prefix="bench-suggest-")
         try:
-            url = pg.url if pg is not None else f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='bench-')}/bridge.db"
+            url = pg.url if pg is not None else f"sqlite+aiosqlite:///{folder}/bridge.db"
             results.extend(await _quality(engine, url, questions, threads, profile))
             results.extend(await _latency(engine, url, questions, threads, SIZES[profile], profile))
         finally:
+            shutil.rmtree(folder, ignore_errors=True)  # a 100,000-task SQLite file is a quarter of a gigabyte
             if pg is not None:
                 stop_cluster(pg)
     return results

@@ -57,7 +57,7 @@ from bridge.metrics import Metrics
 from bridge.ports import Clock, IdentityStore, Store
 from bridge.services.access import Access
 from bridge.services.answers import AnswerIndex
-from bridge.services.capture import Capture
+from bridge.services.capture import Capture, Captured, CaptureRequest
 from bridge.services.cards import Cards
 from bridge.services.home import Home
 from bridge.services.identity import Identities
@@ -354,6 +354,11 @@ async def build(
         access=Access(asana=asana),
         cards=cards,
     )
+
+    async def suggest_soon(captured: Captured, request: CaptureRequest) -> None:
+        # Beside the capture, not in its way: the capture ends (and forgets its /task) without waiting on the search.
+        background.spawn(suggestions.for_capture(captured, request), name=f"suggest {captured.task.gid}")
+
     capture = Capture(
         store=store,
         asana=asana,
@@ -364,7 +369,7 @@ async def build(
         cards=cards,
         holder=holder,
         acting_for=acting_for,
-        after_capture=suggestions.for_capture,
+        after_capture=suggest_soon,
     )
     threads = Threads(
         store=store, asana=asana, slack=slack, clock=clock, people=people, acting_for=acting_for, answers=answers
