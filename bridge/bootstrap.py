@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
@@ -338,7 +339,15 @@ async def build(
         workspace_gid=lambda: identity.workspace_gid,
     )
     identity_store = cast(IdentityStore, store)  # the SQL store keeps people's Asana connections too
-    identities = _identities(settings, identity_store, asana, slack, clock, identity)
+    identities = build_identities(
+        settings,
+        identity_store,
+        asana,
+        slack,
+        clock,
+        workspace_gid=lambda: identity.workspace_gid,
+        bridge_user=lambda: identity.user_gid,
+    )
     acting_for = identities.for_person if identities.configured else None
     # The index of resolved work lives in the SQL store, on its engine's own full-text search.
     assert isinstance(store, SqlStore), "the bridge's store is a SqlStore"
@@ -557,15 +566,18 @@ async def build(
     )
 
 
-def _identities(
+def build_identities(
     settings: Settings,
     store: IdentityStore,
     asana: AsanaGateway,
     slack: SlackGateway,
     clock: Clock,
-    identity: Identity,
+    *,
+    workspace_gid: Callable[[], str | None],
+    bridge_user: Callable[[], str | None],
 ) -> Identities:
-    """People acting as themselves in Asana when an Asana OAuth app is configured (else all act as the bridge)."""
+    """People acting as themselves in Asana when an Asana OAuth app is configured (else all act as the bridge);
+    each replica builds its own on its own store connection."""
     oauth = None
     if settings.asana_client_id is not None and settings.asana_client_secret is not None:
         oauth = AsanaOAuth(
@@ -581,8 +593,8 @@ def _identities(
         slack=slack,
         clock=clock,
         policy=settings.policy,
-        workspace_gid=lambda: identity.workspace_gid,
-        bridge_user=lambda: identity.user_gid,
+        workspace_gid=workspace_gid,
+        bridge_user=bridge_user,
     )
 
 

@@ -14,8 +14,8 @@ from typing import Any, cast
 import pytest
 
 from bridge.adapters import blocks
-from bridge.adapters.asana_oauth import AsanaOAuth
 from bridge.adapters.store.sql_store import SqlStore
+from bridge.bootstrap import build_identities
 from bridge.domain.model import SlackUserId, TeamId, TrackedTask
 from bridge.sandbox.world import World
 from bridge.services.identity import Identities
@@ -36,21 +36,13 @@ def _ids(running: Running, name: str) -> tuple[TeamId, SlackUserId]:
 
 def _replica_identities(running: Running, store: SqlStore) -> Identities:
     """The identity service as another replica builds it: its own store connection, the same Asana app."""
-    settings = running.bridge.settings
-    assert settings.asana_client_id and settings.asana_client_secret
-    oauth = AsanaOAuth(
-        api_url=settings.asana_api_url,
-        client_id=settings.asana_client_id,
-        client_secret=settings.asana_client_secret.reveal(),
-        redirect_uri=settings.asana_oauth_redirect,
-    )
-    return Identities(
-        store=store,
-        oauth=oauth,
-        asana=running.bridge.asana,
-        slack=running.bridge.slack,
-        clock=running.bridge.clock,
-        policy=settings.policy,
+    bridge = running.bridge
+    return build_identities(
+        bridge.settings,
+        store,
+        bridge.asana,
+        bridge.slack,
+        bridge.clock,
         workspace_gid=lambda: running.world.workspace,
         bridge_user=lambda: running.world.bridge_user,
     )
