@@ -365,6 +365,20 @@ async def test_a_burst_of_reads_of_one_link_reads_the_database_once(store: SqlSt
     assert len(selects) == 1
 
 
+async def test_a_read_begun_before_a_change_does_not_bring_the_old_link_back(store: SqlStore) -> None:
+    # CI once saw `/asana relay quiet` answered, then the next `/asana relay` report the old setting: a read of the
+    # link already on its way when the change was written came back after it and was kept in memory.
+    await store.save_link(link("C8", quiet=False))
+    for turn in range(60):
+        store._forget_link(TeamId("T1"), ChannelId("C8"))  # as after the memory's few seconds
+        reading = asyncio.ensure_future(store.get_link(TeamId("T1"), ChannelId("C8")))
+        await asyncio.sleep(0)  # the read is on its way
+        await store.save_link(link("C8", quiet=turn % 2 == 0))
+        await reading
+        found = await store.get_link(TeamId("T1"), ChannelId("C8"))
+        assert found is not None and found.quiet is (turn % 2 == 0), f"turn {turn}"
+
+
 async def test_links_for_project_and_list_links(store: SqlStore) -> None:
     a, b, other = link("C1"), link("C2"), link("C3", project="999")
     for item in (other, b, a):

@@ -33,6 +33,7 @@ LINK_MEMORY_SECONDS = 5.0
 class SqlLinks(SqlBase):
     _known_links: dict[tuple[str, str], tuple[float, Link]]
     _reading_links: dict[tuple[str, str], asyncio.Future[Link | None]]
+    _link_changes: dict[tuple[str, str], int]
 
     async def save_link(self, link: Link) -> None:
         self._forget_link(link.team_id, link.channel_id)
@@ -65,6 +66,8 @@ class SqlLinks(SqlBase):
                 del reads[(team_id, channel_id)]
 
     async def _read_link(self, team_id: TeamId, channel_id: ChannelId) -> Link | None:
+        changes = self._changes_to_links()
+        seen = changes.get((team_id, channel_id), 0)
         async with self._read() as conn:
             row = (
                 await conn.execute(select(links).where(links.c.team_id == team_id, links.c.channel_id == channel_id))
@@ -72,7 +75,8 @@ class SqlLinks(SqlBase):
         if row is None:
             return None  # not kept: a channel linked on another replica must be seen at once
         found = _link(row)
-        self._link_memory()[(team_id, channel_id)] = (time.monotonic(), found)
+        if changes.get((team_id, channel_id), 0) == seen:  # a change written meanwhile: what was read is stale
+            self._link_memory()[(team_id, channel_id)] = (time.monotonic(), found)
         return found
 
     def _link_reads(self) -> dict[tuple[str, str], asyncio.Future[Link | None]]:
@@ -85,8 +89,19 @@ class SqlLinks(SqlBase):
             self._known_links = {}
         return self._known_links
 
+    def _changes_to_links(self) -> dict[tuple[str, str], int]:
+        if not hasattr(self, "_link_changes"):
+            self._link_changes = {}
+        return self._link_changes
+
     def _forget_link(self, team_id: TeamId, channel_id: ChannelId) -> None:
-        self._link_memory().pop((team_id, channel_id), None)
+        """A change is being written: forget the link, and let no read already on its way keep (or share) what it
+        finds, which may be from before the change."""
+        key = (team_id, channel_id)
+        self._link_memory().pop(key, None)
+        self._link_reads().pop(key, None)
+        changes = self._changes_to_links()
+        changes[key] = changes.get(key, 0) + 1
 
     async def links_for_project(self, project_gid: ProjectGid) -> list[Link]:
         async with self._read() as conn:
