@@ -379,6 +379,7 @@ async def build(
         holder=holder,
         acting_for=acting_for,
         after_capture=suggest_soon,
+        defer=lambda work, name: background.spawn(work, name=name),
     )
     threads = Threads(
         store=store, asana=asana, slack=slack, clock=clock, people=people, acting_for=acting_for, answers=answers

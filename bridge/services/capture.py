@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -96,6 +96,7 @@ class _Options:
 
 
 AfterCapture = Callable[["Captured", CaptureRequest], Awaitable[None]]
+Defer = Callable[[Coroutine[Any, Any, None], str], object]  # runs work beside the caller (Background.spawn)
 CAPTURES_AT_ONCE = 8  # about half of Asana's 15 writes in flight: the rest is left to relays and nags
 
 
@@ -113,6 +114,7 @@ class Capture:
         holder: Holder | None = None,
         acting_for: ActingFor | None = None,
         after_capture: AfterCapture | None = None,
+        defer: Defer | None = None,
     ) -> None:
         self._cards = cards
         self._outbox = Outbox(store=store, slack=slack, clock=clock, holder=holder)
@@ -129,6 +131,10 @@ class Capture:
         self._sections: dict[str, tuple[float, list[Section]]] = {}
         self.reader = Reader(slack=slack, people=people)
         self._in_flight = asyncio.Semaphore(CAPTURES_AT_ONCE)
+        # A /task's link back to Slack is written after the capture, one at a time: in a burst of commands the
+        # tasks, their cards and their confirmations come first, and the loop stays free to ack the next ones.
+        self._defer = defer
+        self._linking_back = asyncio.Semaphore(1)
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -392,7 +398,11 @@ class Capture:
         thread_ts = source or ts
         await self._store.save_tracked_task(with_card(replace(tracked, thread_ts=thread_ts), ts))
         if source is None:
-            await self._link_back(request, task, ts)
+            link_back = self._link_back(request, task, ts)
+            if self._defer is None:
+                await link_back
+            else:
+                self._defer(link_back, f"link back {task.gid}")
         log.info("captured task %s in %s/%s", task.gid, request.team_id, request.channel_id)
         captured = Captured(task=task, thread_ts=thread_ts, link=link)
         if self._after_capture is not None:
@@ -401,6 +411,10 @@ class Capture:
 
     async def _link_back(self, request: CaptureRequest, task: Task, post_ts: MessageTs) -> None:
         """A /task's description gets its way back to Slack once the task's post exists (the post needs the task)."""
+        async with self._linking_back:
+            await self._write_link_back(request, task, post_ts)
+
+    async def _write_link_back(self, request: CaptureRequest, task: Task, post_ts: MessageTs) -> None:
         permalink = await self.reader.permalink(request.channel_id, post_ts)
         if permalink is None:
             return
