@@ -12,6 +12,7 @@ from slack_bolt.response import BoltResponse
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaRateLimited, AsanaUnavailable
+from bridge.adapters.slack_respond import LastingRespond
 from bridge.domain.model import ChannelId, SlackUserId, TeamId
 from bridge.domain.policy import Policy
 from bridge.entrypoints.background import Background
@@ -82,6 +83,8 @@ def register(app: AsyncApp, deps: Listeners) -> None:
         # After Bolt's authorization, so the team is the one Slack signed the request for (and, with OAuth, one
         # installed): everything this request starts (listeners, background work) calls Slack with its token.
         act_for(context.team_id)
+        if context.response_url:  # answers to the person are retried through Slack's failures (Bolt's are not)
+            context["respond"] = LastingRespond(response_url=context.response_url, session=context.client.session)
         # Slack re-sends an event it thinks we missed with the same event_id: handle it once.
         event_id = body.get("event_id")
         if isinstance(event_id, str) and not await deps.store.remember_slack_event(event_id, deps.clock.now()):

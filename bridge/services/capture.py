@@ -505,7 +505,10 @@ async def capture_with_retries(
             if attempt == len(delays):
                 await tell(blocks.CAPTURE_GAVE_UP.format(title=blocks.escape(request.title)))
                 return None
-            if not told:
+            # Told once a retry has failed too, not at the first refusal: that can come within milliseconds of
+            # the ack, before Slack has shown the ack's own answer, which the confirmation would then replace
+            # instead of this one (seen in CI as a "not answering" line left above "Created in Asana").
+            if not told and attempt >= 1:
                 await tell(blocks.ASANA_RETRYING.format(reason=exc))
                 told = True
             log.warning("capture delayed (%s); retrying in %.0fs", exc, delays[attempt])

@@ -52,6 +52,12 @@ async def test_every_post_owed_goes_out_once_while_a_quarter_of_the_calls_fail(r
     tasks = await eventually(made, timeout=WITHIN)
     await eventually(lambda: all(_cards(world, title) for title in titles), timeout=WITHIN)
     assert time.monotonic() - last_command <= WITHIN
+
+    def confirmed() -> bool:  # each /task's answer to the person (through its response_url) got through too
+        shown = [e.text for e in world.slack.ephemerals(world.slack_people["ana"])]
+        return all(any(text.startswith("Created in Asana") and title in text for text in shown) for title in titles)
+
+    await eventually(confirmed, timeout=WITHIN)
     threads = {}
     for task in tasks:
         tracked = await eventually(lambda t=task: running.bridge.store.get_tracked_task(t.gid), timeout=WITHIN)
