@@ -34,9 +34,12 @@ class SlackAnswerFailed(Exception):
 class LastingRespond(AsyncRespond):
     def __init__(self, *, response_url: str, session: aiohttp.ClientSession | None = None) -> None:
         super().__init__(response_url=response_url)
-        self._client = AsyncWebhookClient(
-            url=response_url,
-            session=session,
+        self._session = session  # made for every request with a response_url, so the client waits for a first answer
+
+    def _client(self) -> AsyncWebhookClient:
+        return AsyncWebhookClient(
+            url=str(self.response_url),
+            session=self._session,
             retry_handlers=[
                 AsyncConnectionErrorRetryHandler(max_retry_count=RETRIES),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=RETRIES),
@@ -56,7 +59,7 @@ class LastingRespond(AsyncRespond):
             message = {"text": text, **{k: v for k, v in options.items() if v is not None}}
             if blocks:
                 message["blocks"] = [b.to_dict() if isinstance(b, Block) else b for b in blocks]
-        response = await self._client.send_dict(message)
+        response = await self._client().send_dict(message)
         if response.status_code >= 300:
             raise SlackAnswerFailed(f"response_url answered {response.status_code}: {response.body}")
         return response
