@@ -162,7 +162,9 @@ class InboxWorker:
             else:
                 delay = retry_delay(exc, item.attempts)
                 await self._store.release_event(item.id, retry_at=now + timedelta(seconds=delay))
-        if expected:
+        if isinstance(exc, PostInFlight):  # the usual moment of waiting (a card on its way), not a problem
+            log.info("relay of task %s waits: %s", task_of(items[0].event.payload), (exc.__doc__ or "").strip())
+        elif expected:
             log.warning("relay of task %s delayed: %s", task_of(items[0].event.payload), exc)
 
     def start(self, *, interval: float = 0.2) -> None:
