@@ -76,7 +76,14 @@ class FakeSlack:
 
 def reports(store: FakeStore, slack: FakeSlack, **kwargs: Any) -> Reports:
     return Reports(
-        store=store, slack=slack, clock=FakeClock(), policy=Policy(), base_url="https://bridge.example/", **kwargs
+        links=store,
+        reports=store,
+        secrets=store,
+        slack=slack,
+        clock=FakeClock(),
+        policy=Policy(),
+        base_url="https://bridge.example/",
+        **kwargs,
     )  # type: ignore[arg-type]
 
 
