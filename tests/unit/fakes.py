@@ -9,7 +9,7 @@ a silent default.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -420,8 +420,8 @@ class Person:
 class FakeSlack:
     """Records what the bridge says; knows the people and channel members it is given."""
 
-    def __init__(self, people: dict[str, Person] | None = None, members: dict[str, set[str]] | None = None) -> None:
-        self.people = people or {}
+    def __init__(self, people: Mapping[str, Person] | None = None, members: dict[str, set[str]] | None = None) -> None:
+        self.people = dict(people or {})
         self.members = members or {}
         self.posts: list[Post] = []
         self.updates: list[Post] = []
