@@ -71,7 +71,7 @@ class World:
 
 def world(policy: Policy | None = None, *, title: str = "Webhook retries fail") -> World:
     store, clock = FakeStore(), FakeClock()
-    people = {
+    people: dict[str, Person] = {
         ANA: Person("Ana", "ana@example.com", "UTC"),
         BO: Person("Bo", "bo@example.com", "UTC"),
         CY: Person("Cy", "cy@example.com", "UTC"),
@@ -82,7 +82,8 @@ def world(policy: Policy | None = None, *, title: str = "Webhook retries fail") 
     store.links[(TEAM, CHANNEL)] = a_link(triage_section_gid=None)
     store.tasks[GID] = a_tracked_task(GID, name=title)
     for uid, person in people.items():
-        store.mappings[(TEAM, uid)] = UserMapping(TEAM, uid, person.email, AsanaUserGid(f"g{uid}"), START)
+        user = SlackUserId(uid)
+        store.mappings[(TEAM, user)] = UserMapping(TEAM, user, person.email, AsanaUserGid(f"g{uid}"), START)
     policy = policy or parse_policy(POOL)
     persons = People(store=store, slack=slack, asana=asana, clock=clock)
     router = Router(
