@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bridge.adapters.errors import AsanaError, AsanaRateLimited, SlackError
 from bridge.domain.events import delivery_events
@@ -16,7 +18,6 @@ from bridge.entrypoints.periodic import Every, Periodic
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 from bridge.services.outbox import PostInFlight
-from bridge.services.relay import Relay
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,12 @@ FINISH_BATCH = 50
 UNPACK_BATCH = 20
 # Deliveries kept within this long count as a stream still coming in (see InboxWorker.unpack).
 STREAMING = timedelta(milliseconds=50)
+
+
+class TaskRelay(Protocol):
+    """What the worker asks of the relay (services/relay.py): tell one task's burst of events."""
+
+    async def relay_task(self, task_gid: str, events: Sequence[ClaimedEvent], *, untracked: bool = False) -> None: ...
 
 
 class InboxWorker:
@@ -40,7 +47,7 @@ class InboxWorker:
         self,
         *,
         store: Store,
-        relay: Relay,
+        relay: TaskRelay,
         clock: Clock,
         window: float = 2.0,
         lease_seconds: float = 120.0,
