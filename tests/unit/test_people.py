@@ -10,6 +10,7 @@ import pytest
 from bridge.adapters.errors import SlackError
 from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, WorkspaceGid
 from bridge.domain.work import AsanaUser
+from bridge.services import people as people_module
 from bridge.services.people import People
 from tests.unit.fakes import FakeAsana, FakeClock, FakeMappings, FakeSlack
 
@@ -82,11 +83,12 @@ async def test_a_person_slack_will_not_show_has_no_asana_user_and_is_asked_about
         await people.asana_user(TeamId("T"), SlackUserId("U_BROKEN"), WS)
 
 
-async def test_names_are_those_slack_tells_in_time() -> None:
+async def test_names_are_those_slack_tells_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
     slack = Slack({"U_ANA": "ana@example.com", "U_BO": "bo@example.com"}, unseen=frozenset({"U_GUEST"}))
     people = People(store=FakeMappings(), slack=slack, asana=FakeAsana(), clock=FakeClock())
     assert await people.names(["U_ANA", "U_GUEST", "U_BROKEN", "U_ANA", "U_BO"]) == {"U_ANA": "ana", "U_BO": "bo"}
     assert await people.names([]) == {}
+    monkeypatch.setattr(people_module, "NAME_LOOKUP_SECONDS", 0.05)  # the budget's length is not the point
     lagging = Slack({"U_ANA": "a@x"}, slow=5.0)
     slow = People(store=FakeMappings(), slack=lagging, asana=FakeAsana(), clock=FakeClock())
     started = asyncio.get_running_loop().time()
