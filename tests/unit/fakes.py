@@ -428,6 +428,7 @@ class FakeSlack:
         self.ephemerals: list[tuple[str, str, str]] = []  # channel, user, text
         self.deleted: list[tuple[str, str]] = []
         self.views: list[dict[str, Any]] = []
+        self.unfurls: list[tuple[str, str, dict[str, Any]]] = []  # channel, message ts, previews by URL
         self.failures: list[Exception] = []  # what the next post_message calls raise, in order
         self._ts = itertools.count(1)
 
@@ -503,7 +504,7 @@ class FakeSlack:
         self.views.append(view)
 
     async def unfurl(self, channel: str, ts: str, unfurls: dict[str, Any]) -> None:
-        raise NotImplementedError("no unit test unfurls yet")
+        self.unfurls.append((channel, ts, unfurls))
 
     async def channel_members(self, channel: str) -> set[str]:
         return set(self.members.get(channel, set()))
