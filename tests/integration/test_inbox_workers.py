@@ -116,7 +116,7 @@ async def test_a_burst_of_deliveries_is_answered_first_and_unpacked_within_half_
     clock = FakeClock(START)
     pace = DeliveryPace()
     relay = RecordingRelay(failing=set())
-    worker = InboxWorker(store=store, relay=relay, clock=clock, window=2.0, pace=pace)  # type: ignore[arg-type]
+    worker = InboxWorker(store=store, relay=relay, clock=clock, window=2.0, pace=pace)
 
     async def arrives(index: int) -> None:
         await store.keep_delivery(_delivery(index, at=clock.now()))
