@@ -16,7 +16,7 @@ from bridge.domain.relay import group_by_task, task_of
 from bridge.entrypoints.asana_webhooks import DeliveryPace
 from bridge.entrypoints.periodic import Every, Periodic
 from bridge.metrics import Metrics
-from bridge.ports import Clock, Store
+from bridge.ports import Clock, InboxStore, Store
 from bridge.services.outbox import PostInFlight
 
 log = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ class InboxRetention:
 
     CHUNK = 1000  # rows per transaction: short holds of SQLite's writer
 
-    def __init__(self, *, store: Store, clock: Clock, keep: timedelta) -> None:
+    def __init__(self, *, store: InboxStore, clock: Clock, keep: timedelta) -> None:
         self._store = store
         self._clock = clock
         self._keep = keep
