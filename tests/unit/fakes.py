@@ -9,6 +9,7 @@ a silent default.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -562,6 +563,7 @@ class FakeAsana:
         self.webhooks: list[Webhook] = []
         self.calls: list[tuple[Any, ...]] = []
         self.failures: dict[str, list[Exception]] = {}  # method → errors its next calls raise, in order
+        self.lost_answers: dict[str, list[Exception]] = {}  # the same, raised after the call took effect
         # What Asana does inside create_webhook: the handshake POST to the target, with the secret it reports.
         self.handshake: Callable[[str, str], Awaitable[None]] | None = None
         self.handshake_secret: str | None = None  # what create_webhook reports; None: the one it sent
@@ -570,7 +572,7 @@ class FakeAsana:
     def writes(self) -> list[tuple[Any, ...]]:
         """The calls that changed something in Asana."""
         reads = {"me", "user_by_email", "out_of_office", "project", "project_access", "task", "sections_of", "story"}
-        reads |= {"custom_fields_of", "webhooks_of"}
+        reads |= {"custom_fields_of", "webhooks_of", "tasks_modified_since"}
         return [call for call in self.calls if call[0] not in reads]
 
     def add_task(self, gid: str, name: str, **raw: Any) -> dict[str, Any]:
@@ -636,13 +638,16 @@ class FakeAsana:
         raw = self.add_task(
             self._gid(),
             draft.name,
-            notes=draft.notes,
+            notes=re.sub(r"<[^>]+>", "", draft.html_notes) if draft.html_notes else draft.notes,
             projects=[{"gid": draft.project_gid}],
             assignee={"gid": draft.assignee} if draft.assignee else None,
             due_on=draft.due_on.isoformat() if draft.due_on else None,
             followers=[{"gid": g} for g in draft.followers],
             parent={"gid": draft.parent} if draft.parent else None,
         )
+        lost = self.lost_answers.get("create_task")
+        if lost:
+            raise lost.pop(0)  # made in Asana, but its answer never arrived
         return task_of(raw)
 
     async def task(self, task_gid: str) -> Task:
@@ -688,7 +693,8 @@ class FakeAsana:
         self._call(("delete_comment", story_gid))
 
     async def tasks_modified_since(self, project_gid: str, since: datetime) -> list[Task]:
-        raise NotImplementedError("no unit test crawls yet")
+        self._call(("tasks_modified_since", project_gid))
+        return [task_of(raw) for raw in self.tasks.values() if {"gid": project_gid} in (raw.get("projects") or [])]
 
     async def create_webhook(self, resource_gid: str, target: str, filters: list[dict[str, Any]]) -> tuple[str, str]:
         self._call(("create_webhook", resource_gid, target))

@@ -14,7 +14,7 @@ from bridge.adapters.errors import AsanaUnavailable
 from bridge.domain.model import AsanaUserGid, MessageTs, ProjectGid, SlackUserId
 from bridge.domain.policy import Policy, parse_policy
 from bridge.domain.work import AsanaUser, CustomField, EnumOption, Section, TaskDraft
-from bridge.services.capture import AlreadyCaptured, Capture, Captured, CaptureRequest
+from bridge.services.capture import AlreadyCaptured, Capture, Captured, CaptureRequest, capture_with_retries
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
 from bridge.services.outbox import thread_key
@@ -192,3 +192,41 @@ async def test_a_kept_command_is_forgotten_once_done() -> None:
     await w.capture.capture(request)
     await w.capture.forget_command(request)
     assert w.store.commands == {}
+
+
+# --- through Asana's outages (capture_with_retries): the person always hears how it ended ------------------------
+
+
+async def retried(w: World, request: CaptureRequest, told: list[str]) -> Captured | AlreadyCaptured | None:
+    async def tell(text: str) -> None:
+        told.append(text)
+
+    return await capture_with_retries(w.capture, request, tell, delays=(0.0, 0.0))
+
+
+async def test_a_capture_through_an_outage_tells_the_delay_then_the_landing() -> None:
+    w = world()
+    w.asana.failures["create_task"] = [AsanaUnavailable("503", status=503, sent=False)]
+    told: list[str] = []
+    captured = await retried(w, task(), told)
+    assert isinstance(captured, Captured)
+    assert told == [blocks.ASANA_RETRYING.format(reason="503"), blocks.task_landed(captured.task)]
+    assert len(w.drafts()) == 2 and len(w.asana.tasks) == 1
+
+
+async def test_a_task_whose_answer_was_lost_is_found_not_made_twice() -> None:
+    w = world()
+    w.asana.lost_answers["create_task"] = [AsanaUnavailable("timeout", sent=True)]
+    captured = await retried(w, message(), [])
+    assert isinstance(captured, Captured)
+    assert len(w.drafts()) == 1 and list(w.asana.tasks) == [captured.task.gid]
+    assert len(w.slack.posts) == 1
+
+
+async def test_after_the_last_try_the_person_hears_it_was_not_created() -> None:
+    w = world()
+    w.asana.failures["create_task"] = [AsanaUnavailable("503", status=503, sent=False)] * 3
+    told: list[str] = []
+    assert await retried(w, task("Fix <login>"), told) is None
+    assert told[-1] == blocks.CAPTURE_GAVE_UP.format(title="Fix &lt;login&gt;")
+    assert (w.asana.tasks, w.slack.posts) == ({}, [])
