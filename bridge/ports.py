@@ -378,7 +378,7 @@ class ReplicaStore(Liveness, Protocol):
 
 
 class Leadership(Protocol):
-    """The one replica that runs a role (the nag tick, reconcile)."""
+    """The one replica that runs a role (the nag tick)."""
 
     async def lead(self, role: str) -> bool:
         """True while this process is the one replica that runs `role`; tries to take it when nobody does."""
