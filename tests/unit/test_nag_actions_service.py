@@ -18,7 +18,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.work import AsanaUser
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
-from bridge.services.nag_actions import NagActions, NagClick
+from bridge.services.nag_actions import NagActions, NagClick, home_claim
 from bridge.services.people import People
 from tests.unit.fakes import (
     CHANNEL,
@@ -211,3 +211,16 @@ async def test_a_change_asana_refuses_frees_the_nag_for_another_try() -> None:
     assert all(nag.acted_by is None for nag in w.store.nags.values())
     await w.actions.act(click(Action.DONE))
     assert w.writes() == ["update_task", "update_task", "comment"]
+
+
+async def test_a_click_in_the_app_home_acts_once_per_view_and_says_what_it_did() -> None:
+    w = world()
+    view = home_claim("hash-1")
+    in_home = NagClick(TEAM, None, ANA, GID, view, Click(Action.SNOOZE))
+    said = await w.actions.act(in_home)
+    assert said is not None and said.startswith("💤 Snoozed")
+    assert [u.ts for u in w.slack.updates] == [w.store.tasks[GID].thread_ts]  # the card; no nag message to edit
+    w.asana.tasks[GID]["completed"] = True
+    outdated = await w.actions.act(NagClick(TEAM, None, ANA, GID, home_claim("hash-2"), Click(Action.DONE)))
+    assert outdated is not None and "completed in Asana already" in outdated
+    assert w.writes() == ["comment"]  # the snooze's comment; the outdated click wrote nothing
