@@ -15,7 +15,7 @@ from bridge.domain.events import parse_delivery, to_inbox
 from bridge.domain.model import Holder, InboxSource, ProjectGid, SyncToken, WebhookStatus
 from bridge.domain.relay import recrawl_event, same_facts
 from bridge.entrypoints.periodic import Every, Periodic
-from bridge.ports import AsanaPort, Clock, Store
+from bridge.ports import AsanaPort, CaptureStore, Clock, ReplicaStore, Store
 from bridge.services.capture import Capture
 from bridge.services.nags import Nagger
 from bridge.services.routing import Router
@@ -191,7 +191,7 @@ class CaptureSweeper:
     """
 
     def __init__(
-        self, *, store: Store, capture: Capture, clock: Clock, after: timedelta, holder: Holder | None = None
+        self, *, store: CaptureStore, capture: Capture, clock: Clock, after: timedelta, holder: Holder | None = None
     ) -> None:
         self._holder = holder  # commands held by a replica that stopped heartbeating are taken at once
         self._store = store
@@ -279,7 +279,7 @@ class ReplicaHeartbeat:
     def __init__(
         self,
         *,
-        store: Store,
+        store: ReplicaStore,
         clock: Clock,
         limiter: QuotaShare,
         holder: Holder,
