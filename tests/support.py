@@ -74,7 +74,7 @@ async def serving(url: str, process: subprocess.Popen[bytes], *, log: Path | Non
             except aiohttp.ClientConnectionError:
                 return None
 
-        outcome = await eventually(healthy, timeout=timeout)
+        outcome: str = await eventually(healthy, timeout=timeout)
     if outcome != "serving":
         said = await asyncio.to_thread(log.read_text) if log is not None else ""
         raise AssertionError(f"the bridge process exited before serving\n{said}")

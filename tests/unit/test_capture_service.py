@@ -206,12 +206,21 @@ async def retried(w: World, request: CaptureRequest, told: list[str]) -> Capture
 
 async def test_a_capture_through_an_outage_tells_the_delay_then_the_landing() -> None:
     w = world()
-    w.asana.failures["create_task"] = [AsanaUnavailable("503", status=503, sent=False)]
+    w.asana.failures["create_task"] = [AsanaUnavailable("503", status=503, sent=False)] * 2
     told: list[str] = []
     captured = await retried(w, task(), told)
     assert isinstance(captured, Captured)
     assert told == [blocks.ASANA_RETRYING.format(reason="503"), blocks.task_landed(captured.task)]
-    assert len(w.drafts()) == 2 and len(w.asana.tasks) == 1
+    assert len(w.drafts()) == 3 and len(w.asana.tasks) == 1
+
+
+async def test_one_refusal_put_right_by_the_first_retry_is_not_told() -> None:
+    # Told only once a retry failed too: the first refusal can beat the ack's own answer to the person.
+    w = world()
+    w.asana.failures["create_task"] = [AsanaUnavailable("503", status=503, sent=False)]
+    told: list[str] = []
+    assert isinstance(await retried(w, task(), told), Captured)
+    assert told == [] and len(w.asana.tasks) == 1
 
 
 async def test_a_task_whose_answer_was_lost_is_found_not_made_twice() -> None:
