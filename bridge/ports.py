@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from bridge.domain.access import ProjectAccess
 from bridge.domain.identity import Connection, Grant, OwnWrite, PendingConnect
 from bridge.domain.model import (
+    Arm,
     AsanaUserGid,
     Capture,
     ChannelId,
@@ -27,6 +28,7 @@ from bridge.domain.model import (
     SlackUserId,
     SyncToken,
     TaskGid,
+    TaskToJudge,
     TeamId,
     TrackedTask,
     Unpacked,
@@ -265,6 +267,25 @@ class Store(Protocol):
         ...
 
     async def sent_nags(self, task_gids: Collection[TaskGid]) -> set[NagKey]: ...
+
+    # the nag scheduler's index: when each task's nags can next change (a save arms a task at once)
+    async def tasks_to_judge(
+        self, *, now: datetime, after: tuple[datetime, str] | None = None, limit: int = 200
+    ) -> list[TaskToJudge]:
+        """Open tasks whose moment is at or before `now`, earliest first, `limit` at a time after (moment, gid)."""
+        ...
+
+    async def arm_tasks(self, arms: Sequence[Arm]) -> None:
+        """Set each task's next moment, unless it was saved since its revision was read."""
+        ...
+
+    async def nag_fingerprints(self) -> dict[tuple[str, str], str]:
+        """Per link (project, channel): the digest of its nag rules when its tasks were last armed."""
+        ...
+
+    async def rearm_link(self, project_gid: str, channel_id: str, fingerprint: str | None) -> None:
+        """Judge every open task of the link at the next tick; remember the digest (None: forget the link's)."""
+        ...
 
     async def posted_nag(self, task_gid: TaskGid, message_ts: MessageTs) -> PostedNag | None:
         """The nag of this task posted as this message, with who acted on it (if anyone did)."""

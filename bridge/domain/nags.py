@@ -16,8 +16,9 @@ completed task, nor outside business hours: `quiet_until` says when nags may go 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple, TypeVar
@@ -185,6 +186,33 @@ def next_check(
         assert snoozed_until is not None
         earliest = max(earliest, snoozed_until)
     return clock.next_open(earliest)  # later than `now`: every change is, and `now` is added only when closed
+
+
+def rules_digest(policy: Policy, priority_field: str | None) -> str:
+    """A digest of what the nag rules read from a link's policy (and the priority field its tasks are read with):
+    when it changes, every task's next moment must be worked out again."""
+    read = (
+        policy.business_hours,
+        policy.sla,
+        policy.triage,
+        policy.reminders,
+        policy.capture.acknowledge,
+        priority_field,
+    )
+    return hashlib.sha256(_canonical(read).encode()).hexdigest()
+
+
+def _canonical(value: object) -> str:
+    """The same text for the same value in every process (sets and mappings in order; no hash seeds)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return _canonical({f.name: getattr(value, f.name) for f in fields(value)})
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{_canonical(k)}:{_canonical(v)}" for k, v in sorted(value.items(), key=str)) + "}"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ",".join(sorted(_canonical(v) for v in value)) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    return repr(value)
 
 
 def task_view(
