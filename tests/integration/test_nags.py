@@ -13,8 +13,8 @@ from bridge.adapters import blocks
 from bridge.domain.model import TaskGid
 from bridge.domain.policy import parse_policy
 from bridge.domain.sla import sla_due_on
-from bridge.services.nags import Nagger
 from bridge.sandbox.world import World
+from bridge.services.nags import Nagger
 from tests.fixtures_bridge import Running
 from tests.support import eventually
 
