@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, select, tuple_, update
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
@@ -26,9 +26,8 @@ class SqlNagIndex(SqlBase):
     ) -> list[TaskToJudge]:
         """Open tasks whose moment is at or before `now`, earliest first, `limit` at a time after `after`."""
         stmt = select(tracked_tasks).where(_t.next_check_at <= now, _t.completed.is_(False))
-        if after is not None:
-            at, gid = after
-            stmt = stmt.where(or_(_t.next_check_at > at, and_(_t.next_check_at == at, _t.task_gid > gid)))
+        if after is not None:  # a row value: both engines seek the index to it (an OR made SQLite scan from the start)
+            stmt = stmt.where(tuple_(_t.next_check_at, _t.task_gid) > tuple_(*after))
         stmt = stmt.order_by(_t.next_check_at, _t.task_gid).limit(limit)
         async with self._read() as conn:
             rows = list(await conn.execute(stmt))
