@@ -218,11 +218,16 @@ async def ticks_at(world: World, workdir: Path, tracked: int, count: int, *, jud
         steady_lag = probe.worst * 1000
         calls = len(world.asana.requests) - calls_before
         posts = _posts(world) - posts_before
+        # What the ticks of the next day will read: the tasks whose moment falls within it (read here in one go,
+        # without sending, which would wait on Slack's pacing).
+        started = time.process_time()
+        coming = await store.tasks_to_judge(now=NOW + timedelta(days=1), limit=tracked)
+        next_day = cpu_ms(started)
     finally:
         await probe.stop()
         asana.close()
         await store.close()
-    params = {"tracked": tracked, "nags_already_sent": recorded, "posted": posts}
+    params = {"tracked": tracked, "nags_already_sent": recorded, "posted": posts, "due_in_the_next_day": len(coming)}
     steady_ms = statistics.median(steady)
     at_target = judged and tracked >= LARGEST_TARGETS
     return [
@@ -230,6 +235,8 @@ async def ticks_at(world: World, workdir: Path, tracked: int, count: int, *, jud
                judge(at_target, steady_ms, lambda v: v < 50), params),
         Result(NAME, "first_tick_cpu", first, "ms", floor, "< 1000 ms at 100k",
                judge(at_target, first, lambda v: v < 1000), params),
+        Result(NAME, "read_next_day_cpu", next_day, "ms", None, "(what the next 24 h of ticks read)", None,
+               params),
         Result(NAME, "judge_all_tick_cpu", backlog, "ms", floor, "(once after an upgrade or a rules change)", None,
                params),
         Result(NAME, "judge_all_tick_loop_lag", backlog_lag, "ms", None, "< 50 ms",

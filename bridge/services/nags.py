@@ -73,6 +73,7 @@ class Nagger:
         self._presence = presence or Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
         self._open = OpenTasks(store=store, clock=clock, policy=policy)
         self._leading = False
+        self._digests: dict[tuple[str, str], str] = {}  # (project, priority field) -> its rules' digest
         # Nags decided but waiting for their person's working hours, per task: (the task as judged, nag, when).
         # Their task is armed for that moment, so the tick that reads it sends them (the team's day may be over).
         self._waiting: dict[TaskGid, dict[NagKey, tuple[TaskView, Nag, datetime]]] = {}
@@ -117,7 +118,12 @@ class Nagger:
         links gone are forgotten, so that linking again arms their tasks."""
         known = await self._store.nag_fingerprints()
         for home, link in links.items():
-            digest = rules_digest(self._policy.for_project(link.project_gid), self._priority_field(link))
+            field = self._priority_field(link)
+            digest = self._digests.get((link.project_gid, field))
+            if digest is None:  # the policy does not change while the process runs: worked out once
+                digest = self._digests[(link.project_gid, field)] = rules_digest(
+                    self._policy.for_project(link.project_gid), field
+                )
             if known.get(home) != digest:
                 await self._store.rearm_link(link.project_gid, link.channel_id, digest)
         for project, channel in known.keys() - links.keys():
