@@ -23,6 +23,7 @@ from bridge.domain.report_access import LINK_LIFETIME, Credentials, Grant, Refus
 from bridge.domain.report_tasks import ReportTask, link_id, report_task
 from bridge.domain.suggest import Deflection, summarize
 from bridge.ports import Clock, SlackPort, Store
+from bridge.services.collector import full_collections_held_off
 from bridge.services.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -154,19 +155,21 @@ class Reports:
         )
 
     async def _report(self, scope: str, links: list[Link]) -> Report:
-        tasks: list[ReportTask] = []
-        for link in links:
-            tasks.extend(await self._tasks_of(link))
-        # Judging every task (100,000 of them take seconds) runs in a thread: the loop keeps answering meanwhile.
-        report = await asyncio.to_thread(
-            build_report,
-            tasks,
-            policy_of=self._policy.for_project,
-            now=self._clock.now(),
-            scope=scope,
-            calendar=self._policy,
-        )
-        return await self._with_deflections(report, links)
+        # A report of 100,000 tasks keeps as many objects alive for seconds: no full collection walks them meanwhile.
+        with full_collections_held_off():
+            tasks: list[ReportTask] = []
+            for link in links:
+                tasks.extend(await self._tasks_of(link))
+            # Judging every task (100,000 of them take seconds) runs in a thread: the loop keeps answering meanwhile.
+            report = await asyncio.to_thread(
+                build_report,
+                tasks,
+                policy_of=self._policy.for_project,
+                now=self._clock.now(),
+                scope=scope,
+                calendar=self._policy,
+            )
+            return await self._with_deflections(report, links)
 
     async def _with_deflections(self, report: Report, links: list[Link]) -> Report:
         """The report's weeks' deflections of these links, and the first-response time the accepted ones saved."""
