@@ -151,9 +151,14 @@ class Nagger:
         retry: datetime | None = None
         ready: list[Nag] = []
         messages = 0
+        work = self._with_waiting(view, decided, sent, now)
+        if work and await self._store.get_tracked_task(tracked.task_gid) != tracked:
+            # Saved (or completed) since its page was read, which sending earlier pages' nags may have made long ago:
+            # the save armed it again, so the next tick judges it as it is now.
+            return now + RETRY, 0
         try:
             with acting_for(link.team_id):
-                for nag in self._with_waiting(view, decided, sent, now):
+                for nag in work:
                     at = await self._mention_at(link, tracked, nag, now)
                     if at > now:  # decided on the team's calendar, sent within the person's own hours
                         self._waiting.setdefault(view.gid, {})[nag.key] = (view, nag, at)
