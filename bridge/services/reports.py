@@ -33,7 +33,7 @@ SECRET_NAME = "report_links"  # the row of server_secrets that signs report link
 # other replicas may carry a clock a little behind ours (look back a margin), and now and then read everything.
 CLOCK_MARGIN = timedelta(seconds=30)
 FULL_RELOAD = timedelta(minutes=10)
-PAGE = 1000  # tasks read per query on a full reload: a few milliseconds of the loop each
+PAGE = 250  # tasks read per query on a full reload: a few milliseconds of the loop each, even on a loaded machine
 
 
 class DeflectionSource(Protocol):
