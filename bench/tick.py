@@ -3,8 +3,10 @@
 
 Tick: the store holds N open tracked tasks of one linked channel, a realistic mix (due dates spread over
 three weeks, a third in triage, some without a priority); every nag due at the moment measured has been sent
-already, as in a bridge that has been running, so a tick judges every task and posts nothing. Measured: process
-CPU of the first tick after a start (everything read from the database) and of later ticks (only what changed),
+already, as in a bridge that has been running, so a tick posts nothing. A first tick judges every task once (as
+after the upgrade that adds the scheduler's index, or a change of a link's rules: `judge_all_tick_*`) and stores
+each one's next moment; then measured: process CPU of the first tick of a new scheduler (a start) and of later
+ticks, which read only the tasks whose moment has come,
 and the Asana calls they make (target 0: the scheduler works from the snapshots the relay keeps), and the worst
 delay a probe task on the event loop saw meanwhile (target < 50 ms: how long a tick kept Slack's acks waiting).
 The floor is the CPU of reading the same rows once, which any tick that looks at the database pays.
@@ -47,7 +49,8 @@ from bridge.domain.model import (
     TrackedTask,
     WorkspaceGid,
 )
-from bridge.domain.policy import parse_policy
+from bridge.domain.nags import due_nags, task_view
+from bridge.domain.policy import Policy, parse_policy
 from bridge.entrypoints.loop_lag import LoopLagProbe
 from bridge.entrypoints.workers import EventsPoller, NagScheduler
 from bridge.sandbox.world import BRIDGE_ASANA_TOKEN, World
@@ -139,9 +142,12 @@ async def seed(store: SqlStore, world: World, count: int) -> Link:
     return link
 
 
-async def already_sent(nagger: Nagger, store: SqlStore) -> int:
+async def already_sent(store: SqlStore, link: Link, policy: Policy) -> int:
     """Record every nag due at NOW as sent, in bulk (the state of a bridge that has been running)."""
-    due = [nag.key for _, found in await nagger.due(NOW) for _, nag in found]
+    tasks = await store.tracked_tasks(open_only=True)
+    field, required = link.priority_field_gid, policy.reminders.required_fields
+    views = [task_view(t, priority_field=field, required_fields=required) for t in tasks]
+    due = [nag.key for view in views for nag in due_nags(view, policy, NOW, ())]
     async with store.engine.begin() as conn:
         for start in range(0, len(due), 1000):
             await conn.execute(
@@ -176,19 +182,28 @@ async def ticks_at(world: World, workdir: Path, tracked: int, count: int, *, jud
     slack = SlackGateway(AsyncWebClient(token=world.slack.bot_token, base_url=world.slack.api_url))
     probe = LoopLagProbe(every=0.005)
     try:
-        await seed(store, world, tracked)
+        link = await seed(store, world, tracked)
         policy = parse_policy(POLICY)
-        primer = Nagger(store=store, asana=asana, slack=slack, clock=SystemClock(), policy=policy)
-        recorded = await already_sent(primer, store)
+        recorded = await already_sent(store, link, policy)
 
         started = time.process_time()
         await store.tracked_tasks(open_only=True)
         floor = cpu_ms(started)
 
-        nagger = NagScheduler(Nagger(store=store, asana=asana, slack=slack, clock=SystemClock(), policy=policy))
         calls_before, posts_before = len(world.asana.requests), _posts(world)
         probe.start()
         await asyncio.sleep(0.02)
+        # Every task judged once: after the seed (as after the upgrade that adds the index, or a change of the
+        # link's rules) each one is due to be judged. A running bridge has done this: its moments are in the store.
+        probe.reset()
+        primer = NagScheduler(Nagger(store=store, asana=asana, slack=slack, clock=SystemClock(), policy=policy))
+        started = time.process_time()
+        await primer.tick(NOW)
+        backlog = cpu_ms(started)
+        backlog_lag = probe.worst * 1000
+
+        # A start: a new scheduler's first tick, with the moments in the store.
+        nagger = NagScheduler(Nagger(store=store, asana=asana, slack=slack, clock=SystemClock(), policy=policy))
         probe.reset()
         started = time.process_time()
         await nagger.tick(NOW)
@@ -203,11 +218,16 @@ async def ticks_at(world: World, workdir: Path, tracked: int, count: int, *, jud
         steady_lag = probe.worst * 1000
         calls = len(world.asana.requests) - calls_before
         posts = _posts(world) - posts_before
+        # What the ticks of the next day will read: the tasks whose moment falls within it (read here in one go,
+        # without sending, which would wait on Slack's pacing).
+        started = time.process_time()
+        coming = await store.tasks_to_judge(now=NOW + timedelta(days=1), limit=tracked)
+        next_day = cpu_ms(started)
     finally:
         await probe.stop()
         asana.close()
         await store.close()
-    params = {"tracked": tracked, "nags_already_sent": recorded, "posted": posts}
+    params = {"tracked": tracked, "nags_already_sent": recorded, "posted": posts, "due_in_the_next_day": len(coming)}
     steady_ms = statistics.median(steady)
     at_target = judged and tracked >= LARGEST_TARGETS
     return [
@@ -215,6 +235,12 @@ async def ticks_at(world: World, workdir: Path, tracked: int, count: int, *, jud
                judge(at_target, steady_ms, lambda v: v < 50), params),
         Result(NAME, "first_tick_cpu", first, "ms", floor, "< 1000 ms at 100k",
                judge(at_target, first, lambda v: v < 1000), params),
+        Result(NAME, "read_next_day_cpu", next_day, "ms", None, "(what the next 24 h of ticks read)", None,
+               params),
+        Result(NAME, "judge_all_tick_cpu", backlog, "ms", floor, "(once after an upgrade or a rules change)", None,
+               params),
+        Result(NAME, "judge_all_tick_loop_lag", backlog_lag, "ms", None, "< 50 ms",
+               judge(judged, backlog_lag, lambda v: v < 50), params),
         Result(NAME, "first_tick_loop_lag", first_lag, "ms", None, "< 50 ms",
                judge(judged, first_lag, lambda v: v < 50), params),
         Result(NAME, "steady_tick_loop_lag", steady_lag, "ms", None, "< 50 ms",

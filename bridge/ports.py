@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from bridge.domain.access import ProjectAccess
 from bridge.domain.identity import Connection, Grant, OwnWrite, PendingConnect
 from bridge.domain.model import (
+    Arm,
     AsanaUserGid,
     Capture,
     ChannelId,
@@ -27,6 +28,7 @@ from bridge.domain.model import (
     SlackUserId,
     SyncToken,
     TaskGid,
+    TaskToJudge,
     TeamId,
     TrackedTask,
     Unpacked,
@@ -321,6 +323,28 @@ class NagLog(Protocol):
         ...
 
 
+class NagIndex(Protocol):
+    """The nag scheduler's index: when each task's nags can next change (a save of a task arms it at once)."""
+
+    async def tasks_to_judge(
+        self, *, now: datetime, after: tuple[datetime, str] | None = None, limit: int = 200
+    ) -> list[TaskToJudge]:
+        """Open tasks whose moment is at or before `now`, earliest first, `limit` at a time after (moment, gid)."""
+        ...
+
+    async def arm_tasks(self, arms: Sequence[Arm]) -> None:
+        """Set each task's next moment, unless it was saved since its revision was read."""
+        ...
+
+    async def nag_fingerprints(self) -> dict[tuple[str, str], str]:
+        """Per link (project, channel): the digest of its nag rules when its tasks were last armed."""
+        ...
+
+    async def rearm_link(self, project_gid: str, channel_id: str, fingerprint: str | None) -> None:
+        """Judge every open task of the link at the next tick; remember the digest (None: forget the link's)."""
+        ...
+
+
 class Liveness(Protocol):
     """Whether a replica is alive (its heartbeats)."""
 
@@ -442,6 +466,7 @@ class Store(
     UserSettingsStore,
     SyncTokenStore,
     NagLog,
+    NagIndex,
     OutboxStore,
     RoutingStore,
     ReplicaStore,

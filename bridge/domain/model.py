@@ -154,6 +154,24 @@ class TrackedTask:
 
 
 @dataclass(frozen=True)
+class TaskToJudge:
+    """A tracked task whose nag moment has come, as of the revision read (arming it again names that revision)."""
+
+    task: TrackedTask
+    revision: int
+    check_at: datetime
+
+
+@dataclass(frozen=True)
+class Arm:
+    """When to judge a task next (None: not unless it changes), unless it was saved since `revision` was read."""
+
+    task_gid: TaskGid
+    revision: int
+    at: datetime | None
+
+
+@dataclass(frozen=True)
 class PendingCommand:
     """A /task that was acked and is not finished yet, kept so that a crash (during an Asana outage the bridge retries
     for many minutes) does not lose it. `request_key` is Slack's trigger_id, which is also written into the task's

@@ -16,8 +16,9 @@ completed task, nor outside business hours: `quiet_until` says when nags may go 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple, TypeVar
@@ -153,6 +154,67 @@ def quiet_until(policy: Policy, now: datetime) -> datetime | None:
     return None if clock.is_open(now) else clock.next_open(now)
 
 
+def next_check(
+    task: TaskView,
+    policy: Policy,
+    now: datetime,
+    already_sent: Container[NagKey],
+    *,
+    snoozed_until: datetime | None = None,
+) -> datetime | None:
+    """The first moment after `now` at which `due_nags` may find a nag it does not find at `now`; None: never,
+    unless the task changes (or a nag is recorded, or the policy changes).
+
+    What the scheduler indexes, so that a tick reads only the tasks whose moment has come. Never later than the
+    real moment (a stage, period or target reached, the team's next opening, the snooze's end); it may be earlier
+    (a stage whose nag was sent already): the task is then judged for nothing and given its next moment.
+    A nag due at `now` and not sent is not counted here: whoever could not send it says when to try again.
+    """
+    if task.completed:
+        return None
+    rules = _rules_for(policy).at(now)
+    clock = rules.clock
+    moments = [m for change in rules.changes if (m := change(task, now)) is not None]
+    held = snoozed_until is not None and snoozed_until > now
+    # Nothing goes while the team is away or the task is snoozed: what is due stays due until then.
+    if (held or not clock.is_open(now)) and any(rule(task, now, already_sent) for rule in rules.kinds):
+        moments.append(now)
+    if not moments:
+        return None
+    earliest = min(moments)
+    if held:
+        assert snoozed_until is not None
+        earliest = max(earliest, snoozed_until)
+    return clock.next_open(earliest)  # later than `now`: every change is, and `now` is added only when closed
+
+
+def rules_digest(policy: Policy, priority_field: str | None) -> str:
+    """A digest of what the nag rules read from a link's policy (and the priority field its tasks are read with):
+    when it changes, every task's next moment must be worked out again."""
+    read = (
+        policy.business_hours,
+        policy.sla,
+        policy.triage,
+        policy.reminders,
+        policy.capture.acknowledge,
+        priority_field,
+    )
+    return hashlib.sha256(_canonical(read).encode()).hexdigest()
+
+
+def _canonical(value: object) -> str:
+    """The same text for the same value in every process (sets and mappings in order; no hash seeds)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return _canonical({f.name: getattr(value, f.name) for f in fields(value)})
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{_canonical(k)}:{_canonical(v)}" for k, v in sorted(value.items(), key=str)) + "}"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ",".join(sorted(_canonical(v) for v in value)) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    return repr(value)
+
+
 def task_view(
     tracked: TrackedTask, *, priority_field: str | None = None, required_fields: Sequence[str] = ()
 ) -> TaskView:
@@ -178,6 +240,7 @@ def task_view(
 
 
 _Rule = Callable[[TaskView, datetime, Container[NagKey]], Nag | None]
+_Change = Callable[[TaskView, datetime], datetime | None]  # when a rule's key next changes after a moment
 
 
 class _Rules:
@@ -202,6 +265,12 @@ class _Rules:
         self._triage_names: dict[str, bool] = {}
         self._warn_names: dict[str, timedelta | None] = {}
         self.kinds: tuple[_Rule, ...] = (self.reminder, self.triage, self.first_response, self.missing_fields)
+        self.changes: tuple[_Change, ...] = (
+            self.reminder_changes,
+            self.triage_changes,
+            self.first_response_changes,
+            self.missing_fields_changes,
+        )
         # Business time between the same two moments, asked again and again in one tick (tasks share due dates,
         # and two rules measure from a task's creation): worked out once per pair.
         self._elapsed: dict[tuple[datetime, datetime], timedelta] = {}
@@ -301,6 +370,51 @@ class _Rules:
         start = clock.add(task.created_at, self.cadence * count)
         shown = _seen(sent, key, count, str) + 1
         return Nag(key, clock.next_open(start), mention, count, task.missing_fields, shown=shown)
+
+    # When each rule's key next changes after `now` (the boundaries of the stages and periods above).
+
+    def reminder_changes(self, task: TaskView, now: datetime) -> datetime | None:
+        clock = self.clock
+        if task.due_at is not None:
+            due = deadline = task.due_at
+            day = clock.local_date(due)
+        elif task.due_on is not None:
+            day = task.due_on
+            due, deadline = clock.day_start(day), clock.day_start(day + _DAY)
+        else:
+            return None
+        if now >= deadline:
+            count = self.elapsed(deadline, now) // self.cadence + 1
+            return clock.add(deadline, self.cadence * count)
+        today = clock.day_start(day)
+        if now >= today:
+            return deadline
+        upcoming = clock.add(due, -self.lead)
+        return upcoming if now < upcoming < today else today
+
+    def triage_changes(self, task: TaskView, now: datetime) -> datetime | None:
+        if task.section is None or not self._is_triage(task.section):
+            return None
+        since = task.section_since or task.created_at
+        waited = self.elapsed(since, now) - self.grace
+        if waited < _ZERO:
+            return self.clock.add(since, self.grace)
+        return self.clock.add(since, self.grace + self.triage_every * (waited // self.triage_every + 1))
+
+    def first_response_changes(self, task: TaskView, now: datetime) -> datetime | None:
+        if task.first_response_at is not None or task.priority is None:
+            return None
+        after = self._warn_after(task.priority)
+        if after is None:
+            return None
+        at = self.clock.add(task.created_at, after)
+        return at if at > now else None
+
+    def missing_fields_changes(self, task: TaskView, now: datetime) -> datetime | None:
+        if not task.missing_fields:
+            return None
+        count = self.elapsed(task.created_at, now) // self.cadence
+        return self.clock.add(task.created_at, self.cadence * (count + 1))
 
     def _is_triage(self, section: str) -> bool:
         found = self._triage_names.get(section)

@@ -245,9 +245,11 @@ class NagScheduler:
         if not self._frozen:
             gc.freeze()  # the heap of the start (see below)
         await self.nagger.tick(now)
-        views = self.nagger.open_views()
-        if self.router is not None and views is not None:
-            await self.router.sweep(views, now)
+        # Routing weighs every open task: they are read (whole now and then) only where a link routes.
+        if self.router is not None and await self.router.routes():
+            views = await self.nagger.open_views()
+            if views is not None:
+                await self.router.sweep(views, now)
         if not self._frozen:
             # What the start and the first tick made (modules, the tasks the tick remembers) lives as long as the
             # process: out of the collector's way. Every full collection walked all of it, holding the loop for

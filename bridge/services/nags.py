@@ -1,6 +1,9 @@
 """The nag scheduler: each tick asks the rules (domain.nags) what is due and posts it, once, in the task's thread.
 
-It works from the snapshots the relay keeps fresh, so a tick reads the database and nothing from Asana; only
+A tick costs what falls due, not what is tracked: each tracked task carries the next moment its nags can change
+(`domain.nags.next_check`, kept in the store beside the task), and a tick reads only the tasks whose moment has
+come. A save of a task (a relay, a button, a first response) arms it at once; a change of a link's rules
+(bridge.toml, the link's priority field) arms all its tasks. A tick reads the database and nothing from Asana; only
 sending a nag costs calls. A nag is posted through the outbox (exactly once, even across a crash) and then recorded
 in the nag log, which is what the rules consult next time; on PostgreSQL one replica at a time runs it.
 """
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -17,7 +19,7 @@ from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, SlackError
 from bridge.domain.business_time import clock_for
 from bridge.domain.cards import deadline_of, working_days_between
-from bridge.domain.model import AsanaUserGid, ChannelId, Link, NagKey, TaskGid, TrackedTask
+from bridge.domain.model import Arm, AsanaUserGid, ChannelId, Link, NagKey, TaskGid, TrackedTask
 from bridge.domain.nags import (
     SNOOZED_UNTIL,
     Mention,
@@ -25,8 +27,9 @@ from bridge.domain.nags import (
     NagKind,
     Role,
     TaskView,
-    due_for_all,
-    quiet_until,
+    due_nags,
+    next_check,
+    rules_digest,
     task_view,
 )
 from bridge.domain.policy import Policy
@@ -37,27 +40,28 @@ from bridge.ports import (
     Clock,
     Leadership,
     LinkReads,
+    NagIndex,
     NagLog,
     OutboxStore,
     SlackPort,
     TaskStore,
     UserMappings,
 )
+from bridge.services.open_tasks import Home, OpenTasks
 from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.people import People
 from bridge.services.pool import Pool
 from bridge.services.presence import Presence, Who
-from bridge.services.slices import Slicer, chunks
+from bridge.services.slices import Slicer
 from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 LEADER_ROLE = "nag-scheduler"
-FULL_RELOAD = timedelta(minutes=10)  # now and then read everything again, in case anything slipped past
-CLOCK_MARGIN = timedelta(seconds=30)
-RELOAD_PAGE = 200  # tracked tasks per read on a full reload (a few milliseconds of the loop each)
+PAGE = 200  # tasks read per query of those whose moment has come (a few milliseconds of the loop each)
+RETRY = timedelta(seconds=1)  # a nag that could not go is tried again at the next tick
 
 
-class NagStore(LinkReads, TaskStore, NagLog, UserMappings, OutboxStore, Leadership, Protocol):
+class NagStore(LinkReads, TaskStore, NagLog, NagIndex, UserMappings, OutboxStore, Leadership, Protocol):
     """What the tick reads and records: one parameter for now, split once the tick's own changes have landed."""
 
 
@@ -83,9 +87,12 @@ class Nagger:
         self._policy = policy
         self._outbox = Outbox(store=store, slack=slack, clock=clock)
         self._presence = presence or Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
-        self._memory: _Memory | None = None
-        # Nags decided but waiting for their person's working hours: (link, view, nag, when to try again).
-        self._waiting: dict[NagKey, tuple[Link, TaskView, Nag, datetime]] = {}
+        self._open = OpenTasks(store=store, clock=clock, policy=policy)
+        self._leading = False
+        self._digests: dict[tuple[str, str], str] = {}  # (project, priority field) -> its rules' digest
+        # Nags decided but waiting for their person's working hours, per task: (the task as judged, nag, when).
+        # Their task is armed for that moment, so the tick that reads it sends them (the team's day may be over).
+        self._waiting: dict[TaskGid, dict[NagKey, tuple[TaskView, Nag, datetime]]] = {}
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -94,121 +101,128 @@ class Nagger:
         """Send what is due now, one message per task naming every reason it is due; returns how many messages were
         sent. Only the leading replica does anything."""
         if not await self._store.lead(LEADER_ROLE):
-            self._memory = None  # another replica leads: what it sends is not in our memory
+            self._leading = False
+            self._open.forget()  # another replica leads: what it sends is not in our memory
             self._waiting.clear()
             return 0
+        self._leading = True
         now = now or self._clock.now()
+        links: dict[Home, Link] = {(link.project_gid, link.channel_id): link for link in await self._store.list_links()}
+        await self._arm_links(links)
         sent = 0
-        for link, view, nags in _by_task(await self._work(now)):
-            tracked = await self._store.get_tracked_task(view.gid)
-            if tracked is None or tracked.completed:
-                for nag in nags:
-                    self._waiting.pop(nag.key, None)
-                continue  # changed since the memory was refreshed: the next tick judges it again
-            ready: list[Nag] = []
-            try:
-                with acting_for(link.team_id):
-                    for nag in nags:
-                        at = await self._mention_at(link, tracked, nag, now)
-                        if at > now:  # decided on the team's calendar, sent within the person's own hours
-                            self._waiting[nag.key] = (link, view, nag, at)
-                        else:
-                            self._waiting.pop(nag.key, None)
-                            ready.append(nag)
-                    if ready:  # one message for what is due on the task (and whose person is at work)
-                        await self._send(link, tracked, view, ready, now)
-                if ready:
-                    sent += 1
-                for nag in ready:
-                    self._on_sent(nag.key.kind)
-            except (AsanaError, SlackError, PostInFlight) as exc:  # the nags stay due: the next tick tries again
-                log.warning("could not send %s for task %s: %s", [n.key for n in nags], view.gid, exc)
+        slicer = Slicer()  # many tasks may come due at once (after an upgrade, a policy change): the loop gets turns
+        after: tuple[datetime, str] | None = None
+        while True:
+            page = await self._store.tasks_to_judge(now=now, after=after, limit=PAGE)
+            if not page:
+                break
+            after = (page[-1].check_at, page[-1].task.task_gid)
+            already = await self._store.sent_nags([due.task.task_gid for due in page])
+            arms = []
+            for due in page:
+                at, messages = await self._judge(due.task, links, already, now)
+                sent += messages
+                arms.append(Arm(due.task.task_gid, due.revision, at))
+                await slicer.turn()
+            await self._store.arm_tasks(arms)
+            if len(page) < PAGE:
+                break
         return sent
 
-    async def _work(self, now: datetime) -> list[tuple[Link, TaskView, Nag]]:
-        """The nags due now, less those waiting for their person, plus the waiting ones whose person is at work
-        now (the team's day may be over by then) and whose task has not changed since they were decided."""
-        work = [
-            (link, view, nag)
-            for link, due in await self.due(now)
-            for view, nag in due
-            if nag.key not in self._waiting or self._waiting[nag.key][3] <= now
-        ]
-        decided = {(key.task_gid, key.kind, key.stage) for key in (nag.key for _, _, nag in work)}
-        memory = self._memory
-        for key, (link, view, nag, at) in list(self._waiting.items()):
+    async def _arm_links(self, links: dict[Home, Link]) -> None:
+        """Links whose rules changed since their tasks were armed (or that are new) have every task judged again;
+        links gone are forgotten, so that linking again arms their tasks."""
+        known = await self._store.nag_fingerprints()
+        for home, link in links.items():
+            field = self._priority_field(link)
+            digest = self._digests.get((link.project_gid, field))
+            if digest is None:  # the policy does not change while the process runs: worked out once
+                digest = self._digests[(link.project_gid, field)] = rules_digest(
+                    self._policy.for_project(link.project_gid), field
+                )
+            if known.get(home) != digest:
+                await self._store.rearm_link(link.project_gid, link.channel_id, digest)
+        for project, channel in known.keys() - links.keys():
+            await self._store.rearm_link(project, channel, None)
+
+    def _priority_field(self, link: Link) -> str:
+        return link.priority_field_gid or self._policy.for_project(link.project_gid).triage.priority_field
+
+    async def _judge(
+        self, tracked: TrackedTask, links: dict[Home, Link], sent: set[NagKey], now: datetime
+    ) -> tuple[datetime | None, int]:
+        """Send what is due on one task now; returns when to judge it next (None: not unless it changes) and how
+        many messages went."""
+        link = links.get((tracked.project_gid, tracked.channel_id))
+        if link is None or tracked.completed or tracked.parent_gid is not None:
+            self._waiting.pop(tracked.task_gid, None)
+            return None, 0  # unlinked (linking again arms it), done, or a subtask (told in its parent's thread)
+        policy = self._policy.for_project(link.project_gid)
+        view = task_view(
+            tracked, priority_field=self._priority_field(link), required_fields=policy.reminders.required_fields
+        )
+        until = tracked.snapshot.get(SNOOZED_UNTIL)
+        snoozed = datetime.fromisoformat(str(until)) if until else None
+        decided = [] if snoozed is not None and snoozed > now else due_nags(view, policy, now, sent)
+        retry: datetime | None = None
+        ready: list[Nag] = []
+        messages = 0
+        work = self._with_waiting(view, decided, sent, now)
+        if work and await self._store.get_tracked_task(tracked.task_gid) != tracked:
+            # Saved (or completed) since its page was read, which sending earlier pages' nags may have made long ago:
+            # the save armed it again, so the next tick judges it as it is now.
+            return now + RETRY, 0
+        try:
+            with acting_for(link.team_id):
+                for nag in work:
+                    at = await self._mention_at(link, tracked, nag, now)
+                    if at > now:  # decided on the team's calendar, sent within the person's own hours
+                        self._waiting.setdefault(view.gid, {})[nag.key] = (view, nag, at)
+                        retry = min(retry or at, at)
+                    else:
+                        self._waiting.get(view.gid, {}).pop(nag.key, None)
+                        ready.append(nag)
+                if ready:  # one message for what is due on the task (and whose person is at work)
+                    await self._send(link, tracked, view, ready, now, sent)
+                    messages = 1
+            for nag in ready:
+                self._on_sent(nag.key.kind)
+        except (AsanaError, SlackError, PostInFlight) as exc:  # the nags stay due: the next tick tries again
+            log.warning("could not send %s for task %s: %s", [n.key for n in ready or decided], view.gid, exc)
+            retry = now + RETRY
+        if not self._waiting.get(view.gid):
+            self._waiting.pop(view.gid, None)
+        moment = next_check(view, policy, now, sent, snoozed_until=snoozed)
+        if retry is not None:
+            moment = min(moment or retry, retry)
+        return moment, messages
+
+    def _with_waiting(self, view: TaskView, decided: list[Nag], sent: set[NagKey], now: datetime) -> list[Nag]:
+        """The nags decided now, less those waiting for their person, plus the waiting ones whose person is at work
+        now and whose task has not changed since they were decided."""
+        waiting = self._waiting.get(view.gid, {})
+        work = [nag for nag in decided if nag.key not in waiting or waiting[nag.key][2] <= now]
+        kinds = {(nag.key.kind, nag.key.stage) for nag in work}
+        for key, (then, nag, at) in list(waiting.items()):
             if at > now:
                 continue
-            if (
-                memory is None
-                or key in memory.sent
-                or memory.views.get(view.gid) != view
-                or (key.task_gid, key.kind, key.stage) in decided
-            ):
-                del self._waiting[key]  # sent, the task changed, or a later one of its kind is due: not this one
+            if key in sent or then != view or (key.kind, key.stage) in kinds:
+                del waiting[key]  # sent, the task changed, or a later one of its kind is due: not this one
                 continue
-            work.append((link, view, nag))
+            work.append(nag)
         return work
 
-    def open_views(self) -> dict[tuple[str, str], list[TaskView]] | None:
-        """The open top-level tasks per link (project, channel) as of the last tick; None unless this replica leads.
+    async def open_views(self) -> dict[Home, list[TaskView]] | None:
+        """The open top-level tasks per link (project, channel); None unless this replica leads.
 
-        Routing reads its loads and candidates from here, so it costs no reads of its own."""
-        memory = self._memory
-        if memory is None:
+        Routing reads its loads and candidates from here (read whole now and then, else only what changed)."""
+        if not self._leading:
             return None
-        return {home: [memory.views[gid] for gid in gids] for home, gids in memory.by_link.items()}
+        return await self._open.views()
 
-    async def due(self, now: datetime) -> list[tuple[Link, list[tuple[TaskView, Nag]]]]:
-        """Every nag due now, per link: database reads and the rules, no API calls."""
-        links: dict[tuple[str, str], Link] = {
-            (link.project_gid, link.channel_id): link for link in await self._store.list_links()
-        }
-        memory = await self._remember(links)
-        slicer = Slicer()
-        out = []
-        for home, link in links.items():
-            policy = self._policy.for_project(link.project_gid)
-            if quiet_until(policy, now) is not None:
-                continue
-            found = []
-            for part in chunks(memory.by_link.get(home, [])):  # in slices: the loop gets a turn every few ms
-                awake = [memory.views[gid] for gid in part if not memory.snoozed(gid, now)]
-                found += [(view, nag) for _, view, nag in due_for_all(awake, _same, policy, now, memory.sent)]
-                await slicer.turn()
-            if found:
-                out.append((link, found))
-        return out
-
-    async def _remember(self, links: dict[tuple[str, str], Link]) -> _Memory:
-        """The open tasks (as the rules see them) and the sent nags: loaded whole now and then, and otherwise only
-        what was saved since the last tick."""
-
-        def fields_of(tracked: TrackedTask) -> tuple[str, tuple[str, ...]]:
-            link = links.get((tracked.project_gid, tracked.channel_id))
-            policy = self._policy.for_project(tracked.project_gid)
-            priority = (link.priority_field_gid if link else None) or policy.triage.priority_field
-            return priority, policy.reminders.required_fields
-
-        memory = self._memory
-        moment = self._clock.now()
-        if memory is None or moment - memory.loaded_at > FULL_RELOAD:
-            memory = self._memory = _Memory(loaded_at=moment, seen_at=moment)
-            # Small pages: each is read, decoded and judged between two turns of the loop.
-            async for page in self._store.tracked_task_pages(open_only=True, size=RELOAD_PAGE):
-                memory.keep(page, fields_of)
-                memory.sent |= await self._store.sent_nags([t.task_gid for t in page])
-            return memory
-        # Saves on other replicas may carry a clock a little behind ours: look back a margin, keeping is idempotent.
-        changed = await self._store.tracked_tasks(changed_since=memory.seen_at - CLOCK_MARGIN)
-        memory.seen_at = moment
-        fresh = [t.task_gid for t in changed if t.task_gid not in memory.views]
-        memory.keep(changed, fields_of)
-        if fresh:
-            memory.sent |= await self._store.sent_nags(fresh)
-        return memory
-
-    async def _send(self, link: Link, tracked: TrackedTask, view: TaskView, nags: list[Nag], now: datetime) -> None:
+    async def _send(
+        self, link: Link, tracked: TrackedTask, view: TaskView, nags: list[Nag], now: datetime, sent: set[NagKey]
+    ) -> None:
         """One message for every nag due on the task: whom it is for, each reason with its figures, the buttons."""
         policy = self._policy.for_project(link.project_gid)
         clock = clock_for(policy.business_hours)
@@ -268,8 +282,7 @@ class Nagger:
                 )
         for nag in nags:
             await self._store.record_nag(nag.key, now=now, message_ts=ts)
-            if self._memory is not None:
-                self._memory.sent.add(nag.key)
+            sent.add(nag.key)
         log.info("sent %s for task %s", ", ".join(f"{n.kind} {n.stage}" for n in nags), tracked.task_gid)
 
     async def _mention_at(self, link: Link, tracked: TrackedTask, nag: Nag, now: datetime) -> datetime:
@@ -311,63 +324,6 @@ class Nagger:
         user = await self._presence.pool.user(email, link)
         if user is not None:
             await self._asana.add_followers(task_gid, [user.gid])
-
-
-@dataclass
-class _Memory:
-    """What the leading scheduler keeps between ticks, so that a tick over many tasks reads only what changed:
-    each open task as the rules see it (not its whole snapshot: the tracked task is read again to send a nag)."""
-
-    loaded_at: datetime
-    seen_at: datetime
-    views: dict[TaskGid, TaskView] = field(default_factory=dict)  # open top-level tasks
-    sent: set[NagKey] = field(default_factory=set)
-    _by_link: dict[tuple[str, str], list[TaskGid]] | None = None  # made again after tasks come or go
-    _homes: dict[TaskGid, tuple[str, str]] = field(default_factory=dict)  # (project, channel) of each task
-    _snoozes: dict[TaskGid, datetime] = field(default_factory=dict)  # only the tasks someone snoozed
-
-    def keep(
-        self, tasks: Sequence[TrackedTask], fields_of: Callable[[TrackedTask], tuple[str, tuple[str, ...]]]
-    ) -> None:
-        if not tasks:
-            return
-        for tracked in tasks:
-            gid = tracked.task_gid
-            self.views.pop(gid, None)
-            self._homes.pop(gid, None)
-            self._snoozes.pop(gid, None)
-            if tracked.completed or tracked.parent_gid is not None:
-                continue
-            priority_field, required = fields_of(tracked)
-            self.views[gid] = task_view(tracked, priority_field=priority_field, required_fields=required)
-            self._homes[gid] = (tracked.project_gid, tracked.channel_id)
-            if until := tracked.snapshot.get(SNOOZED_UNTIL):
-                self._snoozes[gid] = datetime.fromisoformat(str(until))
-        self._by_link = None
-
-    @property
-    def by_link(self) -> dict[tuple[str, str], list[TaskGid]]:
-        if self._by_link is None:
-            self._by_link = {}
-            for gid, home in self._homes.items():
-                self._by_link.setdefault(home, []).append(gid)
-        return self._by_link
-
-    def snoozed(self, gid: TaskGid, now: datetime) -> bool:
-        until = self._snoozes.get(gid)
-        return until is not None and until > now
-
-
-def _same(view: TaskView) -> TaskView:
-    return view
-
-
-def _by_task(due: list[tuple[Link, TaskView, Nag]]) -> list[tuple[Link, TaskView, list[Nag]]]:
-    """The nags due now, gathered per task (in the order the rules gave them), so each task gets one message."""
-    tasks: dict[TaskGid, tuple[Link, TaskView, list[Nag]]] = {}
-    for link, view, nag in due:
-        tasks.setdefault(view.gid, (link, view, []))[2].append(nag)
-    return list(tasks.values())
 
 
 def _post_key(nags: Sequence[Nag]) -> str:

@@ -23,6 +23,7 @@ from bridge.domain.report_access import LINK_LIFETIME, Credentials, Grant, Refus
 from bridge.domain.report_tasks import ReportTask, link_id, report_task
 from bridge.domain.suggest import Deflection, summarize
 from bridge.ports import Clock, LinkReads, ReportStore, SecretStore, SlackPort
+from bridge.services.collector import full_collections_held_off
 from bridge.services.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ SECRET_NAME = "report_links"  # the row of server_secrets that signs report link
 # other replicas may carry a clock a little behind ours (look back a margin), and now and then read everything.
 CLOCK_MARGIN = timedelta(seconds=30)
 FULL_RELOAD = timedelta(minutes=10)
-PAGE = 1000  # tasks read per query on a full reload: a few milliseconds of the loop each
+PAGE = 250  # tasks read per query on a full reload: a few milliseconds of the loop each, even on a loaded machine
 
 
 class DeflectionSource(Protocol):
@@ -158,19 +159,21 @@ class Reports:
         )
 
     async def _report(self, scope: str, links: list[Link]) -> Report:
-        tasks: list[ReportTask] = []
-        for link in links:
-            tasks.extend(await self._tasks_of(link))
-        # Judging every task (100,000 of them take seconds) runs in a thread: the loop keeps answering meanwhile.
-        report = await asyncio.to_thread(
-            build_report,
-            tasks,
-            policy_of=self._policy.for_project,
-            now=self._clock.now(),
-            scope=scope,
-            calendar=self._policy,
-        )
-        return await self._with_deflections(report, links)
+        # A report of 100,000 tasks keeps as many objects alive for seconds: no full collection walks them meanwhile.
+        with full_collections_held_off():
+            tasks: list[ReportTask] = []
+            for link in links:
+                tasks.extend(await self._tasks_of(link))
+            # Judging every task (100,000 of them take seconds) runs in a thread: the loop keeps answering meanwhile.
+            report = await asyncio.to_thread(
+                build_report,
+                tasks,
+                policy_of=self._policy.for_project,
+                now=self._clock.now(),
+                scope=scope,
+                calendar=self._policy,
+            )
+            return await self._with_deflections(report, links)
 
     async def _with_deflections(self, report: Report, links: list[Link]) -> Report:
         """The report's weeks' deflections of these links, and the first-response time the accepted ones saved."""

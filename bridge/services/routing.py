@@ -94,6 +94,11 @@ class Router:
 
     # ---- the tick ------------------------------------------------------------------------------------------
 
+    async def routes(self) -> bool:
+        """Whether any link has a routing pool (else a sweep has nothing to do)."""
+        links = await self._links.list_links()
+        return any(self._policy.for_project(link.project_gid).routing.pool for link in links)
+
     async def sweep(self, views: Mapping[Home, Sequence[TaskView]], now: datetime) -> int:
         """Route, ping and reassign what is due; returns how many routing decisions were carried out."""
         links: dict[Home, Link] = {(link.project_gid, link.channel_id): link for link in await self._links.list_links()}

@@ -14,6 +14,7 @@ from bridge.domain.model import TaskGid
 from bridge.domain.policy import parse_policy
 from bridge.domain.sla import sla_due_on
 from bridge.sandbox.world import World
+from bridge.services.nags import Nagger
 from tests.fixtures_bridge import Running
 from tests.support import eventually
 
@@ -240,3 +241,30 @@ async def test_one_message_per_task_names_every_reason_with_figures(running: Run
     assert await _tick(running, "2027-01-07T10:00:00") == 1
     latest = _nags(running, thread)[-1]
     assert "reminder 2" in latest.text and "waiting for triage" in latest.text and "first response" not in latest.text
+
+
+async def test_a_change_to_a_task_or_to_its_rules_has_it_judged_again_at_once(running: Running) -> None:
+    """A tick reads only the tasks whose moment has come: a save (a due date moved in Asana) and a change of the
+    link's rules (bridge.toml) must each bring a task's moment forward, or its reminder would wait for the old one."""
+    world, bridge = running.world, running.bridge
+    task, thread = await _task(running, "Renew the certificate due:2027-01-20")
+    await _tick(running, "2027-01-05T10:00:00")  # the triage and missing-field nags of a new task
+    assert await _tick(running, "2027-01-05T11:00:00") == 0
+    world.asana.act(world.asana_people["bo"]).set_due(task, "2027-01-06")
+    await eventually(lambda: _due_on(running, task, "2027-01-06"))
+    assert await _tick(running, "2027-01-05T11:00:00") == 1  # the same moment: armed by the save, not by time
+    assert [m for m in _nags(running, thread) if "is due Wed 06 Jan" in m.text]
+
+    world.asana.act(world.asana_people["bo"]).set_due(task, "2027-01-08")
+    await eventually(lambda: _due_on(running, task, "2027-01-08"))
+    await _tick(running, "2027-01-05T11:00:00")  # an 8h lead: Friday's reminder is Thursday's business
+    assert not [m for m in _nags(running, thread) if "is due Fri 08 Jan" in m.text]
+    longer = parse_policy(tomllib.loads(POLICY.replace('lead = "8h"', 'lead = "4d"')))
+    restarted = Nagger(store=bridge.store, asana=bridge.asana, slack=bridge.slack, clock=bridge.clock, policy=longer)
+    assert await restarted.tick(at("2027-01-05T11:00:00")) == 1
+    assert [m for m in _nags(running, thread) if "is due Fri 08 Jan" in m.text]
+
+
+async def _due_on(running: Running, task: str, day: str) -> bool:
+    tracked = await running.bridge.store.get_tracked_task(TaskGid(task))
+    return tracked is not None and tracked.snapshot.get("due_on") == day

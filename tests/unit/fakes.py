@@ -18,6 +18,7 @@ from typing import Any
 from bridge.adapters.errors import AsanaNotFound
 from bridge.domain.access import Privacy, ProjectAccess
 from bridge.domain.model import (
+    Arm,
     AsanaUserGid,
     Capture,
     ChannelId,
@@ -33,6 +34,7 @@ from bridge.domain.model import (
     RoutedTask,
     SlackUserId,
     TaskGid,
+    TaskToJudge,
     TeamId,
     TrackedTask,
     UserMapping,
@@ -58,6 +60,8 @@ from bridge.ports import (
     UserMappings,
     WebhookStore,
 )
+
+ARM_AT_ONCE = datetime(1970, 1, 1, tzinfo=UTC)  # as the SQL store arms a saved task: judged at the next tick
 
 START = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # a Monday, 9:00 in New York
 
@@ -143,14 +147,56 @@ class FakeInboxStats:
 
 @dataclass
 class FakeTasks:
+    """The tracked tasks, and the nag scheduler's index on them (NagIndex): a save arms a task at once."""
+
     tasks: dict[TaskGid, TrackedTask] = field(default_factory=dict)
+    moments: dict[TaskGid, tuple[int, datetime | None]] = field(default_factory=dict)  # revision, next moment
+    fingerprints: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def _arm_at_once(self, task_gid: TaskGid) -> None:
+        revision = self.moments.get(task_gid, (0, None))[0]
+        self.moments[task_gid] = (revision + 1, ARM_AT_ONCE)
 
     async def save_tracked_task(self, task: TrackedTask) -> None:
         self.tasks[task.task_gid] = task
+        self._arm_at_once(task.task_gid)
 
     async def add_tracked_tasks(self, tasks: Sequence[TrackedTask]) -> None:
         for task in tasks:
-            self.tasks.setdefault(task.task_gid, task)
+            if task.task_gid not in self.tasks:
+                self.tasks[task.task_gid] = task
+                self._arm_at_once(task.task_gid)
+
+    async def tasks_to_judge(
+        self, *, now: datetime, after: tuple[datetime, str] | None = None, limit: int = 200
+    ) -> list[TaskToJudge]:
+        due = sorted(
+            (at, gid, revision)
+            for gid, (revision, at) in self.moments.items()
+            if at is not None and at <= now and gid in self.tasks and not self.tasks[gid].completed
+        )
+        return [
+            TaskToJudge(self.tasks[gid], revision, at)
+            for at, gid, revision in due
+            if after is None or (at, gid) > after
+        ][:limit]
+
+    async def arm_tasks(self, arms: Sequence[Arm]) -> None:
+        for arm in arms:
+            if self.moments.get(arm.task_gid, (0, None))[0] == arm.revision:
+                self.moments[arm.task_gid] = (arm.revision, arm.at)
+
+    async def nag_fingerprints(self) -> dict[tuple[str, str], str]:
+        return dict(self.fingerprints)
+
+    async def rearm_link(self, project_gid: str, channel_id: str, fingerprint: str | None) -> None:
+        for task in self.tasks.values():
+            if (task.project_gid, task.channel_id) == (project_gid, channel_id) and not task.completed:
+                self._arm_at_once(task.task_gid)
+        if fingerprint is None:
+            self.fingerprints.pop((project_gid, channel_id), None)
+        else:
+            self.fingerprints[(project_gid, channel_id)] = fingerprint
 
     async def get_tracked_task(self, task_gid: TaskGid) -> TrackedTask | None:
         return self.tasks.get(task_gid)
@@ -198,6 +244,7 @@ class FakeTasks:
         if task is None or task.first_response_at is not None:
             return False
         self.tasks[task_gid] = replace(task, first_response_at=at, first_responder=responder)
+        self._arm_at_once(task_gid)  # the SLA warning is off now
         return True
 
 

@@ -298,3 +298,16 @@ def test_report_task_reads_what_the_store_keeps() -> None:
     assert found.completed_at is None and found.due_on == date(2026, 12, 3)
     assert (found.assignee, found.pushes, found.priority) == ("42", 0, "P1")
     assert report_task(stored._replace(created_at=None)).created_at == at("2026-11-30 10:05")
+
+
+def test_many_open_items_come_in_the_same_order_as_one_sort_gives() -> None:
+    # More than one run of the sort in runs (see report._sorted_in_runs), with equal times left and equal ages.
+    now = "2026-11-30 14:00"
+    tasks = [
+        task(n, f"2026-11-{10 + n % 17:02d} {9 + n % 7:02d}:00", priority=None if n % 5 == 0 else "P1")
+        for n in range(10_000)
+    ]
+    built = report(tasks, now)
+    expected = sorted(built.open_items, key=lambda i: (i.left is None, i.left or timedelta(0), i.created_at, i.gid))
+    assert len(built.open_items) == 10_000
+    assert [i.gid for i in built.open_items] == [i.gid for i in expected]

@@ -85,7 +85,7 @@ class SqlAnswers(SqlBase):
 
     async def resolved_unindexed(self, project_gid: ProjectGid, *, limit: int) -> list[TrackedTask]:
         """Completed tracked tasks of a project with no resolved answer yet: what a backfill reads, a page at a time."""
-        from bridge.adapters.store.tasks import _task
+        from bridge.adapters.store.tasks import task_from_row
 
         indexed = exists().where(
             and_(answers.c.task_gid == tracked_tasks.c.task_gid, answers.c.resolved_at.is_not(None))
@@ -102,7 +102,7 @@ class SqlAnswers(SqlBase):
             .limit(limit)
         )
         async with self._read() as conn:
-            return [_task(row) for row in await conn.execute(stmt)]
+            return [task_from_row(row) for row in await conn.execute(stmt)]
 
     # ---- deflections -------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from bridge.adapters.store.identities import SqlIdentities
 from bridge.adapters.store.inbox import SqlInbox
 from bridge.adapters.store.leadership import SqlLeadership
 from bridge.adapters.store.links import SqlLinks, SqlWebhooks
+from bridge.adapters.store.nag_index import SqlNagIndex
 from bridge.adapters.store.outbox import SqlOutbox
 from bridge.adapters.store.people import SqlUserSettings
 from bridge.adapters.store.reports import SqlReports
@@ -37,6 +38,7 @@ class SqlStore(
     SqlUserSettings,
     SqlSyncTokens,
     SqlNagLog,
+    SqlNagIndex,
     SqlOutbox,
     SqlLeadership,
     SqlRouting,

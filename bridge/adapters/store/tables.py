@@ -138,8 +138,13 @@ tracked_tasks = Table(
     Column("first_responder", ID, nullable=True),
     # A subtask is followed in its parent's thread, so only top-level tasks own a thread.
     Column("parent_task_gid", ID, nullable=True),
+    # The nag scheduler's index: the next moment the task's nags can change (NULL: never, unless it changes). A
+    # save sets it to ARM_AT_ONCE and bumps `revision`, so a tick arms a task only as of the revision it judged.
+    Column("next_check_at", UTCDateTime(), nullable=True),
+    Column("revision", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("task_gid"),
     Index(None, "project_gid"),
+    Index(None, "next_check_at", "task_gid"),
     Index(
         "uq_tracked_tasks_thread",
         "team_id",
@@ -251,6 +256,16 @@ nag_log = Table(
     Column("acted_by", ID, nullable=True),
     Column("outcome", Text, nullable=True),  # what the updated nag says was done
     PrimaryKeyConstraint("task_gid", "kind", "stage", "period"),
+)
+
+# What each link's nag rules were (a digest) when its tasks were last armed: a change arms them all again.
+nag_arming = Table(
+    "nag_arming",
+    metadata,
+    Column("project_gid", ID, nullable=False),
+    Column("channel_id", ID, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    PrimaryKeyConstraint("project_gid", "channel_id"),
 )
 
 outbox = Table(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, select, update
@@ -23,15 +23,18 @@ from bridge.domain.model import (
     TrackedTask,
 )
 
+ARM_AT_ONCE = datetime(1970, 1, 1, tzinfo=UTC)  # a task's nag moment after a save: judged at the next tick
+
 
 class SqlTrackedTasks(SqlBase):
     async def save_tracked_task(self, task: TrackedTask) -> None:
         values = _task_values(task)
         async with self._write() as conn:
             stmt = dialect_insert(conn, tracked_tasks).values(values)
+            changed: dict[str, Any] = {k: stmt.excluded[k] for k in values if k != "task_gid"}
             await conn.execute(
                 stmt.on_conflict_do_update(
-                    index_elements=["task_gid"], set_={k: stmt.excluded[k] for k in values if k != "task_gid"}
+                    index_elements=["task_gid"], set_=changed | {"revision": tracked_tasks.c.revision + 1}
                 )
             )
 
@@ -48,7 +51,7 @@ class SqlTrackedTasks(SqlBase):
     async def get_tracked_task(self, task_gid: TaskGid) -> TrackedTask | None:
         async with self._read() as conn:
             row = (await conn.execute(select(tracked_tasks).where(tracked_tasks.c.task_gid == task_gid))).first()
-        return None if row is None else _task(row)
+        return None if row is None else task_from_row(row)
 
     async def tracked_task_by_thread(
         self, team_id: TeamId, channel_id: ChannelId, thread_ts: MessageTs
@@ -64,7 +67,7 @@ class SqlTrackedTasks(SqlBase):
                     )
                 )
             ).first()
-        return None if row is None else _task(row)
+        return None if row is None else task_from_row(row)
 
     async def tracked_tasks(
         self,
@@ -81,7 +84,7 @@ class SqlTrackedTasks(SqlBase):
         if changed_since is not None:
             stmt = stmt.where(tracked_tasks.c.updated_at >= changed_since)
         async with self._read() as conn:
-            return [_task(row) for row in await conn.execute(stmt)]
+            return [task_from_row(row) for row in await conn.execute(stmt)]
 
     async def tracked_task_pages(self, *, open_only: bool = False, size: int = 500) -> AsyncIterator[list[TrackedTask]]:
         """Every tracked task, `size` at a time (by gid), so a reader of thousands never holds them all at once."""
@@ -91,7 +94,10 @@ class SqlTrackedTasks(SqlBase):
             if open_only:
                 stmt = stmt.where(tracked_tasks.c.completed.is_(False))
             async with self._read() as conn:
-                page = [_task(row) for row in await conn.execute(stmt.order_by(tracked_tasks.c.task_gid).limit(size))]
+                page = [
+                    task_from_row(row)
+                    for row in await conn.execute(stmt.order_by(tracked_tasks.c.task_gid).limit(size))
+                ]
             if not page:
                 return
             yield page
@@ -104,7 +110,7 @@ class SqlTrackedTasks(SqlBase):
             for start in range(0, len(wanted), 1000):  # stay under the drivers' bound-parameter limits
                 chunk = wanted[start : start + 1000]
                 found += [
-                    _task(row)
+                    task_from_row(row)
                     for row in await conn.execute(select(tracked_tasks).where(tracked_tasks.c.task_gid.in_(chunk)))
                 ]
         return found
@@ -114,7 +120,12 @@ class SqlTrackedTasks(SqlBase):
             result = await conn.execute(
                 update(tracked_tasks)
                 .where(tracked_tasks.c.task_gid == task_gid, tracked_tasks.c.first_response_at.is_(None))
-                .values(first_response_at=at, first_responder=responder)
+                .values(
+                    first_response_at=at,
+                    first_responder=responder,
+                    next_check_at=ARM_AT_ONCE,  # the SLA warning is off now: the scheduler judges it again
+                    revision=tracked_tasks.c.revision + 1,
+                )
             )
             return bool(result.rowcount)
 
@@ -258,10 +269,11 @@ def _task_values(task: TrackedTask) -> dict[str, Any]:
         "first_response_at": task.first_response_at,
         "first_responder": task.first_responder,
         "parent_task_gid": task.parent_gid,
+        "next_check_at": ARM_AT_ONCE,  # a save may change what is due: the scheduler judges it at its next tick
     }
 
 
-def _task(row: Row[Any]) -> TrackedTask:
+def task_from_row(row: Row[Any]) -> TrackedTask:
     m = row._mapping
     return TrackedTask(
         task_gid=TaskGid(m["task_gid"]),
