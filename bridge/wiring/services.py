@@ -1,0 +1,230 @@
+"""The use cases, each built from the adapters and the few other services it works with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bridge.adapters.asana_oauth import AsanaOAuth
+from bridge.config import Settings
+from bridge.entrypoints.background import Background
+from bridge.ports import BridgeAsana, Clock, IdentityStore, SlackPort
+from bridge.services.access import Access
+from bridge.services.acting import ActingFor
+from bridge.services.answers import AnswerIndex
+from bridge.services.capture import Capture, Captured, CaptureRequest
+from bridge.services.cards import Cards
+from bridge.services.identity import Identities
+from bridge.services.links import Links
+from bridge.services.people import People
+from bridge.services.pool import Pool
+from bridge.services.presence import Presence
+from bridge.services.reports import Reports
+from bridge.services.routing import Router
+from bridge.services.suggest import Suggestions
+from bridge.services.threads import Threads
+from bridge.services.unfurls import Unfurls
+from bridge.services.webhooks import WebhookReconciler, WebhookRegistrar
+from bridge.wiring.adapters import Adapters
+
+
+@dataclass
+class Services:
+    people: People
+    cards: Cards
+    links: Links
+    identities: Identities
+    acting_for: ActingFor | None  # a person's own Asana access, when people can connect theirs
+    answers: AnswerIndex
+    suggestions: Suggestions
+    capture: Capture
+    threads: Threads
+    reconciler: WebhookReconciler
+    presence: Presence
+    router: Router
+    reports: Reports
+    unfurls: Unfurls
+
+
+def build_services(settings: Settings, adapters: Adapters, background: Background) -> Services:
+    a, identity = adapters, adapters.identity
+    store, asana, slack, clock, policy = a.store, a.asana, a.slack, a.clock, settings.policy
+    people = People(store=store, slack=slack, asana=asana, clock=clock)
+    cards = Cards(links=store, captures=store, slack=slack, people=people, clock=clock, policy=policy)
+    identities = build_identities(
+        settings,
+        store,  # the SQL store keeps people's Asana connections too
+        asana,
+        slack,
+        clock,
+        workspace_gid=lambda: identity.workspace_gid,
+        bridge_user=lambda: identity.user_gid,
+    )
+    acting_for = identities.for_person if identities.configured else None
+    # The index of resolved work lives in the SQL store, on its engine's own full-text search.
+    answers = AnswerIndex(store=store, asana=asana, slack=slack, clock=clock)
+    suggestions = Suggestions(
+        store=store,
+        asana=asana,
+        slack=slack,
+        clock=clock,
+        policy=policy,
+        asker_of=lambda team, user, link: people.asana_user(team, user, link.workspace_gid),
+        engine=store.engine.dialect.name,
+        access=Access(asana=asana),
+        cards=cards,
+    )
+    # One view of people's hours and absences (and their caches) for routing and nags.
+    presence = Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
+    return Services(
+        people=people,
+        cards=cards,
+        links=_links(settings, a),
+        identities=identities,
+        acting_for=acting_for,
+        answers=answers,
+        suggestions=suggestions,
+        capture=_capture(settings, a, people, cards, suggestions, background, acting_for),
+        threads=Threads(
+            comments=store,
+            captures=store,
+            tasks=store,
+            asana=asana,
+            slack=slack,
+            clock=clock,
+            people=people,
+            acting_for=acting_for,
+            answers=answers,
+        ),
+        reconciler=_reconciler(settings, a),
+        presence=presence,
+        router=Router(
+            routings=store,
+            links=store,
+            tasks=store,
+            posts=store,
+            asana=asana,
+            slack=slack,
+            people=people,
+            clock=clock,
+            policy=policy,
+            presence=presence,
+            cards=cards,
+        ),
+        reports=_reports(settings, a),
+        unfurls=Unfurls(
+            asana=asana,
+            slack=slack,
+            people=people,
+            policy=policy,
+            workspace_gid=lambda: identity.workspace_gid,
+            links=store,
+            tasks=store,
+            acting_for=acting_for,
+        ),
+    )
+
+
+def _links(settings: Settings, a: Adapters) -> Links:
+    return Links(
+        links=a.store,
+        webhooks=a.store,
+        inbox=a.store,
+        asana=a.asana,
+        clock=a.clock,
+        policy=settings.policy,
+        webhook_target=settings.webhook_target,
+        workspace_gid=lambda: a.identity.workspace_gid,
+    )
+
+
+def _capture(
+    settings: Settings,
+    a: Adapters,
+    people: People,
+    cards: Cards,
+    suggestions: Suggestions,
+    background: Background,
+    acting_for: ActingFor | None,
+) -> Capture:
+    async def suggest_soon(captured: Captured, request: CaptureRequest) -> None:
+        # Beside the capture, not in its way: the capture ends (and forgets its /task) without waiting on the search.
+        background.spawn(suggestions.for_capture(captured, request), name=f"suggest {captured.task.gid}")
+
+    return Capture(
+        links=a.store,
+        tasks=a.store,
+        captures=a.store,
+        posts=a.store,
+        asana=a.asana,
+        slack=a.slack,
+        people=people,
+        clock=a.clock,
+        policy=settings.policy,
+        cards=cards,
+        holder=a.holder,
+        acting_for=acting_for,
+        after_capture=suggest_soon,
+        defer=lambda work, name: background.spawn(work, name=name),
+    )
+
+
+def _reconciler(settings: Settings, a: Adapters) -> WebhookReconciler:
+    return WebhookReconciler(
+        webhooks=a.store,
+        links=a.store,
+        asana=a.asana,
+        slack=a.slack,
+        clock=a.clock,
+        registrar=WebhookRegistrar(
+            webhooks=a.store, asana=a.asana, clock=a.clock, webhook_target=settings.webhook_target
+        ),
+        workspace_gid=lambda: a.identity.workspace_gid,
+    )
+
+
+def _reports(settings: Settings, a: Adapters) -> Reports:
+    return Reports(
+        links=a.store,
+        reports=a.store,
+        secrets=a.store,
+        slack=a.slack,
+        clock=a.clock,
+        policy=settings.policy,
+        base_url=settings.base_url,
+        secret=settings.report_secret.reveal() if settings.report_secret else None,
+        operator_token=settings.report_token.reveal() if settings.report_token else None,
+        deflections=a.store,
+    )
+
+
+def build_identities(
+    settings: Settings,
+    store: IdentityStore,
+    asana: BridgeAsana,
+    slack: SlackPort,
+    clock: Clock,
+    *,
+    workspace_gid: Callable[[], str | None],
+    bridge_user: Callable[[], str | None],
+) -> Identities:
+    """People acting as themselves in Asana when an Asana OAuth app is configured (else all act as the bridge);
+    each replica builds its own on its own store connection."""
+    oauth = None
+    if settings.asana_client_id is not None and settings.asana_client_secret is not None:
+        oauth = AsanaOAuth(
+            api_url=settings.asana_api_url,
+            client_id=settings.asana_client_id,
+            client_secret=settings.asana_client_secret.reveal(),
+            redirect_uri=settings.asana_oauth_redirect,
+        )
+    return Identities(
+        store=store,
+        oauth=oauth,
+        asana=asana,
+        slack=slack,
+        clock=clock,
+        policy=settings.policy,
+        workspace_gid=workspace_gid,
+        bridge_user=bridge_user,
+    )

@@ -1,0 +1,122 @@
+"""The background loops: the Events poller, the inbox worker, the sweeper, retention, heartbeat, reconcile, nags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bridge.config import Settings
+from bridge.domain.identity import OWN_WRITE_WINDOW
+from bridge.entrypoints.asana_webhooks import DeliveryPace
+from bridge.entrypoints.inbox_worker import InboxRetention, InboxWorker
+from bridge.entrypoints.loop_lag import LoopLagProbe
+from bridge.entrypoints.workers import (
+    CaptureSweeper,
+    EventsPoller,
+    NagScheduler,
+    ReplicaHeartbeat,
+    WebhookReconcileLoop,
+)
+from bridge.services.nags import Nagger
+from bridge.services.relay import Relay
+from bridge.wiring.adapters import Adapters
+from bridge.wiring.services import Services
+
+
+@dataclass
+class Workers:
+    poller: EventsPoller
+    inbox_worker: InboxWorker
+    sweeper: CaptureSweeper
+    retention: InboxRetention
+    heartbeat: ReplicaHeartbeat
+    reconcile_loop: WebhookReconcileLoop
+    nag_scheduler: NagScheduler
+    loop_lag: LoopLagProbe
+
+
+def build_workers(settings: Settings, adapters: Adapters, services: Services, pace: DeliveryPace) -> Workers:
+    a = adapters
+    store, asana, clock, metrics, holder = a.store, a.asana, a.clock, a.metrics, a.holder
+    return Workers(
+        poller=EventsPoller(
+            store=store,
+            asana=asana,
+            clock=clock,
+            fast_seconds=settings.events_poll_seconds,
+            slow_seconds=settings.events_poll_seconds * 10,
+            reconcile_seconds=settings.reconcile_seconds,
+        ),
+        inbox_worker=build_inbox_worker(settings, adapters, services, pace),
+        # Longer than a capture's own retries (about 16 minutes), so the two never work on one message at once.
+        sweeper=CaptureSweeper(
+            store=store, capture=services.capture, clock=clock, after=timedelta(minutes=20), holder=holder
+        ),
+        retention=InboxRetention(store=store, clock=clock, keep=timedelta(days=settings.inbox_retention_days)),
+        heartbeat=ReplicaHeartbeat(
+            store=store,
+            clock=clock,
+            limiter=asana.limiter,
+            holder=holder,
+            on_share=lambda per_minute: metrics.asana_quota.set(per_minute),
+        ),
+        reconcile_loop=WebhookReconcileLoop(services.reconciler),
+        nag_scheduler=build_nag_scheduler(settings, adapters, services),
+        loop_lag=LoopLagProbe(metrics=metrics),
+    )
+
+
+def build_inbox_worker(settings: Settings, adapters: Adapters, services: Services, pace: DeliveryPace) -> InboxWorker:
+    a = adapters
+    store, asana, slack, clock, metrics = a.store, a.asana, a.slack, a.clock, a.metrics
+    identity, holder, identity_store = a.identity, a.holder, a.store
+    cards, people, identities, answers = services.cards, services.people, services.identities, services.answers
+    return InboxWorker(
+        store=store,
+        relay=Relay(
+            links=store,
+            tasks=store,
+            comments=store,
+            mappings=store,
+            posts=store,
+            asana=asana,
+            slack=slack,
+            clock=clock,
+            bridge_user=lambda: identity.user_gid,
+            policy=settings.policy,
+            cards=cards,
+            people=people,
+            # A post recorded by a worker whose claim has not run out may still be on its way.
+            in_flight_for=timedelta(seconds=2 * settings.inbox_lease_seconds),
+            holder=holder,
+            own_writes=(
+                (lambda task: identity_store.own_writes_of(task, since=clock.now() - OWN_WRITE_WINDOW))
+                if identities.configured
+                else None
+            ),
+            answers=answers,
+        ),
+        clock=clock,
+        window=settings.relay_window_seconds,
+        lease_seconds=settings.inbox_lease_seconds,
+        metrics=metrics,
+        pace=pace,
+        holder=holder,
+    )
+
+
+def build_nag_scheduler(settings: Settings, adapters: Adapters, services: Services) -> NagScheduler:
+    metrics = adapters.metrics
+    return NagScheduler(
+        Nagger(
+            store=adapters.store,
+            asana=adapters.asana,
+            slack=adapters.slack,
+            clock=adapters.clock,
+            policy=settings.policy,
+            on_sent=lambda kind: metrics.nags_sent.labels(kind).inc(),
+            presence=services.presence,
+            people=services.people,
+        ),
+        services.router,
+    )
