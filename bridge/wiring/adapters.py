@@ -70,6 +70,8 @@ class Identity:
 
 @dataclass
 class Adapters:
+    """The outbound pieces every builder after this one takes, and what the bridge closes when it stops."""
+
     store: BridgeStore
     asana: AsanaClient
     slack: SlackGateway

@@ -46,6 +46,8 @@ APP_TOKEN_ERRORS = frozenset(
 
 @dataclass
 class Bridge:
+    """The built bridge: serve `web_app`, then `start()`; `close()` drains and releases everything."""
+
     settings: Settings
     adapters: Adapters
     services: Services

@@ -30,6 +30,8 @@ from bridge.wiring.adapters import Adapters
 
 @dataclass
 class Services:
+    """The use cases the inbound paths and the workers share, each built once."""
+
     people: People
     cards: Cards
     links: Links
@@ -47,6 +49,8 @@ class Services:
 
 
 def build_services(settings: Settings, adapters: Adapters, background: Background) -> Services:
+    """The services more than one inbound path or worker shares; those only one uses (the relay, the nagger,
+    home, nag actions, undo) are built beside it, in wiring/workers.py and wiring/inbound.py."""
     a, identity = adapters, adapters.identity
     store, asana, slack, clock, policy = a.store, a.asana, a.slack, a.clock, settings.policy
     people = People(store=store, slack=slack, asana=asana, clock=clock)
@@ -63,17 +67,7 @@ def build_services(settings: Settings, adapters: Adapters, background: Backgroun
     acting_for = identities.for_person if identities.configured else None
     # The index of resolved work lives in the SQL store, on its engine's own full-text search.
     answers = AnswerIndex(store=store, asana=asana, slack=slack, clock=clock)
-    suggestions = Suggestions(
-        store=store,
-        asana=asana,
-        slack=slack,
-        clock=clock,
-        policy=policy,
-        asker_of=lambda team, user, link: people.asana_user(team, user, link.workspace_gid),
-        engine=store.engine.dialect.name,
-        access=Access(asana=asana),
-        cards=cards,
-    )
+    suggestions = _suggestions(settings, a, people, cards)
     # One view of people's hours and absences (and their caches) for routing and nags.
     presence = Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
     return Services(
@@ -85,43 +79,69 @@ def build_services(settings: Settings, adapters: Adapters, background: Backgroun
         answers=answers,
         suggestions=suggestions,
         capture=_capture(settings, a, people, cards, suggestions, background, acting_for),
-        threads=Threads(
-            comments=store,
-            captures=store,
-            tasks=store,
-            asana=asana,
-            slack=slack,
-            clock=clock,
-            people=people,
-            acting_for=acting_for,
-            answers=answers,
-        ),
+        threads=_threads(a, people, answers, acting_for),
         reconciler=_reconciler(settings, a),
         presence=presence,
-        router=Router(
-            routings=store,
-            links=store,
-            tasks=store,
-            posts=store,
-            asana=asana,
-            slack=slack,
-            people=people,
-            clock=clock,
-            policy=policy,
-            presence=presence,
-            cards=cards,
-        ),
+        router=_router(settings, a, people, presence, cards),
         reports=_reports(settings, a),
-        unfurls=Unfurls(
-            asana=asana,
-            slack=slack,
-            people=people,
-            policy=policy,
-            workspace_gid=lambda: identity.workspace_gid,
-            links=store,
-            tasks=store,
-            acting_for=acting_for,
-        ),
+        unfurls=_unfurls(settings, a, people, acting_for),
+    )
+
+
+def _suggestions(settings: Settings, a: Adapters, people: People, cards: Cards) -> Suggestions:
+    return Suggestions(
+        store=a.store,
+        asana=a.asana,
+        slack=a.slack,
+        clock=a.clock,
+        policy=settings.policy,
+        asker_of=lambda team, user, link: people.asana_user(team, user, link.workspace_gid),
+        engine=a.store.engine.dialect.name,
+        access=Access(asana=a.asana),
+        cards=cards,
+    )
+
+
+def _threads(a: Adapters, people: People, answers: AnswerIndex, acting_for: ActingFor | None) -> Threads:
+    return Threads(
+        comments=a.store,
+        captures=a.store,
+        tasks=a.store,
+        asana=a.asana,
+        slack=a.slack,
+        clock=a.clock,
+        people=people,
+        acting_for=acting_for,
+        answers=answers,
+    )
+
+
+def _router(settings: Settings, a: Adapters, people: People, presence: Presence, cards: Cards) -> Router:
+    return Router(
+        routings=a.store,
+        links=a.store,
+        tasks=a.store,
+        posts=a.store,
+        asana=a.asana,
+        slack=a.slack,
+        people=people,
+        clock=a.clock,
+        policy=settings.policy,
+        presence=presence,
+        cards=cards,
+    )
+
+
+def _unfurls(settings: Settings, a: Adapters, people: People, acting_for: ActingFor | None) -> Unfurls:
+    return Unfurls(
+        asana=a.asana,
+        slack=a.slack,
+        people=people,
+        policy=settings.policy,
+        workspace_gid=lambda: a.identity.workspace_gid,
+        links=a.store,
+        tasks=a.store,
+        acting_for=acting_for,
     )
 
 

@@ -25,6 +25,8 @@ from bridge.wiring.services import Services
 
 @dataclass
 class Workers:
+    """Every loop the bridge runs beside serving; lifecycle.Bridge starts and stops them."""
+
     poller: EventsPoller
     inbox_worker: InboxWorker
     sweeper: CaptureSweeper
