@@ -171,6 +171,7 @@ async def _scale(
 ) -> list[Result]:
     size = suggest_scale.SIZES[profile]
     loaded = await suggest_scale.fill(store, threads, size, team=TEAM, channel=CHANNEL, now=NOW)
+    store.__dict__.pop("_word_rarity", None)  # the 613-thread store's word counts: a running bridge's age out
     scope = Scope(TEAM, CHANNEL, (suggest_scale.POOL,))
     out = await suggest_scale.latency(engine, store, questions, scope, size, profile, loaded)
     owner = {tid: q for q in questions for tid in q.labels}

@@ -76,6 +76,11 @@ class SqlAnswers(SqlBase):
                 "ranked": RANKED_FIRST,
                 **{f"p{i}": gid for i, gid in enumerate(scope.project_gids)},
             }
+            if dialect == "postgresql":
+                # A plan for these words, not a generic one: an OR of rare words and one of common words want
+                # different plans, and a prepared statement's generic plan (asyncpg prepares every statement) costs
+                # four times the CPU over 100,000 tasks (bench/suggest.py).
+                await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             # The engine ranks the candidates on its own index (the cheap part), the best RANKED_FIRST, and only
             # those are joined and filtered; when the filters keep too few of them, every candidate is filtered.
             rows = list(await conn.execute(_search(dialect, projects, first=True), params))
