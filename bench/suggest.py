@@ -7,7 +7,10 @@ threads with their comments): each thread becomes a resolved answer in the store
   question's threads are put in a project of their own, and the search is scoped to it, as a link is).
 - `pool`: every question searched among all 613 threads; a first match nobody judged for it counts as wrong.
 - `candidates_pruned`: `candidates` with the common words left out of the ranking (adapters/store/rarity.py), as
-  they are once 1,000 tasks are resolved: the quality the 100,000-task latency comes with.
+  they are once 1,000 tasks are resolved.
+- `candidates_at_scale`: `candidates` again once 100,000 more resolved tasks (bench/suggest_scale.py) share the
+  store, in a project of their own: the word counts, the rank and the search plan of a store that size, each
+  question searched in its judged threads' projects (a link's projects among many); those searches are timed too.
 precision = first suggestions that are a PerfectMatch or Relevant thread / questions that got a suggestion;
 recall = the same / all questions. The bridge: the engine's rank over title (weighted), notes and answer, divided
 by the number of question words, shown when it clears the threshold the bridge ships (DEFAULT_MIN_SCORE); also
@@ -15,16 +18,22 @@ its two-fold figures (the threshold picked on half the questions, judged on the 
 Okapi BM25 (k1 1.2, b 0.75, one field) over the same texts and words, at its own best threshold for precision >=
 0.8 (chosen on the answers: the most favourable floor there is).
 
-Latency: 100,000 resolved answers (made from the set's own words) in SQLite and in PostgreSQL; p99 of the search
-for 1,000 questions, each engine, against < 50 ms.
+Latency: 100,000 resolved answers (made from the set's own words) in one project, in SQLite and in PostgreSQL; p99
+of the search for 1,000 questions in that project, each engine, against < 50 ms (bench/suggest_scale.py).
+
+`python -m bench.suggest [--quick|--smoke] [--engine sqlite|postgresql] [--part quality|scale]` runs a part of it
+(`quality`: the 613-thread protocols, a minute; `scale`: the 100,000 tasks, their latency and
+`candidates_at_scale`).
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import logging
 import math
-import random
 import shutil
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -32,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bench import suggest_scale
 from bench.results import Profile, Result, judge, percentile
 from bench.suggest_data import Question, Thread, load
 from bridge.adapters.store import SqlStore, migrate, rarity
@@ -45,12 +55,11 @@ NAME = "suggest"
 log = logging.getLogger(__name__)
 TEAM = TeamId("T1")
 CHANNEL = ChannelId("C1")
-POOL = ProjectGid("1")
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 PRECISION_TARGET = 0.8
 RECALL_TARGET = 0.5
-LATENCY_TARGET_MS = 50.0
-SIZES = {"full": 100_000, "quick": 20_000, "smoke": 1_000}
+ENGINES = ("sqlite", "postgresql")
+PARTS = ("quality", "scale")
 
 
 @dataclass(frozen=True)
@@ -61,17 +70,24 @@ class Judged:
     hit: bool
 
 
-async def run(profile: Profile) -> list[Result]:
+async def run(profile: Profile, *, engines: Sequence[str] = ENGINES, parts: Sequence[str] = PARTS) -> list[Result]:
     questions, threads = load()
     results: list[Result] = []
-    engines = ("sqlite",) if profile == "smoke" else ("sqlite", "postgresql")
-    for engine in engines:
+    for engine in engines if profile != "smoke" else ("sqlite",):
         pg = start_cluster() if engine == "postgresql" else None  # a throwaway server, as the tests use
         folder = tempfile.mkdtemp(prefix="bench-suggest-")
         try:
             url = pg.url if pg is not None else f"sqlite+aiosqlite:///{folder}/bridge.db"
-            results.extend(await _quality(engine, url, questions, threads, profile))
-            results.extend(await _latency(engine, url, questions, threads, SIZES[profile], profile))
+            await migrate(url)
+            store = await SqlStore.connect(url)
+            try:
+                await _load_threads(store, threads)
+                if "quality" in parts:
+                    results.extend(await _quality(engine, store, questions, threads, profile))
+                if "scale" in parts:
+                    results.extend(await _scale(engine, store, questions, threads, profile))
+            finally:
+                await store.close()
         finally:
             shutil.rmtree(folder, ignore_errors=True)  # a 100,000-task SQLite file is a quarter of a gigabyte
             if pg is not None:
@@ -98,43 +114,73 @@ def answer_of(thread: Thread, project: ProjectGid, gid: str) -> Answer:
     return with_replies(base, [Reply(c.text, c.author, by_asker=c.author == thread.asker) for c in thread.comments])
 
 
-async def _quality(
-    engine: str, url: str, questions: list[Question], threads: list[Thread], profile: Profile
-) -> list[Result]:
-    await migrate(url)
-    store = await SqlStore.connect(url)
-    try:
-        owner = {tid: q for q in questions for tid in q.labels}
-        by_id = {t.id: t for t in threads}
-        await store.save_answers(
-            [answer_of(by_id[tid], ProjectGid(str(100 + i)), f"1{i:06d}") for i, tid in enumerate(sorted(by_id))]
+def _gids(threads: Sequence[Thread]) -> dict[str, str]:
+    return {tid: f"1{i:06d}" for i, tid in enumerate(sorted(t.id for t in threads))}
+
+
+def _projects(threads: Sequence[Thread]) -> dict[str, ProjectGid]:
+    """Each thread in a project of its own (100 on), so that a question's search can be scoped to its threads."""
+    return {tid: ProjectGid(str(100 + i)) for i, tid in enumerate(sorted(t.id for t in threads))}
+
+
+async def _load_threads(store: SqlStore, threads: Sequence[Thread]) -> None:
+    gid, project = _gids(threads), _projects(threads)
+    await store.save_answers([answer_of(t, project[t.id], gid[t.id]) for t in threads])
+    await suggest_scale.analyze(store)
+
+
+async def _judge(
+    store: SqlStore, questions: Sequence[Question], threads: Sequence[Thread], protocol: str
+) -> tuple[list[Judged | None], list[float]]:
+    """Each question's first match under the protocol, and how long each search took (ms)."""
+    thread_of = {gid: tid for tid, gid in _gids(threads).items()}
+    project_of = _projects(threads)
+    judged: list[Judged | None] = []
+    timings: list[float] = []
+    for q in questions:
+        projects = (
+            tuple(dict.fromkeys(project_of[t] for t in q.labels)) if protocol != "pool" else tuple(project_of.values())
         )
-        gid_of = {tid: f"1{i:06d}" for i, tid in enumerate(sorted(by_id))}
-        thread_of = {gid: tid for tid, gid in gid_of.items()}
-        project_of = {tid: ProjectGid(str(100 + i)) for i, tid in enumerate(sorted(by_id))}
-        out: list[Result] = []
+        began = time.perf_counter()
+        found = await store.search_answers(terms(f"{q.subject}\n{q.body}"), Scope(TEAM, CHANNEL, projects), limit=1)
+        timings.append((time.perf_counter() - began) * 1000)
+        judged.append(Judged(found[0].score, q.helped_by(thread_of[found[0].answer.task_gid])) if found else None)
+    return judged, timings
+
+
+async def _quality(
+    engine: str, store: SqlStore, questions: list[Question], threads: list[Thread], profile: Profile
+) -> list[Result]:
+    owner = {tid: q for q in questions for tid in q.labels}
+    out: list[Result] = []
+    try:
         for protocol in ("candidates", "pool", "candidates_pruned"):
             # `candidates_pruned`: the same, with the common words left out as they are from 1,000 tasks on.
             rarity.MIN_TASKS = 0 if protocol == "candidates_pruned" else MIN_TASKS
-            judged: list[Judged | None] = []
-            for q in questions:
-                projects = (
-                    tuple(dict.fromkeys(project_of[t] for t in q.labels))
-                    if protocol != "pool"
-                    else tuple(project_of.values())
-                )
-                found = await store.search_answers(
-                    terms(f"{q.subject}\n{q.body}"), Scope(TEAM, CHANNEL, projects), limit=1
-                )
-                judged.append(
-                    Judged(found[0].score, q.helped_by(thread_of[found[0].answer.task_gid])) if found else None
-                )
+            store.__dict__.pop("_word_rarity", None)  # counts of another protocol's store
+            judged, _ = await _judge(store, questions, threads, protocol)
             floor = _bm25_floor(questions, threads, owner if protocol != "pool" else None)
             out.extend(_quality_results(engine, protocol, judged, floor, DEFAULT_MIN_SCORE[engine], profile))
-        return out
     finally:
         rarity.MIN_TASKS = MIN_TASKS
-        await store.close()
+    return out
+
+
+async def _scale(
+    engine: str, store: SqlStore, questions: list[Question], threads: list[Thread], profile: Profile
+) -> list[Result]:
+    size = suggest_scale.SIZES[profile]
+    loaded = await suggest_scale.fill(store, threads, size, team=TEAM, channel=CHANNEL, now=NOW)
+    store.__dict__.pop("_word_rarity", None)  # the 613-thread store's word counts: a running bridge's age out
+    scope = Scope(TEAM, CHANNEL, (suggest_scale.POOL,))
+    out = await suggest_scale.latency(engine, store, questions, scope, size, profile, loaded)
+    owner = {tid: q for q in questions for tid in q.labels}
+    judged, timings = await _judge(store, questions, threads, "candidates_at_scale")
+    floor = _bm25_floor(questions, threads, owner)
+    results = _quality_results(engine, "candidates_at_scale", judged, floor, DEFAULT_MIN_SCORE[engine], profile)
+    for r in results:
+        r.params.update(resolved_tasks=size + len(threads), p99_ms=round(percentile(timings, 99), 2))
+    return out + results
 
 
 def precision_recall(judged: Sequence[Judged | None], threshold: float) -> tuple[float, float, int]:
@@ -260,73 +306,21 @@ def _stems(text: str) -> list[str]:
     return out
 
 
-# ---- latency ---------------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.suggest", description="Part of the suggest bench.")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true")
+    size.add_argument("--smoke", action="store_true")
+    parser.add_argument("--engine", choices=ENGINES, action="append")
+    parser.add_argument("--part", choices=PARTS, action="append")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    profile: Profile = "smoke" if args.smoke else "quick" if args.quick else "full"
+    results = asyncio.run(run(profile, engines=args.engine or ENGINES, parts=args.part or PARTS))
+    for result in results:
+        print(result.to_json(), flush=True)
+    return 0
 
 
-async def _latency(
-    engine: str, url: str, questions: list[Question], threads: list[Thread], size: int, profile: Profile
-) -> list[Result]:
-    store = await SqlStore.connect(url)
-    try:
-        rng = random.Random(22)
-        words = [w for t in threads for w in f"{t.subject} {t.body}".split()]
-        answers_words = [c.text for t in threads for c in t.comments]
-        made = time.perf_counter()
-        batch: list[Answer] = []
-        for i in range(size):
-            title = " ".join(rng.choices(words, k=rng.randint(4, 10)))
-            base = Answer(
-                task_gid=TaskGid(f"9{i:09d}"),
-                team_id=TEAM,
-                channel_id=CHANNEL,
-                project_gids=(POOL,),
-                title=title,
-                permalink_url=f"https://app.asana.com/0/1/{i}",
-                asked_at=NOW,
-                notes=" ".join(rng.choices(words, k=rng.randint(10, 40))),
-                answer="\n\n".join(rng.choices(answers_words, k=3)),
-                answered_by=("Bo",),
-                resolved_at=NOW,
-            )
-            batch.append(base)
-            if len(batch) == 1000:
-                await store.save_answers(batch)
-                batch = []
-        if batch:
-            await store.save_answers(batch)
-        loaded = time.perf_counter() - made
-        if engine == "postgresql":
-            async with store.engine.begin() as conn:
-                from sqlalchemy import text
-
-                await conn.execute(text("ANALYZE"))
-        scope = Scope(TEAM, CHANNEL, (POOL,))
-        asked = [terms(f"{q.subject}\n{q.body}") for q in questions]
-        for words_ in asked[:20]:  # warm the caches, as a running bridge's are
-            await store.search_answers(words_, scope, limit=4)
-        timings = []
-        for i in range(1000 if profile != "smoke" else 100):
-            began = time.perf_counter()
-            await store.search_answers(asked[i % len(asked)], scope, limit=4)
-            timings.append((time.perf_counter() - began) * 1000)
-        p50, p99 = percentile(timings, 50), percentile(timings, 99)
-        params = {
-            "resolved_tasks": size,
-            "searches": len(timings),
-            "load_seconds": round(loaded, 1),
-            "p50_ms": round(p50, 2),
-        }
-        return [
-            Result(
-                NAME,
-                f"{engine}.search_p99",
-                p99,
-                "ms",
-                None,
-                f"< {LATENCY_TARGET_MS:.0f} ms over {size:,} resolved tasks",
-                judge(profile == "full", p99, lambda v: v < LATENCY_TARGET_MS),
-                params,
-            )
-        ]
-    finally:
-        await store.close()
+if __name__ == "__main__":
+    sys.exit(main())

@@ -126,11 +126,42 @@ async def test_a_batch_keeps_the_last_word_on_each_task(store: SqlStore) -> None
 async def test_from_a_thousand_tasks_words_most_tasks_have_are_left_out_of_the_ranking(store: SqlStore) -> None:
     await store.save_answers([answer(str(i), f"printer jam number {i}", "reboot it") for i in range(1, 1001)])
     await store.save_answers([answer("5000", "printer toner is empty", "order toner from the portal")])
+    await analyze(store)
     async with store.engine.connect() as conn:
         # Stemmed by the engine (printers -> printer): still recognised as common.
         assert await store._rarity.rare(conn, ["printers", "toner", "reboot"]) == ["toner"]
         assert len(await store._rarity.rare(conn, ["printer", "reboot", "jam"])) == 1  # all common: the rarest
     assert (await search(store, "printers need toner"))[0] == "5000"
+
+
+async def analyze(store: SqlStore) -> None:
+    """PostgreSQL's counts of words are its planner's statistics: what autovacuum's ANALYZE keeps in a running
+    database."""
+    if store.engine.dialect.name == "postgresql":
+        async with store.engine.begin() as conn:
+            await conn.execute(text("ANALYZE answers_search"))
+
+
+async def test_over_many_tasks_only_rows_with_a_rare_word_are_ranked_and_a_small_scope_is_found_first(
+    store: SqlStore,
+) -> None:
+    big, small = ProjectGid("100"), ProjectGid("200")
+    await store.save_answers(
+        [answer(str(i), f"printer jam number {i % 7}", "reboot the printer", project_gids=(big,)) for i in range(3000)]
+    )
+    await store.save_answers(
+        [
+            answer("5000", "printer toner is empty", "order toner from the portal", project_gids=(big,)),
+            answer("6000", "printer jam again", "reboot the printer twice", project_gids=(small,)),
+        ]
+    )
+    await analyze(store)
+    # Over 3,000 tasks: the rows with "toner" are the candidates; "printer" still ranks them.
+    assert (await search(store, "printers need toner"))[0] == "5000"
+    # A question of common words only: candidates are the rows with all its rarest words.
+    assert len(await search(store, "printer jam number reboot")) == 5
+    # A project of one task among 3,000: its row is found first, then ranked by every word.
+    assert await search(store, "printer jam", Scope(T, C, (small,))) == ["6000"]
 
 
 async def test_a_match_in_scope_is_found_behind_many_better_ones_out_of_it(store: SqlStore) -> None:

@@ -11,18 +11,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Row, TextualSelect, and_, column, delete, exists, select, text, update
+from sqlalchemy import Float, Row, Text, TextualSelect, and_, column, delete, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
-from bridge.adapters.store.rarity import WordRarity
+from bridge.adapters.store.rarity import Plan, WordRarity
 from bridge.adapters.store.tables import answer_projects, answers, deflections, tracked_tasks
 from bridge.domain.model import AsanaUserGid, ChannelId, ProjectGid, SlackUserId, TaskGid, TeamId, TrackedTask
 from bridge.domain.suggest import Answer, Deflection, Match, Outcome, Scope
 
 # bm25 weights of the FTS5 columns (title, notes, answer): a title word counts three times (bench/suggest.py).
-SQLITE_RANK = "bm25(answers_search, 3.0, 1.0, 1.0)"
+# The scope column (the projects, migration 0019) weighs nothing.
+SQLITE_RANK = "bm25(answers_search, 3.0, 1.0, 1.0, 0.0)"
 RANKED_FIRST = 100
 PG_DOCUMENT = (
     "setweight(to_tsvector('english', :title), 'A') || setweight(to_tsvector('english', :notes), 'B')"
@@ -58,30 +59,34 @@ class SqlAnswers(SqlBase):
             await _save(conn, batch)
 
     async def search_answers(self, words: Sequence[str], scope: Scope, *, limit: int) -> list[Match]:
-        """Resolved answers matching any of the words, in the scope, best first; score = rank / len(words). The
-        words most tasks have are left out of the ranking (adapters/store/rarity.py)."""
+        """Resolved answers matching the words, in the scope, best first; score = rank / len(words). Over many tasks
+        only the rows with the question's rarer words are ranked, and the words most tasks have are left out of the
+        ranking (adapters/store/rarity.py)."""
         if not words or not scope.project_gids:
             return []
         async with self._read() as conn:
-            ranked_by = await self._rarity.rare(conn, words)
+            plan = await self._rarity.plan(conn, words, scope.project_gids)
+            dialect = conn.dialect.name
             projects = ", ".join(f":p{i}" for i in range(len(scope.project_gids)))
             params: dict[str, Any] = {
-                "query": " OR ".join(f'"{w}"' for w in ranked_by)
-                if conn.dialect.name == "sqlite"
-                else " | ".join(ranked_by),
+                **_queries(dialect, plan, scope.project_gids),
                 "team": scope.team_id,
                 "channel": scope.channel_id,
                 "limit": limit,
                 "ranked": RANKED_FIRST,
                 **{f"p{i}": gid for i, gid in enumerate(scope.project_gids)},
             }
-            # The engine ranks on its own index first (the cheap part), the best RANKED_FIRST, and only those are
-            # joined and filtered; when the scope keeps too few of them, the whole match is filtered instead.
-            rows = list(await conn.execute(_search(conn.dialect.name, projects, first=True), params))
+            if dialect == "postgresql":
+                # A plan for these words, not a generic one: an OR of rare words and one of common words want
+                # different plans, and a prepared statement's generic plan (asyncpg prepares every statement) costs
+                # four times the CPU over 100,000 tasks (bench/suggest.py).
+                await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            # The engine ranks the candidates on its own index (the cheap part), the best RANKED_FIRST, and only
+            # those are joined and filtered; when the filters keep too few of them, every candidate is filtered.
+            rows = list(await conn.execute(_search(dialect, projects, first=True), params))
             if len(rows) < limit:
-                rows = list(await conn.execute(_search(conn.dialect.name, projects, first=False), params))
-            found = await _projects_of(conn, [row.id for row in rows])
-        return [Match(_answer(row, found.get(row.id, ())), float(row.rank) / len(words)) for row in rows]
+                rows = list(await conn.execute(_search(dialect, projects, first=False), params))
+        return [Match(_answer(row, _listed(row.projects)), float(row.rank) / len(words)) for row in rows]
 
     async def resolved_unindexed(self, project_gid: ProjectGid, *, limit: int) -> list[TrackedTask]:
         """Completed tracked tasks of a project with no resolved answer yet: what a backfill reads, a page at a time."""
@@ -142,27 +147,65 @@ class SqlAnswers(SqlBase):
             return [_deflection(row) for row in await conn.execute(stmt)]
 
 
+def _queries(dialect: str, plan: Plan, projects: Sequence[str]) -> dict[str, str]:
+    """The plan in the engine's words. SQLite: one match, a group of candidate words AND one of the other ranked
+    words (bm25 ranks by every word of it) AND, when the scope is small, one of its projects (indexed as words of the
+    `scope` column, which weighs nothing). PostgreSQL: a match (the candidates) and the query that ranks them (every
+    ranked word); its planner decides whether to find the scope's rows first."""
+    if dialect == "sqlite":
+        match = "(" + " OR ".join("(" + " AND ".join(map(_phrase, g)) + ")" for g in plan.groups) + ")"
+        if plan.scope_first:  # else the scope is most rows: cheaper filtered after the rank, with the privacy rule
+            match = "(" + " OR ".join(f"scope : {_phrase(scope_word(p))}" for p in projects) + f") AND {match}"
+        if plan.rest:
+            match += " AND (" + " OR ".join(map(_phrase, plan.rest)) + ")"
+        return {"match": match}
+    return {
+        "query": " | ".join(plan.ranked),
+        "match": " | ".join("(" + " & ".join(g) + ")" for g in plan.groups),
+    }
+
+
+def scope_word(project_gid: str) -> str:
+    """A project as a word of the SQLite index (Asana's gids are digits: one token to FTS5's unicode61)."""
+    return "p" + project_gid
+
+
+def _phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
 def _search(dialect: str, projects: str, *, first: bool) -> TextualSelect:
-    """The search in the engine's words: rank the matches (only the best :ranked of them when `first`), then keep
-    those in the scope, best first. Scores are higher-is-better on both engines."""
+    """The search in the engine's words: rank the candidates (only the best :ranked of them when `first`), then keep
+    those the filters allow, best first. Scores are higher-is-better on both engines."""
     if dialect == "sqlite":
         ranked = (
-            f"SELECT rowid AS id, -{SQLITE_RANK} AS rank FROM answers_search WHERE answers_search MATCH :query"
+            f"SELECT rowid AS id, -{SQLITE_RANK} AS rank FROM answers_search WHERE answers_search MATCH :match"
             f" ORDER BY {SQLITE_RANK}"
         )
+        if first:
+            ranked += " LIMIT :ranked"
     else:
-        ranked = (
-            "SELECT id, ts_rank_cd(document, to_tsquery('english', :query)) AS rank FROM answers_search"
-            " WHERE document @@ to_tsquery('english', :query) ORDER BY 2 DESC"
+        # ts_rank_cd reads every position of every ranked word in a row (tens of microseconds a row), ts_rank a
+        # tenth of that: when `first`, ts_rank picks the best :ranked candidates and ts_rank_cd ranks only those.
+        candidates = (
+            "SELECT s.id, s.document FROM answers_search s WHERE s.document @@ to_tsquery('english', :match)"
+            f" AND s.id IN (SELECT answer_id FROM answer_projects WHERE project_gid IN ({projects}))"
         )
-    if first:
-        ranked += " LIMIT :ranked"
+        if first:
+            candidates += " ORDER BY ts_rank(s.document, to_tsquery('english', :query)) DESC LIMIT :ranked"
+        ranked = (
+            "SELECT c.id, ts_rank_cd(c.document, to_tsquery('english', :query)) AS rank"
+            f" FROM ({candidates}) c ORDER BY 2 DESC"
+        )
+    listed = "group_concat(project_gid, ' ')" if dialect == "sqlite" else "string_agg(project_gid, ' ')"
     return text(
-        f"WITH ranked AS ({ranked}) SELECT a.*, ranked.rank AS rank FROM ranked JOIN answers a ON a.id = ranked.id"
+        f"WITH ranked AS ({ranked}) SELECT a.*, ranked.rank AS rank,"
+        f" (SELECT {listed} FROM answer_projects l WHERE l.answer_id = a.id) AS projects"
+        " FROM ranked JOIN answers a ON a.id = ranked.id"
         " WHERE a.team_id = :team AND (NOT a.private OR a.channel_id = :channel) AND a.resolved_at IS NOT NULL"
         " AND EXISTS (SELECT 1 FROM answer_projects p WHERE p.answer_id = a.id"
         f" AND p.project_gid IN ({projects})) ORDER BY ranked.rank DESC, a.id LIMIT :limit"
-    ).columns(*answers.c, column("rank", Float))
+    ).columns(*answers.c, column("rank", Float), column("projects", Text))
 
 
 async def _save(conn: AsyncConnection, batch: Sequence[Answer]) -> None:
@@ -187,17 +230,22 @@ async def _save(conn: AsyncConnection, batch: Sequence[Answer]) -> None:
     key = "rowid" if sqlite else "id"
     await conn.execute(text(f"DELETE FROM answers_search WHERE {key} IN ({', '.join(map(str, ids))})"))
     words = [
-        {"id": i, "title": a.title, "notes": a.notes, "answer": a.answer}
+        {"id": i, "title": a.title, "notes": a.notes, "answer": a.answer, "scope": _scope_words(a.project_gids)}
         for i, a in zip(ids, latest, strict=True)
         if a.resolved_at is not None
     ]
     if not words:
         return
     if sqlite:
-        insert = "INSERT INTO answers_search (rowid, title, notes, answer) VALUES (:id, :title, :notes, :answer)"
+        columns = "title, notes, answer, scope"
+        insert = f"INSERT INTO answers_search (rowid, {columns}) VALUES (:id, :title, :notes, :answer, :scope)"
     else:
         insert = f"INSERT INTO answers_search (id, document) VALUES (:id, {PG_DOCUMENT})"
     await conn.execute(text(insert), words)
+
+
+def _scope_words(project_gids: Sequence[str]) -> str:
+    return " ".join(scope_word(g) for g in dict.fromkeys(project_gids))
 
 
 def _answer_values(answer: Answer) -> dict[str, Any]:
@@ -215,6 +263,11 @@ def _answer_values(answer: Answer) -> dict[str, Any]:
         "asked_at": answer.asked_at,
         "resolved_at": answer.resolved_at,
     }
+
+
+def _listed(projects: str | None) -> tuple[ProjectGid, ...]:
+    """An answer's projects as the search lists them (one query with the answers: one trip to the database)."""
+    return tuple(ProjectGid(g) for g in sorted((projects or "").split()))
 
 
 async def _projects_of(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, tuple[ProjectGid, ...]]:
