@@ -219,7 +219,7 @@ async def test_migrate_is_idempotent(empty_database_url: str) -> None:
     assert await current_revision(empty_database_url) is None
     await migrate(empty_database_url)
     await migrate(empty_database_url)
-    assert await current_revision(empty_database_url) == head_revision() == "0019"
+    assert await current_revision(empty_database_url) == head_revision() == "0020"
 
 
 # Each process imports everything, says "ready", and waits for "go" on stdin: the upgrades start together.

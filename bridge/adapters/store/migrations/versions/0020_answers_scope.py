@@ -5,8 +5,8 @@ match can ask for the scope's projects and bm25 ranks only their rows (the colum
 cannot add a column: the table is made again from `answers`. PostgreSQL: the planner keeps statistics of ten times
 more lexemes of the tsvector column (the search estimates how many tasks have a word from them).
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-07
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0019"
-down_revision: str | None = "0018"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
