@@ -45,6 +45,7 @@ from bridge.entrypoints.health import Health
 from bridge.entrypoints.inbox_worker import InboxRetention, InboxWorker
 from bridge.entrypoints.loop_lag import LoopLagProbe
 from bridge.entrypoints.report import ReportPages
+from bridge.entrypoints.slack_listener import Listeners
 from bridge.entrypoints.slack_oauth import cached_authorize, oauth_settings
 from bridge.entrypoints.web import build_web_app
 from bridge.entrypoints.workers import (
@@ -434,7 +435,7 @@ async def build(
     )
     slack_listeners.register(
         bolt,
-        slack_listeners.Listeners(
+        Listeners(
             links=links,
             capture=capture,
             threads=threads,
