@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -25,7 +24,7 @@ from bridge.entrypoints import (
     slack_suggest,
     slack_unfurls,
 )
-from bridge.entrypoints.slack_listener import Listener, Listeners
+from bridge.entrypoints.slack_listener import Listener, Listeners, attach
 from bridge.tenancy import act_for
 
 log = logging.getLogger(__name__)
@@ -69,19 +68,3 @@ def register(app: AsyncApp, deps: Listeners) -> None:
     for table in TABLES:
         for listener in table:
             attach(app, listener, deps)
-
-
-def attach(app: AsyncApp, listener: Listener, deps: Listeners) -> None:
-    """Register one listener with its dependencies bound: Bolt reads the names of the arguments left (ack, body,
-    respond, …) through functools.partial and passes those."""
-    bound = partial(listener.function, deps)
-    # Bolt names each listener's logger after the function (slack_bolt.AsyncApp:<name>); a partial has no name.
-    bound.__name__ = listener.function.__name__  # type: ignore[attr-defined]
-    kinds: dict[str, Callable[..., Any]] = {
-        "command": app.command,
-        "action": app.action,
-        "view": app.view,
-        "shortcut": app.shortcut,
-        "event": app.event,
-    }
-    kinds[listener.kind](listener.matcher)(bound)

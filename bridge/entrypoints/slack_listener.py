@@ -6,9 +6,10 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, NamedTuple
 
-from slack_bolt.async_app import AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncRespond
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaRateLimited, AsanaUnavailable
@@ -65,6 +66,22 @@ class Listener(NamedTuple):
     kind: Literal["command", "action", "view", "shortcut", "event"]
     matcher: str | re.Pattern[str]
     function: Callable[..., Awaitable[None]]
+
+
+def attach(app: AsyncApp, listener: Listener, deps: object) -> None:
+    """Register one listener with its dependencies (Listeners, or what its own table's functions take) bound: Bolt
+    reads the names of the arguments left (ack, body, respond, …) through functools.partial and passes those."""
+    bound = partial(listener.function, deps)
+    # Bolt names each listener's logger after the function (slack_bolt.AsyncApp:<name>); a partial has no name.
+    bound.__name__ = listener.function.__name__  # type: ignore[attr-defined]
+    kinds: dict[str, Callable[..., Any]] = {
+        "command": app.command,
+        "action": app.action,
+        "view": app.view,
+        "shortcut": app.shortcut,
+        "event": app.event,
+    }
+    kinds[listener.kind](listener.matcher)(bound)
 
 
 def ids(payload: dict[str, Any]) -> tuple[TeamId, ChannelId, SlackUserId]:
