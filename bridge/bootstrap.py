@@ -330,9 +330,11 @@ async def build(
     )
     background = Background()
     people = People(store=store, slack=slack, asana=asana, clock=clock)
-    cards = Cards(store=store, slack=slack, people=people, clock=clock, policy=settings.policy)
+    cards = Cards(links=store, captures=store, slack=slack, people=people, clock=clock, policy=settings.policy)
     links = Links(
-        store=store,
+        links=store,
+        webhooks=store,
+        inbox=store,
         asana=asana,
         clock=clock,
         policy=settings.policy,
@@ -370,7 +372,10 @@ async def build(
         background.spawn(suggestions.for_capture(captured, request), name=f"suggest {captured.task.gid}")
 
     capture = Capture(
-        store=store,
+        links=store,
+        tasks=store,
+        captures=store,
+        posts=store,
         asana=asana,
         slack=slack,
         people=people,
@@ -383,20 +388,32 @@ async def build(
         defer=lambda work, name: background.spawn(work, name=name),
     )
     threads = Threads(
-        store=store, asana=asana, slack=slack, clock=clock, people=people, acting_for=acting_for, answers=answers
-    )
-    reconciler = WebhookReconciler(
-        store=store,
+        comments=store,
+        captures=store,
+        tasks=store,
         asana=asana,
         slack=slack,
         clock=clock,
-        registrar=WebhookRegistrar(store=store, asana=asana, clock=clock, webhook_target=settings.webhook_target),
+        people=people,
+        acting_for=acting_for,
+        answers=answers,
+    )
+    reconciler = WebhookReconciler(
+        webhooks=store,
+        links=store,
+        asana=asana,
+        slack=slack,
+        clock=clock,
+        registrar=WebhookRegistrar(webhooks=store, asana=asana, clock=clock, webhook_target=settings.webhook_target),
         workspace_gid=lambda: identity.workspace_gid,
     )
     # One view of people's hours and absences (and their caches) for routing and nags.
     presence = Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
     router = Router(
-        store=store,
+        routings=store,
+        links=store,
+        tasks=store,
+        posts=store,
         asana=asana,
         slack=slack,
         people=people,
@@ -406,7 +423,9 @@ async def build(
         cards=cards,
     )
     reports = Reports(
-        store=store,
+        links=store,
+        reports=store,
+        secrets=store,
         slack=slack,
         clock=clock,
         policy=settings.policy,
@@ -421,7 +440,8 @@ async def build(
         people=people,
         policy=settings.policy,
         workspace_gid=lambda: identity.workspace_gid,
-        store=store,
+        links=store,
+        tasks=store,
         acting_for=acting_for,
     )
     # First: the team a request acts for is known before any listener runs, and uninstall beats the quiet no-op.
@@ -446,7 +466,10 @@ async def build(
             background=background,
             unfurls=unfurls,
             home=Home(
-                store=store,
+                links=store,
+                tasks=store,
+                reports=store,
+                user_settings=store,
                 slack=slack,
                 people=people,
                 clock=clock,
@@ -455,7 +478,10 @@ async def build(
                 identities=identities,
             ),
             nag_actions=NagActions(
-                store=store,
+                nag_log=store,
+                links=store,
+                tasks=store,
+                mappings=store,
                 asana=asana,
                 slack=slack,
                 people=people,
@@ -513,7 +539,11 @@ async def build(
         inbox_worker=InboxWorker(
             store=store,
             relay=Relay(
-                store=store,
+                links=store,
+                tasks=store,
+                comments=store,
+                mappings=store,
+                posts=store,
                 asana=asana,
                 slack=slack,
                 clock=clock,

@@ -57,13 +57,8 @@ class Clock(Protocol):
         ...
 
 
-class Store(Protocol):
-    """Durable state. Every method is one transaction; uniqueness is enforced by the database."""
-
-    # links
-    async def save_link(self, link: Link) -> None:
-        """Insert or replace the link of (team, channel)."""
-        ...
+class LinkReads(Protocol):
+    """The channel ⇄ project links, read (most services only read them)."""
 
     async def get_link(self, team_id: TeamId, channel_id: ChannelId) -> Link | None: ...
 
@@ -71,9 +66,20 @@ class Store(Protocol):
 
     async def list_links(self) -> list[Link]: ...
 
+
+class LinkStore(LinkReads, Protocol):
+    """Links, also made and removed (`/asana link`, `unlink`, uninstall)."""
+
+    async def save_link(self, link: Link) -> None:
+        """Insert or replace the link of (team, channel)."""
+        ...
+
     async def delete_link(self, team_id: TeamId, channel_id: ChannelId) -> bool: ...
 
-    # webhook registrations (secrets are stored, never logged)
+
+class WebhookStore(Protocol):
+    """Asana webhook registrations (secrets are stored, never logged)."""
+
     async def save_webhook(self, registration: WebhookRegistration) -> None:
         """Insert or replace by hook_key."""
         ...
@@ -97,7 +103,20 @@ class Store(Protocol):
         """Remember the delivery failure (Asana's last_failure_at) the channels were told about; False if gone."""
         ...
 
-    # inbox
+
+class InboxStats(Protocol):
+    """How full the inbox is (status and health)."""
+
+    async def inbox_counts(self) -> dict[str, int]:
+        """Counts of events by state: pending, done, parked, and landed (in deliveries not unpacked yet)."""
+        ...
+
+    async def oldest_pending_at(self) -> datetime | None: ...
+
+
+class InboxStore(InboxStats, Protocol):
+    """Asana deliveries kept on arrival and the events the worker claims from them."""
+
     async def keep_delivery(self, delivery: Delivery) -> None:
         """Commit a checked webhook delivery whole; its events are made by `unpack_deliveries`."""
         ...
@@ -144,13 +163,10 @@ class Store(Protocol):
         """Delete up to `limit` done events finished before `before` (oldest first); how many."""
         ...
 
-    async def inbox_counts(self) -> dict[str, int]:
-        """Counts of events by state: pending, done, parked, and landed (in deliveries not unpacked yet)."""
-        ...
 
-    async def oldest_pending_at(self) -> datetime | None: ...
+class TaskStore(Protocol):
+    """The tracked tasks: each Asana task the bridge follows, with its thread and last snapshot."""
 
-    # tracked tasks
     async def save_tracked_task(self, task: TrackedTask) -> None:
         """Insert or replace by task_gid."""
         ...
@@ -187,7 +203,10 @@ class Store(Protocol):
         """Set the task's first response if it has none yet; False if it had one (compare-and-set)."""
         ...
 
-    # Slack thread replies mirrored as Asana comments
+
+class CommentStore(Protocol):
+    """Slack thread replies mirrored as Asana comments."""
+
     async def save_comment_link(self, link: CommentLink) -> None: ...
 
     async def get_comment_link(
@@ -200,7 +219,10 @@ class Store(Protocol):
 
     async def delete_comment_link(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> None: ...
 
-    # captures: a message becomes at most one task
+
+class CaptureStore(Protocol):
+    """Captures (a message becomes at most one task) and the acked /task commands kept until done."""
+
     async def claim_capture(self, capture: Capture) -> bool:
         """Insert the capture; False if (team, channel, message_ts) was captured already."""
         ...
@@ -232,20 +254,21 @@ class Store(Protocol):
         """Forget a capture whose task was never created, so that it can be tried again."""
         ...
 
-    # Slack retries carry the same event_id
+
+class SlackEventLog(Protocol):
+    """Slack retries carry the same event_id."""
+
     async def remember_slack_event(self, event_id: str, now: datetime) -> bool:
         """True the first time an event_id is seen, False for every repeat."""
         ...
 
-    # user mapping cache
+
+class UserMappings(Protocol):
+    """People: Slack user ⇄ Asana user, as the bridge has met them."""
+
     async def get_user_mapping(self, team_id: TeamId, slack_user_id: SlackUserId) -> UserMapping | None: ...
 
     async def save_user_mapping(self, mapping: UserMapping) -> None: ...
-
-    # Events API sync tokens
-    async def get_user_settings(self, team_id: TeamId, slack_user_id: SlackUserId) -> UserSettings | None: ...
-
-    async def save_user_settings(self, settings: UserSettings) -> None: ...
 
     async def slack_user_for(self, team_id: TeamId, asana_user_gid: AsanaUserGid) -> SlackUserId | None:
         """The Slack user of this team known to be this Asana user (from the people the bridge has met)."""
@@ -255,11 +278,26 @@ class Store(Protocol):
         """The Slack users of this team who asked for a DM when a task is assigned to this Asana user."""
         ...
 
+
+class UserSettingsStore(Protocol):
+    """Each person's own settings (the App Home's switches)."""
+
+    async def get_user_settings(self, team_id: TeamId, slack_user_id: SlackUserId) -> UserSettings | None: ...
+
+    async def save_user_settings(self, settings: UserSettings) -> None: ...
+
+
+class SyncTokenStore(Protocol):
+    """Events API sync tokens, per resource."""
+
     async def get_sync_token(self, resource_gid: str) -> SyncToken | None: ...
 
     async def save_sync_token(self, token: SyncToken) -> None: ...
 
-    # nag log
+
+class NagLog(Protocol):
+    """Nags sent, and who acted on each (so no nag is sent twice, no button acts twice)."""
+
     async def record_nag(self, key: NagKey, *, now: datetime, message_ts: MessageTs | None = None) -> bool:
         """True if this nag was not sent before (and is now recorded), False if it was."""
         ...
@@ -282,7 +320,18 @@ class Store(Protocol):
         """Undo `by`'s claim when the change failed, so that the nag can be acted on again."""
         ...
 
-    # outbox of Slack posts
+
+class Liveness(Protocol):
+    """Whether a replica is alive (its heartbeats)."""
+
+    async def replica_alive(self, replica_id: str, *, now: datetime, alive_within: timedelta) -> bool:
+        """Whether the replica has heartbeated within `alive_within`."""
+        ...
+
+
+class OutboxStore(Liveness, Protocol):
+    """Slack posts recorded before they are sent; a post held by a dead replica may be taken over."""
+
     async def add_outbox_post(self, post: OutboxPost) -> bool:
         """Insert; False if post_key exists already."""
         ...
@@ -297,7 +346,10 @@ class Store(Protocol):
 
     async def get_outbox_post(self, post_key: str) -> OutboxPost | None: ...
 
-    # routing
+
+class RoutingStore(Protocol):
+    """Which tasks were routed to whom, and how many each person got."""
+
     async def claim_routing(self, routed: RoutedTask) -> bool:
         """Record a task's first routing; False when it was routed already (by another worker or run)."""
         ...
@@ -314,18 +366,28 @@ class Store(Protocol):
         """Tasks routed to each person from the project, and who got the latest one."""
         ...
 
-    # replicas
+
+class ReplicaStore(Liveness, Protocol):
+    """Replicas say they are alive, and leave."""
+
     async def heartbeat(self, replica_id: str, *, now: datetime, alive_within: timedelta) -> int:
         """Say this replica is alive; how many replicas (itself included) were seen within `alive_within`."""
         ...
 
-    async def replica_alive(self, replica_id: str, *, now: datetime, alive_within: timedelta) -> bool:
-        """Whether the replica has heartbeated within `alive_within`."""
-        ...
-
     async def leave(self, replica_id: str) -> None: ...
 
-    # report
+
+class Leadership(Protocol):
+    """The one replica that runs a role (the nag tick)."""
+
+    async def lead(self, role: str) -> bool:
+        """True while this process is the one replica that runs `role`; tries to take it when nobody does."""
+        ...
+
+
+class ReportStore(Protocol):
+    """The tracked tasks as the report reads them."""
+
     async def report_tasks(
         self,
         *,
@@ -348,6 +410,10 @@ class Store(Protocol):
         """One channel's tasks as `report_tasks` reads them, `size` at a time from one query."""
         ...
 
+
+class SecretStore(Protocol):
+    """Server secrets made once and shared by every replica (the report links' signing key)."""
+
     async def server_secret(self, name: str, *, candidate: str | None, now: datetime) -> str | None:
         """The stored secret `name`; `candidate` becomes it when there is none yet (atomic: one value wins).
         Without a candidate, only a read: None when there is none."""
@@ -355,14 +421,39 @@ class Store(Protocol):
 
     async def replace_server_secret(self, name: str, value: str, *, now: datetime) -> None: ...
 
-    # health
-    async def lead(self, role: str) -> bool:
-        """True while this process is the one replica that runs `role`; tries to take it when nobody does."""
-        ...
+
+class DatabaseHealth(Protocol):
+    """Whether the database answers."""
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
         ...
+
+
+class Store(
+    LinkStore,
+    WebhookStore,
+    InboxStore,
+    TaskStore,
+    CommentStore,
+    CaptureStore,
+    SlackEventLog,
+    UserMappings,
+    UserSettingsStore,
+    SyncTokenStore,
+    NagLog,
+    OutboxStore,
+    RoutingStore,
+    ReplicaStore,
+    Leadership,
+    ReportStore,
+    SecretStore,
+    DatabaseHealth,
+    Protocol,
+):
+    """Durable state: every protocol above, as the one SQL store satisfies them. Every method is one transaction;
+    uniqueness is enforced by the database. Services take the few protocols they use, never this.
+    """
 
 
 class AsanaPort(Protocol):

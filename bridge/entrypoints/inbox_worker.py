@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bridge.entrypoints.periodic import Every, Periodic
-from bridge.ports import Clock, Store
+from bridge.ports import Clock, InboxStore
 from bridge.services.inbox import Inbox, Retention
 
 
@@ -41,7 +41,7 @@ class InboxWorker(Inbox):
 class InboxRetention(Retention):
     """Forgets relayed events once they are old (services/inbox.py's Retention), every so often."""
 
-    def __init__(self, *, store: Store, clock: Clock, keep: timedelta) -> None:
+    def __init__(self, *, store: InboxStore, clock: Clock, keep: timedelta) -> None:
         super().__init__(store=store, clock=clock, keep=keep)
         self._every = Every("inbox-retention", self.sweep)
 

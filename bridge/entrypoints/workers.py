@@ -12,7 +12,7 @@ from typing import Protocol
 
 from bridge.domain.model import Holder
 from bridge.entrypoints.periodic import Every, Periodic
-from bridge.ports import Clock, Store
+from bridge.ports import CaptureStore, Clock, ReplicaStore
 from bridge.services.capture import Capture
 from bridge.services.events_polling import EventsPolling
 from bridge.services.nags import Nagger
@@ -79,7 +79,7 @@ class CaptureSweeper:
     """
 
     def __init__(
-        self, *, store: Store, capture: Capture, clock: Clock, after: timedelta, holder: Holder | None = None
+        self, *, store: CaptureStore, capture: Capture, clock: Clock, after: timedelta, holder: Holder | None = None
     ) -> None:
         self._holder = holder  # commands held by a replica that stopped heartbeating are taken at once
         self._store = store
@@ -167,7 +167,7 @@ class ReplicaHeartbeat:
     def __init__(
         self,
         *,
-        store: Store,
+        store: ReplicaStore,
         clock: Clock,
         limiter: QuotaShare,
         holder: Holder,

@@ -36,7 +36,7 @@ from bridge.domain.model import (
 from bridge.domain.policy import PRIORITIES, Policy
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.domain.work import Section, Task, TaskDraft, starting_section
-from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.ports import AsanaPort, CaptureStore, Clock, LinkReads, OutboxStore, SlackPort, TaskStore
 from bridge.services.acting import Acting, ActingFor, as_bridge
 from bridge.services.capture_reading import Reader
 from bridge.services.cards import Cards, with_card
@@ -104,7 +104,10 @@ class Capture:
     def __init__(
         self,
         *,
-        store: Store,
+        links: LinkReads,
+        tasks: TaskStore,
+        captures: CaptureStore,
+        posts: OutboxStore,
         asana: AsanaPort,
         slack: SlackPort,
         people: People,
@@ -117,10 +120,12 @@ class Capture:
         defer: Defer | None = None,
     ) -> None:
         self._cards = cards
-        self._outbox = Outbox(store=store, slack=slack, clock=clock, holder=holder)
+        self._outbox = Outbox(store=posts, slack=slack, clock=clock, holder=holder)
         self._holder = holder  # kept /task commands name it: if it dies, another replica finishes them at once
         self._after_capture = after_capture  # suggestions of earlier answers, in the new thread
-        self._store = store
+        self._links = links
+        self._tasks = tasks
+        self._captures = captures
         self._asana = asana
         self._acting_for = acting_for or as_bridge(asana)
         self._slack = slack
@@ -145,12 +150,12 @@ class Capture:
 
     async def link_for(self, request: CaptureRequest) -> Link:
         if request.project_gid is None:
-            link = await self._store.get_link(request.team_id, request.channel_id)
+            link = await self._links.get_link(request.team_id, request.channel_id)
             if link is None:
                 raise UserError(blocks.NOT_LINKED)
             return link
         links = [
-            link for link in await self._store.links_for_project(request.project_gid) if link.team_id == request.team_id
+            link for link in await self._links.links_for_project(request.project_gid) if link.team_id == request.team_id
         ]
         if not links:
             raise UserError(blocks.NOT_LINKED)
@@ -166,7 +171,7 @@ class Capture:
     async def _capture(self, request: CaptureRequest) -> Captured | AlreadyCaptured:
         link = await self.link_for(request)
         if request.source_ts is not None:
-            claimed = await self._store.claim_capture(
+            claimed = await self._captures.claim_capture(
                 CaptureRecord(request.team_id, request.channel_id, request.source_ts, None, self._clock.now())
             )
             if not claimed:
@@ -176,7 +181,7 @@ class Capture:
         except BaseException as exc:
             if request.source_ts is not None and not (isinstance(exc, AsanaUnavailable) and exc.sent):
                 # Nothing was created: free the message so that a retry (or another reaction) can capture it.
-                await self._store.release_capture(request.team_id, request.channel_id, request.source_ts)
+                await self._captures.release_capture(request.team_id, request.channel_id, request.source_ts)
             raise
 
     async def recover(self, request: CaptureRequest, *, since: datetime) -> Captured | AlreadyCaptured | None:
@@ -184,11 +189,11 @@ class Capture:
         found = await self._find(request, since=since)
         if found is None:
             if request.source_ts is not None:
-                await self._store.release_capture(request.team_id, request.channel_id, request.source_ts)
+                await self._captures.release_capture(request.team_id, request.channel_id, request.source_ts)
             return None
         link, task = found
         if request.source_ts is not None:
-            await self._store.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
+            await self._captures.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
         return await self._finish(request, link, task)
 
     async def _find(self, request: CaptureRequest, *, since: datetime) -> tuple[Link, Task] | None:
@@ -221,7 +226,7 @@ class Capture:
             created_at=now,
         )
         try:
-            await self._store.keep_command(
+            await self._captures.keep_command(
                 command,
                 held_until=now + COMMAND_HELD_BY_ITS_PROCESS,
                 held_by=None if self._holder is None else self._holder.replica_id,
@@ -231,7 +236,7 @@ class Capture:
 
     async def forget_command(self, request: CaptureRequest) -> None:
         if request.request_key is not None:
-            await self._store.forget_command(request.request_key)
+            await self._captures.forget_command(request.request_key)
 
     async def finish_command(self, command: PendingCommand) -> None:
         """Finish a /task whose process ended before it did (a crash): find its task or make it, and tell the person
@@ -253,7 +258,7 @@ class Capture:
 
         try:
             found = await self._find(request, since=command.created_at - timedelta(minutes=1))
-            if found is None or await self._store.get_tracked_task(found[1].gid) is None:
+            if found is None or await self._tasks.get_tracked_task(found[1].gid) is None:
                 result = await self._finish(request, *found) if found else await self.capture(request)
                 if isinstance(result, Captured):
                     await tell(blocks.task_landed(result.task))
@@ -264,14 +269,14 @@ class Capture:
             if self._clock.now() - command.created_at < COMMAND_GIVE_UP:
                 raise
             await tell(blocks.CAPTURE_GAVE_UP.format(title=blocks.escape(command.title)))
-        await self._store.forget_command(command.request_key)
+        await self._captures.forget_command(command.request_key)
 
     async def resume(self, record: CaptureRecord) -> Captured | AlreadyCaptured | None:
         """Finish a message capture whose run was cut off after its claim (a crash): find its task, or make it."""
         message = await self._slack.message(record.channel_id, record.message_ts)
         if message is None or not message.get("user"):
             # A thread reply (not in the channel history) or a deleted message: free it so a person can try again.
-            await self._store.release_capture(record.team_id, record.channel_id, record.message_ts)
+            await self._captures.release_capture(record.team_id, record.channel_id, record.message_ts)
             return None
         author = SlackUserId(str(message["user"]))
         read = await self.reader.message(record.channel_id, author, message)
@@ -290,9 +295,9 @@ class Capture:
 
     async def _already(self, request: CaptureRequest) -> AlreadyCaptured:
         assert request.source_ts is not None
-        record = await self._store.get_capture(request.team_id, request.channel_id, request.source_ts)
+        record = await self._captures.get_capture(request.team_id, request.channel_id, request.source_ts)
         task_gid = record.task_gid if record else None
-        tracked = await self._store.get_tracked_task(task_gid) if task_gid else None
+        tracked = await self._tasks.get_tracked_task(task_gid) if task_gid else None
         return AlreadyCaptured(task_gid=task_gid, permalink_url=tracked.permalink_url if tracked else None)
 
     async def _create(self, request: CaptureRequest, link: Link) -> Captured:
@@ -333,7 +338,7 @@ class Capture:
         )
         task = await acting.asana.create_task(draft)
         if request.source_ts is not None:
-            await self._store.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
+            await self._captures.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
         return await self._finish(request, link, task)
 
     async def _requester(self, request: CaptureRequest, link: Link) -> AsanaUserGid | None:
@@ -396,7 +401,7 @@ class Capture:
             until_sent=True,
         )
         thread_ts = source or ts
-        await self._store.save_tracked_task(with_card(replace(tracked, thread_ts=thread_ts), ts))
+        await self._tasks.save_tracked_task(with_card(replace(tracked, thread_ts=thread_ts), ts))
         if source is None:
             link_back = self._link_back(request, task, ts)
             if self._defer is None:

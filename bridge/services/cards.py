@@ -17,15 +17,25 @@ from bridge.domain.cards import CARD_TS, card_facts, card_ts
 from bridge.domain.model import Link, MessageTs, TrackedTask
 from bridge.domain.policy import Policy
 from bridge.domain.work import custom_field, enabled_options
-from bridge.ports import Clock, SlackPort, Store
+from bridge.ports import CaptureStore, Clock, LinkReads, SlackPort
 from bridge.services.people import People
 
 log = logging.getLogger(__name__)
 
 
 class Cards:
-    def __init__(self, *, store: Store, slack: SlackPort, people: People, clock: Clock, policy: Policy) -> None:
-        self._store = store
+    def __init__(
+        self,
+        *,
+        links: LinkReads,
+        captures: CaptureStore,
+        slack: SlackPort,
+        people: People,
+        clock: Clock,
+        policy: Policy,
+    ) -> None:
+        self._links = links
+        self._captures = captures
         self._slack = slack
         self._people = people
         self._clock = clock
@@ -61,7 +71,7 @@ class Cards:
         where = await self.where(tracked)
         if where is None:
             return
-        link = link or await self._store.get_link(tracked.team_id, tracked.channel_id)
+        link = link or await self._links.get_link(tracked.team_id, tracked.channel_id)
         text, card = await self.draw(tracked, link)
         try:
             await self._slack.update_message(tracked.channel_id, where, text, blocks=card)
@@ -74,7 +84,7 @@ class Cards:
         found = card_ts(tracked)
         if found is not None:
             return found
-        captured = await self._store.get_capture(tracked.team_id, tracked.channel_id, tracked.thread_ts)
+        captured = await self._captures.get_capture(tracked.team_id, tracked.channel_id, tracked.thread_ts)
         return None if captured is not None else tracked.thread_ts
 
 

@@ -25,7 +25,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.report import open_items
 from bridge.domain.report_tasks import ReportTask, link_id, report_task
 from bridge.domain.work import custom_field, enabled_options
-from bridge.ports import Clock, SlackPort, Store
+from bridge.ports import Clock, LinkReads, ReportStore, SlackPort, TaskStore, UserSettingsStore
 from bridge.services.identity import Identities
 from bridge.services.people import People
 
@@ -36,7 +36,10 @@ class Home:
     def __init__(
         self,
         *,
-        store: Store,
+        links: LinkReads,
+        tasks: TaskStore,
+        reports: ReportStore,
+        user_settings: UserSettingsStore,
         slack: SlackPort,
         people: People,
         clock: Clock,
@@ -46,7 +49,10 @@ class Home:
         identities: Identities | None = None,
     ) -> None:
         self._identities = identities
-        self._store = store
+        self._links = links
+        self._tasks = tasks
+        self._reports = reports
+        self._user_settings = user_settings
         self._slack = slack
         self._people = people
         self._clock = clock
@@ -56,8 +62,8 @@ class Home:
 
     async def show(self, team_id: TeamId, user_id: SlackUserId, *, note: str | None = None) -> None:
         """Publish the person's Home, with `note` (mrkdwn made by blocks) at the top: what a click just did."""
-        settings = await self._store.get_user_settings(team_id, user_id)
-        links = [link for link in await self._store.list_links() if link.team_id == team_id]
+        settings = await self._user_settings.get_user_settings(team_id, user_id)
+        links = [link for link in await self._links.list_links() if link.team_id == team_id]
         listing: HomeList | None = None
         priorities: dict[str, list[tuple[str, str]]] = {}
         if links:  # only the links of the person's own workspace
@@ -97,7 +103,7 @@ class Home:
         return listing, priorities
 
     async def _tasks_of(self, link: Link, asana_user: AsanaUserGid) -> list[ReportTask]:
-        rows = await self._store.report_tasks(
+        rows = await self._reports.report_tasks(
             team_id=link.team_id,
             channel_id=link.channel_id,
             priority_field=self._priority_field(link),
@@ -108,7 +114,7 @@ class Home:
 
     async def _priority_options(self, link: Link, task: ReportTask) -> list[tuple[str, str]]:
         """The options of the link's priority field, as a task of it has them (every task of a project shares them)."""
-        tracked = await self._store.get_tracked_task(task.gid)
+        tracked = await self._tasks.get_tracked_task(task.gid)
         found = custom_field(tracked.snapshot, self._priority_field(link)) if tracked is not None else None
         return enabled_options(found) if found is not None else []
 
@@ -122,7 +128,7 @@ class Home:
         if on and asana_user is None:
             await self.show(team_id, user_id, note=blocks.HOME_NO_ASANA_USER)
             return
-        await self._store.save_user_settings(
+        await self._user_settings.save_user_settings(
             UserSettings(
                 team_id=team_id,
                 slack_user_id=user_id,

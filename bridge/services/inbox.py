@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -15,9 +16,8 @@ from bridge.domain.events import delivery_events
 from bridge.domain.model import ClaimedEvent, Holder, TaskGid
 from bridge.domain.relay import group_by_task, task_of
 from bridge.metrics import Metrics
-from bridge.ports import Clock, Store
+from bridge.ports import Clock, InboxStore, Store
 from bridge.services.outbox import PostInFlight
-from bridge.services.relay import Relay
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,12 @@ FINISH_BATCH = 50
 UNPACK_BATCH = 20
 # Deliveries kept within this long count as a stream still coming in (see Inbox.unpack).
 STREAMING = timedelta(milliseconds=50)
+
+
+class TaskRelay(Protocol):
+    """What the worker asks of the relay (services/relay.py): tell one task's burst of events."""
+
+    async def relay_task(self, task_gid: str, events: Sequence[ClaimedEvent], *, untracked: bool = False) -> None: ...
 
 
 class Arrivals(Protocol):
@@ -48,7 +54,7 @@ class Inbox:
         self,
         *,
         store: Store,
-        relay: Relay,
+        relay: TaskRelay,
         clock: Clock,
         window: float = 2.0,
         lease_seconds: float = 120.0,
@@ -197,7 +203,7 @@ class Retention:
 
     CHUNK = 1000  # rows per transaction: short holds of SQLite's writer
 
-    def __init__(self, *, store: Store, clock: Clock, keep: timedelta) -> None:
+    def __init__(self, *, store: InboxStore, clock: Clock, keep: timedelta) -> None:
         self._store = store
         self._clock = clock
         self._keep = keep

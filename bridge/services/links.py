@@ -20,7 +20,7 @@ from bridge.domain.model import (
 )
 from bridge.domain.policy import Policy
 from bridge.domain.work import Project
-from bridge.ports import AsanaPort, Clock, Store
+from bridge.ports import AsanaPort, Clock, InboxStats, LinkStore, WebhookStore
 from bridge.services.errors import UserError
 from bridge.services.webhooks import WebhookRegistrar
 
@@ -37,19 +37,23 @@ class Links:
     def __init__(
         self,
         *,
-        store: Store,
+        links: LinkStore,
+        webhooks: WebhookStore,
+        inbox: InboxStats,
         asana: AsanaPort,
         clock: Clock,
         policy: Policy,
         webhook_target: Callable[[str], str | None],
         workspace_gid: Callable[[], str | None],
     ) -> None:
-        self._store = store
+        self._links = links
+        self._webhooks = webhooks
+        self._inbox = inbox
         self._asana = asana
         self._clock = clock
         self._policy = policy
         self._workspace_gid = workspace_gid
-        self._registrar = WebhookRegistrar(store=store, asana=asana, clock=clock, webhook_target=webhook_target)
+        self._registrar = WebhookRegistrar(webhooks=webhooks, asana=asana, clock=clock, webhook_target=webhook_target)
 
     async def link(self, team_id: TeamId, channel_id: ChannelId, user_id: SlackUserId, ref: str) -> LinkOutcome:
         try:
@@ -70,7 +74,7 @@ class Links:
         fields = await self._asana.custom_fields_of(project.gid)
         wanted = policy.triage.priority_field.strip().lower()
         priority = next((f for f in fields if f.subtype == "enum" and f.name.strip().lower() == wanted), None)
-        existing = await self._store.get_link(team_id, channel_id)
+        existing = await self._links.get_link(team_id, channel_id)
         link = Link(
             team_id=team_id,
             channel_id=channel_id,
@@ -85,50 +89,50 @@ class Links:
             relay_kinds=existing.relay_kinds if existing else policy.relay.kinds,
             quiet=existing.quiet if existing else policy.relay.quiet,
         )
-        await self._store.save_link(link)
+        await self._links.save_link(link)
         if existing and existing.project_gid != project.gid:
             await self._drop_webhooks(existing.project_gid)
         webhook = (await self._registrar.register(link)).message
         return LinkOutcome(link, blocks.linked(link, webhook=webhook, triage_created=triage_created))
 
     async def set_capture(self, team_id: TeamId, channel_id: ChannelId, mode: CaptureMode) -> Link | None:
-        link = await self._store.get_link(team_id, channel_id)
+        link = await self._links.get_link(team_id, channel_id)
         if link is None:
             return None
         changed = replace(link, capture_mode=mode)
-        await self._store.save_link(changed)
+        await self._links.save_link(changed)
         return changed
 
     async def set_relay(self, team_id: TeamId, channel_id: ChannelId, setting: RelaySetting) -> Link | None:
-        link = await self._store.get_link(team_id, channel_id)
+        link = await self._links.get_link(team_id, channel_id)
         if link is None:
             return None
         changed = replace(link, relay_kinds=setting.kinds, quiet=setting.quiet)
-        await self._store.save_link(changed)
+        await self._links.save_link(changed)
         return changed
 
     async def unlink(self, team_id: TeamId, channel_id: ChannelId) -> str:
-        link = await self._store.get_link(team_id, channel_id)
+        link = await self._links.get_link(team_id, channel_id)
         if link is None:
             raise UserError(blocks.NOT_LINKED)
-        await self._store.delete_link(team_id, channel_id)
+        await self._links.delete_link(team_id, channel_id)
         await self._drop_webhooks(link.project_gid)
         return blocks.unlinked(link.project_name)
 
     async def unlink_workspace(self, team_id: TeamId) -> int:
         """The app was uninstalled from a workspace: its channels stop being linked (their Asana webhooks go with
         them), so nothing is relayed, nagged or polled for it any more. Tasks in Asana are left as they are."""
-        gone = [link for link in await self._store.list_links() if link.team_id == team_id]
+        gone = [link for link in await self._links.list_links() if link.team_id == team_id]
         for link in gone:
-            await self._store.delete_link(link.team_id, link.channel_id)
+            await self._links.delete_link(link.team_id, link.channel_id)
             await self._drop_webhooks(link.project_gid)
         return len(gone)
 
     async def status(self, team_id: TeamId, channel_id: ChannelId) -> str:
-        link = await self._store.get_link(team_id, channel_id)
+        link = await self._links.get_link(team_id, channel_id)
         if link is None:
             raise UserError(blocks.NOT_LINKED)
-        counts = await self._store.inbox_counts()
+        counts = await self._inbox.inbox_counts()
         return blocks.status(
             link,
             webhook=await self._webhook_health(link.project_gid),
@@ -143,18 +147,18 @@ class Links:
             raise UserError(blocks.project_not_visible(ref)) from None
 
     async def _drop_webhooks(self, project_gid: ProjectGid) -> None:
-        if await self._store.links_for_project(project_gid):
+        if await self._links.links_for_project(project_gid):
             return  # another channel still links this project
-        for registration in await self._store.webhooks_for_project(project_gid):
+        for registration in await self._webhooks.webhooks_for_project(project_gid):
             if registration.webhook_gid:
                 try:
                     await self._asana.delete_webhook(registration.webhook_gid)
                 except AsanaError as exc:
                     log.warning("could not delete webhook %s: %s", registration.webhook_gid, exc)
-            await self._store.delete_webhook(registration.hook_key)
+            await self._webhooks.delete_webhook(registration.hook_key)
 
     async def _webhook_health(self, project_gid: ProjectGid) -> str:
-        registrations = await self._store.webhooks_for_project(project_gid)
+        registrations = await self._webhooks.webhooks_for_project(project_gid)
         if any(r.status is WebhookStatus.ACTIVE for r in registrations):
             return blocks.WEBHOOK_ACTIVE
         return blocks.WEBHOOK_POLLING

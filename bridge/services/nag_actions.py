@@ -47,7 +47,7 @@ from bridge.domain.nag_clicks import Action, Click, Decision, Verdict, Why, deci
 from bridge.domain.nags import SNOOZED_UNTIL
 from bridge.domain.policy import Policy
 from bridge.domain.work import Section, Task
-from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.ports import AsanaPort, Clock, LinkReads, NagLog, SlackPort, TaskStore, UserMappings
 from bridge.services.access import Access
 from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.cards import Cards
@@ -86,7 +86,10 @@ class NagActions:
     def __init__(
         self,
         *,
-        store: Store,
+        nag_log: NagLog,
+        links: LinkReads,
+        tasks: TaskStore,
+        mappings: UserMappings,
         asana: AsanaPort,
         slack: SlackPort,
         people: People,
@@ -96,7 +99,10 @@ class NagActions:
         acting_for: ActingFor | None = None,
     ) -> None:
         self._cards = cards
-        self._store = store
+        self._nag_log = nag_log
+        self._links = links
+        self._tasks = tasks
+        self._mappings = mappings
         self._asana = asana
         self._acting_for = acting_for or as_bridge(asana)
         self._slack = slack
@@ -109,13 +115,13 @@ class NagActions:
     async def act(self, click: NagClick) -> str | None:
         """Carry out a click; returns what to tell the clicker (None: the edited nag says it all). A click in the
         App Home always returns what it did, for the Home to show."""
-        tracked = await self._store.get_tracked_task(click.task_gid)
+        tracked = await self._tasks.get_tracked_task(click.task_gid)
         if tracked is not None and tracked.team_id != click.team_id:
             tracked = None  # another workspace's task (a forged block_id): as unknown as a task nobody tracks
-        link = await self._store.get_link(tracked.team_id, tracked.channel_id) if tracked else None
+        link = await self._links.get_link(tracked.team_id, tracked.channel_id) if tracked else None
         if tracked is None or link is None:
             raise UserError(blocks.NAG_TASK_UNKNOWN)
-        posted = await self._store.posted_nag(click.task_gid, click.message_ts)
+        posted = await self._nag_log.posted_nag(click.task_gid, click.message_ts)
         if posted is not None and posted.acted_at is not None:
             return blocks.nag_already_handled(posted.outcome or "")
         clicker = await self._people.asana_user(click.team_id, click.user, link.workspace_gid)
@@ -150,13 +156,15 @@ class NagActions:
             return blocks.home_outdated(decision)
         if decision.verdict is Verdict.OUTDATED:
             line = blocks.nag_outdated_line(decision, who=who)
-            first = await self._store.claim_nag(click.task_gid, click.message_ts, by=click.user, outcome=line, now=now)
+            first = await self._nag_log.claim_nag(
+                click.task_gid, click.message_ts, by=click.user, outcome=line, now=now
+            )
             if first is not None:
                 return blocks.nag_already_handled(first)
             finished = decision.why is Why.COMPLETED
             await self._edit_nag(click, line, keep_actions=not finished)
             if not finished:
-                await self._store.release_nag(click.task_gid, click.message_ts, by=click.user)
+                await self._nag_log.release_nag(click.task_gid, click.message_ts, by=click.user)
             log.info("nag %s on task %s was outdated (%s)", click.message_ts, click.task_gid, decision.why)
             return blocks.nag_outdated_note(decision)
         section = await self._section_for(link, task, decision)
@@ -168,13 +176,13 @@ class NagActions:
             moved_to=section.name if section else None,
             timezone=self._policy.for_project(link.project_gid).business_hours.timezone,
         )
-        first = await self._store.claim_nag(click.task_gid, click.message_ts, by=click.user, outcome=line, now=now)
+        first = await self._nag_log.claim_nag(click.task_gid, click.message_ts, by=click.user, outcome=line, now=now)
         if first is not None:
             return blocks.nag_already_handled(first)
         try:
             after = await self._apply(acting.asana, task, link, decision, section)
         except Exception:
-            await self._store.release_nag(click.task_gid, click.message_ts, by=click.user)
+            await self._nag_log.release_nag(click.task_gid, click.message_ts, by=click.user)
             raise
         updated = await self._remember(tracked, after, decision, now, moved=section is not None)
         await self._comment(acting.asana, click, decision, after, section)
@@ -184,7 +192,7 @@ class NagActions:
         else:
             await self._edit_nag(click, line, keep_actions=not finished)
         if not finished:  # the buttons stay, for the next person and the next change
-            await self._store.release_nag(click.task_gid, click.message_ts, by=click.user)
+            await self._nag_log.release_nag(click.task_gid, click.message_ts, by=click.user)
         # The relay tells no change the bridge made, so the card is drawn again here.
         await self._cards.refresh(updated, link)
         log.info("task %s: %s from %s by %s", click.task_gid, decision.action, _surface(click), click.user)
@@ -203,7 +211,7 @@ class NagActions:
             return
         triager = self._policy.for_project(link.project_gid).triage.triager
         if triager:
-            mapping = await self._store.get_user_mapping(click.team_id, click.user)
+            mapping = await self._mappings.get_user_mapping(click.team_id, click.user)
             if mapping is not None and (mapping.email or "").strip().casefold() == triager.strip().casefold():
                 return
         why = await self._access.refusal(link.project_gid, link.workspace_gid, clicker)
@@ -260,7 +268,7 @@ class NagActions:
             snapshot[SNOOZED_UNTIL] = decision.snooze_until.isoformat()
         completed = after.completed if "completed" in decision.changes else tracked.completed
         updated = replace(tracked, snapshot=snapshot, completed=completed, updated_at=now)
-        await self._store.save_tracked_task(updated)
+        await self._tasks.save_tracked_task(updated)
         return updated
 
     async def _comment(

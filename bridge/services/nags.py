@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, SlackError
@@ -31,7 +32,17 @@ from bridge.domain.nags import (
 from bridge.domain.policy import Policy
 from bridge.domain.sla import target_for
 from bridge.domain.work import custom_field, enabled_options
-from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.ports import (
+    AsanaPort,
+    Clock,
+    Leadership,
+    LinkReads,
+    NagLog,
+    OutboxStore,
+    SlackPort,
+    TaskStore,
+    UserMappings,
+)
 from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.people import People
 from bridge.services.pool import Pool
@@ -46,11 +57,15 @@ CLOCK_MARGIN = timedelta(seconds=30)
 RELOAD_PAGE = 200  # tracked tasks per read on a full reload (a few milliseconds of the loop each)
 
 
+class NagStore(LinkReads, TaskStore, NagLog, UserMappings, OutboxStore, Leadership, Protocol):
+    """What the tick reads and records: one parameter for now, split once the tick's own changes have landed."""
+
+
 class Nagger:
     def __init__(
         self,
         *,
-        store: Store,
+        store: NagStore,
         asana: AsanaPort,
         slack: SlackPort,
         clock: Clock,

@@ -12,7 +12,7 @@ from typing import Any
 
 from bridge.adapters.errors import SlackError
 from bridge.domain.model import ChannelId, Holder, MessageTs, OutboxPost, OutboxState, TeamId, TrackedTask
-from bridge.ports import Clock, SlackPort, Store
+from bridge.ports import Clock, OutboxStore, SlackPort
 
 log = logging.getLogger(__name__)
 POST_EVENT_TYPE = "asana_bridge_post"
@@ -45,7 +45,7 @@ class Outbox:
     def __init__(
         self,
         *,
-        store: Store,
+        store: OutboxStore,
         slack: SlackPort,
         clock: Clock,
         in_flight_for: timedelta = timedelta(seconds=60),

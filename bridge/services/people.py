@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from bridge.adapters.errors import SlackError
 from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, UserMapping, WorkspaceGid
-from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.ports import AsanaPort, Clock, SlackPort, UserMappings
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ NAME_LOOKUP_SECONDS = 1.0  # names are a nicety: a slow users.info never holds u
 
 
 class People:
-    def __init__(self, *, store: Store, slack: SlackPort, asana: AsanaPort, clock: Clock) -> None:
+    def __init__(self, *, store: UserMappings, slack: SlackPort, asana: AsanaPort, clock: Clock) -> None:
         self._store = store
         self._slack = slack
         self._asana = asana

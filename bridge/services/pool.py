@@ -15,7 +15,7 @@ from bridge.domain.model import AsanaUserGid, Link
 from bridge.domain.policy import Policy
 from bridge.domain.routing import Candidate, in_hours
 from bridge.domain.work import AsanaUser
-from bridge.ports import AsanaPort, SlackPort, Store
+from bridge.ports import AsanaPort, SlackPort, TaskStore
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ UNKNOWN_USER_RETRY_SECONDS = 600.0
 
 
 class Pool:
-    def __init__(self, *, store: Store, asana: AsanaPort, slack: SlackPort) -> None:
+    def __init__(self, *, store: TaskStore, asana: AsanaPort, slack: SlackPort) -> None:
         self._store = store
         self._asana = asana
         self._slack = slack

@@ -33,7 +33,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.relay import diff, next_snapshot
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_for_new_priority
 from bridge.domain.work import Story, Task
-from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.ports import AsanaPort, Clock, CommentStore, LinkReads, OutboxStore, SlackPort, TaskStore, UserMappings
 from bridge.services.answers import AnswerIndex
 from bridge.services.cards import Cards, with_card
 from bridge.services.outbox import Outbox, ThreadNotReady, thread_key
@@ -53,7 +53,11 @@ class Relay:
     def __init__(
         self,
         *,
-        store: Store,
+        links: LinkReads,
+        tasks: TaskStore,
+        comments: CommentStore,
+        mappings: UserMappings,
+        posts: OutboxStore,
         asana: AsanaPort,
         slack: SlackPort,
         clock: Clock,
@@ -71,12 +75,16 @@ class Relay:
         self._own_writes = own_writes
         self._policy = policy
         self._answers = answers  # the index of resolved work, fed with what this relay reads anyway
-        self._store = store
+        self._links = links
+        self._tasks = tasks
+        self._comments = comments
+        self._mappings = mappings
+        self._posts = posts
         self._asana = asana
         self._slack = slack
         self._clock = clock
         self._bridge_user = bridge_user
-        self._outbox = Outbox(store=store, slack=slack, clock=clock, in_flight_for=in_flight_for, holder=holder)
+        self._outbox = Outbox(store=posts, slack=slack, clock=clock, in_flight_for=in_flight_for, holder=holder)
 
     async def relay_task(self, task_gid: str, events: Sequence[ClaimedEvent], *, untracked: bool = False) -> None:
         """Tell the task's thread what this burst of events changed (or start a thread for a new Asana task).
@@ -85,7 +93,7 @@ class Relay:
         human = [e for e in events if (e.event.payload.get("user") or {}).get("gid") != me]
         if not human:
             return  # the bridge's own changes: no echo
-        tracked = None if untracked else await self._store.get_tracked_task(TaskGid(task_gid))
+        tracked = None if untracked else await self._tasks.get_tracked_task(TaskGid(task_gid))
         if tracked is None:
             await self._unless_thread_coming(task_gid)
             await self._maybe_new_task(task_gid, human)
@@ -114,7 +122,7 @@ class Relay:
         # Only now is the new snapshot kept: had the post failed (or the process died), the next attempt compares
         # against the old one again and tells the same change, instead of finding nothing left to tell.
         if task is not None and updated is not None:
-            await self._store.save_tracked_task(updated)
+            await self._tasks.save_tracked_task(updated)
             if any(kind != "comments" for kind, _ in lines):
                 await self._cards.refresh(updated)  # in quiet mode too: the card then says it all
             if any(kind == "assigned" for kind, _ in lines):
@@ -178,10 +186,10 @@ class Relay:
     async def _unless_thread_coming(self, task_gid: str) -> None:
         """A task captured moments ago has no thread yet while its card is on its way (Slack failing, say): what
         happens to it meanwhile is told once the thread exists, not dropped as about a task nobody follows."""
-        card = await self._store.get_outbox_post(thread_key(task_gid))
+        card = await self._posts.get_outbox_post(thread_key(task_gid))
         if card is None or self._clock.now() - card.created_at >= THREAD_COMING_FOR:
             return
-        if await self._store.get_tracked_task(TaskGid(task_gid)) is None:
+        if await self._tasks.get_tracked_task(TaskGid(task_gid)) is None:
             raise ThreadNotReady(task_gid)
 
     async def _tell_assignee(self, tracked: TrackedTask, task: Task, events: Sequence[ClaimedEvent]) -> None:
@@ -189,7 +197,7 @@ class Relay:
         assignee = task.assignee
         if assignee is None or any((e.event.payload.get("user") or {}).get("gid") == assignee for e in events):
             return
-        people = await self._store.assignment_dm_subscribers(tracked.team_id, assignee)
+        people = await self._mappings.assignment_dm_subscribers(tracked.team_id, assignee)
         if not people:
             return
         thread_url = await self._thread_url(tracked)
@@ -209,7 +217,7 @@ class Relay:
     async def _comment_lines(
         self, tracked: TrackedTask, story_gid: str, read: list[Story], own: Sequence[OwnWrite] = ()
     ) -> list[Line]:
-        if await self._store.is_bridge_comment(story_gid):
+        if await self._comments.is_bridge_comment(story_gid):
             return []  # written by the bridge from a Slack reply: it is in the thread already
         try:
             story = await self._asana.story(story_gid)
@@ -239,11 +247,11 @@ class Relay:
         if tracked.ack_subtask_gid is None or tracked.first_response_at is not None or author_gid is None:
             return
         requester = (
-            await self._store.get_user_mapping(tracked.team_id, tracked.requester) if tracked.requester else None
+            await self._mappings.get_user_mapping(tracked.team_id, tracked.requester) if tracked.requester else None
         )
         if requester is not None and requester.asana_user_gid == author_gid:
             return
-        if await self._store.record_first_response(tracked.task_gid, at=self._clock.now(), responder=None):
+        if await self._tasks.record_first_response(tracked.task_gid, at=self._clock.now(), responder=None):
             await self._asana.update_task(tracked.ack_subtask_gid, {"completed": True})
 
     async def _maybe_new_task(self, task_gid: str, events: Sequence[ClaimedEvent]) -> None:
@@ -264,7 +272,7 @@ class Relay:
         if not projects:
             return
         project = ProjectGid(projects[0])
-        links = await self._store.links_for_project(project)
+        links = await self._links.links_for_project(project)
         if not links:
             return
         try:
@@ -301,11 +309,11 @@ class Relay:
             key=_key(events), team_id=link.team_id, channel=link.channel_id, thread_ts=None, text=text, blocks=card
         )
         tracked = with_card(replace(tracked, thread_ts=ts), ts)
-        await self._store.save_tracked_task(tracked)
+        await self._tasks.save_tracked_task(tracked)
         await self._tell_assignee(tracked, task, events)
 
     async def _new_subtask(self, task_gid: str, parent_gid: TaskGid, events: Sequence[ClaimedEvent]) -> None:
-        parent = await self._store.get_tracked_task(parent_gid)
+        parent = await self._tasks.get_tracked_task(parent_gid)
         if parent is None:
             return  # a subtask of a task no thread follows
         act_for(parent.team_id)
@@ -329,7 +337,7 @@ class Relay:
             first_responder=None,
             parent_gid=parent.task_gid,
         )
-        await self._store.save_tracked_task(subtask)
+        await self._tasks.save_tracked_task(subtask)
         assignee = await self._slack_user(parent, await self._link_of(parent), task.assignee)
         await self._post(subtask, [("subtasks", blocks.subtask_added_line(task, mention=assignee))], events)
         await self._tell_assignee(subtask, task, events)
@@ -345,7 +353,7 @@ class Relay:
         await self._outbox.reply(tracked, key=_key(events), text=text, blocks=reply)
 
     async def _link_of(self, tracked: TrackedTask) -> Link | None:
-        return await self._store.get_link(tracked.team_id, tracked.channel_id)
+        return await self._links.get_link(tracked.team_id, tracked.channel_id)
 
 
 def _may_be_comment(item: ClaimedEvent) -> bool:

@@ -22,7 +22,7 @@ from bridge.domain.report import ALL, Report, build_report, typical_first_respon
 from bridge.domain.report_access import LINK_LIFETIME, Credentials, Grant, Refusal, check, signed_query
 from bridge.domain.report_tasks import ReportTask, link_id, report_task
 from bridge.domain.suggest import Deflection, summarize
-from bridge.ports import Clock, SlackPort, Store
+from bridge.ports import Clock, LinkReads, ReportStore, SecretStore, SlackPort
 from bridge.services.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,9 @@ class Reports:
     def __init__(
         self,
         *,
-        store: Store,
+        links: LinkReads,
+        reports: ReportStore,
+        secrets: SecretStore,
         slack: SlackPort,
         clock: Clock,
         policy: Policy,
@@ -97,7 +99,9 @@ class Reports:
         deflections: DeflectionSource | None = None,
     ) -> None:
         self._deflections = deflections  # what suggestions of earlier answers settled (issue 22)
-        self._store = store
+        self._links = links
+        self._reports = reports
+        self._secrets = secrets
         self._slack = slack
         self._clock = clock
         self._policy = policy
@@ -114,12 +118,12 @@ class Reports:
             return self._configured_secret.encode()
         # Read each time (one primary-key read): a rotation by any replica or by the CLI holds everywhere at once.
         candidate = new_secret() if make else None
-        stored = await self._store.server_secret(SECRET_NAME, candidate=candidate, now=self._clock.now())
+        stored = await self._secrets.server_secret(SECRET_NAME, candidate=candidate, now=self._clock.now())
         return (stored or new_secret()).encode()  # none yet: a throwaway that nothing was signed with
 
     async def rotate_secret(self) -> None:
         """Make a new stored secret: every link signed so far stops working."""
-        await self._store.replace_server_secret(SECRET_NAME, new_secret(), now=self._clock.now())
+        await self._secrets.replace_server_secret(SECRET_NAME, new_secret(), now=self._clock.now())
 
     async def link_url(self, scope: str) -> str:
         """A signed link to the report of `scope` (a link id or ALL), valid for the configured lifetime."""
@@ -138,7 +142,7 @@ class Reports:
         )
         if isinstance(verdict, Refusal):
             raise AccessDenied(verdict)
-        links = await self._store.list_links()
+        links = await self._links.list_links()
         visible = [link for link in links if verdict.allows(link_id(link.team_id, link.channel_id))]
         chosen = [link for link in visible if selected in (ALL, link_id(link.team_id, link.channel_id))]
         if selected != ALL and not chosen:
@@ -186,13 +190,13 @@ class Reports:
         if known is None or known.priority_field != field or started - known.loaded_at >= FULL_RELOAD:
             loaded: dict[TaskGid, ReportTask] = {}
             # A page at a time from one query, each made into report rows between turns of the loop.
-            async for page in self._store.report_task_pages(
+            async for page in self._reports.report_task_pages(
                 team_id=link.team_id, channel_id=link.channel_id, priority_field=field, size=PAGE
             ):
                 loaded.update((row.gid, report_task(row)) for row in page)
             known = self._known[key] = _Known(field, loaded, started, started)
             return known.tasks.values()
-        changed = await self._store.report_tasks(
+        changed = await self._reports.report_tasks(
             team_id=link.team_id,
             channel_id=link.channel_id,
             priority_field=field,
@@ -205,7 +209,7 @@ class Reports:
 
     async def post_summary(self, team_id: TeamId, channel_id: ChannelId, user: SlackUserId) -> None:
         """`/asana report`: the channel's summary with a signed link, for a member of the linked channel."""
-        link = await self._store.get_link(team_id, channel_id)
+        link = await self._links.get_link(team_id, channel_id)
         if link is None:
             raise UserError(blocks.REPORT_NOT_LINKED)
         # The link opens the channel's report to whoever holds it: hand it only to the channel's members.

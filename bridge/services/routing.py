@@ -35,7 +35,7 @@ from bridge.domain.nags import TaskView
 from bridge.domain.policy import Policy
 from bridge.domain.relay import next_snapshot
 from bridge.domain.routing import Candidate, Stage, choose, in_hours, out_of_office, short_sla, stage
-from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.ports import AsanaPort, Clock, LinkReads, OutboxStore, RoutingStore, SlackPort, TaskStore
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
 from bridge.services.outbox import Outbox, PostInFlight
@@ -67,7 +67,10 @@ class Router:
     def __init__(
         self,
         *,
-        store: Store,
+        routings: RoutingStore,
+        links: LinkReads,
+        tasks: TaskStore,
+        posts: OutboxStore,
         asana: AsanaPort,
         slack: SlackPort,
         people: People,
@@ -77,29 +80,31 @@ class Router:
         cards: Cards,
     ) -> None:
         self._cards = cards
-        self._store = store
+        self._routings = routings
+        self._links = links
+        self._tasks = tasks
         self._asana = asana
         self._slack = slack
         self._people = people
         self._clock = clock
         self._policy = policy
-        self._outbox = Outbox(store=store, slack=slack, clock=clock)
-        self._presence = presence or Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
+        self._outbox = Outbox(store=posts, slack=slack, clock=clock)
+        self._presence = presence or Presence(slack=slack, pool=Pool(store=tasks, asana=asana, slack=slack))
         self._pool = self._presence.pool
 
     # ---- the tick ------------------------------------------------------------------------------------------
 
     async def sweep(self, views: Mapping[Home, Sequence[TaskView]], now: datetime) -> int:
         """Route, ping and reassign what is due; returns how many routing decisions were carried out."""
-        links: dict[Home, Link] = {(link.project_gid, link.channel_id): link for link in await self._store.list_links()}
-        routed = {row.task_gid: row for row in await self._store.open_routings()}
+        links: dict[Home, Link] = {(link.project_gid, link.channel_id): link for link in await self._links.list_links()}
+        routed = {row.task_gid: row for row in await self._routings.open_routings()}
         loads: Counter[AsanaUserGid | None] = Counter(
             v.assignee for tasks in views.values() for v in tasks if v.assignee
         )
         open_gids = {view.gid for tasks in views.values() for view in tasks}
         for row in routed.values():
             if row.task_gid not in open_gids:
-                await self._store.save_routing(replace(row, closed=True))  # completed, deleted or unlinked
+                await self._routings.save_routing(replace(row, closed=True))  # completed, deleted or unlinked
         done = 0
         slicer = Slicer()  # a sweep over many tasks gives the loop a turn every few milliseconds
         for home, tasks in views.items():
@@ -125,19 +130,19 @@ class Router:
             return await self._route(link, view, None, loads, now)
         if row.announcement is not None and row.assignee_gid is not None:
             # The last routing was decided but not all carried out (Asana or Slack failed): finish it first.
-            tracked = await self._store.get_tracked_task(row.task_gid)
+            tracked = await self._tasks.get_tracked_task(row.task_gid)
             if tracked is not None:
                 await self._apply(tracked, row)
             return 1
         if row.assignee is None:  # nobody was eligible: look again
             if view.assignee is not None:
-                await self._store.save_routing(replace(row, manual=True, closed=True))
+                await self._routings.save_routing(replace(row, manual=True, closed=True))
                 return 0
             return await self._route(link, view, row, loads, now)
         if view.assignee != row.assignee_gid:
             return await self._mismatch(link, row, now)
         if policy.routing.wait_for == "acknowledgement" and view.first_response_at is not None:
-            await self._store.save_routing(replace(row, closed=True))
+            await self._routings.save_routing(replace(row, closed=True))
             return 0
         clock = clock_for(policy.business_hours)
         window = clock.span(policy.routing.reassign_after)
@@ -155,12 +160,12 @@ class Router:
     async def _mismatch(self, link: Link, row: RoutedTask, now: datetime) -> int:
         """The task's assignee is not whom routing chose: a person's choice, seen in a snapshot saved after the
         routing (routing stops for the task). An unassigned snapshot may only be behind: nothing is concluded."""
-        tracked = await self._store.get_tracked_task(row.task_gid)
+        tracked = await self._tasks.get_tracked_task(row.task_gid)
         if tracked is None:
             return 0
         current = (tracked.snapshot.get("assignee") or {}).get("gid")
         if current is not None and current != row.assignee_gid and tracked.updated_at > row.assigned_at:
-            await self._store.save_routing(replace(row, manual=True, closed=True))
+            await self._routings.save_routing(replace(row, manual=True, closed=True))
             log.info("task %s assigned by hand; routing stops for it", row.task_gid)
         return 0
 
@@ -176,12 +181,12 @@ class Router:
         *,
         because: str | None = None,
     ) -> int:
-        tracked = await self._store.get_tracked_task(view.gid)
+        tracked = await self._tasks.get_tracked_task(view.gid)
         if tracked is None:
             return 0
         policy = self._policy.for_project(link.project_gid)
         candidates, users = await self._pool.candidates(link, policy, loads, now)
-        counts, last = await self._store.routing_counts(link.project_gid)
+        counts, last = await self._routings.routing_counts(link.project_gid)
         candidates = [replace(c, past_assignments=counts.get(c.email, 0)) for c in candidates]
         choice = choose(
             tracked.name,
@@ -205,7 +210,7 @@ class Router:
         assert user is not None
         if row is not None and choice.assignee == row.assignee:
             # Everyone else is out or full: the holder keeps it, with a fresh window.
-            await self._store.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
+            await self._routings.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
             holder = await self._pool.mention(row.assignee) or blocks.escape(await self._pool.name(row.assignee, link))
             stays = blocks.routing_stays(holder, because=blocks.escape(because or ""))
             await self._tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
@@ -240,11 +245,11 @@ class Router:
             announcement={"comment": comment, "thread": said, "followers": list(choice.followers)},
         )
         if row is None:
-            if not await self._store.claim_routing(fresh):
+            if not await self._routings.claim_routing(fresh):
                 return 0  # routed already (another replica, or a run cut short): the next tick sees its row
         else:
-            await self._store.save_routing(fresh)
-        await self._store.count_routing(link.project_gid, choice.assignee, at=now)
+            await self._routings.save_routing(fresh)
+        await self._routings.count_routing(link.project_gid, choice.assignee, at=now)
         loads[user.gid] += 1
         if row is not None and row.assignee_gid is not None:
             loads[row.assignee_gid] -= 1
@@ -266,14 +271,14 @@ class Router:
             snapshot=next_snapshot(tracked.snapshot, task.raw, now=self._clock.now(), project_gid=tracked.project_gid),
             updated_at=self._clock.now(),
         )
-        await self._store.save_tracked_task(updated)
+        await self._tasks.save_tracked_task(updated)
         await self._cards.refresh(updated)  # the relay tells no change the bridge made
         said = row.announcement
         if said.get("followers"):
             await self._asana.add_followers(tracked.task_gid, list(said["followers"]))
         await self._tell(tracked, f"route:{tracked.task_gid}:{len(row.holders)}", str(said["thread"]))
         await self._asana.comment(tracked.task_gid, str(said["comment"]))
-        await self._store.save_routing(replace(row, announcement=None))
+        await self._routings.save_routing(replace(row, announcement=None))
 
     async def _nobody(
         self,
@@ -288,7 +293,7 @@ class Router:
     ) -> int:
         if row is None:
             row = RoutedTask(task_gid=tracked.task_gid, project_gid=link.project_gid, assigned_at=now)
-            if not await self._store.claim_routing(row):
+            if not await self._routings.claim_routing(row):
                 return 0
         if row.told_nobody:
             return 0
@@ -298,11 +303,11 @@ class Router:
         triager = await self._pool.mention(policy.triage.triager)
         text = blocks.routing_nobody(triager, name=tracked.name, skipped=skipped, pool_empty=pool_empty)
         await self._tell(tracked, f"route:{tracked.task_gid}:nobody:{len(row.holders)}", text)
-        await self._store.save_routing(replace(row, told_nobody=True))
+        await self._routings.save_routing(replace(row, told_nobody=True))
         return 1
 
     async def _ping(self, link: Link, row: RoutedTask, now: datetime) -> int:
-        tracked = await self._store.get_tracked_task(row.task_gid)
+        tracked = await self._tasks.get_tracked_task(row.task_gid)
         if tracked is None or row.assignee is None:
             return 0
         policy = self._policy.for_project(link.project_gid)
@@ -323,16 +328,16 @@ class Router:
         await self._asana.comment(
             row.task_gid, blocks.routing_ping_comment(await self._pool.name(row.assignee, link), window)
         )
-        await self._store.save_routing(replace(row, pinged_at=now, ping_ts=ts))
+        await self._routings.save_routing(replace(row, pinged_at=now, ping_ts=ts))
         return 1
 
     # ---- the ping's buttons ------------------------------------------------------------------------------
 
     async def click(self, click: RoutingClick) -> str | None:
         """Keep a routed task (a fresh window) or hand it back (it moves on now); None: the thread says it all."""
-        row = await self._store.get_routing(click.task_gid)
-        tracked = await self._store.get_tracked_task(click.task_gid)
-        link = await self._store.get_link(tracked.team_id, tracked.channel_id) if tracked else None
+        row = await self._routings.get_routing(click.task_gid)
+        tracked = await self._tasks.get_tracked_task(click.task_gid)
+        link = await self._links.get_link(tracked.team_id, tracked.channel_id) if tracked else None
         if row is None or tracked is None or link is None or row.closed or row.ping_ts != click.message_ts:
             return blocks.ROUTING_CLICK_OUTDATED
         policy = self._policy.for_project(link.project_gid)
@@ -348,7 +353,7 @@ class Router:
         text, done = blocks.nag_outcome(blocks.routing_ping_asked(at, tracked.name), outcome)
         await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=done)
         if click.keep:
-            await self._store.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
+            await self._routings.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
             await self._asana.comment(row.task_gid, blocks.routing_kept(holder, moves_on))
             return None
         view = TaskView(gid=tracked.task_gid, created_at=tracked.created_at, assignee=row.assignee_gid)
@@ -359,7 +364,7 @@ class Router:
     # ---- /asana routing ----------------------------------------------------------------------------------
 
     async def overview(self, team_id: TeamId, channel_id: ChannelId) -> str:
-        link = await self._store.get_link(team_id, channel_id)
+        link = await self._links.get_link(team_id, channel_id)
         if link is None:
             raise UserError(blocks.NOT_LINKED)
         policy = self._policy.for_project(link.project_gid)

@@ -8,7 +8,7 @@ import time
 
 from bridge.domain.model import ChannelId, CommentLink, MessageTs, SlackUserId, TeamId, TrackedTask
 from bridge.domain.slack_text import readable, unnamed_users
-from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.ports import AsanaPort, CaptureStore, Clock, CommentStore, SlackPort, TaskStore
 from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.answers import AnswerIndex
 from bridge.services.people import People
@@ -23,7 +23,9 @@ class Threads:
     def __init__(
         self,
         *,
-        store: Store,
+        comments: CommentStore,
+        captures: CaptureStore,
+        tasks: TaskStore,
         asana: AsanaPort,
         slack: SlackPort,
         clock: Clock,
@@ -32,7 +34,9 @@ class Threads:
         answers: AnswerIndex | None = None,
     ) -> None:
         self._answers = answers  # thread replies are part of a task's answer (the relay skips their mirrored comments)
-        self._store = store
+        self._comments = comments
+        self._captures = captures
+        self._tasks = tasks
         self._people = people
         self._asana = asana
         self._acting_for = acting_for or as_bridge(asana)
@@ -46,11 +50,11 @@ class Threads:
         tracked = await self._tracked(team_id, channel_id, thread_ts)
         if tracked is None:
             return False
-        if await self._store.get_comment_link(team_id, channel_id, ts) is None:  # a Slack retry is not a 2nd comment
+        if await self._comments.get_comment_link(team_id, channel_id, ts) is None:  # a Slack retry is not a 2nd comment
             acting = await self._acting_for(team_id, user, None)  # the author's own Asana account, if connected
             body = await self._comment_text(user, text, signed=not acting.as_person)
             story_gid = await acting.asana.comment(tracked.task_gid, body)
-            await self._store.save_comment_link(
+            await self._comments.save_comment_link(
                 CommentLink(team_id, channel_id, ts, tracked.task_gid, story_gid, self._clock.now())
             )
             if self._answers is not None:
@@ -62,17 +66,17 @@ class Threads:
         """The thread's task; when its capture is still under way (a quick first reply), wait for it to finish."""
         deadline = time.monotonic() + CAPTURE_WAIT_SECONDS
         while True:
-            tracked = await self._store.tracked_task_by_thread(team_id, channel_id, thread_ts)
+            tracked = await self._tasks.tracked_task_by_thread(team_id, channel_id, thread_ts)
             if tracked is not None:
                 return tracked
-            if await self._store.get_capture(team_id, channel_id, thread_ts) is None or time.monotonic() > deadline:
+            if await self._captures.get_capture(team_id, channel_id, thread_ts) is None or time.monotonic() > deadline:
                 return None
             await asyncio.sleep(0.2)
 
     async def reply_edited(
         self, team_id: TeamId, channel_id: ChannelId, ts: MessageTs, user: SlackUserId, text: str
     ) -> None:
-        link = await self._store.get_comment_link(team_id, channel_id, ts)
+        link = await self._comments.get_comment_link(team_id, channel_id, ts)
         if link is not None:
             acting = await self._acting_for(team_id, user, None)  # Asana lets only a comment's author edit it
             await acting.asana.edit_comment(
@@ -82,18 +86,18 @@ class Threads:
     async def reply_deleted(
         self, team_id: TeamId, channel_id: ChannelId, ts: MessageTs, user: SlackUserId | None = None
     ) -> None:
-        link = await self._store.get_comment_link(team_id, channel_id, ts)
+        link = await self._comments.get_comment_link(team_id, channel_id, ts)
         if link is not None:
             # Asana lets only a comment's author delete it: the author's own Asana, if they are connected.
             asana = (await self._acting_for(team_id, user, None)).asana if user else self._asana
             await asana.delete_comment(link.story_gid)
-            await self._store.delete_comment_link(team_id, channel_id, ts)
+            await self._comments.delete_comment_link(team_id, channel_id, ts)
 
     async def _acknowledge(self, tracked: TrackedTask, user: SlackUserId) -> None:
         """The first reply by someone other than the requester completes the "Acknowledge" subtask."""
         if tracked.ack_subtask_gid is None or tracked.first_response_at is not None or user == tracked.requester:
             return
-        if await self._store.record_first_response(tracked.task_gid, at=self._clock.now(), responder=user):
+        if await self._tasks.record_first_response(tracked.task_gid, at=self._clock.now(), responder=user):
             await self._asana.update_task(tracked.ack_subtask_gid, {"completed": True})
             log.info("task %s acknowledged by %s", tracked.task_gid, user)
 

@@ -8,14 +8,14 @@ from bridge.adapters import blocks
 from bridge.adapters.errors import SlackError
 from bridge.domain.model import SlackUserId, TaskGid
 from bridge.domain.undo import undo_refusal
-from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.ports import AsanaPort, Clock, SlackPort, TaskStore
 from bridge.services.errors import UserError
 
 log = logging.getLogger(__name__)
 
 
 class Undo:
-    def __init__(self, *, store: Store, asana: AsanaPort, slack: SlackPort, clock: Clock) -> None:
+    def __init__(self, *, store: TaskStore, asana: AsanaPort, slack: SlackPort, clock: Clock) -> None:
         self._store = store
         self._asana = asana
         self._slack = slack

@@ -14,7 +14,7 @@ from bridge.domain.commands import parse_task_ref
 from bridge.domain.model import AsanaUserGid, SlackUserId, TaskGid, TeamId, WorkspaceGid
 from bridge.domain.policy import Policy
 from bridge.domain.work import Task
-from bridge.ports import AsanaPort, SlackPort, Store
+from bridge.ports import AsanaPort, LinkReads, SlackPort, TaskStore
 from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.errors import UserError
 from bridge.services.people import People
@@ -39,10 +39,13 @@ class Unfurls:
         people: People,
         policy: Policy,
         workspace_gid: Callable[[], str | None],
-        store: Store | None = None,
+        links: LinkReads,
+        tasks: TaskStore,
         acting_for: ActingFor | None = None,
     ) -> None:
-        self._store = store  # to keep each Slack workspace to its own tasks (many workspaces: OAuth install)
+        # To keep each Slack workspace to its own tasks (many workspaces: OAuth install).
+        self._links = links
+        self._tasks = tasks
         self._asana = asana
         self._acting_for = acting_for or as_bridge(asana)
         self._slack = slack
@@ -125,12 +128,10 @@ class Unfurls:
     async def _elsewhere(self, team_id: TeamId, task: Task) -> bool:
         """Whether the task is another Slack workspace's (followed in its thread, or in a project only it links):
         then this workspace neither sees it unfurled nor changes it with a button."""
-        if self._store is None:
-            return False
-        tracked = await self._store.get_tracked_task(task.gid)
+        tracked = await self._tasks.get_tracked_task(task.gid)
         if tracked is not None:
             return tracked.team_id != team_id
-        teams = {link.team_id for project in task.project_gids for link in await self._store.links_for_project(project)}
+        teams = {link.team_id for project in task.project_gids for link in await self._links.links_for_project(project)}
         return bool(teams) and team_id not in teams
 
     async def _visible(self, task_gid: TaskGid) -> Task | None:

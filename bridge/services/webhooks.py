@@ -12,7 +12,7 @@ from bridge.adapters import blocks
 from bridge.adapters.errors import AsanaError, SlackError
 from bridge.domain.model import Link, ProjectGid, WebhookRegistration, WebhookStatus
 from bridge.domain.work import Webhook
-from bridge.ports import AsanaPort, Clock, SlackPort, Store
+from bridge.ports import AsanaPort, Clock, LinkReads, SlackPort, WebhookStore
 from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,9 @@ class WebhookRegistrar:
     """Registers a project's webhook: a PENDING row, `create_webhook` (the handshake arrives meanwhile), ACTIVE."""
 
     def __init__(
-        self, *, store: Store, asana: AsanaPort, clock: Clock, webhook_target: Callable[[str], str | None]
+        self, *, webhooks: WebhookStore, asana: AsanaPort, clock: Clock, webhook_target: Callable[[str], str | None]
     ) -> None:
-        self._store = store
+        self._webhooks = webhooks
         self._asana = asana
         self._clock = clock
         self._webhook_target = webhook_target
@@ -61,7 +61,7 @@ class WebhookRegistrar:
     async def register(self, link: Link) -> Registered:
         """Register the project's webhook (once per project), or say that polling will cover it."""
         active = [
-            w for w in await self._store.webhooks_for_project(link.project_gid) if w.status is WebhookStatus.ACTIVE
+            w for w in await self._webhooks.webhooks_for_project(link.project_gid) if w.status is WebhookStatus.ACTIVE
         ]
         if active:
             return Registered(True, blocks.WEBHOOK_ACTIVE)
@@ -77,23 +77,23 @@ class WebhookRegistrar:
             status=WebhookStatus.PENDING,
             created_at=self._clock.now(),
         )
-        await self._store.save_webhook(pending)
+        await self._webhooks.save_webhook(pending)
         try:
             webhook_gid, reported_secret = await self._asana.create_webhook(link.project_gid, target, WEBHOOK_FILTERS)
         except AsanaError as exc:
             log.warning("webhook for project %s not registered: %s", link.project_gid, exc)
-            await self._store.save_webhook(replace(pending, status=WebhookStatus.FAILED))
+            await self._webhooks.save_webhook(replace(pending, status=WebhookStatus.FAILED))
             return Registered(False, blocks.webhook_failed(str(exc)))
-        stored = await self._store.get_webhook(hook_key)
+        stored = await self._webhooks.get_webhook(hook_key)
         if stored is None or stored.secret is None or not secrets.compare_digest(stored.secret, reported_secret):
             # The handshake we answered was not the one Asana reports: do not trust this hook.
             log.error(
                 "webhook %s for project %s: handshake secret mismatch, deleting it", webhook_gid, link.project_gid
             )
             await self._asana.delete_webhook(webhook_gid)
-            await self._store.save_webhook(replace(pending, status=WebhookStatus.FAILED))
+            await self._webhooks.save_webhook(replace(pending, status=WebhookStatus.FAILED))
             return Registered(False, blocks.webhook_failed("handshake mismatch"))
-        await self._store.save_webhook(replace(stored, webhook_gid=webhook_gid, status=WebhookStatus.ACTIVE))
+        await self._webhooks.save_webhook(replace(stored, webhook_gid=webhook_gid, status=WebhookStatus.ACTIVE))
         return Registered(True, blocks.WEBHOOK_ACTIVE)
 
 
@@ -129,14 +129,16 @@ class WebhookReconciler:
     def __init__(
         self,
         *,
-        store: Store,
+        webhooks: WebhookStore,
+        links: LinkReads,
         asana: AsanaPort,
         slack: SlackPort,
         clock: Clock,
         registrar: WebhookRegistrar,
         workspace_gid: Callable[[], str | None],
     ) -> None:
-        self._store = store
+        self._webhooks = webhooks
+        self._links = links
         self._asana = asana
         self._slack = slack
         self._clock = clock
@@ -149,7 +151,7 @@ class WebhookReconciler:
         if not self._registrar.enabled or workspace is None:
             return report  # no public URL (polling covers it), or Asana's identity is not known yet
         # Read before the list: a registration that had its webhook gid then and is missing from the list is gone.
-        before = {r.hook_key: r for r in await self._store.list_webhooks()}
+        before = {r.hook_key: r for r in await self._webhooks.list_webhooks()}
         try:
             listed = await self._asana.webhooks_of(workspace)
         except AsanaError as exc:
@@ -159,9 +161,9 @@ class WebhookReconciler:
         report.listed = len(listed)
         # Read after the list: a link is saved before its webhook is created, so each listed webhook finds its link.
         links: dict[ProjectGid, list[Link]] = {}
-        for link in await self._store.list_links():
+        for link in await self._links.list_links():
             links.setdefault(link.project_gid, []).append(link)
-        after = {r.hook_key: r for r in await self._store.list_webhooks()}
+        after = {r.hook_key: r for r in await self._webhooks.list_webhooks()}
         ours = [(hook, key) for hook in listed if (key := self._registrar.hook_key(hook.target)) is not None]
         try:
             await self._delete_strays(ours, links, after, report)
@@ -186,7 +188,7 @@ class WebhookReconciler:
             log.info("deleting webhook %s of project %s: no link or registration uses it", hook.gid, hook.resource_gid)
             await self._asana.delete_webhook(hook.gid)
             if key in registrations:
-                await self._store.delete_webhook(key)
+                await self._webhooks.delete_webhook(key)
             report.deleted.append(hook.gid)
 
     async def _alert(
@@ -224,7 +226,7 @@ class WebhookReconciler:
                 except SlackError as exc:
                     log.warning("could not alert channel %s about webhook %s: %s", link.channel_id, hook.gid, exc)
             if told:  # if no channel heard it, the next round tries again
-                await self._store.mark_webhook_alerted(key, failed_at)
+                await self._webhooks.mark_webhook_alerted(key, failed_at)
                 report.alerted.append(hook.gid)
 
     async def _restore(
@@ -237,12 +239,12 @@ class WebhookReconciler:
         """Give every linked project a live webhook again; a registration whose webhook Asana dropped is replaced."""
         now = self._clock.now()
         for project_gid, project_links in sorted(links.items()):
-            rows = await self._store.webhooks_for_project(project_gid)
+            rows = await self._webhooks.webhooks_for_project(project_gid)
             if any(_in_use(row, before, live, now) for row in rows):
                 continue
             for row in rows:
                 log.info("project %s: replacing webhook registration %s (%s)", project_gid, row.webhook_gid, row.status)
-                await self._store.delete_webhook(row.hook_key)
+                await self._webhooks.delete_webhook(row.hook_key)
             registered = await self._registrar.register(project_links[0])
             if not registered.active:
                 # register() logged Asana's answer; the next round tries again.

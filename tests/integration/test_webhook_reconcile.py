@@ -150,12 +150,13 @@ async def test_a_reconcile_with_nothing_wrong_costs_one_read(running: Running) -
 async def test_without_a_public_url_nothing_is_asked_of_asana(running: Running) -> None:
     bridge = running.bridge
     reconciler = WebhookReconciler(
-        store=bridge.store,
+        webhooks=bridge.store,
+        links=bridge.store,
         asana=bridge.asana,
         slack=bridge.slack,
         clock=bridge.clock,
         registrar=WebhookRegistrar(
-            store=bridge.store, asana=bridge.asana, clock=bridge.clock, webhook_target=lambda _key: None
+            webhooks=bridge.store, asana=bridge.asana, clock=bridge.clock, webhook_target=lambda _key: None
         ),
         workspace_gid=lambda: bridge.identity.workspace_gid,
     )

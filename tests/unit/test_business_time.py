@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bridge.domain.business_time import BusinessClock, clock_for
 from bridge.domain.durations import parse_duration
 from bridge.domain.policy import BusinessHours
+from tests.support import examples
 
 NEW_YORK = BusinessHours(timezone="America/New_York", holidays=frozenset({date(2026, 12, 25)}))
 FOUR_DAYS = BusinessHours(timezone="Europe/Berlin", days=(0, 1, 2, 3), start=time(8), end=time(18))
@@ -257,7 +258,7 @@ moments = st.one_of(
 offsets = st.timedeltas(-timedelta(days=20), timedelta(days=20))  # a second moment near the first
 durations = st.timedeltas(timedelta(0), timedelta(days=12))
 clocks = business_hours().map(BusinessClock)
-PROPERTY = settings(deadline=None, max_examples=150)
+PROPERTY = settings(deadline=None, max_examples=examples(150))
 
 
 @PROPERTY

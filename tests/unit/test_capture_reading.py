@@ -6,10 +6,10 @@ from bridge.adapters.errors import SlackError
 from bridge.domain.model import ChannelId, SlackUserId
 from bridge.services.capture_reading import Reader
 from bridge.services.people import People
-from tests.support import FakeClock
+from tests.unit.fakes import FakeAsana, FakeClock, FakeMappings, FakeSlack
 
 
-class UnhelpfulSlack:
+class UnhelpfulSlack(FakeSlack):
     """users.info knows only Bo; chat.getPermalink fails."""
 
     async def user_name(self, user_id: str) -> str:
@@ -23,8 +23,8 @@ class UnhelpfulSlack:
 
 def _reader() -> Reader:
     slack = UnhelpfulSlack()
-    people = People(store=None, slack=slack, asana=None, clock=FakeClock())  # type: ignore[arg-type]
-    return Reader(slack=slack, people=people)  # type: ignore[arg-type]
+    people = People(store=FakeMappings(), slack=slack, asana=FakeAsana(), clock=FakeClock())
+    return Reader(slack=slack, people=people)
 
 
 async def test_an_author_slack_will_not_show_is_named_by_the_event_or_by_their_id() -> None:

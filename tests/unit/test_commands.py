@@ -16,6 +16,7 @@ from bridge.domain.commands import (
     parse_task_command,
     parse_task_ref,
 )
+from bridge.domain.model import SlackUserId
 
 SUNDAY = date(2026, 11, 29)
 FRIDAY = date(2026, 12, 4)
@@ -49,12 +50,18 @@ def test_bad_due_words_say_what_works(text: str) -> None:
         parse_due(text, today=SUNDAY)
 
 
+U9 = SlackUserId("U9")
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("Fix login", TaskCommand("Fix login")),
-        ("Fix login <@U123ABC|ana> due:fri p1", TaskCommand("Fix login", "U123ABC", FRIDAY, "P1")),
-        ("Outage in EU p0 due:tomorrow <@U9>", TaskCommand("Outage in EU", "U9", date(2026, 11, 30), "P0")),
+        ("Fix login <@U123ABC|ana> due:fri p1", TaskCommand("Fix login", SlackUserId("U123ABC"), FRIDAY, "P1")),
+        (
+            "Outage in EU p0 due:tomorrow <@U9>",
+            TaskCommand("Outage in EU", U9, date(2026, 11, 30), "P0"),
+        ),
         # options earlier in the text are words of the title
         ("p0 due:tomorrow <@U9> Outage in EU", TaskCommand("p0 due:tomorrow @U9 Outage in EU")),
         ("Fix P1 incident runbook", TaskCommand("Fix P1 incident runbook")),
@@ -74,7 +81,7 @@ def test_bad_due_words_say_what_works(text: str) -> None:
         ("Fix the *export* button", TaskCommand("Fix the export button")),
         ("Rename snake_case_name to 2*3*4", TaskCommand("Rename snake_case_name to 2*3*4")),
         ("Fix  the\tlogin\r\npage ", TaskCommand("Fix the login page")),
-        ("Ask <@U1|ana lee> now <@U2|bo>", TaskCommand("Ask @ana lee now", "U2")),
+        ("Ask <@U1|ana lee> now <@U2|bo>", TaskCommand("Ask @ana lee now", SlackUserId("U2"))),
     ],
 )
 def test_task_command(text: str, expected: TaskCommand) -> None:

@@ -30,6 +30,7 @@ from bridge.domain.model import (
 )
 from bridge.domain.nags import Mention, Nag, Role, TaskView, due_for_all, due_nags, quiet_until, task_view
 from bridge.domain.policy import Policy
+from tests.support import examples
 
 REPO = Path(__file__).resolve().parents[2]
 # America/New_York, Mon-Fri 09:00-17:00, 2026-12-25 off. Reminders: lead 24h (a workday), overdue every workday.
@@ -396,7 +397,7 @@ TICK = timedelta(minutes=15)
 CLOCK = clock_for(POLICY.business_hours)
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None, max_examples=examples(60))
 @given(
     created=st.datetimes(datetime(2026, 2, 23), datetime(2026, 3, 13), timezones=st.just(UTC)),
     due_in=st.one_of(st.none(), st.integers(-3, 12)),

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bridge.adapters import blocks
 from bridge.adapters.blocks.notes import as_rich, from_slack, message_notes, notes_author, notes_body, rich_text
+from tests.support import examples
 
 NAMES = {"U0ANA": "Ana <Admin> & co"}
 
@@ -54,7 +55,7 @@ def test_plain_words_kept_by_an_older_version_are_sent_as_words() -> None:
     assert with_link.endswith('From Slack: <a href="https://s.example/p1">https://s.example/p1</a></body>')
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=80))
 def test_any_message_makes_well_formed_rich_text(markup: str) -> None:
     ET.fromstring(notes_body(message_notes(markup, by=notes_author(markup, "U1"), names={}, permalink=None)))

@@ -8,27 +8,18 @@ from datetime import timedelta
 import pytest
 
 from bridge.adapters.errors import SlackError
-from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, UserMapping, WorkspaceGid
+from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, WorkspaceGid
 from bridge.domain.work import AsanaUser
+from bridge.services import people as people_module
 from bridge.services.people import People
-from tests.support import FakeClock
+from tests.unit.fakes import FakeAsana, FakeClock, FakeMappings, FakeSlack
 
 
-class FakeStore:
-    def __init__(self) -> None:
-        self.mappings: dict[tuple[str, str], UserMapping] = {}
-
-    async def get_user_mapping(self, team_id: TeamId, user: SlackUserId) -> UserMapping | None:
-        return self.mappings.get((team_id, user))
-
-    async def save_user_mapping(self, mapping: UserMapping) -> None:
-        self.mappings[(mapping.team_id, mapping.slack_user_id)] = mapping
-
-
-class FakeSlack:
+class Slack(FakeSlack):
     """users.info as Slack answers it: an email and a name, or `user_not_found` for people it will not show."""
 
     def __init__(self, emails: dict[str, str], *, unseen: frozenset[str] = frozenset(), slow: float = 0.0) -> None:
+        super().__init__()
         self.emails = emails
         self.unseen = unseen
         self.slow = slow
@@ -52,16 +43,6 @@ class FakeSlack:
             raise SlackError("users.info: fatal_error", code="fatal_error")
 
 
-class FakeAsana:
-    def __init__(self, users: dict[str, AsanaUser]) -> None:
-        self.users = users
-        self.calls = 0
-
-    async def user_by_email(self, email: str, workspace_gid: WorkspaceGid) -> AsanaUser | None:
-        self.calls += 1
-        return self.users.get(email)
-
-
 WS = WorkspaceGid("1")
 ANA = AsanaUser(AsanaUserGid("11"), "Ana", "ana@example.com", (WS,))
 ELSEWHERE = AsanaUser(AsanaUserGid("12"), "Eve", "eve@example.com", (WorkspaceGid("2"),))
@@ -80,9 +61,9 @@ ELSEWHERE = AsanaUser(AsanaUserGid("12"), "Eve", "eve@example.com", (WorkspaceGi
 )
 async def test_mapping_and_its_cache(user: str, later: timedelta, expected: str | None, looked_up_again: bool) -> None:
     clock = FakeClock()
-    slack = FakeSlack({"U_ANA": "ana@example.com", "U_NOBODY": "x@example.com", "U_EVE": "eve@example.com"})
-    asana = FakeAsana({"ana@example.com": ANA, "eve@example.com": ELSEWHERE})
-    people = People(store=FakeStore(), slack=slack, asana=asana, clock=clock)  # type: ignore[arg-type]
+    slack = Slack({"U_ANA": "ana@example.com", "U_NOBODY": "x@example.com", "U_EVE": "eve@example.com"})
+    asana = FakeAsana(users=[ANA, ELSEWHERE])
+    people = People(store=FakeMappings(), slack=slack, asana=asana, clock=clock)
     assert await people.asana_user(TeamId("T"), SlackUserId(user), WS) == expected
     first = slack.calls
     clock.advance(later)
@@ -92,8 +73,8 @@ async def test_mapping_and_its_cache(user: str, later: timedelta, expected: str 
 
 async def test_a_person_slack_will_not_show_has_no_asana_user_and_is_asked_about_again_later() -> None:
     clock = FakeClock()
-    slack = FakeSlack({}, unseen=frozenset({"U_GUEST"}))
-    people = People(store=FakeStore(), slack=slack, asana=FakeAsana({}), clock=clock)  # type: ignore[arg-type]
+    slack = Slack({}, unseen=frozenset({"U_GUEST"}))
+    people = People(store=FakeMappings(), slack=slack, asana=FakeAsana(), clock=clock)
     assert await people.asana_user(TeamId("T"), SlackUserId("U_GUEST"), WS) is None
     clock.advance(timedelta(minutes=61))
     assert await people.asana_user(TeamId("T"), SlackUserId("U_GUEST"), WS) is None
@@ -102,13 +83,14 @@ async def test_a_person_slack_will_not_show_has_no_asana_user_and_is_asked_about
         await people.asana_user(TeamId("T"), SlackUserId("U_BROKEN"), WS)
 
 
-async def test_names_are_those_slack_tells_in_time() -> None:
-    slack = FakeSlack({"U_ANA": "ana@example.com", "U_BO": "bo@example.com"}, unseen=frozenset({"U_GUEST"}))
-    people = People(store=FakeStore(), slack=slack, asana=FakeAsana({}), clock=FakeClock())  # type: ignore[arg-type]
+async def test_names_are_those_slack_tells_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    slack = Slack({"U_ANA": "ana@example.com", "U_BO": "bo@example.com"}, unseen=frozenset({"U_GUEST"}))
+    people = People(store=FakeMappings(), slack=slack, asana=FakeAsana(), clock=FakeClock())
     assert await people.names(["U_ANA", "U_GUEST", "U_BROKEN", "U_ANA", "U_BO"]) == {"U_ANA": "ana", "U_BO": "bo"}
     assert await people.names([]) == {}
-    lagging = FakeSlack({"U_ANA": "a@x"}, slow=5.0)
-    slow = People(store=FakeStore(), slack=lagging, asana=FakeAsana({}), clock=FakeClock())  # type: ignore[arg-type]
+    monkeypatch.setattr(people_module, "NAME_LOOKUP_SECONDS", 0.05)  # the budget's length is not the point
+    lagging = Slack({"U_ANA": "a@x"}, slow=5.0)
+    slow = People(store=FakeMappings(), slack=lagging, asana=FakeAsana(), clock=FakeClock())
     started = asyncio.get_running_loop().time()
     assert await slow.names(["U_ANA"]) == {}  # a slow users.info never holds up a capture
     assert asyncio.get_running_loop().time() - started < 2.0

@@ -4,6 +4,7 @@ Christmas 2026 off; P1 = 4h first response, 2d = 16 business hours resolution, w
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -38,8 +39,8 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def task(n: int, created: str, **facts: object) -> ReportTask:
-    defaults: dict[str, object] = {"priority": "P1", "tracks_response": True}
+def task(n: int, created: str, **facts: Any) -> ReportTask:
+    defaults: dict[str, Any] = {"priority": "P1", "tracks_response": True}
     return ReportTask(
         gid=TaskGid(str(n)),
         name=f"Task {n}",

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bridge.domain.model import ChannelId
-from bridge.domain.report import build_report
-from bridge.domain.report_access import ALL, Grant
+from bridge.domain.report import ALL, build_report
+from bridge.domain.report_access import Grant
 from bridge.entrypoints.report_formats import as_csv, spreadsheet_safe
 from bridge.services.reports import ReportLink, ReportView
 from tests.unit.test_report import POLICY, at, task

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,7 +18,7 @@ from bridge.domain.report_access import Credentials, Refusal
 from bridge.domain.report_tasks import StoredTask
 from bridge.services.errors import UserError
 from bridge.services.reports import SECRET_NAME, AccessDenied, Reports
-from tests.support import FakeClock
+from tests.unit.fakes import FakeClock, FakeLinks, FakeSlack
 
 TEAM, CHANNEL = TeamId("T1"), ChannelId("C1")
 LINK = Link(
@@ -31,25 +32,32 @@ LINK = Link(
 )
 
 
-class FakeStore:
-    def __init__(self) -> None:
-        self.links = [LINK]
-        self.secrets: dict[str, str] = {}
-        self.asked_fields: list[str | None] = []
+@dataclass
+class FakeReportStore(FakeLinks):
+    """The links, the report's reads (no tasks) and the server secrets."""
 
-    async def get_link(self, team_id: TeamId, channel_id: ChannelId) -> Link | None:
-        return next((x for x in self.links if (x.team_id, x.channel_id) == (team_id, channel_id)), None)
+    secrets: dict[str, str] = field(default_factory=dict)
+    asked_fields: list[str | None] = field(default_factory=list)
 
-    async def list_links(self) -> list[Link]:
-        return list(self.links)
-
-    async def report_tasks(self, **kwargs: Any) -> list[StoredTask]:
-        self.asked_fields.append(kwargs.get("priority_field"))
+    async def report_tasks(
+        self,
+        *,
+        team_id: TeamId | None = None,
+        channel_id: ChannelId | None = None,
+        priority_field: str | None = None,
+        changed_since: datetime | None = None,
+        assignee_gid: str | None = None,
+        open_only: bool = False,
+    ) -> list[StoredTask]:
+        self.asked_fields.append(priority_field)
         return []
 
-    async def report_task_pages(self, **kwargs: Any) -> AsyncIterator[list[StoredTask]]:
-        self.asked_fields.append(kwargs.get("priority_field"))
-        for page in ():  # no tasks
+    async def report_task_pages(
+        self, *, team_id: TeamId, channel_id: ChannelId, priority_field: str | None, size: int = 1000
+    ) -> AsyncIterator[list[StoredTask]]:
+        self.asked_fields.append(priority_field)
+        none: list[list[StoredTask]] = []  # no tasks
+        for page in none:
             yield page
 
     async def server_secret(self, name: str, *, candidate: str | None, now: datetime) -> str | None:
@@ -61,23 +69,26 @@ class FakeStore:
         self.secrets[name] = value
 
 
-class FakeSlack:
-    def __init__(self, members: set[str]) -> None:
-        self.members = members
-        self.posts: list[tuple[str, str, list[dict[str, Any]]]] = []
-
-    async def channel_members(self, channel: str) -> set[str]:
-        return self.members
-
-    async def post_message(self, channel: str, text: str, *, blocks: list[dict[str, Any]] | None = None) -> str:
-        self.posts.append((channel, text, blocks or []))
-        return "1.0"
+def linked_store() -> FakeReportStore:
+    return FakeReportStore(links={(TEAM, CHANNEL): LINK})
 
 
-def reports(store: FakeStore, slack: FakeSlack, **kwargs: Any) -> Reports:
+def slack_with(members: set[str]) -> FakeSlack:
+    """Slack where the linked channel has these members."""
+    return FakeSlack(members={CHANNEL: members})
+
+
+def reports(store: FakeReportStore, slack: FakeSlack, **kwargs: Any) -> Reports:
     return Reports(
-        store=store, slack=slack, clock=FakeClock(), policy=Policy(), base_url="https://bridge.example/", **kwargs
-    )  # type: ignore[arg-type]
+        links=store,
+        reports=store,
+        secrets=store,
+        slack=slack,
+        clock=FakeClock(),
+        policy=Policy(),
+        base_url="https://bridge.example/",
+        **kwargs,
+    )
 
 
 def credentials_of(url: str) -> Credentials:
@@ -86,10 +97,11 @@ def credentials_of(url: str) -> Credentials:
 
 
 async def test_a_member_of_the_linked_channel_gets_the_summary_with_a_link_to_its_report() -> None:
-    store, slack = FakeStore(), FakeSlack({"U1", "U2"})
+    store, slack = linked_store(), slack_with({"U1", "U2"})
     service = reports(store, slack)
     await service.post_summary(TEAM, CHANNEL, SlackUserId("U2"))
-    [(channel, text, posted)] = slack.posts
+    [post] = slack.posts
+    channel, text, posted = post.channel, post.text, post.blocks
     assert channel == CHANNEL and text.startswith("SLA report for Developer Questions: 0 open")
     url = posted[2]["elements"][0]["url"]
     assert url.startswith("https://bridge.example/report?scope=T1-C1&expires=")
@@ -101,22 +113,22 @@ async def test_a_member_of_the_linked_channel_gets_the_summary_with_a_link_to_it
 
 
 async def test_someone_who_is_not_a_member_gets_no_link() -> None:
-    slack = FakeSlack({"U1"})
+    slack = slack_with({"U1"})
     with pytest.raises(UserError, match=blocks.REPORT_MEMBERS_ONLY):
-        await reports(FakeStore(), slack).post_summary(TEAM, CHANNEL, SlackUserId("U9"))
+        await reports(linked_store(), slack).post_summary(TEAM, CHANNEL, SlackUserId("U9"))
     assert slack.posts == []
 
 
 async def test_an_unlinked_channel_has_no_report() -> None:
-    slack = FakeSlack({"U1"})
+    slack = slack_with({"U1"})
     with pytest.raises(UserError, match="isn't linked"):
-        await reports(FakeStore(), slack).post_summary(TEAM, ChannelId("C2"), SlackUserId("U1"))
+        await reports(linked_store(), slack).post_summary(TEAM, ChannelId("C2"), SlackUserId("U1"))
     assert slack.posts == []
 
 
 async def test_the_secret_is_made_once_and_kept_in_the_store_so_replicas_agree_and_rotation_revokes() -> None:
-    store = FakeStore()
-    first, second = reports(store, FakeSlack(set())), reports(store, FakeSlack(set()))
+    store = linked_store()
+    first, second = reports(store, slack_with(set())), reports(store, slack_with(set()))
     url = await first.link_url("T1-C1")
     assert SECRET_NAME in store.secrets and len(store.secrets[SECRET_NAME]) >= 32
     assert (await second.view(credentials_of(url), None)).selected == "T1-C1"  # another replica accepts it
@@ -127,8 +139,8 @@ async def test_the_secret_is_made_once_and_kept_in_the_store_so_replicas_agree_a
 
 
 async def test_a_configured_secret_is_used_and_nothing_is_stored() -> None:
-    store = FakeStore()
-    service = reports(store, FakeSlack(set()), secret="configured-secret-0123456789", operator_token="op")
+    store = linked_store()
+    service = reports(store, slack_with(set()), secret="configured-secret-0123456789", operator_token="op")
     url = await service.link_url(ALL)
     assert store.secrets == {}
     assert (await service.view(credentials_of(url), "T1-C1")).selected == "T1-C1"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bridge.domain.commands import parse_task_command
 from bridge.domain.slack_text import fold, readable, task_name, title_of_message, unnamed_channels, unnamed_users
+from tests.support import examples
 
 TODAY = date(2026, 12, 6)
 
@@ -82,7 +83,7 @@ def ends_in_an_option(typed: str) -> bool:
     return bool(words) and (words[-1] in {"p0", "p1", "p2", "p3"} or any(w.startswith("due:") for w in words[-4:]))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(TYPED.filter(lambda t: fold(t) and not ends_in_an_option(t) and not any(m in t for m in "*_~")))
 def test_without_trailing_options_the_title_is_the_text(typed: str) -> None:
     parsed = parse_task_command(slack_escaped(typed), today=TODAY)
@@ -90,7 +91,7 @@ def test_without_trailing_options_the_title_is_the_text(typed: str) -> None:
     assert (parsed.assignee, parsed.due, parsed.priority) == (None, None, None)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     TYPED.filter(lambda t: fold(t) and not ends_in_an_option(t) and not any(m in t for m in "*_~")),
     st.permutations(["<@U0ANA1234|ana>", "due:2026-12-24", "p2"]),
@@ -105,7 +106,7 @@ def test_trailing_options_in_any_order_leave_the_title_whole(typed: str, options
     assert parsed.priority == ("P2" if "p2" in chosen else None)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(max_size=60))
 def test_readable_text_never_shows_markup(markup: str) -> None:
     # Whatever Slack sends, no `<@…>`, `<#…>` or `<!…>` reaches a task's name.
