@@ -47,3 +47,87 @@ def test_services_use_ports_not_sdks_or_concrete_adapters(path: Path) -> None:
 def test_importing_the_package_builds_nothing() -> None:
     source = (PACKAGE / "__init__.py").read_text()
     assert "import" not in source.replace("from __future__ import annotations", "")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _bridge_imports(path: Path) -> set[str]:
+    """The bridge modules a module imports when it runs, wherever the import stands (top of the file or inside a
+    function; not under `if TYPE_CHECKING:`, which names a type and runs nothing): `from bridge.a import b` names the
+    module bridge.a.b when there is one, else bridge.a."""
+    here = _module_name(path).split(".")
+    package = here if path.name == "__init__.py" else here[:-1]
+    tree = ast.parse(path.read_text())
+    for_types = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in for_types:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            # `from .x import y` is relative to the module's package, one level up per extra dot.
+            above = package[: len(package) - node.level + 1] if node.level else []
+            base = ".".join([*above, node.module or ""]).strip(".")
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if _exists(f"{base}.{alias.name}") else base)
+    return {name for name in found if name.split(".")[0] == "bridge" and _exists(name) and name != _module_name(path)}
+
+
+def _exists(module: str) -> bool:
+    path = PACKAGE.parent.joinpath(*module.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles of a graph: its strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_the_cycle_finder_finds_a_cycle_and_only_that() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert _cycles(graph) == [["a", "b", "c"]]
+
+
+def test_bridge_has_no_import_cycles() -> None:
+    # A cycle hides in imports made inside functions too (entrypoints/slack.py once imported its slack_* modules
+    # inside register() while they imported it back): every import counts, wherever it stands.
+    graph = {_module_name(path): _bridge_imports(path) for path in sorted(PACKAGE.rglob("*.py"))}
+    assert graph["bridge.entrypoints.slack"] >= {"bridge.entrypoints.slack_commands"}  # the graph is read
+    assert _cycles(graph) == []

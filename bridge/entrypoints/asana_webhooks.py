@@ -43,7 +43,7 @@ ACTIVE_HOOK_MEMORY = 30.0
 
 class DeliveryPace:
     """When this process last kept a webhook delivery: while deliveries stream in, the inbox worker leaves them
-    whole for a while (see InboxWorker.unpack), so that a burst is answered at the pace of a commit."""
+    whole for a while (see services/inbox.py, Inbox.unpack), so that a burst is answered at the pace of a commit."""
 
     def __init__(self) -> None:
         self.last_kept: datetime | None = None

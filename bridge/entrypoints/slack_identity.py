@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 
 from bridge.adapters import blocks
 from bridge.domain.model import SlackUserId, TeamId
-from bridge.entrypoints.slack import Listeners, answering, home_teller
+from bridge.entrypoints.slack_listener import Listener, Listeners, answering, home_teller, then
 
 
 async def connect_command(deps: Listeners, team: TeamId, user: SlackUserId, respond: AsyncRespond) -> None:
@@ -28,11 +28,7 @@ async def disconnect_command(deps: Listeners, team: TeamId, user: SlackUserId, r
     async def tell(text: str) -> None:
         await respond(text=text, response_type="ephemeral")
 
-    await answering(lambda: _then(tell, deps.identities.disconnect(team, user)), tell)
-
-
-async def _then(say: Any, message: Any) -> None:
-    await say(await message)
+    await answering(lambda: then(tell, deps.identities.disconnect(team, user)), tell)
 
 
 def _clicker(body: dict[str, Any]) -> tuple[TeamId, SlackUserId]:
@@ -40,27 +36,32 @@ def _clicker(body: dict[str, Any]) -> tuple[TeamId, SlackUserId]:
     return TeamId((body.get("team") or {}).get("id") or body["user"].get("team_id") or ""), user
 
 
-def register(app: AsyncApp, deps: Listeners) -> None:
-    @app.action(blocks.ASANA_CONNECT)
-    async def connect_opened(ack: AsyncAck) -> None:
-        await ack()  # a link button: Slack opens Asana's page in the browser and tells us about the click
+async def connect_opened(deps: Listeners, ack: AsyncAck) -> None:
+    await ack()  # a link button: Slack opens Asana's page in the browser and tells us about the click
 
-    @app.action(blocks.ASANA_CONNECT_START)
-    async def home_connect(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        team, user = _clicker(body)
-        say = home_teller(deps, team, user)
 
-        async def work() -> None:
-            await say(blocks.home_connect_link(await deps.identities.connect_url(team, user)))
+async def home_connect(deps: Listeners, ack: AsyncAck, body: dict[str, Any]) -> None:
+    await ack()
+    team, user = _clicker(body)
+    say = home_teller(deps, team, user)
 
-        deps.background.spawn(answering(work, say), name=f"home connect {user}")
+    async def work() -> None:
+        await say(blocks.home_connect_link(await deps.identities.connect_url(team, user)))
 
-    @app.action(blocks.ASANA_DISCONNECT)
-    async def home_disconnect(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        team, user = _clicker(body)
-        say = home_teller(deps, team, user)
-        deps.background.spawn(
-            answering(lambda: _then(say, deps.identities.disconnect(team, user)), say), name=f"home disconnect {user}"
-        )
+    deps.background.spawn(answering(work, say), name=f"home connect {user}")
+
+
+async def home_disconnect(deps: Listeners, ack: AsyncAck, body: dict[str, Any]) -> None:
+    await ack()
+    team, user = _clicker(body)
+    say = home_teller(deps, team, user)
+    deps.background.spawn(
+        answering(lambda: then(say, deps.identities.disconnect(team, user)), say), name=f"home disconnect {user}"
+    )
+
+
+LISTENERS = (
+    Listener("action", blocks.ASANA_CONNECT, connect_opened),
+    Listener("action", blocks.ASANA_CONNECT_START, home_connect),
+    Listener("action", blocks.ASANA_DISCONNECT, home_disconnect),
+)

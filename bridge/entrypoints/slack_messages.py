@@ -6,10 +6,8 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bridge.domain.model import CaptureMode, ChannelId, MessageTs, SlackUserId, TeamId
-from bridge.entrypoints.slack import Listeners, answering, ephemeral_to
+from bridge.entrypoints.slack_listener import Listener, Listeners, answering, ephemeral_to
 from bridge.services.capture import AlreadyCaptured, CaptureRequest, capture_with_retries
 
 log = logging.getLogger(__name__)
@@ -21,26 +19,32 @@ HUMAN_SUBTYPES = (None, "thread_broadcast", "file_share")
 QUIET_EVENTS = ("app_mention", "app_uninstalled", "tokens_revoked")
 
 
-def register(app: AsyncApp, deps: Listeners) -> None:
-    @app.event("message")
-    async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
-        team = TeamId(body.get("team_id") or event.get("team") or "")
-        subtype = event.get("subtype")
-        # Bolt runs listeners as untracked tasks; anything that touches the database goes to our tracked
-        # background instead, so that shutdown drains it rather than cutting it off mid-query.
-        if subtype == "message_changed":
-            deps.background.spawn(_edited(deps, team, event), name="message_changed")
-        elif subtype == "message_deleted":
-            deps.background.spawn(_deleted(deps, team, event), name="message_deleted")
-        elif subtype in HUMAN_SUBTYPES and event.get("user") and not event.get("bot_id"):
-            deps.background.spawn(_posted(deps, team, event), name="message")
+async def on_message(deps: Listeners, event: dict[str, Any], body: dict[str, Any]) -> None:
+    team = TeamId(body.get("team_id") or event.get("team") or "")
+    subtype = event.get("subtype")
+    # Bolt runs listeners as untracked tasks; anything that touches the database goes to our tracked
+    # background instead, so that shutdown drains it rather than cutting it off mid-query.
+    if subtype == "message_changed":
+        deps.background.spawn(_edited(deps, team, event), name="message_changed")
+    elif subtype == "message_deleted":
+        deps.background.spawn(_deleted(deps, team, event), name="message_deleted")
+    elif subtype in HUMAN_SUBTYPES and event.get("user") and not event.get("bot_id"):
+        deps.background.spawn(_posted(deps, team, event), name="message")
 
-    @app.event("reaction_added")
-    async def on_reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
-        deps.background.spawn(_reacted(deps, TeamId(body.get("team_id") or ""), event), name="reaction_added")
 
-    for event_name in QUIET_EVENTS:
-        app.event(event_name)(_ignore)
+async def on_reaction(deps: Listeners, event: dict[str, Any], body: dict[str, Any]) -> None:
+    deps.background.spawn(_reacted(deps, TeamId(body.get("team_id") or ""), event), name="reaction_added")
+
+
+async def ignored(deps: Listeners) -> None:
+    """Acknowledged (Bolt auto-acks events) and otherwise left alone for now."""
+
+
+LISTENERS = (
+    Listener("event", "message", on_message),
+    Listener("event", "reaction_added", on_reaction),
+    *(Listener("event", name, ignored) for name in QUIET_EVENTS),
+)
 
 
 async def _reacted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
@@ -56,10 +60,6 @@ async def _reacted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None
     user = SlackUserId(event["user"])
     ts = MessageTs(item["ts"])
     await answering(lambda: _capture_reacted(deps, team, channel, user, ts), ephemeral_to(deps, channel, user))
-
-
-async def _ignore() -> None:
-    """Acknowledged (Bolt auto-acks events) and otherwise left alone for now."""
 
 
 async def _posted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:

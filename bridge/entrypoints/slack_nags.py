@@ -7,12 +7,12 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 
 from bridge.adapters import blocks
 from bridge.domain.model import ChannelId, MessageTs, SlackUserId, TaskGid, TeamId
 from bridge.domain.nag_clicks import Action, Click
-from bridge.entrypoints.slack import Listeners, answering, clicker_teller, home_teller
+from bridge.entrypoints.slack_listener import Listener, Listeners, answering, clicker_teller, home_teller
 from bridge.services.nag_actions import NagClick, home_claim
 
 log = logging.getLogger(__name__)
@@ -21,26 +21,29 @@ _BUTTONS = {blocks.NAG_DONE: Action.DONE, blocks.NAG_SNOOZE: Action.SNOOZE, bloc
 _MORE = {blocks.NAG_MORE_SNOOZE: Click(Action.SNOOZE), blocks.NAG_MORE_PUSH: Click(Action.PUSH)}
 
 
-def register(app: AsyncApp, deps: Listeners) -> None:
-    @app.action(re.compile(blocks.NAG_ACTION_PATTERN))
-    async def on_nag(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()  # Slack wants the answer within 3 s; Asana is called afterwards
-        click = to_nag_click(body, action)
-        if click is None:
-            log.warning("ignoring a nag action that names no task, message or choice: %r", action.get("action_id"))
-            return
-        say = (
-            home_teller(deps, click.team_id, click.user)  # the App Home: no channel, no message, no response_url
-            if click.channel_id is None
-            else clicker_teller(deps, body, click.channel_id, click.user, respond)
-        )
+async def on_nag(
+    deps: Listeners, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+) -> None:
+    await ack()  # Slack wants the answer within 3 s; Asana is called afterwards
+    click = to_nag_click(body, action)
+    if click is None:
+        log.warning("ignoring a nag action that names no task, message or choice: %r", action.get("action_id"))
+        return
+    say = (
+        home_teller(deps, click.team_id, click.user)  # the App Home: no channel, no message, no response_url
+        if click.channel_id is None
+        else clicker_teller(deps, body, click.channel_id, click.user, respond)
+    )
 
-        async def act() -> None:
-            note = await deps.nag_actions.act(click)
-            if note:
-                await say(note)
+    async def act() -> None:
+        note = await deps.nag_actions.act(click)
+        if note:
+            await say(note)
 
-        deps.background.spawn(answering(act, say), name=f"nag click {click.task_gid}")
+    deps.background.spawn(answering(act, say), name=f"nag click {click.task_gid}")
+
+
+LISTENERS = (Listener("action", re.compile(blocks.NAG_ACTION_PATTERN), on_nag),)
 
 
 def to_nag_click(body: dict[str, Any], action: dict[str, Any]) -> NagClick | None:

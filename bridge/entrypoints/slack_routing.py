@@ -6,32 +6,35 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 
 from bridge.adapters import blocks
 from bridge.domain.model import ChannelId, MessageTs, SlackUserId, TaskGid, TeamId
-from bridge.entrypoints.slack import Listeners, answering, clicker_teller
+from bridge.entrypoints.slack_listener import Listener, Listeners, answering, clicker_teller
 from bridge.services.routing import RoutingClick
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, deps: Listeners) -> None:
-    @app.action(re.compile(blocks.ROUTING_ACTION_PATTERN))
-    async def on_routing(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()  # within Slack's 3 s; Asana is called afterwards
-        click = to_routing_click(body, action)
-        if click is None:
-            log.warning("ignoring a routing action that names no task or message: %r", action.get("action_id"))
-            return
-        say = clicker_teller(deps, body, click.channel_id, click.user, respond)
+async def on_routing(
+    deps: Listeners, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+) -> None:
+    await ack()  # within Slack's 3 s; Asana is called afterwards
+    click = to_routing_click(body, action)
+    if click is None:
+        log.warning("ignoring a routing action that names no task or message: %r", action.get("action_id"))
+        return
+    say = clicker_teller(deps, body, click.channel_id, click.user, respond)
 
-        async def act() -> None:
-            note = await deps.router.click(click)
-            if note:
-                await say(note)
+    async def act() -> None:
+        note = await deps.router.click(click)
+        if note:
+            await say(note)
 
-        deps.background.spawn(answering(act, say), name=f"routing click {click.task_gid}")
+    deps.background.spawn(answering(act, say), name=f"routing click {click.task_gid}")
+
+
+LISTENERS = (Listener("action", re.compile(blocks.ROUTING_ACTION_PATTERN), on_routing),)
 
 
 def to_routing_click(body: dict[str, Any], action: dict[str, Any]) -> RoutingClick | None:

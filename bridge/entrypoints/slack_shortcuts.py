@@ -7,80 +7,82 @@ import logging
 from datetime import date
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 
 from bridge.adapters import blocks
 from bridge.adapters.errors import SlackError
 from bridge.domain.model import ChannelId, MessageTs, ProjectGid, SlackUserId, TeamId
 from bridge.domain.slack_text import fold, readable, title_of_message
-from bridge.entrypoints.slack import Listeners, answering, ephemeral_to, quietly
+from bridge.entrypoints.slack_listener import Listener, Listeners, answering, ephemeral_to, quietly
 from bridge.services.capture import AlreadyCaptured, CaptureRequest, capture_with_retries
 from bridge.services.capture_reading import profile_name as _profile_name
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, deps: Listeners) -> None:
-    @app.shortcut(blocks.SHORTCUT_CALLBACK)
-    async def open_modal(ack: AsyncAck, shortcut: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        try:
-            await _open_form(deps, shortcut)
-        except SlackError as exc:
-            # The trigger lives 3 s and is good once (a slow answer, a re-sent delivery): the form cannot open now.
-            # Caught here, so that nothing escapes into Bolt, and told to the person, who can simply try again.
-            log.warning("the task form did not open for %s: %s", (shortcut.get("user") or {}).get("id"), exc)
-            text = blocks.form_not_opened(exc.code)
-            if shortcut.get("response_url"):
-                await quietly(respond(text=text, response_type="ephemeral", replace_original=False), "form")
-            else:
-                say = ephemeral_to(deps, shortcut["channel"]["id"], shortcut["user"]["id"])
-                await say(text)
+async def open_modal(deps: Listeners, ack: AsyncAck, shortcut: dict[str, Any], respond: AsyncRespond) -> None:
+    await ack()
+    try:
+        await _open_form(deps, shortcut)
+    except SlackError as exc:
+        # The trigger lives 3 s and is good once (a slow answer, a re-sent delivery): the form cannot open now.
+        # Caught here, so that nothing escapes into Bolt, and told to the person, who can simply try again.
+        log.warning("the task form did not open for %s: %s", (shortcut.get("user") or {}).get("id"), exc)
+        text = blocks.form_not_opened(exc.code)
+        if shortcut.get("response_url"):
+            await quietly(respond(text=text, response_type="ephemeral", replace_original=False), "form")
+        else:
+            say = ephemeral_to(deps, shortcut["channel"]["id"], shortcut["user"]["id"])
+            await say(text)
 
-    @app.view(blocks.TASK_MODAL_CALLBACK)
-    async def submit(ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
-        values = _values(view)
-        errors = _validate(values, today=deps.capture.today())
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        meta = json.loads(view.get("private_metadata") or "{}")
-        clicker = SlackUserId(body["user"]["id"])
-        channel = ChannelId(meta["channel"])
-        say = ephemeral_to(deps, channel, clicker, meta.get("thread_ts"))
 
-        title = (values.get(blocks.FIELD_TITLE) or "").strip()
-        assignee, due, project = (
-            values.get(f) for f in (blocks.FIELD_ASSIGNEE, blocks.FIELD_DUE, blocks.FIELD_PROJECT)
+async def submit(deps: Listeners, ack: AsyncAck, view: dict[str, Any], body: dict[str, Any]) -> None:
+    values = _values(view)
+    errors = _validate(values, today=deps.capture.today())
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    meta = json.loads(view.get("private_metadata") or "{}")
+    clicker = SlackUserId(body["user"]["id"])
+    channel = ChannelId(meta["channel"])
+    say = ephemeral_to(deps, channel, clicker, meta.get("thread_ts"))
+
+    title = (values.get(blocks.FIELD_TITLE) or "").strip()
+    assignee, due, project = (values.get(f) for f in (blocks.FIELD_ASSIGNEE, blocks.FIELD_DUE, blocks.FIELD_PROJECT))
+
+    async def create() -> None:
+        ts = MessageTs(meta["ts"])
+        author = SlackUserId(meta.get("author") or clicker)
+        request = CaptureRequest(
+            team_id=TeamId(meta["team"]),
+            channel_id=channel,
+            requester=author,
+            actor=clicker,  # whoever made the task acts in Asana, for the message's author
+            title=fold(title),
+            notes=blocks.form_notes(
+                values.get(blocks.FIELD_NOTES) or "",
+                by=blocks.notes_author(meta.get("author_name"), author),
+                permalink=await deps.capture.reader.permalink(channel, ts),
+            ),
+            assignee=SlackUserId(assignee) if assignee else None,
+            due=date.fromisoformat(due) if due else None,
+            priority=values.get(blocks.FIELD_PRIORITY),
+            source_ts=ts,
+            source_thread_ts=MessageTs(meta.get("thread_ts") or ts),
+            project_gid=ProjectGid(project) if project else None,
         )
+        result = await capture_with_retries(deps.capture, request, say, delays=deps.retry_delays)
+        if isinstance(result, AlreadyCaptured):
+            await say(blocks.already_captured(result.permalink_url))
 
-        async def create() -> None:
-            ts = MessageTs(meta["ts"])
-            author = SlackUserId(meta.get("author") or clicker)
-            request = CaptureRequest(
-                team_id=TeamId(meta["team"]),
-                channel_id=channel,
-                requester=author,
-                actor=clicker,  # whoever made the task acts in Asana, for the message's author
-                title=fold(title),
-                notes=blocks.form_notes(
-                    values.get(blocks.FIELD_NOTES) or "",
-                    by=blocks.notes_author(meta.get("author_name"), author),
-                    permalink=await deps.capture.reader.permalink(channel, ts),
-                ),
-                assignee=SlackUserId(assignee) if assignee else None,
-                due=date.fromisoformat(due) if due else None,
-                priority=values.get(blocks.FIELD_PRIORITY),
-                source_ts=ts,
-                source_thread_ts=MessageTs(meta.get("thread_ts") or ts),
-                project_gid=ProjectGid(project) if project else None,
-            )
-            result = await capture_with_retries(deps.capture, request, say, delays=deps.retry_delays)
-            if isinstance(result, AlreadyCaptured):
-                await say(blocks.already_captured(result.permalink_url))
+    deps.background.spawn(answering(create, say), name=f"shortcut {channel}")
 
-        deps.background.spawn(answering(create, say), name=f"shortcut {channel}")
+
+LISTENERS = (
+    Listener("shortcut", blocks.SHORTCUT_CALLBACK, open_modal),
+    Listener("view", blocks.TASK_MODAL_CALLBACK, submit),
+)
 
 
 async def _open_form(deps: Listeners, shortcut: dict[str, Any]) -> None:

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 
 from bridge.adapters import blocks
 from bridge.domain.model import SlackUserId, TaskGid
-from bridge.entrypoints.slack import Listeners, answering, clicker_teller
+from bridge.entrypoints.slack_listener import Listener, Listeners, answering, clicker_teller
 
 
-def register(app: AsyncApp, deps: Listeners) -> None:
-    @app.action(blocks.SUGGEST_ACCEPT)
-    async def accept(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        settle(deps, body, action, respond, accepted=True)
+async def accept(
+    deps: Listeners, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+) -> None:
+    await ack()
+    settle(deps, body, action, respond, accepted=True)
 
-    @app.action(blocks.SUGGEST_REJECT)
-    async def reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        settle(deps, body, action, respond, accepted=False)
+
+async def reject(
+    deps: Listeners, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+) -> None:
+    await ack()
+    settle(deps, body, action, respond, accepted=False)
+
+
+LISTENERS = (
+    Listener("action", blocks.SUGGEST_ACCEPT, accept),
+    Listener("action", blocks.SUGGEST_REJECT, reject),
+)
 
 
 def settle(

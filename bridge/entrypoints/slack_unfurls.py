@@ -6,39 +6,48 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 
 from bridge.adapters import blocks
 from bridge.domain.model import SlackUserId, TaskGid, TeamId
-from bridge.entrypoints.slack import Listeners, Say, answering, ephemeral_to
+from bridge.entrypoints.slack_listener import Listener, Listeners, Say, answering, ephemeral_to
 
 log = logging.getLogger(__name__)
 
 Click = Callable[[TeamId, SlackUserId, TaskGid], Awaitable[str]]
 
 
-def register(app: AsyncApp, deps: Listeners) -> None:
-    @app.event("link_shared")
-    async def on_link_shared(event: dict[str, Any]) -> None:
-        if event.get("source") == "composer":
-            # A preview while typing is unfurled by unfurl_id, which the gateway does not speak; the posted message
-            # arrives again as its own link_shared, and that one is unfurled.
-            return
-        urls = [str(link["url"]) for link in event.get("links") or () if link.get("url")]
-        channel, ts = event.get("channel"), event.get("message_ts")
-        if not urls or not channel or not ts:
-            return
-        deps.background.spawn(deps.unfurls.unfurl(str(channel), str(ts), urls), name=f"unfurl {channel}")
+async def on_link_shared(deps: Listeners, event: dict[str, Any]) -> None:
+    if event.get("source") == "composer":
+        # A preview while typing is unfurled by unfurl_id, which the gateway does not speak; the posted message
+        # arrives again as its own link_shared, and that one is unfurled.
+        return
+    urls = [str(link["url"]) for link in event.get("links") or () if link.get("url")]
+    channel, ts = event.get("channel"), event.get("message_ts")
+    if not urls or not channel or not ts:
+        return
+    deps.background.spawn(deps.unfurls.unfurl(str(channel), str(ts), urls), name=f"unfurl {channel}")
 
-    @app.action(blocks.UNFURL_DONE)
-    async def done(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        _click(deps, body, action, respond, deps.unfurls.complete)
 
-    @app.action(blocks.UNFURL_ASSIGN_ME)
-    async def assign_me(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        _click(deps, body, action, respond, deps.unfurls.assign_to_me)
+async def done(
+    deps: Listeners, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+) -> None:
+    await ack()
+    _click(deps, body, action, respond, deps.unfurls.complete)
+
+
+async def assign_me(
+    deps: Listeners, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+) -> None:
+    await ack()
+    _click(deps, body, action, respond, deps.unfurls.assign_to_me)
+
+
+LISTENERS = (
+    Listener("event", "link_shared", on_link_shared),
+    Listener("action", blocks.UNFURL_DONE, done),
+    Listener("action", blocks.UNFURL_ASSIGN_ME, assign_me),
+)
 
 
 def _click(deps: Listeners, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, work: Click) -> None:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import re
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -22,10 +19,11 @@ from bridge.domain.business_time import clock_for
 from bridge.domain.cards import CARD_TS
 from bridge.domain.model import TaskGid
 from bridge.domain.presence import Person, mention_at
+from bridge.sandbox.demo_identity import identity_scene
+from bridge.sandbox.demo_kit import Transcript, task_named, tracked_task, until, until_async
 from bridge.sandbox.harness import LocalBridge, serve_locally
 from bridge.sandbox.world import World, start_world
 
-T = TypeVar("T")
 TEAM_ZONE = ZoneInfo("America/New_York")
 BO_ZONE = ZoneInfo("Europe/Berlin")  # Bo works from Berlin: his Slack profile says so
 
@@ -52,39 +50,6 @@ pool = [
   { email = "cy@example.com", skills = ["docs", "sql"] },
 ]
 """
-
-
-class Transcript:
-    def __init__(self) -> None:
-        self._started = time.monotonic()
-        self._step = 0
-        self.people: dict[str, str] = {}  # Slack user id → name: mentions are printed as @name
-
-    def readable(self, text: str) -> str:
-        """Slack's markup as a person sees it: <@U1> as @ana, <url|label> as label."""
-        text = re.sub(r"<@(\w+)>", lambda m: "@" + self.people.get(m.group(1), m.group(1)), text)
-        return re.sub(r"<(?:https?://[^|>]+)\|([^>]+)>", r"\1", text)
-
-    def step(self, title: str) -> None:
-        self._step += 1
-        print(f"\n== {self._step}. {title}", flush=True)
-
-    def line(self, side: str, text: str) -> None:
-        elapsed = time.monotonic() - self._started
-        if side == "slack":
-            text = self.readable(text)
-        for index, part in enumerate(text.splitlines() or [""]):
-            prefix = f"[{elapsed:6.2f}s] {side:<7}" if index == 0 else " " * 17
-            print(f"{prefix} {part}", flush=True)
-
-
-async def _until(check: Callable[[], T | None], *, timeout: float = 10.0) -> T:
-    deadline = time.monotonic() + timeout
-    while (value := check()) is None or value == []:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the demo waited too long for the bridge")
-        await asyncio.sleep(0.02)
-    return value
 
 
 async def run_demo(*, keep_running: bool = False) -> int:
@@ -126,7 +91,7 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     out.line("slack", f"ana: /asana {text}")
     ack = await ana.slash_command("/asana", text, channel)
     out.line("bridge", f"ack {ack.status} in {ack.elapsed * 1000:.0f} ms: {ack.body}")
-    posts = await _until(lambda: [m for m in new_posts() if "Linked" in m.text] or None)
+    posts = await until(lambda: [m for m in new_posts() if "Linked" in m.text] or None)
     out.line("slack", f"#questions: {posts[-1].text}")
     for hook in world.asana.webhooks:
         out.line("asana", f"webhook {hook.gid} on the project → {hook.target} (handshake answered)")
@@ -137,8 +102,8 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     out.line("slack", f"ana: /task {text}")
     ack = await ana.slash_command("/task", text, channel)
     out.line("bridge", f"ack {ack.status} in {ack.elapsed * 1000:.0f} ms: {ack.body}")
-    task = await _until(lambda: next(iter(world.asana.store.tasks.values()), None))
-    confirmation = await _until(
+    task = await until(lambda: next(iter(world.asana.store.tasks.values()), None))
+    confirmation = await until(
         lambda: [e for e in world.slack.ephemerals("ana") if e.text.startswith("Created in Asana")] or None
     )
     out.line("slack", f"only ana sees: {confirmation[-1].text} [Open in Asana] [Undo]")
@@ -148,7 +113,7 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
         "name,assignee.name,due_on,followers.name,memberships.section.name,custom_fields.display_value",
     )
     out.line("asana", f"task {task.gid}: {_summary(rendered)}")
-    post = await _until(lambda: [m for m in new_posts() if m.thread_ts is None] or None)
+    post = await until(lambda: [m for m in new_posts() if m.thread_ts is None] or None)
     out.line("slack", f"#questions: {_plain(post[-1])} (its thread is the task's thread)")
 
     out.step("Ana turns on auto-capture: every new question in #questions becomes a task")
@@ -158,25 +123,25 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     bo = local.slack.user("bo")
     question = await bo.post_message(channel, "How do I verify webhook signatures?\nMy HMAC never matches.")
     out.line("slack", "bo: How do I verify webhook signatures? / My HMAC never matches.")
-    asked = await _until(lambda: _named(world, "How do I verify webhook signatures?"))
-    subtasks = await _until(lambda: [t.name for t in world.asana.store.tasks.values() if t.parent == asked.gid] or None)
+    asked = await until(lambda: task_named(world, "How do I verify webhook signatures?"))
+    subtasks = await until(lambda: [t.name for t in world.asana.store.tasks.values() if t.parent == asked.gid] or None)
     out.line(
         "asana", f"task {asked.gid}: “{asked.name}”, subtasks {subtasks}, section Needs triage, triager Cy follows"
     )
-    thread = await _until(lambda: [m for m in world.slack.thread(channel, question.ts or "") if m.bot_id] or None)
+    thread = await until(lambda: [m for m in world.slack.thread(channel, question.ts or "") if m.bot_id] or None)
     out.line("slack", f"thread reply: {_plain(thread[-1])}")
 
     out.step("Cy answers in the thread: the reply becomes an Asana comment and acknowledges the question")
     cy = local.slack.user("cy")
     await cy.post_message(channel, "Hash the raw body bytes, not re-serialised JSON.", thread_ts=question.ts)
     out.line("slack", "cy (in the thread): Hash the raw body bytes, not re-serialised JSON.")
-    comment = await _until(
+    comment = await until(
         lambda: next(
             (st for st in world.asana.store.stories.values() if st.task == asked.gid and st.kind == "comment"), None
         )
     )
     out.line("asana", f"comment on {asked.gid}: {comment.text}")
-    ack_task = await _until(
+    ack_task = await until(
         lambda: next((t for t in world.asana.store.tasks.values() if t.parent == asked.gid and t.completed), None)
     )
     out.line("asana", f"subtask “{ack_task.name}” completed: first response recorded")
@@ -186,11 +151,11 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     note = await bo.post_message(channel, "The docs page for OAuth scopes is out of date")
     out.line("slack", "bo: The docs page for OAuth scopes is out of date")
     await ana.message_shortcut("create_task", channel, note.ts or "")
-    view = (await _until(lambda: world.slack.open_views("ana") or None))[-1]
+    view = (await until(lambda: world.slack.open_views("ana") or None))[-1]
     out.line("slack", "ana: message shortcut → a modal prefilled with the message opens")
     await ana.submit_view(view, {"title": "Update the OAuth scopes page", "priority": "P2"})
     out.line("slack", "ana submits: title “Update the OAuth scopes page”, priority P2")
-    docs = await _until(lambda: _named(world, "Update the OAuth scopes page"))
+    docs = await until(lambda: task_named(world, "Update the OAuth scopes page"))
     back = next((line for line in docs.notes.splitlines() if line.startswith("From Slack")), "")
     out.line("asana", f"task {docs.gid}, priority P2; its notes link back: {back}")
 
@@ -203,22 +168,22 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     out.line("asana", "bo comments: Backoff: 1s, 2s, 4s, then give up.")
     bo_in_asana.complete(task.gid)
     out.line("asana", "bo marks it complete")
-    replies = await _until(
+    replies = await until(
         lambda: [m for m in world.slack.thread(channel, thread_ts) if m.bot_id and "completed" in m.text] or None
     )
     for line in replies[-1].text.splitlines():
         out.line("slack", f"thread reply: {line}")
-    root = await _until(lambda: _card_saying(world, channel, thread_ts, "✅ Done"))
+    root = await until(lambda: _card_saying(world, channel, thread_ts, "✅ Done"))
     out.line("slack", f"the task's card now reads: {_plain(root)}")
     bo_in_asana.add_subtask(task.gid, "Add a test for the retry schedule", assignee=world.asana_people["cy"])
     out.line("asana", "bo adds a subtask for Cy: Add a test for the retry schedule")
-    subtask = await _until(
+    subtask = await until(
         lambda: [m for m in world.slack.thread(channel, thread_ts) if m.bot_id and "subtask" in m.text] or None
     )
     out.line("slack", f"thread reply: {subtask[-1].text}")
     bo_in_asana.create_task("Rotate the webhook secret", project=world.project)
     out.line("asana", "bo creates a task in the project: Rotate the webhook secret")
-    new_post = await _until(
+    new_post = await until(
         lambda: [m for m in world.slack.messages(channel) if "Rotate the webhook secret" in m.text] or None
     )
     out.line("slack", f"#questions: {_plain(new_post[-1])} (a new thread for it)")
@@ -242,17 +207,17 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
     p3 = world.asana.option_gid(world.priority_field, "P3")
     await cy.select_option(merged, NAG_PRIORITY, p3)
     out.line("slack", f"cy picks Priority P3 on the nag of “{docs.name}”")
-    done = await _until(lambda: _acted(world, channel, merged.ts))
+    done = await until(lambda: _acted(world, channel, merged.ts))
     out.line("slack", f"the nag now reads: {_plain(done)} (its buttons stay)")
     docs_tracked = await local.bridge.store.get_tracked_task(TaskGid(docs.gid))
     assert docs_tracked is not None
     card_ts = str(docs_tracked.snapshot.get(CARD_TS))
-    card = await _until(lambda: _card_saying(world, channel, card_ts, "Priority: P3"))
+    card = await until(lambda: _card_saying(world, channel, card_ts, "Priority: P3"))
     out.line("slack", f"its card is drawn again: {_plain(card)}")
     await local.slack.user("bo").choose_overflow(copy.deepcopy(card), NAG_MORE, NAG_MORE_PUSH)
     out.line("slack", "bo picks “Push due +1 week” in the card's menu")
     before = card.text  # the emulator edits the message in place
-    pushed = await _until(lambda: _card_saying(world, channel, card_ts, "", unlike=before))
+    pushed = await until(lambda: _card_saying(world, channel, card_ts, "", unlike=before))
     out.line("slack", f"the card now reads: {_plain(pushed)}")
     rendered = world.asana.render(
         "task", docs.gid, "name,due_on,memberships.section.name,custom_fields.display_value,custom_fields.name"
@@ -263,8 +228,6 @@ async def _script(world: World, local: LocalBridge, out: Transcript) -> None:
 
     await _routing(world, local, out)
     await _holiday(world, local, out)
-
-    from bridge.sandbox.demo_identity import identity_scene  # it builds on this module's helpers
 
     await identity_scene(world, local, out)
 
@@ -306,7 +269,7 @@ async def _routing(world: World, local: LocalBridge, out: Transcript) -> None:
     for line in routed:
         out.line("slack", f"thread reply: {line}")
     out.line("bridge", "cost per decision: one assignment and one comment; loads come from the bridge's snapshots")
-    asked = _named(world, "How do I verify webhook signatures?")
+    asked = task_named(world, "How do I verify webhook signatures?")
     if asked is not None and asked.assignee is None and not any("nobody could take" in line for line in routed):
         out.line("bridge", f"nobody can take “{asked.name}” now (off work or away, and its SLA is short);")
         out.line("bridge", "  the triager Cy is out of office today, so nobody is pinged about it until she is back")
@@ -327,7 +290,7 @@ async def _routing(world: World, local: LocalBridge, out: Transcript) -> None:
     out.line("bridge", f"  pings sent: {len(pings())}; it waits for his working hours")
     morning = mention_at(hours, Person(timezone=str(BO_ZONE), hours=(dtime(9), dtime(17))), ping_at)
     await scheduler.tick(morning)
-    ping = await _until(pings)
+    ping = await until(pings)
     out.line("bridge", f"tick at {_both(morning)}:")
     out.line("slack", f"thread reply: {_plain(ping[0])} [Keep it] [Hand it back]")
     move_at = clock.add(morning, window * 0.3)
@@ -367,7 +330,7 @@ async def _report(world: World, local: LocalBridge, out: Transcript) -> str:
     out.step("Ana asks for the SLA report: a summary in the channel with a signed link to the page")
     out.line("slack", "ana: /asana report")
     await local.slack.user("ana").slash_command("/asana", "report", world.channel)
-    summary = await _until(
+    summary = await until(
         lambda: next((m for m in world.slack.messages(world.channel) if m.bot_id and "SLA report" in m.text), None)
     )
     out.line("slack", f"#questions: {summary.text}")
@@ -408,10 +371,6 @@ def _acted(world: World, channel: str, ts: str) -> Any:
     return message
 
 
-def _named(world: World, name: str) -> Any:
-    return next((t for t in world.asana.store.tasks.values() if t.name == name), None)
-
-
 def _summary(task: dict[str, Any]) -> str:
     parts = [f"“{task.get('name')}”"]
     if task.get("assignee"):
@@ -450,42 +409,29 @@ async def _earlier_answers(world: World, local: LocalBridge, out: Transcript) ->
     bo = world.asana.act(world.asana_people["bo"])
     for question, answer in HISTORY:
         await local.slack.user("cy").slash_command("/task", question, world.channel)
-        task = await _until(lambda q=question: _named(world, q))  # type: ignore[misc]
-        await _until_async(lambda g=task.gid: _tracked(local, g))  # type: ignore[misc]
+        task = await until(lambda q=question: task_named(world, q))  # type: ignore[misc]
+        await until_async(lambda g=task.gid: tracked_task(local, g))  # type: ignore[misc]
         bo.comment(task.gid, answer)
         bo.complete(task.gid)
         out.line("asana", f"bo answers “{question}”: {answer} (and completes it)")
     for question, _ in HISTORY:
-        gid = _named(world, question).gid
-        await _until_async(lambda g=gid: _indexed(store, g))  # type: ignore[misc]
+        gid = task_named(world, question).gid
+        await until_async(lambda g=gid: _indexed(store, g))  # type: ignore[misc]
     out.line("bridge", f"{len(HISTORY)} resolved tasks in the index (SQLite FTS5), fed by what the relay read")
     question = "webhook secret rotation: how?"
     out.line("slack", f"ana: /task {question}")
     await local.slack.user("ana").slash_command("/task", question, world.channel)
-    new = await _until(lambda: _named(world, question))
-    suggestion = await _until(lambda: _suggestion(world, world.channel))
+    new = await until(lambda: task_named(world, question))
+    suggestion = await until(lambda: _suggestion(world, world.channel))
     out.line("slack", f"thread reply: {_plain(suggestion)} [That answers it] [Not it]")
     await local.slack.user("ana").click_button(suggestion, "suggest_accept")
-    await _until(lambda: world.asana.store.tasks[new.gid].completed or None)
+    await until(lambda: world.asana.store.tasks[new.gid].completed or None)
     comments = [s.text for s in world.asana.store.stories.values() if s.task == new.gid and s.kind == "comment"]
     out.line("asana", f"“{question}” completed; comment: {comments[-1]}")
-    out.line("slack", f"thread reply now: {_plain(await _until(lambda: _settled(world, suggestion.ts)))}")
+    out.line("slack", f"thread reply now: {_plain(await until(lambda: _settled(world, suggestion.ts)))}")
     await local.slack.user("cy").slash_command("/asana", "similar staging database read only", world.channel)
-    found = await _until(lambda: [e for e in world.slack.ephemerals("cy") if "Resolved tasks like" in e.text])
+    found = await until(lambda: [e for e in world.slack.ephemerals("cy") if "Resolved tasks like" in e.text])
     out.line("slack", f"cy: /asana similar staging database read only → only Cy sees: {_plain(found[-1])}")
-
-
-async def _until_async(check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := await check()):
-        if time.monotonic() > deadline:
-            raise TimeoutError("the demo waited too long for the bridge")
-        await asyncio.sleep(0.05)
-    return value
-
-
-async def _tracked(local: LocalBridge, gid: str) -> Any:
-    return await local.bridge.store.get_tracked_task(gid)  # type: ignore[arg-type]
 
 
 async def _indexed(store: Any, gid: str) -> bool:

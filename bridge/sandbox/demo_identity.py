@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from bridge.sandbox.demo import Transcript, _named, _tracked, _until, _until_async
+from bridge.sandbox.demo_kit import Transcript, task_named, tracked_task, until, until_async
 from bridge.sandbox.harness import LocalBridge
 from bridge.sandbox.world import World
 
@@ -19,7 +19,7 @@ async def identity_scene(world: World, local: LocalBridge, out: Transcript) -> N
     bo = local.slack.user("bo")
     out.line("slack", "bo: /asana connect")
     await bo.slash_command("/asana", "connect", channel)
-    prompt = await _until(lambda: [e for e in world.slack.ephemerals("bo") if e.blocks and "Connect your" in e.text])
+    prompt = await until(lambda: [e for e in world.slack.ephemerals("bo") if e.blocks and "Connect your" in e.text])
     url = str(prompt[-1].blocks[0]["accessory"]["url"])  # type: ignore[index]
     out.line("slack", f"only bo sees: {prompt[-1].text} [Connect Asana]")
     out.line("asana", f"bo's browser: {url.split('?')[0]} (PKCE, state) → bo clicks Allow")
@@ -30,12 +30,12 @@ async def identity_scene(world: World, local: LocalBridge, out: Transcript) -> N
 
     await bo.slash_command("/task", "Document the retry schedule", channel)
     out.line("slack", "bo: /task Document the retry schedule")
-    mine = await _until(lambda: _named(world, "Document the retry schedule"))
+    mine = await until(lambda: task_named(world, "Document the retry schedule"))
     out.line("asana", f"task {mine.gid} created by {people.get(mine.created_by)} (with bo's own token)")
     # Bo replies once the bridge follows the thread (its card is posted a moment before the task is tracked).
-    tracked = await _until_async(lambda: _tracked(local, mine.gid))
+    tracked = await until_async(lambda: tracked_task(local, mine.gid))
     await bo.post_message(channel, "Starting on this today.", thread_ts=tracked.thread_ts)
-    comment = await _until(lambda: _comment(world, mine.gid, "Starting on this today."))
+    comment = await until(lambda: _comment(world, mine.gid, "Starting on this today."))
     out.line("asana", f"bo's thread reply → comment by {people.get(comment.created_by)}: {comment.text}")
 
     out.step("Cy has not connected: the bridge acts for her, says so in Asana, and offers once to connect")
@@ -43,7 +43,7 @@ async def identity_scene(world: World, local: LocalBridge, out: Transcript) -> N
     for title in ("Check the SQL examples", "Check the SQL errata"):
         await cy.slash_command("/task", title, channel)
         out.line("slack", f"cy: /task {title}")
-        theirs = await _until(lambda title=title: _named(world, title))  # type: ignore[misc]
+        theirs = await until(lambda title=title: task_named(world, title))  # type: ignore[misc]
         said = next((line for line in theirs.notes.splitlines() if "on behalf of" in line), "")
         out.line("asana", f"task {theirs.gid} created by {people.get(theirs.created_by)}; notes: “{said}”")
     offers = [m.text for m in world.slack.messages(world.slack_people["cy"]) if "on your behalf" in m.text]

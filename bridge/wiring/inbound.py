@@ -19,6 +19,7 @@ from bridge.entrypoints.asana_webhooks import AsanaWebhookReceiver, DeliveryPace
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
 from bridge.entrypoints.report import ReportPages
+from bridge.entrypoints.slack_listener import Listeners
 from bridge.entrypoints.slack_oauth import cached_authorize, oauth_settings
 from bridge.entrypoints.web import build_web_app
 from bridge.services.home import Home
@@ -80,7 +81,7 @@ def register_listeners(
     )
     slack_listeners.register(
         bolt,
-        slack_listeners.Listeners(
+        Listeners(
             links=links,
             capture=capture,
             threads=threads,

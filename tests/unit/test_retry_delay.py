@@ -1,4 +1,4 @@
-"""How long a failed relay waits before its next try (inbox_worker.retry_delay): seconds for an API having a bad
+"""How long a failed relay waits before its next try (services/inbox.py, retry_delay): seconds for an API having a bad
 minute, a 429's Retry-After when longer, and a doubling wait for anything else (a poison event)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.adapters.errors import AsanaRateLimited, AsanaUnavailable, SlackError
-from bridge.entrypoints.inbox_worker import retry_delay
+from bridge.services.inbox import retry_delay
 from bridge.services.outbox import PostInFlight, ThreadNotReady
 
 CASES = [
