@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.flows import link_channel
+from bench.memory import read_log
 from bench.results import Profile, Result, judge
 from bench.served import BRIDGE_FOR_BENCH, ServedBridge, served_bridge, world_running
 from bench.waiting import wait_until
@@ -141,12 +142,21 @@ async def run(profile: Profile) -> list[Result]:
     sizes = SIZES[profile]
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as workdir:
         folder = Path(workdir)
-        env = {"BENCH_SLACK_POST_INTERVAL": "0", "BENCH_TRACEMALLOC_DIR": str(folder)}
+        # Where native memory sits, every sample_every seconds (bench.memory); BENCH_SOAK_MEMORY_LOG keeps the file.
+        memory_log = Path(os.environ.get("BENCH_SOAK_MEMORY_LOG") or folder / "memory.jsonl")
+        env = {
+            "BENCH_SLACK_POST_INTERVAL": "0",
+            "BENCH_TRACEMALLOC_DIR": str(folder),
+            "BENCH_MEMORY_LOG": str(memory_log),
+            "BENCH_MEMORY_EVERY": str(sizes.sample_every * 6),
+            "BENCH_MEMORY_TRIM": os.environ.get("BENCH_SOAK_MEMORY_TRIM", ""),  # also time a malloc_trim each line
+        }
         async with (
             world_running(slack_rate_limits=False) as world,
             served_bridge(world, folder, command=BRIDGE_FOR_BENCH, env=env, graceful=False) as bridge,
         ):
             found = await drive(bridge, sizes, folder)
+        memory = read_log(memory_log)
     samples: list[tuple[float, float]] = found["samples"]
     judged_samples = [rss for at, rss in samples if at >= sizes.warmup] or [samples[-1][1]]
     base = judged_samples[0]
@@ -166,6 +176,8 @@ async def run(profile: Profile) -> list[Result]:
         "rss_max_after_warmup_mb": round(max(judged_samples), 1),
         "kb_per_task_after_warmup": round((samples[-1][1] - base) * 1000 / max(1, found["tasks"]), 2),
         "grew_most": found["growth"],
+        "native_first": memory[0] if memory else None,  # bench.memory's figures, at the start and the end
+        "native_last": memory[-1] if memory else None,
     }
     return [
         Result(

@@ -28,6 +28,7 @@ from bridge.adapters.asana_oauth import AsanaOAuth
 from bridge.adapters.clock import SystemClock
 from bridge.adapters.errors import AsanaError, AsanaForbidden, SlackError
 from bridge.adapters.limits import SharedChannelPacer
+from bridge.adapters.malloc import give_back
 from bridge.adapters.slack_api import AUTH_ERRORS as SLACK_AUTH_ERRORS
 from bridge.adapters.slack_api import RepeatableServerErrorRetryHandler, SlackGateway
 from bridge.adapters.slack_installations import SqlInstallationStore, WorkspaceTokens, oauth_state_store
@@ -44,6 +45,7 @@ from bridge.entrypoints.background import Background
 from bridge.entrypoints.health import Health
 from bridge.entrypoints.inbox_worker import InboxRetention, InboxWorker
 from bridge.entrypoints.loop_lag import LoopLagProbe
+from bridge.entrypoints.periodic import Every
 from bridge.entrypoints.report import ReportPages
 from bridge.entrypoints.slack_oauth import cached_authorize, oauth_settings
 from bridge.entrypoints.web import build_web_app
@@ -86,6 +88,7 @@ HEARTBEAT_SECONDS = 2.0
 REPLICA_DEAD_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
 # How often the capture sweeper looks for work left by a dead replica (two small reads when there is none).
 SWEEP_SECONDS = 4.0
+MEMORY_TRIM_SECONDS = 60.0
 
 # How long start-up waits for users/me before serving anyway (Slack and webhook deliveries must not wait on Asana).
 IDENTITY_TIMEOUT_SECONDS = 10.0
@@ -99,6 +102,16 @@ def _not_token_skipped(record: logging.LogRecord) -> bool:
 APP_TOKEN_ERRORS = frozenset(
     {"invalid_auth", "not_authed", "not_allowed_token_type", "token_revoked", "token_expired", "account_inactive"}
 )
+
+
+async def _give_back_memory() -> None:
+    started = time.perf_counter()
+    given = give_back()
+    log.debug(
+        "malloc_trim: %s in %.1f ms",
+        "pages given back" if given else "nothing to give",
+        (time.perf_counter() - started) * 1000,
+    )
 
 
 @dataclass
@@ -133,6 +146,8 @@ class Bridge:
     reconcile_loop: WebhookReconcileLoop
     nag_scheduler: NagScheduler
     loop_lag: LoopLagProbe
+    # Native memory the threads freed goes back to the system once a minute (bridge.adapters.malloc says why).
+    memory_trim: Every = field(default_factory=lambda: Every("memory-trim", _give_back_memory))
     _closers: list[Any] = field(default_factory=list)
     _socket_mode: Any = None  # AsyncSocketModeHandler, whose methods are untyped
     _identity_task: asyncio.Task[None] | None = None
@@ -160,6 +175,7 @@ class Bridge:
         self.retention.start(every=3600.0)
         self.reconcile_loop.start(time.monotonic, every=self.settings.reconcile_seconds)
         self.nag_scheduler.start(every=self.settings.tick_seconds)
+        self.memory_trim.start(every=MEMORY_TRIM_SECONDS)
         if self.settings.slack_app_token is not None:
             await self._connect_socket_mode(self.settings.slack_app_token.reveal())
 
@@ -242,6 +258,7 @@ class Bridge:
         await self.background.drain(grace)
         await self.heartbeat.stop()
         await self.loop_lag.stop()
+        await self.memory_trim.stop()
         for closer in reversed(self._closers):
             result = closer()
             if hasattr(result, "__await__"):
