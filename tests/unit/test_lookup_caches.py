@@ -7,10 +7,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from slack_bolt.authorization.authorize_result import AuthorizeResult
+from slack_sdk.oauth.installation_store import FileInstallationStore
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bridge.domain.access import Privacy, ProjectAccess, Refusal
 from bridge.domain.model import AsanaUserGid, ChannelId, Link, ProjectGid, SlackUserId, TeamId, WorkspaceGid
 from bridge.domain.work import AsanaUser
+from bridge.entrypoints.slack_oauth import AUTHORIZED_TOKENS, cached_authorize
 from bridge.services.access import GUEST_CACHE_SECONDS, Access
 from bridge.services.answers import PRIVACY_SECONDS, AnswerIndex
 from bridge.services.people import NOT_IN_SLACK_SECONDS, People
@@ -169,3 +173,14 @@ async def test_a_channel_made_private_is_seen_as_private_within_the_hour() -> No
     slack.down = False
     assert await index._is_private(ChannelId("C")) is True
     assert slack.asked == ["C", "C", "C"]
+
+
+async def test_bolts_answers_for_installed_workspaces_are_bounded() -> None:
+    authorize = cached_authorize(
+        client_id="1.2", client_secret="secret", installations=FileInstallationStore(), client=AsyncWebClient()
+    )
+    answer = AuthorizeResult(enterprise_id=None, team_id="T1")
+    for n in range(AUTHORIZED_TOKENS + 10):  # one token per workspace ever installed, over months
+        authorize.authorize_result_cache[f"xoxb-{n}"] = answer
+    assert len(authorize.authorize_result_cache) == AUTHORIZED_TOKENS
+    assert "xoxb-0" not in authorize.authorize_result_cache
