@@ -21,8 +21,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bridge.adapters.malloc import give_back
-
 
 class _MallInfo2(ctypes.Structure):
     _fields_ = [
@@ -91,9 +89,12 @@ def _rss_mb() -> float:
 
 def trim_figures() -> dict[str, float]:
     """What one malloc_trim costs now (ms, on the loop) and gives back (MB of RSS)."""
+    libc = _libc()
+    if libc is None:
+        return {}
     before = _rss_mb()
     started = time.perf_counter()
-    give_back()
+    libc.malloc_trim(0)
     took = time.perf_counter() - started
     return {"trim_ms": round(took * 1000, 2), "trim_gave_mb": round(before - _rss_mb(), 2)}
 
