@@ -6,7 +6,9 @@ far `comments_per_s` times a second (each comment is relayed into its task's thr
 `open_tasks` are open, so the work in progress stays steady as on a team's real day. The bridge's RSS is read
 every few seconds; after a warm-up (minute 10 of 60) it must stay within ±10 % of what it was then. tracemalloc
 snapshots taken at the end of the warm-up and at the end say what grew in between (the figure's params list the
-lines that grew most), so a leak names its line instead of being guessed at.
+lines that grew most), so a leak names its line instead of being guessed at. The judged RSS is read after the
+first snapshot and before the second: taking one leaves 5-8 MB of the bridge's main heap resident (measured), which
+is the bench's doing. bench.memory logs, inside the bridge, where native memory sits (SQLite, malloc, threads).
 
 Slack's pacing is off (posts unpaced, no emulator limits): the bench measures what the bridge keeps, not a queue
 of posts waiting for their turn. tracemalloc costs memory of its own, roughly in proportion to what Python
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.flows import link_channel
+from bench.memory import read_log
 from bench.results import Profile, Result, judge
 from bench.served import BRIDGE_FOR_BENCH, ServedBridge, served_bridge, world_running
 from bench.waiting import wait_until
@@ -120,14 +123,16 @@ async def drive(bridge: ServedBridge, sizes: Sizes, folder: Path) -> dict[str, A
 
     async def sample() -> None:
         while time.monotonic() < ends:
-            samples.append((time.monotonic() - started, bridge.served.rss_mb()))
+            # The warm-up's snapshot comes before the first judged read, the end's after the last: taking one (a
+            # copy of every trace, pickled) leaves megabytes of the bridge's heap resident, which are the bench's.
             if "warm" not in snapshots and time.monotonic() - started >= sizes.warmup:
                 snapshots["warm"] = await _snapshot(bridge, folder, "warm")
+            samples.append((time.monotonic() - started, bridge.served.rss_mb()))
             await asyncio.sleep(sizes.sample_every)
 
     await asyncio.gather(tasks(), comments(), sample())
-    snapshots["end"] = await _snapshot(bridge, folder, "end")
     samples.append((time.monotonic() - started, bridge.served.rss_mb()))
+    snapshots["end"] = await _snapshot(bridge, folder, "end")
     heap = {label: _traced_mb(snapshot) for label, snapshot in snapshots.items()}
     return {"samples": samples, "growth": _growth(snapshots["warm"], snapshots["end"]), "heap": heap, **counts}
 
@@ -141,12 +146,21 @@ async def run(profile: Profile) -> list[Result]:
     sizes = SIZES[profile]
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as workdir:
         folder = Path(workdir)
-        env = {"BENCH_SLACK_POST_INTERVAL": "0", "BENCH_TRACEMALLOC_DIR": str(folder)}
+        # Where native memory sits, every sample_every seconds (bench.memory); BENCH_SOAK_MEMORY_LOG keeps the file.
+        memory_log = Path(os.environ.get("BENCH_SOAK_MEMORY_LOG") or folder / "memory.jsonl")
+        env = {
+            "BENCH_SLACK_POST_INTERVAL": "0",
+            "BENCH_TRACEMALLOC_DIR": str(folder),
+            "BENCH_MEMORY_LOG": str(memory_log),
+            "BENCH_MEMORY_EVERY": str(sizes.sample_every * 6),
+            "BENCH_MEMORY_TRIM": os.environ.get("BENCH_SOAK_MEMORY_TRIM", ""),  # also time a malloc_trim each line
+        }
         async with (
             world_running(slack_rate_limits=False) as world,
             served_bridge(world, folder, command=BRIDGE_FOR_BENCH, env=env, graceful=False) as bridge,
         ):
             found = await drive(bridge, sizes, folder)
+        memory = read_log(memory_log)
     samples: list[tuple[float, float]] = found["samples"]
     judged_samples = [rss for at, rss in samples if at >= sizes.warmup] or [samples[-1][1]]
     base = judged_samples[0]
@@ -166,6 +180,8 @@ async def run(profile: Profile) -> list[Result]:
         "rss_max_after_warmup_mb": round(max(judged_samples), 1),
         "kb_per_task_after_warmup": round((samples[-1][1] - base) * 1000 / max(1, found["tasks"]), 2),
         "grew_most": found["growth"],
+        "native_first": memory[0] if memory else None,  # bench.memory's figures, at the start and the end
+        "native_last": memory[-1] if memory else None,
     }
     return [
         Result(

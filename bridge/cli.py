@@ -98,8 +98,10 @@ async def serve(settings: Settings) -> None:
     """Migrate, listen, learn who we are, and run until SIGTERM/SIGINT; then drain and stop."""
     from aiohttp import web
 
+    from bridge.adapters.malloc import MALLOC_ARENAS, limit_arenas
     from bridge.bootstrap import build
 
+    limit_arenas(MALLOC_ARENAS)  # before any thread starts (bridge.adapters.malloc says why)
     await _migrate(settings)
     bridge = await build(settings)
     runner = web.AppRunner(bridge.web_app, handle_signals=False, access_log_class=logs.AccessLog)

@@ -22,6 +22,7 @@ V = TypeVar("V")
 @dataclass(frozen=True)
 class _Entry(Generic[V]):
     value: V | None  # None: looked for, not there
+    at: float  # when it was read (on the timer)
 
 
 class Lookups(Generic[K, V]):
@@ -38,6 +39,7 @@ class Lookups(Generic[K, V]):
         def expires(_key: K, entry: _Entry[V], now: float) -> float:
             return now + (found_seconds if entry.value is not None else missing_seconds)
 
+        self._timer = timer
         self._entries: TLRUCache[K, _Entry[V]] = TLRUCache(maxsize=maxsize, ttu=expires, timer=timer)
 
     def __len__(self) -> int:
@@ -53,15 +55,19 @@ class Lookups(Generic[K, V]):
         return entry.value if entry is not None else None
 
     def put(self, key: K, value: V | None) -> None:
-        self._entries[key] = _Entry(value)
+        self._entries[key] = _Entry(value, self._timer())
 
     def forget(self, key: K) -> None:
         self._entries.pop(key, None)
 
-    async def get_or_load(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
-        """The remembered answer, else `load()`'s, remembered (an exception is not: the next call asks again)."""
+    async def get_or_load(
+        self, key: K, load: Callable[[], Awaitable[V | None]], *, max_age: float | None = None
+    ) -> V | None:
+        """The remembered answer, else `load()`'s, remembered (an exception is not: the next call asks again).
+        With `max_age`, an answer read longer ago than that is read again (a caller that must judge on fresh
+        answers, where others may use the same ones for longer)."""
         entry = self._entries.get(key)
-        if entry is not None:
+        if entry is not None and (max_age is None or self._timer() - entry.at < max_age):
             return entry.value
         value = await load()
         self.put(key, value)

@@ -13,12 +13,14 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from aiohttp import web
 
 from bridge.domain.events import MalformedEvents, parse_delivery
 from bridge.domain.model import Delivery, WebhookRegistration, WebhookStatus
+from bridge.lookups import Lookups
 from bridge.metrics import Metrics
 from bridge.ports import Clock, Store
 
@@ -53,22 +55,33 @@ class DeliveryPace:
 
 
 class AsanaWebhookReceiver:
-    def __init__(self, *, store: Store, clock: Clock, metrics: Metrics, pace: DeliveryPace | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        metrics: Metrics,
+        pace: DeliveryPace | None = None,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._metrics = metrics
         self._pace = pace or DeliveryPace()
-        self._active: dict[str, tuple[float, WebhookRegistration]] = {}
+        # Only active hooks are remembered (bridge.lookups); anything else is read from the store every time.
+        self._active: Lookups[str, WebhookRegistration] = Lookups(
+            found_seconds=ACTIVE_HOOK_MEMORY, missing_seconds=0.0, maxsize=1_000, timer=timer
+        )
 
     async def _registration(self, hook_key: str) -> WebhookRegistration | None:
         known = self._active.get(hook_key)
-        if known is not None and time.monotonic() - known[0] < ACTIVE_HOOK_MEMORY:
-            return known[1]
+        if known is not None:
+            return known
         registration = await self._store.get_webhook(hook_key)
         if registration is not None and registration.status is WebhookStatus.ACTIVE and registration.secret:
-            self._active[hook_key] = (time.monotonic(), registration)
+            self._active.put(hook_key, registration)
         else:
-            self._active.pop(hook_key, None)
+            self._active.forget(hook_key)
         return registration
 
     async def handle(self, request: web.Request) -> web.Response:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 from urllib.parse import urljoin
 
 from aiohttp import web
+from cachetools import LRUCache
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.authorization.authorize_result import AuthorizeResult
 from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -22,6 +25,7 @@ log = logging.getLogger(__name__)
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
+AUTHORIZED_TOKENS = 5_000  # auth.test answers Bolt keeps, least recently used first out
 
 # The bot scopes manifest.yml asks for (tests/unit/test_oauth_scopes.py keeps the two equal).
 BOT_SCOPES = (
@@ -67,7 +71,7 @@ def cached_authorize(
     *, client_id: str, client_secret: str, installations: AsyncInstallationStore, client: AsyncWebClient
 ) -> AsyncInstallationStoreAuthorize:
     """Bolt's installation-store authorize with its cache on: without it, every request costs an auth.test."""
-    return AsyncInstallationStoreAuthorize(
+    authorize = AsyncInstallationStoreAuthorize(
         logger=logging.getLogger("slack_bolt.authorize"),
         installation_store=installations,
         client_id=client_id,
@@ -75,6 +79,11 @@ def cached_authorize(
         cache_enabled=True,
         client=client,
     )
+    # Bolt keeps each token's auth.test answer in a plain dict for the life of the process: bounded here instead
+    # (bridge.lookups' size policy). No expiry is needed: a token's answer does not change (a reinstall brings a
+    # new token), and Bolt reads it with `in` then `[]`, which an expiry falling in between would break.
+    authorize.authorize_result_cache = cast(dict[str, AuthorizeResult], LRUCache(maxsize=AUTHORIZED_TOKENS))
+    return authorize
 
 
 async def _installed(args: AsyncSuccessArgs) -> BoltResponse:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
@@ -13,11 +14,15 @@ from typing import Protocol
 from bridge.domain.model import ChannelId, ProjectGid, TaskGid, TrackedTask
 from bridge.domain.suggest import Answer, Reply, with_replies
 from bridge.domain.work import Story, Task, iso_moment
+from bridge.lookups import Lookups
 from bridge.ports import AnswerStore, Clock
 
 log = logging.getLogger(__name__)
 
 BACKFILL_PAGE = 50
+# Whether a channel is private, read again after this: a public channel made private stops lending its answers
+# to other channels within the hour (an answer is marked as the channel was when it was indexed).
+PRIVACY_SECONDS = 3600.0
 _NOISE = re.compile(r"https?://\S+|\[slack:[^\]]*\]|^From Slack:\s*$", re.MULTILINE)
 
 
@@ -32,12 +37,22 @@ class ChannelPrivacy(Protocol):
 
 
 class AnswerIndex:
-    def __init__(self, *, store: AnswerStore, asana: IndexAsana, slack: ChannelPrivacy, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        store: AnswerStore,
+        asana: IndexAsana,
+        slack: ChannelPrivacy,
+        clock: Clock,
+        timer: Callable[[], float] = time.monotonic,  # what the lookups' lifetimes are counted on (tests move it)
+    ) -> None:
         self._store = store
         self._asana = asana
         self._slack = slack
         self._clock = clock
-        self._private: dict[ChannelId, bool] = {}
+        self._private: Lookups[ChannelId, bool] = Lookups(
+            found_seconds=PRIVACY_SECONDS, missing_seconds=PRIVACY_SECONDS, timer=timer
+        )
 
     async def saw(self, tracked: TrackedTask, *, task: Task | None, stories: Sequence[Story]) -> None:
         """What the relay read about a tracked task: its comments, and the task itself when it changed. A failure
@@ -117,14 +132,12 @@ class AnswerIndex:
         ]
 
     async def _is_private(self, channel: ChannelId) -> bool:
-        known = self._private.get(channel)
-        if known is None:
-            try:
-                known = self._private[channel] = await self._slack.is_private(channel)
-            except Exception as exc:  # unknown: treated as private, the safe side
-                log.warning("could not tell whether %s is private: %s", channel, exc)
-                return True
-        return known
+        try:
+            private = await self._private.get_or_load(channel, lambda: self._slack.is_private(channel))
+        except Exception as exc:  # unknown (and not remembered): treated as private, the safe side
+            log.warning("could not tell whether %s is private: %s", channel, exc)
+            return True
+        return private is not False
 
 
 def _as_in_asana(answer: Answer, task: Task, *, now_if_unknown: datetime | None = None) -> Answer:

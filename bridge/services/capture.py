@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +36,7 @@ from bridge.domain.model import (
 from bridge.domain.policy import PRIORITIES, Policy
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.domain.work import Section, Task, TaskDraft, starting_section
+from bridge.lookups import Lookups
 from bridge.ports import AsanaPort, CaptureStore, Clock, LinkReads, OutboxStore, SlackPort, TaskStore
 from bridge.services.acting import Acting, ActingFor, as_bridge
 from bridge.services.capture_reading import Reader
@@ -89,12 +90,6 @@ class AlreadyCaptured:
     permalink_url: str | None
 
 
-@dataclass
-class _Options:
-    by_name: dict[str, str] = field(default_factory=dict)
-    fetched: float = 0.0
-
-
 AfterCapture = Callable[["Captured", CaptureRequest], Awaitable[None]]
 Defer = Callable[[Coroutine[Any, Any, None], str], object]  # runs work beside the caller (Background.spawn)
 CAPTURES_AT_ONCE = 8  # about half of Asana's 15 writes in flight: the rest is left to relays and nags
@@ -118,6 +113,7 @@ class Capture:
         acting_for: ActingFor | None = None,
         after_capture: AfterCapture | None = None,
         defer: Defer | None = None,
+        timer: Callable[[], float] = time.monotonic,  # what the lookups' lifetimes are counted on (tests move it)
     ) -> None:
         self._cards = cards
         self._outbox = Outbox(store=posts, slack=slack, clock=clock, holder=holder)
@@ -132,8 +128,13 @@ class Capture:
         self._people = people
         self._clock = clock
         self._policy = policy
-        self._options: dict[str, _Options] = {}
-        self._sections: dict[str, tuple[float, list[Section]]] = {}
+        # A priority field's options by name, a project's sections: read again after a while (bridge.lookups).
+        self._options: Lookups[str, dict[str, str]] = Lookups(
+            found_seconds=OPTIONS_CACHE_SECONDS, missing_seconds=OPTIONS_CACHE_SECONDS, timer=timer
+        )
+        self._sections: Lookups[str, list[Section]] = Lookups(
+            found_seconds=OPTIONS_CACHE_SECONDS, missing_seconds=OPTIONS_CACHE_SECONDS, timer=timer
+        )
         self.reader = Reader(slack=slack, people=people)
         self._in_flight = asyncio.Semaphore(CAPTURES_AT_ONCE)
         # A /task's link back to Slack is written after the capture, one at a time: in a burst of commands the
@@ -355,13 +356,9 @@ class Capture:
         """Where a new task starts (see starting_section); the project's sections are read once in a while."""
         if not priority:
             return link.triage_section_gid
-        cached = self._sections.get(link.project_gid)
-        if cached is None or time.monotonic() - cached[0] > OPTIONS_CACHE_SECONDS:
-            cached = self._sections[link.project_gid] = (
-                time.monotonic(),
-                await self._asana.sections_of(link.project_gid),
-            )
-        return starting_section(cached[1], triage_gid=link.triage_section_gid, priority=priority, priorities=PRIORITIES)
+        project = link.project_gid
+        sections = await self._sections.get_or_load(project, lambda: self._asana.sections_of(project)) or []
+        return starting_section(sections, triage_gid=link.triage_section_gid, priority=priority, priorities=PRIORITIES)
 
     async def _finish(self, request: CaptureRequest, link: Link, task: Task) -> Captured:
         """Everything after the task exists; each step is safe to repeat."""
@@ -450,15 +447,17 @@ class Capture:
                 log.warning("task %s not added to combined project %s: %s", task.gid, project_gid, exc)
 
     async def _option(self, link: Link, priority: str) -> str | None:
-        assert link.priority_field_gid is not None
-        cached = self._options.get(link.priority_field_gid)
-        if cached is None or time.monotonic() - cached.fetched > OPTIONS_CACHE_SECONDS:
-            cached = _Options(fetched=time.monotonic())
+        field_gid = link.priority_field_gid
+        assert field_gid is not None
+
+        async def read() -> dict[str, str]:
             for custom_field in await self._asana.custom_fields_of(link.project_gid):
-                if custom_field.gid == link.priority_field_gid:
-                    cached.by_name = {o.name.strip().lower(): o.gid for o in custom_field.enum_options if o.enabled}
-            self._options[link.priority_field_gid] = cached
-        return cached.by_name.get(priority.strip().lower())
+                if custom_field.gid == field_gid:
+                    return {o.name.strip().lower(): o.gid for o in custom_field.enum_options if o.enabled}
+            return {}
+
+        by_name = await self._options.get_or_load(field_gid, read) or {}
+        return by_name.get(priority.strip().lower())
 
 
 def _first_snapshot(request: CaptureRequest, task: Task) -> dict[str, Any]:

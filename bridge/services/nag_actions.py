@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -47,6 +48,7 @@ from bridge.domain.nag_clicks import Action, Click, Decision, Verdict, Why, deci
 from bridge.domain.nags import SNOOZED_UNTIL
 from bridge.domain.policy import Policy
 from bridge.domain.work import Section, Task
+from bridge.lookups import Lookups
 from bridge.ports import AsanaPort, Clock, LinkReads, NagLog, SlackPort, TaskStore, UserMappings
 from bridge.services.access import Access
 from bridge.services.acting import ActingFor, as_bridge
@@ -97,6 +99,7 @@ class NagActions:
         policy: Policy,
         cards: Cards,
         acting_for: ActingFor | None = None,
+        timer: Callable[[], float] = time.monotonic,  # what the lookups' lifetimes are counted on (tests move it)
     ) -> None:
         self._cards = cards
         self._nag_log = nag_log
@@ -109,8 +112,11 @@ class NagActions:
         self._people = people
         self._clock = clock
         self._policy = policy
-        self._access = Access(asana=asana)
-        self._sections: dict[str, tuple[float, dict[str, Section]]] = {}
+        self._access = Access(asana=asana, timer=timer)
+        # A project's sections by name, read again after a while (bridge.lookups).
+        self._sections: Lookups[str, dict[str, Section]] = Lookups(
+            found_seconds=PROJECT_CACHE_SECONDS, missing_seconds=PROJECT_CACHE_SECONDS, timer=timer
+        )
 
     async def act(self, click: NagClick) -> str | None:
         """Carry out a click; returns what to tell the clicker (None: the edited nag says it all). A click in the
@@ -232,11 +238,13 @@ class NagActions:
         """The project's section named like the chosen priority, unless the task is in it already (or it has none)."""
         if not decision.section:
             return None
-        cached = self._sections.get(link.project_gid)
-        if cached is None or time.monotonic() - cached[0] >= PROJECT_CACHE_SECONDS:
-            sections = {s.name.strip().casefold(): s for s in await self._asana.sections_of(link.project_gid)}
-            cached = self._sections[link.project_gid] = (time.monotonic(), sections)
-        section = cached[1].get(decision.section.strip().casefold())
+        project = link.project_gid
+
+        async def read() -> dict[str, Section]:
+            return {s.name.strip().casefold(): s for s in await self._asana.sections_of(project)}
+
+        sections = await self._sections.get_or_load(project, read) or {}
+        section = sections.get(decision.section.strip().casefold())
         current = next(
             (
                 (m.get("section") or {}).get("gid")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bridge.adapters.errors import SlackError
 from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, UserMapping, WorkspaceGid
+from bridge.lookups import Lookups
 from bridge.ports import AsanaPort, Clock, SlackPort, UserMappings
 
 log = logging.getLogger(__name__)
@@ -16,6 +17,10 @@ log = logging.getLogger(__name__)
 CACHE_LIFETIME = timedelta(hours=24)
 # Someone without an Asana account may get one today: look again sooner.
 NOT_FOUND_LIFETIME = timedelta(hours=1)
+# An Asana user nobody in the Slack workspace matches (by email): asked again after this, so someone who joins
+# Slack is mentioned within minutes. Remembered in memory only (bridge.lookups), at most NOT_IN_SLACK_KEPT of them.
+NOT_IN_SLACK_SECONDS = 600.0
+NOT_IN_SLACK_KEPT = 10_000
 # Slack's answers for a person it will not show the bot: a Slack Connect guest of another organisation, a deactivated
 # account. They are still people who wrote something: their words are captured, only their lookups come back empty.
 UNSEEN = frozenset({"user_not_found", "user_not_visible", "users_not_found", "account_inactive_user"})
@@ -28,7 +33,13 @@ class People:
         self._slack = slack
         self._asana = asana
         self._clock = clock
-        self._not_in_slack: dict[tuple[TeamId, AsanaUserGid], datetime] = {}
+        # Only misses are kept here (a found person is in the store); counted on the clock, so tests move it.
+        self._not_in_slack: Lookups[tuple[TeamId, AsanaUserGid], SlackUserId] = Lookups(
+            found_seconds=0.0,
+            missing_seconds=NOT_IN_SLACK_SECONDS,
+            maxsize=NOT_IN_SLACK_KEPT,
+            timer=lambda: clock.now().timestamp(),
+        )
 
     async def asana_user(self, team_id: TeamId, user_id: SlackUserId, workspace: WorkspaceGid) -> AsanaUserGid | None:
         """The Asana user of a Slack user, or None when their email matches nobody in the workspace."""
@@ -78,18 +89,17 @@ class People:
         self, team_id: TeamId, asana_user_gid: AsanaUserGid, workspace: WorkspaceGid
     ) -> SlackUserId | None:
         """The Slack user of an Asana user (to @mention them), by the email of their Asana account; None when
-        they are not in this Slack workspace (asked again after an hour, in case they join)."""
+        they are not in this Slack workspace (asked again after NOT_IN_SLACK_SECONDS, in case they join)."""
         known = await self._store.slack_user_for(team_id, asana_user_gid)
         if known is not None:
             return known
         now = self._clock.now()
-        missed = self._not_in_slack.get((team_id, asana_user_gid))
-        if missed is not None and now - missed < NOT_FOUND_LIFETIME:
+        if self._not_in_slack.known((team_id, asana_user_gid)):
             return None
         user = await self._asana.user_by_email(asana_user_gid, workspace)  # Asana takes a gid where it takes an email
         found = await self._slack.user_by_email(user.email) if user is not None and user.email else None
         if found is None:
-            self._not_in_slack[(team_id, asana_user_gid)] = now
+            self._not_in_slack.put((team_id, asana_user_gid), None)
             return None
         slack_user = SlackUserId(found)
         await self._store.save_user_mapping(

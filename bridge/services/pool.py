@@ -1,13 +1,13 @@
-"""The routing pool's people as routing sees them: their Asana users (read once per process), their out-of-office
-entries (read again after OOO_CACHE_SECONDS), their Slack timezones (the gateway reads them again after a while),
-their loads (from the bridge's snapshots), names and Slack mentions."""
+"""The routing pool's people as routing sees them: their Asana users and out-of-office entries (remembered a while,
+bridge.lookups), their Slack timezones (the gateway reads them again after a while), their loads (from the
+bridge's snapshots), names and Slack mentions."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 
 from bridge.domain.business_time import clock_for
@@ -15,23 +15,38 @@ from bridge.domain.model import AsanaUserGid, Link
 from bridge.domain.policy import Policy
 from bridge.domain.routing import Candidate, in_hours
 from bridge.domain.work import AsanaUser
+from bridge.lookups import Lookups
 from bridge.ports import AsanaPort, SlackPort, TaskStore
 
 log = logging.getLogger(__name__)
 
 OOO_CACHE_SECONDS = 900.0  # out-of-office entries change rarely; read each person's again after this
 OOO_LOOKAHEAD = timedelta(days=60)  # entries that far ahead are enough to say when someone is back
-UNKNOWN_USER_RETRY_SECONDS = 600.0
+USER_SECONDS = 3600.0  # a pool member's Asana user (name, gid) is read again after this
+UNKNOWN_USER_RETRY_SECONDS = 600.0  # "no Asana user for this email": asked again after this (they may be invited)
+
+Ranges = tuple[tuple[date, date], ...]
 
 
 class Pool:
-    def __init__(self, *, store: TaskStore, asana: AsanaPort, slack: SlackPort) -> None:
+    def __init__(
+        self,
+        *,
+        store: TaskStore,
+        asana: AsanaPort,
+        slack: SlackPort,
+        timer: Callable[[], float] = time.monotonic,  # what the lookups' lifetimes are counted on (tests move it)
+    ) -> None:
         self._store = store
         self._asana = asana
         self._slack = slack
-        self._users: dict[str, tuple[float, AsanaUser | None]] = {}
+        self._users: Lookups[tuple[str, str], AsanaUser] = Lookups(
+            found_seconds=USER_SECONDS, missing_seconds=UNKNOWN_USER_RETRY_SECONDS, timer=timer
+        )
         # By person and the day asked about: the entries read are those around that day.
-        self._ooo: dict[tuple[str, date], tuple[float, tuple[tuple[date, date], ...]]] = {}
+        self._ooo: Lookups[tuple[str, date], Ranges] = Lookups(
+            found_seconds=OOO_CACHE_SECONDS, missing_seconds=OOO_CACHE_SECONDS, timer=timer
+        )
 
     async def candidates(
         self, link: Link, policy: Policy, loads: Mapping[AsanaUserGid | None, int], now: datetime
@@ -55,23 +70,16 @@ class Pool:
         return candidates, users
 
     async def user(self, email: str, link: Link) -> AsanaUser | None:
-        known = self._users.get(email)
-        if known is not None and (known[1] is not None or time.monotonic() - known[0] < UNKNOWN_USER_RETRY_SECONDS):
-            return known[1]
-        user = await self._asana.user_by_email(email, link.workspace_gid)
-        self._users[email] = (time.monotonic(), user)
-        return user
+        return await self._users.get_or_load(
+            (link.workspace_gid, email), lambda: self._asana.user_by_email(email, link.workspace_gid)
+        )
 
-    async def out(self, user_gid: AsanaUserGid, link: Link, today: date) -> tuple[tuple[date, date], ...]:
-        known = self._ooo.get((user_gid, today))
-        if known is None or time.monotonic() - known[0] > OOO_CACHE_SECONDS:
-            ranges = await self._asana.out_of_office(
-                user_gid, link.workspace_gid, start=today - timedelta(days=1), end=today + OOO_LOOKAHEAD
-            )
-            if len(self._ooo) > 10_000:
-                self._ooo.clear()
-            known = self._ooo[(user_gid, today)] = (time.monotonic(), tuple(ranges))
-        return known[1]
+    async def out(self, user_gid: AsanaUserGid, link: Link, today: date) -> Ranges:
+        async def read() -> Ranges:
+            start, end = today - timedelta(days=1), today + OOO_LOOKAHEAD
+            return tuple(await self._asana.out_of_office(user_gid, link.workspace_gid, start=start, end=end))
+
+        return await self._ooo.get_or_load((user_gid, today), read) or ()
 
     async def loads(self) -> dict[AsanaUserGid | None, int]:
         """Open tasks per assignee from the stored snapshots (for a click or /asana routing, not the tick)."""

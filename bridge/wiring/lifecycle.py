@@ -28,7 +28,7 @@ from bridge.services.reports import Reports
 from bridge.services.webhooks import WebhookReconciler
 from bridge.wiring.adapters import HEARTBEAT_SECONDS, Adapters, AsanaClient, BridgeStore, Identity
 from bridge.wiring.services import Services
-from bridge.wiring.workers import Workers
+from bridge.wiring.workers import MEMORY_TRIM_SECONDS, Workers
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,7 @@ class Bridge:
         workers.retention.start(every=3600.0)
         workers.reconcile_loop.start(time.monotonic, every=self.settings.reconcile_seconds)
         workers.nag_scheduler.start(every=self.settings.tick_seconds)
+        workers.memory_trim.start(every=MEMORY_TRIM_SECONDS)
         if self.settings.slack_app_token is not None:
             await self._connect_socket_mode(self.settings.slack_app_token.reveal())
 
@@ -218,6 +219,7 @@ class Bridge:
         await self.background.drain(grace)
         await workers.heartbeat.stop()
         await workers.loop_lag.stop()
+        await workers.memory_trim.stop()
         for closer in reversed(self.adapters.closers):
             result = closer()
             if isinstance(result, Awaitable):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bridge.adapters.malloc import give_back
 from bridge.config import Settings
 from bridge.domain.identity import OWN_WRITE_WINDOW
 from bridge.entrypoints.asana_webhooks import DeliveryPace
 from bridge.entrypoints.inbox_worker import InboxRetention, InboxWorker
 from bridge.entrypoints.loop_lag import LoopLagProbe
+from bridge.entrypoints.periodic import Every
 from bridge.entrypoints.workers import (
     CaptureSweeper,
     EventsPoller,
@@ -22,6 +26,8 @@ from bridge.services.relay import Relay
 from bridge.wiring.adapters import Adapters
 from bridge.wiring.services import Services
 
+log = logging.getLogger(__name__)
+MEMORY_TRIM_SECONDS = 60.0
 
 @dataclass
 class Workers:
@@ -35,6 +41,8 @@ class Workers:
     reconcile_loop: WebhookReconcileLoop
     nag_scheduler: NagScheduler
     loop_lag: LoopLagProbe
+    # Native memory the threads freed goes back to the system once a minute (bridge.adapters.malloc says why).
+    memory_trim: Every
 
 
 def build_workers(settings: Settings, adapters: Adapters, services: Services, pace: DeliveryPace) -> Workers:
@@ -65,6 +73,17 @@ def build_workers(settings: Settings, adapters: Adapters, services: Services, pa
         reconcile_loop=WebhookReconcileLoop(services.reconciler),
         nag_scheduler=build_nag_scheduler(settings, adapters, services),
         loop_lag=LoopLagProbe(metrics=metrics),
+        memory_trim=Every("memory-trim", _give_back_memory),
+    )
+
+
+async def _give_back_memory() -> None:
+    started = time.perf_counter()
+    given = give_back()
+    log.debug(
+        "malloc_trim: %s in %.1f ms",
+        "pages given back" if given else "nothing to give",
+        (time.perf_counter() - started) * 1000,
     )
 
 

@@ -71,3 +71,19 @@ def test_the_least_recently_used_go_first_beyond_the_bound(clock: Clock) -> None
     assert len(lookups) == 3 and not lookups.known(1) and lookups.known(0)
     lookups.forget(0)
     assert not lookups.known(0)
+
+
+async def test_a_caller_may_ask_for_fresher_answers_than_the_policy_keeps(clock: Clock) -> None:
+    lookups: Lookups[str, str] = Lookups(found_seconds=600, missing_seconds=60, timer=clock)
+    answers = iter(["private", "public"])
+
+    async def read() -> str | None:
+        return next(answers)
+
+    assert await lookups.get_or_load("project", read) == "private"
+    clock.now = 59.0
+    assert await lookups.get_or_load("project", read, max_age=60) == "private"
+    clock.now = 60.0
+    assert await lookups.get_or_load("project", read) == "private"  # the policy's ten minutes still hold
+    assert await lookups.get_or_load("project", read, max_age=60) == "public"  # a minute old: read again
+    assert lookups.get("project") == "public"

@@ -21,6 +21,10 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///bridge.db"
 SQLITE_BEGIN = "bridge_sqlite_begin"
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Each connection's page cache, in KiB. SQLite's default (2 MiB) fills as the file grows, once per connection (the
+# pool's, the inbox writers'), and stays: the soak bench saw the process grow all hour. The bridge's reads are
+# index lookups and pages of at most a few hundred rows; the file's pages are in the OS's cache anyway.
+SQLITE_CACHE_KIB = 512
 
 SUPPORTED_DIALECTS = frozenset({"sqlite", "postgresql"})
 
@@ -56,6 +60,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
             try:
                 cursor.execute("PRAGMA journal_mode = WAL")
             except locked_error as exc:

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from sqlalchemy.engine import URL
 
-from bridge.adapters.store.engine import SQLITE_BUSY_TIMEOUT_MS
+from bridge.adapters.store.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_CACHE_KIB
 
 T = TypeVar("T")
 
@@ -36,7 +36,8 @@ class SqliteWriter:
     """Runs `fn(connection)` inside BEGIN IMMEDIATE … COMMIT on one connection and one thread, both its own.
 
     The caller holds the store's in-process writer lock, as for any write; other processes meet SQLite's lock and
-    the same busy timeout as the engine's connections. The connection is tuned like theirs (WAL, NORMAL sync).
+    the same busy timeout as the engine's connections. The connection is tuned like theirs (WAL, NORMAL sync, a
+    bounded page cache).
     """
 
     def __init__(self, path: str) -> None:
@@ -74,6 +75,7 @@ class SqliteWriter:
         # isolation_level=None: no implicit transactions, BEGIN is ours (as on the engine's connections).
         conn = sqlite3.connect(self._path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         self._conn = conn
