@@ -139,7 +139,7 @@ async def check(settings: Settings) -> int:
     from slack_sdk.web.async_client import AsyncWebClient
 
     from bridge.adapters.asana_api import AsanaGateway
-    from bridge.adapters.errors import AsanaError, AsanaForbidden
+    from bridge.errors import AsanaError, AsanaForbidden
 
     problems: list[str] = []
     print("configuration: ok")

@@ -25,15 +25,6 @@ import urllib3
 from asana.rest import ApiException
 from urllib3.util.retry import Retry
 
-from bridge.adapters.errors import (
-    AsanaBadRequest,
-    AsanaError,
-    AsanaForbidden,
-    AsanaNotFound,
-    AsanaRateLimited,
-    AsanaUnavailable,
-    SyncTokenExpired,
-)
 from bridge.adapters.limits import RateLimiter
 from bridge.domain.access import ProjectAccess, privacy_of
 from bridge.domain.model import AsanaUserGid, ProjectGid, TaskGid, WorkspaceGid
@@ -49,6 +40,15 @@ from bridge.domain.work import (
     TaskDraft,
     Webhook,
     iso_day,
+)
+from bridge.errors import (
+    AsanaBadRequest,
+    AsanaError,
+    AsanaForbidden,
+    AsanaNotFound,
+    AsanaRateLimited,
+    AsanaUnavailable,
+    SyncTokenExpired,
 )
 from bridge.metrics import Metrics
 

@@ -12,9 +12,9 @@ from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
-from bridge.adapters.errors import AsanaUnavailable, OAuthRefused
 from bridge.domain.identity import Grant
 from bridge.domain.model import AsanaUserGid
+from bridge.errors import AsanaUnavailable, OAuthRefused
 
 log = logging.getLogger(__name__)
 TIMEOUT = aiohttp.ClientTimeout(total=15)

@@ -14,10 +14,10 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bridge.adapters.errors import SlackError
 from bridge.adapters.limits import ChannelPacer, SharedChannelPacer
 from bridge.adapters.slack_installations import WorkspaceTokens
 from bridge.domain.model import MessageTs
+from bridge.errors import SlackError
 from bridge.lookups import Lookups
 from bridge.metrics import Metrics
 from bridge.tenancy import current_team

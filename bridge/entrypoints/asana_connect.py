@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.services.identity import Identities
 
 REDIRECT_PATH = "/asana/oauth_redirect"
@@ -23,8 +23,8 @@ class AsanaConnectPage:
             state=query.get("state"), code=query.get("code"), error=query.get("error")
         )
         if finished.connected:
-            return _page(200, blocks.connected_page(finished.asana_name))
-        return _page(400, blocks.connect_failed_page(finished.reason))
+            return _page(200, wording.connected_page(finished.asana_name))
+        return _page(400, wording.connect_failed_page(finished.reason))
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get(REDIRECT_PATH, self.redirect)]

@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bridge.adapters.blocks import when
 from bridge.domain.report import ALL, Status
 from bridge.domain.report_access import Credentials, Refusal
 from bridge.entrypoints import report_charts
 from bridge.entrypoints.report_formats import CSV_TABLES, as_csv, as_json, hours
 from bridge.services.reports import AccessDenied, Reports, ReportView, UnknownLink
+from bridge.wording import when
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.commands import CommandError, parse_project_ref, parse_relay_setting
 from bridge.domain.model import CaptureMode, ChannelId, SlackUserId, TeamId
 from bridge.entrypoints import slack_identity
@@ -58,10 +58,10 @@ async def link_channel(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
     except CommandError:
         wanted = None  # the link service explains the mistake
     if current is not None and wanted is not None and wanted != current.project_gid:
-        text, prompt = blocks.replace_link_prompt(current.project_name, asked.rest)
+        text, prompt = wording.replace_link_prompt(current.project_name, asked.rest)
         await ack(text=text, blocks=prompt)  # replacing a link needs a confirmation click
         return
-    await ack(text=blocks.WORKING_ON_LINK)
+    await ack(text=wording.WORKING_ON_LINK)
     work = answering(lambda: _link(deps, asked.team, asked.channel, asked.user, asked.rest, asked.announce), asked.tell)
     deps.background.spawn(work, name="link")
 
@@ -94,7 +94,7 @@ async def capture_setting(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
 
 async def post_report(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
     if await deps.store.get_link(asked.team, asked.channel) is None:
-        await ack(text=blocks.REPORT_NOT_LINKED)  # one fast read, so the answer comes with the ack
+        await ack(text=wording.REPORT_NOT_LINKED)  # one fast read, so the answer comes with the ack
         return
     await ack()
     work = answering(lambda: deps.reports.post_summary(asked.team, asked.channel, asked.user), asked.tell)
@@ -128,11 +128,11 @@ async def find_similar(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
 
 
 async def show_help(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
-    await ack(text=blocks.HELP)
+    await ack(text=wording.HELP)
 
 
 async def unknown_verb(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
-    await ack(text=blocks.UNKNOWN_SUBCOMMAND.format(word=blocks.escape(asked.verb)))
+    await ack(text=wording.UNKNOWN_SUBCOMMAND.format(word=wording.escape(asked.verb)))
 
 
 VERBS: dict[str, Verb] = {
@@ -163,7 +163,7 @@ async def replace_link(
 
     async def announce(text: str) -> None:
         await deps.slack.post_message(channel, text)
-        await respond(text=blocks.LINK_REPLACED, replace_original=True)
+        await respond(text=wording.LINK_REPLACED, replace_original=True)
 
     deps.background.spawn(
         answering(lambda: _link(deps, team, channel, user, action["value"], announce), tell), name="relink"
@@ -176,13 +176,13 @@ async def report_opened(deps: Listeners, ack: AsyncAck) -> None:
 
 async def keep_link(deps: Listeners, ack: AsyncAck, respond: AsyncRespond) -> None:
     await ack()
-    await respond(text=blocks.LINK_KEPT, replace_original=True)
+    await respond(text=wording.LINK_KEPT, replace_original=True)
 
 
 LISTENERS = (
     Listener("command", "/asana", asana_command),
     Listener("action", "link_replace_confirm", replace_link),
-    Listener("action", blocks.REPORT_OPEN, report_opened),
+    Listener("action", wording.REPORT_OPEN, report_opened),
     Listener("action", "link_replace_cancel", keep_link),
 )
 
@@ -197,31 +197,33 @@ async def _link(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUs
 async def _set_relay(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUserId, words: str) -> str:
     link = await deps.store.get_link(team, channel)
     if link is None:
-        return blocks.NOT_LINKED
+        return wording.NOT_LINKED
     if not words.strip():
-        return blocks.relay_setting(link)
+        return wording.relay_setting(link)
     try:
         setting = parse_relay_setting(words)
     except CommandError as exc:
-        return blocks.relay_usage(str(exc))
+        return wording.relay_usage(str(exc))
     changed = await deps.links.set_relay(team, channel, setting)
-    if changed is not None and blocks.relay_command(changed) != blocks.relay_command(link):
-        _announce(deps, channel, blocks.relay_changed(user, changed, undo=blocks.relay_command(link)))
-    return blocks.relay_setting(changed or link)
+    if changed is not None and wording.relay_command(changed) != wording.relay_command(link):
+        _announce(deps, channel, wording.relay_changed(user, changed, undo=wording.relay_command(link)))
+    return wording.relay_setting(changed or link)
 
 
 async def _set_capture(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUserId, word: str) -> str:
     try:
         mode = CaptureMode(word)
     except ValueError:
-        return blocks.CAPTURE_USAGE
+        return wording.CAPTURE_USAGE
     before = await deps.store.get_link(team, channel)
     link = await deps.links.set_capture(team, channel, mode)
     if link is None or before is None:
-        return blocks.NOT_LINKED
-    said = blocks.capture_mode_set(mode.value, deps.policy.for_project(link.project_gid).capture.reaction)
+        return wording.NOT_LINKED
+    said = wording.capture_mode_set(mode.value, deps.policy.for_project(link.project_gid).capture.reaction)
     if before.capture_mode is not mode:
-        _announce(deps, channel, blocks.setting_changed(user, said, undo=f"/asana capture {before.capture_mode.value}"))
+        _announce(
+            deps, channel, wording.setting_changed(user, said, undo=f"/asana capture {before.capture_mode.value}")
+        )
     return said
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.commands import CommandError, parse_task_command
 from bridge.domain.model import SlackUserId, TaskGid
 from bridge.domain.slack_text import readable
@@ -24,20 +24,20 @@ async def task_command(deps: Listeners, ack: AsyncAck, command: dict[str, Any], 
         parsed = parse_task_command(text, today=deps.capture.today())
     except CommandError as exc:
         # A mistake is answered in the ack itself (nothing was sent to Asana), with the command to fix and resend.
-        await ack(text=blocks.command_error(str(exc), "/task", readable(text)))
+        await ack(text=wording.command_error(str(exc), "/task", readable(text)))
         return
     if await deps.store.get_link(team, channel) is None:
-        await ack(text=blocks.NOT_LINKED)  # one fast read, so the answer comes with the ack
+        await ack(text=wording.NOT_LINKED)  # one fast read, so the answer comes with the ack
         return
     await ack(
-        text=blocks.working_on_task(parsed.title, assignee=parsed.assignee, due=parsed.due, priority=parsed.priority)
+        text=wording.working_on_task(parsed.title, assignee=parsed.assignee, due=parsed.due, priority=parsed.priority)
     )
 
     async def tell(text: str) -> None:
         await quietly(respond(text=text, response_type="ephemeral"), f"{user} in {channel}")
 
     async def created(result: Captured) -> None:
-        text, confirmation = blocks.task_created(result.task, assignee=parsed.assignee, priority=parsed.priority)
+        text, confirmation = wording.task_created(result.task, assignee=parsed.assignee, priority=parsed.priority)
         answer = respond(text=text, blocks=confirmation, response_type="ephemeral", replace_original=True)
         await quietly(answer, f"{user} in {channel}")
 
@@ -48,7 +48,7 @@ async def task_command(deps: Listeners, ack: AsyncAck, command: dict[str, Any], 
             channel_id=channel,
             requester=user,
             title=read.title,
-            notes=blocks.command_notes(by=await deps.capture.reader.author(user)),
+            notes=wording.command_notes(by=await deps.capture.reader.author(user)),
             assignee=read.assignee,
             due=read.due,
             priority=read.priority,
@@ -63,7 +63,7 @@ async def task_command(deps: Listeners, ack: AsyncAck, command: dict[str, Any], 
     async def refused(problem: str) -> None:
         # What Asana or the workspace refused (an assignee without Asana, a priority the project lacks): the
         # command comes back with it, to fix and send again.
-        await tell(blocks.command_error(problem, "/task", readable(text)))
+        await tell(wording.command_error(problem, "/task", readable(text)))
 
     deps.background.spawn(answering(create, refused), name=f"task {channel}")
 
@@ -91,6 +91,6 @@ async def task_opened(deps: Listeners, ack: AsyncAck) -> None:
 # /task first: Bolt tries listeners in order, and it is the command people send most.
 LISTENERS = (
     Listener("command", "/task", task_command),
-    Listener("action", blocks.TASK_UNDO, undo_task),
-    Listener("action", blocks.TASK_OPEN, task_opened),
+    Listener("action", wording.TASK_UNDO, undo_task),
+    Listener("action", wording.TASK_OPEN, task_opened),
 )

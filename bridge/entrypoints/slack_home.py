@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import SlackUserId, TeamId
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, home_teller
 
@@ -30,5 +30,5 @@ async def switch(deps: Listeners, ack: AsyncAck, body: dict[str, Any], action: d
 
 LISTENERS = (
     Listener("event", "app_home_opened", on_home_opened),
-    Listener("action", blocks.HOME_ASSIGNMENT_DMS, switch),
+    Listener("action", wording.HOME_ASSIGNMENT_DMS, switch),
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import SlackUserId, TeamId
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, home_teller, then
 
@@ -46,7 +46,7 @@ async def home_connect(deps: Listeners, ack: AsyncAck, body: dict[str, Any]) -> 
     say = home_teller(deps, team, user)
 
     async def work() -> None:
-        await say(blocks.home_connect_link(await deps.identities.connect_url(team, user)))
+        await say(wording.home_connect_link(await deps.identities.connect_url(team, user)))
 
     deps.background.spawn(answering(work, say), name=f"home connect {user}")
 
@@ -61,7 +61,7 @@ async def home_disconnect(deps: Listeners, ack: AsyncAck, body: dict[str, Any]) 
 
 
 LISTENERS = (
-    Listener("action", blocks.ASANA_CONNECT, connect_opened),
-    Listener("action", blocks.ASANA_CONNECT_START, home_connect),
-    Listener("action", blocks.ASANA_DISCONNECT, home_disconnect),
+    Listener("action", wording.ASANA_CONNECT, connect_opened),
+    Listener("action", wording.ASANA_CONNECT_START, home_connect),
+    Listener("action", wording.ASANA_DISCONNECT, home_disconnect),
 )

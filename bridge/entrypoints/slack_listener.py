@@ -11,11 +11,11 @@ from typing import Any, Literal, NamedTuple
 
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaRateLimited, AsanaUnavailable
+from bridge import wording
 from bridge.domain.model import ChannelId, SlackUserId, TeamId
 from bridge.domain.policy import Policy
 from bridge.entrypoints.background import Background
+from bridge.errors import AsanaRateLimited, AsanaUnavailable
 from bridge.ports import Clock, SlackPort, Store
 from bridge.services.answers import AnswerIndex
 from bridge.services.capture import RETRY_DELAYS, Capture
@@ -97,10 +97,10 @@ async def answering(work: Callable[[], Awaitable[object]], say: Say) -> None:
         await say(str(exc))
     except (AsanaUnavailable, AsanaRateLimited) as exc:
         log.warning("asana unavailable for a user request: %s", exc)
-        await say(blocks.ASANA_BUSY.format(reason=exc))
+        await say(wording.ASANA_BUSY.format(reason=exc))
     except Exception:
         log.exception("request failed")
-        await say(blocks.INTERNAL_ERROR)
+        await say(wording.INTERNAL_ERROR)
 
 
 async def then(say: Say, message: Awaitable[str]) -> None:

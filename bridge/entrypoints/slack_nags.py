@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import ChannelId, MessageTs, SlackUserId, TaskGid, TeamId
 from bridge.domain.nag_clicks import Action, Click
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, clicker_teller, home_teller
@@ -17,8 +17,8 @@ from bridge.services.nag_actions import NagClick, home_claim
 
 log = logging.getLogger(__name__)
 
-_BUTTONS = {blocks.NAG_DONE: Action.DONE, blocks.NAG_SNOOZE: Action.SNOOZE, blocks.NAG_PUSH: Action.PUSH}
-_MORE = {blocks.NAG_MORE_SNOOZE: Click(Action.SNOOZE), blocks.NAG_MORE_PUSH: Click(Action.PUSH)}
+_BUTTONS = {wording.NAG_DONE: Action.DONE, wording.NAG_SNOOZE: Action.SNOOZE, wording.NAG_PUSH: Action.PUSH}
+_MORE = {wording.NAG_MORE_SNOOZE: Click(Action.SNOOZE), wording.NAG_MORE_PUSH: Click(Action.PUSH)}
 
 
 async def on_nag(
@@ -43,14 +43,14 @@ async def on_nag(
     deps.background.spawn(answering(act, say), name=f"nag click {click.task_gid}")
 
 
-LISTENERS = (Listener("action", re.compile(blocks.NAG_ACTION_PATTERN), on_nag),)
+LISTENERS = (Listener("action", re.compile(wording.NAG_ACTION_PATTERN), on_nag),)
 
 
 def to_nag_click(body: dict[str, Any], action: dict[str, Any]) -> NagClick | None:
     """A block action on a nag as a command: the task from the block_id, the nag from the message it came from.
     In the App Home (container type "view") there is no message: the click is keyed by the view's hash."""
     block_id = str(action.get("block_id") or "")
-    task_gid = block_id.removeprefix(blocks.NAG_ACTIONS_BLOCK)
+    task_gid = block_id.removeprefix(wording.NAG_ACTIONS_BLOCK)
     container = body.get("container") or {}
     message = body.get("message") or {}
     view = body.get("view") or {}
@@ -60,7 +60,7 @@ def to_nag_click(body: dict[str, Any], action: dict[str, Any]) -> NagClick | Non
     channel = None if in_home else container.get("channel_id") or (body.get("channel") or {}).get("id")
     user = body.get("user") or {}
     choice = _choice(str(action.get("action_id") or ""), action, str(user.get("id") or ""))
-    if not block_id.startswith(blocks.NAG_ACTIONS_BLOCK) or not task_gid.isdigit():
+    if not block_id.startswith(wording.NAG_ACTIONS_BLOCK) or not task_gid.isdigit():
         return None
     if not ts or not (channel or in_home) or not user.get("id") or choice is None:
         return None
@@ -78,19 +78,19 @@ def to_nag_click(body: dict[str, Any], action: dict[str, Any]) -> NagClick | Non
 def _choice(action_id: str, action: dict[str, Any], clicker: str) -> Click | None:
     if action_id in _BUTTONS:
         return Click(_BUTTONS[action_id])
-    if action_id == blocks.NAG_ASSIGN_ME:
+    if action_id == wording.NAG_ASSIGN_ME:
         return Click(Action.REASSIGN, value=clicker) if clicker else None
-    if action_id == blocks.NAG_REASSIGN:
+    if action_id == wording.NAG_REASSIGN:
         chosen = action.get("selected_user")
         return Click(Action.REASSIGN, value=str(chosen)) if chosen else None
     option = (action.get("selected_option") or {}).get("value")
     if not option:
         return None
-    if action_id == blocks.NAG_PRIORITY:
+    if action_id == wording.NAG_PRIORITY:
         return Click(Action.PRIORITY, value=str(option))
-    if action_id == blocks.NAG_MORE:
+    if action_id == wording.NAG_MORE:
         return _MORE.get(str(option))
-    field_gid = action_id.removeprefix(blocks.NAG_FIELD)
-    if action_id.startswith(blocks.NAG_FIELD) and field_gid.isdigit():
+    field_gid = action_id.removeprefix(wording.NAG_FIELD)
+    if action_id.startswith(wording.NAG_FIELD) and field_gid.isdigit():
         return Click(Action.FIELD, value=str(option), field_gid=field_gid)
     return None

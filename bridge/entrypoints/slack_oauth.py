@@ -19,7 +19,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bridge.adapters import blocks
+from bridge import wording
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +89,12 @@ def cached_authorize(
 async def _installed(args: AsyncSuccessArgs) -> BoltResponse:
     # Bolt stored the installation (through our store, sealed) before calling this.
     log.info("installed in %s (%s)", args.installation.team_id, args.installation.team_name)
-    return _page(200, blocks.install_succeeded_page(args.installation.team_name or ""))
+    return _page(200, wording.install_succeeded_page(args.installation.team_name or ""))
 
 
 async def _not_installed(args: AsyncFailureArgs) -> BoltResponse:
     log.warning("install failed: %s", args.reason)
-    return _page(args.suggested_status_code, blocks.install_failed_page(args.reason))
+    return _page(args.suggested_status_code, wording.install_failed_page(args.reason))
 
 
 def _page(status: int, body: str) -> BoltResponse:

@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import ChannelId, MessageTs, SlackUserId, TaskGid, TeamId
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, clicker_teller
 from bridge.services.routing import RoutingClick
@@ -34,18 +34,18 @@ async def on_routing(
     deps.background.spawn(answering(act, say), name=f"routing click {click.task_gid}")
 
 
-LISTENERS = (Listener("action", re.compile(blocks.ROUTING_ACTION_PATTERN), on_routing),)
+LISTENERS = (Listener("action", re.compile(wording.ROUTING_ACTION_PATTERN), on_routing),)
 
 
 def to_routing_click(body: dict[str, Any], action: dict[str, Any]) -> RoutingClick | None:
     """A click on a routing ping: the task from the block_id, the ping from the message it came from."""
     block_id = str(action.get("block_id") or "")
-    task_gid = block_id.removeprefix(blocks.ROUTING_ACTIONS_BLOCK)
+    task_gid = block_id.removeprefix(wording.ROUTING_ACTIONS_BLOCK)
     container = body.get("container") or {}
     ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     user = body.get("user") or {}
-    if not block_id.startswith(blocks.ROUTING_ACTIONS_BLOCK) or not task_gid.isdigit():
+    if not block_id.startswith(wording.ROUTING_ACTIONS_BLOCK) or not task_gid.isdigit():
         return None
     if not ts or not channel or not user.get("id"):
         return None
@@ -55,5 +55,5 @@ def to_routing_click(body: dict[str, Any], action: dict[str, Any]) -> RoutingCli
         user=SlackUserId(str(user["id"])),
         task_gid=TaskGid(task_gid),
         message_ts=MessageTs(str(ts)),
-        keep=action.get("action_id") == blocks.ROUTING_KEEP,
+        keep=action.get("action_id") == wording.ROUTING_KEEP,
     )

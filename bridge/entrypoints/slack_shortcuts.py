@@ -9,11 +9,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import SlackError
+from bridge import wording
 from bridge.domain.model import ChannelId, MessageTs, ProjectGid, SlackUserId, TeamId
 from bridge.domain.slack_text import fold, readable, title_of_message
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, ephemeral_to, quietly
+from bridge.errors import SlackError
 from bridge.services.capture import AlreadyCaptured, CaptureRequest, capture_with_retries
 from bridge.services.capture_reading import profile_name as _profile_name
 
@@ -28,7 +28,7 @@ async def open_modal(deps: Listeners, ack: AsyncAck, shortcut: dict[str, Any], r
         # The trigger lives 3 s and is good once (a slow answer, a re-sent delivery): the form cannot open now.
         # Caught here, so that nothing escapes into Bolt, and told to the person, who can simply try again.
         log.warning("the task form did not open for %s: %s", (shortcut.get("user") or {}).get("id"), exc)
-        text = blocks.form_not_opened(exc.code)
+        text = wording.form_not_opened(exc.code)
         if shortcut.get("response_url"):
             await quietly(respond(text=text, response_type="ephemeral", replace_original=False), "form")
         else:
@@ -48,8 +48,8 @@ async def submit(deps: Listeners, ack: AsyncAck, view: dict[str, Any], body: dic
     channel = ChannelId(meta["channel"])
     say = ephemeral_to(deps, channel, clicker, meta.get("thread_ts"))
 
-    title = (values.get(blocks.FIELD_TITLE) or "").strip()
-    assignee, due, project = (values.get(f) for f in (blocks.FIELD_ASSIGNEE, blocks.FIELD_DUE, blocks.FIELD_PROJECT))
+    title = (values.get(wording.FIELD_TITLE) or "").strip()
+    assignee, due, project = (values.get(f) for f in (wording.FIELD_ASSIGNEE, wording.FIELD_DUE, wording.FIELD_PROJECT))
 
     async def create() -> None:
         ts = MessageTs(meta["ts"])
@@ -60,28 +60,28 @@ async def submit(deps: Listeners, ack: AsyncAck, view: dict[str, Any], body: dic
             requester=author,
             actor=clicker,  # whoever made the task acts in Asana, for the message's author
             title=fold(title),
-            notes=blocks.form_notes(
-                values.get(blocks.FIELD_NOTES) or "",
-                by=blocks.notes_author(meta.get("author_name"), author),
+            notes=wording.form_notes(
+                values.get(wording.FIELD_NOTES) or "",
+                by=wording.notes_author(meta.get("author_name"), author),
                 permalink=await deps.capture.reader.permalink(channel, ts),
             ),
             assignee=SlackUserId(assignee) if assignee else None,
             due=date.fromisoformat(due) if due else None,
-            priority=values.get(blocks.FIELD_PRIORITY),
+            priority=values.get(wording.FIELD_PRIORITY),
             source_ts=ts,
             source_thread_ts=MessageTs(meta.get("thread_ts") or ts),
             project_gid=ProjectGid(project) if project else None,
         )
         result = await capture_with_retries(deps.capture, request, say, delays=deps.retry_delays)
         if isinstance(result, AlreadyCaptured):
-            await say(blocks.already_captured(result.permalink_url))
+            await say(wording.already_captured(result.permalink_url))
 
     deps.background.spawn(answering(create, say), name=f"shortcut {channel}")
 
 
 LISTENERS = (
-    Listener("shortcut", blocks.SHORTCUT_CALLBACK, open_modal),
-    Listener("view", blocks.TASK_MODAL_CALLBACK, submit),
+    Listener("shortcut", wording.SHORTCUT_CALLBACK, open_modal),
+    Listener("view", wording.TASK_MODAL_CALLBACK, submit),
 )
 
 
@@ -93,7 +93,7 @@ async def _open_form(deps: Listeners, shortcut: dict[str, Any]) -> None:
     # within a second), before any Asana call.
     links = [link for link in await deps.store.list_links() if link.team_id == team]
     if not links:
-        await deps.slack.open_view(shortcut["trigger_id"], blocks.no_link_modal())
+        await deps.slack.open_view(shortcut["trigger_id"], wording.no_link_modal())
         return
     projects = list({str(link.project_gid): link.project_name for link in links}.items())
     here = next((link.project_gid for link in links if link.channel_id == channel), None)
@@ -110,8 +110,8 @@ async def _open_form(deps: Listeners, shortcut: dict[str, Any]) -> None:
             "author_name": names.get(author) or _profile_name(message),
         }
     )
-    view = blocks.task_modal(
-        title=title_of_message(text, names) or blocks.UNTITLED,
+    view = wording.task_modal(
+        title=title_of_message(text, names) or wording.UNTITLED,
         notes=readable(text, names),
         projects=projects,
         project=here,
@@ -139,9 +139,9 @@ def _values(view: dict[str, Any]) -> dict[str, str | None]:
 
 def _validate(values: dict[str, str | None], *, today: date) -> dict[str, str]:
     errors = {}
-    if not (values.get(blocks.FIELD_TITLE) or "").strip():
-        errors[blocks.FIELD_TITLE] = blocks.TITLE_REQUIRED
-    due = values.get(blocks.FIELD_DUE)
+    if not (values.get(wording.FIELD_TITLE) or "").strip():
+        errors[wording.FIELD_TITLE] = wording.TITLE_REQUIRED
+    due = values.get(wording.FIELD_DUE)
     if due and date.fromisoformat(due) < today:
-        errors[blocks.FIELD_DUE] = blocks.DUE_IN_PAST
+        errors[wording.FIELD_DUE] = wording.DUE_IN_PAST
     return errors

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import SlackUserId, TaskGid
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, clicker_teller
 
@@ -26,8 +26,8 @@ async def reject(
 
 
 LISTENERS = (
-    Listener("action", blocks.SUGGEST_ACCEPT, accept),
-    Listener("action", blocks.SUGGEST_REJECT, reject),
+    Listener("action", wording.SUGGEST_ACCEPT, accept),
+    Listener("action", wording.SUGGEST_REJECT, reject),
 )
 
 

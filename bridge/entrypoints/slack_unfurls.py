@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import SlackUserId, TaskGid, TeamId
 from bridge.entrypoints.slack_listener import Listener, Listeners, Say, answering, ephemeral_to
 
@@ -45,8 +45,8 @@ async def assign_me(
 
 LISTENERS = (
     Listener("event", "link_shared", on_link_shared),
-    Listener("action", blocks.UNFURL_DONE, done),
-    Listener("action", blocks.UNFURL_ASSIGN_ME, assign_me),
+    Listener("action", wording.UNFURL_DONE, done),
+    Listener("action", wording.UNFURL_ASSIGN_ME, assign_me),
 )
 
 

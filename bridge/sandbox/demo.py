@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from bridge.adapters.blocks import NAG_ABOUT_BLOCK, NAG_DONE_BLOCK, NAG_MORE, NAG_MORE_PUSH, NAG_PRIORITY
 from bridge.domain.business_time import clock_for
 from bridge.domain.cards import CARD_TS
 from bridge.domain.model import TaskGid
@@ -23,6 +22,7 @@ from bridge.sandbox.demo_identity import identity_scene
 from bridge.sandbox.demo_kit import Transcript, task_named, tracked_task, until, until_async
 from bridge.sandbox.harness import LocalBridge, serve_locally
 from bridge.sandbox.world import World, start_world
+from bridge.wording import NAG_ABOUT_BLOCK, NAG_DONE_BLOCK, NAG_MORE, NAG_MORE_PUSH, NAG_PRIORITY
 
 TEAM_ZONE = ZoneInfo("America/New_York")
 BO_ZONE = ZoneInfo("Europe/Berlin")  # Bo works from Berlin: his Slack profile says so

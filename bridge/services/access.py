@@ -11,9 +11,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from bridge.adapters.errors import AsanaForbidden, AsanaNotFound
 from bridge.domain.access import Privacy, ProjectAccess, Refusal, needs, refusal
 from bridge.domain.model import AsanaUserGid, ProjectGid, WorkspaceGid
+from bridge.errors import AsanaForbidden, AsanaNotFound
 from bridge.lookups import Lookups
 from bridge.ports import AsanaPort
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, NoReturn
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaForbidden, AsanaNotFound
+from bridge import wording
 from bridge.domain.access import ProjectAccess
 from bridge.domain.identity import OwnWrite, digest, writes_of_update
 from bridge.domain.model import AsanaUserGid, Link, SlackUserId, TaskGid, TeamId, WorkspaceGid
 from bridge.domain.work import AsanaUser, CustomField, EventsPage, Project, Section, Story, Task, TaskDraft, Webhook
+from bridge.errors import AsanaForbidden, AsanaNotFound
 from bridge.ports import AsanaPort, Clock, IdentityStore
 from bridge.services.errors import UserError
 
@@ -68,8 +68,8 @@ class PersonAsana:
 
     def _refused(self, exc: AsanaForbidden | AsanaNotFound) -> NoReturn:
         if exc.status == 401:  # the token itself was refused (revoked in Asana since its last renewal)
-            raise UserError(blocks.CONNECTION_REFUSED) from exc
-        raise UserError(blocks.no_access(self._project_name)) from exc
+            raise UserError(wording.CONNECTION_REFUSED) from exc
+        raise UserError(wording.no_access(self._project_name)) from exc
 
     async def _remember(self, writes: Sequence[OwnWrite]) -> None:
         # Before the write: its event may be relayed before the call even returns.

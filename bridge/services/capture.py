@@ -15,8 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaError, AsanaRateLimited, AsanaUnavailable, SlackError
+from bridge import wording
 from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
@@ -36,6 +35,7 @@ from bridge.domain.model import (
 from bridge.domain.policy import PRIORITIES, Policy
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.domain.work import Section, Task, TaskDraft, starting_section
+from bridge.errors import AsanaError, AsanaRateLimited, AsanaUnavailable, SlackError
 from bridge.lookups import Lookups
 from bridge.ports import AsanaPort, CaptureStore, Clock, LinkReads, OutboxStore, SlackPort, TaskStore
 from bridge.services.acting import Acting, ActingFor, as_bridge
@@ -153,13 +153,13 @@ class Capture:
         if request.project_gid is None:
             link = await self._links.get_link(request.team_id, request.channel_id)
             if link is None:
-                raise UserError(blocks.NOT_LINKED)
+                raise UserError(wording.NOT_LINKED)
             return link
         links = [
             link for link in await self._links.links_for_project(request.project_gid) if link.team_id == request.team_id
         ]
         if not links:
-            raise UserError(blocks.NOT_LINKED)
+            raise UserError(wording.NOT_LINKED)
         same_channel = [link for link in links if link.channel_id == request.channel_id]
         return (same_channel or links)[0]
 
@@ -262,14 +262,14 @@ class Capture:
             if found is None or await self._tasks.get_tracked_task(found[1].gid) is None:
                 result = await self._finish(request, *found) if found else await self.capture(request)
                 if isinstance(result, Captured):
-                    await tell(blocks.task_landed(result.task))
+                    await tell(wording.task_landed(result.task))
             # else: it was finished before the crash, and the person saw its thread
         except UserError as exc:
             await tell(str(exc))
         except (AsanaUnavailable, AsanaRateLimited):
             if self._clock.now() - command.created_at < COMMAND_GIVE_UP:
                 raise
-            await tell(blocks.CAPTURE_GAVE_UP.format(title=blocks.escape(command.title)))
+            await tell(wording.CAPTURE_GAVE_UP.format(title=wording.escape(command.title)))
         await self._captures.forget_command(command.request_key)
 
     async def resume(self, record: CaptureRecord) -> Captured | AlreadyCaptured | None:
@@ -308,12 +308,12 @@ class Capture:
         if request.assignee:
             assignee_gid = await self._people.asana_user(request.team_id, request.assignee, link.workspace_gid)
             if assignee_gid is None:
-                raise UserError(blocks.unknown_person(request.assignee))
+                raise UserError(wording.unknown_person(request.assignee))
         custom_fields: dict[str, str] = {}
         if request.priority and link.priority_field_gid:
             option = await self._option(link, request.priority)
             if option is None:
-                raise UserError(blocks.unknown_priority(request.priority))
+                raise UserError(wording.unknown_priority(request.priority))
             custom_fields[link.priority_field_gid] = option
         followers: list[str] = [requester_gid] if requester_gid else []
         if policy.triage.triager and link.triage_section_gid:
@@ -329,7 +329,7 @@ class Capture:
         draft = TaskDraft(
             name=request.title,
             project_gid=link.project_gid,
-            html_notes=blocks.notes_body(request.notes, marker=_marker(request) if request.marker_key else None),
+            html_notes=wording.notes_body(request.notes, marker=_marker(request) if request.marker_key else None),
             section_gid=await self._section_for(link, request.priority),
             assignee=assignee_gid,
             followers=tuple(AsanaUserGid(f) for f in dict.fromkeys(followers)),
@@ -365,7 +365,7 @@ class Capture:
         policy = self._policy.for_project(link.project_gid)
         ack_gid: TaskGid | None = None
         if policy.capture.acknowledge and policy.sla.targets:
-            ack = await self._asana.create_subtask(task.gid, blocks.ACKNOWLEDGE_SUBTASK)
+            ack = await self._asana.create_subtask(task.gid, wording.ACKNOWLEDGE_SUBTASK)
             ack_gid = ack.gid
         await self._add_to_combined(task, link, policy.capture.combined_projects)
         now = self._clock.now()
@@ -420,10 +420,10 @@ class Capture:
         permalink = await self.reader.permalink(request.channel_id, post_ts)
         if permalink is None:
             return
-        notes = f"{blocks.as_rich(request.notes)}\n\n{blocks.from_slack(permalink)}"
+        notes = f"{wording.as_rich(request.notes)}\n\n{wording.from_slack(permalink)}"
         marker = _marker(request) if request.marker_key else None
         try:
-            await self._asana.update_task(task.gid, {"html_notes": blocks.notes_body(notes, marker=marker)})
+            await self._asana.update_task(task.gid, {"html_notes": wording.notes_body(notes, marker=marker)})
         except AsanaError as exc:  # the task and its thread exist: a description without its link is worth a log
             log.warning("task %s: the link back to Slack was not written: %s", task.gid, exc)
 
@@ -507,18 +507,18 @@ async def capture_with_retries(
             break
         except (AsanaUnavailable, AsanaRateLimited) as exc:
             if attempt == len(delays):
-                await tell(blocks.CAPTURE_GAVE_UP.format(title=blocks.escape(request.title)))
+                await tell(wording.CAPTURE_GAVE_UP.format(title=wording.escape(request.title)))
                 return None
             # Told once a retry has failed too, not at the first refusal: that can come within milliseconds of
             # the ack, before Slack has shown the ack's own answer, which the confirmation would then replace
             # instead of this one (seen in CI as a "not answering" line left above "Created in Asana").
             if not told and attempt >= 1:
-                await tell(blocks.ASANA_RETRYING.format(reason=exc))
+                await tell(wording.ASANA_RETRYING.format(reason=exc))
                 told = True
             log.warning("capture delayed (%s); retrying in %.0fs", exc, delays[attempt])
             await asyncio.sleep(delays[attempt])
     if isinstance(result, Captured) and landed is not None:
         await landed(result)
     elif told and isinstance(result, Captured):
-        await tell(blocks.task_landed(result.task))
+        await tell(wording.task_landed(result.task))
     return result

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import SlackError
+from bridge import wording
 from bridge.domain.commands import TaskCommand
 from bridge.domain.model import ChannelId, MessageTs, SlackUserId
 from bridge.domain.slack_text import readable, task_name, title_of_message, unnamed_channels, unnamed_users
+from bridge.errors import SlackError
 from bridge.ports import SlackPort
 from bridge.services.people import People
 
@@ -41,10 +41,10 @@ class Reader:
         text = str(message.get("text") or "")
         ts = MessageTs(str(message["ts"]))
         names = await self.names(text, author)
-        by = blocks.notes_author(names.get(author) or profile_name(message), author)
+        by = wording.notes_author(names.get(author) or profile_name(message), author)
         return Message(
-            title=title_of_message(text, names) or blocks.UNTITLED,
-            notes=blocks.message_notes(text, by=by, names=names, permalink=await self.permalink(channel, ts)),
+            title=title_of_message(text, names) or wording.UNTITLED,
+            notes=wording.message_notes(text, by=by, names=names, permalink=await self.permalink(channel, ts)),
             text=readable(text, names),
         )
 
@@ -56,7 +56,7 @@ class Reader:
     async def author(self, user: SlackUserId) -> str:
         """The description's line for who asked."""
         names = await self._people.names([user])
-        return blocks.notes_author(names.get(user), user)
+        return wording.notes_author(names.get(user), user)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaError, SlackError
+from bridge import wording
 from bridge.domain.cards import CARD_TS, card_facts, card_ts
 from bridge.domain.model import Link, MessageTs, TrackedTask
 from bridge.domain.policy import Policy
 from bridge.domain.work import custom_field, enabled_options
+from bridge.errors import AsanaError, SlackError
 from bridge.ports import CaptureStore, Clock, LinkReads, SlackPort
 from bridge.services.people import People
 
@@ -43,7 +43,7 @@ class Cards:
 
     async def draw(
         self, tracked: TrackedTask, link: Link | None, *, in_thread: bool | None = None
-    ) -> tuple[str, blocks.Blocks]:
+    ) -> tuple[str, wording.Blocks]:
         """The card of the task as its snapshot says now (a card in a captured message's thread says that replies
         there become comments)."""
         policy = self._policy.for_project(tracked.project_gid)
@@ -57,7 +57,7 @@ class Cards:
                 log.info("no Slack user found for %s: %s", facts.assignee, exc)
         field = custom_field(tracked.snapshot, priority_field)
         where = card_ts(tracked)
-        return blocks.task_card(
+        return wording.task_card(
             facts,
             assignee=assignee,
             priority_options=enabled_options(field) if field else None,

@@ -9,10 +9,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge.adapters.errors import AsanaError, SyncTokenExpired
 from bridge.domain.events import parse_delivery, to_inbox
 from bridge.domain.model import InboxSource, ProjectGid, SyncToken, WebhookStatus
 from bridge.domain.relay import recrawl_event, same_facts
+from bridge.errors import AsanaError, SyncTokenExpired
 from bridge.ports import AsanaPort, Clock, Store
 
 log = logging.getLogger(__name__)

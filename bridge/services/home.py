@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.business_time import clock_for
 from bridge.domain.home import HomeList, home_list
 from bridge.domain.model import AsanaUserGid, Link, SlackUserId, TeamId, UserSettings, WorkspaceGid
@@ -61,7 +61,7 @@ class Home:
         self._listed = listed
 
     async def show(self, team_id: TeamId, user_id: SlackUserId, *, note: str | None = None) -> None:
-        """Publish the person's Home, with `note` (mrkdwn made by blocks) at the top: what a click just did."""
+        """Publish the person's Home, with `note` (mrkdwn made by wording) at the top: what a click just did."""
         settings = await self._user_settings.get_user_settings(team_id, user_id)
         links = [link for link in await self._links.list_links() if link.team_id == team_id]
         listing: HomeList | None = None
@@ -70,10 +70,10 @@ class Home:
             workspace = WorkspaceGid(self._workspace_gid() or links[0].workspace_gid)
             asana_user = await self._people.asana_user(team_id, user_id, workspace)
             if asana_user is None:
-                note = note or blocks.HOME_NO_ASANA_USER
+                note = note or wording.HOME_NO_ASANA_USER
             else:
                 listing, priorities = await self._listing(links, asana_user)
-        view = blocks.home_view(
+        view = wording.home_view(
             assignment_dms=settings is not None and settings.assignment_dms,
             note=note,
             listing=listing,
@@ -82,7 +82,7 @@ class Home:
         )
         if self._identities is not None and self._identities.configured:
             asana_name = await self._identities.connected_as(team_id, user_id)
-            view["blocks"].extend(blocks.home_connection(asana_name=asana_name))
+            view["blocks"].extend(wording.home_connection(asana_name=asana_name))
         await self._slack.publish_home(user_id, view)
 
     async def _listing(
@@ -126,7 +126,7 @@ class Home:
         workspace = self._workspace_gid()
         asana_user = await self._people.asana_user(team_id, user_id, WorkspaceGid(workspace)) if workspace else None
         if on and asana_user is None:
-            await self.show(team_id, user_id, note=blocks.HOME_NO_ASANA_USER)
+            await self.show(team_id, user_id, note=wording.HOME_NO_ASANA_USER)
             return
         await self._user_settings.save_user_settings(
             UserSettings(

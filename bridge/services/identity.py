@@ -21,8 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaError, AsanaUnavailable, OAuthRefused, SlackError
+from bridge import wording
 from bridge.domain.identity import (
     REFRESH_BEFORE,
     REFRESH_LEASE,
@@ -35,6 +34,7 @@ from bridge.domain.identity import (
 )
 from bridge.domain.model import Link, SlackUserId, TeamId
 from bridge.domain.policy import Policy
+from bridge.errors import AsanaError, AsanaUnavailable, OAuthRefused, SlackError
 from bridge.ports import AsanaOAuthPort, BridgeAsana, Clock, IdentityStore, SlackPort
 from bridge.services.acting import Acting, PersonAsana
 from bridge.services.errors import UserError
@@ -100,16 +100,18 @@ class Identities:
             )
         policy = self._policy.for_project(link.project_gid) if link else self._policy
         if self._oauth is not None and policy.identity.require_connected:
-            raise UserError(blocks.connect_required(await self.connect_url(team_id, user)))
+            raise UserError(wording.connect_required(await self.connect_url(team_id, user)))
         if self._oauth is not None and (team_id, user) not in self._offered:
             # Once per person across replicas (the database says who heard it); this process asks once per person.
             self._offered.add((team_id, user))
             if await self._store.offer_connect_once(team_id, user, now=self._clock.now()):
                 await self._offer(team_id, user)
-        return Acting(self._asana, as_person=False, on_behalf_of=blocks.on_behalf_of(await self._slack.user_name(user)))
+        return Acting(
+            self._asana, as_person=False, on_behalf_of=wording.on_behalf_of(await self._slack.user_name(user))
+        )
 
     async def _offer(self, team_id: TeamId, user: SlackUserId) -> None:
-        text, offer = blocks.connect_offer(await self.connect_url(team_id, user))
+        text, offer = wording.connect_offer(await self.connect_url(team_id, user))
         try:
             await self._slack.post_message(user, text, blocks=offer)
         except SlackError as exc:
@@ -132,7 +134,7 @@ class Identities:
         except OAuthRefused as exc:
             await self._store.delete_connection(team_id, user)
             log.info("Asana refused to renew the connection of %s (%s): forgotten", user, exc.code)
-            await self._tell(user, blocks.CONNECTION_DROPPED)
+            await self._tell(user, wording.CONNECTION_DROPPED)
             return None
         except BaseException:
             await self._store.release_refresh(team_id, user)
@@ -166,18 +168,18 @@ class Identities:
     async def connect_url(self, team_id: TeamId, user: SlackUserId) -> str:
         """A link to Asana's consent page that works once, for this person, for a few minutes."""
         if self._oauth is None:
-            raise UserError(blocks.CONNECT_NOT_SET_UP)
+            raise UserError(wording.CONNECT_NOT_SET_UP)
         state, verifier = new_state(), new_verifier()
         now = self._clock.now()
         await self._store.save_pending_connect(pending(state, team_id, user, verifier, now=now), now=now)
         return self._oauth.authorize_url(state=state, code_challenge=challenge(verifier))
 
-    async def connect(self, team_id: TeamId, user: SlackUserId) -> tuple[str, blocks.Blocks]:
+    async def connect(self, team_id: TeamId, user: SlackUserId) -> tuple[str, wording.Blocks]:
         """The answer to /asana connect."""
         existing = await self._store.get_connection(team_id, user) if self._oauth is not None else None
         if existing is not None:
-            return blocks.already_connected(existing.asana_name), []
-        return blocks.connect_prompt(await self.connect_url(team_id, user))
+            return wording.already_connected(existing.asana_name), []
+        return wording.connect_prompt(await self.connect_url(team_id, user))
 
     async def connected_as(self, team_id: TeamId, user: SlackUserId) -> str | None:
         connection = await self._store.get_connection(team_id, user) if self._oauth is not None else None
@@ -185,16 +187,16 @@ class Identities:
 
     async def disconnect(self, team_id: TeamId, user: SlackUserId) -> str:
         if self._oauth is None:
-            return blocks.CONNECT_NOT_SET_UP
+            return wording.CONNECT_NOT_SET_UP
         forgotten = await self._store.delete_connection(team_id, user)
         if forgotten is None:
-            return blocks.NOT_CONNECTED
+            return wording.NOT_CONNECTED
         try:
             await self._oauth.revoke(forgotten.refresh_token)  # revokes its access tokens too
         except AsanaError as exc:
             log.warning("Asana did not confirm revoking the connection of %s: %s", user, exc)
         log.info("%s disconnected their Asana account", user)
-        return blocks.disconnected(forgotten.asana_name)
+        return wording.disconnected(forgotten.asana_name)
 
     async def forget_workspace(self, team_id: TeamId) -> int:
         """The app was uninstalled from a Slack workspace: its people's connections are revoked and forgotten."""
@@ -206,29 +208,29 @@ class Identities:
     async def finish(self, *, state: str | None, code: str | None, error: str | None) -> Finished:
         """The return from Asana's consent page (GET /asana/oauth_redirect)."""
         if self._oauth is None:
-            return Finished(False, reason=blocks.CONNECT_NOT_SET_UP_PAGE)
+            return Finished(False, reason=wording.CONNECT_NOT_SET_UP_PAGE)
         taken = await self._store.take_pending_connect(digest(state)) if state else None
         if taken is None or self._clock.now() >= taken.expires_at:
-            return Finished(False, reason=blocks.CONNECT_STATE_UNKNOWN)
+            return Finished(False, reason=wording.CONNECT_STATE_UNKNOWN)
         if error:
             if error == "access_denied":
-                return Finished(False, reason=blocks.CONNECT_DECLINED)
+                return Finished(False, reason=wording.CONNECT_DECLINED)
             shown = error if _ERROR_CODE.fullmatch(error) else "unexpected"
-            return Finished(False, reason=blocks.CONNECT_ASANA_ERROR.format(error=shown))
+            return Finished(False, reason=wording.CONNECT_ASANA_ERROR.format(error=shown))
         if not code:
-            return Finished(False, reason=blocks.CONNECT_NO_CODE)
+            return Finished(False, reason=wording.CONNECT_NO_CODE)
         try:
             grant = await self._oauth.exchange_code(code, code_verifier=taken.code_verifier)
             me = await self._asana.acting_as(grant.access_token).me()
         except OAuthRefused:
-            return Finished(False, reason=blocks.CONNECT_CODE_REFUSED)
+            return Finished(False, reason=wording.CONNECT_CODE_REFUSED)
         except AsanaError as exc:
             log.warning("connecting an Asana account failed: %s", exc)
-            return Finished(False, reason=blocks.CONNECT_ASANA_DOWN)
+            return Finished(False, reason=wording.CONNECT_ASANA_DOWN)
         workspace = self._workspace_gid()
         if workspace is not None and workspace not in me.workspace_gids:
             await self._revoke_quietly(grant.refresh_token)
-            return Finished(False, reason=blocks.CONNECT_WRONG_WORKSPACE)
+            return Finished(False, reason=wording.CONNECT_WRONG_WORKSPACE)
         now = self._clock.now()
         await self._store.save_connection(
             Connection(
@@ -243,7 +245,7 @@ class Identities:
             )
         )
         log.info("%s connected their Asana account (%s)", taken.slack_user_id, me.gid)
-        await self._tell(taken.slack_user_id, blocks.already_connected(me.name or grant.user_name))
+        await self._tell(taken.slack_user_id, wording.already_connected(me.name or grant.user_name))
         return Finished(True, asana_name=me.name or grant.user_name)
 
     async def _revoke_quietly(self, token: str) -> None:

@@ -11,10 +11,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bridge.adapters.errors import AsanaError, AsanaRateLimited, SlackError
 from bridge.domain.events import delivery_events
 from bridge.domain.model import ClaimedEvent, Holder, TaskGid
 from bridge.domain.relay import group_by_task, task_of
+from bridge.errors import AsanaError, AsanaRateLimited, SlackError
 from bridge.metrics import Metrics
 from bridge.ports import Clock, InboxStore, Store
 from bridge.services.outbox import PostInFlight

@@ -6,8 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaError, AsanaForbidden, AsanaNotFound
+from bridge import wording
 from bridge.domain.commands import CommandError, RelaySetting, parse_project_ref
 from bridge.domain.model import (
     CaptureMode,
@@ -20,6 +19,7 @@ from bridge.domain.model import (
 )
 from bridge.domain.policy import Policy
 from bridge.domain.work import Project
+from bridge.errors import AsanaError, AsanaForbidden, AsanaNotFound
 from bridge.ports import AsanaPort, Clock, InboxStats, LinkStore, WebhookStore
 from bridge.services.errors import UserError
 from bridge.services.webhooks import WebhookRegistrar
@@ -63,7 +63,7 @@ class Links:
         project = await self._asana_project(project_gid, ref)
         workspace = self._workspace_gid()
         if workspace and project.workspace_gid != workspace:
-            raise UserError(blocks.wrong_workspace(project.name))
+            raise UserError(wording.wrong_workspace(project.name))
         policy = self._policy.for_project(project.gid)
         triage_name = policy.triage.section.strip().lower()
         sections = await self._asana.sections_of(project.gid)
@@ -93,7 +93,7 @@ class Links:
         if existing and existing.project_gid != project.gid:
             await self._drop_webhooks(existing.project_gid)
         webhook = (await self._registrar.register(link)).message
-        return LinkOutcome(link, blocks.linked(link, webhook=webhook, triage_created=triage_created))
+        return LinkOutcome(link, wording.linked(link, webhook=webhook, triage_created=triage_created))
 
     async def set_capture(self, team_id: TeamId, channel_id: ChannelId, mode: CaptureMode) -> Link | None:
         link = await self._links.get_link(team_id, channel_id)
@@ -114,10 +114,10 @@ class Links:
     async def unlink(self, team_id: TeamId, channel_id: ChannelId) -> str:
         link = await self._links.get_link(team_id, channel_id)
         if link is None:
-            raise UserError(blocks.NOT_LINKED)
+            raise UserError(wording.NOT_LINKED)
         await self._links.delete_link(team_id, channel_id)
         await self._drop_webhooks(link.project_gid)
-        return blocks.unlinked(link.project_name)
+        return wording.unlinked(link.project_name)
 
     async def unlink_workspace(self, team_id: TeamId) -> int:
         """The app was uninstalled from a workspace: its channels stop being linked (their Asana webhooks go with
@@ -131,9 +131,9 @@ class Links:
     async def status(self, team_id: TeamId, channel_id: ChannelId) -> str:
         link = await self._links.get_link(team_id, channel_id)
         if link is None:
-            raise UserError(blocks.NOT_LINKED)
+            raise UserError(wording.NOT_LINKED)
         counts = await self._inbox.inbox_counts()
-        return blocks.status(
+        return wording.status(
             link,
             webhook=await self._webhook_health(link.project_gid),
             pending=counts.get("pending", 0),
@@ -144,7 +144,7 @@ class Links:
         try:
             return await self._asana.project(project_gid)
         except (AsanaNotFound, AsanaForbidden):
-            raise UserError(blocks.project_not_visible(ref)) from None
+            raise UserError(wording.project_not_visible(ref)) from None
 
     async def _drop_webhooks(self, project_gid: ProjectGid) -> None:
         if await self._links.links_for_project(project_gid):
@@ -160,5 +160,5 @@ class Links:
     async def _webhook_health(self, project_gid: ProjectGid) -> str:
         registrations = await self._webhooks.webhooks_for_project(project_gid)
         if any(r.status is WebhookStatus.ACTIVE for r in registrations):
-            return blocks.WEBHOOK_ACTIVE
-        return blocks.WEBHOOK_POLLING
+            return wording.WEBHOOK_ACTIVE
+        return wording.WEBHOOK_POLLING

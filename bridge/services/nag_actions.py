@@ -32,8 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaError, AsanaForbidden, AsanaNotFound, SlackError
+from bridge import wording
 from bridge.domain.model import (
     AsanaUserGid,
     ChannelId,
@@ -48,6 +47,7 @@ from bridge.domain.nag_clicks import Action, Click, Decision, Verdict, Why, deci
 from bridge.domain.nags import SNOOZED_UNTIL
 from bridge.domain.policy import Policy
 from bridge.domain.work import Section, Task
+from bridge.errors import AsanaError, AsanaForbidden, AsanaNotFound, SlackError
 from bridge.lookups import Lookups
 from bridge.ports import AsanaPort, Clock, LinkReads, NagLog, SlackPort, TaskStore, UserMappings
 from bridge.services.access import Access
@@ -126,13 +126,13 @@ class NagActions:
             tracked = None  # another workspace's task (a forged block_id): as unknown as a task nobody tracks
         link = await self._links.get_link(tracked.team_id, tracked.channel_id) if tracked else None
         if tracked is None or link is None:
-            raise UserError(blocks.NAG_TASK_UNKNOWN)
+            raise UserError(wording.NAG_TASK_UNKNOWN)
         posted = await self._nag_log.posted_nag(click.task_gid, click.message_ts)
         if posted is not None and posted.acted_at is not None:
-            return blocks.nag_already_handled(posted.outcome or "")
+            return wording.nag_already_handled(posted.outcome or "")
         clicker = await self._people.asana_user(click.team_id, click.user, link.workspace_gid)
         if clicker is None:
-            raise UserError(blocks.unfurl_unmapped(click.user))
+            raise UserError(wording.unfurl_unmapped(click.user))
         acting = await self._acting_for(click.team_id, click.user, link)  # the clicker's own Asana, if connected
         task = await self._read(click.task_gid, acting.asana)
         if not acting.as_person:  # with the clicker's own token, Asana itself decides what they may do
@@ -153,29 +153,29 @@ class NagActions:
         )
         who = f"<@{click.user}>"
         if decision.verdict is Verdict.UNCHANGED:
-            return blocks.nag_unchanged(decision)
+            return wording.nag_unchanged(decision)
         if decision.verdict is Verdict.OUTDATED and click.in_home:
-            return blocks.home_outdated(decision)
+            return wording.home_outdated(decision)
         on_card = click.message_ts == await self._cards.where(tracked)
         if decision.verdict is Verdict.OUTDATED and on_card:
             await self._cards.refresh(tracked, link)  # the card shows how things stand now
-            return blocks.home_outdated(decision)
+            return wording.home_outdated(decision)
         if decision.verdict is Verdict.OUTDATED:
-            line = blocks.nag_outdated_line(decision, who=who)
+            line = wording.nag_outdated_line(decision, who=who)
             first = await self._nag_log.claim_nag(
                 click.task_gid, click.message_ts, by=click.user, outcome=line, now=now
             )
             if first is not None:
-                return blocks.nag_already_handled(first)
+                return wording.nag_already_handled(first)
             finished = decision.why is Why.COMPLETED
             await self._edit_nag(click, line, keep_actions=not finished)
             if not finished:
                 await self._nag_log.release_nag(click.task_gid, click.message_ts, by=click.user)
             log.info("nag %s on task %s was outdated (%s)", click.message_ts, click.task_gid, decision.why)
-            return blocks.nag_outdated_note(decision)
+            return wording.nag_outdated_note(decision)
         section = await self._section_for(link, task, decision)
         assignee = f"<@{click.click.value}>" if choice.action is Action.REASSIGN else None
-        line = blocks.nag_acted_line(
+        line = wording.nag_acted_line(
             decision,
             who=who,
             assignee=assignee,
@@ -184,7 +184,7 @@ class NagActions:
         )
         first = await self._nag_log.claim_nag(click.task_gid, click.message_ts, by=click.user, outcome=line, now=now)
         if first is not None:
-            return blocks.nag_already_handled(first)
+            return wording.nag_already_handled(first)
         try:
             after = await self._apply(acting.asana, task, link, decision, section)
         except Exception:
@@ -208,7 +208,7 @@ class NagActions:
         try:
             return await asana.task(task_gid)
         except (AsanaNotFound, AsanaForbidden):
-            raise UserError(blocks.UNFURL_TASK_GONE) from None
+            raise UserError(wording.UNFURL_TASK_GONE) from None
 
     async def _check_allowed(
         self, click: NagClick, clicker: AsanaUserGid, tracked: TrackedTask, link: Link, task: Task
@@ -225,13 +225,13 @@ class NagActions:
             return
         log.info("refused a click on task %s by %s (%s on %s)", task.gid, click.user, why, link.project_gid)
         team = (await self._access.project(link.project_gid)).team_name
-        raise UserError(blocks.nag_not_allowed(click.user, link.project_name, why, team=team))
+        raise UserError(wording.nag_not_allowed(click.user, link.project_name, why, team=team))
 
     async def _assignee(self, click: NagClick, link: Link) -> AsanaUserGid:
         chosen = SlackUserId(click.click.value or "")
         found = await self._people.asana_user(click.team_id, chosen, link.workspace_gid) if chosen else None
         if found is None:
-            raise UserError(blocks.nag_assignee_unknown(chosen))
+            raise UserError(wording.nag_assignee_unknown(chosen))
         return found
 
     async def _section_for(self, link: Link, task: Task, decision: Decision) -> Section | None:
@@ -264,9 +264,9 @@ class NagActions:
                 await asana.add_to_project(task.gid, link.project_gid, section_gid=section.gid)
             return await asana.update_task(task.gid, decision.changes) if decision.changes else task
         except AsanaNotFound:
-            raise UserError(blocks.UNFURL_TASK_GONE) from None
+            raise UserError(wording.UNFURL_TASK_GONE) from None
         except AsanaForbidden:
-            raise UserError(blocks.UNFURL_NOT_ALLOWED) from None
+            raise UserError(wording.UNFURL_NOT_ALLOWED) from None
 
     async def _remember(
         self, tracked: TrackedTask, after: Task, decision: Decision, now: datetime, *, moved: bool
@@ -283,7 +283,7 @@ class NagActions:
         self, asana: AsanaPort, click: NagClick, decision: Decision, after: Task, section: Section | None
     ) -> None:
         who = await self._slack.user_name(click.user)
-        text = blocks.nag_comment(
+        text = wording.nag_comment(
             decision, who=who, assignee=after.assignee_name, moved_to=section.name if section else None
         )
         try:
@@ -295,7 +295,7 @@ class NagActions:
     async def _edit_nag(self, click: NagClick, line: str, *, keep_actions: bool) -> None:
         if click.channel_id is None:
             return  # the App Home is published again instead
-        text, edited = blocks.nag_after(click.message_blocks, line, keep_actions=keep_actions)
+        text, edited = wording.nag_after(click.message_blocks, line, keep_actions=keep_actions)
         try:
             await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=edited)
         except SlackError as exc:

@@ -15,8 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaError, SlackError
+from bridge import wording
 from bridge.domain.business_time import clock_for
 from bridge.domain.cards import deadline_of, working_days_between
 from bridge.domain.model import Arm, AsanaUserGid, ChannelId, Link, NagKey, TaskGid, TrackedTask
@@ -35,6 +34,7 @@ from bridge.domain.nags import (
 from bridge.domain.policy import Policy
 from bridge.domain.sla import target_for
 from bridge.domain.work import custom_field, enabled_options
+from bridge.errors import AsanaError, SlackError
 from bridge.ports import (
     AsanaPort,
     Clock,
@@ -229,7 +229,7 @@ class Nagger:
         mentions = [found for nag in nags if (found := await self._mention(link, tracked, nag.mention))]
         target = target_for(policy.sla, view.priority)
         reasons = [
-            blocks.nag_reason(
+            wording.nag_reason(
                 nag.kind,
                 nag.stage,
                 due=view.due_on or (clock.local_date(view.due_at) if view.due_at else None),
@@ -253,8 +253,8 @@ class Nagger:
             for name in missing
             if (field := custom_field(tracked.snapshot, name)) is not None and field.get("resource_subtype") == "enum"
         ]
-        text, post = blocks.nag_post(
-            blocks.nag_about(mentions, name=tracked.name, url=tracked.permalink_url),
+        text, post = wording.nag_post(
+            wording.nag_about(mentions, name=tracked.name, url=tracked.permalink_url),
             task_gid=tracked.task_gid,
             priority_options=enabled_options(priority) if priority else None,
             field_selects=selects,
@@ -266,7 +266,7 @@ class Nagger:
                 await self._follow(link, tracked.task_gid, nag.mention.who)
             if nag.kind == NagKind.FIRST_RESPONSE:
                 # Before the nag is recorded: a failure here leaves the nag due, so the comment is not lost.
-                await self._asana.comment(tracked.task_gid, blocks.sla_warning_comment(view.priority))
+                await self._asana.comment(tracked.task_gid, wording.sla_warning_comment(view.priority))
         ts = await self._outbox.reply(tracked, key=key, text=text, blocks=post)
         reminder = any(nag.kind == NagKind.REMINDER for nag in nags)
         if reminder and policy.reminders.dm_assignee and view.assignee:
@@ -308,7 +308,7 @@ class Nagger:
             return f"<@{mention.who}>"
         if mention.role == Role.TRIAGER:
             user = await self._slack.user_by_email(mention.who)
-            return f"<@{user}>" if user else blocks.escape(mention.who)
+            return f"<@{user}>" if user else wording.escape(mention.who)
         gid = AsanaUserGid(mention.who)
         if self._people is not None:
             person = await self._people.slack_user(tracked.team_id, gid, link.workspace_gid)
@@ -317,7 +317,7 @@ class Nagger:
         if person is not None:
             return f"<@{person}>"
         name = (tracked.snapshot.get("assignee") or {}).get("name")
-        return blocks.escape(str(name)) if name else None
+        return wording.escape(str(name)) if name else None
 
     async def _follow(self, link: Link, task_gid: TaskGid, email: str) -> None:
         """The triager follows the task in Asana too (adding a follower twice changes nothing)."""

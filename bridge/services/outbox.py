@@ -10,8 +10,8 @@ from datetime import timedelta
 from itertools import count
 from typing import Any
 
-from bridge.adapters.errors import SlackError
 from bridge.domain.model import ChannelId, Holder, MessageTs, OutboxPost, OutboxState, TeamId, TrackedTask
+from bridge.errors import SlackError
 from bridge.ports import Clock, OutboxStore, SlackPort
 
 log = logging.getLogger(__name__)

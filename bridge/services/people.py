@@ -7,8 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 
-from bridge.adapters.errors import SlackError
 from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, UserMapping, WorkspaceGid
+from bridge.errors import SlackError
 from bridge.lookups import Lookups
 from bridge.ports import AsanaPort, Clock, SlackPort, UserMappings
 

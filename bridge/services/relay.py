@@ -14,8 +14,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaError, AsanaForbidden, AsanaNotFound, SlackError
+from bridge import wording
 from bridge.domain.events import key_digest
 from bridge.domain.identity import OwnWrite, own_change_kinds, wrote_comment
 from bridge.domain.model import (
@@ -33,6 +32,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.relay import diff, next_snapshot
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_for_new_priority
 from bridge.domain.work import Story, Task
+from bridge.errors import AsanaError, AsanaForbidden, AsanaNotFound, SlackError
 from bridge.ports import AsanaPort, Clock, CommentStore, LinkReads, OutboxStore, SlackPort, TaskStore, UserMappings
 from bridge.services.answers import AnswerIndex
 from bridge.services.cards import Cards, with_card
@@ -101,7 +101,7 @@ class Relay:
         # Each task is relayed in a task of its own (the inbox worker gathers them): this stays with this one.
         act_for(tracked.team_id)
         if any(e.event.action == "deleted" and e.event.resource_gid == task_gid for e in human):
-            await self._post(tracked, _about(tracked, [("deleted", blocks.TASK_DELETED_LINE)]), human)
+            await self._post(tracked, _about(tracked, [("deleted", wording.TASK_DELETED_LINE)]), human)
             return
         # Changes the bridge made with a person's token come back as theirs: recognised by what was written.
         own = await self._own_writes(tracked.task_gid) if self._own_writes else []
@@ -137,7 +137,7 @@ class Relay:
         try:
             task = await self._asana.task(tracked.task_gid)
         except (AsanaNotFound, AsanaForbidden):
-            return None, None, [("deleted", blocks.TASK_DELETED_LINE)]
+            return None, None, [("deleted", wording.TASK_DELETED_LINE)]
         link = await self._link_of(tracked)
 
         async def mention(gid: str | None) -> str | None:
@@ -160,7 +160,7 @@ class Relay:
             changes = [change for change in changes if change.kind not in echoed]
         snapshot = next_snapshot(tracked.snapshot, task.raw, now=self._clock.now(), project_gid=tracked.project_gid)
         lines = [
-            (KIND_OF_CHANGE.get(c.kind, c.kind), blocks.change_line(c, mention=await mention(c.who))) for c in changes
+            (KIND_OF_CHANGE.get(c.kind, c.kind), wording.change_line(c, mention=await mention(c.who))) for c in changes
         ]
         priority = next((c for c in changes if c.kind == "priority"), None)
         if priority is not None and tracked.parent_gid is None:
@@ -181,7 +181,7 @@ class Relay:
             return []
         await self._asana.update_task(tracked.task_gid, {"due_on": due.isoformat()})
         snapshot["due_on"] = snapshot[DUE_SET_BY_BRIDGE] = due.isoformat()
-        return [("due", blocks.sla_due_line(due, priority))]
+        return [("due", wording.sla_due_line(due, priority))]
 
     async def _unless_thread_coming(self, task_gid: str) -> None:
         """A task captured moments ago has no thread yet while its card is on its way (Slack failing, say): what
@@ -201,7 +201,7 @@ class Relay:
         if not people:
             return
         thread_url = await self._thread_url(tracked)
-        text, post = blocks.assignment_dm(task, channel=tracked.channel_id, thread_url=thread_url)
+        text, post = wording.assignment_dm(task, channel=tracked.channel_id, thread_url=thread_url)
         for person in people:
             key = f"{_key(events)}:dm:{person}"
             await self._outbox.post_once(
@@ -230,7 +230,7 @@ class Relay:
         read.append(story)
         await self._acknowledge(tracked, story.author_gid)
         author = await self._slack_user(tracked, await self._link_of(tracked), story.author_gid)
-        return [("comments", blocks.comment_line(story.author_name, story.text, mention=author))]
+        return [("comments", wording.comment_line(story.author_name, story.text, mention=author))]
 
     async def _slack_user(self, tracked: TrackedTask, link: Link | None, asana_gid: str | None) -> str | None:
         """The Slack user of someone a line names, so that the line @mentions them; None when not in Slack."""
@@ -304,7 +304,7 @@ class Relay:
             completed=task.completed,
         )
         text, card = await self._cards.draw(tracked, link, in_thread=False)
-        text, card = blocks.created_in_asana(text, card)
+        text, card = wording.created_in_asana(text, card)
         ts = await self._outbox.post_once(
             key=_key(events), team_id=link.team_id, channel=link.channel_id, thread_ts=None, text=text, blocks=card
         )
@@ -339,7 +339,7 @@ class Relay:
         )
         await self._tasks.save_tracked_task(subtask)
         assignee = await self._slack_user(parent, await self._link_of(parent), task.assignee)
-        await self._post(subtask, [("subtasks", blocks.subtask_added_line(task, mention=assignee))], events)
+        await self._post(subtask, [("subtasks", wording.subtask_added_line(task, mention=assignee))], events)
         await self._tell_assignee(subtask, task, events)
 
     async def _post(self, tracked: TrackedTask, lines: list[Line], events: Sequence[ClaimedEvent]) -> None:
@@ -349,7 +349,7 @@ class Relay:
             lines = [] if link.quiet else [(kind, line) for kind, line in lines if kind in (link.relay_kinds or ())]
         if not lines:
             return
-        text, reply = blocks.relay_message([line for _, line in lines])
+        text, reply = wording.relay_message([line for _, line in lines])
         await self._outbox.reply(tracked, key=_key(events), text=text, blocks=reply)
 
     async def _link_of(self, tracked: TrackedTask) -> Link | None:
@@ -367,7 +367,7 @@ def _about(tracked: TrackedTask, lines: list[Line]) -> list[Line]:
     """A subtask's news is told in its parent's thread, saying which subtask it is about."""
     if tracked.parent_gid is None:
         return lines
-    return [("subtasks", blocks.subtask_line(tracked.name, line)) for _, line in lines]
+    return [("subtasks", wording.subtask_line(tracked.name, line)) for _, line in lines]
 
 
 def _key(events: Sequence[ClaimedEvent]) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
-from bridge.adapters import blocks
+from bridge import wording as blocks  # to be read as wording.<name> once the reports work (changing this file) merges
 from bridge.domain.model import ChannelId, Link, SlackUserId, TaskGid, TeamId
 from bridge.domain.policy import Policy
 from bridge.domain.report import ALL, Report, build_report, typical_first_response

@@ -17,8 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaError, SlackError
+from bridge import wording
 from bridge.domain.business_time import clock_for
 from bridge.domain.model import (
     AsanaUserGid,
@@ -35,6 +34,7 @@ from bridge.domain.nags import TaskView
 from bridge.domain.policy import Policy
 from bridge.domain.relay import next_snapshot
 from bridge.domain.routing import Candidate, Stage, choose, in_hours, out_of_office, short_sla, stage
+from bridge.errors import AsanaError, SlackError
 from bridge.ports import AsanaPort, Clock, LinkReads, OutboxStore, RoutingStore, SlackPort, TaskStore
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
@@ -156,8 +156,8 @@ class Router:
             return await self._ping(link, row, now)
         if due is Stage.REASSIGN:
             holder = await self._pool.name(row.assignee, link)
-            because = blocks.routing_did_not_act(
-                holder, blocks.when.span(policy.routing.reassign_after), wait_for=policy.routing.wait_for
+            because = wording.routing_did_not_act(
+                holder, wording.when.span(policy.routing.reassign_after), wait_for=policy.routing.wait_for
             )
             return await self._route(link, view, row, loads, now, because=because)
         return 0
@@ -203,10 +203,12 @@ class Router:
             last_chosen=last,
             follow_rules=policy.routing.followers,
         )
-        skipped = [blocks.skipped_part(self._pool.display(s.email, users), s.reason, s.back_on) for s in choice.skipped]
+        skipped = [
+            wording.skipped_part(self._pool.display(s.email, users), s.reason, s.back_on) for s in choice.skipped
+        ]
         # In Slack the people skipped are named, not pinged: they are away, full or off work, and asked nothing.
         skipped_said = [
-            blocks.skipped_part(blocks.escape(self._pool.display(s.email, users)), s.reason, s.back_on)
+            wording.skipped_part(wording.escape(self._pool.display(s.email, users)), s.reason, s.back_on)
             for s in choice.skipped
         ]
         if choice.assignee is None:
@@ -216,17 +218,17 @@ class Router:
         if row is not None and choice.assignee == row.assignee:
             # Everyone else is out or full: the holder keeps it, with a fresh window.
             await self._routings.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
-            holder = await self._pool.mention(row.assignee) or blocks.escape(await self._pool.name(row.assignee, link))
-            stays = blocks.routing_stays(holder, because=blocks.escape(because or ""))
+            holder = await self._pool.mention(row.assignee) or wording.escape(await self._pool.name(row.assignee, link))
+            stays = wording.routing_stays(holder, because=wording.escape(because or ""))
             await self._tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
             return 1
         # Off work or away now (a long SLA does not skip them): the thread names them without a ping.
         at_work = await self._presence.mention_at(link, policy, now, Who(email=choice.assignee, asana_user=user.gid))
         pinged = await self._pool.mention(choice.assignee) if at_work <= now else None
-        mention = pinged or blocks.escape(user.name or choice.assignee)
+        mention = pinged or wording.escape(user.name or choice.assignee)
         moves_on = _moves_on(policy, now)
         comment, said = (
-            blocks.routing_reason(
+            wording.routing_reason(
                 who,
                 matched=choice.matched,
                 open_tasks=choice.open_tasks,
@@ -237,7 +239,7 @@ class Router:
             )
             for who, named, why in (
                 (user.name or choice.assignee, skipped, because),
-                (mention, skipped_said, blocks.escape(because) if because else None),
+                (mention, skipped_said, wording.escape(because) if because else None),
             )
         )
         fresh = RoutedTask(
@@ -306,7 +308,7 @@ class Router:
         if not await self._presence.may_mention(key, link, policy, now, Who(email=policy.triage.triager)):
             return 0  # told once the triager is at work, unless someone can take it by then
         triager = await self._pool.mention(policy.triage.triager)
-        text = blocks.routing_nobody(triager, name=tracked.name, skipped=skipped, pool_empty=pool_empty)
+        text = wording.routing_nobody(triager, name=tracked.name, skipped=skipped, pool_empty=pool_empty)
         await self._tell(tracked, f"route:{tracked.task_gid}:nobody:{len(row.holders)}", text)
         await self._routings.save_routing(replace(row, told_nobody=True))
         return 1
@@ -321,17 +323,17 @@ class Router:
             key, link, policy, now, Who(email=row.assignee, asana_user=row.assignee_gid)
         ):
             return 0  # pinged once they are at work (the task does not move on before they were asked)
-        window = blocks.when.span(policy.routing.reassign_after)
-        holder = await self._pool.mention(row.assignee) or blocks.escape(await self._pool.name(row.assignee, link))
+        window = wording.when.span(policy.routing.reassign_after)
+        holder = await self._pool.mention(row.assignee) or wording.escape(await self._pool.name(row.assignee, link))
         since = clock_for(policy.business_hours).local_date(row.assigned_at)
         moves_on = _moves_on(policy, row.assigned_at)
-        text, post = blocks.routing_ping(
+        text, post = wording.routing_ping(
             holder, name=tracked.name, since=since, moves_on=moves_on, task_gid=row.task_gid
         )
         ts = await self._outbox.reply(tracked, key=key, text=text, blocks=post)
         # After the post (once, through the outbox): a failure here makes the next tick post nothing new.
         await self._asana.comment(
-            row.task_gid, blocks.routing_ping_comment(await self._pool.name(row.assignee, link), window)
+            row.task_gid, wording.routing_ping_comment(await self._pool.name(row.assignee, link), window)
         )
         await self._routings.save_routing(replace(row, pinged_at=now, ping_ts=ts))
         return 1
@@ -344,26 +346,26 @@ class Router:
         tracked = await self._tasks.get_tracked_task(click.task_gid)
         link = await self._links.get_link(tracked.team_id, tracked.channel_id) if tracked else None
         if row is None or tracked is None or link is None or row.closed or row.ping_ts != click.message_ts:
-            return blocks.ROUTING_CLICK_OUTDATED
+            return wording.ROUTING_CLICK_OUTDATED
         policy = self._policy.for_project(link.project_gid)
         clicker = await self._people.asana_user(click.team_id, click.user, link.workspace_gid)
         triager = await self._pool.user(policy.triage.triager, link) if policy.triage.triager else None
         if clicker is None or clicker not in {row.assignee_gid, triager.gid if triager else None}:
-            raise UserError(blocks.routing_click_refused(click.user))
+            raise UserError(wording.routing_click_refused(click.user))
         now = self._clock.now()
         holder = await self._pool.name(row.assignee or "", link)
-        at = await self._pool.mention(row.assignee) or blocks.escape(holder)
+        at = await self._pool.mention(row.assignee) or wording.escape(holder)
         moves_on = _moves_on(policy, now)
-        outcome = blocks.routing_kept(at, moves_on) if click.keep else f"↪️ {blocks.routing_handed_back(at)}."
-        text, done = blocks.nag_outcome(blocks.routing_ping_asked(at, tracked.name), outcome)
+        outcome = wording.routing_kept(at, moves_on) if click.keep else f"↪️ {wording.routing_handed_back(at)}."
+        text, done = wording.nag_outcome(wording.routing_ping_asked(at, tracked.name), outcome)
         await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=done)
         if click.keep:
             await self._routings.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
-            await self._asana.comment(row.task_gid, blocks.routing_kept(holder, moves_on))
+            await self._asana.comment(row.task_gid, wording.routing_kept(holder, moves_on))
             return None
         view = TaskView(gid=tracked.task_gid, created_at=tracked.created_at, assignee=row.assignee_gid)
         loads = Counter(await self._pool.loads())
-        await self._route(link, view, row, loads, now, because=blocks.routing_handed_back(holder))
+        await self._route(link, view, row, loads, now, because=wording.routing_handed_back(holder))
         return None
 
     # ---- /asana routing ----------------------------------------------------------------------------------
@@ -371,7 +373,7 @@ class Router:
     async def overview(self, team_id: TeamId, channel_id: ChannelId) -> str:
         link = await self._links.get_link(team_id, channel_id)
         if link is None:
-            raise UserError(blocks.NOT_LINKED)
+            raise UserError(wording.NOT_LINKED)
         policy = self._policy.for_project(link.project_gid)
         now = self._clock.now()
         loads = await self._pool.loads()
@@ -392,10 +394,10 @@ class Router:
             if away is None and not in_hours(member, policy.business_hours, now, timezone=zone):
                 away = "outside working hours"
             rows.append((name, loads.get(user.gid, 0), member.capacity, away))
-        return blocks.routing_overview(rows, wait=blocks.when.span(policy.routing.reassign_after))
+        return wording.routing_overview(rows, wait=wording.when.span(policy.routing.reassign_after))
 
     async def _tell(self, tracked: TrackedTask, key: str, line: str) -> None:
-        text, post = blocks.relay_message([line])
+        text, post = wording.relay_message([line])
         await self._outbox.reply(tracked, key=key, text=text, blocks=post)
 
 

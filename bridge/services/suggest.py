@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import SlackError
+from bridge import wording
 from bridge.domain.model import AsanaUserGid, ChannelId, Link, MessageTs, ProjectGid, SlackUserId, TaskGid, TeamId
 from bridge.domain.policy import Policy
 from bridge.domain.relay import next_snapshot
 from bridge.domain.suggest import Deflection, Match, Outcome, Scope, chosen, may_decide, scope_for, terms
 from bridge.domain.work import Task
+from bridge.errors import SlackError
 from bridge.ports import AnswerStore, Clock
 from bridge.services.access import Access
 from bridge.services.capture import Captured, CaptureRequest
@@ -114,22 +114,22 @@ class Suggestions:
         if not await self._store.add_deflection(deflection):
             return
         quoted = await self._quotable(matches, link, asker)
-        text, post = blocks.suggestion(matches, task_gid=task.gid, quoted=quoted)
+        text, post = wording.suggestion(matches, task_gid=task.gid, quoted=quoted)
         ts = await self._slack.post_message(link.channel_id, text, blocks=post, thread_ts=thread_ts)
         await self._store.set_deflection_message(task.gid, ts)
         log.info("suggested %d earlier answers for task %s", len(matches), task.gid)
 
     async def similar(
         self, team_id: TeamId, channel_id: ChannelId, user: SlackUserId, words: str
-    ) -> tuple[str, blocks.Blocks]:
+    ) -> tuple[str, wording.Blocks]:
         """`/asana similar <words>`: the same search, answered to that person only."""
         if not words.strip():
-            return blocks.SIMILAR_USAGE, []
+            return wording.SIMILAR_USAGE, []
         link = await self._store.get_link(team_id, channel_id)
         if link is None:
-            return blocks.NOT_LINKED, []
+            return wording.NOT_LINKED, []
         matches = await self._search(link, words, threshold=False)
-        return blocks.similar_results(words, matches, quoted=await self._quotable(matches, link, user))
+        return wording.similar_results(words, matches, quoted=await self._quotable(matches, link, user))
 
     async def settle(
         self, task_gid: TaskGid, user: SlackUserId, *, accepted: bool, message_ts: str | None = None
@@ -138,7 +138,7 @@ class Suggestions:
         when nothing was done."""
         deflection = await self._store.get_deflection(task_gid)
         if deflection is None or deflection.outcome is not Outcome.SUGGESTED:
-            return blocks.SUGGEST_ALREADY_DECIDED
+            return wording.SUGGEST_ALREADY_DECIDED
         if deflection.message_ts is None and message_ts:
             # A click quicker than the record of the post it clicked on: the click names the message.
             deflection = replace(deflection, message_ts=message_ts)
@@ -146,13 +146,15 @@ class Suggestions:
         triager = self._policy.for_project(tracked.project_gid).triage.triager if tracked else None
         email = await self._slack.user_email(user) if user != deflection.asker and triager else None
         if not may_decide(deflection, user, email=email, triager=triager):
-            return blocks.SUGGEST_NOT_YOURS
+            return wording.SUGGEST_NOT_YOURS
         outcome = Outcome.ACCEPTED if accepted else Outcome.REJECTED
         if not await self._store.decide_deflection(task_gid, outcome, at=self._clock.now(), by=user):
-            return blocks.SUGGEST_ALREADY_DECIDED
+            return wording.SUGGEST_ALREADY_DECIDED
         if not accepted:
             if deflection.message_ts:
-                await self._slack.update_message(deflection.channel_id, deflection.message_ts, blocks.SUGGESTION_HIDDEN)
+                await self._slack.update_message(
+                    deflection.channel_id, deflection.message_ts, wording.SUGGESTION_HIDDEN
+                )
             return None
         await self._close(deflection, user)
         return None
@@ -161,7 +163,7 @@ class Suggestions:
         """The new question is answered by the first suggested task: say so in Asana, complete it, tell the thread."""
         best = await self._store.get_answer(deflection.suggested[0])
         title, url = (best.title, best.permalink_url) if best else ("an earlier task", "")
-        await self._asana.comment(deflection.task_gid, blocks.answered_elsewhere_comment(title, url))
+        await self._asana.comment(deflection.task_gid, wording.answered_elsewhere_comment(title, url))
         task = await self._asana.update_task(deflection.task_gid, {"completed": True})
         tracked = await self._store.get_tracked_task(deflection.task_gid)
         if tracked is not None:
@@ -172,7 +174,7 @@ class Suggestions:
             with contextlib.suppress(SlackError):  # the card tells it too; the thread's line says it anyway
                 await self._cards.refresh(updated)
         if deflection.message_ts:
-            text, post = blocks.suggestion_accepted(title, url, user)
+            text, post = wording.suggestion_accepted(title, url, user)
             await self._slack.update_message(deflection.channel_id, deflection.message_ts, text, blocks=post)
 
     async def _search(self, link: Link, question: str, *, exclude: str = "", threshold: bool = True) -> list[Match]:

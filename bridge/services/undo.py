@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import SlackError
+from bridge import wording
 from bridge.domain.model import SlackUserId, TaskGid
 from bridge.domain.undo import undo_refusal
+from bridge.errors import SlackError
 from bridge.ports import AsanaPort, Clock, SlackPort, TaskStore
 from bridge.services.errors import UserError
 
@@ -31,7 +31,7 @@ class Undo:
             now=self._clock.now(),
         )
         if refusal is not None or tracked is None:
-            raise UserError(blocks.undo_refused(refusal))
+            raise UserError(wording.undo_refused(refusal))
         await self._asana.delete_task(task_gid)  # the bridge's own change: the relay tells nobody about it
         await self._store.forget_tracked_task(task_gid)
         try:
@@ -39,4 +39,4 @@ class Undo:
         except SlackError as exc:  # the task is gone; a post left behind (someone replied to it?) is worth a log
             log.warning("undone task %s: its post %s stays (%s)", task_gid, tracked.thread_ts, exc)
         log.info("task %s undone by %s", task_gid, by)
-        return blocks.task_undone(tracked.name)
+        return wording.task_undone(tracked.name)

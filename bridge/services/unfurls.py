@@ -8,12 +8,12 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import ApiError, AsanaError, AsanaForbidden, AsanaNotFound
+from bridge import wording
 from bridge.domain.commands import parse_task_ref
 from bridge.domain.model import AsanaUserGid, SlackUserId, TaskGid, TeamId, WorkspaceGid
 from bridge.domain.policy import Policy
 from bridge.domain.work import Task
+from bridge.errors import ApiError, AsanaError, AsanaForbidden, AsanaNotFound
 from bridge.ports import AsanaPort, LinkReads, SlackPort, TaskStore
 from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.errors import UserError
@@ -75,7 +75,7 @@ class Unfurls:
                 continue
             assignee = await self._slack_user(TeamId(team), task.assignee) if team and task.assignee else None
             for url in links[gid]:
-                preview = blocks.task_unfurl(task, priority=self._priority(task), url=url, assignee=assignee)
+                preview = wording.task_unfurl(task, priority=self._priority(task), url=url, assignee=assignee)
                 unfurls[url] = {"blocks": preview}
         if not unfurls:
             return 0
@@ -104,12 +104,12 @@ class Unfurls:
         async with self._lock(task_gid):
             task = await self._current(task_gid, team_id)
             if task.completed:
-                return blocks.unfurl_already_completed(task)
+                return wording.unfurl_already_completed(task)
             acting = await self._acting_for(team_id, user, None)  # the clicker's own Asana, if connected
             task = await self._change(acting.asana, task_gid, {"completed": True})
-            await self._record(acting.asana, task_gid, blocks.completed_from_slack(await self._slack.user_name(user)))
+            await self._record(acting.asana, task_gid, wording.completed_from_slack(await self._slack.user_name(user)))
             log.info("task %s completed from an unfurl by %s", task_gid, user)
-            return blocks.unfurl_completed(task)
+            return wording.unfurl_completed(task)
 
     async def assign_to_me(self, team_id: TeamId, user: SlackUserId, task_gid: TaskGid) -> str:
         """The Assign-to-me button: make the clicker the assignee; returns what to tell them."""
@@ -117,13 +117,13 @@ class Unfurls:
         async with self._lock(task_gid):
             task = await self._current(task_gid, team_id)
             if task.assignee == asana_user:
-                return blocks.unfurl_already_assigned(task)
+                return wording.unfurl_already_assigned(task)
             acting = await self._acting_for(team_id, user, None)  # the clicker's own Asana, if connected
             task = await self._change(acting.asana, task_gid, {"assignee": asana_user})
             who = await self._slack.user_name(user)
-            await self._record(acting.asana, task_gid, blocks.assigned_from_slack(task.assignee_name or who, who))
+            await self._record(acting.asana, task_gid, wording.assigned_from_slack(task.assignee_name or who, who))
             log.info("task %s assigned from an unfurl to %s", task_gid, user)
-            return blocks.unfurl_assigned(task)
+            return wording.unfurl_assigned(task)
 
     async def _elsewhere(self, team_id: TeamId, task: Task) -> bool:
         """Whether the task is another Slack workspace's (followed in its thread, or in a project only it links):
@@ -158,25 +158,25 @@ class Unfurls:
             raise RuntimeError("the bridge's Asana workspace is not known yet (Bridge.start has not run)")
         asana_user = await self._people.asana_user(team_id, user, WorkspaceGid(workspace))
         if asana_user is None:
-            raise UserError(blocks.unfurl_unmapped(user))
+            raise UserError(wording.unfurl_unmapped(user))
         return asana_user
 
     async def _current(self, task_gid: TaskGid, team_id: TeamId) -> Task:
         try:
             task = await self._asana.task(task_gid)
         except (AsanaNotFound, AsanaForbidden):
-            raise UserError(blocks.UNFURL_TASK_GONE) from None
+            raise UserError(wording.UNFURL_TASK_GONE) from None
         if await self._elsewhere(team_id, task):
-            raise UserError(blocks.UNFURL_TASK_GONE)  # as if it were gone: another workspace's task is not told
+            raise UserError(wording.UNFURL_TASK_GONE)  # as if it were gone: another workspace's task is not told
         return task
 
     async def _change(self, asana: AsanaPort, task_gid: TaskGid, changes: dict[str, Any]) -> Task:
         try:
             return await asana.update_task(task_gid, changes)
         except AsanaNotFound:
-            raise UserError(blocks.UNFURL_TASK_GONE) from None
+            raise UserError(wording.UNFURL_TASK_GONE) from None
         except AsanaForbidden:
-            raise UserError(blocks.UNFURL_NOT_ALLOWED) from None
+            raise UserError(wording.UNFURL_NOT_ALLOWED) from None
 
     async def _record(self, asana: AsanaPort, task_gid: TaskGid, text: str) -> None:
         try:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaError, SlackError
+from bridge import wording
 from bridge.domain.model import Link, ProjectGid, WebhookRegistration, WebhookStatus
 from bridge.domain.work import Webhook
+from bridge.errors import AsanaError, SlackError
 from bridge.ports import AsanaPort, Clock, LinkReads, SlackPort, WebhookStore
 from bridge.tenancy import acting_for
 
@@ -64,11 +64,11 @@ class WebhookRegistrar:
             w for w in await self._webhooks.webhooks_for_project(link.project_gid) if w.status is WebhookStatus.ACTIVE
         ]
         if active:
-            return Registered(True, blocks.WEBHOOK_ACTIVE)
+            return Registered(True, wording.WEBHOOK_ACTIVE)
         hook_key = secrets.token_urlsafe(24)
         target = self._webhook_target(hook_key)
         if target is None:
-            return Registered(False, blocks.WEBHOOK_POLLING)
+            return Registered(False, wording.WEBHOOK_POLLING)
         pending = WebhookRegistration(
             hook_key=hook_key,
             team_id=link.team_id,
@@ -83,7 +83,7 @@ class WebhookRegistrar:
         except AsanaError as exc:
             log.warning("webhook for project %s not registered: %s", link.project_gid, exc)
             await self._webhooks.save_webhook(replace(pending, status=WebhookStatus.FAILED))
-            return Registered(False, blocks.webhook_failed(str(exc)))
+            return Registered(False, wording.webhook_failed(str(exc)))
         stored = await self._webhooks.get_webhook(hook_key)
         if stored is None or stored.secret is None or not secrets.compare_digest(stored.secret, reported_secret):
             # The handshake we answered was not the one Asana reports: do not trust this hook.
@@ -92,9 +92,9 @@ class WebhookRegistrar:
             )
             await self._asana.delete_webhook(webhook_gid)
             await self._webhooks.save_webhook(replace(pending, status=WebhookStatus.FAILED))
-            return Registered(False, blocks.webhook_failed("handshake mismatch"))
+            return Registered(False, wording.webhook_failed("handshake mismatch"))
         await self._webhooks.save_webhook(replace(stored, webhook_gid=webhook_gid, status=WebhookStatus.ACTIVE))
-        return Registered(True, blocks.WEBHOOK_ACTIVE)
+        return Registered(True, wording.WEBHOOK_ACTIVE)
 
 
 @dataclass
@@ -221,7 +221,7 @@ class WebhookReconciler:
             for link in channels:
                 try:
                     with acting_for(link.team_id):
-                        await self._slack.post_message(link.channel_id, blocks.webhook_failing(link.project_name))
+                        await self._slack.post_message(link.channel_id, wording.webhook_failing(link.project_name))
                     told += 1
                 except SlackError as exc:
                     log.warning("could not alert channel %s about webhook %s: %s", link.channel_id, hook.gid, exc)

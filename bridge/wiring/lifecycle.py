@@ -13,13 +13,13 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bridge.adapters.errors import AsanaError, AsanaForbidden, SlackError
 from bridge.adapters.slack_api import AUTH_ERRORS as SLACK_AUTH_ERRORS
 from bridge.adapters.slack_api import SlackGateway
 from bridge.config import ConfigError, Settings
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.loop_lag import LoopLagProbe
 from bridge.entrypoints.workers import EventsPoller, NagScheduler
+from bridge.errors import AsanaError, AsanaForbidden, SlackError
 from bridge.metrics import Metrics
 from bridge.ports import Clock
 from bridge.services.capture import Capture

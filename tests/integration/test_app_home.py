@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import (
     ChannelId,
     Link,
@@ -80,7 +80,7 @@ async def _switch(running: Running, user: str, to: str) -> None:
     person = running.user(user)
     await person.open_home()
     home = await eventually(lambda: running.world.slack.home(user))
-    await person.click_button(home, blocks.HOME_ASSIGNMENT_DMS)
+    await person.click_button(home, wording.HOME_ASSIGNMENT_DMS)
     await eventually(lambda: f"assigned to me in Asana:* {to}" in _home_text(running, user))
 
 
@@ -101,7 +101,7 @@ async def test_opening_the_home_tab_shows_the_switch_off(running: Running) -> No
     await running.user("cy").open_home()
     await eventually(lambda: "assigned to me in Asana:* off" in _home_text(running, "cy"))
     assert "Turn on" in _home_text(running, "cy")
-    assert blocks.HOME_NOT_LINKED in _home_text(running, "cy")  # no channel is linked yet: nothing to list
+    assert wording.HOME_NOT_LINKED in _home_text(running, "cy")  # no channel is linked yet: nothing to list
 
 
 async def test_a_person_who_asked_gets_a_dm_when_assigned_and_nobody_else_does(running: Running) -> None:
@@ -140,7 +140,7 @@ async def test_someone_without_an_asana_account_is_told_why_it_cannot_be_switche
     world.slack.add_user("dee", "dee@elsewhere.example")
     await running.user("dee").open_home()
     home = await eventually(lambda: world.slack.home("dee"))
-    await running.user("dee").click_button(home, blocks.HOME_ASSIGNMENT_DMS)
+    await running.user("dee").click_button(home, wording.HOME_ASSIGNMENT_DMS)
     await eventually(lambda: "your Slack email matches nobody" in _home_text(running, "dee"))
     assert "assigned to me in Asana:* off" in _home_text(running, "dee")
 
@@ -192,7 +192,7 @@ def _task_lines(home: View) -> list[str]:
     """The text of each task listed, in order (the section just before each task's buttons)."""
     lines = []
     for before, block in zip(home.blocks, home.blocks[1:], strict=False):
-        if block.get("type") == "actions" and str(block.get("block_id")).startswith(blocks.NAG_ACTIONS_BLOCK):
+        if block.get("type") == "actions" and str(block.get("block_id")).startswith(wording.NAG_ACTIONS_BLOCK):
             lines.append(str(before["text"]["text"]))
     return lines
 
@@ -294,10 +294,10 @@ async def test_the_home_lists_the_persons_open_tasks_by_urgency_with_their_facts
     # Each task has the nag's buttons, its block naming the task; the Priority select has the project's options.
     actions = [b for b in home.blocks if b["type"] == "actions"]
     assert [a["block_id"] for a in actions] == [
-        blocks.NAG_ACTIONS_BLOCK + t.task_gid for t in (breached, at_risk, soon, later)
+        wording.NAG_ACTIONS_BLOCK + t.task_gid for t in (breached, at_risk, soon, later)
     ]
     kinds = [e.get("action_id") for e in actions[0]["elements"]]
-    assert kinds == [blocks.NAG_DONE, blocks.NAG_SNOOZE, blocks.NAG_PUSH, blocks.NAG_REASSIGN, blocks.NAG_PRIORITY]
+    assert kinds == [wording.NAG_DONE, wording.NAG_SNOOZE, wording.NAG_PUSH, wording.NAG_REASSIGN, wording.NAG_PRIORITY]
     options = [o["text"]["text"] for o in actions[0]["elements"][4]["options"]]
     assert options == list(PRIORITIES)
     assert "assigned to me in Asana:* off" in text and len(home.blocks) <= 100  # the switch is still there
@@ -317,8 +317,8 @@ async def test_done_in_the_home_completes_the_task_comments_and_the_home_no_long
     home = await _open(running, "cy", words="Upgrade the database")
 
     mark = running.asana_mark()
-    block = blocks.NAG_ACTIONS_BLOCK + first.task_gid
-    assert (await running.user("cy").click_button(home, blocks.NAG_DONE, block_id=block)).status == 200
+    block = wording.NAG_ACTIONS_BLOCK + first.task_gid
+    assert (await running.user("cy").click_button(home, wording.NAG_DONE, block_id=block)).status == 200
     after = await _home_saying(running, "cy", "Marked done", newer_than=home.hash)
     assert _note(after) == f"✅ Marked done by {_mention(running, 'cy')}."
     assert [line.split("|")[1].split(">*")[0] for line in _task_lines(after)] == ["Upgrade the database"]
@@ -339,7 +339,7 @@ async def test_done_in_the_home_completes_the_task_comments_and_the_home_no_long
     assert world.slack.ephemerals("cy") == []
 
     # The same Done again, from the Home as it was before the click: the task is completed, nothing changes.
-    await running.user("cy").click_button(home, blocks.NAG_DONE, block_id=block)
+    await running.user("cy").click_button(home, wording.NAG_DONE, block_id=block)
     await _home_saying(running, "cy", "Already handled", newer_than=after.hash)
     assert running.asana_comments(first.task_gid) == ["Completed by cy from Slack"]
     assert len(running.asana_updates(first.task_gid)) == 1
@@ -356,9 +356,9 @@ async def test_a_double_click_on_push_in_the_home_pushes_once(running: Running) 
     # Slow reads keep both clicks in flight together, as a real double click on a slow day would.
     world.asana.faults.add(method="GET", path_pattern=rf"^/tasks/{task}$", delay=0.3, times=2)
     cy = running.user("cy")
-    block = blocks.NAG_ACTIONS_BLOCK + task
+    block = wording.NAG_ACTIONS_BLOCK + task
     await asyncio.gather(
-        cy.click_button(home, blocks.NAG_PUSH, block_id=block), cy.click_button(home, blocks.NAG_PUSH, block_id=block)
+        cy.click_button(home, wording.NAG_PUSH, block_id=block), cy.click_button(home, wording.NAG_PUSH, block_id=block)
     )
     await eventually(lambda: running.bridge.background.pending == 0)
     pushed = tomorrow + timedelta(weeks=1)
@@ -382,11 +382,11 @@ async def test_snooze_priority_and_reassign_in_the_home_act_as_on_a_nag(running:
     world = running.world
     tracked = await _assigned(running, "Triage the flaky test", "cy")
     task = tracked.task_gid
-    block = blocks.NAG_ACTIONS_BLOCK + task
+    block = wording.NAG_ACTIONS_BLOCK + task
     cy = running.user("cy")
     home = await _open(running, "cy", words="Triage the flaky test")
 
-    await cy.click_button(home, blocks.NAG_SNOOZE, block_id=block)
+    await cy.click_button(home, wording.NAG_SNOOZE, block_id=block)
     home = await _home_saying(running, "cy", "Snoozed for a day", newer_than=home.hash)
     assert str(_note(home)).startswith(f"💤 Snoozed for a day by {_mention(running, 'cy')}, until <!date^")
     stored = await running.bridge.store.get_tracked_task(TaskGid(task))
@@ -394,7 +394,7 @@ async def test_snooze_priority_and_reassign_in_the_home_act_as_on_a_nag(running:
     assert running.asana_comments(task) == ["Nags snoozed for a day by cy from Slack"]
 
     p3 = world.asana.option_gid(world.priority_field, "P3")
-    await cy.select_option(home, blocks.NAG_PRIORITY, p3, block_id=block)
+    await cy.select_option(home, wording.NAG_PRIORITY, p3, block_id=block)
     home = await _home_saying(running, "cy", "Priority set to P3", newer_than=home.hash)
     asana_task = world.asana.store.tasks[task]
     due = sla_due_on(running.bridge.settings.policy, "P3", asana_task.created_at)
@@ -405,11 +405,11 @@ async def test_snooze_priority_and_reassign_in_the_home_act_as_on_a_nag(running:
     assert _note(home) == f"🚩 Priority set to P3 by {_mention(running, 'cy')}; moved to P3; due {day} (from the SLA)."
     assert " · P3 · :large_green_circle: SLA on track, " in _line(home, "Triage the flaky test")
 
-    await cy.select_user(home, blocks.NAG_REASSIGN, world.slack_people["bo"], block_id=block)
+    await cy.select_user(home, wording.NAG_REASSIGN, world.slack_people["bo"], block_id=block)
     home = await _home_saying(running, "cy", "Reassigned to", newer_than=home.hash)
     assert _note(home) == f"👤 Reassigned to {_mention(running, 'bo')} by {_mention(running, 'cy')}."
     assert world.asana.store.tasks[task].assignee == world.asana_people["bo"]
-    assert _task_lines(home) == [] and blocks.HOME_EMPTY in json.dumps(home.blocks, ensure_ascii=False)
+    assert _task_lines(home) == [] and wording.HOME_EMPTY in json.dumps(home.blocks, ensure_ascii=False)
     assert running.asana_comments(task)[-1] == "Reassigned to Bo Chen by cy from Slack"
     bo_home = await _open(running, "bo", words="Triage the flaky test")
     assert len(_task_lines(bo_home)) == 1
@@ -419,14 +419,14 @@ async def test_a_click_refused_or_outdated_changes_nothing_and_the_home_says_why
     world = running.world
     tracked = await _assigned(running, "Close the incident", "eve")
     task = tracked.task_gid
-    block = blocks.NAG_ACTIONS_BLOCK + task
+    block = wording.NAG_ACTIONS_BLOCK + task
     home = await _open(running, "eve", words="Close the incident")
 
     # Bo takes it in Asana; Eve, who is not a member of the project, clicks Done in her Home from before.
     world.asana.act(world.asana_people["bo"]).assign(task, world.asana_people["bo"])
     await eventually(lambda: _stored_assignee(running, task, world.asana_people["bo"]))
     mark = running.asana_mark()
-    await running.user("eve").click_button(home, blocks.NAG_DONE, block_id=block)
+    await running.user("eve").click_button(home, wording.NAG_DONE, block_id=block)
     refused = await _home_saying(running, "eve", "nothing was changed", newer_than=home.hash)
     note = _note(refused)
     assert note is not None and note.startswith(
@@ -441,7 +441,7 @@ async def test_a_click_refused_or_outdated_changes_nothing_and_the_home_says_why
     bo_home = await _open(running, "bo", words="Close the incident")
     world.asana.act(world.asana_people["ana"]).complete(task)
     await world.asana.deliveries_idle(timeout=10)
-    await running.user("bo").click_button(bo_home, blocks.NAG_PUSH, block_id=block)
+    await running.user("bo").click_button(bo_home, wording.NAG_PUSH, block_id=block)
     outdated = await _home_saying(running, "bo", "completed in Asana already", newer_than=bo_home.hash)
     assert _note(outdated) == (
         "🤷 Nothing was changed: the task was completed in Asana already. Here is how things stand now."
@@ -456,7 +456,7 @@ async def _stored_assignee(running: Running, task: str, gid: str) -> bool:
 
 async def test_someone_with_nothing_open_sees_a_friendly_empty_home(running: Running) -> None:
     await _assigned(running, "Bo's own question", "bo", "p1")
-    home = await _open(running, "cy", words=blocks.HOME_EMPTY)
+    home = await _open(running, "cy", words=wording.HOME_EMPTY)
     assert _task_lines(home) == [] and _note(home) is None
     assert "assigned to me in Asana:* off" in json.dumps(home.blocks)
 
@@ -464,8 +464,8 @@ async def test_someone_with_nothing_open_sees_a_friendly_empty_home(running: Run
 async def test_someone_whose_email_matches_no_asana_user_sees_the_note_not_an_error(running: Running) -> None:
     await _assigned(running, "Bo's own question", "bo", "p1")
     home = await _open(running, "dee", words="your Slack email matches nobody")
-    assert _note(home) == blocks.HOME_NO_ASANA_USER
-    assert _task_lines(home) == [] and blocks.HOME_EMPTY not in json.dumps(home.blocks)
+    assert _note(home) == wording.HOME_NO_ASANA_USER
+    assert _task_lines(home) == [] and wording.HOME_EMPTY not in json.dumps(home.blocks)
     assert "assigned to me in Asana:* off" in json.dumps(home.blocks)
 
 

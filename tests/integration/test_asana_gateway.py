@@ -10,15 +10,15 @@ from datetime import UTC, datetime
 import pytest
 
 from bridge.adapters.asana_api import AsanaGateway
-from bridge.adapters.errors import (
+from bridge.domain.model import ProjectGid
+from bridge.domain.work import TaskDraft
+from bridge.errors import (
     AsanaForbidden,
     AsanaNotFound,
     AsanaRateLimited,
     AsanaUnavailable,
     SyncTokenExpired,
 )
-from bridge.domain.model import ProjectGid
-from bridge.domain.work import TaskDraft
 from tests.fixtures_asana import AsanaSeed
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import TaskGid, TrackedTask
 from bridge.sandbox.slack.models import Message
 from bridge.sandbox.world import World
@@ -65,15 +65,15 @@ async def test_the_card_is_drawn_again_after_an_asana_change_and_after_its_own_b
     # Push due from the card's menu: the card shows the new due date.
     before = world.asana.store.tasks[tracked.task_gid].due_on
     assert before is not None
-    await running.user("ana").choose_overflow(_card(running, tracked), blocks.NAG_MORE, blocks.NAG_MORE_PUSH)
+    await running.user("ana").choose_overflow(_card(running, tracked), wording.NAG_MORE, wording.NAG_MORE_PUSH)
     await eventually(lambda: world.asana.store.tasks[tracked.task_gid].due_on != before)
     after = world.asana.store.tasks[tracked.task_gid].due_on
     assert after is not None
     await eventually(lambda: f"due in {(after - _today(running)).days} days" in _says(running, tracked))
     # Reassign from the card, then Assign to me: each time the card and the thread say who.
-    await running.user("ana").select_user(_card(running, tracked), blocks.NAG_REASSIGN, world.slack_people["cy"])
+    await running.user("ana").select_user(_card(running, tracked), wording.NAG_REASSIGN, world.slack_people["cy"])
     await eventually(lambda: f"Assignee: {_at(running, 'cy')}" in _says(running, tracked))
-    await running.user("bo").click_button(_card(running, tracked), blocks.NAG_ASSIGN_ME)
+    await running.user("bo").click_button(_card(running, tracked), wording.NAG_ASSIGN_ME)
     await eventually(lambda: f"Assignee: {_at(running, 'bo')}" in _says(running, tracked))
     thread = [m.text for m in world.slack.thread(world.channel, tracked.thread_ts)[1:]]
     assert any(f"Reassigned to {_at(running, 'cy')} by {_at(running, 'ana')}" in t for t in thread)
@@ -81,7 +81,7 @@ async def test_the_card_is_drawn_again_after_an_asana_change_and_after_its_own_b
     assert world.asana.store.tasks[tracked.task_gid].assignee == world.asana_people["bo"]
 
     # Done from the card: struck through, no buttons left.
-    await running.user("bo").click_button(_card(running, tracked), blocks.NAG_DONE)
+    await running.user("bo").click_button(_card(running, tracked), wording.NAG_DONE)
     await eventually(lambda: _says(running, tracked).startswith("✅ ~"))
     assert not [b for b in _card(running, tracked).blocks or [] if b["type"] == "actions"]
 
@@ -108,7 +108,7 @@ async def test_a_captured_message_gets_the_bridges_reply_as_its_card_and_is_neve
     assert tracked.thread_ts == question.ts and tracked.snapshot["_bridge_card_ts"] != question.ts
     card = _card(running, tracked)
     assert card.thread_ts == question.ts and card.bot_id
-    assert blocks.CARD_THREAD_NOTE in str(card.blocks)
+    assert wording.CARD_THREAD_NOTE in str(card.blocks)
 
     # Quiet: nothing is said in the thread, but the completion still shows, on the card.
     world.asana.act(world.asana_people["cy"]).complete(task.gid)

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.bootstrap import build_identities
 from bridge.domain.model import SlackUserId, TeamId, TrackedTask
@@ -106,7 +106,7 @@ async def test_a_connected_persons_task_is_theirs_and_someone_elses_is_made_on_t
     theirs = await running.slash_task("Update the docs", by="bo", title="Update the docs")
     task = world.asana.store.tasks[theirs.task_gid]
     assert task.created_by == world.bridge_user
-    assert blocks.on_behalf_of("bo") in task.notes
+    assert wording.on_behalf_of("bo") in task.notes
     assert [c for c in _calls(running, mark) if c[:2] == ("POST", "/tasks")] == [("POST", "/tasks", "bridge")]
     # Bo is offered once to connect (in a DM), not on every action.
     offers = await eventually(lambda: [t for t in _dms(running, "bo") if "on your behalf" in t])
@@ -130,7 +130,7 @@ async def test_no_access_with_a_persons_token_is_told_privately_and_never_retrie
     await running.user("ana").slash_command("/task", "Raise for Bo", channel)
     said = await eventually(lambda: [e.text for e in world.slack.ephemerals("ana") if "no access" in e.text])
     [told] = said
-    assert told.startswith(blocks.no_access("Payroll"))  # then what was typed, to fix and send again
+    assert told.startswith(wording.no_access("Payroll"))  # then what was typed, to fix and send again
     assert [c for c in _calls(running, mark) if c[0] == "POST"] == [("POST", "/tasks", "ana")]
     assert not [t for t in world.asana.store.tasks.values() if t.name == "Raise for Bo"]
 
@@ -146,7 +146,7 @@ async def test_a_connected_persons_completion_comment_and_reassignment_are_told_
     # Reassign from a nag: the nag says so; the relay does not tell it again.
     nag = await _nag(running, tracked)
     done = await _done(running)
-    await running.user("ana").select_user(nag, blocks.NAG_REASSIGN, world.slack_people["cy"])
+    await running.user("ana").select_user(nag, wording.NAG_REASSIGN, world.slack_people["cy"])
     reassigned = f"👤 Reassigned to <@{world.slack_people['cy']}> by <@{world.slack_people['ana']}>."
     assert await eventually(lambda: _outcome(running, nag)) == reassigned
     await _settled(running, done)
@@ -167,7 +167,7 @@ async def test_a_connected_persons_completion_comment_and_reassignment_are_told_
     # Done from a nag: the nag and the task's post say it; the relay does not.
     nag = await _nag(running, tracked, period="again")
     done = await _done(running)
-    await running.user("ana").click_button(nag, blocks.NAG_DONE)
+    await running.user("ana").click_button(nag, wording.NAG_DONE)
     assert await eventually(lambda: _outcome(running, nag)) == f"✅ Marked done by <@{world.slack_people['ana']}>."
     await _settled(running, done)
     assert world.asana.store.tasks[tracked.task_gid].completed_by == ana
@@ -205,9 +205,9 @@ async def test_an_ending_token_is_renewed_once_and_a_refused_renewal_forgets_the
     await store.save_connection(replace(renewed, expires_at=running.bridge.clock.now() + timedelta(minutes=1)))
     await running.slash_task("After the revoke", by="ana", title="After the revoke")
     assert await store.get_connection(*_ids(running, "ana")) is None
-    await eventually(lambda: [t for t in _dms(running, "ana") if t == blocks.CONNECTION_DROPPED])
+    await eventually(lambda: [t for t in _dms(running, "ana") if t == wording.CONNECTION_DROPPED])
     made = next(t for t in running.asana_tasks() if t.name == "After the revoke")
-    assert made.created_by == world.bridge_user and blocks.on_behalf_of("ana") in made.notes
+    assert made.created_by == world.bridge_user and wording.on_behalf_of("ana") in made.notes
 
 
 class TestRequireConnected:
@@ -249,7 +249,7 @@ async def test_the_app_home_shows_the_connection_and_its_buttons(running: Runnin
     shown = await eventually(section)
     assert "not connected" in shown["text"]["text"]
     home = world.slack.home("ana")
-    await running.user("ana").click_button(home, blocks.ASANA_CONNECT_START)  # type: ignore[arg-type]
+    await running.user("ana").click_button(home, wording.ASANA_CONNECT_START)  # type: ignore[arg-type]
     link = await eventually(
         lambda: [e["text"] for b in world.slack.home("ana").blocks if b["type"] == "context" for e in b["elements"]]  # type: ignore[union-attr]
     )
@@ -257,7 +257,7 @@ async def test_the_app_home_shows_the_connection_and_its_buttons(running: Runnin
     await _connected(running, "ana")
     await running.user("ana").open_home()
     await eventually(lambda: "connected as *Ana Lopez*" in ((section() or {}).get("text") or {}).get("text", ""))
-    await running.user("ana").click_button(world.slack.home("ana"), blocks.ASANA_DISCONNECT)  # type: ignore[arg-type]
+    await running.user("ana").click_button(world.slack.home("ana"), wording.ASANA_DISCONNECT)  # type: ignore[arg-type]
     await eventually(lambda: "not connected" in ((section() or {}).get("text") or {}).get("text", ""))
     assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None  # type: ignore[attr-defined]
 
@@ -290,7 +290,7 @@ async def test_the_asana_calls_of_a_connected_and_an_unconnected_click(running: 
     nag = await _nag(running, first)
     await _settled(running, -1)  # what the two /task did is relayed: the calls below are the clicks' own
     mark = running.asana_mark()
-    await running.user("bo").click_button(nag, blocks.NAG_DONE)
+    await running.user("bo").click_button(nag, wording.NAG_DONE)
     await eventually(lambda: _outcome(running, nag))
     task = first.task_gid
     calls = _calls(running, mark)
@@ -306,7 +306,7 @@ async def test_the_asana_calls_of_a_connected_and_an_unconnected_click(running: 
     nag = await _nag(running, second)
     await _settled(running, -1)
     mark = running.asana_mark()
-    await running.user("cy").click_button(nag, blocks.NAG_DONE)
+    await running.user("cy").click_button(nag, wording.NAG_DONE)
     await eventually(lambda: _outcome(running, nag))
     task = second.task_gid
     assert _calls(running, mark) == [
@@ -354,7 +354,7 @@ async def test_an_access_token_asana_no_longer_takes_is_told_and_not_retried_as_
     mark = running.asana_mark()
     await running.user("ana").slash_command("/task", "Refused token", world.channel)
     await eventually(
-        lambda: [e for e in world.slack.ephemerals("ana") if e.text.startswith(blocks.CONNECTION_REFUSED)]
+        lambda: [e for e in world.slack.ephemerals("ana") if e.text.startswith(wording.CONNECTION_REFUSED)]
     )  # then what was typed, to send again once connected
     # Asana refused the one attempt (401, no user); nothing was retried, as Ana or as the bridge.
     assert [c for c in _calls(running, mark) if c[0] == "POST"] == [("POST", "/tasks", None)]

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import aiohttp
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.identity import pending
 from bridge.domain.model import SlackUserId, TeamId
 from bridge.logs import Redactor
@@ -88,7 +88,7 @@ async def test_connecting_says_who_and_disconnecting_revokes_it_at_asana(running
     assert [r.status for r in revokes] == [200]
 
     await running.user("bo").slash_command("/asana", "disconnect", world.channel)
-    await eventually(lambda: [e for e in world.slack.ephemerals("bo") if e.text == blocks.NOT_CONNECTED])
+    await eventually(lambda: [e for e in world.slack.ephemerals("bo") if e.text == wording.NOT_CONNECTED])
 
 
 async def test_every_bad_return_gets_a_clear_page_keeps_nothing_and_logs_no_token(
@@ -103,13 +103,13 @@ async def test_every_bad_return_gets_a_clear_page_keeps_nothing_and_logs_no_toke
     first = await world.asana.consent(await connect_link(running, "ana"), ana)
     assert (await visit(first))[0] == 200
     assert await running.bridge.store.delete_connection(*_ids(running, "ana"))  # type: ignore[attr-defined]
-    cases: list[tuple[str, str]] = [(first, blocks.CONNECT_STATE_UNKNOWN)]
+    cases: list[tuple[str, str]] = [(first, wording.CONNECT_STATE_UNKNOWN)]
     # A state nobody handed out, and none at all.
     location = await world.asana.consent(await connect_link(running, "ana"), ana)
     cases += [
-        (_with_query(location, state="made-up-state-" + "x" * 30), blocks.CONNECT_STATE_UNKNOWN),
-        (_with_query(location, state=None), blocks.CONNECT_STATE_UNKNOWN),
-        (redirect, blocks.CONNECT_STATE_UNKNOWN),
+        (_with_query(location, state="made-up-state-" + "x" * 30), wording.CONNECT_STATE_UNKNOWN),
+        (_with_query(location, state=None), wording.CONNECT_STATE_UNKNOWN),
+        (redirect, wording.CONNECT_STATE_UNKNOWN),
     ]
     # A state handed out over ten minutes ago (its row is still there: only the next connect clears old ones).
     store: Any = running.bridge.store
@@ -117,38 +117,38 @@ async def test_every_bad_return_gets_a_clear_page_keeps_nothing_and_logs_no_toke
         "stale-state-" + "y" * 30, *_ids(running, "ana"), "v", now=datetime.now(UTC) - timedelta(minutes=11)
     )
     await store.save_pending_connect(stale, now=datetime.now(UTC) - timedelta(minutes=11))
-    cases.append((f"{redirect}?state={'stale-state-' + 'y' * 30}&code=anything", blocks.CONNECT_STATE_UNKNOWN))
+    cases.append((f"{redirect}?state={'stale-state-' + 'y' * 30}&code=anything", wording.CONNECT_STATE_UNKNOWN))
     # A return without a code, with a code Asana never gave, declined on Asana's page, an error from Asana.
     cases.append(
         (
             _with_query(await world.asana.consent(await connect_link(running, "ana"), ana), code=None),
-            blocks.CONNECT_NO_CODE,
+            wording.CONNECT_NO_CODE,
         )
     )
     cases.append(
         (
             _with_query(await world.asana.consent(await connect_link(running, "ana"), ana), code="not-a-code"),
-            blocks.CONNECT_CODE_REFUSED,
+            wording.CONNECT_CODE_REFUSED,
         )
     )
     declined = await world.asana.consent(await connect_link(running, "ana"), ana, allow=False)
-    cases.append((declined, blocks.CONNECT_DECLINED))
+    cases.append((declined, wording.CONNECT_DECLINED))
     error = _with_query(await connect_link(running, "ana"), error="<script>alert(1)</script>")
     state = dict(parse_qsl(urlsplit(error).query))["state"]
     cases.append(
         (
             f"{redirect}?{urlencode({'state': state, 'error': '<script>x</script>'})}",
-            blocks.CONNECT_ASANA_ERROR.format(error="unexpected"),
+            wording.CONNECT_ASANA_ERROR.format(error="unexpected"),
         )
     )
     # Someone from another Asana workspace allows it: their token is revoked, nothing kept.
     other = world.asana.add_workspace("Elsewhere Inc")
     zed = world.asana.add_user("Zed Other", "zed@elsewhere.example", [other])
-    cases.append((await world.asana.consent(await connect_link(running, "ana"), zed), blocks.CONNECT_WRONG_WORKSPACE))
+    cases.append((await world.asana.consent(await connect_link(running, "ana"), zed), wording.CONNECT_WRONG_WORKSPACE))
 
     for url, reason in cases:
         status, page = await visit(url)
-        assert (status, blocks.connect_failed_page(reason)) == (400, page), url
+        assert (status, wording.connect_failed_page(reason)) == (400, page), url
         assert "<script>" not in page
     assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None  # type: ignore[attr-defined]
     assert all(grant.user != zed for grant in world.asana.oauth.grants.values())

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import MessageTs, NagKey, TaskGid, TrackedTask
 from bridge.domain.nag_clicks import Action, Decision, Verdict, Why
 from bridge.domain.relay import DUE_PUSHES, SECTION_SINCE
@@ -80,7 +80,7 @@ async def _nag(
     world = running.world
     options = [(world.asana.option_gid(world.priority_field, p), p) for p in PRIORITIES]
     headline = f"⏰ *<{tracked.permalink_url}|{tracked.name}>* needs you."
-    text, post = blocks.nag_post(headline, task_gid=tracked.task_gid, priority_options=options, field_selects=fields)
+    text, post = wording.nag_post(headline, task_gid=tracked.task_gid, priority_options=options, field_selects=fields)
     ts = await running.bridge.slack.post_message(world.channel, text, blocks=post, thread_ts=tracked.thread_ts)
     key = NagKey(tracked.task_gid, kind, "waiting" if kind == "triage" else "upcoming", period or f"p{ts}")
     assert await running.bridge.store.record_nag(key, now=running.bridge.clock.now(), message_ts=MessageTs(ts))
@@ -93,7 +93,7 @@ def _outcome(running: Running, nag: Message) -> str | None:
     """The latest line the bridge put on an edited nag (in place of what it asked); None while nobody acted on it."""
     current = running.slack.workspace.channel(running.world.channel).find(nag.ts)
     assert current is not None and current.blocks is not None
-    done = [b for b in current.blocks if b.get("block_id") == blocks.NAG_DONE_BLOCK]
+    done = [b for b in current.blocks if b.get("block_id") == wording.NAG_DONE_BLOCK]
     if not done:
         return None
     assert current.blocks[0]["text"]["text"] == nag.blocks[0]["text"]["text"]  # type: ignore[index]
@@ -134,7 +134,7 @@ async def test_done_completes_the_task_comments_and_edits_the_nag_and_the_tasks_
     nag = await _nag(running, tracked)
 
     mark = running.asana_mark()
-    assert (await running.user("bo").click_button(nag, blocks.NAG_DONE)).status == 200
+    assert (await running.user("bo").click_button(nag, wording.NAG_DONE)).status == 200
     assert await eventually(lambda: _outcome(running, nag)) == f"✅ Marked done by {_who(running, 'bo')}."
     task = tracked.task_gid
     assert world.asana.store.tasks[task].completed
@@ -159,7 +159,7 @@ async def test_done_completes_the_task_comments_and_edits_the_nag_and_the_tasks_
     other = await _task(running, "Write the release notes")
     nag = await _nag(running, other)
     mark = running.asana_mark()
-    await running.user("bo").click_button(nag, blocks.NAG_DONE)
+    await running.user("bo").click_button(nag, wording.NAG_DONE)
     await eventually(lambda: _outcome(running, nag))
     assert await running.asana_calls_since(mark) == [
         ("GET", f"/tasks/{other.task_gid}"),
@@ -175,7 +175,7 @@ async def test_snooze_keeps_nags_away_for_a_day_and_changes_nothing_else(running
     before = running.bridge.clock.now()
 
     mark = running.asana_mark()
-    await running.user("ana").click_button(nag, blocks.NAG_SNOOZE)
+    await running.user("ana").click_button(nag, wording.NAG_SNOOZE)
     snoozed = await eventually(lambda: _outcome(running, nag))
     # Until when: a <!date^…> each reader sees in their own timezone, the team's wording as the fallback.
     assert str(snoozed).startswith(f"💤 Snoozed for a day by {_who(running, 'ana')}, until <!date^")
@@ -196,7 +196,7 @@ async def test_push_moves_the_due_date_a_week_and_an_older_reminder_then_changes
     task = tracked.task_gid
     nag = await _nag(running, tracked, period="2027-03-01")
 
-    await running.user("ana").click_button(nag, blocks.NAG_PUSH)
+    await running.user("ana").click_button(nag, wording.NAG_PUSH)
     line = await eventually(lambda: _outcome(running, nag))
     assert line == f"📅 Due date pushed a week, to Mon 08 Mar, by {_who(running, 'ana')}."
     assert world.asana.store.tasks[task].due_on == date(2027, 3, 8)
@@ -207,7 +207,7 @@ async def test_push_moves_the_due_date_a_week_and_an_older_reminder_then_changes
     # Another reminder about the old due date: pushing again would push twice, so it is outdated.
     stale = await _nag(running, tracked, period="2027-03-01#2")
     mark = running.asana_mark()
-    await running.user("ana").click_button(stale, blocks.NAG_PUSH)
+    await running.user("ana").click_button(stale, wording.NAG_PUSH)
     line = await eventually(lambda: _outcome(running, stale))
     assert "nothing changed: its due date moved to Mon 08 Mar since this reminder" in line
     [note] = await eventually(lambda: _said_to(running, "ana", "This nag was out of date"))
@@ -224,7 +224,7 @@ async def test_reassign_assigns_the_chosen_person_and_refuses_someone_without_as
     nag = await _nag(running, tracked)
 
     mark = running.asana_mark()
-    await running.user("ana").select_user(nag, blocks.NAG_REASSIGN, world.slack_people["cy"])
+    await running.user("ana").select_user(nag, wording.NAG_REASSIGN, world.slack_people["cy"])
     line = await eventually(lambda: _outcome(running, nag))
     assert line == f"👤 Reassigned to {_who(running, 'cy')} by {_who(running, 'ana')}."
     assert world.asana.store.tasks[task].assignee == world.asana_people["cy"]
@@ -238,9 +238,9 @@ async def test_reassign_assigns_the_chosen_person_and_refuses_someone_without_as
     assert (await _tracked(running, task)).snapshot["assignee"]["gid"] == world.asana_people["cy"]
 
     again = await _nag(running, tracked)
-    await running.user("cy").select_user(again, blocks.NAG_REASSIGN, world.slack_people["cy"])
+    await running.user("cy").select_user(again, wording.NAG_REASSIGN, world.slack_people["cy"])
     await eventually(lambda: _said_to(running, "cy", "already assigned to Cy Park; nothing changed"))
-    await running.user("cy").select_user(again, blocks.NAG_REASSIGN, world.slack_people["dee"])
+    await running.user("cy").select_user(again, wording.NAG_REASSIGN, world.slack_people["dee"])
     [refused] = await eventually(lambda: _said_to(running, "cy", "was not reassigned"))
     assert f"<@{world.slack_people['dee']}>" in refused
     assert _outcome(running, again) is None  # neither changed anything: the nag keeps its buttons
@@ -251,7 +251,7 @@ async def test_reassign_assigns_the_chosen_person_and_refuses_someone_without_as
     assert _buttons(running, nag)
     current = running.slack.workspace.channel(world.channel).find(nag.ts)
     assert current is not None
-    await running.user("cy").click_button(copy.deepcopy(current), blocks.NAG_DONE)
+    await running.user("cy").click_button(copy.deepcopy(current), wording.NAG_DONE)
     await eventually(lambda: _outcome(running, nag) == f"✅ Marked done by {_who(running, 'cy')}.")
     assert world.asana.store.tasks[task].completed and not _buttons(running, nag)
 
@@ -268,7 +268,7 @@ async def test_priority_sets_the_field_moves_the_task_to_its_section_and_sets_th
     p2 = _priority(running, "P2")
 
     mark = running.asana_mark()
-    await running.user("ana").select_option(nag, blocks.NAG_PRIORITY, p2)
+    await running.user("ana").select_option(nag, wording.NAG_PRIORITY, p2)
     line = await eventually(lambda: _outcome(running, nag))
     asana_task = world.asana.store.tasks[task]
     due = sla_due_on(running.bridge.settings.policy, "P2", asana_task.created_at)
@@ -292,7 +292,7 @@ async def test_priority_sets_the_field_moves_the_task_to_its_section_and_sets_th
 
     # The next triage nag about it is outdated: the task has a priority now.
     later = await _nag(running, tracked, kind="triage")
-    await running.user("bo").select_option(later, blocks.NAG_PRIORITY, _priority(running, "P0"))
+    await running.user("bo").select_option(later, wording.NAG_PRIORITY, _priority(running, "P0"))
     line = await eventually(lambda: _outcome(running, later))
     assert line == f"🤷 {_who(running, 'bo')} clicked Priority, but nothing changed: " + (
         "Priority was set to P2 in Asana already."
@@ -310,7 +310,7 @@ async def test_a_missing_field_select_sets_that_enum_field(running: Running) -> 
     backend = world.asana.option_gid(team, "Backend")
 
     mark = running.asana_mark()
-    await running.user("ana").select_option(nag, blocks.NAG_FIELD + team, backend)
+    await running.user("ana").select_option(nag, wording.NAG_FIELD + team, backend)
     assert await eventually(lambda: _outcome(running, nag)) == f"🏷️ Team set to Backend by {_who(running, 'ana')}."
     asana_task = world.asana.store.tasks[tracked.task_gid]
     assert asana_task.custom_values[team] == backend
@@ -337,11 +337,11 @@ async def test_people_without_asana_or_not_allowed_on_the_link_are_refused_and_n
     nag = await _nag(running, tracked)
 
     mark = running.asana_mark()
-    await running.user("dee").click_button(nag, blocks.NAG_DONE)
+    await running.user("dee").click_button(nag, wording.NAG_DONE)
     [no_asana] = await eventually(lambda: _said_to(running, "dee", "nothing was changed"))
     assert "matches no user of the bridge's Asana workspace" in no_asana
-    await running.user("eve").click_button(nag, blocks.NAG_DONE)
-    await running.user("eve").select_option(nag, blocks.NAG_PRIORITY, _priority(running, "P0"))
+    await running.user("eve").click_button(nag, wording.NAG_DONE)
+    await running.user("eve").select_option(nag, wording.NAG_PRIORITY, _priority(running, "P0"))
 
     def refused() -> list[str] | None:
         said = _said_to(running, "eve", "nothing was changed")
@@ -354,14 +354,14 @@ async def test_people_without_asana_or_not_allowed_on_the_link_are_refused_and_n
     assert _outcome(running, nag) is None
 
     # The triager may, although not a member of the project.
-    await running.user("tia").click_button(nag, blocks.NAG_SNOOZE)
+    await running.user("tia").click_button(nag, wording.NAG_SNOOZE)
     snoozed = await eventually(lambda: _outcome(running, nag))
     assert str(snoozed).startswith(f"💤 Snoozed for a day by {_who(running, 'tia')}, until <!date^")
 
     # So may the person who asked: Eve's own request.
     own = await _task(running, "Eve needs a staging database", by="eve")
     mine = await _nag(running, own)
-    await running.user("eve").click_button(mine, blocks.NAG_DONE)
+    await running.user("eve").click_button(mine, wording.NAG_DONE)
     assert await eventually(lambda: _outcome(running, mine)) == f"✅ Marked done by {_who(running, 'eve')}."
     assert world.asana.store.tasks[own.task_gid].completed
 
@@ -388,7 +388,7 @@ async def test_who_may_click_mirrors_the_projects_privacy_in_asana(
     tracked = await _task(running, f"Check the {privacy} rules")
     nag = await _nag(running, tracked)
 
-    await running.user("fay").click_button(nag, blocks.NAG_SNOOZE)
+    await running.user("fay").click_button(nag, wording.NAG_SNOOZE)
     if fay_may:
         outcome = await eventually(lambda: _outcome(running, nag))
         assert outcome.startswith(f"💤 Snoozed for a day by {_who(running, 'fay')}, until <!date^")
@@ -396,7 +396,7 @@ async def test_who_may_click_mirrors_the_projects_privacy_in_asana(
         [said] = await eventually(lambda: _said_to(running, "fay", "nothing was changed"))
         assert refused_because is not None and refused_because in said
         assert _outcome(running, nag) is None
-    await running.user("gus").click_button(nag, blocks.NAG_SNOOZE)
+    await running.user("gus").click_button(nag, wording.NAG_SNOOZE)
     if privacy == "public_to_workspace":  # any workspace member but a guest
         await eventually(
             lambda: (_outcome(running, nag) or "").startswith(f"💤 Snoozed for a day by {_who(running, 'gus')}, until")
@@ -419,14 +419,14 @@ async def test_a_double_click_applies_once_and_the_second_click_is_told_it_was_h
     task = tracked.task_gid
     nag = await _nag(running, tracked)
     warm = await _nag(running, tracked)
-    await running.user("ana").click_button(warm, blocks.NAG_SNOOZE)  # warm every cache
+    await running.user("ana").click_button(warm, wording.NAG_SNOOZE)  # warm every cache
     await eventually(lambda: _outcome(running, warm))
     await eventually(lambda: running.bridge.background.pending == 0)
 
     # Slow reads keep both clicks in flight together, as a real double click on a slow day would.
     world.asana.faults.add(method="GET", path_pattern=rf"^/tasks/{task}$", delay=0.3, times=2)
     ana = running.user("ana")
-    await asyncio.gather(ana.click_button(nag, blocks.NAG_DONE), ana.click_button(nag, blocks.NAG_DONE))
+    await asyncio.gather(ana.click_button(nag, wording.NAG_DONE), ana.click_button(nag, wording.NAG_DONE))
     line = await eventually(lambda: _outcome(running, nag))
     assert line == f"✅ Marked done by {_who(running, 'ana')}."
     [handled] = await eventually(lambda: _said_to(running, "ana", "Already handled"))
@@ -449,19 +449,19 @@ async def test_a_click_on_a_nag_about_a_task_completed_in_asana_changes_nothing_
     await world.asana.deliveries_idle(timeout=10)
 
     mark = running.asana_mark()
-    await running.user("ana").select_user(nag, blocks.NAG_REASSIGN, world.slack_people["cy"])
+    await running.user("ana").select_user(nag, wording.NAG_REASSIGN, world.slack_people["cy"])
     line = await eventually(lambda: _outcome(running, nag))
     assert line == (
         f"🤷 {_who(running, 'ana')} clicked Reassign, but nothing changed: the task was completed in Asana already."
     )
     [note] = await eventually(lambda: _said_to(running, "ana", "out of date"))
-    assert note == blocks.nag_outdated_note(Decision(Verdict.OUTDATED, Action.REASSIGN, Why.COMPLETED))
+    assert note == wording.nag_outdated_note(Decision(Verdict.OUTDATED, Action.REASSIGN, Why.COMPLETED))
     assert note.startswith("This nag was out of date: the task was completed in Asana already. Nothing was changed")
     assert world.asana.store.tasks[task].assignee is None and running.asana_comments(task) == []
     calls = await running.asana_calls_since(mark)
     assert ("GET", f"/tasks/{task}") in calls and all(method == "GET" for method, _ in calls)
 
-    await running.user("bo").click_button(nag, blocks.NAG_DONE)  # a click that was already on its way
+    await running.user("bo").click_button(nag, wording.NAG_DONE)  # a click that was already on its way
     await eventually(lambda: _said_to(running, "bo", "Already handled"))
 
 
@@ -472,12 +472,12 @@ async def test_a_change_asana_refuses_leaves_the_nag_to_be_clicked_again(running
     nag = await _nag(running, tracked)
 
     world.asana.faults.add(method="PUT", path_pattern=rf"^/tasks/{task}$", status=403, times=1)
-    await running.user("ana").click_button(nag, blocks.NAG_DONE)
+    await running.user("ana").click_button(nag, wording.NAG_DONE)
     await eventually(lambda: _said_to(running, "ana", "Asana didn't let the bridge change that task"))
     await eventually(lambda: running.bridge.background.pending == 0)
     assert not world.asana.store.tasks[task].completed and running.asana_comments(task) == []
     assert _outcome(running, nag) is None  # the claim was given back: the buttons are still there and work
 
-    await running.user("ana").click_button(nag, blocks.NAG_DONE)
+    await running.user("ana").click_button(nag, wording.NAG_DONE)
     assert await eventually(lambda: _outcome(running, nag)) == f"✅ Marked done by {_who(running, 'ana')}."
     assert world.asana.store.tasks[task].completed and running.asana_comments(task) == ["Completed by ana from Slack"]

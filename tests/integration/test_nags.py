@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import TaskGid
 from bridge.domain.policy import parse_policy
 from bridge.domain.sla import sla_due_on
@@ -77,8 +77,8 @@ def _nags(running: Running, thread: str) -> list[Any]:
         m
         for m in world.slack.thread(world.channel, thread)
         if m.bot_id
-        and any(b.get("block_id", "").startswith(blocks.NAG_ACTIONS_BLOCK) for b in m.blocks or [])
-        and not any(b.get("block_id", "").startswith(blocks.CARD_BLOCK) for b in m.blocks or [])  # the task's card
+        and any(b.get("block_id", "").startswith(wording.NAG_ACTIONS_BLOCK) for b in m.blocks or [])
+        and not any(b.get("block_id", "").startswith(wording.CARD_BLOCK) for b in m.blocks or [])  # the task's card
     ]
 
 
@@ -126,7 +126,7 @@ async def test_triage_missing_fields_and_the_sla_warning(running: Running) -> No
         for b in triage[0].blocks
         if b["type"] == "actions"
         for e in b["elements"]
-        if e["action_id"] == blocks.NAG_PRIORITY
+        if e["action_id"] == wording.NAG_PRIORITY
     )
     assert [o["text"]["text"] for o in priority["options"]] == ["P0", "P1", "P2", "P3"]
     assert any("is missing Priority" in t for t in texts)

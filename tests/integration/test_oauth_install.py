@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.adapters.store.crypto import PREFIX, Cipher
 from bridge.adapters.store.engine import create_engine
 from bridge.domain.model import TaskGid
@@ -283,13 +283,13 @@ async def test_a_workspace_cannot_touch_another_workspaces_links_or_tasks(multi:
     # Each is answered, to cy only, that this channel is not linked (in the ack or through the response_url).
     answers = [d.body for d in (status, created, unlinked) if d.body]
     answers += [c.params["text"] for c in multi.world.slack.calls_to("response_url") if c.team_id == globex.id]
-    assert len(answers) == 3 and all(a == blocks.NOT_LINKED for a in answers), answers
+    assert len(answers) == 3 and all(a == wording.NOT_LINKED for a in answers), answers
 
     # A forged nag button naming Acme's task from Globex: refused, the task is not completed.
     cy = globex.ws.user_named("cy")
     action = {
-        "action_id": blocks.NAG_DONE,
-        "block_id": blocks.NAG_ACTIONS_BLOCK + task.gid,
+        "action_id": wording.NAG_DONE,
+        "block_id": wording.NAG_ACTIONS_BLOCK + task.gid,
         "text": {"type": "plain_text", "text": "Done"},
         "value": "done",
         "type": "button",
@@ -315,7 +315,7 @@ async def test_a_workspace_cannot_touch_another_workspaces_links_or_tasks(multi:
     assert not multi.world.asana.store.tasks[task.gid].completed
     refused = [c for c in multi.world.slack.calls_to("chat.postEphemeral") if c.params.get("user") == cy.id]
     assert refused and all(c.team_id == globex.id for c in refused)
-    assert blocks.NAG_TASK_UNKNOWN in json.dumps([c.params for c in refused])
+    assert wording.NAG_TASK_UNKNOWN in json.dumps([c.params for c in refused])
     # Everything the bot said anywhere, it said in the workspace that owns the channel.
     for call in _posts(multi):
         assert call.team_id == _owner(multi, str(call.params["channel"]))
@@ -400,7 +400,7 @@ async def test_another_workspaces_task_is_not_unfurled_nor_changed_from_its_butt
     cy = globex.ws.user_named("cy")
     shared = multi.world.slack.messages(globex.channel, team_id=globex.id)[-1]
     action = {
-        "action_id": blocks.UNFURL_DONE,
+        "action_id": wording.UNFURL_DONE,
         "block_id": "unfurl",
         "text": {"type": "plain_text", "text": "Done"},
         "value": acme_task.gid,
@@ -420,7 +420,7 @@ async def test_another_workspaces_task_is_not_unfurled_nor_changed_from_its_butt
     await multi.local.bridge.background.drain(5)
     assert not multi.world.asana.store.tasks[acme_task.gid].completed
     told = [c.params.get("text") for c in multi.world.slack.calls_to("response_url") if c.team_id == globex.id]
-    assert told[-1] == blocks.UNFURL_TASK_GONE
+    assert told[-1] == wording.UNFURL_TASK_GONE
     assert acme_tracked.team_id == acme.id
 
 

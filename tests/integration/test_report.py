@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import pytest_asyncio
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import TaskGid
 from bridge.domain.report_access import signature
 from bridge.sandbox.harness import serve_locally
@@ -166,7 +166,7 @@ async def test_asana_report_in_an_unlinked_channel_says_what_to_do(running: Runn
     world = running.world
     elsewhere = world.slack.add_channel("random", members=["ana", world.slack.team.bot.user_id])
     delivery = await running.user("ana").slash_command("/asana", "report", elsewhere)
-    assert delivery.status == 200 and blocks.REPORT_NOT_LINKED in delivery.body
+    assert delivery.status == 200 and wording.REPORT_NOT_LINKED in delivery.body
     assert [m for m in world.slack.messages(elsewhere) if m.bot_id] == []
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import TaskGid, TrackedTask
 from bridge.sandbox.slack.models import Message
 from bridge.sandbox.world import World
@@ -111,7 +111,7 @@ def _ping(running: Running, task: TrackedTask) -> Message:
     pings = [
         m
         for m in world.slack.thread(world.channel, task.thread_ts)
-        if any(b.get("block_id", "").startswith(blocks.ROUTING_ACTIONS_BLOCK) for b in m.blocks or [])
+        if any(b.get("block_id", "").startswith(wording.ROUTING_ACTIONS_BLOCK) for b in m.blocks or [])
     ]
     assert len(pings) == 1
     return pings[0]
@@ -287,11 +287,11 @@ async def test_keep_it_restarts_the_window_and_hand_it_back_moves_it_on(running:
     ping = _ping(running, task)
 
     # Only the holder (or the triager) may answer.
-    await running.user("ana").click_button(ping, blocks.ROUTING_KEEP)
+    await running.user("ana").click_button(ping, wording.ROUTING_KEEP)
     await eventually(lambda: [e for e in world.slack.ephemerals("ana") if "only the person" in e.text])
     assert (await running.bridge.store.get_routing(task.task_gid)).pinged_at is not None  # type: ignore[union-attr]
 
-    await running.user("bo").click_button(ping, blocks.ROUTING_KEEP)
+    await running.user("bo").click_button(ping, wording.ROUTING_KEEP)
     await eventually(lambda: "keeps it" in (world.slack.workspace().channel(world.channel).find(ping.ts).text or ""))
     await eventually(lambda: running.bridge.background.pending == 0)
     assert _reasons(_comments(running, task)[-1:]) == ["👍 Bo Chen keeps it."]
@@ -301,7 +301,7 @@ async def test_keep_it_restarts_the_window_and_hand_it_back_moves_it_on(running:
     assert _assignee(running, task) == world.asana_people["bo"]
     assert _ping(running, task).ts != ping.ts  # the answered ping lost its buttons; this is a new one
     ping = _ping(running, task)
-    await running.user("bo").click_button(ping, blocks.ROUTING_RELEASE)
+    await running.user("bo").click_button(ping, wording.ROUTING_RELEASE)
     await eventually(lambda: _assignee(running, task) == world.asana_people["ana"])
     await eventually(lambda: running.bridge.background.pending == 0)
     assert _comments(running, task)[-1].startswith("🧭 Reassigned to Ana Lopez: Bo Chen handed it back,")

@@ -7,8 +7,8 @@ import time
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bridge.adapters.errors import SlackError
 from bridge.adapters.slack_api import SlackGateway
+from bridge.errors import SlackError
 from bridge.sandbox.slack_emulator import SlackEmulator
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.adapters.store import SqlStore
 from bridge.domain.model import ChannelId, MessageTs, ProjectGid, TaskGid, TeamId, TrackedTask
 from bridge.domain.suggest import Answer, Outcome
@@ -95,7 +95,7 @@ def suggestions_in(running: Running, channel: str, title: str) -> list[Any]:
     root = [m for m in world.slack.messages(channel) if title in str(m.blocks) or title in m.text]
     if not root:
         return []
-    return [m for m in world.slack.thread(channel, root[0].ts) if blocks.SUGGESTED_HEADLINE in m.text]
+    return [m for m in world.slack.thread(channel, root[0].ts) if wording.SUGGESTED_HEADLINE in m.text]
 
 
 async def test_a_repeated_question_gets_the_earlier_answer_and_accepting_closes_it(running: Running) -> None:
@@ -111,9 +111,9 @@ async def test_a_repeated_question_gets_the_earlier_answer_and_accepting_closes_
     assert "answered by Bo Chen" in shown
     assert "vpnctl reset-token &lt;user&gt;" in shown  # quoted (Cy is in the project), escaped for mrkdwn
     # Bo is neither the asker nor the triager: his click settles nothing.
-    await running.user("bo").click_button(suggestion, blocks.SUGGEST_ACCEPT)
-    await eventually(lambda: [e for e in world.slack.ephemerals("bo") if blocks.SUGGEST_NOT_YOURS in e.text])
-    await running.user("cy").click_button(suggestion, blocks.SUGGEST_ACCEPT)
+    await running.user("bo").click_button(suggestion, wording.SUGGEST_ACCEPT)
+    await eventually(lambda: [e for e in world.slack.ephemerals("bo") if wording.SUGGEST_NOT_YOURS in e.text])
+    await running.user("cy").click_button(suggestion, wording.SUGGEST_ACCEPT)
     await eventually(lambda: world.asana.store.tasks[new.task_gid].completed)
     assert any(old in c or "How do I reset my VPN token?" in c for c in running.asana_comments(new.task_gid))
     accepted: bool = await eventually(partial(_outcome, running, new.task_gid, Outcome.ACCEPTED))
@@ -137,7 +137,7 @@ async def test_not_it_hides_the_suggestion_and_is_recorded(running: Running) -> 
     await answered(running, "Printer on floor 3 jams", "Open tray B and pull the stuck sheet")
     new = await running.slash_task("printer jams again on floor 3", by="cy", title="printer jams again on floor 3")
     [suggestion] = await eventually(lambda: suggestions_in(running, world.channel, "printer jams again on floor 3"))
-    await running.user("cy").click_button(suggestion, blocks.SUGGEST_REJECT)
+    await running.user("cy").click_button(suggestion, wording.SUGGEST_REJECT)
     await eventually(lambda: "Suggestion hidden" in _text_of(running, new.thread_ts, suggestion.ts))
     rejected: bool = await eventually(partial(_outcome, running, new.task_gid, Outcome.REJECTED))
     assert rejected

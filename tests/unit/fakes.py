@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bridge.adapters.errors import AsanaNotFound
 from bridge.domain.access import Privacy, ProjectAccess
 from bridge.domain.model import (
     Arm,
@@ -44,6 +43,7 @@ from bridge.domain.model import (
 )
 from bridge.domain.nag_clicks import CLICKED_COPY, PostedNag
 from bridge.domain.work import AsanaUser, CustomField, EventsPage, Project, Section, Story, Task, TaskDraft, Webhook
+from bridge.errors import AsanaNotFound
 from bridge.ports import (
     AsanaPort,
     CaptureStore,

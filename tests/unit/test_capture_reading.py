@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bridge.adapters.errors import SlackError
 from bridge.domain.model import ChannelId, SlackUserId
+from bridge.errors import SlackError
 from bridge.services.capture_reading import Reader
 from bridge.services.people import People
 from tests.unit.fakes import FakeAsana, FakeClock, FakeMappings, FakeSlack

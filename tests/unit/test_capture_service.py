@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaUnavailable
+from bridge import wording
 from bridge.domain.model import AsanaUserGid, MessageTs, ProjectGid, SlackUserId
 from bridge.domain.policy import Policy, parse_policy
 from bridge.domain.work import AsanaUser, CustomField, EnumOption, Section, TaskDraft
+from bridge.errors import AsanaUnavailable
 from bridge.services.capture import AlreadyCaptured, Capture, Captured, CaptureRequest, capture_with_retries
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
@@ -138,17 +138,17 @@ async def test_a_priority_picks_its_option_and_section_and_the_sla_sets_the_due_
     [draft] = w.drafts()
     assert (draft.custom_fields, draft.section_gid) == ({"f1": "o-p1"}, "s-p1")
     assert draft.due_on == date(2026, 12, 2)  # 2 business days from Monday 9:00
-    assert ("create_subtask", captured.task.gid, blocks.ACKNOWLEDGE_SUBTASK) in w.asana.calls
+    assert ("create_subtask", captured.task.gid, wording.ACKNOWLEDGE_SUBTASK) in w.asana.calls
     assert w.store.tasks[captured.task.gid].ack_subtask_gid is not None
 
 
 @pytest.mark.parametrize(
     ("request_", "said", "channel"),
     [
-        (task(assignee=NOBODY), blocks.unknown_person(NOBODY), CHANNEL),
-        (task(priority="P7"), blocks.unknown_priority("P7"), CHANNEL),
-        (task(), blocks.NOT_LINKED, "C-unlinked"),
-        (task(project_gid=ProjectGid("999")), blocks.NOT_LINKED, CHANNEL),
+        (task(assignee=NOBODY), wording.unknown_person(NOBODY), CHANNEL),
+        (task(priority="P7"), wording.unknown_priority("P7"), CHANNEL),
+        (task(), wording.NOT_LINKED, "C-unlinked"),
+        (task(project_gid=ProjectGid("999")), wording.NOT_LINKED, CHANNEL),
     ],
     ids=["unmapped assignee", "unknown priority", "unlinked channel", "project no channel links"],
 )
@@ -210,7 +210,7 @@ async def test_a_capture_through_an_outage_tells_the_delay_then_the_landing() ->
     told: list[str] = []
     captured = await retried(w, task(), told)
     assert isinstance(captured, Captured)
-    assert told == [blocks.ASANA_RETRYING.format(reason="503"), blocks.task_landed(captured.task)]
+    assert told == [wording.ASANA_RETRYING.format(reason="503"), wording.task_landed(captured.task)]
     assert len(w.drafts()) == 3 and len(w.asana.tasks) == 1
 
 
@@ -237,5 +237,5 @@ async def test_after_the_last_try_the_person_hears_it_was_not_created() -> None:
     w.asana.failures["create_task"] = [AsanaUnavailable("503", status=503, sent=False)] * 3
     told: list[str] = []
     assert await retried(w, task("Fix <login>"), told) is None
-    assert told[-1] == blocks.CAPTURE_GAVE_UP.format(title="Fix &lt;login&gt;")
+    assert told[-1] == wording.CAPTURE_GAVE_UP.format(title="Fix &lt;login&gt;")
     assert (w.asana.tasks, w.slack.posts) == ({}, [])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.config import load_policy
 from bridge.domain.business_time import clock_for
 from bridge.domain.cards import CARD_TS, card_facts, card_ts, due_phrase, working_days_between
@@ -97,8 +97,8 @@ def test_the_card_is_drawn_with_mentions_and_escapes_what_others_wrote() -> None
     tracked = _tracked(snapshot)
     assert card_ts(tracked) == "2.2"
     facts = card_facts(tracked, policy=POLICY, priority_field=None, now=NOW)
-    text, card = blocks.task_card(facts, assignee=None)
+    text, card = wording.task_card(facts, assignee=None)
     assert "<!channel>" not in text and "&lt;@U0EVIL&gt;" in str(card)
-    text, card = blocks.task_card(facts, assignee="U42", in_thread=True)
-    assert "Assignee: <@U42>" in str(card) and blocks.CARD_THREAD_NOTE in str(card)
-    assert card[-1]["block_id"] == blocks.NAG_ACTIONS_BLOCK + "7"
+    text, card = wording.task_card(facts, assignee="U42", in_thread=True)
+    assert "Assignee: <@U42>" in str(card) and wording.CARD_THREAD_NOTE in str(card)
+    assert card[-1]["block_id"] == wording.NAG_ACTIONS_BLOCK + "7"

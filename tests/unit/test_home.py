@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.home import Group, home_list
 from bridge.domain.report import OpenItem, Status, build_report, open_items
 from bridge.domain.report_tasks import ReportTask
@@ -114,7 +114,7 @@ def test_a_full_home_stays_within_slacks_100_blocks_and_says_how_many_more() -> 
     items = judged(*(task(n, "2026-11-25 09:00", due_on=TODAY) for n in range(1, 3 * LISTED)))
     listing = home_list(items, today=TODAY, limit=LISTED)
     options = [("o0", "P0"), ("o1", "P1")]
-    view = blocks.home_view(assignment_dms=True, note="✅ Done.", listing=listing, priorities={"T1-C1": options})
+    view = wording.home_view(assignment_dms=True, note="✅ Done.", listing=listing, priorities={"T1-C1": options})
     assert len(view["blocks"]) <= 100 and len(json.dumps(view)) < 250_000
     text = json.dumps(view, ensure_ascii=False)
     assert f"…and {2 * LISTED - 1} more open tasks, less urgent" in text

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.commands import RelaySetting
 from bridge.domain.model import (
     ChannelId,
@@ -63,7 +63,7 @@ async def test_linking_finds_the_priority_field_makes_the_triage_section_and_reg
     assert [call[0] for call in asana.writes()] == ["create_section", "create_webhook"]
     [registration] = store.webhooks.values()
     assert (registration.status, registration.webhook_gid) == (WebhookStatus.ACTIVE, asana.webhooks[0].gid)
-    assert blocks.WEBHOOK_ACTIVE in outcome.message
+    assert wording.WEBHOOK_ACTIVE in outcome.message
 
 
 async def test_a_triage_section_that_exists_is_used_and_a_second_link_reuses_the_webhook() -> None:
@@ -78,8 +78,8 @@ async def test_a_triage_section_that_exists_is_used_and_a_second_link_reuses_the
 @pytest.mark.parametrize(
     ("public", "reported", "status", "message"),
     [
-        (False, None, None, blocks.WEBHOOK_POLLING),
-        (True, "not-the-secret-we-got", WebhookStatus.FAILED, blocks.webhook_failed("handshake mismatch")),
+        (False, None, None, wording.WEBHOOK_POLLING),
+        (True, "not-the-secret-we-got", WebhookStatus.FAILED, wording.webhook_failed("handshake mismatch")),
     ],
     ids=["no public URL: polling", "handshake mismatch: deleted"],
 )
@@ -99,8 +99,8 @@ async def test_without_a_trusted_webhook_the_link_falls_back_to_polling(
     ("ref", "workspace", "said"),
     [
         ("not a project", "w1", "Example: `/asana link"),
-        ("999", "w1", blocks.project_not_visible("999")),
-        (PROJECT, "w2", blocks.wrong_workspace("Developer Questions")),
+        ("999", "w1", wording.project_not_visible("999")),
+        (PROJECT, "w2", wording.wrong_workspace("Developer Questions")),
     ],
     ids=["not a reference", "not visible", "another workspace"],
 )
@@ -123,7 +123,7 @@ async def test_unlinking_drops_the_projects_webhook_only_with_its_last_link(
     if other_channel_links_it:
         await links.link(TEAM, OTHER, ANA, PROJECT)
     said = await links.unlink(TEAM, CHANNEL)
-    assert said == blocks.unlinked("Developer Questions")
+    assert said == wording.unlinked("Developer Questions")
     assert (TEAM, CHANNEL) not in store.links
     assert (len(store.webhooks), len(asana.webhooks)) == (webhooks_left, webhooks_left)
 
@@ -163,4 +163,4 @@ async def test_status_tells_the_webhooks_health_and_the_inbox() -> None:
     store.inbox.update(pending=3, parked=1)
     said = await links.status(TEAM, CHANNEL)
     link = store.links[(TEAM, CHANNEL)]
-    assert said == blocks.status(link, webhook=blocks.WEBHOOK_POLLING, pending=3, parked=1)
+    assert said == wording.status(link, webhook=wording.WEBHOOK_POLLING, pending=3, parked=1)

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from bridge.adapters import blocks
-from bridge.adapters.errors import AsanaUnavailable
+from bridge import wording
 from bridge.domain.access import Privacy, ProjectAccess
 from bridge.domain.model import AsanaUserGid, MessageTs, NagKey, SlackUserId, TaskGid, TeamId
 from bridge.domain.nag_clicks import Action, Click, PostedNag
 from bridge.domain.nags import SNOOZED_UNTIL
 from bridge.domain.policy import Policy
 from bridge.domain.work import AsanaUser
+from bridge.errors import AsanaUnavailable
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
 from bridge.services.nag_actions import NagActions, NagClick, home_claim
@@ -173,9 +173,9 @@ async def test_only_people_asana_lets_change_the_task_may_click(
 @pytest.mark.parametrize(
     ("a_click", "said"),
     [
-        (click(Action.DONE, by=GHOST), blocks.unfurl_unmapped(GHOST)),
-        (click(Action.DONE, team=TeamId("T2")), blocks.NAG_TASK_UNKNOWN),
-        (click(Action.REASSIGN, value=GHOST), blocks.nag_assignee_unknown(GHOST)),
+        (click(Action.DONE, by=GHOST), wording.unfurl_unmapped(GHOST)),
+        (click(Action.DONE, team=TeamId("T2")), wording.NAG_TASK_UNKNOWN),
+        (click(Action.REASSIGN, value=GHOST), wording.nag_assignee_unknown(GHOST)),
     ],
     ids=["clicker without Asana", "another workspace's task", "assignee without Asana"],
 )

@@ -1,4 +1,4 @@
-"""What a nag says for each reason it is due, with its figures (the words live in adapters/blocks/nags.py)."""
+"""What a nag says for each reason it is due, with its figures (the words live in bridge/wording/nags.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.cards import Deadline
 from bridge.domain.durations import Span
 
@@ -80,9 +80,9 @@ def when(*, today: bool = True, left: timedelta = timedelta(hours=2), days_late:
     ],
 )
 def test_each_reason_with_its_figures(kind: str, stage: str, figures: dict[str, object], said: str) -> None:
-    assert blocks.nag_reason(kind, stage, **figures) == said  # type: ignore[arg-type]
+    assert wording.nag_reason(kind, stage, **figures) == said  # type: ignore[arg-type]
 
 
 def test_the_nag_names_everyone_once_and_escapes_the_task() -> None:
-    about = blocks.nag_about(["<@U1>", "<@U2>", "<@U1>"], name="<!here> x", url="https://app.asana.com/0/1/2")
+    about = wording.nag_about(["<@U1>", "<@U2>", "<@U1>"], name="<!here> x", url="https://app.asana.com/0/1/2")
     assert about == "🔔 <@U1>, <@U2>: *<https://app.asana.com/0/1/2|&lt;!here&gt; x>*"

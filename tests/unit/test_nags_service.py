@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from bridge.adapters.errors import SlackError
 from bridge.domain.model import AsanaUserGid, SlackUserId, TaskGid, UserMapping
 from bridge.domain.nags import SNOOZED_UNTIL
 from bridge.domain.policy import Policy, parse_policy
 from bridge.domain.work import AsanaUser
+from bridge.errors import SlackError
 from bridge.services.nags import Nagger
 from tests.unit.fakes import (
     CHANNEL,

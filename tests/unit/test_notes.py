@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.adapters import blocks
-from bridge.adapters.blocks.notes import as_rich, from_slack, message_notes, notes_author, notes_body, rich_text
+from bridge import wording
+from bridge.wording.notes import as_rich, from_slack, message_notes, notes_author, notes_body, rich_text
 from tests.support import examples
 
 NAMES = {"U0ANA": "Ana <Admin> & co"}
@@ -63,4 +63,4 @@ def test_any_message_makes_well_formed_rich_text(markup: str) -> None:
 
 def test_an_asana_name_is_shown_as_written_not_unescaped_again() -> None:
     # "Escaped &lt;tag&gt;" is what its author typed (Slack's own escapes were undone once, at capture).
-    assert blocks.escape(blocks.first_line("Escaped &lt;tag&gt;\nmore")) == "Escaped &amp;lt;tag&amp;gt;"
+    assert wording.escape(wording.first_line("Escaped &lt;tag&gt;\nmore")) == "Escaped &amp;lt;tag&amp;gt;"

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from bridge.adapters.errors import SlackError
 from bridge.domain.model import Holder, MessageTs, OutboxPost, OutboxState
+from bridge.errors import SlackError
 from bridge.services.outbox import POST_EVENT_TYPE, Outbox, PostInFlight
 from tests.unit.fakes import CHANNEL, START, TEAM, FakeClock, FakeSlack, FakeStore
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from bridge.adapters.errors import SlackError
 from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, WorkspaceGid
 from bridge.domain.work import AsanaUser
+from bridge.errors import SlackError
 from bridge.services import people as people_module
 from bridge.services.people import People
 from tests.unit.fakes import FakeAsana, FakeClock, FakeMappings, FakeSlack

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import ChannelId, Link, ProjectGid, SlackUserId, TeamId, WorkspaceGid
 from bridge.domain.policy import Policy
 from bridge.domain.report import ALL
@@ -114,7 +114,7 @@ async def test_a_member_of_the_linked_channel_gets_the_summary_with_a_link_to_it
 
 async def test_someone_who_is_not_a_member_gets_no_link() -> None:
     slack = slack_with({"U1"})
-    with pytest.raises(UserError, match=blocks.REPORT_MEMBERS_ONLY):
+    with pytest.raises(UserError, match=wording.REPORT_MEMBERS_ONLY):
         await reports(linked_store(), slack).post_summary(TEAM, CHANNEL, SlackUserId("U9"))
     assert slack.posts == []
 

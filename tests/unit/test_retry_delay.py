@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.adapters.errors import AsanaRateLimited, AsanaUnavailable, SlackError
+from bridge.errors import AsanaRateLimited, AsanaUnavailable, SlackError
 from bridge.services.inbox import retry_delay
 from bridge.services.outbox import PostInFlight, ThreadNotReady
 

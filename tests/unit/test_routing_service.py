@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import AsanaUserGid, SlackUserId, TaskGid, UserMapping
 from bridge.domain.nags import TaskView
 from bridge.domain.policy import Policy, parse_policy
@@ -209,7 +209,7 @@ async def test_a_click_on_an_old_ping_is_told_it_is_outdated() -> None:
     w = world()
     await pinged(w)
     stale = replace(ping_click(w, ANA, keep=True), message_ts=w.slack.posts[0].ts)
-    assert await w.router.click(stale) == blocks.ROUTING_CLICK_OUTDATED
+    assert await w.router.click(stale) == wording.ROUTING_CLICK_OUTDATED
 
 
 async def test_without_a_pool_nothing_is_routed() -> None:

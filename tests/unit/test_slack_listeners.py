@@ -12,7 +12,7 @@ import pytest
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_bolt.util.utils import get_arg_names_of_callable
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.entrypoints import slack, slack_asana, slack_install
 from bridge.entrypoints.slack_listener import Listener, Listeners
 
@@ -41,13 +41,13 @@ def test_a_table_names_each_listener_once() -> None:
     assert len(keys) == len(set(keys))
 
 
-UNKNOWN = blocks.UNKNOWN_SUBCOMMAND.format
+UNKNOWN = wording.UNKNOWN_SUBCOMMAND.format
 QUICK = [
-    ("", blocks.HELP),
-    ("help", blocks.HELP),
-    ("HELP me", blocks.HELP),
+    ("", wording.HELP),
+    ("help", wording.HELP),
+    ("HELP me", wording.HELP),
     ("frobnicate now", UNKNOWN(word="frobnicate")),
-    ("<b>x</b>", UNKNOWN(word=blocks.escape("<b>x</b>"))),
+    ("<b>x</b>", UNKNOWN(word=wording.escape("<b>x</b>"))),
     ("similar staging database", UNKNOWN(word="similar")),  # no index of earlier answers in this install
     ("link", "Which project? `/asana link https://app.asana.com/0/<project>/list`"),
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import AsanaUserGid, SlackUserId, TaskGid, TeamId
 from bridge.domain.policy import Policy
 from bridge.domain.work import AsanaUser
@@ -89,8 +89,8 @@ async def test_done_completes_the_task_once_and_says_who_in_asana() -> None:
     assert [c[0] for c in w.asana.writes()] == ["update_task", "comment"]
     assert w.asana.tasks[GID]["completed"] is True
     assert "Ana" in w.asana.comments[0][1]
-    assert said == blocks.unfurl_completed(task_of(w.asana.tasks[GID]))
-    assert again == blocks.unfurl_already_completed(task_of(w.asana.tasks[GID]))
+    assert said == wording.unfurl_completed(task_of(w.asana.tasks[GID]))
+    assert again == wording.unfurl_already_completed(task_of(w.asana.tasks[GID]))
 
 
 async def test_assign_to_me_makes_the_clicker_the_assignee() -> None:
@@ -104,5 +104,5 @@ async def test_someone_without_asana_cannot_click() -> None:
     w = world()
     with pytest.raises(UserError) as refused:
         await w.unfurls.complete(TEAM, GHOST, GID)
-    assert str(refused.value) == blocks.unfurl_unmapped(GHOST)
+    assert str(refused.value) == wording.unfurl_unmapped(GHOST)
     assert w.asana.writes() == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from bridge.adapters import blocks
+from bridge import wording
 from bridge.domain.model import WebhookStatus
 from bridge.domain.work import Webhook
 from bridge.services.webhooks import WebhookReconciler, WebhookRegistrar
@@ -87,7 +87,7 @@ async def test_a_failing_webhook_is_told_to_its_channel_once_per_failure() -> No
     first = await w.reconciler.reconcile()
     again = await w.reconciler.reconcile()
     assert (first.alerted, again.alerted) == ([failing.gid], [])
-    assert w.slack.said(CHANNEL) == [blocks.webhook_failing("Developer Questions")]
+    assert w.slack.said(CHANNEL) == [wording.webhook_failing("Developer Questions")]
 
 
 async def test_without_a_public_url_or_a_workspace_nothing_is_asked() -> None:

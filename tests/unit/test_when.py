@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bridge.adapters.blocks import when
 from bridge.domain.durations import parse_duration
+from bridge.wording import when
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)

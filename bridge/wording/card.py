@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bridge.adapters.blocks import when
-from bridge.adapters.blocks.kit import Blocks, _button, _plain_text, _select, escape, person
-from bridge.adapters.blocks.nags import (
+from bridge.domain.cards import CardFacts, SlaLeft
+from bridge.wording import when
+from bridge.wording.kit import Blocks, _button, _plain_text, _select, escape, person
+from bridge.wording.nags import (
     NAG_ACTIONS_BLOCK,
     NAG_ASSIGN_ME,
     NAG_DONE,
@@ -19,7 +20,6 @@ from bridge.adapters.blocks.nags import (
     NAG_PRIORITY,
     NAG_REASSIGN,
 )
-from bridge.domain.cards import CardFacts, SlaLeft
 
 CARD_BLOCK = "task:"  # + the task gid: the card's section
 CARD_THREAD_NOTE = "Tracked in Asana. Replies in this thread become comments on the task."

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bridge.adapters.blocks import when
-from bridge.adapters.blocks.kit import Blocks, _button, _date, _day, _mrkdwn_section, _plain_text, _select, escape
-from bridge.adapters.blocks.unfurls import completed_from_slack
 from bridge.domain.access import Refusal
 from bridge.domain.cards import Deadline
 from bridge.domain.durations import Span
 from bridge.domain.nag_clicks import Action, Decision, Why
+from bridge.wording import when
+from bridge.wording.kit import Blocks, _button, _date, _day, _mrkdwn_section, _plain_text, _select, escape
+from bridge.wording.unfurls import completed_from_slack
 
 NAG_DONE = "nag_done"
 NAG_SNOOZE = "nag_snooze"

@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from bridge.adapters.blocks import when
-from bridge.adapters.blocks.kit import Blocks, _date, _day, _mrkdwn_section, _title, escape, first_line
-from bridge.adapters.blocks.nags import _nag_actions
 from bridge.domain.home import Group, HomeList
 from bridge.domain.report import OpenItem, Status
 from bridge.domain.report_tasks import channel_of
 from bridge.domain.work import Task
+from bridge.wording import when
+from bridge.wording.kit import Blocks, _date, _day, _mrkdwn_section, _title, escape, first_line
+from bridge.wording.nags import _nag_actions
 
 HOME_ASSIGNMENT_DMS = "home_assignment_dms"
 HOME_NO_ASANA_USER = (

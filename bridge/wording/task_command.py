@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from bridge.adapters.blocks.kit import Blocks, _button, _date, _mrkdwn_section, escape
 from bridge.domain.undo import UNDO_WINDOW, UndoRefusal
 from bridge.domain.work import Task
+from bridge.wording.kit import Blocks, _button, _date, _mrkdwn_section, escape
 
 TASK_OPEN, TASK_UNDO = "task_open", "task_undo"
 

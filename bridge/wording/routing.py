@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from bridge.adapters.blocks.kit import Blocks, _button, _plain_text, escape
+from bridge.wording.kit import Blocks, _button, _plain_text, escape
 
 ROUTING_KEEP = "routing_keep"
 ROUTING_RELEASE = "routing_release"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import html
 
-from bridge.adapters.blocks.install import INSTALL_PAGE
-from bridge.adapters.blocks.kit import Blocks, escape
+from bridge.wording.install import INSTALL_PAGE
+from bridge.wording.kit import Blocks, escape
 
 ASANA_CONNECT = "asana_connect"  # the link button to Asana's consent page: acked only
 ASANA_CONNECT_START = "asana_connect_start"  # the App Home's button: makes a fresh link (one works 10 minutes)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bridge.adapters.blocks import when
-from bridge.adapters.blocks.kit import Blocks
 from bridge.domain.report import Report, Status
+from bridge.wording import when
+from bridge.wording.kit import Blocks
 
 REPORT_NOT_LINKED = (
     "This channel isn't linked to an Asana project, so it has no report. Link it with `/asana link <project link>`, "

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from bridge.adapters.blocks.kit import Blocks, _button, _mrkdwn_section, escape, first_line
 from bridge.domain.suggest import Match, excerpt
+from bridge.wording.kit import Blocks, _button, _mrkdwn_section, escape, first_line
 
 SUGGEST_ACCEPT = "suggest_accept"
 SUGGEST_REJECT = "suggest_reject"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.adapters.blocks.kit import Blocks, escape
 from bridge.domain.model import Link
 from bridge.domain.work import Task
+from bridge.wording.kit import Blocks, escape
 
 HELP = (
     "*Asana bridge*\n"

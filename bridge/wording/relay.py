@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from bridge.adapters.blocks.kit import Blocks, _day, _ordinal, escape, person
 from bridge.domain.model import Link
 from bridge.domain.relay import Change
 from bridge.domain.work import Task
+from bridge.wording.kit import Blocks, _day, _ordinal, escape, person
 
 
 def change_line(change: Change, *, mention: str | None = None) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bridge.adapters.blocks.kit import Blocks, _task_link, escape, first_line, person
 from bridge.domain.work import Task
+from bridge.wording.kit import Blocks, _task_link, escape, first_line, person
 
 UNFURL_DONE = "unfurl_done"
 UNFURL_ASSIGN_ME = "unfurl_assign_me"
