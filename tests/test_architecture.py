@@ -18,6 +18,8 @@ def _imports(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+            # `from bridge import adapters` reaches bridge.adapters as surely as `import bridge.adapters` does.
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
 
@@ -35,13 +37,25 @@ def test_domain_imports_only_the_standard_library_and_itself(path: Path) -> None
 
 
 @pytest.mark.parametrize("path", _modules("services"), ids=lambda p: p.name)
-def test_services_use_ports_not_sdks_or_concrete_adapters(path: Path) -> None:
+def test_services_use_ports_not_sdks_or_adapters(path: Path) -> None:
+    # Words (bridge.wording) and the errors the ports raise (bridge.errors) live inward, beside the ports: a service
+    # needs nothing from bridge.adapters.
+    outward = ("bridge.adapters", "bridge.entrypoints", "bridge.bootstrap", "bridge.wiring", "bridge.sandbox")
     for name in _imports(path):
         assert name.split(".")[0] not in ("slack_sdk", "slack_bolt", "asana", "aiohttp", "sqlalchemy"), name
-        # Words (blocks) and the gateways' error types are shared; the gateways themselves are not.
-        if name.startswith("bridge.adapters"):
-            assert name in ("bridge.adapters.blocks", "bridge.adapters.errors", "bridge.adapters"), name
-        assert not name.startswith(("bridge.entrypoints", "bridge.bootstrap", "bridge.wiring", "bridge.sandbox")), name
+        assert not name.startswith(outward), name
+
+
+@pytest.mark.parametrize("path", _modules("wording"), ids=lambda p: p.name)
+def test_wording_imports_only_the_domain_and_itself(path: Path) -> None:
+    for name in _imports(path):
+        assert name.split(".")[0] not in IO_LIBRARIES, f"{path.name} imports {name}"
+        if name.split(".")[0] == "bridge":
+            assert name.startswith(("bridge.domain", "bridge.wording")), f"{path.name} imports {name}"
+
+
+def test_the_port_errors_import_nothing_of_the_bridge() -> None:
+    assert not {name for name in _imports(PACKAGE / "errors.py") if name.split(".")[0] == "bridge"}
 
 
 def test_importing_the_package_builds_nothing() -> None:
