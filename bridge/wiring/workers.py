@@ -29,6 +29,7 @@ from bridge.wiring.services import Services
 log = logging.getLogger(__name__)
 MEMORY_TRIM_SECONDS = 60.0
 
+
 @dataclass
 class Workers:
     """Every loop the bridge runs beside serving; lifecycle.Bridge starts and stops them."""
