@@ -33,7 +33,6 @@ SECRET_NAME = "report_links"  # the row of server_secrets that signs report link
 # other replicas may carry a clock a little behind ours (look back a margin), and now and then read everything.
 CLOCK_MARGIN = timedelta(seconds=30)
 FULL_RELOAD = timedelta(minutes=10)
-PAGE = 250  # tasks read per query on a full reload: a few milliseconds of the loop each, even on a loaded machine
 
 
 class DeflectionSource(Protocol):
@@ -191,12 +190,10 @@ class Reports:
         known = self._known.get(key)
         started = self._clock.now()
         if known is None or known.priority_field != field or started - known.loaded_at >= FULL_RELOAD:
-            loaded: dict[TaskGid, ReportTask] = {}
-            # A page at a time from one query, each made into report rows between turns of the loop.
-            async for page in self._reports.report_task_pages(
-                team_id=link.team_id, channel_id=link.channel_id, priority_field=field, size=PAGE
-            ):
-                loaded.update((row.gid, report_task(row)) for row in page)
+            # Read and made into report rows in a worker thread: the loop does nothing per task meanwhile.
+            loaded = await self._reports.report_tasks_apart(
+                report_task, team_id=link.team_id, channel_id=link.channel_id, priority_field=field
+            )
             known = self._known[key] = _Known(field, loaded, started, started)
             return known.tasks.values()
         changed = await self._reports.report_tasks(
