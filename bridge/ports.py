@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bridge.domain.access import ProjectAccess
 from bridge.domain.identity import Connection, Grant, OwnWrite, PendingConnect
@@ -51,6 +51,8 @@ from bridge.domain.work import (
     TaskDraft,
     Webhook,
 )
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -428,10 +430,11 @@ class ReportStore(Protocol):
         assigned to that Asana user; `open_only` those not completed."""
         ...
 
-    def report_task_pages(
-        self, *, team_id: TeamId, channel_id: ChannelId, priority_field: str | None, size: int = 1000
-    ) -> AsyncIterator[list[StoredTask]]:
-        """One channel's tasks as `report_tasks` reads them, `size` at a time from one query."""
+    async def report_tasks_apart(
+        self, made: Callable[[StoredTask], T], *, team_id: TeamId, channel_id: ChannelId, priority_field: str | None
+    ) -> dict[TaskGid, T]:
+        """One channel's tasks as `report_tasks` reads them, each made into `made(row)`, keyed by task gid; read
+        and made away from the event loop (a full reload of 100,000 tasks), which does nothing per row."""
         ...
 
 

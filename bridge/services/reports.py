@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
-from bridge import wording as blocks  # to be read as wording.<name> once the reports work (changing this file) merges
+from bridge import wording
 from bridge.domain.model import ChannelId, Link, SlackUserId, TaskGid, TeamId
 from bridge.domain.policy import Policy
 from bridge.domain.report import ALL, Report, build_report, typical_first_response
@@ -33,7 +33,6 @@ SECRET_NAME = "report_links"  # the row of server_secrets that signs report link
 # other replicas may carry a clock a little behind ours (look back a margin), and now and then read everything.
 CLOCK_MARGIN = timedelta(seconds=30)
 FULL_RELOAD = timedelta(minutes=10)
-PAGE = 250  # tasks read per query on a full reload: a few milliseconds of the loop each, even on a loaded machine
 
 
 class DeflectionSource(Protocol):
@@ -191,12 +190,10 @@ class Reports:
         known = self._known.get(key)
         started = self._clock.now()
         if known is None or known.priority_field != field or started - known.loaded_at >= FULL_RELOAD:
-            loaded: dict[TaskGid, ReportTask] = {}
-            # A page at a time from one query, each made into report rows between turns of the loop.
-            async for page in self._reports.report_task_pages(
-                team_id=link.team_id, channel_id=link.channel_id, priority_field=field, size=PAGE
-            ):
-                loaded.update((row.gid, report_task(row)) for row in page)
+            # Read and made into report rows in a worker thread: the loop does nothing per task meanwhile.
+            loaded = await self._reports.report_tasks_apart(
+                report_task, team_id=link.team_id, channel_id=link.channel_id, priority_field=field
+            )
             known = self._known[key] = _Known(field, loaded, started, started)
             return known.tasks.values()
         changed = await self._reports.report_tasks(
@@ -214,13 +211,13 @@ class Reports:
         """`/asana report`: the channel's summary with a signed link, for a member of the linked channel."""
         link = await self._links.get_link(team_id, channel_id)
         if link is None:
-            raise UserError(blocks.REPORT_NOT_LINKED)
+            raise UserError(wording.REPORT_NOT_LINKED)
         # The link opens the channel's report to whoever holds it: hand it only to the channel's members.
         if user not in await self._slack.channel_members(channel_id):
-            raise UserError(blocks.REPORT_MEMBERS_ONLY)
+            raise UserError(wording.REPORT_MEMBERS_ONLY)
         scope = link_id(team_id, channel_id)
         report = await self._report(scope, [link])
-        text, summary = blocks.report_summary(
+        text, summary = wording.report_summary(
             link.project_name, report, url=await self.link_url(scope), days=self._lifetime.days
         )
         await self._slack.post_message(channel_id, text, blocks=summary)

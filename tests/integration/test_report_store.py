@@ -4,11 +4,13 @@ the report-link secret shared by every replica."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
 from bridge.adapters.store import SqlStore
 from bridge.domain.model import ChannelId, MessageTs, ProjectGid, TaskGid, TeamId, TrackedTask
+from bridge.domain.report_tasks import StoredTask
 
 NOW = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 
@@ -103,19 +105,20 @@ async def test_report_tasks_of_one_assignee_and_only_open_ones_are_filtered_in_t
     assert await store.report_tasks(assignee_gid="44") == []
 
 
-async def test_report_tasks_come_a_page_at_a_time_from_one_query(store: SqlStore) -> None:
-    """How the report reloads 100,000 tasks: pages of one query, so the loop gets a turn between them."""
+async def test_a_full_reload_reads_and_makes_each_task_in_a_worker_thread(store: SqlStore) -> None:
+    """How the report reloads 100,000 tasks: read on a connection of the worker's own, each row made there."""
     await store.add_tracked_tasks([tracked(str(n)) for n in range(10, 17)] + [tracked("18", "C2")])
-    pages = [
-        [row.gid for row in page]
-        async for page in store.report_task_pages(
-            team_id=TeamId("T1"), channel_id=ChannelId("C1"), priority_field=None, size=3
-        )
-    ]
-    assert [len(page) for page in pages] == [3, 3, 1]
-    assert sorted(gid for page in pages for gid in page) == [str(n) for n in range(10, 17)]
+    loop_thread = threading.get_ident()
+    made_in: set[int] = set()
+
+    def made(row: StoredTask) -> StoredTask:
+        made_in.add(threading.get_ident())
+        return row
+
+    apart = await store.report_tasks_apart(made, team_id=TeamId("T1"), channel_id=ChannelId("C1"), priority_field=None)
     whole = await store.report_tasks(team_id=TeamId("T1"), channel_id=ChannelId("C1"))
-    assert sorted(row for page in pages for row in page) == sorted(row.gid for row in whole)
+    assert apart == {row.gid: row for row in whole} and sorted(apart) == [str(n) for n in range(10, 17)]
+    assert made_in and loop_thread not in made_in
 
 
 async def test_the_server_secret_is_made_once_whoever_asks_first_and_can_be_replaced(store: SqlStore) -> None:

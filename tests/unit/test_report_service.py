@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from bridge import wording
-from bridge.domain.model import ChannelId, Link, ProjectGid, SlackUserId, TeamId, WorkspaceGid
+from bridge.domain.model import ChannelId, Link, ProjectGid, SlackUserId, TaskGid, TeamId, WorkspaceGid
 from bridge.domain.policy import Policy
 from bridge.domain.report import ALL
 from bridge.domain.report_access import Credentials, Refusal
@@ -21,6 +21,7 @@ from bridge.services.reports import SECRET_NAME, AccessDenied, Reports
 from tests.unit.fakes import FakeClock, FakeLinks, FakeSlack
 
 TEAM, CHANNEL = TeamId("T1"), ChannelId("C1")
+T = TypeVar("T")
 LINK = Link(
     TEAM,
     CHANNEL,
@@ -52,13 +53,11 @@ class FakeReportStore(FakeLinks):
         self.asked_fields.append(priority_field)
         return []
 
-    async def report_task_pages(
-        self, *, team_id: TeamId, channel_id: ChannelId, priority_field: str | None, size: int = 1000
-    ) -> AsyncIterator[list[StoredTask]]:
+    async def report_tasks_apart(
+        self, made: Callable[[StoredTask], T], *, team_id: TeamId, channel_id: ChannelId, priority_field: str | None
+    ) -> dict[TaskGid, T]:
         self.asked_fields.append(priority_field)
-        none: list[list[StoredTask]] = []  # no tasks
-        for page in none:
-            yield page
+        return {}  # no tasks
 
     async def server_secret(self, name: str, *, candidate: str | None, now: datetime) -> str | None:
         if candidate is None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -19,14 +20,16 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.pool import NullPool
 
 from bridge.adapters.store.base import SqlBase
-from bridge.adapters.store.engine import dialect_insert
+from bridge.adapters.store.engine import create_engine, dialect_insert
 from bridge.adapters.store.tables import server_secrets, tracked_tasks
-from bridge.domain.model import ChannelId, TeamId
+from bridge.domain.model import ChannelId, TaskGid, TeamId
 from bridge.domain.report_tasks import StoredTask
 
 _t = tracked_tasks.c
+T = TypeVar("T")
 
 
 def _moment(value: Any) -> datetime | None:
@@ -114,16 +117,14 @@ class SqlReports(SqlBase):
             rows = (await conn.execute(stmt)).all()
         return [_stored(row) for row in rows]
 
-    async def report_task_pages(
-        self, *, team_id: TeamId, channel_id: ChannelId, priority_field: str | None, size: int = 1000
-    ) -> AsyncIterator[list[StoredTask]]:
-        """Every tracked top-level task of one channel, as `report_tasks` reads them, `size` at a time from one
-        query: a reader of 100,000 turns each page into rows between its turns of the event loop."""
+    async def report_tasks_apart(
+        self, made: Callable[[StoredTask], T], *, team_id: TeamId, channel_id: ChannelId, priority_field: str | None
+    ) -> dict[TaskGid, T]:
+        """One channel's tasks as `report_tasks` reads them, each given to `made`, keyed by task gid: read in a
+        worker thread on a connection of its own (with an event loop of its own), `made` called there too."""
         stmt = self._report_select(team_id=team_id, channel_id=channel_id, priority_field=priority_field)
-        async with self._read() as conn:
-            result = await conn.stream(stmt)
-            async for rows in result.partitions(size):
-                yield [_stored(row) for row in rows]
+        url = self._engine.url.render_as_string(hide_password=False)
+        return await asyncio.to_thread(asyncio.run, _read_apart(url, stmt, made))
 
     def _report_select(
         self,
@@ -175,6 +176,18 @@ class SqlReports(SqlBase):
             )
             if not changed.rowcount:
                 await conn.execute(server_secrets.insert().values(name=name, value=value, created_at=now))
+
+
+async def _read_apart(url: str, stmt: Select[Any], made: Callable[[StoredTask], T]) -> dict[TaskGid, T]:
+    # The worker's own engine (a connection, then gone): the pool's connections belong to the bridge's loop. A
+    # full reload of 100,000 rows made on the bridge's loop held it for seconds in turns, even a page at a time.
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            result = await conn.stream(stmt)
+            return {task.gid: made(task) async for rows in result.partitions(1000) for task in map(_stored, rows)}
+    finally:
+        await engine.dispose()
 
 
 def _stored(row: Sequence[Any]) -> StoredTask:
