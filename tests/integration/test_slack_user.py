@@ -240,7 +240,7 @@ REMINDER = [
 # verification and retries
 
 
-async def test_url_verification_echoes_the_challenge(world: World):
+async def test_url_verification_echoes_the_challenge(world: World) -> None:
     delivery = await world.slack.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
     assert (delivery.status, delivery.json()) == (
         200,
@@ -249,7 +249,7 @@ async def test_url_verification_echoes_the_challenge(world: World):
     assert key_diff(delivery.request.payload, sample("url_verification.json")) == []  # type: ignore[union-attr]
 
 
-async def test_signatures_verify_and_forged_or_stale_ones_are_refused(world: World):
+async def test_signatures_verify_and_forged_or_stale_ones_are_refused(world: World) -> None:
     delivery = await world.ana.post_message("#questions", "hello")
     request = delivery.request
     assert request is not None and delivery.status == 200 and world.slack.sent[-1].request is request
@@ -267,7 +267,7 @@ async def test_signatures_verify_and_forged_or_stale_ones_are_refused(world: Wor
     assert len(world.seen.of_type("message")) == 2  # the original and the validly signed copy, nothing more
 
 
-async def test_retry_resends_the_same_body_with_retry_headers(world: World):
+async def test_retry_resends_the_same_body_with_retry_headers(world: World) -> None:
     first = await world.ana.post_message("#questions", "capture me")
     retried = await world.slack.retry(first, num=1, reason="http_timeout")
 
@@ -281,7 +281,7 @@ async def test_retry_resends_the_same_body_with_retry_headers(world: World):
 # events
 
 
-async def test_post_message_delivers_a_message_event(world: World):
+async def test_post_message_delivers_a_message_event(world: World) -> None:
     delivery = await world.ana.post_message("#questions", "How do I rotate a webhook secret?")
     [stored] = world.emu.messages("#questions")
     assert delivery.ts == stored.ts and delivery.status == 200
@@ -305,14 +305,15 @@ async def test_post_message_delivers_a_message_event(world: World):
     assert payload["event_id"].startswith("Ev") and isinstance(payload["event_time"], int)
 
 
-async def test_thread_reply_event_names_its_parent(world: World):
+async def test_thread_reply_event_names_its_parent(world: World) -> None:
     parent = await world.ana.post_message("#questions", "question")
     await world.bo.post_message("#questions", "answer", thread_ts=parent.ts)
-    events = await world.emu.wait_for(lambda: len(world.seen.of_type("message")) == 2 and world.seen.of_type("message"))
+    await world.emu.wait_for(lambda: len(world.seen.of_type("message")) == 2)
+    events = world.seen.of_type("message")
     assert (events[1]["thread_ts"], events[1]["parent_user_id"]) == (parent.ts, world.ana.id)
 
 
-async def test_no_event_where_slack_would_send_none(world: World):
+async def test_no_event_where_slack_would_send_none(world: World) -> None:
     world.emu.add_channel("elsewhere", members=["ana"])
     outside = await world.ana.post_message("#elsewhere", "bot is not here")
     in_dm = await world.ana.post_message(world.ana.id, "a DM; message.im is not subscribed")
@@ -320,7 +321,7 @@ async def test_no_event_where_slack_would_send_none(world: World):
     assert outside.ts == world.emu.messages("#elsewhere")[0].ts
 
 
-async def test_mentioning_the_bot_also_sends_app_mention(world: World):
+async def test_mentioning_the_bot_also_sends_app_mention(world: World) -> None:
     text = f"{world.slack.mention(world.emu.team.bot.user_id)} hey"
     await world.ana.post_message("#questions", text)
     [mention] = await world.emu.wait_for(lambda: world.seen.of_type("app_mention"))
@@ -337,7 +338,7 @@ async def test_mentioning_the_bot_also_sends_app_mention(world: World):
     }
 
 
-async def test_reaction_added(world: World):
+async def test_reaction_added(world: World) -> None:
     question = await world.bo.post_message("#questions", "capture with a ticket")
     await world.ana.add_reaction("#questions", question.ts, "ticket")  # type: ignore[arg-type]
     [event] = await world.emu.wait_for(lambda: world.seen.of_type("reaction_added"))
@@ -350,7 +351,7 @@ async def test_reaction_added(world: World):
     assert world.emu.messages("#questions")[0].reactions == {"ticket": [world.ana.id]}
 
 
-async def test_app_home_opened_and_published_home(world: World):
+async def test_app_home_opened_and_published_home(world: World) -> None:
     await world.ana.open_home()
     home = await world.emu.wait_for(lambda: world.emu.home("ana"))
     assert home.blocks[0]["text"]["text"] == "*Your tasks*"
@@ -361,7 +362,7 @@ async def test_app_home_opened_and_published_home(world: World):
     assert second["view"]["id"] == home.id
 
 
-async def test_link_shared_and_unfurl(world: World):
+async def test_link_shared_and_unfurl(world: World) -> None:
     url = "https://app.asana.com/0/1209/1210"
     delivery = await world.ana.share_link("#questions", url)
     [unfurl] = await world.emu.wait_for(world.emu.unfurls)
@@ -376,7 +377,7 @@ async def test_link_shared_and_unfurl(world: World):
     assert not elsewhere.delivered
 
 
-async def test_bot_posts_are_echoed_and_bolt_ignores_them(world: World):
+async def test_bot_posts_are_echoed_and_bolt_ignores_them(world: World) -> None:
     await world.client.chat_postMessage(channel="#questions", text="from the bot")
     await world.slack.drain()
     echo = world.slack.sent[-1]
@@ -387,7 +388,7 @@ async def test_bot_posts_are_echoed_and_bolt_ignores_them(world: World):
 # slash commands
 
 
-async def test_slash_command_and_its_ack_shown_to_the_user(world: World):
+async def test_slash_command_and_its_ack_shown_to_the_user(world: World) -> None:
     text = f"Fix login {world.slack.mention('bo', escaped=True)} due:fri p1"
     delivery = await world.ana.slash_command("/task", text, channel="#questions")
 
@@ -411,7 +412,7 @@ async def test_slash_command_and_its_ack_shown_to_the_user(world: World):
     assert request.payload["response_url"].startswith(world.emu.root_url + "/response_url/")
 
 
-async def test_a_json_ack_with_in_channel_is_posted_for_everyone(world: World):
+async def test_a_json_ack_with_in_channel_is_posted_for_everyone(world: World) -> None:
     delivery = await world.bo.slash_command("/asana", "status", channel="#questions")
     assert delivery.headers["Content-Type"].startswith("application/json")
     [posted] = world.emu.messages("#questions")
@@ -419,7 +420,7 @@ async def test_a_json_ack_with_in_channel_is_posted_for_everyone(world: World):
     assert world.emu.ephemerals("bo") == []
 
 
-async def test_respond_through_response_url_posts_in_channel(world: World):
+async def test_respond_through_response_url_posts_in_channel(world: World) -> None:
     await world.ana.slash_command("/asana", "link 1209", channel="#questions")
     [posted] = await world.emu.wait_for(lambda: world.emu.messages("#questions"))
     assert (posted.text, posted.user) == ("Linked to project 1209", world.emu.team.bot.user_id)
@@ -428,7 +429,7 @@ async def test_respond_through_response_url_posts_in_channel(world: World):
 # interactivity
 
 
-async def test_message_shortcut_opens_a_modal_within_the_trigger_window(world: World):
+async def test_message_shortcut_opens_a_modal_within_the_trigger_window(world: World) -> None:
     question = await world.ana.post_message("#questions", f"{world.slack.mention('bo')} test")
     delivery = await world.bo.message_shortcut("create_task", "#questions", question.ts)  # type: ignore[arg-type]
 
@@ -448,7 +449,7 @@ def question_text(world: World) -> str:
     return f"<@{world.bo.id}> test"
 
 
-async def test_click_button_on_a_bot_message(world: World):
+async def test_click_button_on_a_bot_message(world: World) -> None:
     # The same layout as block_actions.button_on_bot_message.json: one section with a button accessory.
     reminder = await bot_post(world, text="Reminder: Fix login is due tomorrow", blocks=REMINDER[:1])
     delivery = await world.ana.click_button(reminder, "task_done")
@@ -472,7 +473,7 @@ async def test_click_button_on_a_bot_message(world: World):
     ]
 
 
-async def test_select_user_and_option_report_the_choice_and_state(world: World):
+async def test_select_user_and_option_report_the_choice_and_state(world: World) -> None:
     reminder = await bot_post(world, text="Triage: Fix login", blocks=REMINDER)
     await world.ana.select_user(reminder, "task_reassign", world.bo.id)
     await world.ana.select_option(reminder, "task_priority", "high")
@@ -494,7 +495,7 @@ async def test_select_user_and_option_report_the_choice_and_state(world: World):
         await world.ana.click_button(reminder, "not_there")
 
 
-async def test_click_button_on_an_ephemeral_message(world: World):
+async def test_click_button_on_an_ephemeral_message(world: World) -> None:
     button = {"type": "button", "action_id": "eph_ok", "text": {"type": "plain_text", "text": "Button", "emoji": True}}
     await world.client.chat_postEphemeral(
         channel="#questions",
@@ -524,7 +525,7 @@ async def open_modal(world: World) -> View:
     return modal
 
 
-async def test_submit_view_with_values_errors_then_closes(world: World):
+async def test_submit_view_with_values_errors_then_closes(world: World) -> None:
     modal = await open_modal(world)
     refused = await world.ana.submit_view(modal, {"title_input": "bad"})
     assert (refused.status, modal.errors, modal.closed) == (200, {"title": "Say what needs doing"}, False)
@@ -554,7 +555,7 @@ async def test_submit_view_with_values_errors_then_closes(world: World):
     ]
 
 
-async def test_required_inputs_must_be_filled(world: World):
+async def test_required_inputs_must_be_filled(world: World) -> None:
     modal = await open_modal(world)
     with pytest.raises(ValueError, match="required input"):
         await world.ana.submit_view(modal, {"assignee_input": world.bo.id})
