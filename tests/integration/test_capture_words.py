@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from functools import partial
 from typing import Any
 
 import pytest
@@ -108,13 +109,14 @@ async def test_a_captured_message_reads_as_people_saw_it(running: Running) -> No
         "Second line with <https://example.com/docs>"
     )
     question = await bo.post_message(world.channel, text)
+    assert question.ts is not None
     name = "Hey @ana, the export button fails on the billing page (https://example.com/billing) & @here see #questions"
     task = await eventually(lambda: _task(running, name))
     assert "<strong>bo</strong> wrote in Slack:" in task.html_notes
     assert '<a href="https://example.com/billing">the billing page</a>' in task.html_notes
     assert "<strong>export</strong>" in task.html_notes and "From Slack: https://" in task.notes
     assert ana.id not in task.notes and bo.id not in task.notes
-    reply = await eventually(lambda: [m for m in world.slack.thread(world.channel, question.ts) if m.bot_id])
+    reply = await eventually(partial(running.bot_replies, question.ts))
     # The card under the question: the title as people read it; the only live mention is the bridge's own, of
     # who asked (the person's markup in the title never pings anyone again).
     assert "Hey @ana" in reply[0].text and re.findall(r"<@(\w+)>", reply[0].text) == [bo.id]

@@ -31,7 +31,7 @@ async def error_of(call: Any) -> tuple[int, dict[str, Any]]:
     """HTTP status and body of a call that must fail."""
     with pytest.raises(SlackApiError) as failure:
         await call
-    return failure.value.response.status_code, failure.value.response.data  # type: ignore[return-value]
+    return failure.value.response.status_code, failure.value.response.data
 
 
 async def error_code(call: Any) -> str:

@@ -181,7 +181,7 @@ async def test_events_and_interactions_arrive_in_envelopes_like_the_samples(
     assert key_diff(mention_envelope, sample("socket_mode.envelope.events_api.app_mention.json")) == []
     assert (message.retry_attempt, message.retry_reason, message.accepts_response_payload) == (0, "", False)
 
-    shortcut = await slack.user("bo").message_shortcut("create_task", "#questions", posted.ts)  # type: ignore[arg-type]
+    shortcut = await slack.user("bo").message_shortcut("create_task", "#questions", posted.ts)
     assert (shortcut.status, shortcut.body) == (200, "")
     assert shortcut.envelope is not None and shortcut.envelope["payload"]["type"] == "message_action"
     # The interactive sample is a global shortcut: the envelope around it is the same.
