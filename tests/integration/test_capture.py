@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bridge.domain.model import TaskGid
+from bridge.domain.model import ChannelId, TaskGid, TeamId
 from bridge.sandbox.world import World
 from tests.fixtures_bridge import Running
 from tests.support import eventually
@@ -123,12 +123,15 @@ async def test_reaction_capture_happens_once_however_many_react(running: Running
     plain = await bo.post_message(world.channel, "Not a task")
     await ana.add_reaction(world.channel, message.ts, "ticket")
     await cy.add_reaction(world.channel, message.ts, "ticket")
-    await ana.add_reaction(world.channel, plain.ts, "thumbsup")  # type: ignore[arg-type]
+    assert plain.ts is not None
+    await ana.add_reaction(world.channel, plain.ts, "thumbsup")
     task = (await eventually(lambda: _tasks(running)))[0]
     assert task.name == "Please add OAuth scopes to the docs"
     assert world.asana_people["bo"] in task.followers  # the author asked, whoever reacted
     await bo.post_message(world.channel, "Barrier")
-    await ana.add_reaction(world.channel, (await bo.post_message(world.channel, "Second")).ts, "ticket")  # type: ignore[arg-type]
+    second = await bo.post_message(world.channel, "Second")
+    assert second.ts is not None
+    await ana.add_reaction(world.channel, second.ts, "ticket")
     await eventually(lambda: _tasks(running, "Second"))
     assert len(_tasks(running)) == 2
 
@@ -184,5 +187,5 @@ async def test_linking_another_project_asks_first(running: Running) -> None:
     prompt = (await eventually(lambda: [e for e in world.slack.ephemerals("ana") if e.blocks]))[-1]
     await ana.click_button(prompt, "link_replace_confirm")
     await eventually(lambda: [m for m in world.slack.messages(world.channel) if "*Other*" in m.text])
-    link = await running.bridge.store.get_link(world.slack.team.team_id, world.channel)  # type: ignore[arg-type]
+    link = await running.bridge.store.get_link(TeamId(world.slack.team.team_id), ChannelId(world.channel))
     assert link is not None and link.project_gid == other

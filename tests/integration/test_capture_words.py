@@ -128,7 +128,8 @@ async def test_a_reacted_message_is_named_with_the_people_and_channels_it_mentio
     ana, bo = running.user("ana"), running.user("bo")
     text = f"Ask {running.slack.mention('cy')} about _the_ ~old~ invoice in <#{world.channel}>"
     message = await bo.post_message(world.channel, text)
-    await ana.add_reaction(world.channel, message.ts, "ticket")  # type: ignore[arg-type]
+    assert message.ts is not None
+    await ana.add_reaction(world.channel, message.ts, "ticket")
     await eventually(lambda: _task(running, "Ask @cy about the old invoice in #questions"))  # both names looked up
 
 
@@ -138,7 +139,8 @@ async def test_the_shortcut_form_is_prefilled_with_readable_words(running: Runni
     ana, bo = running.user("ana"), running.user("bo")
     text = f"*Webhooks* stopped for {running.slack.mention('ana')}\nSee <https://status.example.com|status>"
     message = await bo.post_message(world.channel, text)
-    await ana.message_shortcut("create_task", world.channel, message.ts)  # type: ignore[arg-type]
+    assert message.ts is not None
+    await ana.message_shortcut("create_task", world.channel, message.ts)
     view = (await eventually(lambda: world.slack.open_views("ana")))[-1]
     fields = {b["block_id"]: b["element"].get("initial_value") for b in view.to_json()["blocks"]}
     assert fields["title"] == "Webhooks stopped for @ana"
@@ -187,7 +189,8 @@ async def test_a_replayed_shortcut_whose_form_cannot_open_tells_the_person(runni
 
     # A trigger this Slack did issue, expired by the time the form opens: the same answer.
     world.slack.faults.add("views.open", error="expired_trigger_id")
-    await ana.message_shortcut("create_task", world.channel, message.ts)  # type: ignore[arg-type]
+    assert message.ts is not None
+    await ana.message_shortcut("create_task", world.channel, message.ts)
     await eventually(lambda: [e for e in world.slack.ephemerals("ana") if "expired_trigger_id" in e.text])
 
 

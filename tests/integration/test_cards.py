@@ -42,7 +42,9 @@ def _card(running: Running, tracked: TrackedTask) -> Message:
 
 
 def _says(running: Running, tracked: TrackedTask) -> str:
-    return str(_card(running, tracked).blocks[0]["text"]["text"])  # type: ignore[index]
+    card = _card(running, tracked)
+    assert card.blocks is not None
+    return str(card.blocks[0]["text"]["text"])
 
 
 def _at(running: Running, name: str) -> str:

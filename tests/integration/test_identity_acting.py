@@ -262,7 +262,9 @@ async def test_the_app_home_shows_the_connection_and_its_buttons(running: Runnin
     await _connected(running, "ana")
     await running.user("ana").open_home()
     await eventually(lambda: "connected as *Ana Lopez*" in ((section() or {}).get("text") or {}).get("text", ""))
-    await running.user("ana").click_button(world.slack.home("ana"), wording.ASANA_DISCONNECT)  # type: ignore[arg-type]
+    connected_home = world.slack.home("ana")
+    assert connected_home is not None
+    await running.user("ana").click_button(connected_home, wording.ASANA_DISCONNECT)
     await eventually(lambda: "not connected" in ((section() or {}).get("text") or {}).get("text", ""))
     assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None
 

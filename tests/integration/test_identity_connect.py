@@ -37,7 +37,9 @@ async def connect_link(running: Running, name: str) -> str:
     before = len(world.slack.ephemerals(name))
     await running.user(name).slash_command("/asana", "connect", world.channel)
     answer = await eventually(lambda: [e for e in world.slack.ephemerals(name)[before:] if e.blocks])
-    url = answer[0].blocks[0]["accessory"]["url"]  # type: ignore[index]
+    blocks = answer[0].blocks
+    assert blocks is not None  # the ephemerals waited for have blocks
+    url = blocks[0]["accessory"]["url"]
     assert url.startswith(world.asana.base_url + "/-/oauth_authorize?")
     return str(url)
 

@@ -96,7 +96,7 @@ def _outcome(running: Running, nag: Message) -> str | None:
     done = [b for b in current.blocks if b.get("block_id") == wording.NAG_DONE_BLOCK]
     if not done:
         return None
-    assert current.blocks[0]["text"]["text"] == nag.blocks[0]["text"]["text"]  # type: ignore[index]
+    assert nag.blocks is not None and current.blocks[0]["text"]["text"] == nag.blocks[0]["text"]["text"]
     return str(done[0]["elements"][-1]["text"])
 
 

@@ -97,7 +97,8 @@ async def test_form_and_json_bodies_and_token_placement(slack_emulator: SlackEmu
             assert (await response.json())["ok"] is True
     texts = [m.text for m in slack_emulator.messages("#questions")]
     assert texts == ["f", "j"]
-    assert slack_emulator.messages("#questions")[0].blocks[0]["text"]["text"] == "*form*"  # type: ignore[index]
+    stored = slack_emulator.messages("#questions")[0].blocks
+    assert stored is not None and stored[0]["text"]["text"] == "*form*"
 
 
 # chat.postMessage and threads
@@ -237,7 +238,8 @@ async def test_update_edits_only_the_bots_own_messages(
         "+message.type",
     ]
     [stored] = slack_emulator.messages("#questions")
-    assert (stored.text, stored.edited["user"]) == ("~Fix login~ ✅", slack_emulator.team.bot.user_id)  # type: ignore[index]
+    assert stored.edited is not None
+    assert (stored.text, stored.edited["user"]) == ("~Fix login~ ✅", slack_emulator.team.bot.user_id)
 
     ana = slack_emulator.team.user_named("ana")
     theirs = slack_emulator.team.post(slack_emulator.team.channel("#questions"), user=ana, text="mine")
@@ -496,7 +498,8 @@ async def test_views_publish_home(slack_emulator: SlackEmulator, slack_client: A
     assert second["view"]["id"] == first["view"]["id"]
     stale = slack_client.views_publish(user_id=ana, view=home, hash=first["view"]["hash"])
     assert await error_code(stale) == "hash_conflict"
-    assert slack_emulator.home("ana").hash == second["view"]["hash"]  # type: ignore[union-attr]
+    published = slack_emulator.home("ana")
+    assert published is not None and published.hash == second["view"]["hash"]
     assert (await error_of(slack_client.views_publish(user_id="U0NOPE", view=home)))[1] == sample(
         "web_api.views.publish.response.error.json"
     )

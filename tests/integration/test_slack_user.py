@@ -203,7 +203,9 @@ def envelope(payload: dict[str, Any]) -> dict[str, Any]:
 
 async def bot_post(world: World, **arguments: Any) -> Message:
     posted = await world.client.chat_postMessage(channel="#questions", **arguments)
-    return world.emu.team.channel("#questions").find(posted["ts"])  # type: ignore[return-value]
+    found = world.emu.team.channel("#questions").find(posted["ts"])
+    assert found is not None
+    return found
 
 
 REMINDER = [
@@ -246,7 +248,8 @@ async def test_url_verification_echoes_the_challenge(world: World) -> None:
         200,
         {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"},
     )
-    assert key_diff(delivery.request.payload, sample("url_verification.json")) == []  # type: ignore[union-attr]
+    assert delivery.request is not None
+    assert key_diff(delivery.request.payload, sample("url_verification.json")) == []
 
 
 async def test_signatures_verify_and_forged_or_stale_ones_are_refused(world: World) -> None:
@@ -295,7 +298,8 @@ async def test_post_message_delivers_a_message_event(world: World) -> None:
         stored.ts,
         "channel",
     )
-    payload = delivery.request.payload  # type: ignore[union-attr]
+    assert delivery.request is not None
+    payload = delivery.request.payload
     assert key_diff(payload["event"], sample("event_callback.message.json")["event"]) == []
     # The older samples show `token`; the modern envelope is the authorizations one.
     assert key_diff(envelope(payload), envelope(sample("event_callback.app_mention.with_authorizations.json"))) == [
@@ -340,7 +344,8 @@ async def test_mentioning_the_bot_also_sends_app_mention(world: World) -> None:
 
 async def test_reaction_added(world: World) -> None:
     question = await world.bo.post_message("#questions", "capture with a ticket")
-    await world.ana.add_reaction("#questions", question.ts, "ticket")  # type: ignore[arg-type]
+    assert question.ts is not None
+    await world.ana.add_reaction("#questions", question.ts, "ticket")
     [event] = await world.emu.wait_for(lambda: world.seen.of_type("reaction_added"))
     assert (event["user"], event["reaction"], event["item_user"], event["item"]["ts"]) == (
         world.ana.id,
@@ -381,7 +386,8 @@ async def test_bot_posts_are_echoed_and_bolt_ignores_them(world: World) -> None:
     await world.client.chat_postMessage(channel="#questions", text="from the bot")
     await world.slack.drain()
     echo = world.slack.sent[-1]
-    assert echo.status == 200 and echo.request.payload["event"]["bot_id"] == world.emu.team.bot.bot_id  # type: ignore[union-attr]
+    assert echo.request is not None
+    assert echo.status == 200 and echo.request.payload["event"]["bot_id"] == world.emu.team.bot.bot_id
     assert world.seen.of_type("message") == []
 
 
@@ -431,7 +437,8 @@ async def test_respond_through_response_url_posts_in_channel(world: World) -> No
 
 async def test_message_shortcut_opens_a_modal_within_the_trigger_window(world: World) -> None:
     question = await world.ana.post_message("#questions", f"{world.slack.mention('bo')} test")
-    delivery = await world.bo.message_shortcut("create_task", "#questions", question.ts)  # type: ignore[arg-type]
+    assert question.ts is not None
+    delivery = await world.bo.message_shortcut("create_task", "#questions", question.ts)
 
     assert delivery.status == 200
     [modal] = await world.emu.wait_for(lambda: world.emu.views)
@@ -439,7 +446,8 @@ async def test_message_shortcut_opens_a_modal_within_the_trigger_window(world: W
     assert json.loads(modal.private_metadata) == {"channel": world.emu.team.channel("#questions").id, "ts": question.ts}
     [shortcut] = world.seen.shortcuts
     assert shortcut["message"]["text"] == question_text(world)
-    assert key_diff(delivery.request.payload, sample("message_action.message_shortcut.json")) == [  # type: ignore[union-attr]
+    assert delivery.request is not None
+    assert key_diff(delivery.request.payload, sample("message_action.message_shortcut.json")) == [
         "-team.enterprise_id",
         "-team.enterprise_name",
     ]
@@ -463,7 +471,8 @@ async def test_click_button_on_a_bot_message(world: World) -> None:
     assert (reminder.text, reminder.blocks) == ("✅ Done", [])
 
     # The bot-message sample was trimmed by its authors; the ephemeral sample shows these fields Slack sends.
-    assert key_diff(delivery.request.payload, sample("block_actions.button_on_bot_message.json")) == [  # type: ignore[union-attr]
+    assert delivery.request is not None
+    assert key_diff(delivery.request.payload, sample("block_actions.button_on_bot_message.json")) == [
         "+channel.name",
         "+team.domain",
         "+token",
@@ -509,7 +518,8 @@ async def test_click_button_on_an_ephemeral_message(world: World) -> None:
     [body] = world.seen.actions
     assert (body["container"]["is_ephemeral"], "message" in body) == (True, False)
     await world.emu.wait_for(lambda: world.emu.ephemerals("ana")[0].text == "Thanks, noted")
-    assert key_diff(delivery.request.payload, sample("block_actions.button_ephemeral.json")) == [  # type: ignore[union-attr]
+    assert delivery.request is not None
+    assert key_diff(delivery.request.payload, sample("block_actions.button_ephemeral.json")) == [
         "+enterprise",
         "+is_enterprise_install",
         "+state",
@@ -520,7 +530,8 @@ async def test_click_button_on_an_ephemeral_message(world: World) -> None:
 
 async def open_modal(world: World) -> View:
     question = await world.ana.post_message("#questions", "Webhooks stopped arriving")
-    await world.ana.message_shortcut("create_task", "#questions", question.ts)  # type: ignore[arg-type]
+    assert question.ts is not None
+    await world.ana.message_shortcut("create_task", "#questions", question.ts)
     [modal] = await world.emu.wait_for(lambda: world.emu.open_views("ana"))
     return modal
 
@@ -541,7 +552,8 @@ async def test_submit_view_with_values_errors_then_closes(world: World) -> None:
     assert values["priority"]["priority_input"]["selected_option"]["value"] == "high"
     assert json.loads(submitted["private_metadata"])["channel"] == world.emu.team.channel("#questions").id
 
-    payload = delivery.request.payload  # type: ignore[union-attr]
+    assert delivery.request is not None
+    payload = delivery.request.payload
     first_block = {**payload, "view": {**payload["view"], "blocks": payload["view"]["blocks"][:1]}}
     # Our modal's block ids differ from the sample's; view_submission.with_response_urls.json shows the last field.
     assert key_diff(first_block, sample("view_submission.json")) == [
