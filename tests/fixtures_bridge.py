@@ -12,8 +12,10 @@ import pytest_asyncio
 
 from bridge.bootstrap import Bridge
 from bridge.domain.model import TaskGid, TrackedTask
+from bridge.sandbox.asana.model import Task
 from bridge.sandbox.harness import LocalBridge, serve_locally
 from bridge.sandbox.oas import OpenApiSpec
+from bridge.sandbox.slack.models import Message
 from bridge.sandbox.slack_user import SimulatedSlack, SlackUser
 from bridge.sandbox.world import World, start_world
 from tests.support import eventually
@@ -39,8 +41,18 @@ class Running:
     def user(self, name: str) -> SlackUser:
         return self.local.slack.user(name)
 
-    def asana_tasks(self) -> list[Any]:
+    def asana_tasks(self) -> list[Task]:
         return [t for t in self.world.asana.store.tasks.values() if not t.deleted]
+
+    def bot_replies(self, ts: str) -> list[Message]:
+        """The bridge's messages in the thread of the message `ts` in the world's channel."""
+        return [m for m in self.world.slack.thread(self.world.channel, ts) if m.bot_id]
+
+    def posted_text(self, ts: str) -> str:
+        """The text of the message `ts` in the world's channel as it reads now (the message must exist)."""
+        message = self.slack.workspace.channel(self.world.channel).find(ts)
+        assert message is not None, f"no message {ts} in {self.world.channel}"
+        return message.text
 
     def asana_comments(self, task: str) -> list[str]:
         """The comments on a task in Asana, oldest first."""

@@ -110,6 +110,7 @@ async def report_link(running: Running) -> str:
     def summary() -> str | None:
         for message in world.slack.messages(world.channel):
             if message.bot_id and "SLA report" in message.text:
+                assert message.blocks is not None  # the summary is a card
                 return str(message.blocks[2]["elements"][0]["url"])
         return None
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, overload
 
 T = TypeVar("T")
 
@@ -45,6 +45,12 @@ class FakeClock:
         self._now += delta
 
 
+# Two signatures, so that mypy solves T from either kind of check (`lambda: store.get(x)` returning a coroutine, or
+# `lambda: len(posts) > 1`); the value the test gets back is the check's value with None taken out.
+@overload
+async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 5.0) -> T: ...
+@overload
+async def eventually(check: Callable[[], T | None], *, timeout: float = 5.0) -> T: ...
 async def eventually(check: Callable[[], Awaitable[T | None] | T | None], *, timeout: float = 5.0) -> T:
     """Poll `check` until it returns something truthy; fail with the last value after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -8,13 +8,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from bridge.adapters.store.sql_store import SqlStore
+from bridge.domain.model import MessageTs, TaskGid
+from bridge.sandbox.asana.model import Task
 from bridge.sandbox.harness import bound_socket
 from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import SIGNING_SECRET, World
@@ -99,10 +101,11 @@ async def test_kill_nine_mid_burst_loses_nothing_and_doubles_nothing(
             await eventually(lambda: world.asana.webhooks, timeout=10)
             for index in range(TASKS):
                 await ana.slash_command("/task", f"Crash test {index}", world.channel)
-            tasks = await eventually(lambda: len(_named(world)) == TASKS and _named(world), timeout=20)
-            threads = {}
+            await eventually(lambda: len(_named(world)) == TASKS, timeout=20)
+            tasks = _named(world)
+            threads: dict[str, MessageTs] = {}
             for task in tasks:
-                tracked = await eventually(lambda t=task: store.get_tracked_task(t.gid), timeout=10)
+                tracked = await eventually(partial(store.get_tracked_task, TaskGid(task.gid)), timeout=10)
                 threads[task.gid] = tracked.thread_ts
 
             bo = world.asana.act(world.asana_people["bo"])
@@ -156,9 +159,9 @@ async def test_kill_nine_during_an_asana_outage_loses_no_task_command(world: Wor
             started = time.monotonic()
             await bridge.start()
             for title in titles:
-                made = await eventually(lambda t=title: _named_as(world, t), timeout=RESUMED_WITHIN + 20)
+                made = await eventually(partial(_named_as, world, title), timeout=RESUMED_WITHIN + 20)
                 assert time.monotonic() - started <= RESUMED_WITHIN + 5, f"{title} made late"
-                tracked = await eventually(lambda g=made[0].gid: store.get_tracked_task(g), timeout=10)
+                tracked = await eventually(partial(store.get_tracked_task, TaskGid(made[0].gid)), timeout=10)
                 assert tracked.requester == ana.id
             await eventually(lambda: len([e for e in world.slack.ephemerals("ana") if "landed" in e.text]) == 3)
             assert all(len(_named_as(world, title)) == 1 for title in titles)
@@ -172,15 +175,15 @@ def _waiting(world: World) -> list[object]:
     return [e for e in world.slack.ephemerals("ana") if "keep trying" in e.text]
 
 
-def _named_as(world: World, title: str) -> list[Any]:
+def _named_as(world: World, title: str) -> list[Task]:
     return [t for t in world.asana.store.tasks.values() if t.name == title and not t.deleted and t.parent is None]
 
 
-def _named(world: World) -> list[object]:
+def _named(world: World) -> list[Task]:
     return [t for t in world.asana.store.tasks.values() if t.name.startswith("Crash test") and not t.deleted]
 
 
-def _completions(world: World, threads: dict[str, str]) -> int:
+def _completions(world: World, threads: Mapping[str, str]) -> int:
     count = 0
     for thread in threads.values():
         texts = [m.text for m in world.slack.thread(world.channel, thread) if m.ts != thread and m.bot_id]

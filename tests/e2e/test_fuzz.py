@@ -20,7 +20,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +83,7 @@ class Req:
     method: str
     path: str
     body: bytes = b""
-    headers: list[tuple[str, str | bytes]] = field(default_factory=list)
+    headers: Sequence[tuple[str, str | bytes]] = field(default_factory=list)
     chunked: bool = False
     expect: frozenset[int] = frozenset()  # the statuses this request deserves (empty: anything below 500)
 
@@ -150,7 +150,7 @@ def encode_sample(way: str, data: Any) -> tuple[bytes, str]:
 
 # Strategies -----------------------------------------------------------------------------------------------------
 
-header_text = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=40)
+header_text = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]), max_size=40)
 header_bytes = st.binary(max_size=40).filter(lambda b: b"\r" not in b and b"\n" not in b)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
@@ -181,6 +181,7 @@ content_types = st.one_of(
     header_text,
     st.none(),
 )
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 now_offsets = st.integers(-200, 200)  # well inside the window, either way
 # Past the window by a second is enough (a request only gets older on its way); ahead of it, leave half a minute:
 # on a busy machine a request can take seconds to be read, and "301 s ahead" would arrive inside the window.
@@ -192,7 +193,6 @@ bad_timestamps = st.one_of(
         lambda n: st.sampled_from([f"+{n}", f"{n:_}", f"{n}.0", f"{n}e0", f"-{n}", str(n).translate(FULLWIDTH)])
     ),
 )
-FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
 @st.composite

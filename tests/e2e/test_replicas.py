@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -20,7 +21,9 @@ import pytest_asyncio
 from sqlalchemy.engine import make_url
 
 from bridge.adapters.store.sql_store import SqlStore
+from bridge.domain.model import TaskGid
 from bridge.sandbox.asana.actor import Actor
+from bridge.sandbox.asana.model import Task
 from bridge.sandbox.harness import bound_socket
 from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import SECTIONS, SIGNING_SECRET, World
@@ -198,6 +201,10 @@ async def _burst(cluster: Cluster, change: Callable[[Actor, Thread], None]) -> N
         await asyncio.sleep(PACE)  # the people's pace, not a wait for the bridge
 
 
+def _tasks_named(world: World, name: str) -> list[Task]:
+    return [t for t in world.asana.store.tasks.values() if t.name == name]
+
+
 async def _capture(cluster: Cluster, pairs: list[tuple[str, str]]) -> None:
     """Link every channel through replica 0 (the webhooks deliver there), then /task through all three."""
     world, replicas = cluster.world, cluster.replicas
@@ -209,8 +216,8 @@ async def _capture(cluster: Cluster, pairs: list[tuple[str, str]]) -> None:
         await ana.slash_command("/task", f"Replica task {n:02d}", pairs[n % CHANNELS][1])
     for n in range(TASKS):
         name = f"Replica task {n:02d}"
-        tasks = await eventually(lambda name=name: [t for t in world.asana.store.tasks.values() if t.name == name])
-        tracked = await eventually(lambda gid=tasks[0].gid: cluster.store.get_tracked_task(gid), timeout=20)
+        tasks = await eventually(partial(_tasks_named, world, name))
+        tracked = await eventually(partial(cluster.store.get_tracked_task, TaskGid(tasks[0].gid)), timeout=20)
         cluster.threads.append(Thread(f"{n:02d}", tasks[0].gid, tracked.channel_id, tracked.thread_ts))
     await cluster.drained()
     for thread in cluster.threads:
@@ -326,14 +333,10 @@ async def test_each_nag_goes_once_across_replicas_and_after_its_leader_is_killed
             async def due_today(names: list[str], on: list[Replica]) -> list[str]:
                 for n, name in enumerate(names):
                     await on[n % len(on)].slack.user("ana").slash_command("/task", f"{name} due:today", world.channel)
-                threads = []
+                threads: list[str] = []
                 for name in names:
-                    task = (
-                        await eventually(
-                            lambda name=name: [t for t in world.asana.store.tasks.values() if t.name == name]
-                        )
-                    )[0]
-                    tracked = await eventually(lambda gid=task.gid: store.get_tracked_task(gid), timeout=20)
+                    task = (await eventually(partial(_tasks_named, world, name)))[0]
+                    tracked = await eventually(partial(store.get_tracked_task, TaskGid(task.gid)), timeout=20)
                     threads.append(tracked.thread_ts)
                 return threads
 

@@ -108,7 +108,7 @@ async def test_bad_or_stale_signatures_are_refused_and_do_nothing(served: Served
     assert first.request is not None
     replay = await served.slack.deliver(first.request, age=age, tamper=tamper)
     assert replay.status == 401
-    garbage = SentRequest(first.request.kind, "application/json", "{not json", None)
+    garbage = SentRequest(first.request.kind, "application/json", "{not json", {})  # over HTTP only `body` is sent
     assert (await served.slack.deliver(garbage, tamper=True)).status == 401
     # A later good request is a barrier: once its task exists, a wrongly accepted replay would have acted too.
     await ana.slash_command("/task", "Barrier", world.channel)

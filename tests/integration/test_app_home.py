@@ -333,9 +333,7 @@ async def test_done_in_the_home_completes_the_task_comments_and_the_home_no_long
     ]
     assert await _tracked_completed(running, first.task_gid)
     # The task's post in the channel is marked done too, and nobody was told anything in a channel.
-    await eventually(
-        lambda: running.slack.workspace.channel(world.channel).find(first.thread_ts).text.startswith("✅ ~")
-    )
+    await eventually(lambda: running.posted_text(first.thread_ts).startswith("✅ ~"))
     assert world.slack.ephemerals("cy") == []
 
     # The same Done again, from the Home as it was before the click: the task is completed, nothing changes.

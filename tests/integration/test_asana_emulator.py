@@ -487,7 +487,11 @@ async def test_project_privacy_teams_and_guests_decide_who_sees_a_project(
     assert [u["gid"] for u in team] == [seed.other_human, seed.bridge_user]  # alphabetical: Bo Chen, Bridge Bot
     memberships = asana.WorkspaceMembershipsApi(asana_client)
     opts = {"opt_fields": "is_guest,workspace"}
+
+    def memberships_of(user: str) -> list[Any]:  # the SDK pages lazily: read every page off the loop
+        return list(memberships.get_workspace_memberships_for_user(user, opts))
+
     for user, guest in ((cy, True), (seed.human, False)):
-        rows = await asyncio.to_thread(lambda u=user: list(memberships.get_workspace_memberships_for_user(u, opts)))
+        rows = await asyncio.to_thread(memberships_of, user)
         assert [(r["workspace"]["gid"], r["is_guest"]) for r in rows] == [(seed.workspace, guest)]
     assert_spec_clean(emu, oas_spec)

@@ -70,7 +70,7 @@ async def _exchange(seed: AsanaSeed, code: str, verifier: str = VERIFIER) -> tup
 async def _me(seed: AsanaSeed, token: str) -> dict[str, Any]:
     client = make_client(seed.emu.url, token, retries=0)
     try:
-        return await asyncio.to_thread(asana.UsersApi(client).get_user, "me", {"opt_fields": "name"})  # type: ignore[no-any-return]
+        return await asyncio.to_thread(asana.UsersApi(client).get_user, "me", {"opt_fields": "name"})
     finally:
         close_client(client)
 

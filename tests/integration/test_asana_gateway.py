@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bridge.adapters.asana_api import AsanaGateway
-from bridge.domain.model import ProjectGid
+from bridge.domain.model import ProjectGid, WorkspaceGid
 from bridge.domain.work import TaskDraft
 from bridge.errors import (
     AsanaForbidden,
@@ -91,7 +91,7 @@ async def test_errors_are_mapped(asana_seed: AsanaSeed, gateway: AsanaGateway) -
     hidden = asana_seed.emu.add_project(asana_seed.workspace, "Hidden", ("A",), public=False, members=[])
     with pytest.raises((AsanaForbidden, AsanaNotFound)):
         await gateway.project(hidden)
-    assert await gateway.user_by_email("nobody@example.com", asana_seed.workspace) is None  # type: ignore[arg-type]
+    assert await gateway.user_by_email("nobody@example.com", WorkspaceGid(asana_seed.workspace)) is None
     bad = AsanaGateway(base_url=asana_seed.emu.url, token="wrong", max_attempts=1)
     try:
         with pytest.raises(AsanaForbidden):

@@ -3,11 +3,12 @@ comments, combined projects, outages. Real HTTP, the real clients, both emulator
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
 
-from bridge.domain.model import TaskGid
+from bridge.domain.model import ChannelId, TaskGid, TeamId
 from bridge.sandbox.world import World
 from tests.fixtures_bridge import Running
 from tests.support import eventually
@@ -51,13 +52,14 @@ async def test_auto_capture_makes_exactly_one_task_per_question(running: Running
     question = await bo.post_message(
         world.channel, "How do I verify webhook signatures?\nI hash the JSON & it fails <3"
     )
+    assert question.ts is not None
     task = (await eventually(lambda: _tasks(running)))[0]
     assert task.name == "How do I verify webhook signatures?"
     assert "I hash the JSON & it fails <3" in task.notes and "From Slack: https://" in task.notes
     assert task.section_in(world.project) == world.asana.section_gid(world.project, "Needs triage")
     assert {world.asana_people["bo"], world.asana_people["cy"]} <= set(task.followers)  # requester and triager
     assert [s.name for s in await eventually(lambda: _subtasks(running, task.gid))] == ["Acknowledge"]
-    reply = await eventually(lambda: [m for m in world.slack.thread(world.channel, question.ts) if m.bot_id])
+    reply = await eventually(partial(running.bot_replies, question.ts))
     assert task.gid in str(reply[0].blocks) or "tracked in Asana" in reply[0].text.lower() + str(reply[0].blocks)
 
     await running.slack.retry(question)  # Slack re-sends the event: no second task
@@ -71,6 +73,7 @@ async def test_what_is_not_a_question_is_not_captured(running: Running) -> None:
     await _link(running, "all")
     bo = running.user("bo")
     first = await bo.post_message(world.channel, "Real question")
+    assert first.ts is not None
     task = (await eventually(lambda: _tasks(running)))[0]
     await bo.post_message(world.channel, "a reply in the thread", thread_ts=first.ts)
     await bo.edit_message(world.channel, first.ts, "Real question (edited)")
@@ -85,6 +88,7 @@ async def test_thread_replies_become_comments_and_the_first_answer_acknowledges(
     await _link(running, "all")
     bo, ana = running.user("bo"), running.user("ana")
     question = await bo.post_message(world.channel, "Is the Events API rate limited?")
+    assert question.ts is not None
     task = (await eventually(lambda: _tasks(running)))[0]
     ack_task = (await eventually(lambda: _subtasks(running, task.gid)))[0]
 
@@ -96,7 +100,9 @@ async def test_thread_replies_become_comments_and_the_first_answer_acknowledges(
     answer = await ana.post_message(
         world.channel, f"Yes {mention}, see <https://developers.asana.com|the docs>", thread_ts=question.ts
     )
-    comments = await eventually(lambda: len(_comments(running, task.gid)) == 2 and _comments(running, task.gid))
+    assert answer.ts is not None
+    await eventually(lambda: len(_comments(running, task.gid)) == 2)
+    comments = _comments(running, task.gid)
     assert comments[1].text == "ana (in Slack): Yes @bo, see the docs (https://developers.asana.com)"
     await eventually(lambda: world.asana.store.tasks[ack_task.gid].completed)
     tracked = await running.bridge.store.get_tracked_task(TaskGid(task.gid))
@@ -113,15 +119,19 @@ async def test_reaction_capture_happens_once_however_many_react(running: Running
     await _link(running, "reaction")
     bo, ana, cy = running.user("bo"), running.user("ana"), running.user("cy")
     message = await bo.post_message(world.channel, "Please add OAuth scopes to the docs")
+    assert message.ts is not None
     plain = await bo.post_message(world.channel, "Not a task")
-    await ana.add_reaction(world.channel, message.ts, "ticket")  # type: ignore[arg-type]
-    await cy.add_reaction(world.channel, message.ts, "ticket")  # type: ignore[arg-type]
-    await ana.add_reaction(world.channel, plain.ts, "thumbsup")  # type: ignore[arg-type]
+    await ana.add_reaction(world.channel, message.ts, "ticket")
+    await cy.add_reaction(world.channel, message.ts, "ticket")
+    assert plain.ts is not None
+    await ana.add_reaction(world.channel, plain.ts, "thumbsup")
     task = (await eventually(lambda: _tasks(running)))[0]
     assert task.name == "Please add OAuth scopes to the docs"
     assert world.asana_people["bo"] in task.followers  # the author asked, whoever reacted
     await bo.post_message(world.channel, "Barrier")
-    await ana.add_reaction(world.channel, (await bo.post_message(world.channel, "Second")).ts, "ticket")  # type: ignore[arg-type]
+    second = await bo.post_message(world.channel, "Second")
+    assert second.ts is not None
+    await ana.add_reaction(world.channel, second.ts, "ticket")
     await eventually(lambda: _tasks(running, "Second"))
     assert len(_tasks(running)) == 2
 
@@ -131,7 +141,8 @@ async def test_message_shortcut_opens_a_prefilled_modal_and_creates_the_task(run
     await _link(running)
     bo, ana = running.user("bo"), running.user("ana")
     message = await bo.post_message(world.channel, "Webhooks stopped arriving\nSince 9:00, project 123")
-    ack = await ana.message_shortcut("create_task", world.channel, message.ts)  # type: ignore[arg-type]
+    assert message.ts is not None
+    ack = await ana.message_shortcut("create_task", world.channel, message.ts)
     assert ack.status == 200
     view = (await eventually(lambda: world.slack.open_views("ana")))[-1]
     rendered = str(view.to_json() if hasattr(view, "to_json") else view)
@@ -150,7 +161,7 @@ async def test_message_shortcut_opens_a_prefilled_modal_and_creates_the_task(run
     assert task.assignee == world.asana_people["bo"]
     assert "From Slack: https://" in task.notes
     assert task.custom_values[world.priority_field] == world.asana.option_gid(world.priority_field, "P1")
-    await eventually(lambda: [m for m in world.slack.thread(world.channel, message.ts) if m.bot_id])
+    await eventually(partial(running.bot_replies, message.ts))
 
 
 async def test_capture_waits_out_an_asana_outage_and_says_so(running: Running) -> None:
@@ -176,5 +187,5 @@ async def test_linking_another_project_asks_first(running: Running) -> None:
     prompt = (await eventually(lambda: [e for e in world.slack.ephemerals("ana") if e.blocks]))[-1]
     await ana.click_button(prompt, "link_replace_confirm")
     await eventually(lambda: [m for m in world.slack.messages(world.channel) if "*Other*" in m.text])
-    link = await running.bridge.store.get_link(world.slack.team.team_id, world.channel)  # type: ignore[arg-type]
+    link = await running.bridge.store.get_link(TeamId(world.slack.team.team_id), ChannelId(world.channel))
     assert link is not None and link.project_gid == other

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from bridge.domain.model import Capture, ChannelId, MessageTs, TeamId
 from bridge.entrypoints.workers import CaptureSweeper
@@ -52,7 +53,7 @@ async def test_cut_off_captures_are_finished_once(running: Running) -> None:
     made_tasks = [t for t in running.asana_tasks() if t.name == "Question whose task exists"]
     assert [t.gid for t in made_tasks] == [existing]
     for ts in (lost.ts, made.ts):
-        await eventually(lambda ts=ts: [m for m in world.slack.thread(world.channel, ts) if m.bot_id])
+        await eventually(partial(running.bot_replies, ts))
         record = await running.bridge.store.get_capture(
             TeamId(world.slack.team.team_id), ChannelId(world.channel), MessageTs(ts)
         )

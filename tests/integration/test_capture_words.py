@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from functools import partial
 from typing import Any
 
 import pytest
@@ -108,13 +109,14 @@ async def test_a_captured_message_reads_as_people_saw_it(running: Running) -> No
         "Second line with <https://example.com/docs>"
     )
     question = await bo.post_message(world.channel, text)
+    assert question.ts is not None
     name = "Hey @ana, the export button fails on the billing page (https://example.com/billing) & @here see #questions"
     task = await eventually(lambda: _task(running, name))
     assert "<strong>bo</strong> wrote in Slack:" in task.html_notes
     assert '<a href="https://example.com/billing">the billing page</a>' in task.html_notes
     assert "<strong>export</strong>" in task.html_notes and "From Slack: https://" in task.notes
     assert ana.id not in task.notes and bo.id not in task.notes
-    reply = await eventually(lambda: [m for m in world.slack.thread(world.channel, question.ts) if m.bot_id])
+    reply = await eventually(partial(running.bot_replies, question.ts))
     # The card under the question: the title as people read it; the only live mention is the bridge's own, of
     # who asked (the person's markup in the title never pings anyone again).
     assert "Hey @ana" in reply[0].text and re.findall(r"<@(\w+)>", reply[0].text) == [bo.id]
@@ -126,7 +128,8 @@ async def test_a_reacted_message_is_named_with_the_people_and_channels_it_mentio
     ana, bo = running.user("ana"), running.user("bo")
     text = f"Ask {running.slack.mention('cy')} about _the_ ~old~ invoice in <#{world.channel}>"
     message = await bo.post_message(world.channel, text)
-    await ana.add_reaction(world.channel, message.ts, "ticket")  # type: ignore[arg-type]
+    assert message.ts is not None
+    await ana.add_reaction(world.channel, message.ts, "ticket")
     await eventually(lambda: _task(running, "Ask @cy about the old invoice in #questions"))  # both names looked up
 
 
@@ -136,7 +139,8 @@ async def test_the_shortcut_form_is_prefilled_with_readable_words(running: Runni
     ana, bo = running.user("ana"), running.user("bo")
     text = f"*Webhooks* stopped for {running.slack.mention('ana')}\nSee <https://status.example.com|status>"
     message = await bo.post_message(world.channel, text)
-    await ana.message_shortcut("create_task", world.channel, message.ts)  # type: ignore[arg-type]
+    assert message.ts is not None
+    await ana.message_shortcut("create_task", world.channel, message.ts)
     view = (await eventually(lambda: world.slack.open_views("ana")))[-1]
     fields = {b["block_id"]: b["element"].get("initial_value") for b in view.to_json()["blocks"]}
     assert fields["title"] == "Webhooks stopped for @ana"
@@ -185,7 +189,8 @@ async def test_a_replayed_shortcut_whose_form_cannot_open_tells_the_person(runni
 
     # A trigger this Slack did issue, expired by the time the form opens: the same answer.
     world.slack.faults.add("views.open", error="expired_trigger_id")
-    await ana.message_shortcut("create_task", world.channel, message.ts)  # type: ignore[arg-type]
+    assert message.ts is not None
+    await ana.message_shortcut("create_task", world.channel, message.ts)
     await eventually(lambda: [e for e in world.slack.ephemerals("ana") if "expired_trigger_id" in e.text])
 
 

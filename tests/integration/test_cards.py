@@ -42,7 +42,9 @@ def _card(running: Running, tracked: TrackedTask) -> Message:
 
 
 def _says(running: Running, tracked: TrackedTask) -> str:
-    return str(_card(running, tracked).blocks[0]["text"]["text"])  # type: ignore[index]
+    card = _card(running, tracked)
+    assert card.blocks is not None
+    return str(card.blocks[0]["text"]["text"])
 
 
 def _at(running: Running, name: str) -> str:
@@ -98,6 +100,7 @@ async def test_a_captured_message_gets_the_bridges_reply_as_its_card_and_is_neve
     await ana.slash_command("/asana", "capture reaction", world.channel)
     await ana.slash_command("/asana", "relay quiet", world.channel)
     question = await bo.post_message(world.channel, "Why do webhooks stop after a day?")
+    assert question.ts is not None
     await ana.add_reaction(world.channel, question.ts, "ticket")
     task = (await eventually(lambda: [t for t in running.asana_tasks() if t.name.startswith("Why do webhooks")]))[0]
 

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from bridge.domain.model import WebhookStatus
+from bridge.domain.model import WebhookRegistration, WebhookStatus
 from bridge.sandbox.world import SIGNING_SECRET
 from tests.fixtures_bridge import Running
 from tests.support import eventually
@@ -187,9 +187,9 @@ async def _linked_hook(running: Running) -> tuple[str, str]:
     return hooks[0].hook_key, str(hooks[0].secret)
 
 
-async def _active(running: Running) -> list[object] | None:
+async def _active(running: Running) -> list[WebhookRegistration] | None:
     hooks = [h for h in await running.bridge.store.list_webhooks() if h.status is WebhookStatus.ACTIVE]
-    return hooks or None  # type: ignore[return-value]
+    return hooks or None
 
 
 async def test_asana_receiver_refuses_odd_keys_signatures_types_and_bodies(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -53,8 +54,12 @@ def parsed_strings(value: Any, key: str = "") -> Iterator[str]:
         yield value
 
 
+def _replied(world: World, ts: str) -> bool:
+    return len(world.slack.thread(world.channel, ts)) >= 2
+
+
 def live_sequences(running: Running) -> list[tuple[str, str]]:
-    found = []
+    found: list[tuple[str, str]] = []
     for call in running.world.slack.calls:
         if call.method not in POSTING:
             continue
@@ -79,7 +84,10 @@ async def test_hostile_text_goes_through_every_kind_of_post_escaped(running: Run
     asana_bo.add_subtask(gid, HOSTILE)
     asana_bo.assign(gid, world.asana_people["bo"])
     asana_bo.set_due(gid, today)
-    thread = lambda: "\n".join(m.text for m in world.slack.thread(world.channel, post.ts)[1:])  # noqa: E731
+
+    def thread() -> str:
+        return "\n".join(m.text for m in world.slack.thread(world.channel, post.ts)[1:])
+
     await eventually(lambda: "💬" in thread() and "subtask" in thread() and "📅" in thread())
     await world.asana.deliveries_idle(timeout=10)
     await eventually(lambda: _snapshot_has_due(running, tracked.task_gid, today))
@@ -89,8 +97,9 @@ async def test_hostile_text_goes_through_every_kind_of_post_escaped(running: Run
     await bo.click_button(nag[-1], "nag_snooze")
     # A Slack message captured by a reaction: its reply in the thread.
     said = await ana.post_message(world.channel, HOSTILE)
+    assert said.ts is not None
     await bo.add_reaction(world.channel, said.ts, "ticket")
-    await eventually(lambda: len(world.slack.thread(world.channel, said.ts)) >= 2)
+    await eventually(partial(_replied, world, said.ts))
     # The task's link pasted, and the App Home of its assignee.
     await bo.share_link(world.channel, tracked.permalink_url)
     await eventually(lambda: world.slack.unfurls())

@@ -249,17 +249,24 @@ async def test_the_app_home_shows_the_connection_and_its_buttons(running: Runnin
     shown = await eventually(section)
     assert "not connected" in shown["text"]["text"]
     home = world.slack.home("ana")
-    await running.user("ana").click_button(home, wording.ASANA_CONNECT_START)  # type: ignore[arg-type]
-    link = await eventually(
-        lambda: [e["text"] for b in world.slack.home("ana").blocks if b["type"] == "context" for e in b["elements"]]  # type: ignore[union-attr]
-    )
+    assert home is not None
+    await running.user("ana").click_button(home, wording.ASANA_CONNECT_START)
+
+    def contexts() -> list[str]:
+        shown = world.slack.home("ana")
+        assert shown is not None
+        return [e["text"] for b in shown.blocks if b["type"] == "context" for e in b["elements"]]
+
+    link = await eventually(contexts)
     assert "/-/oauth_authorize?" in link[0]
     await _connected(running, "ana")
     await running.user("ana").open_home()
     await eventually(lambda: "connected as *Ana Lopez*" in ((section() or {}).get("text") or {}).get("text", ""))
-    await running.user("ana").click_button(world.slack.home("ana"), wording.ASANA_DISCONNECT)  # type: ignore[arg-type]
+    connected_home = world.slack.home("ana")
+    assert connected_home is not None
+    await running.user("ana").click_button(connected_home, wording.ASANA_DISCONNECT)
     await eventually(lambda: "not connected" in ((section() or {}).get("text") or {}).get("text", ""))
-    assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None  # type: ignore[attr-defined]
+    assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None
 
 
 async def test_a_reaction_capture_is_made_by_the_connected_reactor_for_the_author(running: Running) -> None:
@@ -349,7 +356,7 @@ async def test_an_access_token_asana_no_longer_takes_is_told_and_not_retried_as_
     await _connected(running, "ana")
     await running.user("ana").slash_command("/asana", f"link {world.project}", world.channel)
     await eventually(lambda: world.asana.webhooks)
-    connection: Any = await running.bridge.store.get_connection(*_ids(running, "ana"))  # type: ignore[attr-defined]
+    connection: Any = await running.bridge.store.get_connection(*_ids(running, "ana"))
     world.asana.revoke_token(connection.access_token)  # revoked in Asana before it ended
     mark = running.asana_mark()
     await running.user("ana").slash_command("/task", "Refused token", world.channel)
@@ -370,7 +377,7 @@ async def test_uninstalling_revokes_and_forgets_the_workspaces_connections(runni
     assert len(world.asana.oauth.grants) == 2
     assert await identities.forget_workspace(TeamId(world.slack.team.team_id)) == 2
     assert world.asana.oauth.grants == {}
-    assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None  # type: ignore[attr-defined]
+    assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None
 
 
 async def test_a_connected_persons_reply_edited_and_deleted_in_slack_follows_in_asana(running: Running) -> None:

@@ -37,7 +37,9 @@ async def connect_link(running: Running, name: str) -> str:
     before = len(world.slack.ephemerals(name))
     await running.user(name).slash_command("/asana", "connect", world.channel)
     answer = await eventually(lambda: [e for e in world.slack.ephemerals(name)[before:] if e.blocks])
-    url = answer[0].blocks[0]["accessory"]["url"]  # type: ignore[index]
+    blocks = answer[0].blocks
+    assert blocks is not None  # the ephemerals waited for have blocks
+    url = blocks[0]["accessory"]["url"]
     assert url.startswith(world.asana.base_url + "/-/oauth_authorize?")
     return str(url)
 
@@ -72,8 +74,8 @@ async def test_connecting_says_who_and_disconnecting_revokes_it_at_asana(running
     assert query["redirect_uri"] == f"{running.url}/asana/oauth_redirect" and len(query["state"]) >= 32
     status, page = await visit(await world.asana.consent(link, world.asana_people["ana"]))
     assert status == 200 and "connected as Ana Lopez" in page
-    connection = await running.bridge.store.get_connection(*_ids(running, "ana"))  # type: ignore[attr-defined]
-    assert connection.asana_user_gid == world.asana_people["ana"]
+    connection = await running.bridge.store.get_connection(*_ids(running, "ana"))
+    assert connection is not None and connection.asana_user_gid == world.asana_people["ana"]
     await eventually(lambda: [m for m in world.slack.messages(world.slack_people["ana"]) if "Ana Lopez" in m.text])
 
     await running.user("ana").slash_command("/asana", "connect", world.channel)
@@ -82,7 +84,7 @@ async def test_connecting_says_who_and_disconnecting_revokes_it_at_asana(running
     await running.user("ana").slash_command("/asana", "disconnect", world.channel)
     said = await eventually(lambda: [e.text for e in world.slack.ephemerals("ana") if "Disconnected" in e.text])
     assert "Ana Lopez" in said[0]
-    assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None  # type: ignore[attr-defined]
+    assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None
     assert world.asana.oauth.grants == {}  # revoked at Asana: its tokens no longer work
     revokes = [r for r in world.asana.oauth.requests if r.path == "/-/oauth_revoke"]
     assert [r.status for r in revokes] == [200]
@@ -102,7 +104,7 @@ async def test_every_bad_return_gets_a_clear_page_keeps_nothing_and_logs_no_toke
     # A good return, then the same one again (a replay): the state worked once.
     first = await world.asana.consent(await connect_link(running, "ana"), ana)
     assert (await visit(first))[0] == 200
-    assert await running.bridge.store.delete_connection(*_ids(running, "ana"))  # type: ignore[attr-defined]
+    assert await running.bridge.store.delete_connection(*_ids(running, "ana"))
     cases: list[tuple[str, str]] = [(first, wording.CONNECT_STATE_UNKNOWN)]
     # A state nobody handed out, and none at all.
     location = await world.asana.consent(await connect_link(running, "ana"), ana)
@@ -150,7 +152,7 @@ async def test_every_bad_return_gets_a_clear_page_keeps_nothing_and_logs_no_toke
         status, page = await visit(url)
         assert (status, wording.connect_failed_page(reason)) == (400, page), url
         assert "<script>" not in page
-    assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None  # type: ignore[attr-defined]
+    assert await running.bridge.store.get_connection(*_ids(running, "ana")) is None
     assert all(grant.user != zed for grant in world.asana.oauth.grants.values())
     # No token, refresh token or code in any log line, as `bridge serve` writes them (its access log leaves queries
     # out; its redactor hides token-shaped strings, such as those a DEBUG driver log would show).

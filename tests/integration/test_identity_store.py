@@ -75,7 +75,8 @@ async def test_one_refresh_at_a_time_per_person_across_replicas(database_url: st
         assert await replicas[0].claim_refresh(TEAM, ANA, now=later, due_before=soon, until=soon) is None
         gone = later + timedelta(minutes=1)
         assert await replicas[0].claim_refresh(TEAM, ANA, now=gone, due_before=soon, until=soon) is not None
-        assert (await replicas[0].get_connection(TEAM, ANA)).access_token == "new"  # type: ignore[union-attr]
+        refreshed = await replicas[0].get_connection(TEAM, ANA)
+        assert refreshed is not None and refreshed.access_token == "new"
     finally:
         for replica in replicas:
             await replica.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bridge.domain.model import ChannelId, TeamId, WebhookStatus
+from bridge.domain.model import ChannelId, ProjectGid, TaskGid, TeamId, WebhookStatus
 from tests.fixtures_bridge import Running
 from tests.support import eventually
 
@@ -23,7 +23,7 @@ async def test_link_registers_the_webhook_through_the_handshake(running: Running
     await _link(running)
     hooks = world.asana.webhooks
     assert len(hooks) == 1 and hooks[0].target.startswith(running.url + "/asana/webhooks/")
-    registrations = await running.bridge.store.webhooks_for_project(world.project)
+    registrations = await running.bridge.store.webhooks_for_project(ProjectGid(world.project))
     assert [r.status for r in registrations] == [WebhookStatus.ACTIVE]
     assert registrations[0].webhook_gid == hooks[0].gid and registrations[0].secret
     link = await running.bridge.store.get_link(TeamId(world.slack.team.team_id), ChannelId(world.channel))
@@ -54,7 +54,7 @@ async def test_task_command_creates_the_task_and_posts_its_thread(running: Runni
     assert str(task.due_on) == "2027-12-03"
     assert task.custom_values[world.priority_field] == world.asana.option_gid(world.priority_field, "P1")
     post = await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Webhook retries" in m.text])
-    tracked = await eventually(lambda: running.bridge.store.get_tracked_task(task.gid))
+    tracked = await eventually(lambda: running.bridge.store.get_tracked_task(TaskGid(task.gid)))
     assert tracked.thread_ts == post[0].ts
 
 

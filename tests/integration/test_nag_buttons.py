@@ -14,11 +14,11 @@ import pytest
 from bridge import wording
 from bridge.domain.model import MessageTs, NagKey, TaskGid, TrackedTask
 from bridge.domain.nag_clicks import Action, Decision, Verdict, Why
+from bridge.domain.nags import SNOOZED_UNTIL
 from bridge.domain.relay import DUE_PUSHES, SECTION_SINCE
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.sandbox.slack.models import Message
 from bridge.sandbox.world import PRIORITIES, World
-from bridge.services.nag_actions import SNOOZED_UNTIL
 from tests.fixtures_bridge import Running
 from tests.support import eventually
 
@@ -96,7 +96,7 @@ def _outcome(running: Running, nag: Message) -> str | None:
     done = [b for b in current.blocks if b.get("block_id") == wording.NAG_DONE_BLOCK]
     if not done:
         return None
-    assert current.blocks[0]["text"]["text"] == nag.blocks[0]["text"]["text"]  # type: ignore[index]
+    assert nag.blocks is not None and current.blocks[0]["text"]["text"] == nag.blocks[0]["text"]["text"]
     return str(done[0]["elements"][-1]["text"])
 
 
@@ -148,9 +148,7 @@ async def test_done_completes_the_task_comments_and_edits_the_nag_and_the_tasks_
         ("POST", f"/tasks/{task}/stories"),
     ]
     # The relay tells no change the bridge made, so the click redraws the task's card itself (just after the nag).
-    await eventually(
-        lambda: running.slack.workspace.channel(world.channel).find(tracked.thread_ts).text.startswith("✅ ~")
-    )
+    await eventually(lambda: running.posted_text(tracked.thread_ts).startswith("✅ ~"))
     assert not _buttons(running, nag)  # done: nothing left to click
     assert (await _tracked(running, task)).completed
     assert world.slack.ephemerals("bo") == []  # the edited nag says it all
@@ -176,9 +174,9 @@ async def test_snooze_keeps_nags_away_for_a_day_and_changes_nothing_else(running
 
     mark = running.asana_mark()
     await running.user("ana").click_button(nag, wording.NAG_SNOOZE)
-    snoozed = await eventually(lambda: _outcome(running, nag))
+    outcome = await eventually(lambda: _outcome(running, nag))
     # Until when: a <!date^…> each reader sees in their own timezone, the team's wording as the fallback.
-    assert str(snoozed).startswith(f"💤 Snoozed for a day by {_who(running, 'ana')}, until <!date^")
+    assert str(outcome).startswith(f"💤 Snoozed for a day by {_who(running, 'ana')}, until <!date^")
     snoozed = datetime.fromisoformat((await _tracked(running, tracked.task_gid)).snapshot[SNOOZED_UNTIL])
     assert before + timedelta(days=1) <= snoozed <= running.bridge.clock.now() + timedelta(days=1)
     assert running.asana_comments(tracked.task_gid) == ["Nags snoozed for a day by ana from Slack"]

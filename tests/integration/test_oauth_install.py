@@ -4,7 +4,7 @@ workspaces each calling Slack with their own token, cached authorization, isolat
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from sqlalchemy import text
 from bridge import wording
 from bridge.adapters.store.crypto import PREFIX, Cipher
 from bridge.adapters.store.engine import create_engine
-from bridge.domain.model import TaskGid
+from bridge.domain.model import ChannelId, TaskGid, TeamId
 from bridge.sandbox.harness import LocalBridge, serve_locally
 from bridge.sandbox.slack import SimulatedSlack, SlackEmulator, Workspace, payloads
 from bridge.sandbox.world import PEOPLE, SECTIONS, SIGNING_SECRET, World
@@ -32,12 +32,12 @@ KEY = Cipher.generate_key()
 class Team:
     ws: Workspace
     slack: SimulatedSlack
-    channel: str
+    channel: ChannelId
     project: str
 
     @property
-    def id(self) -> str:
-        return self.ws.team_id
+    def id(self) -> TeamId:
+        return TeamId(self.ws.team_id)
 
 
 @dataclass
@@ -122,7 +122,7 @@ async def multi(
             slack, request_url=f"{local.url}/slack/events", signing_secret=SIGNING_SECRET, team_id=ws.team_id
         )
         await sender.start()
-        teams.append(Team(ws=ws, slack=sender, channel=channel, project=project))
+        teams.append(Team(ws=ws, slack=sender, channel=ChannelId(channel), project=project))
     try:
         yield Multi(world=world, local=local, acme=teams[0], globex=teams[1])
     finally:
@@ -346,7 +346,7 @@ async def test_uninstall_deletes_the_tokens_and_the_links_and_the_other_workspac
     assert denied.status in (200, 401) and len(multi.world.asana.store.tasks) == before
 
 
-async def _not(found: Any) -> bool:
+async def _not(found: Awaitable[object]) -> bool:
     return (await found) is None
 
 

@@ -4,8 +4,11 @@ every /task gives exactly one task and one post, and every Asana change is told 
 from __future__ import annotations
 
 import time
-from typing import Any
+from functools import partial
 
+from bridge.domain.model import MessageTs, TaskGid
+from bridge.sandbox.asana.model import Task
+from bridge.sandbox.slack.models import Message
 from bridge.sandbox.world import World
 from tests.fixtures_bridge import Running
 from tests.support import eventually
@@ -28,7 +31,7 @@ def _faults_on_both_apis(world: World) -> None:
     world.slack.faults.add(status=429, retry_after=1, probability=rest, times=None)
 
 
-def _cards(world: World, title: str) -> list[Any]:
+def _cards(world: World, title: str) -> list[Message]:
     return [m for m in world.slack.messages(world.channel) if m.bot_id and title in m.text]
 
 
@@ -45,7 +48,7 @@ async def test_every_post_owed_goes_out_once_while_a_quarter_of_the_calls_fail(r
         await ana.slash_command("/task", title, world.channel)
     last_command = time.monotonic()
 
-    def made() -> list[Any] | None:
+    def made() -> list[Task] | None:
         tasks = [t for t in running.asana_tasks() if t.name in titles and t.parent is None]
         return tasks if {t.name for t in tasks} == set(titles) else None
 
@@ -58,9 +61,9 @@ async def test_every_post_owed_goes_out_once_while_a_quarter_of_the_calls_fail(r
         return all(any(text.startswith("Created in Asana") and title in text for text in shown) for title in titles)
 
     await eventually(confirmed, timeout=WITHIN)
-    threads = {}
+    threads: dict[str, MessageTs] = {}
     for task in tasks:
-        tracked = await eventually(lambda t=task: running.bridge.store.get_tracked_task(t.gid), timeout=WITHIN)
+        tracked = await eventually(partial(running.bridge.store.get_tracked_task, TaskGid(task.gid)), timeout=WITHIN)
         threads[task.gid] = tracked.thread_ts
 
     bo = world.asana.act(world.asana_people["bo"])
@@ -69,7 +72,7 @@ async def test_every_post_owed_goes_out_once_while_a_quarter_of_the_calls_fail(r
         bo.comment(task.gid, text)
     last_change = time.monotonic()
 
-    def told(task: Any, text: str) -> int:
+    def told(task: Task, text: str) -> int:
         thread = world.slack.thread(world.channel, threads[task.gid])[1:]
         return sum(1 for m in thread if m.bot_id and text in m.text)
 

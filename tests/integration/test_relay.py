@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bridge.domain.model import TaskGid, TeamId
+from bridge.domain.model import ChannelId, MessageTs, ProjectGid, TaskGid, TeamId
 from bridge.sandbox.world import World
 from tests.fixtures_bridge import Running
 from tests.support import eventually
@@ -58,7 +58,9 @@ async def test_completion_is_told_once_and_the_root_message_is_updated(running: 
     root = next(m for m in world.slack.messages(world.channel) if m.ts == thread)
     await eventually(lambda: "✅" in str(root.blocks) and "~" in str(root.blocks))
     assert "Requested by" in str(root.blocks)  # completing keeps what the post said about the task
-    await running.bridge.poller.poll_project(world.project)  # the same change read again from the Events API
+    await running.bridge.poller.poll_project(
+        ProjectGid(world.project)
+    )  # the same change read again from the Events API
     await world.asana.deliveries_idle(timeout=10)
     completions = [m for m in _replies(running, thread)[before:] if "completed" in m.text]
     assert len(completions) == 1
@@ -140,11 +142,11 @@ async def test_deletion_is_told(running: Running) -> None:
 async def test_a_lost_delivery_is_filled_by_the_events_api_and_a_recrawl(running: Running) -> None:
     world = running.world
     task, thread = await _task(running)
-    await running.bridge.poller.poll_project(world.project)  # the poller holds a sync token for the project
+    await running.bridge.poller.poll_project(ProjectGid(world.project))  # the poller holds a sync token for the project
     world.asana.drop_deliveries(10)  # Asana's webhooks are at-most-once: these changes never arrive by webhook
     world.asana.expire_sync_tokens()  # and the poller's token is gone too (a long outage)
     world.asana.act(world.asana_people["bo"]).complete(task.gid)
-    await running.bridge.poller.poll_project(world.project)
+    await running.bridge.poller.poll_project(ProjectGid(world.project))
     await eventually(lambda: f"✅ completed by {_at(running, 'bo')}" in _texts(running, thread))
 
 
@@ -211,7 +213,9 @@ async def test_subtasks_are_told_in_their_parents_thread(running: Running) -> No
     await eventually(lambda: "↳ subtask “Write the docs”: 🗑️" in _texts(running, thread))
     assert [m.text for m in world.slack.messages(world.channel) if "Write the docs" in m.text] == []  # no own post
     # Slack replies in the thread still become comments on the parent, not on the subtask.
-    tracked = await running.bridge.store.tracked_task_by_thread(TeamId(world.slack.team.team_id), world.channel, thread)
+    tracked = await running.bridge.store.tracked_task_by_thread(
+        TeamId(world.slack.team.team_id), ChannelId(world.channel), MessageTs(thread)
+    )
     assert tracked is not None and tracked.task_gid == task.gid
 
 
@@ -220,10 +224,10 @@ async def test_the_snapshot_reconcile_catches_what_every_other_source_missed(run
     task, thread = await _task(running)
     since = world.asana.store.tasks[task.gid].created_at
     # Only the bridge's own changes (its subtask, followers) moved the task since: nothing to catch up on.
-    assert await running.bridge.poller.reconcile_project(world.project, since) == 0
+    assert await running.bridge.poller.reconcile_project(ProjectGid(world.project), since) == 0
     world.asana.drop_deliveries(10)
     world.asana.act(world.asana_people["bo"]).complete(task.gid)
-    assert await running.bridge.poller.reconcile_project(world.project, since) == 1
+    assert await running.bridge.poller.reconcile_project(ProjectGid(world.project), since) == 1
     await eventually(lambda: f"✅ completed by {_at(running, 'bo')}" in _texts(running, thread))
 
 
@@ -246,12 +250,12 @@ async def test_a_change_costs_one_read_of_its_task_and_none_of_asanas_own_storie
 async def test_a_recrawl_starts_threads_for_tasks_people_made_not_for_the_bridges_own(running: Running) -> None:
     world = running.world
     await _task(running)
-    await running.bridge.poller.poll_project(world.project)  # the poller holds a sync token for the project
+    await running.bridge.poller.poll_project(ProjectGid(world.project))  # the poller holds a sync token for the project
     world.asana.drop_deliveries(10)
     world.asana.expire_sync_tokens()  # the re-crawl's events name no user: who made a task must be found otherwise
     world.asana.act(world.bridge_user).create_task("Being captured right now", project=world.project)
     world.asana.act(world.asana_people["bo"]).create_task("Made by Bo during the outage", project=world.project)
-    await running.bridge.poller.poll_project(world.project)
+    await running.bridge.poller.poll_project(ProjectGid(world.project))
     await eventually(lambda: [m for m in world.slack.messages(world.channel) if "Made by Bo" in m.text])
     await eventually(lambda: _settled(running))
     assert not [m for m in world.slack.messages(world.channel) if "Being captured" in m.text]

@@ -3,8 +3,10 @@ after Slack posted), every change is still told exactly once."""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
+from bridge.domain.model import TaskGid
+from bridge.sandbox.asana.model import Task
 from tests.fixtures_bridge import Running
 from tests.support import eventually
 
@@ -24,15 +26,14 @@ async def test_twenty_percent_failures_still_tell_each_change_once(running: Runn
     threads: dict[str, str] = {}
     for index in range(TASKS):
         await ana.slash_command("/task", f"Fault test {index}", world.channel)
-    tasks: list[Any] = await eventually(
-        lambda: (
-            len([t for t in running.asana_tasks() if t.name.startswith("Fault test")]) == TASKS
-            and [t for t in running.asana_tasks() if t.name.startswith("Fault test")]
-        ),
-        timeout=15,
-    )
+
+    def made() -> list[Task] | None:
+        tasks = [t for t in running.asana_tasks() if t.name.startswith("Fault test")]
+        return tasks if len(tasks) == TASKS else None
+
+    tasks = await eventually(made, timeout=15)
     for task in tasks:
-        tracked = await eventually(lambda t=task: running.bridge.store.get_tracked_task(t.gid))
+        tracked = await eventually(partial(running.bridge.store.get_tracked_task, TaskGid(task.gid)))
         threads[task.gid] = tracked.thread_ts
     await world.asana.deliveries_idle(timeout=10)
 
@@ -80,7 +81,7 @@ async def test_a_post_slack_made_but_whose_answer_was_lost_is_not_made_twice(run
     await eventually(lambda: world.asana.webhooks)
     await ana.slash_command("/task", "Lost answer", world.channel)
     task = (await eventually(lambda: [t for t in running.asana_tasks() if t.name == "Lost answer"]))[0]
-    tracked = await eventually(lambda: running.bridge.store.get_tracked_task(task.gid))
+    tracked = await eventually(lambda: running.bridge.store.get_tracked_task(TaskGid(task.gid)))
     await world.asana.deliveries_idle(timeout=10)
     fault = world.slack.faults.add("chat.postMessage", status=500, processed=True, times=1)
     world.asana.act(world.asana_people["bo"]).complete(task.gid)

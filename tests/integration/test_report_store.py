@@ -58,7 +58,7 @@ async def test_report_tasks_pick_the_facts_and_the_priority_out_of_snapshots(sto
             tracked("6", "C2", custom_fields=[priority("f-prio", "Priority", "P3")]),
         ]
     )
-    rows = {row.gid: row for row in await store.report_tasks(priority_field="f-prio")}
+    rows: dict[str, StoredTask] = {row.gid: row for row in await store.report_tasks(priority_field="f-prio")}
     assert set(rows) == {"1", "2", "3", "4", "6"}
     first = rows["1"]
     assert (first.created_at, first.completed_at, first.due_on, first.due_at) == (

@@ -289,10 +289,11 @@ async def test_keep_it_restarts_the_window_and_hand_it_back_moves_it_on(running:
     # Only the holder (or the triager) may answer.
     await running.user("ana").click_button(ping, wording.ROUTING_KEEP)
     await eventually(lambda: [e for e in world.slack.ephemerals("ana") if "only the person" in e.text])
-    assert (await running.bridge.store.get_routing(task.task_gid)).pinged_at is not None  # type: ignore[union-attr]
+    routing = await running.bridge.store.get_routing(task.task_gid)
+    assert routing is not None and routing.pinged_at is not None
 
     await running.user("bo").click_button(ping, wording.ROUTING_KEEP)
-    await eventually(lambda: "keeps it" in (world.slack.workspace().channel(world.channel).find(ping.ts).text or ""))
+    await eventually(lambda: "keeps it" in running.posted_text(ping.ts))
     await eventually(lambda: running.bridge.background.pending == 0)
     assert _reasons(_comments(running, task)[-1:]) == ["👍 Bo Chen keeps it."]
     # Without the click this tick would move the task on (the ping was 35 minutes ago); the window restarted at the

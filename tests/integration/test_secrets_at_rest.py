@@ -51,7 +51,8 @@ async def test_webhook_secrets_are_sealed_and_read_back(database_url: str, seale
     assert await sealed_store.complete_handshake("hk2", SECRET)
     raw = await _raw(database_url, "SELECT secret FROM webhooks ORDER BY hook_key")
     assert all(value and value.startswith(PREFIX) and SECRET not in value for value in raw), raw
-    assert [(await sealed_store.get_webhook(k)).secret for k in ("hk1", "hk2")] == [SECRET, SECRET]  # type: ignore[union-attr]
+    read = [await sealed_store.get_webhook(k) for k in ("hk1", "hk2")]
+    assert [w.secret if w else None for w in read] == [SECRET, SECRET]
     assert {w.secret for w in await sealed_store.list_webhooks()} == {SECRET}
 
 
@@ -63,7 +64,8 @@ async def test_secrets_written_before_the_key_still_read_and_are_sealed_when_wri
     found = await sealed_store.get_webhook("old")
     assert found is not None and found.secret == SECRET
     await sealed_store.save_webhook(found)
-    assert (await _raw(database_url, "SELECT secret FROM webhooks"))[0].startswith(PREFIX)  # type: ignore[union-attr]
+    sealed = (await _raw(database_url, "SELECT secret FROM webhooks"))[0]
+    assert sealed is not None and sealed.startswith(PREFIX)
     # Losing the key makes sealed secrets unreadable: an error, never the sealed text passed off as the secret.
     with pytest.raises(SecretUnreadable):
         await store.get_webhook("old")

@@ -31,7 +31,7 @@ async def error_of(call: Any) -> tuple[int, dict[str, Any]]:
     """HTTP status and body of a call that must fail."""
     with pytest.raises(SlackApiError) as failure:
         await call
-    return failure.value.response.status_code, failure.value.response.data  # type: ignore[return-value]
+    return failure.value.response.status_code, failure.value.response.data
 
 
 async def error_code(call: Any) -> str:
@@ -49,7 +49,9 @@ async def clocked() -> AsyncIterator[tuple[SlackEmulator, ManualClock]]:
 # auth and identity
 
 
-async def test_auth_test_identifies_the_bot_like_slack(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_auth_test_identifies_the_bot_like_slack(
+    slack_emulator: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
     response = await slack_client.auth_test()
 
     assert key_diff(response.data, sample("web_api.auth.test.response.json")) == []
@@ -63,7 +65,7 @@ async def test_auth_test_identifies_the_bot_like_slack(slack_emulator: SlackEmul
     assert response.headers["x-oauth-scopes"]
 
 
-async def test_bad_or_missing_token_is_refused_with_http_200(slack_emulator: SlackEmulator):
+async def test_bad_or_missing_token_is_refused_with_http_200(slack_emulator: SlackEmulator) -> None:
     assert await error_of(client_for(slack_emulator, token="xoxb-nope").auth_test()) == (
         200,
         {"ok": False, "error": "invalid_auth"},
@@ -74,12 +76,12 @@ async def test_bad_or_missing_token_is_refused_with_http_200(slack_emulator: Sla
     )
 
 
-async def test_unknown_method_answers_unknown_method(slack_client: AsyncWebClient):
+async def test_unknown_method_answers_unknown_method(slack_client: AsyncWebClient) -> None:
     status, body = await error_of(slack_client.api_call("chat.teleport"))
     assert (status, body["error"]) == (200, "unknown_method")
 
 
-async def test_form_and_json_bodies_and_token_placement(slack_emulator: SlackEmulator):
+async def test_form_and_json_bodies_and_token_placement(slack_emulator: SlackEmulator) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*form*"}}]
     url = f"{slack_emulator.api_url}chat.postMessage"
     async with aiohttp.ClientSession() as session:
@@ -95,13 +97,14 @@ async def test_form_and_json_bodies_and_token_placement(slack_emulator: SlackEmu
             assert (await response.json())["ok"] is True
     texts = [m.text for m in slack_emulator.messages("#questions")]
     assert texts == ["f", "j"]
-    assert slack_emulator.messages("#questions")[0].blocks[0]["text"]["text"] == "*form*"  # type: ignore[index]
+    stored = slack_emulator.messages("#questions")[0].blocks
+    assert stored is not None and stored[0]["text"]["text"] == "*form*"
 
 
 # chat.postMessage and threads
 
 
-async def test_post_message_stores_and_answers_like_slack(slack_emulator: SlackEmulator):
+async def test_post_message_stores_and_answers_like_slack(slack_emulator: SlackEmulator) -> None:
     # The published example is a legacy bot_message with a custom username, which needs chat:write.customize.
     slack_emulator.team.bot.scopes.add("chat:write.customize")
     client = client_for(slack_emulator)
@@ -126,7 +129,9 @@ async def test_post_message_stores_and_answers_like_slack(slack_emulator: SlackE
     )
 
 
-async def test_message_timestamps_strictly_increase(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_message_timestamps_strictly_increase(
+    slack_emulator: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
     ts = [(await slack_client.chat_postMessage(channel="#questions", text=str(i)))["ts"] for i in range(3)]
     assert ts == sorted(ts, key=float) and len(set(ts)) == 3
     assert all(len(t.split(".")[1]) == 6 for t in ts)
@@ -142,14 +147,14 @@ async def test_message_timestamps_strictly_increase(slack_emulator: SlackEmulato
         ({"channel": "#questions", "text": "hi", "metadata": {"event_payload": {}}}, "invalid_metadata_format"),
     ],
 )
-async def test_post_message_errors(slack_client: AsyncWebClient, arguments: dict[str, Any], error: str):
+async def test_post_message_errors(slack_client: AsyncWebClient, arguments: dict[str, Any], error: str) -> None:
     assert await error_of(slack_client.api_call("chat.postMessage", json=arguments)) == (
         200,
         {"ok": False, "error": error},
     )
 
 
-async def test_chat_write_public_semantics(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_chat_write_public_semantics(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
     ana = slack_emulator.team.user_named("ana").id
     slack_emulator.add_channel("lobby", members=[ana])
     slack_emulator.add_channel("secret", members=[ana], is_private=True)
@@ -162,7 +167,9 @@ async def test_chat_write_public_semantics(slack_emulator: SlackEmulator, slack_
     assert [m.text for m in slack_emulator.messages("#lobby")] == ["public, not joined: fine"]
 
 
-async def test_thread_replies_and_metadata_round_trip(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_thread_replies_and_metadata_round_trip(
+    slack_emulator: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
     metadata = {"event_type": "task_posted", "event_payload": {"task_gid": "1209", "key": "capture:C1:1.2"}}
     parent = await slack_client.chat_postMessage(channel="#questions", text="Task: fix login", metadata=metadata)
     channel = parent["channel"]
@@ -188,7 +195,7 @@ async def test_thread_replies_and_metadata_round_trip(slack_emulator: SlackEmula
     assert [m.text for m in slack_emulator.thread(channel, parent["ts"])][1:] == [m["text"] for m in rest]
 
 
-async def test_reply_broadcast_shows_in_history(slack_client: AsyncWebClient):
+async def test_reply_broadcast_shows_in_history(slack_client: AsyncWebClient) -> None:
     parent = await slack_client.chat_postMessage(channel="#questions", text="root")
     await slack_client.chat_postMessage(channel="#questions", text="also", thread_ts=parent["ts"], reply_broadcast=True)
     history = await slack_client.conversations_history(channel=parent["channel"])
@@ -198,7 +205,7 @@ async def test_reply_broadcast_shows_in_history(slack_client: AsyncWebClient):
     ]
 
 
-async def test_history_paginates_with_cursors(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_history_paginates_with_cursors(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
     slack_emulator.limits.enabled = False  # five posts at once exceed the per-channel burst allowance
     for i in range(5):
         await slack_client.chat_postMessage(channel="#questions", text=f"m{i}")
@@ -215,7 +222,9 @@ async def _texts(page: Any) -> AsyncIterator[dict[str, Any]]:
 # chat.update / delete / ephemeral / permalink / unfurl
 
 
-async def test_update_edits_only_the_bots_own_messages(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_update_edits_only_the_bots_own_messages(
+    slack_emulator: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
     posted = await slack_client.chat_postMessage(channel="#questions", text="Fix login")
     updated = await slack_client.chat_update(channel=posted["channel"], ts=posted["ts"], text="~Fix login~ ✅")
 
@@ -229,7 +238,8 @@ async def test_update_edits_only_the_bots_own_messages(slack_emulator: SlackEmul
         "+message.type",
     ]
     [stored] = slack_emulator.messages("#questions")
-    assert (stored.text, stored.edited["user"]) == ("~Fix login~ ✅", slack_emulator.team.bot.user_id)  # type: ignore[index]
+    assert stored.edited is not None
+    assert (stored.text, stored.edited["user"]) == ("~Fix login~ ✅", slack_emulator.team.bot.user_id)
 
     ana = slack_emulator.team.user_named("ana")
     theirs = slack_emulator.team.post(slack_emulator.team.channel("#questions"), user=ana, text="mine")
@@ -241,7 +251,7 @@ async def test_update_edits_only_the_bots_own_messages(slack_emulator: SlackEmul
 
 async def test_delete_removes_a_message_and_tombstones_a_parent(
     slack_emulator: SlackEmulator, slack_client: AsyncWebClient
-):
+) -> None:
     lone = await slack_client.chat_postMessage(channel="#questions", text="oops")
     parent = await slack_client.chat_postMessage(channel="#questions", text="root")
     await slack_client.chat_postMessage(channel="#questions", text="reply", thread_ts=parent["ts"])
@@ -253,7 +263,7 @@ async def test_delete_removes_a_message_and_tombstones_a_parent(
     assert [m.text for m in slack_emulator.thread("#questions", parent["ts"])[1:]] == ["reply"]
 
 
-async def test_post_ephemeral(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_post_ephemeral(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
     ana = slack_emulator.team.user_named("ana").id
     response = await slack_client.chat_postEphemeral(channel="#questions", user=ana, text="Only you can see this")
     assert key_diff(response.data, sample("web_api.chat.postEphemeral.response.ok.json")) == []
@@ -266,7 +276,7 @@ async def test_post_ephemeral(slack_emulator: SlackEmulator, slack_client: Async
     assert body == sample("web_api.chat.postEphemeral.response.error.json")
 
 
-async def test_get_permalink_for_messages_and_replies(slack_client: AsyncWebClient):
+async def test_get_permalink_for_messages_and_replies(slack_client: AsyncWebClient) -> None:
     parent = await slack_client.chat_postMessage(channel="#questions", text="root")
     reply = await slack_client.chat_postMessage(channel="#questions", text="r", thread_ts=parent["ts"])
     top = await slack_client.chat_getPermalink(channel=parent["channel"], message_ts=parent["ts"])
@@ -279,7 +289,7 @@ async def test_get_permalink_for_messages_and_replies(slack_client: AsyncWebClie
     assert body["error"] == "message_not_found"
 
 
-async def test_unfurl_needs_the_shared_url(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_unfurl_needs_the_shared_url(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
     ws = slack_emulator.team
     url = "https://app.asana.com/0/1209/1210"
     shared = ws.post(ws.channel("#questions"), user=ws.user_named("ana"), text=f"see <{url}>")
@@ -296,7 +306,7 @@ async def test_unfurl_needs_the_shared_url(slack_emulator: SlackEmulator, slack_
 # users, conversations, reactions
 
 
-async def test_users_info_and_lookup_by_email(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_users_info_and_lookup_by_email(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
     ana = slack_emulator.team.user_named("ana").id
     info = await slack_client.users_info(user=ana)
     found = await slack_client.users_lookupByEmail(email="ana@example.com")
@@ -337,7 +347,9 @@ async def test_users_info_tells_each_persons_timezone(
     assert label.index(user["tz_label"]) == offsets.index(user["tz_offset"])  # standard or summer time, both
 
 
-async def test_email_needs_the_users_read_email_scope(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_email_needs_the_users_read_email_scope(
+    slack_emulator: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
     slack_emulator.team.bot.scopes.discard("users:read.email")
     info = await slack_client.users_info(user=slack_emulator.team.user_named("bo").id)
     assert "email" not in info["user"]["profile"]
@@ -347,7 +359,7 @@ async def test_email_needs_the_users_read_email_scope(slack_emulator: SlackEmula
 
 async def test_conversations_info_channel_dm_and_hidden_private(
     slack_emulator: SlackEmulator, slack_client: AsyncWebClient
-):
+) -> None:
     info = await slack_client.conversations_info(channel="#questions", include_num_members=True)
     # is_member and num_members are real fields the doc example leaves out.
     assert key_diff(info.data, sample("web_api.conversations.info.response.ok.json")) == [
@@ -379,7 +391,7 @@ async def test_conversations_info_channel_dm_and_hidden_private(
     assert await error_code(slack_client.conversations_info(channel=hidden)) == "channel_not_found"
 
 
-async def test_members_join_and_open(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_members_join_and_open(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
     ana = slack_emulator.team.user_named("ana").id
     lobby = slack_emulator.add_channel("lobby", members=[ana])
     assert (await slack_client.conversations_members(channel=lobby))["members"] == [ana]
@@ -399,7 +411,7 @@ async def test_members_join_and_open(slack_emulator: SlackEmulator, slack_client
     assert second["already_open"] is True and "already_open" not in first.data
 
 
-async def test_reactions_add(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_reactions_add(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
     posted = await slack_client.chat_postMessage(channel="#questions", text="triage me")
     await slack_client.reactions_add(channel=posted["channel"], timestamp=posted["ts"], name="ticket")
     assert (
@@ -410,7 +422,7 @@ async def test_reactions_add(slack_emulator: SlackEmulator, slack_client: AsyncW
     assert message.reactions == {"ticket": [slack_emulator.team.bot.user_id]}
 
 
-async def test_workspaces_are_separate(slack_emulator: SlackEmulator):
+async def test_workspaces_are_separate(slack_emulator: SlackEmulator) -> None:
     other = slack_emulator.add_team("Other", "other")
     mine = other.add_channel("general", members=[other.bot.user_id])
     client = client_for(slack_emulator, token=other.bot.token)
@@ -427,7 +439,7 @@ MODAL = sample("web_api.views.open.response.ok.json")["view"]
 MODAL_ARGS = {k: MODAL[k] for k in ("type", "title", "submit", "blocks", "private_metadata", "callback_id")}
 
 
-async def test_views_open_needs_a_fresh_unused_trigger(clocked: tuple[SlackEmulator, ManualClock]):
+async def test_views_open_needs_a_fresh_unused_trigger(clocked: tuple[SlackEmulator, ManualClock]) -> None:
     emu, clock = clocked
     client = client_for(emu)
     ana = emu.team.user_named("ana").id
@@ -452,7 +464,7 @@ async def test_views_open_needs_a_fresh_unused_trigger(clocked: tuple[SlackEmula
     )
 
 
-async def test_views_update_push_and_hash(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_views_update_push_and_hash(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
     ana = slack_emulator.team.user_named("ana").id
     full = {**MODAL_ARGS, "external_id": "capture-1"}
     loading = {**full, "blocks": [section("Loading…")]}
@@ -474,7 +486,7 @@ async def test_views_update_push_and_hash(slack_emulator: SlackEmulator, slack_c
     assert {v.to_json()["root_view_id"] for v in stack} == {opened["id"]}
 
 
-async def test_views_publish_home(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_views_publish_home(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
     published = sample("web_api.views.publish.response.ok.json")["view"]
     home = {k: published[k] for k in ("type", "blocks", "private_metadata", "callback_id")}
     home["blocks"] = [{k: v for k, v in b.items() if k != "block_id"} for b in home["blocks"]]
@@ -486,7 +498,8 @@ async def test_views_publish_home(slack_emulator: SlackEmulator, slack_client: A
     assert second["view"]["id"] == first["view"]["id"]
     stale = slack_client.views_publish(user_id=ana, view=home, hash=first["view"]["hash"])
     assert await error_code(stale) == "hash_conflict"
-    assert slack_emulator.home("ana").hash == second["view"]["hash"]  # type: ignore[union-attr]
+    published = slack_emulator.home("ana")
+    assert published is not None and published.hash == second["view"]["hash"]
     assert (await error_of(slack_client.views_publish(user_id="U0NOPE", view=home)))[1] == sample(
         "web_api.views.publish.response.error.json"
     )
@@ -536,13 +549,15 @@ AT_LIMITS = [
         ([{"type": "carousel"}], "invalid_blocks"),
     ],
 )
-async def test_message_block_limits(slack_client: AsyncWebClient, blocks: list[dict[str, Any]], error: str):
+async def test_message_block_limits(slack_client: AsyncWebClient, blocks: list[dict[str, Any]], error: str) -> None:
     status, body = await error_of(slack_client.chat_postMessage(channel="#questions", text="t", blocks=blocks))
     assert (status, body["error"]) == (200, error)
     assert body["response_metadata"]["messages"][0].startswith("[ERROR]")
 
 
-async def test_blocks_exactly_at_the_limits_are_accepted(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_blocks_exactly_at_the_limits_are_accepted(
+    slack_emulator: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
     assert len(AT_LIMITS) == 50
     await slack_client.chat_postMessage(channel="#questions", text="t", blocks=AT_LIMITS)
     [stored] = slack_emulator.messages("#questions")
@@ -566,13 +581,15 @@ def modal(**changes: Any) -> dict[str, Any]:
         (modal(blocks=[section("x" * 3001)]), "invalid_arguments"),
     ],
 )
-async def test_view_limits(slack_emulator: SlackEmulator, view: dict[str, Any], error: str):
+async def test_view_limits(slack_emulator: SlackEmulator, view: dict[str, Any], error: str) -> None:
     client = client_for(slack_emulator)
     trigger = slack_emulator.team.mint_trigger(slack_emulator.team.user_named("ana").id)
     assert await error_code(client.views_open(trigger_id=trigger, view=view)) == error
 
 
-async def test_view_exactly_at_the_limits_is_accepted(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_view_exactly_at_the_limits_is_accepted(
+    slack_emulator: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
     view = modal(
         title={"type": "plain_text", "text": "t" * 24},
         private_metadata="m" * 3000,
@@ -585,7 +602,7 @@ async def test_view_exactly_at_the_limits_is_accepted(slack_emulator: SlackEmula
 # rate limits and faults
 
 
-async def test_post_message_is_paced_per_channel(clocked: tuple[SlackEmulator, ManualClock]):
+async def test_post_message_is_paced_per_channel(clocked: tuple[SlackEmulator, ManualClock]) -> None:
     emu, clock = clocked
     client = client_for(emu)  # no retry handler: see the 429 itself
     emu.add_channel("other", members=[emu.team.bot.user_id])
@@ -602,7 +619,7 @@ async def test_post_message_is_paced_per_channel(clocked: tuple[SlackEmulator, M
     assert len(emu.messages("#questions")) == burst + 1
 
 
-async def test_tier_limits_are_optional(clocked: tuple[SlackEmulator, ManualClock]):
+async def test_tier_limits_are_optional(clocked: tuple[SlackEmulator, ManualClock]) -> None:
     emu, _ = clocked
     client = client_for(emu)
     emu.limits.tiers = True
@@ -614,7 +631,7 @@ async def test_tier_limits_are_optional(clocked: tuple[SlackEmulator, ManualCloc
     assert int(failure.value.response.headers["Retry-After"]) >= 1
 
 
-async def test_429_with_retry_after_is_retried_by_slack_sdk(slack_emulator: SlackEmulator):
+async def test_429_with_retry_after_is_retried_by_slack_sdk(slack_emulator: SlackEmulator) -> None:
     slack_emulator.faults.add("chat.postMessage", status=429, retry_after=1, times=1)
     client = client_for(slack_emulator, retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)])
     response = await client.chat_postMessage(channel="#questions", text="eventually")
@@ -624,7 +641,9 @@ async def test_429_with_retry_after_is_retried_by_slack_sdk(slack_emulator: Slac
     assert [m.text for m in slack_emulator.messages("#questions")] == ["eventually"]
 
 
-async def test_server_errors_and_injected_api_errors(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_server_errors_and_injected_api_errors(
+    slack_emulator: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
     slack_emulator.faults.add("chat.postMessage", status=503)
     slack_emulator.faults.add("users.info", error="fatal_error")
     assert (await error_of(slack_client.chat_postMessage(channel="#questions", text="x")))[0] == 503
@@ -633,7 +652,7 @@ async def test_server_errors_and_injected_api_errors(slack_emulator: SlackEmulat
     await slack_client.chat_postMessage(channel="#questions", text="fault used up")
 
 
-async def test_dropped_connection_before_and_after_processing(slack_emulator: SlackEmulator):
+async def test_dropped_connection_before_and_after_processing(slack_emulator: SlackEmulator) -> None:
     # slack_sdk retries a dropped connection once by default: nothing was posted, so nothing is lost.
     slack_emulator.faults.add("chat.postMessage", drop=True)
     assert (await client_for(slack_emulator).chat_postMessage(channel="#questions", text="a"))["ok"]
@@ -644,7 +663,7 @@ async def test_dropped_connection_before_and_after_processing(slack_emulator: Sl
     assert [m.text for m in slack_emulator.messages("#questions")] == ["a", "b"]
 
 
-async def test_slow_answers_and_seeded_probability(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_slow_answers_and_seeded_probability(slack_emulator: SlackEmulator, slack_client: AsyncWebClient) -> None:
     slack_emulator.faults.add("auth.test", delay=0.2)
     started = asyncio_time()
     await slack_client.auth_test()
@@ -667,7 +686,7 @@ def asyncio_time() -> float:
 # response_url
 
 
-async def test_response_url_ephemeral_in_channel_replace_delete(slack_emulator: SlackEmulator):
+async def test_response_url_ephemeral_in_channel_replace_delete(slack_emulator: SlackEmulator) -> None:
     ws = slack_emulator.team
     ana = ws.user_named("ana").id
     channel = ws.channel("#questions").id
@@ -690,7 +709,7 @@ async def test_response_url_ephemeral_in_channel_replace_delete(slack_emulator: 
     assert slack_emulator.calls[-1].response == {"ok": False, "error": "used_url"}
 
 
-async def test_response_url_expires_after_thirty_minutes(clocked: tuple[SlackEmulator, ManualClock]):
+async def test_response_url_expires_after_thirty_minutes(clocked: tuple[SlackEmulator, ManualClock]) -> None:
     emu, clock = clocked
     url = emu.hooks.mint(emu.team, emu.team.channel("#questions").id, emu.team.user_named("bo").id)
     clock.advance(30 * 60 + 1)
@@ -702,7 +721,9 @@ async def test_response_url_expires_after_thirty_minutes(clocked: tuple[SlackEmu
 # recording
 
 
-async def test_calls_are_recorded_and_wait_for_polls(slack_emulator: SlackEmulator, slack_client: AsyncWebClient):
+async def test_calls_are_recorded_and_wait_for_polls(
+    slack_emulator: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
     await slack_client.chat_postMessage(channel="#questions", text="recorded")
     [call] = slack_emulator.calls_to("chat.postMessage")
     assert (call.params["text"], call.status, call.response["ok"], call.team_id) == (

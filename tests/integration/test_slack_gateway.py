@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -51,7 +52,9 @@ async def test_thread_replies_and_metadata(slack_emulator: SlackEmulator, slack_
         (lambda s: s.user_email("U999"), "user_not_found"),
     ],
 )
-async def test_errors_carry_slacks_code(slack_client: AsyncWebClient, call, code: str) -> None:  # type: ignore[no-untyped-def]
+async def test_errors_carry_slacks_code(
+    slack_client: AsyncWebClient, call: Callable[[SlackGateway], Awaitable[object]], code: str
+) -> None:
     with pytest.raises(SlackError) as caught:
         await call(SlackGateway(slack_client, post_interval=0.0))
     assert caught.value.code == code

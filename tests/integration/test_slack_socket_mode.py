@@ -82,7 +82,7 @@ def without_payload(envelope: dict[str, Any]) -> dict[str, Any]:
 # apps.connections.open
 
 
-async def test_connections_open_takes_only_the_app_level_token(slack_emulator: SlackEmulator):
+async def test_connections_open_takes_only_the_app_level_token(slack_emulator: SlackEmulator) -> None:
     client = AsyncWebClient(base_url=slack_emulator.api_url)
     opened = await client.apps_connections_open(app_token=slack_emulator.app_token)
     ws_root = slack_emulator.root_url.replace("http://", "ws://")
@@ -114,7 +114,7 @@ async def test_connections_open_takes_only_the_app_level_token(slack_emulator: S
 
 async def test_hello_is_the_first_message_and_shaped_like_slacks(
     slack_emulator: SlackEmulator, connect: Callable[..., Awaitable[App]]
-):
+) -> None:
     app = await connect()
     [connection] = slack_emulator.socket_mode.live
     hello = app.messages[0]
@@ -129,7 +129,7 @@ async def test_hello_is_the_first_message_and_shaped_like_slacks(
 
 async def test_slash_command_envelope_and_its_ack_payload(
     slack_emulator: SlackEmulator, connect: Callable[..., Awaitable[App]], slack: SocketModeSlack
-):
+) -> None:
     app = await connect()
     app.reply = lambda request: {"text": f"Working on “{request.payload['text']}”"}
     delivery = await slack.user("ana").slash_command("/task", "Fix login", "#questions")
@@ -155,7 +155,7 @@ async def test_slash_command_envelope_and_its_ack_payload(
 
 async def test_a_json_ack_payload_posts_in_channel(
     slack_emulator: SlackEmulator, connect: Callable[..., Awaitable[App]], slack: SocketModeSlack
-):
+) -> None:
     app = await connect()
     app.reply = lambda request: {"text": "Linked", "response_type": "in_channel"}
     delivery = await slack.user("bo").slash_command("/asana", "link 1209", "#questions")
@@ -167,7 +167,7 @@ async def test_a_json_ack_payload_posts_in_channel(
 
 async def test_events_and_interactions_arrive_in_envelopes_like_the_samples(
     slack_emulator: SlackEmulator, connect: Callable[..., Awaitable[App]], slack: SocketModeSlack
-):
+) -> None:
     app = await connect()
     bot = slack_emulator.team.bot.user_id
     posted = await slack.user("ana").post_message("#questions", f"<@{bot}> how do I rotate a secret?")
@@ -181,7 +181,7 @@ async def test_events_and_interactions_arrive_in_envelopes_like_the_samples(
     assert key_diff(mention_envelope, sample("socket_mode.envelope.events_api.app_mention.json")) == []
     assert (message.retry_attempt, message.retry_reason, message.accepts_response_payload) == (0, "", False)
 
-    shortcut = await slack.user("bo").message_shortcut("create_task", "#questions", posted.ts)  # type: ignore[arg-type]
+    shortcut = await slack.user("bo").message_shortcut("create_task", "#questions", posted.ts)
     assert (shortcut.status, shortcut.body) == (200, "")
     assert shortcut.envelope is not None and shortcut.envelope["payload"]["type"] == "message_action"
     # The interactive sample is a global shortcut: the envelope around it is the same.
@@ -194,7 +194,7 @@ async def test_events_and_interactions_arrive_in_envelopes_like_the_samples(
 
 async def test_an_unacked_event_is_retried_with_reason_timeout(
     slack_emulator: SlackEmulator, connect: Callable[..., Awaitable[App]], slack: SocketModeSlack
-):
+) -> None:
     app = await connect()
     app.silent = lambda request: request.retry_attempt == 0
     first = await slack.user("ana").post_message("#questions", "hello?")
@@ -212,7 +212,7 @@ async def test_an_unacked_event_is_retried_with_reason_timeout(
 
 async def test_retries_stop_after_the_last_and_commands_are_never_retried(
     slack_emulator: SlackEmulator, connect: Callable[..., Awaitable[App]], slack: SocketModeSlack
-):
+) -> None:
     app = await connect()
     slack_emulator.socket_mode.retry_delays = (0.0, 0.0)
     app.silent = lambda request: True
@@ -229,7 +229,9 @@ async def test_retries_stop_after_the_last_and_commands_are_never_retried(
     ]
 
 
-async def test_a_manual_retry_carries_the_given_attempt(connect: Callable[..., Awaitable[App]], slack: SocketModeSlack):
+async def test_a_manual_retry_carries_the_given_attempt(
+    connect: Callable[..., Awaitable[App]], slack: SocketModeSlack
+) -> None:
     app = await connect()
     first = await slack.user("ana").post_message("#questions", "again")
     again = await slack.retry(first, num=2)
@@ -239,7 +241,7 @@ async def test_a_manual_retry_carries_the_given_attempt(connect: Callable[..., A
 
 async def test_without_an_open_link_the_envelope_times_out(
     slack_emulator: SlackEmulator, connect: Callable[..., Awaitable[App]], slack: SocketModeSlack
-):
+) -> None:
     slack_emulator.socket_mode.ack_timeout = 0.2
     slack_emulator.socket_mode.retry_delays = ()
     delivery = await slack.user("ana").slash_command("/task", "x", "#questions")
@@ -249,7 +251,9 @@ async def test_without_an_open_link_the_envelope_times_out(
 # ping/pong and reconnects
 
 
-async def test_pings_are_answered_both_ways(slack_emulator: SlackEmulator, connect: Callable[..., Awaitable[App]]):
+async def test_pings_are_answered_both_ways(
+    slack_emulator: SlackEmulator, connect: Callable[..., Awaitable[App]]
+) -> None:
     app = await connect(ping_interval=0.1)
     [connection] = slack_emulator.socket_mode.live
     await eventually(lambda: connection.pings >= 2)  # slack_sdk's keepalive pings, each answered with its pong
@@ -259,7 +263,7 @@ async def test_pings_are_answered_both_ways(slack_emulator: SlackEmulator, conne
 
 async def test_disconnect_message_makes_the_client_open_a_new_link(
     slack_emulator: SlackEmulator, connect: Callable[..., Awaitable[App]], slack: SocketModeSlack
-):
+) -> None:
     app = await connect()
     link = slack_emulator.socket_mode
     [old] = link.live
@@ -275,7 +279,7 @@ async def test_disconnect_message_makes_the_client_open_a_new_link(
 
 async def test_a_dropped_link_is_reopened_and_waiting_envelopes_go_out_on_it(
     slack_emulator: SlackEmulator, connect: Callable[..., Awaitable[App]], slack: SocketModeSlack
-):
+) -> None:
     app = await connect(ping_interval=0.1)
     link = slack_emulator.socket_mode
     link.ack_timeout = 3.0  # long enough to wait for the new link
@@ -306,7 +310,7 @@ TASK_MODAL = {
 
 async def test_bolt_acks_and_answers_through_the_socket_and_leaves_unhandled_events_unacked(
     no_slack_env: None, slack_emulator: SlackEmulator, slack: SocketModeSlack
-):
+) -> None:
     slack_emulator.socket_mode.ack_timeout = 0.5
     slack_emulator.socket_mode.retry_delays = (0.0,)
     bolt = AsyncApp(

@@ -203,7 +203,9 @@ def envelope(payload: dict[str, Any]) -> dict[str, Any]:
 
 async def bot_post(world: World, **arguments: Any) -> Message:
     posted = await world.client.chat_postMessage(channel="#questions", **arguments)
-    return world.emu.team.channel("#questions").find(posted["ts"])  # type: ignore[return-value]
+    found = world.emu.team.channel("#questions").find(posted["ts"])
+    assert found is not None
+    return found
 
 
 REMINDER = [
@@ -240,16 +242,17 @@ REMINDER = [
 # verification and retries
 
 
-async def test_url_verification_echoes_the_challenge(world: World):
+async def test_url_verification_echoes_the_challenge(world: World) -> None:
     delivery = await world.slack.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
     assert (delivery.status, delivery.json()) == (
         200,
         {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"},
     )
-    assert key_diff(delivery.request.payload, sample("url_verification.json")) == []  # type: ignore[union-attr]
+    assert delivery.request is not None
+    assert key_diff(delivery.request.payload, sample("url_verification.json")) == []
 
 
-async def test_signatures_verify_and_forged_or_stale_ones_are_refused(world: World):
+async def test_signatures_verify_and_forged_or_stale_ones_are_refused(world: World) -> None:
     delivery = await world.ana.post_message("#questions", "hello")
     request = delivery.request
     assert request is not None and delivery.status == 200 and world.slack.sent[-1].request is request
@@ -267,7 +270,7 @@ async def test_signatures_verify_and_forged_or_stale_ones_are_refused(world: Wor
     assert len(world.seen.of_type("message")) == 2  # the original and the validly signed copy, nothing more
 
 
-async def test_retry_resends_the_same_body_with_retry_headers(world: World):
+async def test_retry_resends_the_same_body_with_retry_headers(world: World) -> None:
     first = await world.ana.post_message("#questions", "capture me")
     retried = await world.slack.retry(first, num=1, reason="http_timeout")
 
@@ -281,7 +284,7 @@ async def test_retry_resends_the_same_body_with_retry_headers(world: World):
 # events
 
 
-async def test_post_message_delivers_a_message_event(world: World):
+async def test_post_message_delivers_a_message_event(world: World) -> None:
     delivery = await world.ana.post_message("#questions", "How do I rotate a webhook secret?")
     [stored] = world.emu.messages("#questions")
     assert delivery.ts == stored.ts and delivery.status == 200
@@ -295,7 +298,8 @@ async def test_post_message_delivers_a_message_event(world: World):
         stored.ts,
         "channel",
     )
-    payload = delivery.request.payload  # type: ignore[union-attr]
+    assert delivery.request is not None
+    payload = delivery.request.payload
     assert key_diff(payload["event"], sample("event_callback.message.json")["event"]) == []
     # The older samples show `token`; the modern envelope is the authorizations one.
     assert key_diff(envelope(payload), envelope(sample("event_callback.app_mention.with_authorizations.json"))) == [
@@ -305,14 +309,15 @@ async def test_post_message_delivers_a_message_event(world: World):
     assert payload["event_id"].startswith("Ev") and isinstance(payload["event_time"], int)
 
 
-async def test_thread_reply_event_names_its_parent(world: World):
+async def test_thread_reply_event_names_its_parent(world: World) -> None:
     parent = await world.ana.post_message("#questions", "question")
     await world.bo.post_message("#questions", "answer", thread_ts=parent.ts)
-    events = await world.emu.wait_for(lambda: len(world.seen.of_type("message")) == 2 and world.seen.of_type("message"))
+    await world.emu.wait_for(lambda: len(world.seen.of_type("message")) == 2)
+    events = world.seen.of_type("message")
     assert (events[1]["thread_ts"], events[1]["parent_user_id"]) == (parent.ts, world.ana.id)
 
 
-async def test_no_event_where_slack_would_send_none(world: World):
+async def test_no_event_where_slack_would_send_none(world: World) -> None:
     world.emu.add_channel("elsewhere", members=["ana"])
     outside = await world.ana.post_message("#elsewhere", "bot is not here")
     in_dm = await world.ana.post_message(world.ana.id, "a DM; message.im is not subscribed")
@@ -320,7 +325,7 @@ async def test_no_event_where_slack_would_send_none(world: World):
     assert outside.ts == world.emu.messages("#elsewhere")[0].ts
 
 
-async def test_mentioning_the_bot_also_sends_app_mention(world: World):
+async def test_mentioning_the_bot_also_sends_app_mention(world: World) -> None:
     text = f"{world.slack.mention(world.emu.team.bot.user_id)} hey"
     await world.ana.post_message("#questions", text)
     [mention] = await world.emu.wait_for(lambda: world.seen.of_type("app_mention"))
@@ -337,9 +342,10 @@ async def test_mentioning_the_bot_also_sends_app_mention(world: World):
     }
 
 
-async def test_reaction_added(world: World):
+async def test_reaction_added(world: World) -> None:
     question = await world.bo.post_message("#questions", "capture with a ticket")
-    await world.ana.add_reaction("#questions", question.ts, "ticket")  # type: ignore[arg-type]
+    assert question.ts is not None
+    await world.ana.add_reaction("#questions", question.ts, "ticket")
     [event] = await world.emu.wait_for(lambda: world.seen.of_type("reaction_added"))
     assert (event["user"], event["reaction"], event["item_user"], event["item"]["ts"]) == (
         world.ana.id,
@@ -350,7 +356,7 @@ async def test_reaction_added(world: World):
     assert world.emu.messages("#questions")[0].reactions == {"ticket": [world.ana.id]}
 
 
-async def test_app_home_opened_and_published_home(world: World):
+async def test_app_home_opened_and_published_home(world: World) -> None:
     await world.ana.open_home()
     home = await world.emu.wait_for(lambda: world.emu.home("ana"))
     assert home.blocks[0]["text"]["text"] == "*Your tasks*"
@@ -361,7 +367,7 @@ async def test_app_home_opened_and_published_home(world: World):
     assert second["view"]["id"] == home.id
 
 
-async def test_link_shared_and_unfurl(world: World):
+async def test_link_shared_and_unfurl(world: World) -> None:
     url = "https://app.asana.com/0/1209/1210"
     delivery = await world.ana.share_link("#questions", url)
     [unfurl] = await world.emu.wait_for(world.emu.unfurls)
@@ -376,18 +382,19 @@ async def test_link_shared_and_unfurl(world: World):
     assert not elsewhere.delivered
 
 
-async def test_bot_posts_are_echoed_and_bolt_ignores_them(world: World):
+async def test_bot_posts_are_echoed_and_bolt_ignores_them(world: World) -> None:
     await world.client.chat_postMessage(channel="#questions", text="from the bot")
     await world.slack.drain()
     echo = world.slack.sent[-1]
-    assert echo.status == 200 and echo.request.payload["event"]["bot_id"] == world.emu.team.bot.bot_id  # type: ignore[union-attr]
+    assert echo.request is not None
+    assert echo.status == 200 and echo.request.payload["event"]["bot_id"] == world.emu.team.bot.bot_id
     assert world.seen.of_type("message") == []
 
 
 # slash commands
 
 
-async def test_slash_command_and_its_ack_shown_to_the_user(world: World):
+async def test_slash_command_and_its_ack_shown_to_the_user(world: World) -> None:
     text = f"Fix login {world.slack.mention('bo', escaped=True)} due:fri p1"
     delivery = await world.ana.slash_command("/task", text, channel="#questions")
 
@@ -411,7 +418,7 @@ async def test_slash_command_and_its_ack_shown_to_the_user(world: World):
     assert request.payload["response_url"].startswith(world.emu.root_url + "/response_url/")
 
 
-async def test_a_json_ack_with_in_channel_is_posted_for_everyone(world: World):
+async def test_a_json_ack_with_in_channel_is_posted_for_everyone(world: World) -> None:
     delivery = await world.bo.slash_command("/asana", "status", channel="#questions")
     assert delivery.headers["Content-Type"].startswith("application/json")
     [posted] = world.emu.messages("#questions")
@@ -419,7 +426,7 @@ async def test_a_json_ack_with_in_channel_is_posted_for_everyone(world: World):
     assert world.emu.ephemerals("bo") == []
 
 
-async def test_respond_through_response_url_posts_in_channel(world: World):
+async def test_respond_through_response_url_posts_in_channel(world: World) -> None:
     await world.ana.slash_command("/asana", "link 1209", channel="#questions")
     [posted] = await world.emu.wait_for(lambda: world.emu.messages("#questions"))
     assert (posted.text, posted.user) == ("Linked to project 1209", world.emu.team.bot.user_id)
@@ -428,9 +435,10 @@ async def test_respond_through_response_url_posts_in_channel(world: World):
 # interactivity
 
 
-async def test_message_shortcut_opens_a_modal_within_the_trigger_window(world: World):
+async def test_message_shortcut_opens_a_modal_within_the_trigger_window(world: World) -> None:
     question = await world.ana.post_message("#questions", f"{world.slack.mention('bo')} test")
-    delivery = await world.bo.message_shortcut("create_task", "#questions", question.ts)  # type: ignore[arg-type]
+    assert question.ts is not None
+    delivery = await world.bo.message_shortcut("create_task", "#questions", question.ts)
 
     assert delivery.status == 200
     [modal] = await world.emu.wait_for(lambda: world.emu.views)
@@ -438,7 +446,8 @@ async def test_message_shortcut_opens_a_modal_within_the_trigger_window(world: W
     assert json.loads(modal.private_metadata) == {"channel": world.emu.team.channel("#questions").id, "ts": question.ts}
     [shortcut] = world.seen.shortcuts
     assert shortcut["message"]["text"] == question_text(world)
-    assert key_diff(delivery.request.payload, sample("message_action.message_shortcut.json")) == [  # type: ignore[union-attr]
+    assert delivery.request is not None
+    assert key_diff(delivery.request.payload, sample("message_action.message_shortcut.json")) == [
         "-team.enterprise_id",
         "-team.enterprise_name",
     ]
@@ -448,7 +457,7 @@ def question_text(world: World) -> str:
     return f"<@{world.bo.id}> test"
 
 
-async def test_click_button_on_a_bot_message(world: World):
+async def test_click_button_on_a_bot_message(world: World) -> None:
     # The same layout as block_actions.button_on_bot_message.json: one section with a button accessory.
     reminder = await bot_post(world, text="Reminder: Fix login is due tomorrow", blocks=REMINDER[:1])
     delivery = await world.ana.click_button(reminder, "task_done")
@@ -462,7 +471,8 @@ async def test_click_button_on_a_bot_message(world: World):
     assert (reminder.text, reminder.blocks) == ("✅ Done", [])
 
     # The bot-message sample was trimmed by its authors; the ephemeral sample shows these fields Slack sends.
-    assert key_diff(delivery.request.payload, sample("block_actions.button_on_bot_message.json")) == [  # type: ignore[union-attr]
+    assert delivery.request is not None
+    assert key_diff(delivery.request.payload, sample("block_actions.button_on_bot_message.json")) == [
         "+channel.name",
         "+team.domain",
         "+token",
@@ -472,7 +482,7 @@ async def test_click_button_on_a_bot_message(world: World):
     ]
 
 
-async def test_select_user_and_option_report_the_choice_and_state(world: World):
+async def test_select_user_and_option_report_the_choice_and_state(world: World) -> None:
     reminder = await bot_post(world, text="Triage: Fix login", blocks=REMINDER)
     await world.ana.select_user(reminder, "task_reassign", world.bo.id)
     await world.ana.select_option(reminder, "task_priority", "high")
@@ -494,7 +504,7 @@ async def test_select_user_and_option_report_the_choice_and_state(world: World):
         await world.ana.click_button(reminder, "not_there")
 
 
-async def test_click_button_on_an_ephemeral_message(world: World):
+async def test_click_button_on_an_ephemeral_message(world: World) -> None:
     button = {"type": "button", "action_id": "eph_ok", "text": {"type": "plain_text", "text": "Button", "emoji": True}}
     await world.client.chat_postEphemeral(
         channel="#questions",
@@ -508,7 +518,8 @@ async def test_click_button_on_an_ephemeral_message(world: World):
     [body] = world.seen.actions
     assert (body["container"]["is_ephemeral"], "message" in body) == (True, False)
     await world.emu.wait_for(lambda: world.emu.ephemerals("ana")[0].text == "Thanks, noted")
-    assert key_diff(delivery.request.payload, sample("block_actions.button_ephemeral.json")) == [  # type: ignore[union-attr]
+    assert delivery.request is not None
+    assert key_diff(delivery.request.payload, sample("block_actions.button_ephemeral.json")) == [
         "+enterprise",
         "+is_enterprise_install",
         "+state",
@@ -519,12 +530,13 @@ async def test_click_button_on_an_ephemeral_message(world: World):
 
 async def open_modal(world: World) -> View:
     question = await world.ana.post_message("#questions", "Webhooks stopped arriving")
-    await world.ana.message_shortcut("create_task", "#questions", question.ts)  # type: ignore[arg-type]
+    assert question.ts is not None
+    await world.ana.message_shortcut("create_task", "#questions", question.ts)
     [modal] = await world.emu.wait_for(lambda: world.emu.open_views("ana"))
     return modal
 
 
-async def test_submit_view_with_values_errors_then_closes(world: World):
+async def test_submit_view_with_values_errors_then_closes(world: World) -> None:
     modal = await open_modal(world)
     refused = await world.ana.submit_view(modal, {"title_input": "bad"})
     assert (refused.status, modal.errors, modal.closed) == (200, {"title": "Say what needs doing"}, False)
@@ -540,7 +552,8 @@ async def test_submit_view_with_values_errors_then_closes(world: World):
     assert values["priority"]["priority_input"]["selected_option"]["value"] == "high"
     assert json.loads(submitted["private_metadata"])["channel"] == world.emu.team.channel("#questions").id
 
-    payload = delivery.request.payload  # type: ignore[union-attr]
+    assert delivery.request is not None
+    payload = delivery.request.payload
     first_block = {**payload, "view": {**payload["view"], "blocks": payload["view"]["blocks"][:1]}}
     # Our modal's block ids differ from the sample's; view_submission.with_response_urls.json shows the last field.
     assert key_diff(first_block, sample("view_submission.json")) == [
@@ -554,7 +567,7 @@ async def test_submit_view_with_values_errors_then_closes(world: World):
     ]
 
 
-async def test_required_inputs_must_be_filled(world: World):
+async def test_required_inputs_must_be_filled(world: World) -> None:
     modal = await open_modal(world)
     with pytest.raises(ValueError, match="required input"):
         await world.ana.submit_view(modal, {"assignee_input": world.bo.id})

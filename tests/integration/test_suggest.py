@@ -71,7 +71,7 @@ async def answered(running: Running, question: str, answer: str, *, by: str = "a
     await seed_history(running)
     if channel is None:
         tracked = await running.slash_task(question, by=by, title=question)
-        gid = tracked.task_gid
+        gid: str = tracked.task_gid
     else:
         await running.user(by).slash_command("/task", question, channel)
         gid = (await eventually(lambda: [t for t in running.asana_tasks() if t.name == question]))[0].gid

@@ -298,7 +298,7 @@ class SlackEmulator:
 
     async def wait_for(
         self,
-        predicate: Callable[[], T],
+        predicate: Callable[[], T | None],
         timeout: float = 5.0,
         *,
         interval: float = 0.01,
