@@ -42,6 +42,9 @@ class Threads:
         self._acting_for = acting_for or as_bridge(asana)
         self._slack = slack
         self._clock = clock
+        # Replies whose comment is being written: an edit, a delete or a Slack retry of the same reply that comes
+        # meanwhile waits for it (its link to the comment is saved only once Asana has answered).
+        self._mirroring: dict[tuple[str, str, str], asyncio.Future[None]] = {}
 
     async def reply_posted(
         self, team_id: TeamId, channel_id: ChannelId, thread_ts: MessageTs, ts: MessageTs, user: SlackUserId, text: str
@@ -50,17 +53,31 @@ class Threads:
         tracked = await self._tracked(team_id, channel_id, thread_ts)
         if tracked is None:
             return False
-        if await self._comments.get_comment_link(team_id, channel_id, ts) is None:  # a Slack retry is not a 2nd comment
-            acting = await self._acting_for(team_id, user, None)  # the author's own Asana account, if connected
-            body = await self._comment_text(user, text, signed=not acting.as_person)
-            story_gid = await acting.asana.comment(tracked.task_gid, body)
-            await self._comments.save_comment_link(
-                CommentLink(team_id, channel_id, ts, tracked.task_gid, story_gid, self._clock.now())
-            )
+        key = (team_id, channel_id, ts)
+        await self._mirrored(key)  # a Slack retry of a reply still being written is not a 2nd comment
+        if await self._comments.get_comment_link(team_id, channel_id, ts) is None:
+            mirroring = self._mirroring[key] = asyncio.get_running_loop().create_future()
+            try:
+                acting = await self._acting_for(team_id, user, None)  # the author's own Asana account, if connected
+                body = await self._comment_text(user, text, signed=not acting.as_person)
+                story_gid = await acting.asana.comment(tracked.task_gid, body)
+                await self._comments.save_comment_link(
+                    CommentLink(team_id, channel_id, ts, tracked.task_gid, story_gid, self._clock.now())
+                )
+            finally:
+                mirroring.set_result(None)
+                if self._mirroring.get(key) is mirroring:
+                    del self._mirroring[key]
             if self._answers is not None:
                 await self._answers.replied(tracked, text=body, by_asker=user == tracked.requester)
         await self._acknowledge(tracked, user)
         return True
+
+    async def _mirrored(self, key: tuple[str, str, str]) -> None:
+        """Wait for the reply's comment if it is being written now (done or failed: the caller reads the link)."""
+        mirroring = self._mirroring.get(key)
+        if mirroring is not None:
+            await asyncio.shield(mirroring)
 
     async def _tracked(self, team_id: TeamId, channel_id: ChannelId, thread_ts: MessageTs) -> TrackedTask | None:
         """The thread's task; when its capture is still under way (a quick first reply), wait for it to finish."""
@@ -76,6 +93,7 @@ class Threads:
     async def reply_edited(
         self, team_id: TeamId, channel_id: ChannelId, ts: MessageTs, user: SlackUserId, text: str
     ) -> None:
+        await self._mirrored((team_id, channel_id, ts))  # an edit made as the reply is being mirrored follows it
         link = await self._comments.get_comment_link(team_id, channel_id, ts)
         if link is not None:
             acting = await self._acting_for(team_id, user, None)  # Asana lets only a comment's author edit it
@@ -86,6 +104,7 @@ class Threads:
     async def reply_deleted(
         self, team_id: TeamId, channel_id: ChannelId, ts: MessageTs, user: SlackUserId | None = None
     ) -> None:
+        await self._mirrored((team_id, channel_id, ts))
         link = await self._comments.get_comment_link(team_id, channel_id, ts)
         if link is not None:
             # Asana lets only a comment's author delete it: the author's own Asana, if they are connected.

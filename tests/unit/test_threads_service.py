@@ -3,7 +3,10 @@ and the first reply by someone other than the asker acknowledges the task."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -31,10 +34,10 @@ class World:
         return await self.threads.reply_posted(TEAM, CHANNEL, self.thread, ts, user, text)
 
 
-def world() -> World:
+def world(asana: FakeAsana | None = None) -> World:
     store, clock = FakeStore(), FakeClock()
     slack = FakeSlack({ANA: Person("Ana", "ana@example.com"), BO: Person("Bo", "bo@example.com")})
-    asana = FakeAsana()
+    asana = asana or FakeAsana()
     store.tasks[GID] = a_tracked_task(GID, requester=BO, ack_subtask_gid=ACK)
     people = People(store=store, slack=slack, asana=asana, clock=clock)
     threads = Threads(comments=store, captures=store, tasks=store, asana=asana, slack=slack, clock=clock, people=people)
@@ -47,6 +50,43 @@ async def test_a_reply_becomes_one_comment_signed_by_its_author_even_when_slack_
     [(task, text)] = w.asana.comments
     assert task == GID and "Ana" in text and "On it" in text
     assert w.store.comment_links[(TEAM, CHANNEL, REPLY)].task_gid == GID
+
+
+class HeldAsana(FakeAsana):
+    """Asana holding its answer to a new comment until the test lets it go (the comment exists meanwhile)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = asyncio.Event()
+
+    async def comment(self, task_gid: str, text: str) -> str:
+        story = await super().comment(task_gid, text)
+        await self.answer.wait()
+        return story
+
+
+@pytest.mark.parametrize("then", ["edit", "delete", "resend"])
+async def test_what_comes_while_a_reply_is_being_mirrored_waits_for_its_comment(then: str) -> None:
+    # Seen in CI: an edit made just as the comment appeared in Asana was lost (its link was not saved yet).
+    asana = HeldAsana()
+    w = world(asana)
+    posting = asyncio.ensure_future(w.reply())
+    await asyncio.sleep(0)  # the comment is on its way
+    work: Coroutine[Any, Any, object]
+    if then == "edit":
+        work = w.threads.reply_edited(TEAM, CHANNEL, REPLY, ANA, "On it, now")
+    elif then == "delete":
+        work = w.threads.reply_deleted(TEAM, CHANNEL, REPLY, ANA)
+    else:
+        work = w.reply()
+    following = asyncio.ensure_future(work)
+    await asyncio.sleep(0)
+    asana.answer.set()
+    await asyncio.gather(posting, following)
+    kinds = [call[0] for call in asana.calls if call[0] in ("comment", "edit_comment", "delete_comment")]
+    assert kinds == {"edit": ["comment", "edit_comment"], "delete": ["comment", "delete_comment"]}.get(
+        then, ["comment"]
+    )
 
 
 async def test_a_reply_in_a_thread_no_task_follows_is_left_alone() -> None:
