@@ -14,7 +14,8 @@ from urllib.parse import urlparse
 from dotenv import dotenv_values
 
 from bridge.adapters.holiday_calendars import holiday_days
-from bridge.domain.policy import Policy, PolicyError, parse_policy
+from bridge.domain.policy import Policy, PolicyError
+from bridge.domain.policy_parsing import parse_policy
 
 N = TypeVar("N", int, float)
 T = TypeVar("T")

@@ -11,7 +11,8 @@ import pytest
 
 from bridge import wording
 from bridge.domain.model import AsanaUserGid, MessageTs, ProjectGid, SlackUserId
-from bridge.domain.policy import Policy, parse_policy
+from bridge.domain.policy import Policy
+from bridge.domain.policy_parsing import parse_policy
 from bridge.domain.work import AsanaUser, CustomField, EnumOption, Section, TaskDraft
 from bridge.errors import AsanaUnavailable
 from bridge.services.capture import Capture
