@@ -7,8 +7,9 @@ from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
+from bridge.secret import Secret
 
-from bridge.config import ConfigError, Secret, load_policy, load_settings
+from bridge.config import ConfigError, load_policy, load_settings
 from bridge.domain.durations import Span, parse_duration
 from bridge.domain.model import CaptureMode
 from bridge.domain.policy import PolicyError
