@@ -160,13 +160,13 @@ OVER_THE_SIZE = {
     "sandbox/asana/emulator.py": "emulator: Asana's REST surface",
     "sandbox/slack/models.py": "emulator: Slack's objects",
     "services/capture.py": "to split next: the recovery and /task command half",
-    "services/routing.py": "to split next",
-    "services/relay.py": "to split next",
-    "adapters/store/inbox.py": "to split next",
+    "services/routing.py": "to split next: the clicks and overview apart from the sweep (a class split, not a move)",
+    "services/relay.py": "to split next: finding new tasks and subtasks apart from relaying changes",
+    "adapters/store/inbox.py": "to split next: the lease and retry queries apart from the counts",
     "domain/report.py": "to split next (being edited under issue 22)",
-    "adapters/slack_api.py": "to split next",
+    "adapters/slack_api.py": "to split next: the paced client apart from the calls",
     "adapters/store/answers.py": "to split next (being edited under issue 22)",
-    "services/nags.py": "to split next",
+    "services/nags.py": "to split next: whom a nag mentions, and when, apart from the tick",
 }
 
 
