@@ -49,8 +49,10 @@ from bridge.domain.model import (
     TrackedTask,
     WorkspaceGid,
 )
-from bridge.domain.nags import due_nags, task_view
-from bridge.domain.policy import Policy, parse_policy
+from bridge.domain.nag_rules import due_nags
+from bridge.domain.nags import task_view
+from bridge.domain.policy import Policy
+from bridge.domain.policy_parsing import parse_policy
 from bridge.entrypoints.loop_lag import LoopLagProbe
 from bridge.entrypoints.workers import EventsPoller, NagScheduler
 from bridge.sandbox.world import BRIDGE_ASANA_TOKEN, World

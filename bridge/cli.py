@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bridge import logs
-from bridge.config import ConfigError, Secret, Settings, load_settings
+from bridge.config import ConfigError, Settings, load_settings
+from bridge.secret import Secret
 
 log = logging.getLogger("bridge")
 

@@ -14,7 +14,9 @@ from urllib.parse import urlparse
 from dotenv import dotenv_values
 
 from bridge.adapters.holiday_calendars import holiday_days
-from bridge.domain.policy import Policy, PolicyError, parse_policy
+from bridge.domain.policy import Policy, PolicyError
+from bridge.domain.policy_parsing import parse_policy
+from bridge.secret import Secret
 
 N = TypeVar("N", int, float)
 T = TypeVar("T")
@@ -30,29 +32,6 @@ class ConfigError(Exception):
     def __init__(self, *problems: str) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-class Secret:
-    """A value that must never show up in logs, reprs or error messages."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True)

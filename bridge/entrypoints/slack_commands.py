@@ -12,7 +12,8 @@ from bridge.domain.commands import CommandError, parse_task_command
 from bridge.domain.model import SlackUserId, TaskGid
 from bridge.domain.slack_text import readable
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, ids, quietly
-from bridge.services.capture import Captured, CaptureRequest, capture_with_retries
+from bridge.services.capture_request import Captured, CaptureRequest
+from bridge.services.capture_retries import capture_with_retries
 
 log = logging.getLogger(__name__)
 

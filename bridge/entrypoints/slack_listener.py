@@ -18,7 +18,8 @@ from bridge.entrypoints.background import Background
 from bridge.errors import AsanaRateLimited, AsanaUnavailable
 from bridge.ports import Clock, SlackPort, Store
 from bridge.services.answers import AnswerIndex
-from bridge.services.capture import RETRY_DELAYS, Capture
+from bridge.services.capture import Capture
+from bridge.services.capture_retries import RETRY_DELAYS
 from bridge.services.errors import UserError
 from bridge.services.home import Home
 from bridge.services.identity import Identities

@@ -8,7 +8,8 @@ from typing import Any
 
 from bridge.domain.model import CaptureMode, ChannelId, MessageTs, SlackUserId, TeamId
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, ephemeral_to
-from bridge.services.capture import AlreadyCaptured, CaptureRequest, capture_with_retries
+from bridge.services.capture_request import AlreadyCaptured, CaptureRequest
+from bridge.services.capture_retries import capture_with_retries
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from bridge import wording
 from bridge.domain.model import ChannelId, MessageTs, SlackUserId, TaskGid, TeamId
 from bridge.domain.nag_clicks import Action, Click
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, clicker_teller, home_teller
-from bridge.services.nag_actions import NagClick, home_claim
+from bridge.services.nag_click import NagClick, home_claim
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ from bridge.domain.model import ChannelId, MessageTs, ProjectGid, SlackUserId, T
 from bridge.domain.slack_text import fold, readable, title_of_message
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, ephemeral_to, quietly
 from bridge.errors import SlackError
-from bridge.services.capture import AlreadyCaptured, CaptureRequest, capture_with_retries
 from bridge.services.capture_reading import profile_name as _profile_name
+from bridge.services.capture_request import AlreadyCaptured, CaptureRequest
+from bridge.services.capture_retries import capture_with_retries
 
 log = logging.getLogger(__name__)
 

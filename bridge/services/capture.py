@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,28 +18,26 @@ from zoneinfo import ZoneInfo
 from bridge import wording
 from bridge.domain.model import (
     AsanaUserGid,
-    ChannelId,
     Holder,
     Link,
     MessageTs,
     PendingCommand,
-    ProjectGid,
     SlackUserId,
     TaskGid,
-    TeamId,
     TrackedTask,
 )
 from bridge.domain.model import (
     Capture as CaptureRecord,
 )
-from bridge.domain.policy import PRIORITIES, Policy
+from bridge.domain.policy import Policy
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
-from bridge.domain.work import Section, Task, TaskDraft, starting_section
+from bridge.domain.work import Task, TaskDraft
 from bridge.errors import AsanaError, AsanaRateLimited, AsanaUnavailable, SlackError
-from bridge.lookups import Lookups
 from bridge.ports import AsanaPort, CaptureStore, Clock, LinkReads, OutboxStore, SlackPort, TaskStore
 from bridge.services.acting import Acting, ActingFor, as_bridge
+from bridge.services.capture_placement import Placement
 from bridge.services.capture_reading import Reader
+from bridge.services.capture_request import AfterCapture, AlreadyCaptured, Captured, CaptureRequest, Defer, marker
 from bridge.services.cards import Cards, with_card
 from bridge.services.errors import UserError
 from bridge.services.outbox import Outbox, thread_key
@@ -47,51 +45,10 @@ from bridge.services.people import People
 
 log = logging.getLogger(__name__)
 
-MAX_PROJECTS_PER_TASK = 20  # Asana's multi-homing limit
-OPTIONS_CACHE_SECONDS = 600.0
-
-
-@dataclass(frozen=True)
-class CaptureRequest:
-    """What to capture. `source_ts` names a Slack message being captured (None for /task, which posts anew)."""
-
-    team_id: TeamId
-    channel_id: ChannelId
-    requester: SlackUserId
-    title: str
-    notes: str = ""
-    assignee: SlackUserId | None = None
-    due: date | None = None
-    priority: str | None = None
-    source_ts: MessageTs | None = None
-    source_thread_ts: MessageTs | None = None
-    project_gid: ProjectGid | None = None  # chosen in the shortcut's modal; defaults to the channel's link
-    # What Slack named this request by (a /task command's trigger_id): like a captured message's ts, it is written
-    # into the task's notes, so that a retry after a lost answer from Asana finds the task instead of making another.
-    request_key: str | None = None
-    actor: SlackUserId | None = None  # who acts in Asana (the reactor, the shortcut's user); None: the requester
-    by_policy: bool = False  # captured by the link's `capture = "all"`: nobody acted, the bridge does
-
-    @property
-    def marker_key(self) -> str | None:
-        return self.source_ts or self.request_key
-
-
-@dataclass(frozen=True)
-class Captured:
-    task: Task
-    thread_ts: MessageTs
-    link: Link
-
-
-@dataclass(frozen=True)
-class AlreadyCaptured:
-    task_gid: TaskGid | None
-    permalink_url: str | None
-
-
-AfterCapture = Callable[["Captured", CaptureRequest], Awaitable[None]]
-Defer = Callable[[Coroutine[Any, Any, None], str], object]  # runs work beside the caller (Background.spawn)
+# A /task is held by the process that acked it for longer than its retries last (about 16 minutes, plus timeouts);
+# after that (a crash) the capture sweeper takes it, and gives up on Asana a day after the command.
+COMMAND_HELD_BY_ITS_PROCESS = timedelta(minutes=30)
+COMMAND_GIVE_UP = timedelta(days=1)
 CAPTURES_AT_ONCE = 8  # about half of Asana's 15 writes in flight: the rest is left to relays and nags
 
 
@@ -128,13 +85,7 @@ class Capture:
         self._people = people
         self._clock = clock
         self._policy = policy
-        # A priority field's options by name, a project's sections: read again after a while (bridge.lookups).
-        self._options: Lookups[str, dict[str, str]] = Lookups(
-            found_seconds=OPTIONS_CACHE_SECONDS, missing_seconds=OPTIONS_CACHE_SECONDS, timer=timer
-        )
-        self._sections: Lookups[str, list[Section]] = Lookups(
-            found_seconds=OPTIONS_CACHE_SECONDS, missing_seconds=OPTIONS_CACHE_SECONDS, timer=timer
-        )
+        self._placement = Placement(asana=asana, timer=timer)
         self.reader = Reader(slack=slack, people=people)
         self._in_flight = asyncio.Semaphore(CAPTURES_AT_ONCE)
         # A /task's link back to Slack is written after the capture, one at a time: in a burst of commands the
@@ -202,9 +153,9 @@ class Capture:
         if request.marker_key is None:
             return None
         link = await self.link_for(request)
-        marker = _marker(request)
+        found_by = marker(request)
         for task in await self._asana.tasks_modified_since(link.project_gid, since):
-            if marker in task.notes:
+            if found_by in task.notes:
                 return link, task
         return None
 
@@ -311,7 +262,7 @@ class Capture:
                 raise UserError(wording.unknown_person(request.assignee))
         custom_fields: dict[str, str] = {}
         if request.priority and link.priority_field_gid:
-            option = await self._option(link, request.priority)
+            option = await self._placement.option(link, request.priority)
             if option is None:
                 raise UserError(wording.unknown_priority(request.priority))
             custom_fields[link.priority_field_gid] = option
@@ -329,8 +280,8 @@ class Capture:
         draft = TaskDraft(
             name=request.title,
             project_gid=link.project_gid,
-            html_notes=wording.notes_body(request.notes, marker=_marker(request) if request.marker_key else None),
-            section_gid=await self._section_for(link, request.priority),
+            html_notes=wording.notes_body(request.notes, marker=marker(request) if request.marker_key else None),
+            section_gid=await self._placement.section_for(link, request.priority),
             assignee=assignee_gid,
             followers=tuple(AsanaUserGid(f) for f in dict.fromkeys(followers)),
             # No due date given: the priority's SLA sets one (which the bridge may move when the priority changes).
@@ -352,14 +303,6 @@ class Capture:
             )
             return None
 
-    async def _section_for(self, link: Link, priority: str | None) -> str | None:
-        """Where a new task starts (see starting_section); the project's sections are read once in a while."""
-        if not priority:
-            return link.triage_section_gid
-        project = link.project_gid
-        sections = await self._sections.get_or_load(project, lambda: self._asana.sections_of(project)) or []
-        return starting_section(sections, triage_gid=link.triage_section_gid, priority=priority, priorities=PRIORITIES)
-
     async def _finish(self, request: CaptureRequest, link: Link, task: Task) -> Captured:
         """Everything after the task exists; each step is safe to repeat."""
         policy = self._policy.for_project(link.project_gid)
@@ -367,7 +310,7 @@ class Capture:
         if policy.capture.acknowledge and policy.sla.targets:
             ack = await self._asana.create_subtask(task.gid, wording.ACKNOWLEDGE_SUBTASK)
             ack_gid = ack.gid
-        await self._add_to_combined(task, link, policy.capture.combined_projects)
+        await self._placement.add_to_combined(task, link, policy.capture.combined_projects)
         now = self._clock.now()
         tracked = TrackedTask(
             task_gid=task.gid,
@@ -421,43 +364,11 @@ class Capture:
         if permalink is None:
             return
         notes = f"{wording.as_rich(request.notes)}\n\n{wording.from_slack(permalink)}"
-        marker = _marker(request) if request.marker_key else None
+        kept_marker = marker(request) if request.marker_key else None
         try:
-            await self._asana.update_task(task.gid, {"html_notes": wording.notes_body(notes, marker=marker)})
+            await self._asana.update_task(task.gid, {"html_notes": wording.notes_body(notes, marker=kept_marker)})
         except AsanaError as exc:  # the task and its thread exist: a description without its link is worth a log
             log.warning("task %s: the link back to Slack was not written: %s", task.gid, exc)
-
-    async def _add_to_combined(self, task: Task, link: Link, combined: tuple[str, ...]) -> None:
-        wanted = [gid for gid in dict.fromkeys(combined) if gid != link.project_gid and gid not in task.project_gids]
-        room = MAX_PROJECTS_PER_TASK - max(1, len(task.project_gids))
-        if len(wanted) > room:
-            log.warning(
-                "task %s: %d combined projects configured but Asana allows %d projects per task; skipping %s",
-                task.gid,
-                len(wanted),
-                MAX_PROJECTS_PER_TASK,
-                ", ".join(wanted[room:]),
-            )
-            wanted = wanted[:room]
-        for project_gid in wanted:
-            try:
-                await self._asana.add_to_project(task.gid, project_gid)
-            except AsanaError as exc:
-                # The task exists and is in its own project: a combined view missing it is worth a log, not a failure.
-                log.warning("task %s not added to combined project %s: %s", task.gid, project_gid, exc)
-
-    async def _option(self, link: Link, priority: str) -> str | None:
-        field_gid = link.priority_field_gid
-        assert field_gid is not None
-
-        async def read() -> dict[str, str]:
-            for custom_field in await self._asana.custom_fields_of(link.project_gid):
-                if custom_field.gid == field_gid:
-                    return {o.name.strip().lower(): o.gid for o in custom_field.enum_options if o.enabled}
-            return {}
-
-        by_name = await self._options.get_or_load(field_gid, read) or {}
-        return by_name.get(priority.strip().lower())
 
 
 def _first_snapshot(request: CaptureRequest, task: Task) -> dict[str, Any]:
@@ -465,60 +376,3 @@ def _first_snapshot(request: CaptureRequest, task: Task) -> dict[str, Any]:
     if request.due is None and request.priority and task.due_on is not None:
         return {**task.raw, DUE_SET_BY_BRIDGE: task.due_on.isoformat()}
     return dict(task.raw)
-
-
-def _marker(request: CaptureRequest) -> str:
-    """Written into the notes of a captured message's task: how a lost answer from Asana is found again."""
-    return f"[slack:{request.team_id}/{request.channel_id}/{request.marker_key}]"
-
-
-Tell = Callable[[str], Awaitable[None]]
-RETRY_DELAYS = (5.0, 20.0, 60.0, 300.0, 600.0)
-# A /task is held by the process that acked it for longer than its retries last (about 16 minutes, plus timeouts);
-# after that (a crash) the capture sweeper takes it, and gives up on Asana a day after the command.
-COMMAND_HELD_BY_ITS_PROCESS = timedelta(minutes=30)
-COMMAND_GIVE_UP = timedelta(days=1)
-
-
-async def capture_with_retries(
-    capture: Capture,
-    request: CaptureRequest,
-    tell: Tell,
-    *,
-    delays: tuple[float, ...] = RETRY_DELAYS,
-    landed: Callable[[Captured], Awaitable[None]] | None = None,
-) -> Captured | AlreadyCaptured | None:
-    """Capture, and when Asana is down keep trying in the background and tell the person how it ended.
-
-    A person's request is never dropped silently: they hear that it is delayed, then that it landed (or not).
-    `landed` tells them about the task in its own way (a /task's confirmation), however long it took.
-    """
-    started = capture.now()
-    told = False
-    for attempt in range(len(delays) + 1):
-        try:
-            if attempt and request.marker_key is not None:
-                # The last attempt may have created the task before its answer was lost: look before creating.
-                found = await capture.recover(request, since=started - timedelta(minutes=1))
-                if found is not None:
-                    result: Captured | AlreadyCaptured = found
-                    break
-            result = await capture.capture(request)
-            break
-        except (AsanaUnavailable, AsanaRateLimited) as exc:
-            if attempt == len(delays):
-                await tell(wording.CAPTURE_GAVE_UP.format(title=wording.escape(request.title)))
-                return None
-            # Told once a retry has failed too, not at the first refusal: that can come within milliseconds of
-            # the ack, before Slack has shown the ack's own answer, which the confirmation would then replace
-            # instead of this one (seen in CI as a "not answering" line left above "Created in Asana").
-            if not told and attempt >= 1:
-                await tell(wording.ASANA_RETRYING.format(reason=exc))
-                told = True
-            log.warning("capture delayed (%s); retrying in %.0fs", exc, delays[attempt])
-            await asyncio.sleep(delays[attempt])
-    if isinstance(result, Captured) and landed is not None:
-        await landed(result)
-    elif told and isinstance(result, Captured):
-        await tell(wording.task_landed(result.task))
-    return result

@@ -28,22 +28,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from bridge import wording
 from bridge.domain.model import (
     AsanaUserGid,
-    ChannelId,
     Link,
-    MessageTs,
     SlackUserId,
     TaskGid,
-    TeamId,
     TrackedTask,
 )
-from bridge.domain.nag_clicks import Action, Click, Decision, Verdict, Why, decide, remembered
+from bridge.domain.nag_clicks import Action, Decision, Verdict, Why, decide, remembered
 from bridge.domain.nags import SNOOZED_UNTIL
 from bridge.domain.policy import Policy
 from bridge.domain.work import Section, Task
@@ -54,34 +50,12 @@ from bridge.services.access import Access
 from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
+from bridge.services.nag_click import NagClick
 from bridge.services.people import People
 
 log = logging.getLogger(__name__)
 
 PROJECT_CACHE_SECONDS = 600.0  # the sections of a project change rarely
-
-
-@dataclass(frozen=True)
-class NagClick:
-    """One click on a nag, or on a task's buttons in the App Home. For REASSIGN, `click.value` is the chosen Slack
-    user (their Asana user is found here)."""
-
-    team_id: TeamId
-    channel_id: ChannelId | None  # None: a click in the App Home
-    user: SlackUserId
-    task_gid: TaskGid
-    message_ts: MessageTs  # the nag's message; in the App Home, home_claim(the view's hash)
-    click: Click
-    message_blocks: tuple[dict[str, Any], ...] = ()  # the nag's blocks as Slack sent them: edited, not rebuilt
-
-    @property
-    def in_home(self) -> bool:
-        return self.channel_id is None
-
-
-def home_claim(view_hash: str) -> MessageTs:
-    """The nag log's key for the clicks made in one published Home view (the column holds 32 characters)."""
-    return MessageTs(f"home:{view_hash}"[:32])
 
 
 class NagActions:

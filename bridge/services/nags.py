@@ -19,18 +19,9 @@ from bridge import wording
 from bridge.domain.business_time import clock_for
 from bridge.domain.cards import deadline_of, working_days_between
 from bridge.domain.model import Arm, AsanaUserGid, ChannelId, Link, NagKey, TaskGid, TrackedTask
-from bridge.domain.nags import (
-    SNOOZED_UNTIL,
-    Mention,
-    Nag,
-    NagKind,
-    Role,
-    TaskView,
-    due_nags,
-    next_check,
-    rules_digest,
-    task_view,
-)
+from bridge.domain.nag_moments import next_check, rules_digest
+from bridge.domain.nag_rules import due_nags
+from bridge.domain.nags import SNOOZED_UNTIL, Mention, Nag, NagKind, Role, TaskView, task_view
 from bridge.domain.policy import Policy
 from bridge.domain.sla import target_for
 from bridge.domain.work import custom_field, enabled_options

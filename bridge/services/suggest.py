@@ -19,7 +19,7 @@ from bridge.domain.work import Task
 from bridge.errors import SlackError
 from bridge.ports import AnswerStore, Clock
 from bridge.services.access import Access
-from bridge.services.capture import Captured, CaptureRequest
+from bridge.services.capture_request import Captured, CaptureRequest
 from bridge.services.cards import Cards
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ from bridge.ports import BridgeAsana, Clock, IdentityStore, SlackPort
 from bridge.services.access import Access
 from bridge.services.acting import ActingFor
 from bridge.services.answers import AnswerIndex
-from bridge.services.capture import Capture, Captured, CaptureRequest
+from bridge.services.capture import Capture
+from bridge.services.capture_request import Captured, CaptureRequest
 from bridge.services.cards import Cards
 from bridge.services.identity import Identities
 from bridge.services.links import Links

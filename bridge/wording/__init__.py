@@ -11,6 +11,7 @@ from bridge.wording.kit import Blocks as Blocks
 from bridge.wording.kit import escape as escape
 from bridge.wording.kit import first_line as first_line
 from bridge.wording.kit import person as person
+from bridge.wording.nag_clicks import *  # noqa: F403
 from bridge.wording.nags import *  # noqa: F403
 from bridge.wording.notes import *  # noqa: F403
 from bridge.wording.relay import *  # noqa: F403

@@ -11,7 +11,7 @@ import pytest
 
 from bridge import wording
 from bridge.domain.model import TaskGid
-from bridge.domain.policy import parse_policy
+from bridge.domain.policy_parsing import parse_policy
 from bridge.domain.sla import sla_due_on
 from bridge.sandbox.world import World
 from bridge.services.nags import Nagger

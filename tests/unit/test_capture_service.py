@@ -11,10 +11,13 @@ import pytest
 
 from bridge import wording
 from bridge.domain.model import AsanaUserGid, MessageTs, ProjectGid, SlackUserId
-from bridge.domain.policy import Policy, parse_policy
+from bridge.domain.policy import Policy
+from bridge.domain.policy_parsing import parse_policy
 from bridge.domain.work import AsanaUser, CustomField, EnumOption, Section, TaskDraft
 from bridge.errors import AsanaUnavailable
-from bridge.services.capture import AlreadyCaptured, Capture, Captured, CaptureRequest, capture_with_retries
+from bridge.services.capture import Capture
+from bridge.services.capture_request import AlreadyCaptured, Captured, CaptureRequest
+from bridge.services.capture_retries import capture_with_retries
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
 from bridge.services.outbox import thread_key

@@ -11,7 +11,8 @@ import pytest
 from bridge.adapters.holiday_calendars import holiday_days
 from bridge.config import ConfigError, load_settings
 from bridge.domain.business_time import clock_for
-from bridge.domain.policy import PolicyError, parse_policy
+from bridge.domain.policy import PolicyError
+from bridge.domain.policy_parsing import parse_policy
 from tests.unit.test_business_time import ny
 
 ENV = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "shh", "ASANA_ACCESS_TOKEN": "2/1/hush-hush"}

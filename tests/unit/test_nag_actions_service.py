@@ -18,7 +18,8 @@ from bridge.domain.work import AsanaUser
 from bridge.errors import AsanaUnavailable
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
-from bridge.services.nag_actions import NagActions, NagClick, home_claim
+from bridge.services.nag_actions import NagActions
+from bridge.services.nag_click import NagClick, home_claim
 from bridge.services.people import People
 from tests.unit.fakes import (
     CHANNEL,

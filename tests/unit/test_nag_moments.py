@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from bridge.config import load_policy
 from bridge.domain.model import AsanaUserGid, NagKey, TaskGid
-from bridge.domain.nags import TaskView, due_nags, next_check
+from bridge.domain.nag_moments import next_check
+from bridge.domain.nag_rules import due_nags
+from bridge.domain.nags import TaskView
 from bridge.domain.policy import Policy
 
 REPO = Path(__file__).resolve().parents[2]

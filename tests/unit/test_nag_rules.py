@@ -28,7 +28,8 @@ from bridge.domain.model import (
     TeamId,
     TrackedTask,
 )
-from bridge.domain.nags import Mention, Nag, Role, TaskView, due_for_all, due_nags, quiet_until, task_view
+from bridge.domain.nag_rules import due_for_all, due_nags, quiet_until
+from bridge.domain.nags import Mention, Nag, Role, TaskView, task_view
 from bridge.domain.policy import Policy
 from tests.support import examples
 

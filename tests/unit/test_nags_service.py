@@ -11,7 +11,8 @@ import pytest
 
 from bridge.domain.model import AsanaUserGid, SlackUserId, TaskGid, UserMapping
 from bridge.domain.nags import SNOOZED_UNTIL
-from bridge.domain.policy import Policy, parse_policy
+from bridge.domain.policy import Policy
+from bridge.domain.policy_parsing import parse_policy
 from bridge.domain.work import AsanaUser
 from bridge.errors import SlackError
 from bridge.services.nags import Nagger

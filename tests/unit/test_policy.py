@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import ConfigError, Secret, load_policy, load_settings
+from bridge.config import ConfigError, load_policy, load_settings
 from bridge.domain.durations import Span, parse_duration
 from bridge.domain.model import CaptureMode
-from bridge.domain.policy import PolicyError, parse_policy
+from bridge.domain.policy import PolicyError
+from bridge.domain.policy_parsing import parse_policy
+from bridge.secret import Secret
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from bridge.domain.model import ChannelId, ProjectGid, TaskGid, TeamId
-from bridge.domain.policy import Policy, parse_policy
+from bridge.domain.policy import Policy
+from bridge.domain.policy_parsing import parse_policy
 from bridge.domain.report import (
     UNASSIGNED,
     Distribution,

@@ -13,7 +13,8 @@ import pytest
 from bridge import wording
 from bridge.domain.model import AsanaUserGid, SlackUserId, TaskGid, UserMapping
 from bridge.domain.nags import TaskView
-from bridge.domain.policy import Policy, parse_policy
+from bridge.domain.policy import Policy
+from bridge.domain.policy_parsing import parse_policy
 from bridge.domain.work import AsanaUser
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from bridge.domain.model import ChannelId, ProjectGid, SlackUserId, TaskGid, TeamId
-from bridge.domain.policy import PolicyError, SuggestPolicy, parse_policy
+from bridge.domain.policy import PolicyError, SuggestPolicy
+from bridge.domain.policy_parsing import parse_policy
 from bridge.domain.suggest import (
     Answer,
     Deflection,

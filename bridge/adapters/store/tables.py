@@ -1,4 +1,7 @@
-"""The database schema as SQLAlchemy Core tables; migrations/versions must produce exactly this."""
+"""The database schema as SQLAlchemy Core tables; migrations/versions must produce exactly this.
+
+Over the ~300 lines of STYLE.md on purpose: a schema reads best whole, one table after another.
+"""
 
 from __future__ import annotations
 
