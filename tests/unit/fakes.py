@@ -478,6 +478,7 @@ class FakeSlack:
         self.views: list[dict[str, Any]] = []
         self.unfurls: list[tuple[str, str, dict[str, Any]]] = []  # channel, message ts, previews by URL
         self.failures: list[Exception] = []  # what the next post_message calls raise, in order
+        self.looked_up: list[str] = []  # the emails asked about with user_by_email, in order
         self._ts = itertools.count(1)
 
     def said(self, channel: str | None = None) -> list[str]:
@@ -531,6 +532,7 @@ class FakeSlack:
         return channel.lstrip("#")
 
     async def user_by_email(self, email: str) -> str | None:
+        self.looked_up.append(email)
         return next((uid for uid, p in self.people.items() if p.email == email), None)
 
     async def user_timezone(self, user_id: str) -> str | None:
@@ -607,6 +609,7 @@ class FakeAsana:
         self.comments: list[tuple[str, str]] = []  # task gid, text
         self.out: dict[str, list[tuple[date, date]]] = {}  # user gid → out-of-office spans
         self.access: dict[str, ProjectAccess] = {}  # who may change a project's tasks (none: private, no members)
+        self.guests: set[str] = set()  # user gids that are guests of the workspace
         self.webhooks: list[Webhook] = []
         self.calls: list[tuple[Any, ...]] = []
         self.failures: dict[str, list[Exception]] = {}  # method → errors its next calls raise, in order
@@ -618,8 +621,8 @@ class FakeAsana:
 
     def writes(self) -> list[tuple[Any, ...]]:
         """The calls that changed something in Asana."""
-        reads = {"me", "user_by_email", "out_of_office", "project", "project_access", "task", "sections_of", "story"}
-        reads |= {"custom_fields_of", "webhooks_of", "tasks_modified_since"}
+        reads = {"me", "user_by_email", "out_of_office", "project", "project_access", "is_guest", "task", "sections_of"}
+        reads |= {"story", "custom_fields_of", "webhooks_of", "tasks_modified_since"}
         return [call for call in self.calls if call[0] not in reads]
 
     def add_task(self, gid: str, name: str, **raw: Any) -> dict[str, Any]:
@@ -642,7 +645,8 @@ class FakeAsana:
 
     async def user_by_email(self, email: str, workspace_gid: WorkspaceGid) -> AsanaUser | None:
         self._call(("user_by_email", email))
-        return next((u for u in self.users.values() if u.email == email), None)
+        # Asana's GET /users/{user} takes an email or a gid alike.
+        return next((u for u in self.users.values() if email in (u.email, u.gid)), None)
 
     async def out_of_office(
         self, user_gid: AsanaUserGid, workspace_gid: WorkspaceGid, *, start: date, end: date
@@ -664,7 +668,8 @@ class FakeAsana:
         raise NotImplementedError("no unit test reads team members yet")
 
     async def is_guest(self, user_gid: str, workspace_gid: str) -> bool:
-        return False
+        self._call(("is_guest", user_gid))
+        return user_gid in self.guests
 
     async def sections_of(self, project_gid: str) -> list[Section]:
         self._call(("sections_of", project_gid))

@@ -19,7 +19,7 @@ from bridge.services.access import GUEST_CACHE_SECONDS, Access
 from bridge.services.answers import PRIVACY_SECONDS, AnswerIndex
 from bridge.services.people import NOT_IN_SLACK_SECONDS, People
 from bridge.services.pool import UNKNOWN_USER_RETRY_SECONDS, USER_SECONDS, Pool
-from tests.support import FakeClock
+from tests.unit.fakes import FakeAsana, FakeClock, FakeSlack, FakeStore, Person
 
 WS = WorkspaceGid("1")
 LINK = Link(
@@ -42,41 +42,13 @@ class Timer:
         return self.now
 
 
-class FakeAsana:
-    """Asana as these services ask it: who has an email, who is a guest, who may see a project."""
+class Channels:
+    """Slack as the answer index asks it: is a channel private (it may be down)."""
 
     def __init__(self) -> None:
-        self.users: dict[str, AsanaUser] = {}
-        self.guests: set[str] = set()
-        self.asked: list[str] = []
-
-    async def user_by_email(self, email: str, workspace_gid: WorkspaceGid) -> AsanaUser | None:
-        self.asked.append(email)
-        return self.users.get(email) or next((u for u in self.users.values() if u.gid == email), None)
-
-    async def out_of_office(self, user_gid: str, workspace_gid: str, *, start: date, end: date) -> list[object]:
-        self.asked.append(f"ooo {user_gid}")
-        return []
-
-    async def is_guest(self, user_gid: str, workspace_gid: str) -> bool:
-        self.asked.append(f"guest {user_gid}")
-        return user_gid in self.guests
-
-    async def project_access(self, project_gid: str) -> ProjectAccess:
-        self.asked.append(f"project {project_gid}")
-        return ProjectAccess(privacy=Privacy.PUBLIC, members=frozenset())
-
-
-class FakeSlack:
-    def __init__(self) -> None:
-        self.people: dict[str, str] = {}
         self.private: dict[str, bool] = {}
         self.down = False
         self.asked: list[str] = []
-
-    async def user_by_email(self, email: str) -> str | None:
-        self.asked.append(email)
-        return self.people.get(email)
 
     async def is_private(self, channel: str) -> bool:
         self.asked.append(channel)
@@ -85,16 +57,8 @@ class FakeSlack:
         return self.private[channel]
 
 
-class FakeStore:
-    async def slack_user_for(self, team_id: TeamId, asana_user_gid: AsanaUserGid) -> None:
-        return None
-
-    async def save_user_mapping(self, mapping: object) -> None:
-        pass
-
-
 def pool(asana: FakeAsana, timer: Timer) -> Pool:
-    return Pool(store=FakeStore(), asana=asana, slack=FakeSlack(), timer=timer)  # type: ignore[arg-type]
+    return Pool(store=FakeStore(), asana=asana, slack=FakeSlack(), timer=timer)
 
 
 @pytest.mark.parametrize(
@@ -112,12 +76,12 @@ async def test_a_pool_member_without_an_asana_user_is_looked_for_again_soon(
     asana, timer = FakeAsana(), Timer()
     routing = pool(asana, timer)
     if there_at_first:
-        asana.users["cy@example.com"] = CY
+        asana.users[CY.gid] = CY
     assert await routing.user("cy@example.com", LINK) == (CY if there_at_first else None)
-    asana.users["cy@example.com"] = CY
+    asana.users[CY.gid] = CY
     timer.now = later
     assert await routing.user("cy@example.com", LINK) == (CY if there_at_first or asked_again else None)
-    assert asana.asked == ["cy@example.com"] * (2 if asked_again else 1)
+    assert asana.calls == [("user_by_email", "cy@example.com")] * (2 if asked_again else 1)
 
 
 async def test_a_pool_remembers_a_bounded_number_of_people_and_days() -> None:
@@ -126,41 +90,41 @@ async def test_a_pool_remembers_a_bounded_number_of_people_and_days() -> None:
     for n in range(10_500):  # a year of days for a large pool, in a process that never restarts
         await routing.user(f"p{n}@example.com", LINK)
         await routing.out(AsanaUserGid(str(n)), LINK, date(2026, 1, 1))
-    asana.asked.clear()
+    asana.calls.clear()
     await routing.user("p10499@example.com", LINK)  # recent: still remembered
     await routing.user("p0@example.com", LINK)  # the oldest went first
     await routing.out(AsanaUserGid("0"), LINK, date(2026, 1, 1))
-    assert asana.asked == ["p0@example.com", "ooo 0"]
+    assert asana.calls == [("user_by_email", "p0@example.com"), ("out_of_office", "0")]
 
 
 async def test_an_asana_user_not_in_slack_is_mentioned_once_they_join() -> None:
-    clock, asana, slack = FakeClock(), FakeAsana(), FakeSlack()
-    asana.users["cy@example.com"] = CY
-    people = People(store=FakeStore(), slack=slack, asana=asana, clock=clock)  # type: ignore[arg-type]
+    clock, asana, slack = FakeClock(), FakeAsana(users=[CY]), FakeSlack()
+    people = People(store=FakeStore(), slack=slack, asana=asana, clock=clock)
     assert await people.slack_user(TeamId("T"), CY.gid, WS) is None
-    slack.people["cy@example.com"] = "U0CY"  # Cy joins Slack
+    slack.people["U0CY"] = Person("Cy", "cy@example.com")  # Cy joins Slack
     clock.advance(timedelta(seconds=NOT_IN_SLACK_SECONDS - 1))
     assert await people.slack_user(TeamId("T"), CY.gid, WS) is None  # the miss is still believed
     clock.advance(timedelta(seconds=1))
     assert await people.slack_user(TeamId("T"), CY.gid, WS) == "U0CY"
-    assert slack.asked == ["cy@example.com", "cy@example.com"]
+    assert slack.looked_up == ["cy@example.com", "cy@example.com"]
 
 
 async def test_a_guest_answer_is_kept_an_hour() -> None:
     asana, timer = FakeAsana(), Timer()
     asana.guests.add("2")
-    access = Access(asana=asana, timer=timer)  # type: ignore[arg-type]
+    asana.access["P"] = ProjectAccess(privacy=Privacy.PUBLIC, members=frozenset())
+    access = Access(asana=asana, timer=timer)
     assert await access.refusal(ProjectGid("P"), WS, AsanaUserGid("2")) is Refusal.GUEST
     timer.now = GUEST_CACHE_SECONDS - 1
     asana.guests.clear()  # made a full member: believed a guest until the answer expires
     assert await access.refusal(ProjectGid("P"), WS, AsanaUserGid("2")) is Refusal.GUEST
     timer.now = GUEST_CACHE_SECONDS
     assert await access.refusal(ProjectGid("P"), WS, AsanaUserGid("2")) is None
-    assert asana.asked.count("guest 2") == 2
+    assert asana.calls.count(("is_guest", "2")) == 2
 
 
 async def test_a_channel_made_private_is_seen_as_private_within_the_hour() -> None:
-    slack, timer = FakeSlack(), Timer()
+    slack, timer = Channels(), Timer()
     index = AnswerIndex(store=None, asana=None, slack=slack, clock=FakeClock(), timer=timer)  # type: ignore[arg-type]
     slack.private["C"] = False
     assert await index._is_private(ChannelId("C")) is False
