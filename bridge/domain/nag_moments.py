@@ -6,12 +6,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Container, Mapping
 from dataclasses import fields, is_dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bridge.domain.model import NagKey
 from bridge.domain.nag_rules import rules_for
 from bridge.domain.nags import TaskView
 from bridge.domain.policy import Policy
+
+# A task's moment after a save (any save may change what is due): before every `now`, so the next tick judges it.
+ARM_AT_ONCE = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def next_check(

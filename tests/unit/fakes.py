@@ -42,6 +42,7 @@ from bridge.domain.model import (
     WorkspaceGid,
 )
 from bridge.domain.nag_clicks import CLICKED_COPY, PostedNag
+from bridge.domain.nag_moments import ARM_AT_ONCE
 from bridge.domain.work import AsanaUser, CustomField, EventsPage, Project, Section, Story, Task, TaskDraft, Webhook
 from bridge.errors import AsanaNotFound
 from bridge.ports import (
@@ -60,8 +61,6 @@ from bridge.ports import (
     UserMappings,
     WebhookStore,
 )
-
-ARM_AT_ONCE = datetime(1970, 1, 1, tzinfo=UTC)  # as the SQL store arms a saved task: judged at the next tick
 
 START = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # a Monday, 9:00 in New York
 

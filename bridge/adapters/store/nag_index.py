@@ -14,8 +14,9 @@ from sqlalchemy import bindparam, delete, select, tuple_, update
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
 from bridge.adapters.store.tables import nag_arming, tracked_tasks
-from bridge.adapters.store.tasks import ARM_AT_ONCE, task_from_row
+from bridge.adapters.store.tasks import task_from_row
 from bridge.domain.model import Arm, TaskToJudge
+from bridge.domain.nag_moments import ARM_AT_ONCE
 
 _t = tracked_tasks.c
 

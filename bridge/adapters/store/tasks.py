@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, select, update
@@ -22,8 +22,7 @@ from bridge.domain.model import (
     TeamId,
     TrackedTask,
 )
-
-ARM_AT_ONCE = datetime(1970, 1, 1, tzinfo=UTC)  # a task's nag moment after a save: judged at the next tick
+from bridge.domain.nag_moments import ARM_AT_ONCE
 
 
 class SqlTrackedTasks(SqlBase):
