@@ -14,7 +14,7 @@ from bridge import wording
 from bridge.domain.commands import CommandError, parse_project_ref, parse_relay_setting
 from bridge.domain.model import CaptureMode, ChannelId, SlackUserId, TeamId
 from bridge.entrypoints import slack_identity
-from bridge.entrypoints.slack_listener import Listener, Listeners, Say, answering, ids, then
+from bridge.entrypoints.slack_listener import Listener, Listeners, Say, answering, ids, quietly, then
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,8 @@ async def report_opened(deps: Listeners, ack: AsyncAck) -> None:
 
 async def keep_link(deps: Listeners, ack: AsyncAck, respond: AsyncRespond) -> None:
     await ack()
-    await respond(text=wording.LINK_KEPT, replace_original=True)
+    answer = respond(text=wording.LINK_KEPT, replace_original=True)
+    deps.background.spawn(quietly(answer, "link kept"), name="keep link")
 
 
 LISTENERS = (
