@@ -13,6 +13,7 @@ from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.engine import DEFAULT_DATABASE_URL, create_engine
 from bridge.adapters.store.identities import SqlIdentities
 from bridge.adapters.store.inbox import SqlInbox
+from bridge.adapters.store.inbox_leases import SqlInboxLeases
 from bridge.adapters.store.leadership import SqlLeadership
 from bridge.adapters.store.links import SqlLinks, SqlWebhooks
 from bridge.adapters.store.nag_index import SqlNagIndex
@@ -29,6 +30,7 @@ class SqlStore(
     SqlLinks,
     SqlWebhooks,
     SqlInbox,
+    SqlInboxLeases,
     SqlTrackedTasks,
     SqlCaptures,
     SqlPendingCommands,
