@@ -10,6 +10,7 @@ from bridge.adapters.store.answers import SqlAnswers
 from bridge.adapters.store.caches import SqlNagLog, SqlSlackEvents, SqlSyncTokens, SqlUserMappings
 from bridge.adapters.store.commands import SqlPendingCommands
 from bridge.adapters.store.crypto import Cipher
+from bridge.adapters.store.deflections import SqlDeflections
 from bridge.adapters.store.engine import DEFAULT_DATABASE_URL, create_engine
 from bridge.adapters.store.identities import SqlIdentities
 from bridge.adapters.store.inbox import SqlInbox
@@ -48,6 +49,7 @@ class SqlStore(
     SqlReports,
     SqlIdentities,
     SqlAnswers,
+    SqlDeflections,
 ):
     """Every method is one transaction; uniqueness comes from primary keys and unique constraints.
 
