@@ -60,7 +60,7 @@ def register(app: AsyncApp, deps: Listeners) -> None:
             context["respond"] = LastingRespond(response_url=context.response_url, session=context.client.session)
         # Slack re-sends an event it thinks we missed with the same event_id: handle it once.
         event_id = body.get("event_id")
-        if isinstance(event_id, str) and not await deps.store.remember_slack_event(event_id, deps.clock.now()):
+        if isinstance(event_id, str) and not await deps.slack_events.remember_slack_event(event_id, deps.clock.now()):
             log.info("dropping repeated Slack event %s", event_id)
             return BoltResponse(status=200, body="")
         return await next()
