@@ -62,9 +62,8 @@ class BeforeListeners(AsyncMiddleware):
             context["respond"] = LastingRespond(response_url=context.response_url, session=context.client.session)
         # Slack re-sends an event it thinks we missed with the same event_id: handle it once.
         event_id = req.body.get("event_id")
-        if isinstance(event_id, str) and not await self._deps.store.remember_slack_event(
-            event_id, self._deps.clock.now()
-        ):
+        events, clock = self._deps.slack_events, self._deps.clock
+        if isinstance(event_id, str) and not await events.remember_slack_event(event_id, clock.now()):
             log.info("dropping repeated Slack event %s", event_id)
             return BoltResponse(status=200, body="")
         return await next()

@@ -96,7 +96,7 @@ async def _open_form(deps: Listeners, shortcut: dict[str, Any]) -> None:
     message = shortcut.get("message") or {}
     # The trigger_id lives 3 s: open the modal from what is at hand (one DB read, names as far as Slack answers
     # within a second), before any Asana call.
-    links = [link for link in await deps.store.list_links() if link.team_id == team]
+    links = [link for link in await deps.link_reads.list_links() if link.team_id == team]
     if not links:
         await deps.slack.open_view(shortcut["trigger_id"], wording.no_link_modal())
         return

@@ -51,7 +51,11 @@ def build_workers(settings: Settings, adapters: Adapters, services: Services, pa
     store, asana, clock, metrics, holder = a.store, a.asana, a.clock, a.metrics, a.holder
     return Workers(
         poller=EventsPoller(
-            store=store,
+            sync_tokens=store,
+            inbox=store,
+            tasks=store,
+            links=store,
+            webhooks=store,
             asana=asana,
             clock=clock,
             fast_seconds=settings.events_poll_seconds,
@@ -94,7 +98,8 @@ def build_inbox_worker(settings: Settings, adapters: Adapters, services: Service
     identity, holder, identity_store = a.identity, a.holder, a.store
     cards, people, identities, answers = services.cards, services.people, services.identities, services.answers
     return InboxWorker(
-        store=store,
+        inbox=store,
+        tasks=store,
         relay=Relay(
             links=store,
             tasks=store,
