@@ -92,8 +92,8 @@ async def test_hostile_text_goes_through_every_kind_of_post_escaped(running: Run
     await world.asana.deliveries_idle(timeout=10)
     await eventually(lambda: _snapshot_has_due(running, tracked.task_gid, today))
     # A nag about it, and a click on it.
-    assert await running.bridge.nag_scheduler.nagger.tick() >= 1
-    nag = await eventually(lambda: [m for m in world.slack.thread(world.channel, post.ts) if "due" in m.text])
+    await running.bridge.nag_scheduler.nagger.tick()  # or the bridge's own scheduler ticked first: one nag either way
+    nag = await eventually(lambda: [m for m in world.slack.thread(world.channel, post.ts) if "🔔" in m.text])
     await bo.click_button(nag[-1], "nag_snooze")
     # A Slack message captured by a reaction: its reply in the thread.
     said = await ana.post_message(world.channel, HOSTILE)
