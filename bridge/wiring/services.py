@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bridge.adapters.asana_oauth import AsanaOAuth
+from bridge.adapters.report_process import ReportProcess, seen_by_other_processes
 from bridge.config import Settings
 from bridge.entrypoints.background import Background
 from bridge.ports import BridgeAsana, Clock, IdentityStore, SlackPort
@@ -205,6 +206,13 @@ def _reconciler(settings: Settings, a: Adapters) -> WebhookReconciler:
 
 
 def _reports(settings: Settings, a: Adapters) -> Reports:
+    # Built in a process of their own (a full reload of 100,000 tasks takes a core for seconds), unless the
+    # database is one only this process can see.
+    url = a.store.engine.url.render_as_string(hide_password=False)
+    builder = None
+    if seen_by_other_processes(url):
+        builder = ReportProcess(url, settings.policy)
+        a.closers.append(builder.close)
     return Reports(
         links=a.store,
         reports=a.store,
@@ -216,6 +224,7 @@ def _reports(settings: Settings, a: Adapters) -> Reports:
         secret=settings.report_secret.reveal() if settings.report_secret else None,
         operator_token=settings.report_token.reveal() if settings.report_token else None,
         deflections=a.store,
+        builder=builder,
     )
 
 

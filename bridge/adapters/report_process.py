@@ -1,0 +1,126 @@
+"""The SLA report built in a process of its own: the bridge's process does no Python work for a full reload.
+
+Reading and judging 100,000 tasks takes a core for seconds. In a thread of the bridge's process that was still the
+bridge's GIL: every turn of the event loop and every socket call of a Slack ack waited behind it (ack p99 130-230 ms
+at 100k, bench/RESULTS.md). Here one long-lived worker process (started at the first report, by `spawn`: never a
+fork of a threaded asyncio process) reads the database on a connection of its own, keeps each link's tasks between
+reports (services/report_build.py) and sends back only what a request shows: the page's rows and the figures. The
+JSON and CSV take every open item: those come as pickled chunks, unpickled one at a time between turns of the loop.
+
+A database only this process can see (SQLite in memory) cannot be read from another: the wiring builds reports in
+the bridge's process then. The worker ends with the bridge (`close`), and by itself if the bridge dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import pickle
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.engine import make_url
+
+from bridge.adapters.store.engine import create_engine
+from bridge.adapters.store.reports import SqlReports
+from bridge.domain.model import Link
+from bridge.domain.policy import Policy
+from bridge.domain.report import OpenItem, Report
+from bridge.services.report_build import ReportMaker
+
+log = logging.getLogger(__name__)
+
+CHUNK = 2_000  # open items unpickled in one turn of the loop: a few milliseconds
+
+
+def seen_by_other_processes(database_url: str) -> bool:
+    """Whether another process opening `database_url` finds the same database (not SQLite in memory)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return True
+    return url.database not in (None, "", ":memory:") and url.query.get("mode") != "memory"
+
+
+class ReportProcess:
+    """A ReportBuilder whose work happens in one worker process, started at the first report."""
+
+    def __init__(self, database_url: str, policy: Policy) -> None:
+        self._database_url = database_url
+        self._policy = policy
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def report(self, scope: str, links: Sequence[Link], now: datetime, *, rows: int | None = None) -> Report:
+        loop = asyncio.get_running_loop()
+        try:
+            head, chunks = await loop.run_in_executor(self._worker(), _report, scope, tuple(links), now, rows)
+        except BrokenProcessPool:
+            # The worker died (killed, out of memory): start another, which reads every task again.
+            log.warning("the report's process stopped; starting another")
+            self._discard()
+            head, chunks = await loop.run_in_executor(self._worker(), _report, scope, tuple(links), now, rows)
+        if not chunks:
+            return head
+        items: list[OpenItem] = list(head.open_items)
+        for chunk in chunks:
+            await asyncio.sleep(0)  # a turn of the loop between chunks
+            items.extend(pickle.loads(chunk))
+        return replace(head, open_items=tuple(items))
+
+    async def close(self) -> None:
+        """Stop the worker (after the report it is building, if any)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+    def _worker(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start,
+                initargs=(self._database_url, self._policy),
+            )
+        return self._pool
+
+    def _discard(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+# In the worker process: its own event loop and store connection, and the tasks it keeps.
+_loop: asyncio.AbstractEventLoop | None = None
+_maker: ReportMaker | None = None
+
+
+def _start(database_url: str, policy: Policy) -> None:
+    global _loop, _maker
+    threading.Thread(target=_exit_with_parent, name="report-parent-watch", daemon=True).start()
+    _loop = asyncio.new_event_loop()
+    _maker = ReportMaker(SqlReports(create_engine(database_url)), policy, in_threads=False)
+
+
+def _exit_with_parent() -> None:
+    """End this process when the bridge's has ended without stopping it (SIGKILL): no orphan keeps reading."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+
+def _report(scope: str, links: tuple[Link, ...], now: datetime, rows: int | None) -> tuple[Report, list[bytes]]:
+    """The report with at most CHUNK open items (or `rows`), and the rest of them as pickled chunks."""
+    assert _loop is not None and _maker is not None
+    report = _loop.run_until_complete(_maker.report(scope, links, now))
+    items = report.open_items
+    kept = CHUNK if rows is None else rows
+    rest = items[kept:] if rows is None else ()
+    chunks = [pickle.dumps(rest[at : at + CHUNK], pickle.HIGHEST_PROTOCOL) for at in range(0, len(rest), CHUNK)]
+    return replace(report, open_items=items[:kept]), chunks
