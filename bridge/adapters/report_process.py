@@ -38,6 +38,7 @@ from bridge.services.report_build import ReportMaker
 log = logging.getLogger(__name__)
 
 CHUNK = 2_000  # open items unpickled in one turn of the loop: a few milliseconds
+NICENESS = 10  # the worker's, added to the bridge's
 
 
 def seen_by_other_processes(database_url: str) -> bool:
@@ -102,6 +103,8 @@ _maker: ReportMaker | None = None
 
 def _start(database_url: str, policy: Policy) -> None:
     global _loop, _maker
+    # Batch work beside a process that answers people: when the cores are busy, the bridge's acks go first.
+    os.nice(NICENESS)
     threading.Thread(target=_exit_with_parent, name="report-parent-watch", daemon=True).start()
     _loop = asyncio.new_event_loop()
     _maker = ReportMaker(SqlReports(create_engine(database_url)), policy, in_threads=False)
