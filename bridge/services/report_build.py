@@ -3,7 +3,7 @@
 Tasks are kept between reports and only what was saved since is read again, as the nag scheduler does: saves on
 other replicas may carry a clock a little behind ours (look back a margin), and now and then read everything.
 A `ReportMaker` runs in the bridge's process (an in-memory database, the unit tests' fakes), or in a process of its
-own (adapters/report_process.py) where a full reload of 100,000 tasks costs the bridge's event loop nothing.
+own (adapters/worker_process.py) where a full reload of 100,000 tasks costs the bridge's event loop nothing.
 """
 
 from __future__ import annotations
