@@ -5,7 +5,9 @@ Tick: the store holds N open tracked tasks of one linked channel, a realistic mi
 three weeks, a third in triage, some without a priority); every nag due at the moment measured has been sent
 already, as in a bridge that has been running, so a tick posts nothing. A first tick judges every task once (as
 after the upgrade that adds the scheduler's index, or a change of a link's rules: `judge_all_tick_*`) and stores
-each one's next moment; then measured: process CPU of the first tick of a new scheduler (a start) and of later
+each one's next moment (as the bridge is wired, with its worker process: the tasks with nothing to send are judged
+and armed there, so `judge_all_tick_cpu` is the bench process's share and `judge_all_tick_worker_cpu` the worker's,
+its start included); then measured: process CPU of the first tick of a new scheduler (a start) and of later
 ticks, which read only the tasks whose moment has come,
 and the Asana calls they make (target 0: the scheduler works from the snapshots the relay keeps), and the worst
 delay a probe task on the event loop saw meanwhile (target < 50 ms: how long a tick kept Slack's acks waiting).
