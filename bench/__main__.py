@@ -6,4 +6,6 @@ import sys
 
 from bench.runner import main
 
-sys.exit(main())
+# Guarded: the bridge's worker process (spawned by the tick bench) imports this module again, and must not rerun it.
+if __name__ == "__main__":
+    sys.exit(main())

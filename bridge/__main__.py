@@ -2,4 +2,7 @@
 
 from bridge.cli import main
 
-raise SystemExit(main())
+# Guarded: a process the bridge spawns (the worker, adapters/worker_process.py) imports this module again as its
+# parent's main module, and must not run a second bridge.
+if __name__ == "__main__":
+    raise SystemExit(main())

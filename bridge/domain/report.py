@@ -23,51 +23,24 @@ response it recorded); nothing is asked of Asana. The rules, so that a number on
 
 from __future__ import annotations
 
-import heapq
 import math
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
-from typing import Any, NamedTuple
 
-from bridge.domain.business_time import BusinessClock, clock_for
+from bridge.domain.business_time import clock_for
 from bridge.domain.model import ProjectGid, TaskGid
 from bridge.domain.policy import Policy
+from bridge.domain.report_items import ZERO, Judge, PolicyOf, sorted_in_runs, urgency
+from bridge.domain.report_items import OpenItem as OpenItem  # where the report's readers have always found them
+from bridge.domain.report_items import Status as Status
+from bridge.domain.report_items import open_items as open_items
 from bridge.domain.report_tasks import ReportTask
-from bridge.domain.sla import target_for
 from bridge.domain.suggest import DeflectionSummary
 
 ALL = "all"  # the scope of the combined report: every link
 UNASSIGNED = "Unassigned"
-_ZERO = timedelta(0)
-
-
-class Status(StrEnum):
-    BREACHED = "breached"
-    AT_RISK = "at_risk"
-    ON_TRACK = "on_track"
-    NO_SLA = "no_sla"
-
-
-class OpenItem(NamedTuple):
-    """An open task as the report shows it (a NamedTuple: ten thousand are made per report)."""
-
-    gid: TaskGid
-    name: str
-    link: str
-    permalink_url: str
-    priority: str | None
-    assignee: str | None
-    created_at: datetime
-    age: timedelta  # wall-clock time since the request arrived
-    first_response_left: timedelta | None  # business time; None: not pending (answered, or no target)
-    resolution_left: timedelta | None
-    status: Status
-    due_on: date | None
-    pushes: int
-    left: timedelta | None  # the least business time left to a pending target
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,14 +110,12 @@ class Report:
 
     @property
     def open(self) -> int:
-        return len(self.open_items)
+        # Counted, not len(open_items): a report may keep only its most urgent items (the page's).
+        return sum(self.counts.values())
 
     @property
     def this_week(self) -> Week | None:
         return self.weeks[-1] if self.weeks else None
-
-
-PolicyOf = Callable[[ProjectGid], Policy]
 
 
 def build_report(
@@ -158,7 +129,7 @@ def build_report(
     most_pushed: int = 10,
 ) -> Report:
     """The report over `tasks` at `now`, in one pass. `calendar` names the timezone weeks are counted in."""
-    judges: dict[ProjectGid, _Judge] = {}
+    judges: dict[ProjectGid, Judge] = {}
     week_clock = clock_for((calendar or Policy()).business_hours)
     this_monday = _monday(week_clock.local_date(now))
     mondays = [this_monday - timedelta(weeks=n) for n in reversed(range(weeks))]
@@ -172,14 +143,14 @@ def build_report(
     pushed: list[PushedTask] = []
     total_pushes = count = 0
     project: ProjectGid | None = None
-    judge: _Judge | None = None
+    judge: Judge | None = None
     for task in tasks:
         count += 1
         if task.project_gid != project or judge is None:  # tasks come by link, so mostly the same project
             project = task.project_gid
             judge = judges.get(project)
             if judge is None:
-                judge = judges[project] = _Judge(policy_of(project))
+                judge = judges[project] = Judge(policy_of(project))
         if task.pushes:
             total_pushes += task.pushes
             pushed.append(PushedTask(task.gid, task.name, task.link, task.pushes))
@@ -215,8 +186,8 @@ def build_report(
             continue
         person = task.assignee or UNASSIGNED
         people[person] = people.get(person, 0) + 1
-        open_items.append(judge.open_item(task, targets, used if targets is not None else _ZERO, now))
-    open_items = _sorted_in_runs(open_items, _urgency)
+        open_items.append(judge.open_item(task, targets, used if targets is not None else ZERO, now))
+    open_items = sorted_in_runs(open_items, urgency)
     counts = dict.fromkeys(Status, 0)
     for item in open_items:
         counts[item.status] += 1
@@ -242,23 +213,6 @@ def build_report(
     )
 
 
-def open_items(tasks: Iterable[ReportTask], *, policy_of: PolicyOf, now: datetime) -> list[OpenItem]:
-    """The open ones among `tasks`, judged at `now` as the report judges them, in the order given (the App Home
-    lists one person's tasks this way, without the rest of the report)."""
-    judges: dict[ProjectGid, _Judge] = {}
-    items = []
-    for task in tasks:
-        if task.completed:
-            continue
-        judge = judges.get(task.project_gid)
-        if judge is None:
-            judge = judges[task.project_gid] = _Judge(policy_of(task.project_gid))
-        targets = judge.targets(task.priority)
-        used = judge.clock.elapsed(task.created_at, now) if targets is not None else _ZERO
-        items.append(judge.open_item(task, targets, used, now))
-    return items
-
-
 def distribution(values: Sequence[timedelta]) -> Distribution:
     """Count, median and nearest-rank p90 of some durations."""
     if not values:
@@ -267,88 +221,6 @@ def distribution(values: Sequence[timedelta]) -> Distribution:
     middle = len(ordered) // 2
     median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
     return Distribution(len(ordered), median, ordered[math.ceil(0.9 * len(ordered)) - 1])
-
-
-class _Targets(NamedTuple):
-    priority: str  # as the policy names it ("P1")
-    first_response: timedelta  # business time
-    resolution: timedelta
-
-
-class _Judge:
-    """One policy's clock and targets, worked out once per project rather than once per task."""
-
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        self.clock: BusinessClock = clock_for(policy.business_hours)
-        self.warn_at = policy.sla.warn_at
-        self._targets: dict[str | None, _Targets | None] = {None: None}
-
-    def targets(self, priority: str | None) -> _Targets | None:
-        if priority not in self._targets:
-            target = target_for(self.policy.sla, priority)
-            self._targets[priority] = (
-                None
-                if target is None or priority is None
-                else _Targets(
-                    priority.strip().upper(), self.clock.span(target.first_response), self.clock.span(target.resolution)
-                )
-            )
-        return self._targets[priority]
-
-    def open_item(self, task: ReportTask, targets: _Targets | None, used: timedelta, now: datetime) -> OpenItem:
-        """An open task at `now`, `used` business time after it arrived."""
-        respond_left = resolve_left = None
-        status = Status.NO_SLA
-        if targets is not None:
-            status = Status.ON_TRACK
-            pending = [targets.resolution]
-            resolve_left = targets.resolution - used
-            if task.tracks_response and task.first_response_at is None:
-                respond_left = targets.first_response - used
-                pending.append(targets.first_response)
-            for span in pending:
-                if used > span:
-                    status = Status.BREACHED
-                    break
-                if used >= span * self.warn_at:
-                    status = Status.AT_RISK
-        return OpenItem(  # positionally: as many as there are open tasks are made per report
-            task.gid,
-            task.name,
-            task.link,
-            task.permalink_url,
-            targets.priority if targets is not None else task.priority,
-            task.assignee,
-            task.created_at,
-            now - task.created_at,
-            respond_left,
-            resolve_left,
-            status,
-            task.due_on,
-            task.pushes,
-            resolve_left if respond_left is None else min(respond_left, resolve_left or respond_left),
-        )
-
-
-_FAR = timedelta.max
-
-
-_RUN = 4096  # items sorted in one go: a few milliseconds
-
-
-def _sorted_in_runs(items: list[OpenItem], key: Callable[[OpenItem], Any]) -> list[OpenItem]:
-    """`sorted(items, key=key)`, in runs merged in Python: one sort of 100,000 items holds the GIL for its whole
-    length (over 100 ms, the loop's worst delay while a report was built in a thread); between runs and merge steps
-    the thread lets the event loop in. The same order: keys are unique, and the merge keeps ties in run order."""
-    if len(items) <= _RUN:
-        return sorted(items, key=key)
-    runs = [sorted(items[start : start + _RUN], key=key) for start in range(0, len(items), _RUN)]
-    return list(heapq.merge(*runs, key=key))
-
-
-def _urgency(item: OpenItem) -> tuple[timedelta, datetime, str]:
-    return (_FAR if item.left is None else item.left, item.created_at, item.gid)
 
 
 def _monday(day: date) -> date:

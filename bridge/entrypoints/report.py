@@ -67,7 +67,7 @@ class ReportPages:
         return [web.get("/report", self.page), web.get("/report.json", self.json), web.get("/report.csv", self.csv)]
 
     async def page(self, request: web.Request) -> web.StreamResponse:
-        view = await self._view(request)
+        view = await self._view(request, rows=PAGE_ROWS)
         report = view.report
         credentials = _credentials(request)
         html = self._page.render(
@@ -102,9 +102,9 @@ class ReportPages:
         headers = {**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
         return web.Response(text=body, content_type="text/csv", charset="utf-8", headers=headers)
 
-    async def _view(self, request: web.Request) -> ReportView:
+    async def _view(self, request: web.Request, *, rows: int | None = None) -> ReportView:
         try:
-            return await self._reports.view(_credentials(request), request.query.get("link") or None)
+            return await self._reports.view(_credentials(request), request.query.get("link") or None, rows=rows)
         except AccessDenied as denied:
             status = 401 if denied.refusal is Refusal.MISSING else 403
             log.info("report refused (%s) for %s", denied.refusal.value, request.remote)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from bridge.domain.model import ChannelId, TaskGid, TeamId
+from bridge.domain.model import ChannelId, Link, TaskGid, TeamId
+from bridge.domain.report import Report
 from bridge.domain.report_tasks import StoredTask
 
 T = TypeVar("T")
@@ -36,4 +37,13 @@ class ReportStore(Protocol):
     ) -> dict[TaskGid, T]:
         """One channel's tasks as `report_tasks` reads them, each made into `made(row)`, keyed by task gid; read
         and made away from the event loop (a full reload of 100,000 tasks), which does nothing per row."""
+        ...
+
+
+class ReportBuilder(Protocol):
+    """Builds the report of some links at a moment (in the bridge's process, or in a process of its own)."""
+
+    async def report(self, scope: str, links: Sequence[Link], now: datetime, *, rows: int | None = None) -> Report:
+        """The report of `links` at `now`; with `rows`, only the most urgent `rows` open items are kept in it (the
+        counts still cover every one)."""
         ...

@@ -38,6 +38,7 @@ from bridge.ports import (
     TaskStore,
     UserMappings,
 )
+from bridge.services.nag_prepass import QuietArming
 from bridge.services.open_tasks import Home, OpenTasks
 from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.people import People
@@ -68,7 +69,9 @@ class Nagger:
         on_sent: Callable[[str], None] = lambda kind: None,
         presence: Presence | None = None,
         people: People | None = None,
+        quiet: QuietArming | None = None,
     ) -> None:
+        self._quiet = quiet  # arms, in a process of its own, the due tasks with nothing to send (nag_prepass.py)
         self._people = people  # finds assignees in Slack who never used the bridge (without it: names them)
         self._store = store
         self._on_sent = on_sent  # told the kind of every nag sent (the bridge_nags_sent metric)
@@ -100,6 +103,8 @@ class Nagger:
         now = now or self._clock.now()
         links: dict[Home, Link] = {(link.project_gid, link.channel_id): link for link in await self._store.list_links()}
         await self._arm_links(links)
+        if self._quiet is not None:
+            await self._quiet.arm_quiet(list(links.values()), now, frozenset(self._waiting))
         sent = 0
         slicer = Slicer()  # many tasks may come due at once (after an upgrade, a policy change): the loop gets turns
         after: tuple[datetime, str] | None = None

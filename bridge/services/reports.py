@@ -7,32 +7,27 @@ new BRIDGE_REPORT_SECRET) revokes every link handed out.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
 from bridge import wording
-from bridge.domain.model import ChannelId, Link, SlackUserId, TaskGid, TeamId
+from bridge.domain.model import ChannelId, Link, SlackUserId, TeamId
 from bridge.domain.policy import Policy
-from bridge.domain.report import ALL, Report, build_report, typical_first_response
+from bridge.domain.report import ALL, Report, typical_first_response
 from bridge.domain.report_access import LINK_LIFETIME, Credentials, Grant, Refusal, check, signed_query
-from bridge.domain.report_tasks import ReportTask, link_id, report_task
+from bridge.domain.report_tasks import link_id
 from bridge.domain.suggest import Deflection, summarize
 from bridge.ports import Clock, LinkReads, ReportStore, SecretStore, SlackPort
-from bridge.services.collector import full_collections_held_off
+from bridge.ports.reports import ReportBuilder
 from bridge.services.errors import UserError
+from bridge.services.report_build import ReportMaker
 
 log = logging.getLogger(__name__)
 
 SECRET_NAME = "report_links"  # the row of server_secrets that signs report links
-# Tasks are kept between reports and only what was saved since is read again, as the nag scheduler does: saves on
-# other replicas may carry a clock a little behind ours (look back a margin), and now and then read everything.
-CLOCK_MARGIN = timedelta(seconds=30)
-FULL_RELOAD = timedelta(minutes=10)
 
 
 class DeflectionSource(Protocol):
@@ -49,16 +44,6 @@ class AccessDenied(Exception):
 
 class UnknownLink(Exception):
     """The report of a link that does not exist (asked for with a grant to every link)."""
-
-
-@dataclass
-class _Known:
-    """One link's tasks as last read, and when that read started."""
-
-    priority_field: str | None
-    tasks: dict[TaskGid, ReportTask]
-    seen_at: datetime
-    loaded_at: datetime
 
 
 @dataclass(frozen=True)
@@ -97,6 +82,7 @@ class Reports:
         operator_token: str | None = None,
         lifetime: timedelta = LINK_LIFETIME,
         deflections: DeflectionSource | None = None,
+        builder: ReportBuilder | None = None,
     ) -> None:
         self._deflections = deflections  # what suggestions of earlier answers settled (issue 22)
         self._links = links
@@ -109,7 +95,8 @@ class Reports:
         self._configured_secret = secret
         self._operator_token = operator_token
         self._lifetime = lifetime
-        self._known: dict[tuple[TeamId, ChannelId], _Known] = {}
+        # Builds the reports: in a process of its own when the bridge's wiring gives one, else in this one.
+        self._builder: ReportBuilder = builder or ReportMaker(reports, policy)
 
     async def _secret(self, *, make: bool = True) -> bytes:
         """The secret links are signed with. Only issuing a link may make it: checking a request never writes (a
@@ -130,8 +117,9 @@ class Reports:
         query = signed_query(await self._secret(), scope, now=self._clock.now(), lifetime=self._lifetime)
         return f"{self._base_url}/report?{query}"
 
-    async def view(self, credentials: Credentials, wanted: str | None) -> ReportView:
-        """The report a request asked for, if its credentials allow it; raise AccessDenied or UnknownLink."""
+    async def view(self, credentials: Credentials, wanted: str | None, *, rows: int | None = None) -> ReportView:
+        """The report a request asked for, if its credentials allow it; raise AccessDenied or UnknownLink. With
+        `rows`, only the most urgent `rows` open items are in it (the page), else every one (the JSON and CSV)."""
         selected = wanted or credentials.scope or ALL
         verdict = check(
             credentials,
@@ -148,7 +136,7 @@ class Reports:
         if selected != ALL and not chosen:
             raise UnknownLink(selected)
         return ReportView(
-            report=await self._report(selected, chosen),
+            report=await self._report(selected, chosen, rows=rows),
             links=tuple(
                 ReportLink(link_id(link.team_id, link.channel_id), link.project_name, link.channel_id)
                 for link in sorted(visible, key=lambda link: link.project_name.casefold())
@@ -157,22 +145,9 @@ class Reports:
             grant=verdict,
         )
 
-    async def _report(self, scope: str, links: list[Link]) -> Report:
-        # A report of 100,000 tasks keeps as many objects alive for seconds: no full collection walks them meanwhile.
-        with full_collections_held_off():
-            tasks: list[ReportTask] = []
-            for link in links:
-                tasks.extend(await self._tasks_of(link))
-            # Judging every task (100,000 of them take seconds) runs in a thread: the loop keeps answering meanwhile.
-            report = await asyncio.to_thread(
-                build_report,
-                tasks,
-                policy_of=self._policy.for_project,
-                now=self._clock.now(),
-                scope=scope,
-                calendar=self._policy,
-            )
-            return await self._with_deflections(report, links)
+    async def _report(self, scope: str, links: list[Link], *, rows: int | None = None) -> Report:
+        report = await self._builder.report(scope, links, self._clock.now(), rows=rows)
+        return await self._with_deflections(report, links)
 
     async def _with_deflections(self, report: Report, links: list[Link]) -> Report:
         """The report's weeks' deflections of these links, and the first-response time the accepted ones saved."""
@@ -183,30 +158,6 @@ class Reports:
         rows = [d for d in await self._deflections.deflections_since(since) if (d.team_id, d.channel_id) in keys]
         return replace(report, deflections=summarize(rows, typical_first_response=typical_first_response(report)))
 
-    async def _tasks_of(self, link: Link) -> Iterable[ReportTask]:
-        """The link's tasks: all of them the first time (and every FULL_RELOAD), then only those saved since."""
-        field = link.priority_field_gid or self._policy.for_project(link.project_gid).triage.priority_field
-        key = (link.team_id, link.channel_id)
-        known = self._known.get(key)
-        started = self._clock.now()
-        if known is None or known.priority_field != field or started - known.loaded_at >= FULL_RELOAD:
-            # Read and made into report rows in a worker thread: the loop does nothing per task meanwhile.
-            loaded = await self._reports.report_tasks_apart(
-                report_task, team_id=link.team_id, channel_id=link.channel_id, priority_field=field
-            )
-            known = self._known[key] = _Known(field, loaded, started, started)
-            return known.tasks.values()
-        changed = await self._reports.report_tasks(
-            team_id=link.team_id,
-            channel_id=link.channel_id,
-            priority_field=field,
-            changed_since=known.seen_at - CLOCK_MARGIN,
-        )
-        for row in changed:
-            known.tasks[row.gid] = report_task(row)
-        known.seen_at = max(known.seen_at, started)
-        return known.tasks.values()
-
     async def post_summary(self, team_id: TeamId, channel_id: ChannelId, user: SlackUserId) -> None:
         """`/asana report`: the channel's summary with a signed link, for a member of the linked channel."""
         link = await self._links.get_link(team_id, channel_id)
@@ -216,7 +167,7 @@ class Reports:
         if user not in await self._slack.channel_members(channel_id):
             raise UserError(wording.REPORT_MEMBERS_ONLY)
         scope = link_id(team_id, channel_id)
-        report = await self._report(scope, [link])
+        report = await self._report(scope, [link], rows=0)  # counts only
         text, summary = wording.report_summary(
             link.project_name, report, url=await self.link_url(scope), days=self._lifetime.days
         )

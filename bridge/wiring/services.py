@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bridge.adapters.asana_oauth import AsanaOAuth
+from bridge.adapters.store.sql_store import SqlStore
+from bridge.adapters.worker_process import WorkerProcess, seen_by_other_processes
 from bridge.config import Settings
 from bridge.entrypoints.background import Background
 from bridge.ports import BridgeAsana, Clock, IdentityStore, SlackPort
@@ -47,6 +49,7 @@ class Services:
     router: Router
     reports: Reports
     unfurls: Unfurls
+    worker: WorkerProcess | None  # long pure work (reports, judging every task) in a process of its own, if any
 
 
 def build_services(settings: Settings, adapters: Adapters, background: Background) -> Services:
@@ -71,6 +74,7 @@ def build_services(settings: Settings, adapters: Adapters, background: Backgroun
     suggestions = _suggestions(settings, a, people, cards)
     # One view of people's hours and absences (and their caches) for routing and nags.
     presence = Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
+    worker = _worker(settings, a)
     return Services(
         people=people,
         cards=cards,
@@ -84,8 +88,9 @@ def build_services(settings: Settings, adapters: Adapters, background: Backgroun
         reconciler=_reconciler(settings, a),
         presence=presence,
         router=_router(settings, a, people, presence, cards),
-        reports=_reports(settings, a),
+        reports=_reports(settings, a, worker),
         unfurls=_unfurls(settings, a, people, acting_for),
+        worker=worker,
     )
 
 
@@ -204,7 +209,19 @@ def _reconciler(settings: Settings, a: Adapters) -> WebhookReconciler:
     )
 
 
-def _reports(settings: Settings, a: Adapters) -> Reports:
+def _worker(settings: Settings, a: Adapters) -> WorkerProcess | None:
+    """A process of its own for long pure work (a report's full reload of 100,000 tasks takes a core for seconds),
+    unless the database is one only this process can see. Started at its first use."""
+    url = a.store.engine.url.render_as_string(hide_password=False)
+    if not seen_by_other_processes(url):
+        return None
+    count_due = a.store.count_due if isinstance(a.store, SqlStore) else None
+    worker = WorkerProcess(url, settings.policy, count_due=count_due)
+    a.closers.append(worker.close)
+    return worker
+
+
+def _reports(settings: Settings, a: Adapters, worker: WorkerProcess | None) -> Reports:
     return Reports(
         links=a.store,
         reports=a.store,
@@ -216,6 +233,7 @@ def _reports(settings: Settings, a: Adapters) -> Reports:
         secret=settings.report_secret.reveal() if settings.report_secret else None,
         operator_token=settings.report_token.reveal() if settings.report_token else None,
         deflections=a.store,
+        builder=worker,
     )
 
 

@@ -144,6 +144,7 @@ def build_nag_scheduler(settings: Settings, adapters: Adapters, services: Servic
             on_sent=lambda kind: metrics.nags_sent.labels(kind).inc(),
             presence=services.presence,
             people=services.people,
+            quiet=services.worker,
         ),
         services.router,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
@@ -33,6 +33,12 @@ class SqlNagIndex(SqlBase):
         async with self._read() as conn:
             rows = list(await conn.execute(stmt))
         return [TaskToJudge(task_from_row(r), r._mapping["revision"], r._mapping["next_check_at"]) for r in rows]
+
+    async def count_due(self, *, now: datetime, up_to: int) -> int:
+        """How many open tasks' moments have come, counted up to `up_to` (an index range, no rows made)."""
+        due = select(_t.task_gid).where(_t.next_check_at <= now, _t.completed.is_(False)).limit(up_to).subquery()
+        async with self._read() as conn:
+            return int((await conn.execute(select(func.count()).select_from(due))).scalar_one())
 
     async def arm_tasks(self, arms: Sequence[Arm]) -> None:
         if not arms:
