@@ -43,13 +43,13 @@ async def task_command(deps: Listeners, ack: AsyncAck, command: dict[str, Any], 
         await quietly(answer, f"{user} in {channel}")
 
     async def create() -> None:
-        read = await deps.capture.reader.command(parsed)
+        read = await deps.capture.reader.command(team, parsed)
         request = CaptureRequest(
             team_id=team,
             channel_id=channel,
             requester=user,
             title=read.title,
-            notes=wording.command_notes(by=await deps.capture.reader.author(user)),
+            notes=wording.command_notes(by=await deps.capture.reader.author(team, user)),
             assignee=read.assignee,
             due=read.due,
             priority=read.priority,

@@ -16,7 +16,7 @@ from bridge.domain.model import ChannelId, SlackUserId, TeamId
 from bridge.domain.policy import Policy
 from bridge.entrypoints.background import Background
 from bridge.errors import AsanaRateLimited, AsanaUnavailable
-from bridge.ports import Clock, SlackPort, Store
+from bridge.ports import Clock, SlackTeams, Store
 from bridge.services.answers import AnswerIndex
 from bridge.services.capture import Capture
 from bridge.services.capture_retries import RETRY_DELAYS
@@ -44,7 +44,7 @@ class Listeners:
     capture: Capture
     threads: Threads
     store: Store
-    slack: SlackPort
+    slack: SlackTeams
     clock: Clock
     policy: Policy
     background: Background
@@ -109,9 +109,11 @@ async def then(say: Say, message: Awaitable[str]) -> None:
     await say(await message)
 
 
-def clicker_teller(deps: Listeners, body: dict[str, Any], channel: str, user: str, respond: AsyncRespond) -> Say:
-    """Answer only whoever clicked a button on a channel message, in its thread: through the action's response_url
-    (adding a private note, never replacing the channel's message), else as an ephemeral."""
+def clicker_teller(
+    deps: Listeners, body: dict[str, Any], team: TeamId, channel: str, user: str, respond: AsyncRespond
+) -> Say:
+    """Answer only whoever clicked a button on a channel message of workspace `team`, in its thread: through the
+    action's response_url (adding a private note, never replacing the channel's message), else as an ephemeral."""
     thread_ts = (body.get("message") or {}).get("thread_ts")
     if body.get("response_url"):
 
@@ -119,7 +121,7 @@ def clicker_teller(deps: Listeners, body: dict[str, Any], channel: str, user: st
             await respond(text=text, response_type="ephemeral", replace_original=False, thread_ts=thread_ts)
 
         return say
-    return ephemeral_to(deps, channel, user, thread_ts)
+    return ephemeral_to(deps, team, channel, user, thread_ts)
 
 
 def home_teller(deps: Listeners, team: TeamId, user: SlackUserId) -> Say:
@@ -131,13 +133,14 @@ def home_teller(deps: Listeners, team: TeamId, user: SlackUserId) -> Say:
     return say
 
 
-def ephemeral_to(deps: Listeners, channel: str, user: str, thread_ts: str | None = None) -> Say:
-    """Tell one person something in a channel, only them (no response_url needed). An answer Slack will not
-    deliver (they left the channel, a guest Slack cannot see) is logged once, not raised: there is nobody else to
-    tell, and the work it answers is done either way."""
+def ephemeral_to(deps: Listeners, team: TeamId, channel: str, user: str, thread_ts: str | None = None) -> Say:
+    """Tell one person something in a channel of workspace `team`, only them (no response_url needed). An answer
+    Slack will not deliver (they left the channel, a guest Slack cannot see) is logged once, not raised: there is
+    nobody else to tell, and the work it answers is done either way."""
 
     async def say(text: str) -> None:
-        await quietly(deps.slack.post_ephemeral(channel, user, text, thread_ts=thread_ts), f"{user} in {channel}")
+        slack = deps.slack.for_team(team)
+        await quietly(slack.post_ephemeral(channel, user, text, thread_ts=thread_ts), f"{user} in {channel}")
 
     return say
 

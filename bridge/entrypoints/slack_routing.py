@@ -24,7 +24,7 @@ async def on_routing(
     if click is None:
         log.warning("ignoring a routing action that names no task or message: %r", action.get("action_id"))
         return
-    say = clicker_teller(deps, body, click.channel_id, click.user, respond)
+    say = clicker_teller(deps, body, click.team_id, click.channel_id, click.user, respond)
 
     async def act() -> None:
         note = await deps.router.click(click)

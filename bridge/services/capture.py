@@ -33,7 +33,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.domain.work import Task, TaskDraft
 from bridge.errors import AsanaError, AsanaRateLimited, AsanaUnavailable, SlackError
-from bridge.ports import AsanaPort, CaptureStore, Clock, LinkReads, OutboxStore, SlackPort, TaskStore
+from bridge.ports import AsanaPort, CaptureStore, Clock, LinkReads, OutboxStore, SlackTeams, TaskStore
 from bridge.services.acting import Acting, ActingFor, as_bridge
 from bridge.services.capture_placement import Placement
 from bridge.services.capture_reading import Reader
@@ -61,7 +61,7 @@ class Capture:
         captures: CaptureStore,
         posts: OutboxStore,
         asana: AsanaPort,
-        slack: SlackPort,
+        slack: SlackTeams,
         people: People,
         clock: Clock,
         policy: Policy,
@@ -206,7 +206,8 @@ class Capture:
         )
 
         async def tell(text: str) -> None:
-            await self._slack.post_ephemeral(command.channel_id, command.requester, text)
+            slack = self._slack.for_team(command.team_id)
+            await slack.post_ephemeral(command.channel_id, command.requester, text)
 
         try:
             found = await self._find(request, since=command.created_at - timedelta(minutes=1))
@@ -225,13 +226,13 @@ class Capture:
 
     async def resume(self, record: CaptureRecord) -> Captured | AlreadyCaptured | None:
         """Finish a message capture whose run was cut off after its claim (a crash): find its task, or make it."""
-        message = await self._slack.message(record.channel_id, record.message_ts)
+        message = await self._slack.for_team(record.team_id).message(record.channel_id, record.message_ts)
         if message is None or not message.get("user"):
             # A thread reply (not in the channel history) or a deleted message: free it so a person can try again.
             await self._captures.release_capture(record.team_id, record.channel_id, record.message_ts)
             return None
         author = SlackUserId(str(message["user"]))
-        read = await self.reader.message(record.channel_id, author, message)
+        read = await self.reader.message(record.team_id, record.channel_id, author, message)
         request = CaptureRequest(
             team_id=record.team_id,
             channel_id=record.channel_id,
@@ -360,7 +361,7 @@ class Capture:
             await self._write_link_back(request, task, post_ts)
 
     async def _write_link_back(self, request: CaptureRequest, task: Task, post_ts: MessageTs) -> None:
-        permalink = await self.reader.permalink(request.channel_id, post_ts)
+        permalink = await self.reader.permalink(request.team_id, request.channel_id, post_ts)
         if permalink is None:
             return
         notes = f"{wording.as_rich(request.notes)}\n\n{wording.from_slack(permalink)}"

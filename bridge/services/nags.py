@@ -34,7 +34,7 @@ from bridge.ports import (
     NagIndex,
     NagLog,
     OutboxStore,
-    SlackPort,
+    SlackTeams,
     TaskStore,
     UserMappings,
 )
@@ -44,7 +44,6 @@ from bridge.services.people import People
 from bridge.services.pool import Pool
 from bridge.services.presence import Presence, Who
 from bridge.services.slices import Slicer
-from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 LEADER_ROLE = "nag-scheduler"
@@ -62,7 +61,7 @@ class Nagger:
         *,
         store: NagStore,
         asana: AsanaPort,
-        slack: SlackPort,
+        slack: SlackTeams,
         clock: Clock,
         policy: Policy,
         on_sent: Callable[[str], None] = lambda kind: None,
@@ -164,18 +163,17 @@ class Nagger:
             # the save armed it again, so the next tick judges it as it is now.
             return now + RETRY, 0
         try:
-            with acting_for(link.team_id):
-                for nag in work:
-                    at = await self._mention_at(link, tracked, nag, now)
-                    if at > now:  # decided on the team's calendar, sent within the person's own hours
-                        self._waiting.setdefault(view.gid, {})[nag.key] = (view, nag, at)
-                        retry = min(retry or at, at)
-                    else:
-                        self._waiting.get(view.gid, {}).pop(nag.key, None)
-                        ready.append(nag)
-                if ready:  # one message for what is due on the task (and whose person is at work)
-                    await self._send(link, tracked, view, ready, now, sent)
-                    messages = 1
+            for nag in work:
+                at = await self._mention_at(link, tracked, nag, now)
+                if at > now:  # decided on the team's calendar, sent within the person's own hours
+                    self._waiting.setdefault(view.gid, {})[nag.key] = (view, nag, at)
+                    retry = min(retry or at, at)
+                else:
+                    self._waiting.get(view.gid, {}).pop(nag.key, None)
+                    ready.append(nag)
+            if ready:  # one message for what is due on the task (and whose person is at work)
+                await self._send(link, tracked, view, ready, now, sent)
+                messages = 1
             for nag in ready:
                 self._on_sent(nag.key.kind)
         except (AsanaError, SlackError, PostInFlight) as exc:  # the nags stay due: the next tick tries again
@@ -298,7 +296,7 @@ class Nagger:
         if mention.role == Role.REQUESTER:
             return f"<@{mention.who}>"
         if mention.role == Role.TRIAGER:
-            user = await self._slack.user_by_email(mention.who)
+            user = await self._slack.for_team(link.team_id).user_by_email(mention.who)
             return f"<@{user}>" if user else wording.escape(mention.who)
         gid = AsanaUserGid(mention.who)
         if self._people is not None:

@@ -33,12 +33,11 @@ from bridge.domain.relay import diff, next_snapshot
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, due_for_new_priority
 from bridge.domain.work import Story, Task
 from bridge.errors import AsanaError, AsanaForbidden, AsanaNotFound, SlackError
-from bridge.ports import AsanaPort, Clock, CommentStore, LinkReads, OutboxStore, SlackPort, TaskStore, UserMappings
+from bridge.ports import AsanaPort, Clock, CommentStore, LinkReads, OutboxStore, SlackTeams, TaskStore, UserMappings
 from bridge.services.answers import AnswerIndex
 from bridge.services.cards import Cards, with_card
 from bridge.services.outbox import Outbox, ThreadNotReady, thread_key
 from bridge.services.people import People
-from bridge.tenancy import act_for
 
 log = logging.getLogger(__name__)
 # A thread's card is retried for up to 15 minutes (Outbox.post_once until_sent); events wait a little longer.
@@ -59,7 +58,7 @@ class Relay:
         mappings: UserMappings,
         posts: OutboxStore,
         asana: AsanaPort,
-        slack: SlackPort,
+        slack: SlackTeams,
         clock: Clock,
         bridge_user: BridgeUser,
         policy: Policy,
@@ -98,8 +97,6 @@ class Relay:
             await self._unless_thread_coming(task_gid)
             await self._maybe_new_task(task_gid, human)
             return
-        # Each task is relayed in a task of its own (the inbox worker gathers them): this stays with this one.
-        act_for(tracked.team_id)
         if any(e.event.action == "deleted" and e.event.resource_gid == task_gid for e in human):
             await self._post(tracked, _about(tracked, [("deleted", wording.TASK_DELETED_LINE)]), human)
             return
@@ -210,7 +207,7 @@ class Relay:
 
     async def _thread_url(self, tracked: TrackedTask) -> str | None:
         try:
-            return await self._slack.permalink(tracked.channel_id, tracked.thread_ts)
+            return await self._slack.for_team(tracked.team_id).permalink(tracked.channel_id, tracked.thread_ts)
         except SlackError:
             return None  # the DM still says which channel
 
@@ -286,7 +283,6 @@ class Relay:
             # seen by a re-crawl whose events name no user), and the capture posts its thread.
             return
         link = links[0]
-        act_for(link.team_id)
         if link.quiet or (link.relay_kinds is not None and "new_tasks" not in link.relay_kinds):
             return  # this channel does not want threads for tasks made in Asana
         now = self._clock.now()
@@ -316,7 +312,6 @@ class Relay:
         parent = await self._tasks.get_tracked_task(parent_gid)
         if parent is None:
             return  # a subtask of a task no thread follows
-        act_for(parent.team_id)
         try:
             task = await self._asana.task(task_gid)
         except (AsanaNotFound, AsanaForbidden):

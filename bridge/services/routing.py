@@ -35,7 +35,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.relay import next_snapshot
 from bridge.domain.routing import Candidate, Stage, choose, in_hours, out_of_office, short_sla, stage
 from bridge.errors import AsanaError, SlackError
-from bridge.ports import AsanaPort, Clock, LinkReads, OutboxStore, RoutingStore, SlackPort, TaskStore
+from bridge.ports import AsanaPort, Clock, LinkReads, OutboxStore, RoutingStore, SlackTeams, TaskStore
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
 from bridge.services.outbox import Outbox, PostInFlight
@@ -43,7 +43,6 @@ from bridge.services.people import People
 from bridge.services.pool import Pool
 from bridge.services.presence import Presence, Who
 from bridge.services.slices import Slicer
-from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ class Router:
         tasks: TaskStore,
         posts: OutboxStore,
         asana: AsanaPort,
-        slack: SlackPort,
+        slack: SlackTeams,
         people: People,
         clock: Clock,
         policy: Policy,
@@ -119,8 +118,7 @@ class Router:
             for view in tasks:
                 await slicer.turn()
                 try:
-                    with acting_for(link.team_id):  # its posts go to the link's workspace, with that one's token
-                        done += await self._judge(link, view, routed.get(view.gid), loads, now)
+                    done += await self._judge(link, view, routed.get(view.gid), loads, now)
                 except (AsanaError, SlackError, PostInFlight) as exc:  # judged again next tick
                     log.warning("routing task %s: %s", view.gid, exc)
         return done
@@ -218,13 +216,15 @@ class Router:
         if row is not None and choice.assignee == row.assignee:
             # Everyone else is out or full: the holder keeps it, with a fresh window.
             await self._routings.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
-            holder = await self._pool.mention(row.assignee) or wording.escape(await self._pool.name(row.assignee, link))
+            holder = await self._pool.mention(row.assignee, link) or wording.escape(
+                await self._pool.name(row.assignee, link)
+            )
             stays = wording.routing_stays(holder, because=wording.escape(because or ""))
             await self._tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
             return 1
         # Off work or away now (a long SLA does not skip them): the thread names them without a ping.
         at_work = await self._presence.mention_at(link, policy, now, Who(email=choice.assignee, asana_user=user.gid))
-        pinged = await self._pool.mention(choice.assignee) if at_work <= now else None
+        pinged = await self._pool.mention(choice.assignee, link) if at_work <= now else None
         mention = pinged or wording.escape(user.name or choice.assignee)
         moves_on = _moves_on(policy, now)
         comment, said = (
@@ -307,7 +307,7 @@ class Router:
         key = f"route:{tracked.task_gid}:nobody"
         if not await self._presence.may_mention(key, link, policy, now, Who(email=policy.triage.triager)):
             return 0  # told once the triager is at work, unless someone can take it by then
-        triager = await self._pool.mention(policy.triage.triager)
+        triager = await self._pool.mention(policy.triage.triager, link)
         text = wording.routing_nobody(triager, name=tracked.name, skipped=skipped, pool_empty=pool_empty)
         await self._tell(tracked, f"route:{tracked.task_gid}:nobody:{len(row.holders)}", text)
         await self._routings.save_routing(replace(row, told_nobody=True))
@@ -324,7 +324,9 @@ class Router:
         ):
             return 0  # pinged once they are at work (the task does not move on before they were asked)
         window = wording.when.span(policy.routing.reassign_after)
-        holder = await self._pool.mention(row.assignee) or wording.escape(await self._pool.name(row.assignee, link))
+        holder = await self._pool.mention(row.assignee, link) or wording.escape(
+            await self._pool.name(row.assignee, link)
+        )
         since = clock_for(policy.business_hours).local_date(row.assigned_at)
         moves_on = _moves_on(policy, row.assigned_at)
         text, post = wording.routing_ping(
@@ -354,11 +356,11 @@ class Router:
             raise UserError(wording.routing_click_refused(click.user))
         now = self._clock.now()
         holder = await self._pool.name(row.assignee or "", link)
-        at = await self._pool.mention(row.assignee) or wording.escape(holder)
+        at = await self._pool.mention(row.assignee, link) or wording.escape(holder)
         moves_on = _moves_on(policy, now)
         outcome = wording.routing_kept(at, moves_on) if click.keep else f"↪️ {wording.routing_handed_back(at)}."
         text, done = wording.nag_outcome(wording.routing_ping_asked(at, tracked.name), outcome)
-        await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=done)
+        await self._slack.for_team(click.team_id).update_message(click.channel_id, click.message_ts, text, blocks=done)
         if click.keep:
             await self._routings.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
             await self._asana.comment(row.task_gid, wording.routing_kept(holder, moves_on))
@@ -390,7 +392,7 @@ class Router:
                 Candidate(member.email, out_of_office=await self._pool.out(user.gid, link, today)), today
             )
             away = f"out of office until {back:%a %d %b}" if back else None
-            zone = await self._pool.timezone(member.email)
+            zone = await self._pool.timezone(member.email, link)
             if away is None and not in_hours(member, policy.business_hours, now, timezone=zone):
                 away = "outside working hours"
             rows.append((name, loads.get(user.gid, 0), member.capacity, away))

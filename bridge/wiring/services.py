@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bridge.adapters.asana_oauth import AsanaOAuth
 from bridge.config import Settings
 from bridge.entrypoints.background import Background
-from bridge.ports import BridgeAsana, Clock, IdentityStore, SlackPort
+from bridge.ports import BridgeAsana, Clock, IdentityStore, SlackTeams
 from bridge.services.access import Access
 from bridge.services.acting import ActingFor
 from bridge.services.answers import AnswerIndex
@@ -223,7 +223,7 @@ def build_identities(
     settings: Settings,
     store: IdentityStore,
     asana: BridgeAsana,
-    slack: SlackPort,
+    slack: SlackTeams,
     clock: Clock,
     *,
     workspace_gid: Callable[[], str | None],
