@@ -159,13 +159,9 @@ OVER_THE_SIZE = {
     "sandbox/slack/socket_mode.py": "emulator: Slack's Socket Mode protocol",
     "sandbox/asana/emulator.py": "emulator: Asana's REST surface",
     "sandbox/slack/models.py": "emulator: Slack's objects",
-    "services/capture.py": "to split next: the recovery and /task command half",
-    "services/routing.py": "to split next: the clicks and overview apart from the sweep (a class split, not a move)",
-    "services/relay.py": "to split next: finding new tasks and subtasks apart from relaying changes",
     "adapters/store/inbox.py": "to split next: one class, SqlInbox (a class split, not a move)",
     "domain/report.py": "to split next (being edited under issue 22)",
     "adapters/store/answers.py": "to split next (being edited under issue 22)",
-    "services/nags.py": "to split next: whom a nag mentions, and when, apart from the tick",
 }
 
 

@@ -80,7 +80,7 @@ async def show_status(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
 
 async def show_routing(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
     await ack()
-    work = answering(lambda: then(asked.tell, deps.router.overview(asked.team, asked.channel)), asked.tell)
+    work = answering(lambda: then(asked.tell, deps.routing.overview(asked.team, asked.channel)), asked.tell)
     deps.background.spawn(work, name="routing")
 
 

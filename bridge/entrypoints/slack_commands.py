@@ -55,11 +55,11 @@ async def task_command(deps: Listeners, ack: AsyncAck, command: dict[str, Any], 
             priority=read.priority,
             request_key=str(command.get("trigger_id") or "") or None,
         )
-        await deps.capture.keep_command(request)  # until it ends: a crash meanwhile leaves it to the sweeper
+        await deps.capture.recovery.keep_command(request)  # until it ends: a crash meanwhile leaves it to the sweeper
         try:
             await capture_with_retries(deps.capture, request, tell, delays=deps.retry_delays, landed=created)
         finally:
-            await deps.capture.forget_command(request)
+            await deps.capture.recovery.forget_command(request)
 
     async def refused(problem: str) -> None:
         # What Asana or the workspace refused (an assignee without Asana, a priority the project lacks): the

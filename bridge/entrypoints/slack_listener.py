@@ -26,7 +26,7 @@ from bridge.services.identity import Identities
 from bridge.services.links import Links
 from bridge.services.nag_actions import NagActions
 from bridge.services.reports import Reports
-from bridge.services.routing import Router
+from bridge.services.routing_clicks import RoutingClicks
 from bridge.services.suggest import Suggestions
 from bridge.services.threads import Threads
 from bridge.services.undo import Undo
@@ -51,7 +51,7 @@ class Listeners:
     unfurls: Unfurls
     home: Home
     nag_actions: NagActions
-    router: Router
+    routing: RoutingClicks  # routing pings' buttons, /asana routing
     reports: Reports
     undo: Undo
     identities: Identities

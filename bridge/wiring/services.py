@@ -22,6 +22,7 @@ from bridge.services.pool import Pool
 from bridge.services.presence import Presence
 from bridge.services.reports import Reports
 from bridge.services.routing import Router
+from bridge.services.routing_clicks import RoutingClicks
 from bridge.services.suggest import Suggestions
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
@@ -45,6 +46,7 @@ class Services:
     reconciler: WebhookReconciler
     presence: Presence
     router: Router
+    routing_clicks: RoutingClicks
     reports: Reports
     unfurls: Unfurls
 
@@ -71,6 +73,7 @@ def build_services(settings: Settings, adapters: Adapters, background: Backgroun
     suggestions = _suggestions(settings, a, people, cards)
     # One view of people's hours and absences (and their caches) for routing and nags.
     presence = Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
+    router = _router(settings, a, presence, cards)
     return Services(
         people=people,
         cards=cards,
@@ -83,7 +86,19 @@ def build_services(settings: Settings, adapters: Adapters, background: Backgroun
         threads=_threads(a, people, answers, acting_for),
         reconciler=_reconciler(settings, a),
         presence=presence,
-        router=_router(settings, a, people, presence, cards),
+        router=router,
+        routing_clicks=RoutingClicks(
+            routings=store,
+            links=store,
+            tasks=store,
+            asana=asana,
+            slack=slack,
+            people=people,
+            pool=presence.pool,
+            clock=clock,
+            policy=policy,
+            router=router,
+        ),
         reports=_reports(settings, a),
         unfurls=_unfurls(settings, a, people, acting_for),
     )
@@ -117,7 +132,7 @@ def _threads(a: Adapters, people: People, answers: AnswerIndex, acting_for: Acti
     )
 
 
-def _router(settings: Settings, a: Adapters, people: People, presence: Presence, cards: Cards) -> Router:
+def _router(settings: Settings, a: Adapters, presence: Presence, cards: Cards) -> Router:
     return Router(
         routings=a.store,
         links=a.store,
@@ -125,7 +140,6 @@ def _router(settings: Settings, a: Adapters, people: People, presence: Presence,
         posts=a.store,
         asana=a.asana,
         slack=a.slack,
-        people=people,
         clock=a.clock,
         policy=settings.policy,
         presence=presence,

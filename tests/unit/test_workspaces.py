@@ -22,12 +22,10 @@ from bridge.domain.model import (
 )
 from bridge.domain.policy import Policy
 from bridge.domain.work import AsanaUser
-from bridge.services.cards import Cards
 from bridge.services.nags import Nagger
 from bridge.services.outbox import Outbox
-from bridge.services.people import People
-from bridge.services.relay import Relay
 from tests.unit.fakes import START, FakeAsana, FakeClock, FakeSlack, FakeStore, a_link, a_tracked_task
+from tests.unit.test_relay_service import a_relay
 
 TEAM_A, TEAM_B = TeamId("T0ACME"), TeamId("T0GLOBEX")
 CHANNEL_A, CHANNEL_B = ChannelId("C0ACME"), ChannelId("C0GLOBEX")
@@ -81,21 +79,7 @@ async def test_a_relay_for_workspace_b_posts_as_b_while_a_post_of_workspace_a_is
     w = world()
     in_flight = asyncio.create_task(w.a_post_for_workspace_a())
     await w.slack.holding.wait()
-    people = People(store=w.store, slack=w.slack, asana=w.asana, clock=w.clock)
-    relay = Relay(
-        links=w.store,
-        tasks=w.store,
-        comments=w.store,
-        mappings=w.store,
-        posts=w.store,
-        asana=w.asana,
-        slack=w.slack,
-        clock=w.clock,
-        bridge_user=lambda: "1",
-        policy=Policy(),
-        cards=Cards(links=w.store, captures=w.store, slack=w.slack, people=people, clock=w.clock, policy=Policy()),
-        people=people,
-    )
+    relay = a_relay(w.store, w.asana, w.slack, w.clock, bridge_user="1")
     w.asana.tasks[TASK_B].update(completed=True, completed_by={"name": "Ana"})
     body = {"user": {"gid": "a1"}, "resource": {"gid": TASK_B, "resource_type": "task"}, "action": "changed"}
     event = InboxEvent("k1", InboxSource.WEBHOOK, PROJECT_B, TASK_B, "task", "changed", body, START, TASK_B)
