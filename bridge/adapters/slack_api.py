@@ -6,6 +6,7 @@ lookups (adapters/slack_lookups.py) with every other view."""
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from typing import Any
@@ -41,8 +42,10 @@ class SlackGateway:
         self._team: str | None = None
 
     def for_team(self, team_id: str) -> SlackGateway:
-        view = object.__new__(SlackGateway)
-        view._calls, view._lookups, view._pacer, view._team = self._calls, self._lookups, self._pacer, team_id
+        """This gateway acting for workspace `team_id` (a shallow copy: the connection, pacing and lookups are
+        shared)."""
+        view = copy.copy(self)
+        view._team = team_id
         return view
 
     @property
