@@ -1,7 +1,10 @@
-"""`python -m bench.floors ack|intake`: the least an app could do, served as `bridge serve` serves the bridge.
+"""`python -m bench.floors ack|ack-bolt-defaults|intake`: the least an app could do, served as `bridge serve` serves
+the bridge.
 
 A floor is what the bridge is measured beside: `ack` is a bare slack_bolt AsyncApp that only acks /task, mounted
-on aiohttp through Bolt's adapter; `intake` is a bare aiohttp handler that only checks an Asana delivery's
+on aiohttp through Bolt's adapter, answering when its listener returns as the bridge's Bolt app does
+(`process_before_response`); `ack-bolt-defaults` is the same app as Bolt's defaults make it, polling for the ack
+every 10 ms; `intake` is a bare aiohttp handler that only checks an Asana delivery's
 X-Hook-Signature and answers 200. Both log requests at INFO like the bridge, and answer GET /healthz.
 Settings come from the bridge's variables (BRIDGE_PORT, SLACK_*) plus BENCH_HOOK_SECRET.
 """
@@ -27,9 +30,12 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def ack_app(*, token: str, signing_secret: str, api_url: str) -> web.Application:
+def ack_app(*, token: str, signing_secret: str, api_url: str, process_before_response: bool) -> web.Application:
     bolt = AsyncApp(
-        client=AsyncWebClient(token=token, base_url=api_url), signing_secret=signing_secret, name="bench-floor"
+        client=AsyncWebClient(token=token, base_url=api_url),
+        signing_secret=signing_secret,
+        name="bench-floor",
+        process_before_response=process_before_response,
     )
 
     @bolt.command("/task")
@@ -74,15 +80,18 @@ async def serve(make: Callable[[], web.Application], port: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.floors")
-    parser.add_argument("floor", choices=("ack", "intake"))
+    parser.add_argument("floor", choices=("ack", "ack-bolt-defaults", "intake"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     env = os.environ
 
     def make() -> web.Application:
-        if args.floor == "ack":
+        if args.floor in ("ack", "ack-bolt-defaults"):
             return ack_app(
-                token=env["SLACK_BOT_TOKEN"], signing_secret=env["SLACK_SIGNING_SECRET"], api_url=env["SLACK_API_URL"]
+                token=env["SLACK_BOT_TOKEN"],
+                signing_secret=env["SLACK_SIGNING_SECRET"],
+                api_url=env["SLACK_API_URL"],
+                process_before_response=args.floor == "ack",
             )
         return intake_app(secret=env["BENCH_HOOK_SECRET"])
 

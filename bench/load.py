@@ -19,6 +19,13 @@ class Load:
     statuses: Counter[int] = field(default_factory=Counter)
     elapsed: float = 0.0
 
+    def add(self, other: Load) -> Load:
+        """Take in another load's requests (rounds of one bench judged together)."""
+        self.latencies += other.latencies
+        self.statuses += other.statuses
+        self.elapsed += other.elapsed
+        return self
+
     @property
     def ok(self) -> int:
         return sum(count for status, count in self.statuses.items() if 200 <= status < 300)

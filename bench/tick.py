@@ -284,7 +284,9 @@ async def reconcile(world: World, workdir: Path, sizes: Sizes, judged: bool) -> 
                 )
             )
         await store.add_tracked_tasks(rows)
-        poller = EventsPoller(store=store, asana=asana, clock=SystemClock())
+        poller = EventsPoller(
+            sync_tokens=store, inbox=store, tasks=store, links=store, webhooks=store, asana=asana, clock=SystemClock()
+        )
         before = len(world.asana.requests)
         started = time.perf_counter()
         queued = await poller.reconcile_project(ProjectGid(project), datetime(2000, 1, 1, tzinfo=UTC))

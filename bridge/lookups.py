@@ -8,10 +8,11 @@ many people and projects it meets (least recently used entries go first).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cachetools import TLRUCache
 
@@ -40,6 +41,7 @@ class Lookups(Generic[K, V]):
             return now + (found_seconds if entry.value is not None else missing_seconds)
 
         self._timer = timer
+        self._loading: dict[K, asyncio.Future[V | None]] = {}
         self._entries: TLRUCache[K, _Entry[V]] = TLRUCache(maxsize=maxsize, ttu=expires, timer=timer)
 
     def __len__(self) -> int:
@@ -69,6 +71,24 @@ class Lookups(Generic[K, V]):
         entry = self._entries.get(key)
         if entry is not None and (max_age is None or self._timer() - entry.at < max_age):
             return entry.value
-        value = await load()
-        self.put(key, value)
-        return value
+        # One read per key at a time: a burst of /task from one person would otherwise send one users.info each
+        # (and be rate limited) before the first answer is remembered. The read is a task of its own, so a caller
+        # that gives up (a timeout) does not cancel it for the others, and its answer is still remembered.
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = self._loading[key] = asyncio.ensure_future(self._load(key, load))
+            loading.add_done_callback(_retrieved)  # a failure nobody waited for any more is not an asyncio warning
+        return await asyncio.shield(loading)
+
+    async def _load(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
+        try:
+            value = await load()
+            self.put(key, value)
+            return value
+        finally:
+            del self._loading[key]
+
+
+def _retrieved(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()

@@ -22,7 +22,7 @@ from bridge.domain.events import MalformedEvents, parse_delivery
 from bridge.domain.model import Delivery, WebhookRegistration, WebhookStatus
 from bridge.lookups import Lookups
 from bridge.metrics import Metrics
-from bridge.ports import Clock, Store
+from bridge.ports import Clock, InboxArrivals, WebhookStore
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +58,15 @@ class AsanaWebhookReceiver:
     def __init__(
         self,
         *,
-        store: Store,
+        webhooks: WebhookStore,
+        inbox: InboxArrivals,
         clock: Clock,
         metrics: Metrics,
         pace: DeliveryPace | None = None,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._store = store
+        self._webhooks = webhooks
+        self._inbox = inbox
         self._clock = clock
         self._metrics = metrics
         self._pace = pace or DeliveryPace()
@@ -77,7 +79,7 @@ class AsanaWebhookReceiver:
         known = self._active.get(hook_key)
         if known is not None:
             return known
-        registration = await self._store.get_webhook(hook_key)
+        registration = await self._webhooks.get_webhook(hook_key)
         if registration is not None and registration.status is WebhookStatus.ACTIVE and registration.secret:
             self._active.put(hook_key, registration)
         else:
@@ -101,7 +103,7 @@ class AsanaWebhookReceiver:
                 and fresh
                 and handshake.isascii()
                 and HOOK_SECRET.fullmatch(handshake)
-                and await self._store.complete_handshake(hook_key, handshake)
+                and await self._webhooks.complete_handshake(hook_key, handshake)
             ):
                 log.info("webhook handshake completed for project %s", registration.project_gid)
                 return web.Response(status=200, headers={"X-Hook-Secret": handshake})
@@ -131,7 +133,7 @@ class AsanaWebhookReceiver:
         if events:
             # Kept whole: the inbox worker makes its events (keys, rows, de-duplication) many deliveries at a time.
             now = self._clock.now()
-            await self._store.keep_delivery(Delivery(registration.project_gid, body, len(events), received_at=now))
+            await self._inbox.keep_delivery(Delivery(registration.project_gid, body, len(events), received_at=now))
             self._pace.kept(now)
         return web.json_response({"ok": True})
 

@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from bridge.domain.model import WebhookStatus
 from bridge.entrypoints.asana_webhooks import HANDSHAKE_WINDOW
 from bridge.metrics import Metrics
-from bridge.ports import Clock, Store
+from bridge.ports import Clock, DatabaseHealth, InboxStats, LinkReads, WebhookStore
 
 log = logging.getLogger(__name__)
 FAILURES_SHOWN_FOR = timedelta(hours=24)  # Asana deletes a webhook failing that long; reconcile makes a new one
@@ -28,13 +28,19 @@ class Health:
     def __init__(
         self,
         *,
-        store: Store,
+        database: DatabaseHealth,
+        inbox: InboxStats,
+        links: LinkReads,
+        webhooks: WebhookStore,
         clock: Clock,
         metrics: Metrics,
         slack_auth_error: Callable[[], str | None] = lambda: None,
         webhooks_expected: bool = False,
     ) -> None:
-        self._store = store
+        self._database = database
+        self._inbox_stats = inbox
+        self._links = links
+        self._registrations = webhooks
         self._clock = clock
         self._metrics = metrics
         self._slack_auth_error = slack_auth_error
@@ -44,7 +50,7 @@ class Health:
         checks: dict[str, object] = {}
         problems: list[str] = []
         try:
-            await self._store.ping()
+            await self._database.ping()
             checks["database"] = "ok"
         except Exception as exc:  # any failure to reach the database is the answer, not a crash
             log.warning("health: database unreachable: %s", type(exc).__name__)
@@ -79,10 +85,10 @@ class Health:
     async def _webhooks(self) -> list[str]:
         """A linked project whose webhook failed, or that has no active one (a registration still inside its
         handshake window is on its way). Deliveries are then missed until the reconcile job re-creates it."""
-        hooks = await self._store.list_webhooks()
+        hooks = await self._registrations.list_webhooks()
         now = self._clock.now()
         problems = []
-        for project in sorted({link.project_gid for link in await self._store.list_links()}):
+        for project in sorted({link.project_gid for link in await self._links.list_links()}):
             mine = [h for h in hooks if h.project_gid == project]
             if any(h.status is WebhookStatus.ACTIVE for h in mine):
                 continue
@@ -100,8 +106,8 @@ class Health:
         return problems
 
     async def _inbox(self) -> tuple[dict[str, int], float]:
-        counts = await self._store.inbox_counts()
-        oldest = await self._store.oldest_pending_at()
+        counts = await self._inbox_stats.inbox_counts()
+        oldest = await self._inbox_stats.oldest_pending_at()
         lag = (self._clock.now() - oldest).total_seconds() if oldest else 0.0
         for state, count in counts.items():
             self._metrics.inbox.labels(state).set(count)

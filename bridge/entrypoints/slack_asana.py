@@ -14,7 +14,7 @@ from bridge import wording
 from bridge.domain.commands import CommandError, parse_project_ref, parse_relay_setting
 from bridge.domain.model import CaptureMode, ChannelId, SlackUserId, TeamId
 from bridge.entrypoints import slack_identity
-from bridge.entrypoints.slack_listener import Listener, Listeners, Say, answering, ids, then
+from bridge.entrypoints.slack_listener import Listener, Listeners, Say, answering, ids, quietly, then
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ async def link_channel(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
     if not asked.rest:
         await ack(text="Which project? `/asana link https://app.asana.com/0/<project>/list`")
         return
-    current = await deps.store.get_link(asked.team, asked.channel)
+    current = await deps.link_reads.get_link(asked.team, asked.channel)
     try:
         wanted = parse_project_ref(asked.rest)
     except CommandError:
@@ -93,7 +93,7 @@ async def capture_setting(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
 
 
 async def post_report(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
-    if await deps.store.get_link(asked.team, asked.channel) is None:
+    if await deps.link_reads.get_link(asked.team, asked.channel) is None:
         await ack(text=wording.REPORT_NOT_LINKED)  # one fast read, so the answer comes with the ack
         return
     await ack()
@@ -176,7 +176,8 @@ async def report_opened(deps: Listeners, ack: AsyncAck) -> None:
 
 async def keep_link(deps: Listeners, ack: AsyncAck, respond: AsyncRespond) -> None:
     await ack()
-    await respond(text=wording.LINK_KEPT, replace_original=True)
+    answer = respond(text=wording.LINK_KEPT, replace_original=True)
+    deps.background.spawn(quietly(answer, "link kept"), name="keep link")
 
 
 LISTENERS = (
@@ -195,7 +196,7 @@ async def _link(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUs
 
 
 async def _set_relay(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUserId, words: str) -> str:
-    link = await deps.store.get_link(team, channel)
+    link = await deps.link_reads.get_link(team, channel)
     if link is None:
         return wording.NOT_LINKED
     if not words.strip():
@@ -215,7 +216,7 @@ async def _set_capture(deps: Listeners, team: TeamId, channel: ChannelId, user: 
         mode = CaptureMode(word)
     except ValueError:
         return wording.CAPTURE_USAGE
-    before = await deps.store.get_link(team, channel)
+    before = await deps.link_reads.get_link(team, channel)
     link = await deps.links.set_capture(team, channel, mode)
     if link is None or before is None:
         return wording.NOT_LINKED

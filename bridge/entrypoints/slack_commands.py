@@ -27,7 +27,7 @@ async def task_command(deps: Listeners, ack: AsyncAck, command: dict[str, Any], 
         # A mistake is answered in the ack itself (nothing was sent to Asana), with the command to fix and resend.
         await ack(text=wording.command_error(str(exc), "/task", readable(text)))
         return
-    if await deps.store.get_link(team, channel) is None:
+    if await deps.link_reads.get_link(team, channel) is None:
         await ack(text=wording.NOT_LINKED)  # one fast read, so the answer comes with the ack
         return
     await ack(

@@ -16,7 +16,7 @@ from bridge.domain.model import ChannelId, SlackUserId, TeamId
 from bridge.domain.policy import Policy
 from bridge.entrypoints.background import Background
 from bridge.errors import AsanaRateLimited, AsanaUnavailable
-from bridge.ports import Clock, SlackTeams, Store
+from bridge.ports import Clock, LinkReads, SlackEventLog, SlackTeams
 from bridge.services.answers import AnswerIndex
 from bridge.services.capture import Capture
 from bridge.services.capture_retries import RETRY_DELAYS
@@ -43,7 +43,8 @@ class Listeners:
     links: Links
     capture: Capture
     threads: Threads
-    store: Store
+    link_reads: LinkReads  # whether a channel is linked, and to what
+    slack_events: SlackEventLog  # Slack's retries of an event seen already
     slack: SlackTeams
     clock: Clock
     policy: Policy

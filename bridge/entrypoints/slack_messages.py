@@ -53,7 +53,7 @@ async def _reacted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None
     if item.get("type") != "message":
         return
     channel = ChannelId(item["channel"])
-    link = await deps.store.get_link(team, channel)
+    link = await deps.link_reads.get_link(team, channel)
     if link is None or link.capture_mode is not CaptureMode.REACTION:
         return
     if event.get("reaction") != deps.policy.for_project(link.project_gid).capture.reaction:
@@ -76,7 +76,7 @@ async def _posted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
             name=f"reply {channel}",
         )
         return
-    link = await deps.store.get_link(team, channel)
+    link = await deps.link_reads.get_link(team, channel)
     if link is None or link.capture_mode is not CaptureMode.ALL:
         return
     # The channel's policy captures it, not a person: the bridge acts (askers may have no Asana seat to connect).

@@ -23,11 +23,15 @@ log = logging.getLogger(__name__)
 
 async def open_modal(deps: Listeners, ack: AsyncAck, shortcut: dict[str, Any], respond: AsyncRespond) -> None:
     await ack()
+    deps.background.spawn(_open_or_explain(deps, shortcut, respond), name="task form")
+
+
+async def _open_or_explain(deps: Listeners, shortcut: dict[str, Any], respond: AsyncRespond) -> None:
     try:
         await _open_form(deps, shortcut)
     except SlackError as exc:
         # The trigger lives 3 s and is good once (a slow answer, a re-sent delivery): the form cannot open now.
-        # Caught here, so that nothing escapes into Bolt, and told to the person, who can simply try again.
+        # Told to the person, who can simply try again.
         log.warning("the task form did not open for %s: %s", (shortcut.get("user") or {}).get("id"), exc)
         text = wording.form_not_opened(exc.code)
         if shortcut.get("response_url"):
@@ -94,7 +98,7 @@ async def _open_form(deps: Listeners, shortcut: dict[str, Any]) -> None:
     message = shortcut.get("message") or {}
     # The trigger_id lives 3 s: open the modal from what is at hand (one DB read, names as far as Slack answers
     # within a second), before any Asana call.
-    links = [link for link in await deps.store.list_links() if link.team_id == team]
+    links = [link for link in await deps.link_reads.list_links() if link.team_id == team]
     if not links:
         await deps.slack.for_team(team).open_view(shortcut["trigger_id"], wording.no_link_modal())
         return

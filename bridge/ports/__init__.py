@@ -8,7 +8,7 @@ from bridge.ports.asana import AsanaOAuthPort, AsanaPort, BridgeAsana, PersonalA
 from bridge.ports.clock import Clock
 from bridge.ports.delivery import Leadership, Liveness, OutboxStore, ReplicaStore, RoutingStore
 from bridge.ports.identity import IdentityStore
-from bridge.ports.inbox import InboxStats, InboxStore
+from bridge.ports.inbox import InboxArrivals, InboxStats, InboxStore
 from bridge.ports.links import LinkReads, LinkStore, SyncTokenStore, WebhookStore
 from bridge.ports.nags import NagIndex, NagLog
 from bridge.ports.people import UserMappings, UserSettingsStore
@@ -27,6 +27,7 @@ __all__ = [
     "CommentStore",
     "DatabaseHealth",
     "IdentityStore",
+    "InboxArrivals",
     "InboxStats",
     "InboxStore",
     "Leadership",

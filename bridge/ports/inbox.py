@@ -25,20 +25,24 @@ class InboxStats(Protocol):
     async def oldest_pending_at(self) -> datetime | None: ...
 
 
-class InboxStore(InboxStats, Protocol):
-    """Asana deliveries kept on arrival and the events the worker claims from them."""
+class InboxArrivals(Protocol):
+    """What comes into the inbox: webhook deliveries (kept whole) and events read from the Events API."""
 
     async def keep_delivery(self, delivery: Delivery) -> None:
         """Commit a checked webhook delivery whole; its events are made by `unpack_deliveries`."""
         ...
 
+    async def enqueue_events(self, events: Sequence[InboxEvent]) -> int:
+        """Insert the events whose dedupe_key is new; return how many were inserted. One transaction."""
+        ...
+
+
+class InboxStore(InboxArrivals, InboxStats, Protocol):
+    """Asana deliveries kept on arrival and the events the worker claims from them."""
+
     async def unpack_deliveries(self, *, limit: int, events_of: Callable[[Delivery], Sequence[InboxEvent]]) -> Unpacked:
         """Up to `limit` kept deliveries, oldest first, into inbox events (new keys only) and out of the store, in one
         transaction; a delivery whose `events_of` raises is set aside with the reason (counted as parked)."""
-        ...
-
-    async def enqueue_events(self, events: Sequence[InboxEvent]) -> int:
-        """Insert the events whose dedupe_key is new; return how many were inserted. One transaction."""
         ...
 
     async def claim_events(

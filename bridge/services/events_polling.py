@@ -13,7 +13,7 @@ from bridge.domain.events import parse_delivery, to_inbox
 from bridge.domain.model import InboxSource, ProjectGid, SyncToken, WebhookStatus
 from bridge.domain.relay import recrawl_event, same_facts
 from bridge.errors import AsanaError, SyncTokenExpired
-from bridge.ports import AsanaPort, Clock, Store
+from bridge.ports import AsanaPort, Clock, InboxArrivals, LinkReads, SyncTokenStore, TaskStore, WebhookStore
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,11 @@ class EventsPolling:
     def __init__(
         self,
         *,
-        store: Store,
+        sync_tokens: SyncTokenStore,
+        inbox: InboxArrivals,
+        tasks: TaskStore,
+        links: LinkReads,
+        webhooks: WebhookStore,
         asana: AsanaPort,
         clock: Clock,
         fast_seconds: float = 30.0,
@@ -41,7 +45,11 @@ class EventsPolling:
     ) -> None:
         self._reconcile_every = reconcile_seconds
         self._reconciled: dict[str, tuple[float, datetime]] = {}  # project → (monotonic, wall clock) of last round
-        self._store = store
+        self._sync_tokens = sync_tokens
+        self._inbox = inbox
+        self._tasks = tasks
+        self._links = links
+        self._webhooks = webhooks
         self._asana = asana
         self._clock = clock
         self._fast = fast_seconds
@@ -50,7 +58,7 @@ class EventsPolling:
 
     async def poll_project(self, project_gid: ProjectGid) -> int:
         """Read every waiting page of one project's events into the inbox; returns how many were new."""
-        stored = await self._store.get_sync_token(project_gid)
+        stored = await self._sync_tokens.get_sync_token(project_gid)
         token = stored.token if stored else None
         since = stored.updated_at - RECRAWL_MARGIN if stored else self._clock.now()
         added = 0
@@ -82,7 +90,7 @@ class EventsPolling:
         up and tells what was missed. Snapshots that agree cost nothing more. Tasks nobody follows are left to the
         events: one listed here may be a capture whose thread is being made right now."""
         listed = await self._asana.tasks_modified_since(project_gid, since)
-        seen = {t.task_gid: t.snapshot for t in await self._store.tracked_tasks_of([task.gid for task in listed])}
+        seen = {t.task_gid: t.snapshot for t in await self._tasks.tracked_tasks_of([task.gid for task in listed])}
         events = []
         for task in listed:
             snapshot = seen.get(task.gid)
@@ -97,16 +105,18 @@ class EventsPolling:
     async def _enqueue(self, project_gid: ProjectGid, events: Sequence[Mapping[str, Any]]) -> int:
         """Events read from Asana (not delivered by a webhook) into the inbox; how many were new."""
         inbox = to_inbox(events, project_gid=project_gid, source=InboxSource.EVENTS_API, now=self._clock.now())
-        return await self._store.enqueue_events(inbox)
+        return await self._inbox.enqueue_events(inbox)
 
     async def poll_due(self, now: float) -> None:
         """Poll each linked project whose turn has come, and reconcile its snapshots on the slow cadence."""
-        projects = {link.project_gid for link in await self._store.list_links()}
+        projects = {link.project_gid for link in await self._links.list_links()}
         for project_gid in sorted(projects):
             await self._reconcile_due(project_gid, now)
             if self._due.get(project_gid, 0.0) > now:
                 continue
-            hooked = any(w.status is WebhookStatus.ACTIVE for w in await self._store.webhooks_for_project(project_gid))
+            hooked = any(
+                w.status is WebhookStatus.ACTIVE for w in await self._webhooks.webhooks_for_project(project_gid)
+            )
             self._due[project_gid] = now + (self._slow if hooked else self._fast)
             try:
                 await self.poll_project(project_gid)
@@ -128,6 +138,6 @@ class EventsPolling:
         self._reconciled[project_gid] = (now, moment)
 
     async def _save(self, project_gid: ProjectGid, token: str) -> None:
-        await self._store.save_sync_token(
+        await self._sync_tokens.save_sync_token(
             SyncToken(resource_gid=project_gid, token=token, updated_at=self._clock.now())
         )

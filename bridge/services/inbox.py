@@ -16,7 +16,7 @@ from bridge.domain.model import ClaimedEvent, Holder, TaskGid
 from bridge.domain.relay import group_by_task, task_of
 from bridge.errors import AsanaError, AsanaRateLimited, SlackError
 from bridge.metrics import Metrics
-from bridge.ports import Clock, InboxStore, Store
+from bridge.ports import Clock, InboxStore, TaskStore
 from bridge.services.outbox import PostInFlight
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ class Inbox:
     def __init__(
         self,
         *,
-        store: Store,
+        inbox: InboxStore,
+        tasks: TaskStore,
         relay: TaskRelay,
         clock: Clock,
         window: float = 2.0,
@@ -64,7 +65,8 @@ class Inbox:
         pace: Arrivals | None = None,
         holder: Holder | None = None,
     ) -> None:
-        self._store = store
+        self._inbox = inbox
+        self._tasks = tasks
         self._relay = relay
         self._clock = clock
         self._window = timedelta(seconds=window)
@@ -94,7 +96,7 @@ class Inbox:
         longer stream is unpacked as it comes, after that."""
         if self._hold_unpacking():
             return 0
-        unpacked = await self._store.unpack_deliveries(limit=UNPACK_BATCH, events_of=delivery_events)
+        unpacked = await self._inbox.unpack_deliveries(limit=UNPACK_BATCH, events_of=delivery_events)
         self._caught_up = unpacked.deliveries < UNPACK_BATCH
         if self._metrics is not None and unpacked.events:
             self._metrics.webhook_events.labels("accepted").inc(unpacked.added)
@@ -120,14 +122,14 @@ class Inbox:
         """Claims settled events and relays them a task at a time, a few tasks at once: each waits mostly on Asana
         and Slack, and the Slack gateway keeps each channel to its pace. How many events were finished or parked."""
         now = self._clock.now()
-        claimed = await self._store.claim_events(
+        claimed = await self._inbox.claim_events(
             limit=self._batch, now=now, lease_seconds=self._lease, settle=self._window, holder=self._holder
         )
         groups = group_by_task(claimed)
         # Most events of a busy project are about tasks nobody follows: one read tells them apart for the whole
         # claim, instead of one per task. (A task followed a moment later, by a capture finishing, is told by the
         # capture itself, as when the read comes first.)
-        followed = {t.task_gid for t in await self._store.tracked_tasks_of([TaskGid(g) for g in groups if g])}
+        followed = {t.task_gid for t in await self._tasks.tracked_tasks_of([TaskGid(g) for g in groups if g])}
         lanes = asyncio.Semaphore(RELAY_LANES)
         # Finished events are recorded a few dozen at a time, not one write per task: the inbox's writes compete
         # with the webhook deliveries being committed.
@@ -137,7 +139,7 @@ class Inbox:
             finished.extend(ids)
             if len(finished) >= FINISH_BATCH or (now_or_later and finished):
                 done, finished[:] = list(finished), []
-                await self._store.finish_events(done)
+                await self._inbox.finish_events(done)
 
         async def settle(task_gid: str, items: list[ClaimedEvent]) -> None:
             ids = [item.id for item in items]
@@ -150,7 +152,7 @@ class Inbox:
                 started = self._clock.now()
                 if started > items[0].lease_until - timedelta(seconds=self._lease * 2 / 3):
                     renewed = started + timedelta(seconds=self._lease)
-                    if not await self._store.extend_lease(ids, held_until=items[0].lease_until, until=renewed):
+                    if not await self._inbox.extend_lease(ids, held_until=items[0].lease_until, until=renewed):
                         log.info("claim on task %s ran out; another worker relays it", task_gid)
                         return
                     items = [replace(item, lease_until=renewed) for item in items]
@@ -171,10 +173,10 @@ class Inbox:
             log.exception("relay of task %s failed", task_of(items[0].event.payload), exc_info=exc)
         for item in items:
             if item.attempts >= self._max_attempts:
-                await self._store.park_event(item.id, f"{type(exc).__name__}: {exc}"[:500])
+                await self._inbox.park_event(item.id, f"{type(exc).__name__}: {exc}"[:500])
             else:
                 delay = retry_delay(exc, item.attempts)
-                await self._store.release_event(item.id, retry_at=now + timedelta(seconds=delay))
+                await self._inbox.release_event(item.id, retry_at=now + timedelta(seconds=delay))
         if isinstance(exc, PostInFlight):  # the usual moment of waiting (a card on its way), not a problem
             log.info("relay of task %s waits: %s", task_of(items[0].event.payload), (exc.__doc__ or "").strip())
         elif expected:

@@ -74,6 +74,8 @@ class People:
         wanted += [(key, slack.channel_name) for key in dict.fromkeys(channel_ids)]
         if not wanted:
             return {}
+        if len(wanted) == 1:  # the author of a /task, most often: one lookup needs no task of its own
+            return await self._one_name(*wanted[0])
         lookups = [asyncio.ensure_future(lookup(key)) for key, lookup in wanted]
         done, pending = await asyncio.wait(lookups, timeout=NAME_LOOKUP_SECONDS)
         for lookup in pending:
@@ -85,6 +87,20 @@ class People:
             elif lookup in done:
                 log.info("no Slack name for %s: %s", key, lookup.exception() or "none given")
         return names
+
+    async def _one_name(self, key: str, lookup: Callable[[str], Awaitable[str]]) -> dict[str, str]:
+        try:
+            async with asyncio.timeout(NAME_LOOKUP_SECONDS):
+                name = await lookup(key)
+        except TimeoutError:
+            return {}  # as for several names: a lookup still running at the timeout is left out unsaid
+        except Exception as exc:  # Slack's refusal: the capture goes on without the name
+            log.info("no Slack name for %s: %s", key, exc)
+            return {}
+        if name == key:
+            log.info("no Slack name for %s: none given", key)
+            return {}
+        return {key: name}
 
     async def slack_user(
         self, team_id: TeamId, asana_user_gid: AsanaUserGid, workspace: WorkspaceGid

@@ -53,7 +53,11 @@ def build_workers(settings: Settings, adapters: Adapters, services: Services, pa
     store, asana, clock, metrics, holder = a.store, a.asana, a.clock, a.metrics, a.holder
     return Workers(
         poller=EventsPoller(
-            store=store,
+            sync_tokens=store,
+            inbox=store,
+            tasks=store,
+            links=store,
+            webhooks=store,
             asana=asana,
             clock=clock,
             fast_seconds=settings.events_poll_seconds,
@@ -111,7 +115,8 @@ def build_inbox_worker(settings: Settings, adapters: Adapters, services: Service
         return identity.user_gid
 
     return InboxWorker(
-        store=store,
+        inbox=store,
+        tasks=store,
         relay=Relay(
             tasks=store,
             comments=store,

@@ -35,7 +35,7 @@ EVENT = {
 @pytest_asyncio.fixture
 async def client(store: SqlStore) -> AsyncIterator[Http]:
     clock = FakeClock()
-    receiver = AsanaWebhookReceiver(store=store, clock=clock, metrics=Metrics())
+    receiver = AsanaWebhookReceiver(webhooks=store, inbox=store, clock=clock, metrics=Metrics())
     app = web.Application()
     app.router.add_post("/asana/webhooks/{hook_key}", receiver.handle)
     async with TestClient(TestServer(app)) as test_client:

@@ -24,7 +24,9 @@ def gateway(asana_seed: AsanaSeed) -> Iterator[AsanaGateway]:
 
 
 async def test_tokens_pages_and_expiry(asana_seed: AsanaSeed, gateway: AsanaGateway, store: SqlStore) -> None:
-    poller = EventsPoller(store=store, asana=gateway, clock=SystemClock())
+    poller = EventsPoller(
+        sync_tokens=store, inbox=store, tasks=store, links=store, webhooks=store, asana=gateway, clock=SystemClock()
+    )
     project = ProjectGid(asana_seed.project)
     assert await poller.poll_project(project) == 0  # the first read only obtains a token (412)
     first = await store.get_sync_token(project)
@@ -75,7 +77,9 @@ async def test_polling_and_webhooks_feed_one_inbox_without_duplicates(running: R
 async def test_an_expired_token_is_followed_by_a_recrawl(
     asana_seed: AsanaSeed, gateway: AsanaGateway, store: SqlStore
 ) -> None:
-    poller = EventsPoller(store=store, asana=gateway, clock=SystemClock())
+    poller = EventsPoller(
+        sync_tokens=store, inbox=store, tasks=store, links=store, webhooks=store, asana=gateway, clock=SystemClock()
+    )
     project = ProjectGid(asana_seed.project)
     await poller.poll_project(project)
     ana = asana_seed.emu.act(asana_seed.human)

@@ -65,7 +65,10 @@ async def _serve(store: SqlStore, *, webhooks_expected: bool) -> AsyncIterator[P
     clock = FakeClock()
     slack_error: list[str | None] = [None]
     health = Health(
-        store=store,
+        database=store,
+        inbox=store,
+        links=store,
+        webhooks=store,
         clock=clock,
         metrics=Metrics(),
         slack_auth_error=lambda: slack_error[0],

@@ -55,7 +55,9 @@ async def test_two_replicas_relay_every_event_once(database_url: str) -> None:
         await stores[0].enqueue_events([_event(i) for i in range(200)])
         clock = FakeClock(START + timedelta(seconds=10))
         relay = RecordingRelay(failing={"1003", "1007"})
-        workers = [InboxWorker(store=store, relay=relay, clock=clock, window=0.0, batch=15) for store in stores]
+        workers = [
+            InboxWorker(inbox=store, tasks=store, relay=relay, clock=clock, window=0.0, batch=15) for store in stores
+        ]
         for _ in range(60):
             await asyncio.gather(*(worker.drain_once() for worker in workers))
             clock.advance(timedelta(seconds=5))  # failed tasks come back after their backoff
@@ -98,7 +100,9 @@ async def test_two_replicas_unpack_kept_deliveries_and_relay_each_event_once(dat
         assert (await stores[0].inbox_counts())["landed"] == 300
         clock = FakeClock(START + timedelta(seconds=10))
         relay = RecordingRelay(failing=set())
-        workers = [InboxWorker(store=store, relay=relay, clock=clock, window=0.0, batch=15) for store in stores]
+        workers = [
+            InboxWorker(inbox=store, tasks=store, relay=relay, clock=clock, window=0.0, batch=15) for store in stores
+        ]
         for _ in range(100):
             await asyncio.gather(*(worker.drain_once() for worker in workers))
             counts = await stores[0].inbox_counts()
@@ -116,7 +120,7 @@ async def test_a_burst_of_deliveries_is_answered_first_and_unpacked_within_half_
     clock = FakeClock(START)
     pace = DeliveryPace()
     relay = RecordingRelay(failing=set())
-    worker = InboxWorker(store=store, relay=relay, clock=clock, window=2.0, pace=pace)
+    worker = InboxWorker(inbox=store, tasks=store, relay=relay, clock=clock, window=2.0, pace=pace)
 
     async def arrives(index: int) -> None:
         await store.keep_delivery(_delivery(index, at=clock.now()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bridge.lookups import Lookups
@@ -87,3 +89,38 @@ async def test_a_caller_may_ask_for_fresher_answers_than_the_policy_keeps(clock:
     assert await lookups.get_or_load("project", read) == "private"  # the policy's ten minutes still hold
     assert await lookups.get_or_load("project", read, max_age=60) == "public"  # a minute old: read again
     assert lookups.get("project") == "public"
+
+
+async def test_callers_asking_together_share_one_read_that_outlives_a_caller_giving_up(clock: Clock) -> None:
+    lookups: Lookups[str, str] = Lookups(found_seconds=10, missing_seconds=1, timer=clock)
+    asked: list[str] = []
+    answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def users_info() -> str | None:
+        asked.append("ana")
+        return await answer
+
+    impatient = asyncio.ensure_future(lookups.get_or_load("ana", users_info))
+    waiting = [asyncio.ensure_future(lookups.get_or_load("ana", users_info)) for _ in range(49)]
+    await asyncio.sleep(0)  # every caller is waiting on the read now
+    impatient.cancel()  # a capture's name budget ran out
+    answer.set_result("Ana")
+    assert await asyncio.gather(*waiting) == ["Ana"] * 49
+    assert asked == ["ana"]  # one users.info for fifty commands
+    assert await lookups.get_or_load("ana", users_info) == "Ana" and asked == ["ana"]
+
+
+async def test_a_failed_shared_read_reaches_every_caller_and_is_not_kept(clock: Clock) -> None:
+    lookups: Lookups[str, str] = Lookups(found_seconds=10, missing_seconds=1, timer=clock)
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def outage() -> str | None:
+        await gate
+        raise ConnectionError("Slack is down")
+
+    callers = [asyncio.ensure_future(lookups.get_or_load("bo", outage)) for _ in range(3)]
+    await asyncio.sleep(0)
+    gate.set_result(None)
+    results = await asyncio.gather(*callers, return_exceptions=True)
+    assert all(isinstance(result, ConnectionError) for result in results)
+    assert not lookups.known("bo")

@@ -93,9 +93,13 @@ async def test_names_are_those_slack_tells_in_time(monkeypatch: pytest.MonkeyPat
     named = await people.names(TeamId("T"), ["U_ANA", "U_GUEST", "U_BROKEN", "U_ANA", "U_BO"])
     assert named == {"U_ANA": "ana", "U_BO": "bo"}
     assert await people.names(TeamId("T"), []) == {}
+    # One name alone (a /task's author) goes the same way.
+    assert await people.names(TeamId("T"), ["U_BO"]) == {"U_BO": "bo"}
+    assert await people.names(TeamId("T"), ["U_GUEST"]) == {} and await people.names(TeamId("T"), ["U_BROKEN"]) == {}
     monkeypatch.setattr(people_module, "NAME_LOOKUP_SECONDS", 0.05)  # the budget's length is not the point
     lagging = Slack({"U_ANA": "a@x"}, slow=5.0)
     slow = People(store=FakeMappings(), slack=lagging, asana=FakeAsana(), clock=FakeClock())
     started = asyncio.get_running_loop().time()
     assert await slow.names(TeamId("T"), ["U_ANA"]) == {}  # a slow users.info never holds up a capture
+    assert await slow.names(TeamId("T"), ["U_ANA", "U_BO"]) == {}
     assert asyncio.get_running_loop().time() - started < 2.0

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 COMMON_SHARE = 0.2
 MIN_TASKS = 1000  # below this every word is ranked on every row: it is fast anyway, and a small team's counts are noisy
 # Rows each engine ranks within the latency target (bench/suggest.py): a few microseconds a row for bm25 and for
-# ts_rank (which picks the rows ts_rank_cd ranks: adapters/store/answers.py), besides reading them.
+# ts_rank (which picks the rows ts_rank_cd ranks: adapters/store/answers_search.py), besides reading them.
 BUDGET = {"sqlite": 2000.0, "postgresql": 500.0}
 CACHE_SECONDS = 600.0
 TOTAL_CACHE_SECONDS = 60.0

@@ -10,9 +10,11 @@ from bridge.adapters.store.answers import SqlAnswers
 from bridge.adapters.store.caches import SqlNagLog, SqlSlackEvents, SqlSyncTokens, SqlUserMappings
 from bridge.adapters.store.commands import SqlPendingCommands
 from bridge.adapters.store.crypto import Cipher
+from bridge.adapters.store.deflections import SqlDeflections
 from bridge.adapters.store.engine import DEFAULT_DATABASE_URL, create_engine
 from bridge.adapters.store.identities import SqlIdentities
 from bridge.adapters.store.inbox import SqlInbox
+from bridge.adapters.store.inbox_leases import SqlInboxLeases
 from bridge.adapters.store.leadership import SqlLeadership
 from bridge.adapters.store.links import SqlLinks, SqlWebhooks
 from bridge.adapters.store.nag_index import SqlNagIndex
@@ -29,6 +31,7 @@ class SqlStore(
     SqlLinks,
     SqlWebhooks,
     SqlInbox,
+    SqlInboxLeases,
     SqlTrackedTasks,
     SqlCaptures,
     SqlPendingCommands,
@@ -46,6 +49,7 @@ class SqlStore(
     SqlReports,
     SqlIdentities,
     SqlAnswers,
+    SqlDeflections,
 ):
     """Every method is one transaction; uniqueness comes from primary keys and unique constraints.
 
