@@ -1,6 +1,6 @@
 """Shared fixtures: emulators, databases, and a bridge built against them.
 
-Unit tests run on fakes (tests/unit/fakes.py) and need none of these, whose imports (the emulators, Bolt,
+Unit tests run on fakes (tests/unit/fakes/) and need none of these, whose imports (the emulators, Bolt,
 SQLAlchemy, the bridge itself) cost seconds: a run of tests/unit alone leaves them out (issue 21).
 """
 

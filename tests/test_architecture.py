@@ -158,11 +158,6 @@ OVER_THE_SIZE = {
     "sandbox/slack/socket_mode.py": "emulator: Slack's Socket Mode protocol",
     "sandbox/asana/emulator.py": "emulator: Asana's REST surface",
     "sandbox/slack/models.py": "emulator: Slack's objects",
-    "services/capture.py": "to split next: the recovery and /task command half",
-    "services/routing.py": "to split next: the clicks and overview apart from the sweep (a class split, not a move)",
-    "services/relay.py": "to split next: finding new tasks and subtasks apart from relaying changes",
-    "adapters/slack_api.py": "to split next: one class, SlackGateway (a class split, not a move)",
-    "services/nags.py": "to split next: whom a nag mentions, and when, apart from the tick",
 }
 
 

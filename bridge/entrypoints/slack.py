@@ -25,7 +25,6 @@ from bridge.entrypoints import (
     slack_unfurls,
 )
 from bridge.entrypoints.slack_listener import Listener, Listeners, attach
-from bridge.tenancy import act_for
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +54,6 @@ class BeforeListeners(AsyncMiddleware):
         self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
         context = req.context
-        # After Bolt's authorization, so the team is the one Slack signed the request for (and, with OAuth, one
-        # installed): everything this request starts (listeners, background work) calls Slack with its token.
-        act_for(context.team_id)
         if context.response_url:  # answers to the person are retried through Slack's failures (Bolt's are not)
             context["respond"] = LastingRespond(response_url=context.response_url, session=context.client.session)
         # Slack re-sends an event it thinks we missed with the same event_id: handle it once.

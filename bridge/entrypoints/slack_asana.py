@@ -80,7 +80,7 @@ async def show_status(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
 
 async def show_routing(deps: Listeners, ack: AsyncAck, asked: Asked) -> None:
     await ack()
-    work = answering(lambda: then(asked.tell, deps.router.overview(asked.team, asked.channel)), asked.tell)
+    work = answering(lambda: then(asked.tell, deps.routing.overview(asked.team, asked.channel)), asked.tell)
     deps.background.spawn(work, name="routing")
 
 
@@ -162,7 +162,7 @@ async def replace_link(
         await respond(text=text, response_type="ephemeral", replace_original=True)
 
     async def announce(text: str) -> None:
-        await deps.slack.post_message(channel, text)
+        await deps.slack.for_team(team).post_message(channel, text)
         await respond(text=wording.LINK_REPLACED, replace_original=True)
 
     deps.background.spawn(
@@ -207,7 +207,7 @@ async def _set_relay(deps: Listeners, team: TeamId, channel: ChannelId, user: Sl
         return wording.relay_usage(str(exc))
     changed = await deps.links.set_relay(team, channel, setting)
     if changed is not None and wording.relay_command(changed) != wording.relay_command(link):
-        _announce(deps, channel, wording.relay_changed(user, changed, undo=wording.relay_command(link)))
+        _announce(deps, team, channel, wording.relay_changed(user, changed, undo=wording.relay_command(link)))
     return wording.relay_setting(changed or link)
 
 
@@ -223,11 +223,12 @@ async def _set_capture(deps: Listeners, team: TeamId, channel: ChannelId, user: 
     said = wording.capture_mode_set(mode.value, deps.policy.for_project(link.project_gid).capture.reaction)
     if before.capture_mode is not mode:
         _announce(
-            deps, channel, wording.setting_changed(user, said, undo=f"/asana capture {before.capture_mode.value}")
+            deps, team, channel, wording.setting_changed(user, said, undo=f"/asana capture {before.capture_mode.value}")
         )
     return said
 
 
-def _announce(deps: Listeners, channel: ChannelId, text: str) -> None:
+def _announce(deps: Listeners, team: TeamId, channel: ChannelId, text: str) -> None:
     """A change to how the channel works is told to everyone in it, after the ack (Slack waits 3 s for that)."""
-    deps.background.spawn(deps.slack.post_message(channel, text), name=f"announce in {channel}")
+    post = deps.slack.for_team(team).post_message(channel, text)
+    deps.background.spawn(post, name=f"announce in {channel}")

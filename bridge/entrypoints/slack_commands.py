@@ -43,23 +43,23 @@ async def task_command(deps: Listeners, ack: AsyncAck, command: dict[str, Any], 
         await quietly(answer, f"{user} in {channel}")
 
     async def create() -> None:
-        read = await deps.capture.reader.command(parsed)
+        read = await deps.capture.reader.command(team, parsed)
         request = CaptureRequest(
             team_id=team,
             channel_id=channel,
             requester=user,
             title=read.title,
-            notes=wording.command_notes(by=await deps.capture.reader.author(user)),
+            notes=wording.command_notes(by=await deps.capture.reader.author(team, user)),
             assignee=read.assignee,
             due=read.due,
             priority=read.priority,
             request_key=str(command.get("trigger_id") or "") or None,
         )
-        await deps.capture.keep_command(request)  # until it ends: a crash meanwhile leaves it to the sweeper
+        await deps.capture.recovery.keep_command(request)  # until it ends: a crash meanwhile leaves it to the sweeper
         try:
             await capture_with_retries(deps.capture, request, tell, delays=deps.retry_delays, landed=created)
         finally:
-            await deps.capture.forget_command(request)
+            await deps.capture.recovery.forget_command(request)
 
     async def refused(problem: str) -> None:
         # What Asana or the workspace refused (an assignee without Asana, a priority the project lacks): the

@@ -16,7 +16,7 @@ from bridge.domain.model import ChannelId, SlackUserId, TeamId
 from bridge.domain.policy import Policy
 from bridge.entrypoints.background import Background
 from bridge.errors import AsanaRateLimited, AsanaUnavailable
-from bridge.ports import Clock, LinkReads, SlackEventLog, SlackPort
+from bridge.ports import Clock, LinkReads, SlackEventLog, SlackTeams
 from bridge.services.answers import AnswerIndex
 from bridge.services.capture import Capture
 from bridge.services.capture_retries import RETRY_DELAYS
@@ -26,7 +26,7 @@ from bridge.services.identity import Identities
 from bridge.services.links import Links
 from bridge.services.nag_actions import NagActions
 from bridge.services.reports import Reports
-from bridge.services.routing import Router
+from bridge.services.routing_clicks import RoutingClicks
 from bridge.services.suggest import Suggestions
 from bridge.services.threads import Threads
 from bridge.services.undo import Undo
@@ -45,14 +45,14 @@ class Listeners:
     threads: Threads
     link_reads: LinkReads  # whether a channel is linked, and to what
     slack_events: SlackEventLog  # Slack's retries of an event seen already
-    slack: SlackPort
+    slack: SlackTeams
     clock: Clock
     policy: Policy
     background: Background
     unfurls: Unfurls
     home: Home
     nag_actions: NagActions
-    router: Router
+    routing: RoutingClicks  # routing pings' buttons, /asana routing
     reports: Reports
     undo: Undo
     identities: Identities
@@ -110,9 +110,11 @@ async def then(say: Say, message: Awaitable[str]) -> None:
     await say(await message)
 
 
-def clicker_teller(deps: Listeners, body: dict[str, Any], channel: str, user: str, respond: AsyncRespond) -> Say:
-    """Answer only whoever clicked a button on a channel message, in its thread: through the action's response_url
-    (adding a private note, never replacing the channel's message), else as an ephemeral."""
+def clicker_teller(
+    deps: Listeners, body: dict[str, Any], team: TeamId, channel: str, user: str, respond: AsyncRespond
+) -> Say:
+    """Answer only whoever clicked a button on a channel message of workspace `team`, in its thread: through the
+    action's response_url (adding a private note, never replacing the channel's message), else as an ephemeral."""
     thread_ts = (body.get("message") or {}).get("thread_ts")
     if body.get("response_url"):
 
@@ -120,7 +122,7 @@ def clicker_teller(deps: Listeners, body: dict[str, Any], channel: str, user: st
             await respond(text=text, response_type="ephemeral", replace_original=False, thread_ts=thread_ts)
 
         return say
-    return ephemeral_to(deps, channel, user, thread_ts)
+    return ephemeral_to(deps, team, channel, user, thread_ts)
 
 
 def home_teller(deps: Listeners, team: TeamId, user: SlackUserId) -> Say:
@@ -132,13 +134,14 @@ def home_teller(deps: Listeners, team: TeamId, user: SlackUserId) -> Say:
     return say
 
 
-def ephemeral_to(deps: Listeners, channel: str, user: str, thread_ts: str | None = None) -> Say:
-    """Tell one person something in a channel, only them (no response_url needed). An answer Slack will not
-    deliver (they left the channel, a guest Slack cannot see) is logged once, not raised: there is nobody else to
-    tell, and the work it answers is done either way."""
+def ephemeral_to(deps: Listeners, team: TeamId, channel: str, user: str, thread_ts: str | None = None) -> Say:
+    """Tell one person something in a channel of workspace `team`, only them (no response_url needed). An answer
+    Slack will not deliver (they left the channel, a guest Slack cannot see) is logged once, not raised: there is
+    nobody else to tell, and the work it answers is done either way."""
 
     async def say(text: str) -> None:
-        await quietly(deps.slack.post_ephemeral(channel, user, text, thread_ts=thread_ts), f"{user} in {channel}")
+        slack = deps.slack.for_team(team)
+        await quietly(slack.post_ephemeral(channel, user, text, thread_ts=thread_ts), f"{user} in {channel}")
 
     return say
 

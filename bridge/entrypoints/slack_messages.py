@@ -60,7 +60,7 @@ async def _reacted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None
         return
     user = SlackUserId(event["user"])
     ts = MessageTs(item["ts"])
-    await answering(lambda: _capture_reacted(deps, team, channel, user, ts), ephemeral_to(deps, channel, user))
+    await answering(lambda: _capture_reacted(deps, team, channel, user, ts), ephemeral_to(deps, team, channel, user))
 
 
 async def _posted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
@@ -68,7 +68,7 @@ async def _posted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
     ts = MessageTs(event["ts"])
     user = SlackUserId(event["user"])
     thread_ts = event.get("thread_ts")
-    say = ephemeral_to(deps, channel, user, thread_ts)
+    say = ephemeral_to(deps, team, channel, user, thread_ts)
     if thread_ts and thread_ts != ts:
         text = event.get("text") or ""
         deps.background.spawn(
@@ -85,12 +85,12 @@ async def _posted(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
 
 
 async def _capture_reacted(deps: Listeners, team: TeamId, channel: ChannelId, user: SlackUserId, ts: MessageTs) -> None:
-    message = await deps.slack.message(channel, ts)
+    message = await deps.slack.for_team(team).message(channel, ts)
     if message is None or message.get("bot_id"):
         return  # gone, or the bridge's own post: nothing to capture
     author = SlackUserId(message.get("user") or user)
     request = replace(await _message_request(deps, team, channel, author, message), actor=user)  # the reactor acts
-    await _capture(deps, request, ephemeral_to(deps, channel, user))
+    await _capture(deps, request, ephemeral_to(deps, team, channel, user))
 
 
 async def _capture(deps: Listeners, request: CaptureRequest, say: Any) -> None:
@@ -103,7 +103,7 @@ async def _message_request(
     deps: Listeners, team: TeamId, channel: ChannelId, author: SlackUserId, message: dict[str, Any]
 ) -> CaptureRequest:
     ts = MessageTs(message["ts"])
-    read = await deps.capture.reader.message(channel, author, message)
+    read = await deps.capture.reader.message(team, channel, author, message)
     return CaptureRequest(
         team_id=team,
         channel_id=channel,
@@ -125,7 +125,7 @@ async def _edited(deps: Listeners, team: TeamId, event: dict[str, Any]) -> None:
     deps.background.spawn(
         answering(
             lambda: deps.threads.reply_edited(team, channel, ts, user, message.get("text") or ""),
-            ephemeral_to(deps, channel, user),
+            ephemeral_to(deps, team, channel, user),
         ),
         name=f"edit {channel}",
     )

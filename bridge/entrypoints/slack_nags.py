@@ -32,7 +32,7 @@ async def on_nag(
     say = (
         home_teller(deps, click.team_id, click.user)  # the App Home: no channel, no message, no response_url
         if click.channel_id is None
-        else clicker_teller(deps, body, click.channel_id, click.user, respond)
+        else clicker_teller(deps, body, click.team_id, click.channel_id, click.user, respond)
     )
 
     async def act() -> None:

@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from bridge import wording
 from bridge.domain.model import ChannelId, MessageTs, SlackUserId, TaskGid, TeamId
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, clicker_teller
-from bridge.services.routing import RoutingClick
+from bridge.services.routing_clicks import RoutingClick
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,10 @@ async def on_routing(
     if click is None:
         log.warning("ignoring a routing action that names no task or message: %r", action.get("action_id"))
         return
-    say = clicker_teller(deps, body, click.channel_id, click.user, respond)
+    say = clicker_teller(deps, body, click.team_id, click.channel_id, click.user, respond)
 
     async def act() -> None:
-        note = await deps.router.click(click)
+        note = await deps.routing.click(click)
         if note:
             await say(note)
 

@@ -37,7 +37,8 @@ async def _open_or_explain(deps: Listeners, shortcut: dict[str, Any], respond: A
         if shortcut.get("response_url"):
             await quietly(respond(text=text, response_type="ephemeral", replace_original=False), "form")
         else:
-            say = ephemeral_to(deps, shortcut["channel"]["id"], shortcut["user"]["id"])
+            team = TeamId(shortcut["team"]["id"])
+            say = ephemeral_to(deps, team, shortcut["channel"]["id"], shortcut["user"]["id"])
             await say(text)
 
 
@@ -51,7 +52,8 @@ async def submit(deps: Listeners, ack: AsyncAck, view: dict[str, Any], body: dic
     meta = json.loads(view.get("private_metadata") or "{}")
     clicker = SlackUserId(body["user"]["id"])
     channel = ChannelId(meta["channel"])
-    say = ephemeral_to(deps, channel, clicker, meta.get("thread_ts"))
+    team = TeamId(meta["team"])
+    say = ephemeral_to(deps, team, channel, clicker, meta.get("thread_ts"))
 
     title = (values.get(wording.FIELD_TITLE) or "").strip()
     assignee, due, project = (values.get(f) for f in (wording.FIELD_ASSIGNEE, wording.FIELD_DUE, wording.FIELD_PROJECT))
@@ -60,7 +62,7 @@ async def submit(deps: Listeners, ack: AsyncAck, view: dict[str, Any], body: dic
         ts = MessageTs(meta["ts"])
         author = SlackUserId(meta.get("author") or clicker)
         request = CaptureRequest(
-            team_id=TeamId(meta["team"]),
+            team_id=team,
             channel_id=channel,
             requester=author,
             actor=clicker,  # whoever made the task acts in Asana, for the message's author
@@ -68,7 +70,7 @@ async def submit(deps: Listeners, ack: AsyncAck, view: dict[str, Any], body: dic
             notes=wording.form_notes(
                 values.get(wording.FIELD_NOTES) or "",
                 by=wording.notes_author(meta.get("author_name"), author),
-                permalink=await deps.capture.reader.permalink(channel, ts),
+                permalink=await deps.capture.reader.permalink(team, channel, ts),
             ),
             assignee=SlackUserId(assignee) if assignee else None,
             due=date.fromisoformat(due) if due else None,
@@ -98,13 +100,13 @@ async def _open_form(deps: Listeners, shortcut: dict[str, Any]) -> None:
     # within a second), before any Asana call.
     links = [link for link in await deps.link_reads.list_links() if link.team_id == team]
     if not links:
-        await deps.slack.open_view(shortcut["trigger_id"], wording.no_link_modal())
+        await deps.slack.for_team(team).open_view(shortcut["trigger_id"], wording.no_link_modal())
         return
     projects = list({str(link.project_gid): link.project_name for link in links}.items())
     here = next((link.project_gid for link in links if link.channel_id == channel), None)
     text = str(message.get("text") or "")
     author = str(message.get("user") or shortcut["user"]["id"])
-    names = await deps.capture.reader.names(text, author)
+    names = await deps.capture.reader.names(team, text, author)
     metadata = json.dumps(
         {
             "team": team,
@@ -122,7 +124,7 @@ async def _open_form(deps: Listeners, shortcut: dict[str, Any]) -> None:
         project=here,
         metadata=metadata,
     )
-    await deps.slack.open_view(shortcut["trigger_id"], view)
+    await deps.slack.for_team(team).open_view(shortcut["trigger_id"], view)
 
 
 def _values(view: dict[str, Any]) -> dict[str, str | None]:

@@ -4,25 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 
 from bridge import wording
-from bridge.domain.model import SlackUserId, TaskGid
+from bridge.domain.model import SlackUserId, TaskGid, TeamId
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, clicker_teller
 
 
 async def accept(
-    deps: Listeners, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    deps: Listeners,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
 ) -> None:
     await ack()
-    settle(deps, body, action, respond, accepted=True)
+    settle(deps, TeamId(context.team_id or ""), body, action, respond, accepted=True)
 
 
 async def reject(
-    deps: Listeners, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    deps: Listeners,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
 ) -> None:
     await ack()
-    settle(deps, body, action, respond, accepted=False)
+    settle(deps, TeamId(context.team_id or ""), body, action, respond, accepted=False)
 
 
 LISTENERS = (
@@ -32,7 +42,13 @@ LISTENERS = (
 
 
 def settle(
-    deps: Listeners, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, *, accepted: bool
+    deps: Listeners,
+    team: TeamId,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: AsyncRespond,
+    *,
+    accepted: bool,
 ) -> None:
     suggestions = deps.suggestions
     task_gid = str(action.get("value") or "")
@@ -41,10 +57,10 @@ def settle(
     message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
     if suggestions is None or not task_gid.isdigit() or not channel or not user:
         return
-    say = clicker_teller(deps, body, channel, user, respond)
+    say = clicker_teller(deps, body, team, channel, user, respond)
 
     async def act() -> None:
-        note = await suggestions.settle(TaskGid(task_gid), user, accepted=accepted, message_ts=message_ts)
+        note = await suggestions.settle(team, TaskGid(task_gid), user, accepted=accepted, message_ts=message_ts)
         if note:
             await say(note)
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 
 from bridge import wording
 from bridge.domain.model import SlackUserId, TaskGid, TeamId
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 Click = Callable[[TeamId, SlackUserId, TaskGid], Awaitable[str]]
 
 
-async def on_link_shared(deps: Listeners, event: dict[str, Any]) -> None:
+async def on_link_shared(deps: Listeners, event: dict[str, Any], context: AsyncBoltContext) -> None:
     if event.get("source") == "composer":
         # A preview while typing is unfurled by unfurl_id, which the gateway does not speak; the posted message
         # arrives again as its own link_shared, and that one is unfurled.
@@ -26,7 +26,8 @@ async def on_link_shared(deps: Listeners, event: dict[str, Any]) -> None:
     channel, ts = event.get("channel"), event.get("message_ts")
     if not urls or not channel or not ts:
         return
-    deps.background.spawn(deps.unfurls.unfurl(str(channel), str(ts), urls), name=f"unfurl {channel}")
+    team = TeamId(context.team_id or "")  # the workspace Slack signed the event for (none: refused if OAuth)
+    deps.background.spawn(deps.unfurls.unfurl(team, str(channel), str(ts), urls), name=f"unfurl {channel}")
 
 
 async def done(
@@ -57,7 +58,7 @@ def _click(deps: Listeners, body: dict[str, Any], action: dict[str, Any], respon
     if not value.isdigit():
         log.warning("ignoring an unfurl button without a task gid: %r", value)
         return
-    say = _teller(deps, body, user, respond)
+    say = _teller(deps, body, team, user, respond)
 
     async def act() -> None:
         await say(await work(team, user, TaskGid(value)))
@@ -65,7 +66,7 @@ def _click(deps: Listeners, body: dict[str, Any], action: dict[str, Any], respon
     deps.background.spawn(answering(act, say), name=f"unfurl click {value}")
 
 
-def _teller(deps: Listeners, body: dict[str, Any], user: SlackUserId, respond: AsyncRespond) -> Say:
+def _teller(deps: Listeners, body: dict[str, Any], team: TeamId, user: SlackUserId, respond: AsyncRespond) -> Say:
     """Answer only the clicker: through the action's response_url, else as an ephemeral message in the channel."""
     if body.get("response_url"):
 
@@ -75,4 +76,4 @@ def _teller(deps: Listeners, body: dict[str, Any], user: SlackUserId, respond: A
 
         return say
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
-    return ephemeral_to(deps, channel, user)
+    return ephemeral_to(deps, team, channel, user)

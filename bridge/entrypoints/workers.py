@@ -18,7 +18,6 @@ from bridge.services.events_polling import EventsPolling
 from bridge.services.nags import Nagger
 from bridge.services.routing import Router
 from bridge.services.webhooks import WebhookReconciler
-from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +92,7 @@ class CaptureSweeper:
         stale = await self._store.unfinished_captures(before=now - self._after, limit=20)
         for record in stale:
             try:
-                with acting_for(record.team_id):  # the sweeper finishes captures of every workspace, one at a time
-                    await self._capture.resume(record)
+                await self._capture.recovery.resume(record)  # of any workspace: the record names it
             except Exception as exc:  # one bad message must not stop the others; the next sweep tries again
                 log.warning("could not finish the capture of %s/%s: %s", record.channel_id, record.message_ts, exc)
         # /task commands whose process ended before they did (its heartbeat stopped, or its hold ran out); each is
@@ -105,8 +103,7 @@ class CaptureSweeper:
         )
         for command in commands:
             try:
-                with acting_for(command.team_id):
-                    await self._capture.finish_command(command)
+                await self._capture.recovery.finish_command(command)
             except Exception as exc:
                 log.warning("could not finish /task %s of %s: %s", command.request_key, command.channel_id, exc)
         return len(stale) + len(commands)

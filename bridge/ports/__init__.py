@@ -13,7 +13,7 @@ from bridge.ports.links import LinkReads, LinkStore, SyncTokenStore, WebhookStor
 from bridge.ports.nags import NagIndex, NagLog
 from bridge.ports.people import UserMappings, UserSettingsStore
 from bridge.ports.reports import ReportStore
-from bridge.ports.slack import SlackPort
+from bridge.ports.slack import SlackPort, SlackTeams
 from bridge.ports.store import DatabaseHealth, SecretStore, Store
 from bridge.ports.tasks import CaptureStore, CommentStore, SlackEventLog, TaskStore
 
@@ -44,6 +44,7 @@ __all__ = [
     "SecretStore",
     "SlackEventLog",
     "SlackPort",
+    "SlackTeams",
     "Store",
     "SyncTokenStore",
     "TaskStore",

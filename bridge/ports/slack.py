@@ -1,4 +1,4 @@
-"""The Slack calls the services make."""
+"""The Slack calls the services make, for one workspace at a time."""
 
 from __future__ import annotations
 
@@ -9,8 +9,17 @@ from bridge.domain.model import (
 )
 
 
+class SlackTeams(Protocol):
+    """Slack as the services reach it: every call names the workspace it acts for (a link's, a request's), so a
+    multi-workspace install posts with that workspace's bot token and looks people up among that workspace's."""
+
+    def for_team(self, team_id: str) -> SlackPort:
+        """The calls of one workspace (a cheap view: make one per piece of work)."""
+        ...
+
+
 class SlackPort(Protocol):
-    """The Slack calls the services make (adapters/slack_api.py implements it)."""
+    """The Slack calls the services make in one workspace (adapters/slack_api.py implements it)."""
 
     async def post_message(
         self,

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
-from bridge.domain.model import ChannelId, ProjectGid, TaskGid, TrackedTask
+from bridge.domain.model import ChannelId, ProjectGid, TaskGid, TeamId, TrackedTask
 from bridge.domain.suggest import Answer, Reply, with_replies
 from bridge.domain.work import Story, Task, iso_moment
 from bridge.lookups import Lookups
@@ -36,13 +36,19 @@ class ChannelPrivacy(Protocol):
     async def is_private(self, channel: str) -> bool: ...
 
 
+class WorkspacePrivacy(Protocol):
+    """Slack as the index asks it, one workspace at a time (ports.SlackTeams)."""
+
+    def for_team(self, team_id: str) -> ChannelPrivacy: ...
+
+
 class AnswerIndex:
     def __init__(
         self,
         *,
         store: AnswerStore,
         asana: IndexAsana,
-        slack: ChannelPrivacy,
+        slack: WorkspacePrivacy,
         clock: Clock,
         timer: Callable[[], float] = time.monotonic,  # what the lookups' lifetimes are counted on (tests move it)
     ) -> None:
@@ -117,7 +123,7 @@ class AnswerIndex:
             permalink_url=tracked.permalink_url,
             asked_at=tracked.created_at,
             asker=mapping.asana_user_gid if mapping else None,
-            private=await self._is_private(tracked.channel_id),
+            private=await self._is_private(tracked.team_id, tracked.channel_id),
         )
 
     async def _replies(self, answer: Answer, stories: Sequence[Story]) -> list[Reply]:
@@ -131,9 +137,10 @@ class AnswerIndex:
             if s.subtype == "comment_added"
         ]
 
-    async def _is_private(self, channel: ChannelId) -> bool:
+    async def _is_private(self, team_id: TeamId, channel: ChannelId) -> bool:
         try:
-            private = await self._private.get_or_load(channel, lambda: self._slack.is_private(channel))
+            slack = self._slack.for_team(team_id)
+            private = await self._private.get_or_load(channel, lambda: slack.is_private(channel))
         except Exception as exc:  # unknown (and not remembered): treated as private, the safe side
             log.warning("could not tell whether %s is private: %s", channel, exc)
             return True

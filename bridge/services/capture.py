@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,8 +21,6 @@ from bridge.domain.model import (
     Holder,
     Link,
     MessageTs,
-    PendingCommand,
-    SlackUserId,
     TaskGid,
     TrackedTask,
 )
@@ -32,11 +30,12 @@ from bridge.domain.model import (
 from bridge.domain.policy import Policy
 from bridge.domain.sla import DUE_SET_BY_BRIDGE, sla_due_on
 from bridge.domain.work import Task, TaskDraft
-from bridge.errors import AsanaError, AsanaRateLimited, AsanaUnavailable, SlackError
-from bridge.ports import AsanaPort, CaptureStore, Clock, LinkReads, OutboxStore, SlackPort, TaskStore
+from bridge.errors import AsanaError, AsanaUnavailable, SlackError
+from bridge.ports import AsanaPort, CaptureStore, Clock, LinkReads, OutboxStore, SlackTeams, TaskStore
 from bridge.services.acting import Acting, ActingFor, as_bridge
 from bridge.services.capture_placement import Placement
 from bridge.services.capture_reading import Reader
+from bridge.services.capture_recovery import Recovery
 from bridge.services.capture_request import AfterCapture, AlreadyCaptured, Captured, CaptureRequest, Defer, marker
 from bridge.services.cards import Cards, with_card
 from bridge.services.errors import UserError
@@ -45,10 +44,6 @@ from bridge.services.people import People
 
 log = logging.getLogger(__name__)
 
-# A /task is held by the process that acked it for longer than its retries last (about 16 minutes, plus timeouts);
-# after that (a crash) the capture sweeper takes it, and gives up on Asana a day after the command.
-COMMAND_HELD_BY_ITS_PROCESS = timedelta(minutes=30)
-COMMAND_GIVE_UP = timedelta(days=1)
 CAPTURES_AT_ONCE = 8  # about half of Asana's 15 writes in flight: the rest is left to relays and nags
 
 
@@ -61,7 +56,7 @@ class Capture:
         captures: CaptureStore,
         posts: OutboxStore,
         asana: AsanaPort,
-        slack: SlackPort,
+        slack: SlackTeams,
         people: People,
         clock: Clock,
         policy: Policy,
@@ -74,19 +69,21 @@ class Capture:
     ) -> None:
         self._cards = cards
         self._outbox = Outbox(store=posts, slack=slack, clock=clock, holder=holder)
-        self._holder = holder  # kept /task commands name it: if it dies, another replica finishes them at once
         self._after_capture = after_capture  # suggestions of earlier answers, in the new thread
         self._links = links
         self._tasks = tasks
         self._captures = captures
         self._asana = asana
         self._acting_for = acting_for or as_bridge(asana)
-        self._slack = slack
         self._people = people
         self._clock = clock
         self._policy = policy
         self._placement = Placement(asana=asana, timer=timer)
         self.reader = Reader(slack=slack, people=people)
+        # What finishes captures cut off by a crash or an outage, and keeps /task commands until they end.
+        self.recovery = Recovery(
+            making=self, captures=captures, tasks=tasks, asana=asana, slack=slack, clock=clock, holder=holder
+        )
         self._in_flight = asyncio.Semaphore(CAPTURES_AT_ONCE)
         # A /task's link back to Slack is written after the capture, one at a time: in a burst of commands the
         # tasks, their cards and their confirmations come first, and the loop stays free to ack the next ones.
@@ -136,115 +133,6 @@ class Capture:
                 await self._captures.release_capture(request.team_id, request.channel_id, request.source_ts)
             raise
 
-    async def recover(self, request: CaptureRequest, *, since: datetime) -> Captured | AlreadyCaptured | None:
-        """After an answer from Asana was lost: find the task the first attempt made, instead of making another."""
-        found = await self._find(request, since=since)
-        if found is None:
-            if request.source_ts is not None:
-                await self._captures.release_capture(request.team_id, request.channel_id, request.source_ts)
-            return None
-        link, task = found
-        if request.source_ts is not None:
-            await self._captures.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
-        return await self._finish(request, link, task)
-
-    async def _find(self, request: CaptureRequest, *, since: datetime) -> tuple[Link, Task] | None:
-        """The task made for this request (its marker is in the notes) among the link's tasks changed since."""
-        if request.marker_key is None:
-            return None
-        link = await self.link_for(request)
-        found_by = marker(request)
-        for task in await self._asana.tasks_modified_since(link.project_gid, since):
-            if found_by in task.notes:
-                return link, task
-        return None
-
-    async def keep_command(self, request: CaptureRequest) -> None:
-        """Keep an acked /task until it ends, so that a crash in the middle (its retries during an Asana outage last
-        minutes) leaves it to the capture sweeper instead of losing it."""
-        if request.request_key is None:
-            return
-        now = self._clock.now()
-        command = PendingCommand(
-            request_key=request.request_key,
-            team_id=request.team_id,
-            channel_id=request.channel_id,
-            requester=request.requester,
-            title=request.title,
-            notes=request.notes,
-            assignee=request.assignee,
-            due=request.due,
-            priority=request.priority,
-            created_at=now,
-        )
-        try:
-            await self._captures.keep_command(
-                command,
-                held_until=now + COMMAND_HELD_BY_ITS_PROCESS,
-                held_by=None if self._holder is None else self._holder.replica_id,
-            )
-        except Exception as exc:  # the capture goes on; only a crash during it would now lose it
-            log.warning("could not keep /task %s before capturing it: %s", request.request_key, exc)
-
-    async def forget_command(self, request: CaptureRequest) -> None:
-        if request.request_key is not None:
-            await self._captures.forget_command(request.request_key)
-
-    async def finish_command(self, command: PendingCommand) -> None:
-        """Finish a /task whose process ended before it did (a crash): find its task or make it, and tell the person
-        how it ended. Raises while Asana is still unavailable (the sweeper tries again later), for a day."""
-        request = CaptureRequest(
-            team_id=command.team_id,
-            channel_id=command.channel_id,
-            requester=command.requester,
-            title=command.title,
-            notes=command.notes,
-            assignee=command.assignee,
-            due=command.due,
-            priority=command.priority,
-            request_key=command.request_key,
-        )
-
-        async def tell(text: str) -> None:
-            await self._slack.post_ephemeral(command.channel_id, command.requester, text)
-
-        try:
-            found = await self._find(request, since=command.created_at - timedelta(minutes=1))
-            if found is None or await self._tasks.get_tracked_task(found[1].gid) is None:
-                result = await self._finish(request, *found) if found else await self.capture(request)
-                if isinstance(result, Captured):
-                    await tell(wording.task_landed(result.task))
-            # else: it was finished before the crash, and the person saw its thread
-        except UserError as exc:
-            await tell(str(exc))
-        except (AsanaUnavailable, AsanaRateLimited):
-            if self._clock.now() - command.created_at < COMMAND_GIVE_UP:
-                raise
-            await tell(wording.CAPTURE_GAVE_UP.format(title=wording.escape(command.title)))
-        await self._captures.forget_command(command.request_key)
-
-    async def resume(self, record: CaptureRecord) -> Captured | AlreadyCaptured | None:
-        """Finish a message capture whose run was cut off after its claim (a crash): find its task, or make it."""
-        message = await self._slack.message(record.channel_id, record.message_ts)
-        if message is None or not message.get("user"):
-            # A thread reply (not in the channel history) or a deleted message: free it so a person can try again.
-            await self._captures.release_capture(record.team_id, record.channel_id, record.message_ts)
-            return None
-        author = SlackUserId(str(message["user"]))
-        read = await self.reader.message(record.channel_id, author, message)
-        request = CaptureRequest(
-            team_id=record.team_id,
-            channel_id=record.channel_id,
-            requester=author,
-            title=read.title,
-            notes=read.notes,
-            source_ts=record.message_ts,
-            source_thread_ts=MessageTs(str(message.get("thread_ts") or record.message_ts)),
-            by_policy=True,  # the sweeper finishes it; who acted first is not kept: the bridge acts
-        )
-        found = await self.recover(request, since=record.created_at - timedelta(minutes=1))
-        return found if found is not None else await self.capture(request)
-
     async def _already(self, request: CaptureRequest) -> AlreadyCaptured:
         assert request.source_ts is not None
         record = await self._captures.get_capture(request.team_id, request.channel_id, request.source_ts)
@@ -291,7 +179,7 @@ class Capture:
         task = await acting.asana.create_task(draft)
         if request.source_ts is not None:
             await self._captures.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
-        return await self._finish(request, link, task)
+        return await self.finish(request, link, task)
 
     async def _requester(self, request: CaptureRequest, link: Link) -> AsanaUserGid | None:
         """The asker's Asana user, to follow the task; an asker nobody can look up is still captured."""
@@ -303,7 +191,7 @@ class Capture:
             )
             return None
 
-    async def _finish(self, request: CaptureRequest, link: Link, task: Task) -> Captured:
+    async def finish(self, request: CaptureRequest, link: Link, task: Task) -> Captured:
         """Everything after the task exists; each step is safe to repeat."""
         policy = self._policy.for_project(link.project_gid)
         ack_gid: TaskGid | None = None
@@ -360,7 +248,7 @@ class Capture:
             await self._write_link_back(request, task, post_ts)
 
     async def _write_link_back(self, request: CaptureRequest, task: Task, post_ts: MessageTs) -> None:
-        permalink = await self.reader.permalink(request.channel_id, post_ts)
+        permalink = await self.reader.permalink(request.team_id, request.channel_id, post_ts)
         if permalink is None:
             return
         notes = f"{wording.as_rich(request.notes)}\n\n{wording.from_slack(permalink)}"

@@ -10,52 +10,54 @@ from typing import Any
 
 from bridge import wording
 from bridge.domain.commands import TaskCommand
-from bridge.domain.model import ChannelId, MessageTs, SlackUserId
+from bridge.domain.model import ChannelId, MessageTs, SlackUserId, TeamId
 from bridge.domain.slack_text import readable, task_name, title_of_message, unnamed_channels, unnamed_users
 from bridge.errors import SlackError
-from bridge.ports import SlackPort
+from bridge.ports import SlackTeams
 from bridge.services.people import People
 
 log = logging.getLogger(__name__)
 
 
 class Reader:
-    def __init__(self, *, slack: SlackPort, people: People) -> None:
+    def __init__(self, *, slack: SlackTeams, people: People) -> None:
         self._slack = slack
         self._people = people
 
-    async def names(self, markup: str, *also: str) -> dict[str, str]:
+    async def names(self, team_id: TeamId, markup: str, *also: str) -> dict[str, str]:
         """The names of the people and channels a text mentions without one (and of the people `also`), as far as
         Slack tells them."""
-        return await self._people.names([*also, *unnamed_users(markup)], unnamed_channels(markup))
+        return await self._people.names(team_id, [*also, *unnamed_users(markup)], unnamed_channels(markup))
 
-    async def permalink(self, channel: ChannelId, ts: MessageTs) -> str | None:
+    async def permalink(self, team_id: TeamId, channel: ChannelId, ts: MessageTs) -> str | None:
         try:
-            return await self._slack.permalink(channel, ts)
+            return await self._slack.for_team(team_id).permalink(channel, ts)
         except SlackError as exc:
             log.warning("no permalink for %s/%s (%s): the task's description goes without it", channel, ts, exc)
             return None
 
-    async def message(self, channel: ChannelId, author: SlackUserId, message: Mapping[str, Any]) -> Message:
+    async def message(
+        self, team_id: TeamId, channel: ChannelId, author: SlackUserId, message: Mapping[str, Any]
+    ) -> Message:
         """A message to capture: its name, its description with the way back to it, in readable words."""
         text = str(message.get("text") or "")
         ts = MessageTs(str(message["ts"]))
-        names = await self.names(text, author)
+        names = await self.names(team_id, text, author)
         by = wording.notes_author(names.get(author) or profile_name(message), author)
         return Message(
             title=title_of_message(text, names) or wording.UNTITLED,
-            notes=wording.message_notes(text, by=by, names=names, permalink=await self.permalink(channel, ts)),
+            notes=wording.message_notes(text, by=by, names=names, permalink=await self.permalink(team_id, channel, ts)),
             text=readable(text, names),
         )
 
-    async def command(self, parsed: TaskCommand) -> TaskCommand:
+    async def command(self, team_id: TeamId, parsed: TaskCommand) -> TaskCommand:
         """A /task read again with the names of the people its title mentions without one."""
-        names = await self.names(parsed.markup)
+        names = await self.names(team_id, parsed.markup)
         return replace(parsed, title=task_name(parsed.markup, names)) if names else parsed
 
-    async def author(self, user: SlackUserId) -> str:
+    async def author(self, team_id: TeamId, user: SlackUserId) -> str:
         """The description's line for who asked."""
-        names = await self._people.names([user])
+        names = await self._people.names(team_id, [user])
         return wording.notes_author(names.get(user), user)
 
 

@@ -37,7 +37,7 @@ async def capture_with_retries(
         try:
             if attempt and request.marker_key is not None:
                 # The last attempt may have created the task before its answer was lost: look before creating.
-                found = await capture.recover(request, since=started - timedelta(minutes=1))
+                found = await capture.recovery.recover(request, since=started - timedelta(minutes=1))
                 if found is not None:
                     result: Captured | AlreadyCaptured = found
                     break

@@ -17,7 +17,7 @@ from bridge.domain.model import Link, MessageTs, TrackedTask
 from bridge.domain.policy import Policy
 from bridge.domain.work import custom_field, enabled_options
 from bridge.errors import AsanaError, SlackError
-from bridge.ports import CaptureStore, Clock, LinkReads, SlackPort
+from bridge.ports import CaptureStore, Clock, LinkReads, SlackTeams
 from bridge.services.people import People
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class Cards:
         *,
         links: LinkReads,
         captures: CaptureStore,
-        slack: SlackPort,
+        slack: SlackTeams,
         people: People,
         clock: Clock,
         policy: Policy,
@@ -74,7 +74,8 @@ class Cards:
         link = link or await self._links.get_link(tracked.team_id, tracked.channel_id)
         text, card = await self.draw(tracked, link)
         try:
-            await self._slack.update_message(tracked.channel_id, where, text, blocks=card)
+            slack = self._slack.for_team(tracked.team_id)
+            await slack.update_message(tracked.channel_id, where, text, blocks=card)
         except SlackError as exc:
             log.warning("could not redraw the card of task %s: %s", tracked.task_gid, exc)
 

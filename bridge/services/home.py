@@ -25,7 +25,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.report import open_items
 from bridge.domain.report_tasks import ReportTask, link_id, report_task
 from bridge.domain.work import custom_field, enabled_options
-from bridge.ports import Clock, LinkReads, ReportStore, SlackPort, TaskStore, UserSettingsStore
+from bridge.ports import Clock, LinkReads, ReportStore, SlackTeams, TaskStore, UserSettingsStore
 from bridge.services.identity import Identities
 from bridge.services.people import People
 
@@ -40,7 +40,7 @@ class Home:
         tasks: TaskStore,
         reports: ReportStore,
         user_settings: UserSettingsStore,
-        slack: SlackPort,
+        slack: SlackTeams,
         people: People,
         clock: Clock,
         policy: Policy,
@@ -83,7 +83,7 @@ class Home:
         if self._identities is not None and self._identities.configured:
             asana_name = await self._identities.connected_as(team_id, user_id)
             view["blocks"].extend(wording.home_connection(asana_name=asana_name))
-        await self._slack.publish_home(user_id, view)
+        await self._slack.for_team(team_id).publish_home(user_id, view)
 
     async def _listing(
         self, links: list[Link], asana_user: AsanaUserGid

@@ -35,7 +35,7 @@ from bridge.domain.identity import (
 from bridge.domain.model import Link, SlackUserId, TeamId
 from bridge.domain.policy import Policy
 from bridge.errors import AsanaError, AsanaUnavailable, OAuthRefused, SlackError
-from bridge.ports import AsanaOAuthPort, BridgeAsana, Clock, IdentityStore, SlackPort
+from bridge.ports import AsanaOAuthPort, BridgeAsana, Clock, IdentityStore, SlackTeams
 from bridge.services.acting import Acting, PersonAsana
 from bridge.services.errors import UserError
 
@@ -59,7 +59,7 @@ class Identities:
         store: IdentityStore,
         oauth: AsanaOAuthPort | None,
         asana: BridgeAsana,
-        slack: SlackPort,
+        slack: SlackTeams,
         clock: Clock,
         policy: Policy,
         workspace_gid: Callable[[], str | None],
@@ -107,13 +107,15 @@ class Identities:
             if await self._store.offer_connect_once(team_id, user, now=self._clock.now()):
                 await self._offer(team_id, user)
         return Acting(
-            self._asana, as_person=False, on_behalf_of=wording.on_behalf_of(await self._slack.user_name(user))
+            self._asana,
+            as_person=False,
+            on_behalf_of=wording.on_behalf_of(await self._slack.for_team(team_id).user_name(user)),
         )
 
     async def _offer(self, team_id: TeamId, user: SlackUserId) -> None:
         text, offer = wording.connect_offer(await self.connect_url(team_id, user))
         try:
-            await self._slack.post_message(user, text, blocks=offer)
+            await self._slack.for_team(team_id).post_message(user, text, blocks=offer)
         except SlackError as exc:
             log.warning("could not offer %s to connect Asana: %s", user, exc)
 
@@ -134,7 +136,7 @@ class Identities:
         except OAuthRefused as exc:
             await self._store.delete_connection(team_id, user)
             log.info("Asana refused to renew the connection of %s (%s): forgotten", user, exc.code)
-            await self._tell(user, wording.CONNECTION_DROPPED)
+            await self._tell(team_id, user, wording.CONNECTION_DROPPED)
             return None
         except BaseException:
             await self._store.release_refresh(team_id, user)
@@ -157,9 +159,9 @@ class Identities:
             return connection  # still valid for a few minutes
         raise AsanaUnavailable("the renewal of an Asana connection is taking too long", sent=False)
 
-    async def _tell(self, user: SlackUserId, text: str) -> None:
+    async def _tell(self, team_id: TeamId, user: SlackUserId, text: str) -> None:
         try:
-            await self._slack.post_message(user, text)
+            await self._slack.for_team(team_id).post_message(user, text)
         except SlackError as exc:
             log.warning("could not tell %s about their Asana connection: %s", user, exc)
 
@@ -245,7 +247,7 @@ class Identities:
             )
         )
         log.info("%s connected their Asana account (%s)", taken.slack_user_id, me.gid)
-        await self._tell(taken.slack_user_id, wording.already_connected(me.name or grant.user_name))
+        await self._tell(taken.team_id, taken.slack_user_id, wording.already_connected(me.name or grant.user_name))
         return Finished(True, asana_name=me.name or grant.user_name)
 
     async def _revoke_quietly(self, token: str) -> None:

@@ -45,7 +45,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.work import Section, Task
 from bridge.errors import AsanaError, AsanaForbidden, AsanaNotFound, SlackError
 from bridge.lookups import Lookups
-from bridge.ports import AsanaPort, Clock, LinkReads, NagLog, SlackPort, TaskStore, UserMappings
+from bridge.ports import AsanaPort, Clock, LinkReads, NagLog, SlackTeams, TaskStore, UserMappings
 from bridge.services.access import Access
 from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.cards import Cards
@@ -67,7 +67,7 @@ class NagActions:
         tasks: TaskStore,
         mappings: UserMappings,
         asana: AsanaPort,
-        slack: SlackPort,
+        slack: SlackTeams,
         people: People,
         clock: Clock,
         policy: Policy,
@@ -256,7 +256,7 @@ class NagActions:
     async def _comment(
         self, asana: AsanaPort, click: NagClick, decision: Decision, after: Task, section: Section | None
     ) -> None:
-        who = await self._slack.user_name(click.user)
+        who = await self._slack.for_team(click.team_id).user_name(click.user)
         text = wording.nag_comment(
             decision, who=who, assignee=after.assignee_name, moved_to=section.name if section else None
         )
@@ -271,14 +271,16 @@ class NagActions:
             return  # the App Home is published again instead
         text, edited = wording.nag_after(click.message_blocks, line, keep_actions=keep_actions)
         try:
-            await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=edited)
+            slack = self._slack.for_team(click.team_id)
+            await slack.update_message(click.channel_id, click.message_ts, text, blocks=edited)
         except SlackError as exc:
             log.warning("could not edit nag %s in %s: %s", click.message_ts, click.channel_id, exc)
 
     async def _tell_thread(self, tracked: TrackedTask, line: str) -> None:
         """A click on the card: the card is drawn again, and who did what is said in the thread."""
         try:
-            await self._slack.post_message(tracked.channel_id, line, thread_ts=tracked.thread_ts)
+            slack = self._slack.for_team(tracked.team_id)
+            await slack.post_message(tracked.channel_id, line, thread_ts=tracked.thread_ts)
         except SlackError as exc:
             log.warning("could not tell the thread of task %s what was done: %s", tracked.task_gid, exc)
 

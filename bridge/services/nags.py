@@ -18,10 +18,10 @@ from typing import Protocol
 from bridge import wording
 from bridge.domain.business_time import clock_for
 from bridge.domain.cards import deadline_of, working_days_between
-from bridge.domain.model import Arm, AsanaUserGid, ChannelId, Link, NagKey, TaskGid, TrackedTask
+from bridge.domain.model import Arm, ChannelId, Link, NagKey, TaskGid, TrackedTask
 from bridge.domain.nag_moments import next_check, rules_digest
 from bridge.domain.nag_rules import due_nags
-from bridge.domain.nags import SNOOZED_UNTIL, Mention, Nag, NagKind, Role, TaskView, task_view
+from bridge.domain.nags import SNOOZED_UNTIL, Nag, NagKind, TaskView, task_view
 from bridge.domain.policy import Policy
 from bridge.domain.sla import target_for
 from bridge.domain.work import custom_field, enabled_options
@@ -34,18 +34,18 @@ from bridge.ports import (
     NagIndex,
     NagLog,
     OutboxStore,
-    SlackPort,
+    SlackTeams,
     TaskStore,
     UserMappings,
 )
+from bridge.services.nag_mentions import NagMentions
 from bridge.services.nag_prepass import QuietArming
 from bridge.services.open_tasks import Home, OpenTasks
 from bridge.services.outbox import Outbox, PostInFlight
 from bridge.services.people import People
 from bridge.services.pool import Pool
-from bridge.services.presence import Presence, Who
+from bridge.services.presence import Presence
 from bridge.services.slices import Slicer
-from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 LEADER_ROLE = "nag-scheduler"
@@ -63,7 +63,7 @@ class Nagger:
         *,
         store: NagStore,
         asana: AsanaPort,
-        slack: SlackPort,
+        slack: SlackTeams,
         clock: Clock,
         policy: Policy,
         on_sent: Callable[[str], None] = lambda kind: None,
@@ -72,7 +72,6 @@ class Nagger:
         quiet: QuietArming | None = None,
     ) -> None:
         self._quiet = quiet  # arms, in a process of its own, the due tasks with nothing to send (nag_prepass.py)
-        self._people = people  # finds assignees in Slack who never used the bridge (without it: names them)
         self._store = store
         self._on_sent = on_sent  # told the kind of every nag sent (the bridge_nags_sent metric)
         self._asana = asana
@@ -81,12 +80,10 @@ class Nagger:
         self._policy = policy
         self._outbox = Outbox(store=store, slack=slack, clock=clock)
         self._presence = presence or Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
+        self._mentions = NagMentions(mappings=store, slack=slack, presence=self._presence, policy=policy, people=people)
         self._open = OpenTasks(store=store, clock=clock, policy=policy)
         self._leading = False
         self._digests: dict[tuple[str, str], str] = {}  # (project, priority field) -> its rules' digest
-        # Nags decided but waiting for their person's working hours, per task: (the task as judged, nag, when).
-        # Their task is armed for that moment, so the tick that reads it sends them (the team's day may be over).
-        self._waiting: dict[TaskGid, dict[NagKey, tuple[TaskView, Nag, datetime]]] = {}
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -97,14 +94,14 @@ class Nagger:
         if not await self._store.lead(LEADER_ROLE):
             self._leading = False
             self._open.forget()  # another replica leads: what it sends is not in our memory
-            self._waiting.clear()
+            self._mentions.forget()
             return 0
         self._leading = True
         now = now or self._clock.now()
         links: dict[Home, Link] = {(link.project_gid, link.channel_id): link for link in await self._store.list_links()}
         await self._arm_links(links)
         if self._quiet is not None:
-            await self._quiet.arm_quiet(list(links.values()), now, frozenset(self._waiting))
+            await self._quiet.arm_quiet(list(links.values()), now, self._mentions.waiting_tasks())
         sent = 0
         slicer = Slicer()  # many tasks may come due at once (after an upgrade, a policy change): the loop gets turns
         after: tuple[datetime, str] | None = None
@@ -151,7 +148,7 @@ class Nagger:
         many messages went."""
         link = links.get((tracked.project_gid, tracked.channel_id))
         if link is None or tracked.completed or tracked.parent_gid is not None:
-            self._waiting.pop(tracked.task_gid, None)
+            self._mentions.forget(tracked.task_gid)
             return None, 0  # unlinked (linking again arms it), done, or a subtask (told in its parent's thread)
         policy = self._policy.for_project(link.project_gid)
         view = task_view(
@@ -163,50 +160,25 @@ class Nagger:
         retry: datetime | None = None
         ready: list[Nag] = []
         messages = 0
-        work = self._with_waiting(view, decided, sent, now)
+        work = self._mentions.due(view, decided, sent, now)
         if work and await self._store.get_tracked_task(tracked.task_gid) != tracked:
             # Saved (or completed) since its page was read, which sending earlier pages' nags may have made long ago:
             # the save armed it again, so the next tick judges it as it is now.
             return now + RETRY, 0
         try:
-            with acting_for(link.team_id):
-                for nag in work:
-                    at = await self._mention_at(link, tracked, nag, now)
-                    if at > now:  # decided on the team's calendar, sent within the person's own hours
-                        self._waiting.setdefault(view.gid, {})[nag.key] = (view, nag, at)
-                        retry = min(retry or at, at)
-                    else:
-                        self._waiting.get(view.gid, {}).pop(nag.key, None)
-                        ready.append(nag)
-                if ready:  # one message for what is due on the task (and whose person is at work)
-                    await self._send(link, tracked, view, ready, now, sent)
-                    messages = 1
+            ready, retry = await self._mentions.ready(link, tracked, view, work, now)
+            if ready:  # one message for what is due on the task (and whose person is at work)
+                await self._send(link, tracked, view, ready, now, sent)
+                messages = 1
             for nag in ready:
                 self._on_sent(nag.key.kind)
         except (AsanaError, SlackError, PostInFlight) as exc:  # the nags stay due: the next tick tries again
             log.warning("could not send %s for task %s: %s", [n.key for n in ready or decided], view.gid, exc)
             retry = now + RETRY
-        if not self._waiting.get(view.gid):
-            self._waiting.pop(view.gid, None)
         moment = next_check(view, policy, now, sent, snoozed_until=snoozed)
         if retry is not None:
             moment = min(moment or retry, retry)
         return moment, messages
-
-    def _with_waiting(self, view: TaskView, decided: list[Nag], sent: set[NagKey], now: datetime) -> list[Nag]:
-        """The nags decided now, less those waiting for their person, plus the waiting ones whose person is at work
-        now and whose task has not changed since they were decided."""
-        waiting = self._waiting.get(view.gid, {})
-        work = [nag for nag in decided if nag.key not in waiting or waiting[nag.key][2] <= now]
-        kinds = {(nag.key.kind, nag.key.stage) for nag in work}
-        for key, (then, nag, at) in list(waiting.items()):
-            if at > now:
-                continue
-            if key in sent or then != view or (key.kind, key.stage) in kinds:
-                del waiting[key]  # sent, the task changed, or a later one of its kind is due: not this one
-                continue
-            work.append(nag)
-        return work
 
     async def open_views(self) -> dict[Home, list[TaskView]] | None:
         """The open top-level tasks per link (project, channel); None unless this replica leads.
@@ -222,7 +194,7 @@ class Nagger:
         """One message for every nag due on the task: whom it is for, each reason with its figures, the buttons."""
         policy = self._policy.for_project(link.project_gid)
         clock = clock_for(policy.business_hours)
-        mentions = [found for nag in nags if (found := await self._mention(link, tracked, nag.mention))]
+        mentions = [found for nag in nags if (found := await self._mentions.mention(link, tracked, nag.mention))]
         target = target_for(policy.sla, view.priority)
         reasons = [
             wording.nag_reason(
@@ -266,7 +238,7 @@ class Nagger:
         ts = await self._outbox.reply(tracked, key=key, text=text, blocks=post)
         reminder = any(nag.kind == NagKind.REMINDER for nag in nags)
         if reminder and policy.reminders.dm_assignee and view.assignee:
-            person = await self._store.slack_user_for(tracked.team_id, view.assignee)
+            person = await self._mentions.slack_user(tracked, view.assignee)
             if person is not None:
                 await self._outbox.post_once(
                     key=key + ":dm",
@@ -280,40 +252,6 @@ class Nagger:
             await self._store.record_nag(nag.key, now=now, message_ts=ts)
             sent.add(nag.key)
         log.info("sent %s for task %s", ", ".join(f"{n.kind} {n.stage}" for n in nags), tracked.task_gid)
-
-    async def _mention_at(self, link: Link, tracked: TrackedTask, nag: Nag, now: datetime) -> datetime:
-        """When the person the nag mentions may be mentioned (`now` when they are at work, or nobody is named)."""
-        mention = nag.mention
-        if mention is None:
-            return now
-        policy = self._policy.for_project(link.project_gid)
-        if mention.role == Role.REQUESTER:
-            who = Who(slack_user=mention.who)
-        elif mention.role == Role.TRIAGER:
-            who = Who(email=mention.who)
-        else:
-            gid = AsanaUserGid(mention.who)
-            who = Who(slack_user=await self._store.slack_user_for(tracked.team_id, gid), asana_user=gid)
-        return await self._presence.mention_at(link, policy, now, who)
-
-    async def _mention(self, link: Link, tracked: TrackedTask, mention: Mention | None) -> str | None:
-        """<@U…> for someone the bridge can find in Slack, else their name, else nothing."""
-        if mention is None:
-            return None
-        if mention.role == Role.REQUESTER:
-            return f"<@{mention.who}>"
-        if mention.role == Role.TRIAGER:
-            user = await self._slack.user_by_email(mention.who)
-            return f"<@{user}>" if user else wording.escape(mention.who)
-        gid = AsanaUserGid(mention.who)
-        if self._people is not None:
-            person = await self._people.slack_user(tracked.team_id, gid, link.workspace_gid)
-        else:
-            person = await self._store.slack_user_for(tracked.team_id, gid)
-        if person is not None:
-            return f"<@{person}>"
-        name = (tracked.snapshot.get("assignee") or {}).get("name")
-        return wording.escape(str(name)) if name else None
 
     async def _follow(self, link: Link, task_gid: TaskGid, email: str) -> None:
         """The triager follows the task in Asana too (adding a follower twice changes nothing)."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from bridge.domain.model import ChannelId, Holder, MessageTs, OutboxPost, OutboxState, TeamId, TrackedTask
 from bridge.errors import SlackError
-from bridge.ports import Clock, OutboxStore, SlackPort
+from bridge.ports import Clock, OutboxStore, SlackPort, SlackTeams
 
 log = logging.getLogger(__name__)
 POST_EVENT_TYPE = "asana_bridge_post"
@@ -46,7 +46,7 @@ class Outbox:
         self,
         *,
         store: OutboxStore,
-        slack: SlackPort,
+        slack: SlackTeams,
         clock: Clock,
         in_flight_for: timedelta = timedelta(seconds=60),
         holder: Holder | None = None,
@@ -115,6 +115,7 @@ class Outbox:
     ) -> MessageTs:
         if key in self._sending:
             raise PostInFlight(key)
+        slack = self._slack.for_team(team_id)
         fresh = await self._store.add_outbox_post(
             OutboxPost(
                 post_key=key,
@@ -133,7 +134,7 @@ class Outbox:
                 return previous.message_ts
             if previous is not None and not await self._take_over(previous):
                 raise PostInFlight(key)
-            sent = await self._sent_before(key, channel, thread_ts, previous)
+            sent = await self._sent_before(slack, key, channel, thread_ts, previous)
             if sent is not None:
                 log.info("post %s was sent before a crash; not sending it again", key)
                 await self._store.mark_outbox_sent(key, MessageTs(sent))
@@ -141,21 +142,21 @@ class Outbox:
         metadata = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": key}}
         self._sending.add(key)
         try:
-            ts = await self._slack.post_message(channel, text, blocks=blocks, thread_ts=thread_ts, metadata=metadata)
+            ts = await slack.post_message(channel, text, blocks=blocks, thread_ts=thread_ts, metadata=metadata)
         finally:
             self._sending.discard(key)
         await self._store.mark_outbox_sent(key, ts)
         return ts
 
     async def _sent_before(
-        self, key: str, channel: ChannelId, thread_ts: MessageTs | None, previous: OutboxPost | None
+        self, slack: SlackPort, key: str, channel: ChannelId, thread_ts: MessageTs | None, previous: OutboxPost | None
     ) -> str | None:
         """The ts of a post with this key that an earlier attempt made, if Slack has it."""
         if thread_ts is not None:
-            return (await self._slack.posts_by_key(channel, thread_ts)).get(key)
+            return (await slack.posts_by_key(channel, thread_ts)).get(key)
         since = previous.created_at if previous is not None else self._clock.now()
         try:
-            found = await self._slack.recent_posts_by_key(channel, oldest=(since - LOOK_BACK).timestamp())
+            found = await slack.recent_posts_by_key(channel, oldest=(since - LOOK_BACK).timestamp())
         except SlackError as exc:
             if exc.retryable:
                 raise

@@ -10,7 +10,7 @@ from datetime import timedelta
 from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, UserMapping, WorkspaceGid
 from bridge.errors import SlackError
 from bridge.lookups import Lookups
-from bridge.ports import AsanaPort, Clock, SlackPort, UserMappings
+from bridge.ports import AsanaPort, Clock, SlackTeams, UserMappings
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ NAME_LOOKUP_SECONDS = 1.0  # names are a nicety: a slow users.info never holds u
 
 
 class People:
-    def __init__(self, *, store: UserMappings, slack: SlackPort, asana: AsanaPort, clock: Clock) -> None:
+    def __init__(self, *, store: UserMappings, slack: SlackTeams, asana: AsanaPort, clock: Clock) -> None:
         self._store = store
         self._slack = slack
         self._asana = asana
@@ -50,7 +50,7 @@ class People:
             if now - cached.fetched_at < lifetime:
                 return cached.asana_user_gid
         try:
-            email = await self._slack.user_email(user_id)
+            email = await self._slack.for_team(team_id).user_email(user_id)
         except SlackError as exc:
             if exc.code not in UNSEEN:
                 raise
@@ -65,12 +65,13 @@ class People:
         )
         return gid
 
-    async def names(self, user_ids: Iterable[str], channel_ids: Iterable[str] = ()) -> dict[str, str]:
-        """The Slack display names of these people (and the names of these channels), as far as Slack tells them in
-        time; the others are left out."""
+    async def names(self, team_id: TeamId, user_ids: Iterable[str], channel_ids: Iterable[str] = ()) -> dict[str, str]:
+        """The Slack display names of these people (and the names of these channels) in workspace `team_id`, as far
+        as Slack tells them in time; the others are left out."""
+        slack = self._slack.for_team(team_id)
         wanted: list[tuple[str, Callable[[str], Awaitable[str]]]]
-        wanted = [(key, self._slack.user_name) for key in dict.fromkeys(user_ids)]
-        wanted += [(key, self._slack.channel_name) for key in dict.fromkeys(channel_ids)]
+        wanted = [(key, slack.user_name) for key in dict.fromkeys(user_ids)]
+        wanted += [(key, slack.channel_name) for key in dict.fromkeys(channel_ids)]
         if not wanted:
             return {}
         if len(wanted) == 1:  # the author of a /task, most often: one lookup needs no task of its own
@@ -113,7 +114,9 @@ class People:
         if self._not_in_slack.known((team_id, asana_user_gid)):
             return None
         user = await self._asana.user_by_email(asana_user_gid, workspace)  # Asana takes a gid where it takes an email
-        found = await self._slack.user_by_email(user.email) if user is not None and user.email else None
+        found = (
+            await self._slack.for_team(team_id).user_by_email(user.email) if user is not None and user.email else None
+        )
         if found is None:
             self._not_in_slack.put((team_id, asana_user_gid), None)
             return None

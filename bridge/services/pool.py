@@ -16,7 +16,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.routing import Candidate, in_hours
 from bridge.domain.work import AsanaUser
 from bridge.lookups import Lookups
-from bridge.ports import AsanaPort, SlackPort, TaskStore
+from bridge.ports import AsanaPort, SlackTeams, TaskStore
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class Pool:
         *,
         store: TaskStore,
         asana: AsanaPort,
-        slack: SlackPort,
+        slack: SlackTeams,
         timer: Callable[[], float] = time.monotonic,  # what the lookups' lifetimes are counted on (tests move it)
     ) -> None:
         self._store = store
@@ -64,7 +64,9 @@ class Pool:
                     member,
                     open_tasks=loads.get(user.gid, 0),
                     out_of_office=await self.out(user.gid, link, today),
-                    in_hours=in_hours(member, policy.business_hours, now, timezone=await self.timezone(member.email)),
+                    in_hours=in_hours(
+                        member, policy.business_hours, now, timezone=await self.timezone(member.email, link)
+                    ),
                 )
             )
         return candidates, users
@@ -98,14 +100,16 @@ class Pool:
         user = users.get(email)
         return (user.name if user else None) or email
 
-    async def timezone(self, email: str | None) -> str | None:
-        """Someone's own timezone from their Slack profile (None: unknown, so the team's is used)."""
-        user = await self._slack.user_by_email(email) if email else None
-        return await self._slack.user_timezone(user) if user else None
+    async def timezone(self, email: str | None, link: Link) -> str | None:
+        """Someone's own timezone from their Slack profile in the link's workspace (None: unknown, so the team's is
+        used)."""
+        slack = self._slack.for_team(link.team_id)
+        user = await slack.user_by_email(email) if email else None
+        return await slack.user_timezone(user) if user else None
 
-    async def mention(self, email: str | None) -> str | None:
-        """<@U…> for someone Slack knows by this email (else None: the caller says their name)."""
+    async def mention(self, email: str | None, link: Link) -> str | None:
+        """<@U…> for someone the link's Slack workspace knows by this email (else None: the caller says their name)."""
         if not email:
             return None
-        person = await self._slack.user_by_email(email)
+        person = await self._slack.for_team(link.team_id).user_by_email(email)
         return f"<@{person}>" if person else None

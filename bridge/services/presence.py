@@ -12,7 +12,7 @@ from bridge.domain.business_time import clock_for
 from bridge.domain.model import AsanaUserGid, Link
 from bridge.domain.policy import Policy, PoolMember
 from bridge.domain.presence import Person, mention_at
-from bridge.ports import SlackPort
+from bridge.ports import SlackTeams
 from bridge.services.pool import Pool
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ class Who(NamedTuple):
 
 
 class Presence:
-    def __init__(self, *, slack: SlackPort, pool: Pool) -> None:
+    def __init__(self, *, slack: SlackTeams, pool: Pool) -> None:
         self._slack = slack
         self.pool = pool
         self._retry: dict[str, datetime] = {}  # mention key -> when to ask again (not before)
@@ -61,7 +61,9 @@ class Presence:
             asana_user = user.gid if user else None
         today = clock_for(policy.business_hours).local_date(now)
         person = Person(
-            timezone=await self._slack.user_timezone(slack_user) if slack_user else await self.pool.timezone(email),
+            timezone=await self._slack.for_team(link.team_id).user_timezone(slack_user)
+            if slack_user
+            else await self.pool.timezone(email, link),
             hours=member.hours if member else None,
             out_of_office=await self.pool.out(asana_user, link, today) if asana_user else (),
         )

@@ -20,7 +20,7 @@ from bridge.domain.report import ALL, Report, typical_first_response
 from bridge.domain.report_access import LINK_LIFETIME, Credentials, Grant, Refusal, check, signed_query
 from bridge.domain.report_tasks import link_id
 from bridge.domain.suggest import Deflection, summarize
-from bridge.ports import Clock, LinkReads, ReportStore, SecretStore, SlackPort
+from bridge.ports import Clock, LinkReads, ReportStore, SecretStore, SlackTeams
 from bridge.ports.reports import ReportBuilder
 from bridge.services.errors import UserError
 from bridge.services.report_build import ReportMaker
@@ -74,7 +74,7 @@ class Reports:
         links: LinkReads,
         reports: ReportStore,
         secrets: SecretStore,
-        slack: SlackPort,
+        slack: SlackTeams,
         clock: Clock,
         policy: Policy,
         base_url: str,
@@ -164,14 +164,15 @@ class Reports:
         if link is None:
             raise UserError(wording.REPORT_NOT_LINKED)
         # The link opens the channel's report to whoever holds it: hand it only to the channel's members.
-        if user not in await self._slack.channel_members(channel_id):
+        slack = self._slack.for_team(team_id)
+        if user not in await slack.channel_members(channel_id):
             raise UserError(wording.REPORT_MEMBERS_ONLY)
         scope = link_id(team_id, channel_id)
         report = await self._report(scope, [link], rows=0)  # counts only
         text, summary = wording.report_summary(
             link.project_name, report, url=await self.link_url(scope), days=self._lifetime.days
         )
-        await self._slack.post_message(channel_id, text, blocks=summary)
+        await slack.post_message(channel_id, text, blocks=summary)
 
 
 def new_secret() -> str:

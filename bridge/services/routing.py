@@ -14,53 +14,32 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from bridge import wording
 from bridge.domain.business_time import clock_for
 from bridge.domain.model import (
     AsanaUserGid,
-    ChannelId,
     Link,
-    MessageTs,
     RoutedTask,
-    SlackUserId,
-    TaskGid,
-    TeamId,
-    TrackedTask,
 )
 from bridge.domain.nags import TaskView
 from bridge.domain.policy import Policy
-from bridge.domain.relay import next_snapshot
-from bridge.domain.routing import Candidate, Stage, choose, in_hours, out_of_office, short_sla, stage
+from bridge.domain.routing import Stage, choose, short_sla, stage
 from bridge.errors import AsanaError, SlackError
-from bridge.ports import AsanaPort, Clock, LinkReads, OutboxStore, RoutingStore, SlackPort, TaskStore
+from bridge.ports import AsanaPort, Clock, LinkReads, OutboxStore, RoutingStore, SlackTeams, TaskStore
 from bridge.services.cards import Cards
-from bridge.services.errors import UserError
-from bridge.services.outbox import Outbox, PostInFlight
-from bridge.services.people import People
+from bridge.services.outbox import PostInFlight
 from bridge.services.pool import Pool
 from bridge.services.presence import Presence, Who
+from bridge.services.routing_steps import RoutingSteps, moves_on_at
 from bridge.services.slices import Slicer
-from bridge.tenancy import acting_for
 
 log = logging.getLogger(__name__)
 
 
 Home = tuple[str, str]  # (project gid, channel id) of a link
-
-
-@dataclass(frozen=True)
-class RoutingClick:
-    """A click on a routing ping: keep the task, or hand it back."""
-
-    team_id: TeamId
-    channel_id: ChannelId
-    user: SlackUserId
-    task_gid: TaskGid
-    message_ts: MessageTs
-    keep: bool
 
 
 class Router:
@@ -72,25 +51,30 @@ class Router:
         tasks: TaskStore,
         posts: OutboxStore,
         asana: AsanaPort,
-        slack: SlackPort,
-        people: People,
+        slack: SlackTeams,
         clock: Clock,
         policy: Policy,
         presence: Presence | None = None,
         cards: Cards,
     ) -> None:
-        self._cards = cards
         self._routings = routings
         self._links = links
         self._tasks = tasks
-        self._asana = asana
-        self._slack = slack
-        self._people = people
         self._clock = clock
         self._policy = policy
-        self._outbox = Outbox(store=posts, slack=slack, clock=clock)
         self._presence = presence or Presence(slack=slack, pool=Pool(store=tasks, asana=asana, slack=slack))
         self._pool = self._presence.pool
+        self._steps = RoutingSteps(
+            routings=routings,
+            tasks=tasks,
+            posts=posts,
+            asana=asana,
+            slack=slack,
+            clock=clock,
+            policy=policy,
+            presence=self._presence,
+            cards=cards,
+        )
 
     # ---- the tick ------------------------------------------------------------------------------------------
 
@@ -119,8 +103,7 @@ class Router:
             for view in tasks:
                 await slicer.turn()
                 try:
-                    with acting_for(link.team_id):  # its posts go to the link's workspace, with that one's token
-                        done += await self._judge(link, view, routed.get(view.gid), loads, now)
+                    done += await self._judge(link, view, routed.get(view.gid), loads, now)
                 except (AsanaError, SlackError, PostInFlight) as exc:  # judged again next tick
                     log.warning("routing task %s: %s", view.gid, exc)
         return done
@@ -132,18 +115,18 @@ class Router:
         if row is None:
             if view.assignee is not None or (link.triage_section_gid and not view.priority):
                 return 0  # a person assigned it, or triage has not given it a priority yet
-            return await self._route(link, view, None, loads, now)
+            return await self.route(link, view, None, loads, now)
         if row.announcement is not None and row.assignee_gid is not None:
             # The last routing was decided but not all carried out (Asana or Slack failed): finish it first.
             tracked = await self._tasks.get_tracked_task(row.task_gid)
             if tracked is not None:
-                await self._apply(tracked, row)
+                await self._steps.apply(tracked, row)
             return 1
         if row.assignee is None:  # nobody was eligible: look again
             if view.assignee is not None:
                 await self._routings.save_routing(replace(row, manual=True, closed=True))
                 return 0
-            return await self._route(link, view, row, loads, now)
+            return await self.route(link, view, row, loads, now)
         if view.assignee != row.assignee_gid:
             return await self._mismatch(link, row, now)
         if policy.routing.wait_for == "acknowledgement" and view.first_response_at is not None:
@@ -153,13 +136,13 @@ class Router:
         window = clock.span(policy.routing.reassign_after)
         due = stage(clock, window, assigned_at=row.assigned_at, pinged_at=row.pinged_at, now=now)
         if due is Stage.PING:
-            return await self._ping(link, row, now)
+            return await self._steps.ping(link, row, now)
         if due is Stage.REASSIGN:
             holder = await self._pool.name(row.assignee, link)
             because = wording.routing_did_not_act(
                 holder, wording.when.span(policy.routing.reassign_after), wait_for=policy.routing.wait_for
             )
-            return await self._route(link, view, row, loads, now, because=because)
+            return await self.route(link, view, row, loads, now, because=because)
         return 0
 
     async def _mismatch(self, link: Link, row: RoutedTask, now: datetime) -> int:
@@ -176,7 +159,7 @@ class Router:
 
     # ---- deciding and carrying out -------------------------------------------------------------------------
 
-    async def _route(
+    async def route(
         self,
         link: Link,
         view: TaskView,
@@ -186,6 +169,7 @@ class Router:
         *,
         because: str | None = None,
     ) -> int:
+        """Give the task to the best candidate (or leave it with its holder, saying `because` why it moves)."""
         tracked = await self._tasks.get_tracked_task(view.gid)
         if tracked is None:
             return 0
@@ -212,21 +196,23 @@ class Router:
             for s in choice.skipped
         ]
         if choice.assignee is None:
-            return await self._nobody(link, tracked, row, policy, skipped_said, pool_empty=not candidates, now=now)
+            return await self._steps.nobody(
+                link, tracked, row, policy, skipped_said, pool_empty=not candidates, now=now
+            )
         user = users[choice.assignee]
         assert user is not None
         if row is not None and choice.assignee == row.assignee:
             # Everyone else is out or full: the holder keeps it, with a fresh window.
             await self._routings.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
-            holder = await self._pool.mention(row.assignee) or wording.escape(await self._pool.name(row.assignee, link))
+            holder = await self._steps.holder(row.assignee, link)
             stays = wording.routing_stays(holder, because=wording.escape(because or ""))
-            await self._tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
+            await self._steps.tell(tracked, f"route:{tracked.task_gid}:stays:{row.assigned_at:%Y%m%d%H%M%S}", stays)
             return 1
         # Off work or away now (a long SLA does not skip them): the thread names them without a ping.
         at_work = await self._presence.mention_at(link, policy, now, Who(email=choice.assignee, asana_user=user.gid))
-        pinged = await self._pool.mention(choice.assignee) if at_work <= now else None
+        pinged = await self._pool.mention(choice.assignee, link) if at_work <= now else None
         mention = pinged or wording.escape(user.name or choice.assignee)
-        moves_on = _moves_on(policy, now)
+        moves_on = moves_on_at(policy, now)
         comment, said = (
             wording.routing_reason(
                 who,
@@ -261,147 +247,5 @@ class Router:
         if row is not None and row.assignee_gid is not None:
             loads[row.assignee_gid] -= 1
         log.info("routed task %s to %s", tracked.task_gid, choice.assignee)
-        await self._apply(tracked, fresh)
+        await self._steps.apply(tracked, fresh)
         return 1
-
-    async def _apply(self, tracked: TrackedTask, row: RoutedTask) -> None:
-        """Carry out a recorded routing: the assignment in Asana and in the snapshot, the followers, the reason in
-        the thread and as an Asana comment, then forget the announcement.
-
-        Each step is safe to repeat when a failure cuts a tick short: the same assignee and followers are set
-        again, the thread post goes through the outbox (once), and the comment comes after it (so only a crash
-        between the comment and the record could say it twice)."""
-        assert row.assignee_gid is not None and row.announcement is not None
-        task = await self._asana.update_task(tracked.task_gid, {"assignee": row.assignee_gid})
-        updated = replace(
-            tracked,
-            snapshot=next_snapshot(tracked.snapshot, task.raw, now=self._clock.now(), project_gid=tracked.project_gid),
-            updated_at=self._clock.now(),
-        )
-        await self._tasks.save_tracked_task(updated)
-        await self._cards.refresh(updated)  # the relay tells no change the bridge made
-        said = row.announcement
-        if said.get("followers"):
-            await self._asana.add_followers(tracked.task_gid, list(said["followers"]))
-        await self._tell(tracked, f"route:{tracked.task_gid}:{len(row.holders)}", str(said["thread"]))
-        await self._asana.comment(tracked.task_gid, str(said["comment"]))
-        await self._routings.save_routing(replace(row, announcement=None))
-
-    async def _nobody(
-        self,
-        link: Link,
-        tracked: TrackedTask,
-        row: RoutedTask | None,
-        policy: Policy,
-        skipped: Sequence[str],
-        *,
-        pool_empty: bool,
-        now: datetime,
-    ) -> int:
-        if row is None:
-            row = RoutedTask(task_gid=tracked.task_gid, project_gid=link.project_gid, assigned_at=now)
-            if not await self._routings.claim_routing(row):
-                return 0
-        if row.told_nobody:
-            return 0
-        key = f"route:{tracked.task_gid}:nobody"
-        if not await self._presence.may_mention(key, link, policy, now, Who(email=policy.triage.triager)):
-            return 0  # told once the triager is at work, unless someone can take it by then
-        triager = await self._pool.mention(policy.triage.triager)
-        text = wording.routing_nobody(triager, name=tracked.name, skipped=skipped, pool_empty=pool_empty)
-        await self._tell(tracked, f"route:{tracked.task_gid}:nobody:{len(row.holders)}", text)
-        await self._routings.save_routing(replace(row, told_nobody=True))
-        return 1
-
-    async def _ping(self, link: Link, row: RoutedTask, now: datetime) -> int:
-        tracked = await self._tasks.get_tracked_task(row.task_gid)
-        if tracked is None or row.assignee is None:
-            return 0
-        policy = self._policy.for_project(link.project_gid)
-        key = f"route:{row.task_gid}:ping:{len(row.holders)}:{row.assigned_at:%Y%m%d%H%M%S}"
-        if not await self._presence.may_mention(
-            key, link, policy, now, Who(email=row.assignee, asana_user=row.assignee_gid)
-        ):
-            return 0  # pinged once they are at work (the task does not move on before they were asked)
-        window = wording.when.span(policy.routing.reassign_after)
-        holder = await self._pool.mention(row.assignee) or wording.escape(await self._pool.name(row.assignee, link))
-        since = clock_for(policy.business_hours).local_date(row.assigned_at)
-        moves_on = _moves_on(policy, row.assigned_at)
-        text, post = wording.routing_ping(
-            holder, name=tracked.name, since=since, moves_on=moves_on, task_gid=row.task_gid
-        )
-        ts = await self._outbox.reply(tracked, key=key, text=text, blocks=post)
-        # After the post (once, through the outbox): a failure here makes the next tick post nothing new.
-        await self._asana.comment(
-            row.task_gid, wording.routing_ping_comment(await self._pool.name(row.assignee, link), window)
-        )
-        await self._routings.save_routing(replace(row, pinged_at=now, ping_ts=ts))
-        return 1
-
-    # ---- the ping's buttons ------------------------------------------------------------------------------
-
-    async def click(self, click: RoutingClick) -> str | None:
-        """Keep a routed task (a fresh window) or hand it back (it moves on now); None: the thread says it all."""
-        row = await self._routings.get_routing(click.task_gid)
-        tracked = await self._tasks.get_tracked_task(click.task_gid)
-        link = await self._links.get_link(tracked.team_id, tracked.channel_id) if tracked else None
-        if row is None or tracked is None or link is None or row.closed or row.ping_ts != click.message_ts:
-            return wording.ROUTING_CLICK_OUTDATED
-        policy = self._policy.for_project(link.project_gid)
-        clicker = await self._people.asana_user(click.team_id, click.user, link.workspace_gid)
-        triager = await self._pool.user(policy.triage.triager, link) if policy.triage.triager else None
-        if clicker is None or clicker not in {row.assignee_gid, triager.gid if triager else None}:
-            raise UserError(wording.routing_click_refused(click.user))
-        now = self._clock.now()
-        holder = await self._pool.name(row.assignee or "", link)
-        at = await self._pool.mention(row.assignee) or wording.escape(holder)
-        moves_on = _moves_on(policy, now)
-        outcome = wording.routing_kept(at, moves_on) if click.keep else f"↪️ {wording.routing_handed_back(at)}."
-        text, done = wording.nag_outcome(wording.routing_ping_asked(at, tracked.name), outcome)
-        await self._slack.update_message(click.channel_id, click.message_ts, text, blocks=done)
-        if click.keep:
-            await self._routings.save_routing(replace(row, assigned_at=now, pinged_at=None, ping_ts=None))
-            await self._asana.comment(row.task_gid, wording.routing_kept(holder, moves_on))
-            return None
-        view = TaskView(gid=tracked.task_gid, created_at=tracked.created_at, assignee=row.assignee_gid)
-        loads = Counter(await self._pool.loads())
-        await self._route(link, view, row, loads, now, because=wording.routing_handed_back(holder))
-        return None
-
-    # ---- /asana routing ----------------------------------------------------------------------------------
-
-    async def overview(self, team_id: TeamId, channel_id: ChannelId) -> str:
-        link = await self._links.get_link(team_id, channel_id)
-        if link is None:
-            raise UserError(wording.NOT_LINKED)
-        policy = self._policy.for_project(link.project_gid)
-        now = self._clock.now()
-        loads = await self._pool.loads()
-        _, users = await self._pool.candidates(link, policy, Counter(), now)
-        today = clock_for(policy.business_hours).local_date(now)
-        rows: list[tuple[str, int, int, str | None]] = []
-        for member in policy.routing.pool:
-            user = users.get(member.email)
-            name = self._pool.display(member.email, users)
-            if user is None:
-                rows.append((name, 0, member.capacity, "no Asana user with this email"))
-                continue
-            back = out_of_office(
-                Candidate(member.email, out_of_office=await self._pool.out(user.gid, link, today)), today
-            )
-            away = f"out of office until {back:%a %d %b}" if back else None
-            zone = await self._pool.timezone(member.email)
-            if away is None and not in_hours(member, policy.business_hours, now, timezone=zone):
-                away = "outside working hours"
-            rows.append((name, loads.get(user.gid, 0), member.capacity, away))
-        return wording.routing_overview(rows, wait=wording.when.span(policy.routing.reassign_after))
-
-    async def _tell(self, tracked: TrackedTask, key: str, line: str) -> None:
-        text, post = wording.relay_message([line])
-        await self._outbox.reply(tracked, key=key, text=text, blocks=post)
-
-
-def _moves_on(policy: Policy, routed_at: datetime) -> datetime:
-    """When a task routed at `routed_at` moves on if nobody acts, on the team's wall clock."""
-    clock = clock_for(policy.business_hours)
-    return clock.to_local(clock.add(routed_at, clock.span(policy.routing.reassign_after)))

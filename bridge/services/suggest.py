@@ -34,7 +34,7 @@ class SuggestAsana(Protocol):
     async def comment(self, task_gid: str, text: str) -> str: ...
 
 
-class SuggestSlack(Protocol):
+class SuggestPosts(Protocol):
     async def post_message(
         self, channel: str, text: str, *, blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None
     ) -> MessageTs: ...
@@ -44,6 +44,10 @@ class SuggestSlack(Protocol):
     ) -> None: ...
 
     async def user_email(self, user_id: str) -> str | None: ...
+
+
+class SuggestSlack(Protocol):
+    def for_team(self, team_id: str) -> SuggestPosts: ...
 
 
 class AskerOf(Protocol):
@@ -115,7 +119,8 @@ class Suggestions:
             return
         quoted = await self._quotable(matches, link, asker)
         text, post = wording.suggestion(matches, task_gid=task.gid, quoted=quoted)
-        ts = await self._slack.post_message(link.channel_id, text, blocks=post, thread_ts=thread_ts)
+        slack = self._slack.for_team(link.team_id)
+        ts = await slack.post_message(link.channel_id, text, blocks=post, thread_ts=thread_ts)
         await self._store.set_deflection_message(task.gid, ts)
         log.info("suggested %d earlier answers for task %s", len(matches), task.gid)
 
@@ -132,10 +137,11 @@ class Suggestions:
         return wording.similar_results(words, matches, quoted=await self._quotable(matches, link, user))
 
     async def settle(
-        self, task_gid: TaskGid, user: SlackUserId, *, accepted: bool, message_ts: str | None = None
+        self, team_id: TeamId, task_gid: TaskGid, user: SlackUserId, *, accepted: bool, message_ts: str | None = None
     ) -> str | None:
-        """A click on "That answers it" or "Not it" (on the message at `message_ts`); returns a note for the clicker
-        when nothing was done."""
+        """A click in workspace `team_id` on "That answers it" or "Not it" (on the message at `message_ts`); returns
+        a note for the clicker when nothing was done."""
+        slack = self._slack.for_team(team_id)
         deflection = await self._store.get_deflection(task_gid)
         if deflection is None or deflection.outcome is not Outcome.SUGGESTED:
             return wording.SUGGEST_ALREADY_DECIDED
@@ -144,7 +150,7 @@ class Suggestions:
             deflection = replace(deflection, message_ts=message_ts)
         tracked = await self._store.get_tracked_task(task_gid)
         triager = self._policy.for_project(tracked.project_gid).triage.triager if tracked else None
-        email = await self._slack.user_email(user) if user != deflection.asker and triager else None
+        email = await slack.user_email(user) if user != deflection.asker and triager else None
         if not may_decide(deflection, user, email=email, triager=triager):
             return wording.SUGGEST_NOT_YOURS
         outcome = Outcome.ACCEPTED if accepted else Outcome.REJECTED
@@ -152,14 +158,12 @@ class Suggestions:
             return wording.SUGGEST_ALREADY_DECIDED
         if not accepted:
             if deflection.message_ts:
-                await self._slack.update_message(
-                    deflection.channel_id, deflection.message_ts, wording.SUGGESTION_HIDDEN
-                )
+                await slack.update_message(deflection.channel_id, deflection.message_ts, wording.SUGGESTION_HIDDEN)
             return None
-        await self._close(deflection, user)
+        await self._close(slack, deflection, user)
         return None
 
-    async def _close(self, deflection: Deflection, user: SlackUserId) -> None:
+    async def _close(self, slack: SuggestPosts, deflection: Deflection, user: SlackUserId) -> None:
         """The new question is answered by the first suggested task: say so in Asana, complete it, tell the thread."""
         best = await self._store.get_answer(deflection.suggested[0])
         title, url = (best.title, best.permalink_url) if best else ("an earlier task", "")
@@ -175,7 +179,7 @@ class Suggestions:
                 await self._cards.refresh(updated)
         if deflection.message_ts:
             text, post = wording.suggestion_accepted(title, url, user)
-            await self._slack.update_message(deflection.channel_id, deflection.message_ts, text, blocks=post)
+            await slack.update_message(deflection.channel_id, deflection.message_ts, text, blocks=post)
 
     async def _search(self, link: Link, question: str, *, exclude: str = "", threshold: bool = True) -> list[Match]:
         policy = self._policy.for_project(link.project_gid)

@@ -8,7 +8,7 @@ import time
 
 from bridge.domain.model import ChannelId, CommentLink, MessageTs, SlackUserId, TeamId, TrackedTask
 from bridge.domain.slack_text import readable, unnamed_users
-from bridge.ports import AsanaPort, CaptureStore, Clock, CommentStore, SlackPort, TaskStore
+from bridge.ports import AsanaPort, CaptureStore, Clock, CommentStore, SlackTeams, TaskStore
 from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.answers import AnswerIndex
 from bridge.services.people import People
@@ -27,7 +27,7 @@ class Threads:
         captures: CaptureStore,
         tasks: TaskStore,
         asana: AsanaPort,
-        slack: SlackPort,
+        slack: SlackTeams,
         clock: Clock,
         people: People,
         acting_for: ActingFor | None = None,
@@ -59,7 +59,7 @@ class Threads:
             mirroring = self._mirroring[key] = asyncio.get_running_loop().create_future()
             try:
                 acting = await self._acting_for(team_id, user, None)  # the author's own Asana account, if connected
-                body = await self._comment_text(user, text, signed=not acting.as_person)
+                body = await self._comment_text(team_id, user, text, signed=not acting.as_person)
                 story_gid = await acting.asana.comment(tracked.task_gid, body)
                 await self._comments.save_comment_link(
                     CommentLink(team_id, channel_id, ts, tracked.task_gid, story_gid, self._clock.now())
@@ -98,7 +98,7 @@ class Threads:
         if link is not None:
             acting = await self._acting_for(team_id, user, None)  # Asana lets only a comment's author edit it
             await acting.asana.edit_comment(
-                link.story_gid, await self._comment_text(user, text, signed=not acting.as_person)
+                link.story_gid, await self._comment_text(team_id, user, text, signed=not acting.as_person)
             )
 
     async def reply_deleted(
@@ -120,9 +120,9 @@ class Threads:
             await self._asana.update_task(tracked.ack_subtask_gid, {"completed": True})
             log.info("task %s acknowledged by %s", tracked.task_gid, user)
 
-    async def _comment_text(self, user: SlackUserId, text: str, *, signed: bool = True) -> str:
+    async def _comment_text(self, team_id: TeamId, user: SlackUserId, text: str, *, signed: bool = True) -> str:
         """Plain text (never rich text: Slack's `&<>` would make invalid XML) attributed to the Slack author (`signed`:
         written by the bridge's user; a connected author's own comment needs no signature)."""
-        names = await self._people.names([user, *unnamed_users(text)])
+        names = await self._people.names(team_id, [user, *unnamed_users(text)])
         plain = readable(text, names)
         return f"{names.get(user) or 'a Slack user'} (in Slack): {plain}" if signed else plain

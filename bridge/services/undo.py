@@ -8,14 +8,14 @@ from bridge import wording
 from bridge.domain.model import SlackUserId, TaskGid
 from bridge.domain.undo import undo_refusal
 from bridge.errors import SlackError
-from bridge.ports import AsanaPort, Clock, SlackPort, TaskStore
+from bridge.ports import AsanaPort, Clock, SlackTeams, TaskStore
 from bridge.services.errors import UserError
 
 log = logging.getLogger(__name__)
 
 
 class Undo:
-    def __init__(self, *, store: TaskStore, asana: AsanaPort, slack: SlackPort, clock: Clock) -> None:
+    def __init__(self, *, store: TaskStore, asana: AsanaPort, slack: SlackTeams, clock: Clock) -> None:
         self._store = store
         self._asana = asana
         self._slack = slack
@@ -35,7 +35,7 @@ class Undo:
         await self._asana.delete_task(task_gid)  # the bridge's own change: the relay tells nobody about it
         await self._store.forget_tracked_task(task_gid)
         try:
-            await self._slack.delete_message(tracked.channel_id, tracked.thread_ts)
+            await self._slack.for_team(tracked.team_id).delete_message(tracked.channel_id, tracked.thread_ts)
         except SlackError as exc:  # the task is gone; a post left behind (someone replied to it?) is worth a log
             log.warning("undone task %s: its post %s stays (%s)", task_gid, tracked.thread_ts, exc)
         log.info("task %s undone by %s", task_gid, by)

@@ -14,11 +14,10 @@ from bridge.domain.model import AsanaUserGid, SlackUserId, TaskGid, TeamId, Work
 from bridge.domain.policy import Policy
 from bridge.domain.work import Task
 from bridge.errors import ApiError, AsanaError, AsanaForbidden, AsanaNotFound
-from bridge.ports import AsanaPort, LinkReads, SlackPort, TaskStore
+from bridge.ports import AsanaPort, LinkReads, SlackTeams, TaskStore
 from bridge.services.acting import ActingFor, as_bridge
 from bridge.services.errors import UserError
 from bridge.services.people import People
-from bridge.tenancy import current_team
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ class Unfurls:
         self,
         *,
         asana: AsanaPort,
-        slack: SlackPort,
+        slack: SlackTeams,
         people: People,
         policy: Policy,
         workspace_gid: Callable[[], str | None],
@@ -55,8 +54,9 @@ class Unfurls:
         # One click at a time per task in this process, so that a double click reads the first click's result.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    async def unfurl(self, channel: str, message_ts: str, urls: Sequence[str]) -> int:
-        """Preview every task link of one message that the bridge can see; returns how many links were unfurled."""
+    async def unfurl(self, team: TeamId, channel: str, message_ts: str, urls: Sequence[str]) -> int:
+        """Preview every task link of one message of workspace `team` that the bridge can see; returns how many links
+        were unfurled."""
         links: dict[TaskGid, list[str]] = {}
         for url in dict.fromkeys(urls):
             gid = parse_task_ref(url)
@@ -69,18 +69,17 @@ class Unfurls:
             )
         tasks = await asyncio.gather(*(self._visible(gid) for gid in wanted))
         unfurls: dict[str, Any] = {}
-        team = current_team()
         for gid, task in zip(wanted, tasks, strict=True):
-            if task is None or (team and await self._elsewhere(TeamId(team), task)):
+            if task is None or (team and await self._elsewhere(team, task)):
                 continue
-            assignee = await self._slack_user(TeamId(team), task.assignee) if team and task.assignee else None
+            assignee = await self._slack_user(team, task.assignee) if team and task.assignee else None
             for url in links[gid]:
                 preview = wording.task_unfurl(task, priority=self._priority(task), url=url, assignee=assignee)
                 unfurls[url] = {"blocks": preview}
         if not unfurls:
             return 0
         try:
-            await self._slack.unfurl(channel, message_ts, unfurls)
+            await self._slack.for_team(team).unfurl(channel, message_ts, unfurls)
         except ApiError as exc:
             # A preview is a courtesy: the message is there either way.
             log.warning("could not unfurl %d links in %s/%s: %s", len(unfurls), channel, message_ts, exc)
@@ -107,7 +106,11 @@ class Unfurls:
                 return wording.unfurl_already_completed(task)
             acting = await self._acting_for(team_id, user, None)  # the clicker's own Asana, if connected
             task = await self._change(acting.asana, task_gid, {"completed": True})
-            await self._record(acting.asana, task_gid, wording.completed_from_slack(await self._slack.user_name(user)))
+            await self._record(
+                acting.asana,
+                task_gid,
+                wording.completed_from_slack(await self._slack.for_team(team_id).user_name(user)),
+            )
             log.info("task %s completed from an unfurl by %s", task_gid, user)
             return wording.unfurl_completed(task)
 
@@ -120,7 +123,7 @@ class Unfurls:
                 return wording.unfurl_already_assigned(task)
             acting = await self._acting_for(team_id, user, None)  # the clicker's own Asana, if connected
             task = await self._change(acting.asana, task_gid, {"assignee": asana_user})
-            who = await self._slack.user_name(user)
+            who = await self._slack.for_team(team_id).user_name(user)
             await self._record(acting.asana, task_gid, wording.assigned_from_slack(task.assignee_name or who, who))
             log.info("task %s assigned from an unfurl to %s", task_gid, user)
             return wording.unfurl_assigned(task)

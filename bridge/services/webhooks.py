@@ -12,8 +12,7 @@ from bridge import wording
 from bridge.domain.model import Link, ProjectGid, WebhookRegistration, WebhookStatus
 from bridge.domain.work import Webhook
 from bridge.errors import AsanaError, SlackError
-from bridge.ports import AsanaPort, Clock, LinkReads, SlackPort, WebhookStore
-from bridge.tenancy import acting_for
+from bridge.ports import AsanaPort, Clock, LinkReads, SlackTeams, WebhookStore
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +131,7 @@ class WebhookReconciler:
         webhooks: WebhookStore,
         links: LinkReads,
         asana: AsanaPort,
-        slack: SlackPort,
+        slack: SlackTeams,
         clock: Clock,
         registrar: WebhookRegistrar,
         workspace_gid: Callable[[], str | None],
@@ -220,8 +219,8 @@ class WebhookReconciler:
             told = 0
             for link in channels:
                 try:
-                    with acting_for(link.team_id):
-                        await self._slack.post_message(link.channel_id, wording.webhook_failing(link.project_name))
+                    slack = self._slack.for_team(link.team_id)
+                    await slack.post_message(link.channel_id, wording.webhook_failing(link.project_name))
                     told += 1
                 except SlackError as exc:
                     log.warning("could not alert channel %s about webhook %s: %s", link.channel_id, hook.gid, exc)

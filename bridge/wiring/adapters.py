@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bridge.adapters.asana_api import AsanaGateway
 from bridge.adapters.clock import SystemClock
 from bridge.adapters.limits import SharedChannelPacer
-from bridge.adapters.slack_api import RepeatableServerErrorRetryHandler, SlackGateway
+from bridge.adapters.slack_api import SlackGateway
+from bridge.adapters.slack_calls import RepeatableServerErrorRetryHandler
 from bridge.adapters.slack_installations import SqlInstallationStore, WorkspaceTokens
 from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.sql_store import SqlStore

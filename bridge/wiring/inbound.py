@@ -74,7 +74,8 @@ def register_listeners(
     identity, installations = adapters.identity, adapters.installations
     links, capture, threads, unfurls = services.links, services.capture, services.threads, services.unfurls
     people, cards, acting_for, identities = services.people, services.cards, services.acting_for, services.identities
-    router, reports, suggestions, answers = services.router, services.reports, services.suggestions, services.answers
+    routing, reports = services.routing_clicks, services.reports
+    suggestions, answers = services.suggestions, services.answers
     # First: the team a request acts for is known before any listener runs, and uninstall beats the quiet no-op.
     slack_install.register(
         bolt,
@@ -122,7 +123,7 @@ def register_listeners(
                 cards=cards,
                 acting_for=acting_for,
             ),
-            router=router,
+            routing=routing,
             reports=reports,
             undo=Undo(store=store, asana=asana, slack=slack, clock=clock),
             identities=identities,

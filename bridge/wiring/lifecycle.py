@@ -13,8 +13,8 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bridge.adapters.slack_api import AUTH_ERRORS as SLACK_AUTH_ERRORS
 from bridge.adapters.slack_api import SlackGateway
+from bridge.adapters.slack_calls import AUTH_ERRORS as SLACK_AUTH_ERRORS
 from bridge.config import ConfigError, Settings
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.loop_lag import LoopLagProbe

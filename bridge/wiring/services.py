@@ -10,7 +10,7 @@ from bridge.adapters.store.sql_store import SqlStore
 from bridge.adapters.worker_process import WorkerProcess, seen_by_other_processes
 from bridge.config import Settings
 from bridge.entrypoints.background import Background
-from bridge.ports import BridgeAsana, Clock, IdentityStore, SlackPort
+from bridge.ports import BridgeAsana, Clock, IdentityStore, SlackTeams
 from bridge.services.access import Access
 from bridge.services.acting import ActingFor
 from bridge.services.answers import AnswerIndex
@@ -24,6 +24,7 @@ from bridge.services.pool import Pool
 from bridge.services.presence import Presence
 from bridge.services.reports import Reports
 from bridge.services.routing import Router
+from bridge.services.routing_clicks import RoutingClicks
 from bridge.services.suggest import Suggestions
 from bridge.services.threads import Threads
 from bridge.services.unfurls import Unfurls
@@ -47,6 +48,7 @@ class Services:
     reconciler: WebhookReconciler
     presence: Presence
     router: Router
+    routing_clicks: RoutingClicks
     reports: Reports
     unfurls: Unfurls
     worker: WorkerProcess | None  # long pure work (reports, judging every task) in a process of its own, if any
@@ -75,6 +77,7 @@ def build_services(settings: Settings, adapters: Adapters, background: Backgroun
     # One view of people's hours and absences (and their caches) for routing and nags.
     presence = Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
     worker = _worker(settings, a)
+    router = _router(settings, a, presence, cards)
     return Services(
         people=people,
         cards=cards,
@@ -87,7 +90,19 @@ def build_services(settings: Settings, adapters: Adapters, background: Backgroun
         threads=_threads(a, people, answers, acting_for),
         reconciler=_reconciler(settings, a),
         presence=presence,
-        router=_router(settings, a, people, presence, cards),
+        router=router,
+        routing_clicks=RoutingClicks(
+            routings=store,
+            links=store,
+            tasks=store,
+            asana=asana,
+            slack=slack,
+            people=people,
+            pool=presence.pool,
+            clock=clock,
+            policy=policy,
+            router=router,
+        ),
         reports=_reports(settings, a, worker),
         unfurls=_unfurls(settings, a, people, acting_for),
         worker=worker,
@@ -122,7 +137,7 @@ def _threads(a: Adapters, people: People, answers: AnswerIndex, acting_for: Acti
     )
 
 
-def _router(settings: Settings, a: Adapters, people: People, presence: Presence, cards: Cards) -> Router:
+def _router(settings: Settings, a: Adapters, presence: Presence, cards: Cards) -> Router:
     return Router(
         routings=a.store,
         links=a.store,
@@ -130,7 +145,6 @@ def _router(settings: Settings, a: Adapters, people: People, presence: Presence,
         posts=a.store,
         asana=a.asana,
         slack=a.slack,
-        people=people,
         clock=a.clock,
         policy=settings.policy,
         presence=presence,
@@ -241,7 +255,7 @@ def build_identities(
     settings: Settings,
     store: IdentityStore,
     asana: BridgeAsana,
-    slack: SlackPort,
+    slack: SlackTeams,
     clock: Clock,
     *,
     workspace_gid: Callable[[], str | None],

@@ -22,7 +22,9 @@ from bridge.entrypoints.workers import (
     WebhookReconcileLoop,
 )
 from bridge.services.nags import Nagger
+from bridge.services.new_tasks import NewTasks
 from bridge.services.relay import Relay
+from bridge.services.relay_posts import RelayPosts
 from bridge.wiring.adapters import Adapters
 from bridge.wiring.services import Services
 
@@ -97,25 +99,37 @@ def build_inbox_worker(settings: Settings, adapters: Adapters, services: Service
     store, asana, slack, clock, metrics = a.store, a.asana, a.slack, a.clock, a.metrics
     identity, holder, identity_store = a.identity, a.holder, a.store
     cards, people, identities, answers = services.cards, services.people, services.identities, services.answers
+    posts = RelayPosts(
+        links=store,
+        mappings=store,
+        posts=store,
+        slack=slack,
+        people=people,
+        clock=clock,
+        # A post recorded by a worker whose claim has not run out may still be on its way.
+        in_flight_for=timedelta(seconds=2 * settings.inbox_lease_seconds),
+        holder=holder,
+    )
+
+    def bridge_user() -> str | None:  # known once the bridge has asked Asana who it is
+        return identity.user_gid
+
     return InboxWorker(
         inbox=store,
         tasks=store,
         relay=Relay(
-            links=store,
             tasks=store,
             comments=store,
             mappings=store,
-            posts=store,
             asana=asana,
-            slack=slack,
             clock=clock,
-            bridge_user=lambda: identity.user_gid,
+            bridge_user=bridge_user,
             policy=settings.policy,
             cards=cards,
-            people=people,
-            # A post recorded by a worker whose claim has not run out may still be on its way.
-            in_flight_for=timedelta(seconds=2 * settings.inbox_lease_seconds),
-            holder=holder,
+            posts=posts,
+            new_tasks=NewTasks(
+                links=store, tasks=store, asana=asana, clock=clock, bridge_user=bridge_user, cards=cards, posts=posts
+            ),
             own_writes=(
                 (lambda task: identity_store.own_writes_of(task, since=clock.now() - OWN_WRITE_WINDOW))
                 if identities.configured

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.domain.model import ChannelId, SlackUserId
+from bridge.domain.model import ChannelId, SlackUserId, TeamId
 from bridge.errors import SlackError
 from bridge.services.capture_reading import Reader
 from bridge.services.people import People
@@ -33,9 +33,9 @@ async def test_an_author_slack_will_not_show_is_named_by_the_event_or_by_their_i
         "text": "Hi <@U0BO>, *export* fails",
         "user_profile": {"display_name": "Gia (Globex)", "real_name": "Gia Rossi"},
     }
-    read = await _reader().message(ChannelId("C1"), SlackUserId("U0GIA"), message)
+    read = await _reader().message(TeamId("T1"), ChannelId("C1"), SlackUserId("U0GIA"), message)
     assert read.title == "Hi @bo, export fails"
     assert read.notes == "<strong>Gia (Globex)</strong> wrote in Slack:\n\nHi @bo, <strong>export</strong> fails"
 
-    bare = await _reader().message(ChannelId("C1"), SlackUserId("U0GIA"), {"ts": "1.3", "text": ""})
+    bare = await _reader().message(TeamId("T1"), ChannelId("C1"), SlackUserId("U0GIA"), {"ts": "1.3", "text": ""})
     assert bare.title == "Question from Slack" and bare.notes.startswith("a Slack user (U0GIA) wrote in Slack:")

@@ -23,15 +23,19 @@ class Slack(FakeSlack):
         self.emails = emails
         self.unseen = unseen
         self.slow = slow
-        self.calls = 0
+        self.asked: list[str] = []  # a list, so every workspace's view (a copy of this fake) adds to the same
+
+    @property
+    def calls(self) -> int:
+        return len(self.asked)
 
     async def user_email(self, user_id: str) -> str | None:
-        self.calls += 1
+        self.asked.append(user_id)
         self._check(user_id)
         return self.emails.get(user_id)
 
     async def user_name(self, user_id: str) -> str:
-        self.calls += 1
+        self.asked.append(user_id)
         await asyncio.sleep(self.slow)
         self._check(user_id)
         return self.emails.get(user_id, "@").split("@")[0] or user_id
@@ -86,15 +90,16 @@ async def test_a_person_slack_will_not_show_has_no_asana_user_and_is_asked_about
 async def test_names_are_those_slack_tells_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
     slack = Slack({"U_ANA": "ana@example.com", "U_BO": "bo@example.com"}, unseen=frozenset({"U_GUEST"}))
     people = People(store=FakeMappings(), slack=slack, asana=FakeAsana(), clock=FakeClock())
-    assert await people.names(["U_ANA", "U_GUEST", "U_BROKEN", "U_ANA", "U_BO"]) == {"U_ANA": "ana", "U_BO": "bo"}
-    assert await people.names([]) == {}
+    named = await people.names(TeamId("T"), ["U_ANA", "U_GUEST", "U_BROKEN", "U_ANA", "U_BO"])
+    assert named == {"U_ANA": "ana", "U_BO": "bo"}
+    assert await people.names(TeamId("T"), []) == {}
     # One name alone (a /task's author) goes the same way.
-    assert await people.names(["U_BO"]) == {"U_BO": "bo"}
-    assert await people.names(["U_GUEST"]) == {} and await people.names(["U_BROKEN"]) == {}
+    assert await people.names(TeamId("T"), ["U_BO"]) == {"U_BO": "bo"}
+    assert await people.names(TeamId("T"), ["U_GUEST"]) == {} and await people.names(TeamId("T"), ["U_BROKEN"]) == {}
     monkeypatch.setattr(people_module, "NAME_LOOKUP_SECONDS", 0.05)  # the budget's length is not the point
     lagging = Slack({"U_ANA": "a@x"}, slow=5.0)
     slow = People(store=FakeMappings(), slack=lagging, asana=FakeAsana(), clock=FakeClock())
     started = asyncio.get_running_loop().time()
-    assert await slow.names(["U_ANA"]) == {}  # a slow users.info never holds up a capture
-    assert await slow.names(["U_ANA", "U_BO"]) == {}
+    assert await slow.names(TeamId("T"), ["U_ANA"]) == {}  # a slow users.info never holds up a capture
+    assert await slow.names(TeamId("T"), ["U_ANA", "U_BO"]) == {}
     assert asyncio.get_running_loop().time() - started < 2.0

@@ -23,8 +23,10 @@ from bridge.domain.model import (
 from bridge.domain.policy import Policy
 from bridge.domain.work import AsanaUser, Story
 from bridge.services.cards import Cards
+from bridge.services.new_tasks import NewTasks
 from bridge.services.people import People
 from bridge.services.relay import Relay
+from bridge.services.relay_posts import RelayPosts
 from tests.unit.fakes import (
     CHANNEL,
     PROJECT,
@@ -84,23 +86,36 @@ def world(*, tracked: bool = True, **link: Any) -> World:
         store.tasks[GID] = a_tracked_task(GID, snapshot=raw(), requester=SLACK_BO)
     for slack_user, asana_user in ((SLACK_ANA, ANA), (SLACK_BO, BO)):
         store.mappings[(TEAM, slack_user)] = UserMapping(TEAM, slack_user, None, AsanaUserGid(asana_user), START)
-    policy = Policy()
+    relay = a_relay(store, asana, slack, clock, bridge_user=BRIDGE)
+    return World(relay, asana, slack, store)
+
+
+def a_relay(store: FakeStore, asana: FakeAsana, slack: FakeSlack, clock: FakeClock, *, bridge_user: str) -> Relay:
+    """The relay and its two helpers (what it says where, new tasks), on the fakes."""
+    policy, me = Policy(), lambda: bridge_user
     people = People(store=store, slack=slack, asana=asana, clock=clock)
-    relay = Relay(
-        links=store,
+    cards = Cards(links=store, captures=store, slack=slack, people=people, clock=clock, policy=policy)
+    posts = RelayPosts(links=store, mappings=store, posts=store, slack=slack, people=people, clock=clock)
+    return Relay(
         tasks=store,
         comments=store,
         mappings=store,
-        posts=store,
         asana=asana,
-        slack=slack,
         clock=clock,
-        bridge_user=lambda: BRIDGE,
+        bridge_user=me,
         policy=policy,
-        cards=Cards(links=store, captures=store, slack=slack, people=people, clock=clock, policy=policy),
-        people=people,
+        cards=cards,
+        posts=posts,
+        new_tasks=NewTasks(
+            links=store,
+            tasks=store,
+            asana=asana,
+            clock=clock,
+            bridge_user=lambda: bridge_user,
+            cards=cards,
+            posts=posts,
+        ),
     )
-    return World(relay, asana, slack, store)
 
 
 def event(

@@ -19,7 +19,10 @@ from bridge.domain.work import AsanaUser
 from bridge.services.cards import Cards
 from bridge.services.errors import UserError
 from bridge.services.people import People
-from bridge.services.routing import Router, RoutingClick
+from bridge.services.pool import Pool
+from bridge.services.presence import Presence
+from bridge.services.routing import Router
+from bridge.services.routing_clicks import RoutingClick, RoutingClicks
 from tests.unit.fakes import (
     CHANNEL,
     PROJECT,
@@ -52,6 +55,7 @@ POOL = {
 @dataclass
 class World:
     router: Router
+    clicks: RoutingClicks
     asana: FakeAsana
     slack: FakeSlack
     store: FakeStore
@@ -87,6 +91,7 @@ def world(policy: Policy | None = None, *, title: str = "Webhook retries fail") 
         store.mappings[(TEAM, user)] = UserMapping(TEAM, user, person.email, AsanaUserGid(f"g{uid}"), START)
     policy = policy or parse_policy(POOL)
     persons = People(store=store, slack=slack, asana=asana, clock=clock)
+    presence = Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
     router = Router(
         routings=store,
         links=store,
@@ -94,12 +99,24 @@ def world(policy: Policy | None = None, *, title: str = "Webhook retries fail") 
         posts=store,
         asana=asana,
         slack=slack,
-        people=persons,
         clock=clock,
         policy=policy,
+        presence=presence,
         cards=Cards(links=store, captures=store, slack=slack, people=persons, clock=clock, policy=policy),
     )
-    return World(router, asana, slack, store, clock)
+    clicks = RoutingClicks(
+        routings=store,
+        links=store,
+        tasks=store,
+        asana=asana,
+        slack=slack,
+        people=persons,
+        pool=presence.pool,
+        clock=clock,
+        policy=policy,
+        router=router,
+    )
+    return World(router, clicks, asana, slack, store, clock)
 
 
 async def test_an_unassigned_task_goes_to_the_best_match_with_the_reason_in_asana_and_the_thread() -> None:
@@ -184,7 +201,7 @@ async def pinged(w: World) -> None:
 async def test_the_holder_keeps_the_task_with_a_fresh_window() -> None:
     w = world()
     await pinged(w)
-    assert await w.router.click(ping_click(w, ANA, keep=True)) is None
+    assert await w.clicks.click(ping_click(w, ANA, keep=True)) is None
     row = w.store.routings[GID]
     assert (row.assigned_at, row.ping_ts) == (w.clock.now(), None)
     assert w.assigned() == ["gU1"] and w.slack.updates[-1].ts == w.slack.posts[-1].ts
@@ -194,7 +211,7 @@ async def test_the_holder_keeps_the_task_with_a_fresh_window() -> None:
 async def test_the_holder_or_the_triager_may_hand_it_back_and_it_moves_on_now(by: SlackUserId) -> None:
     w = world()
     await pinged(w)
-    await w.router.click(ping_click(w, by, keep=False))
+    await w.clicks.click(ping_click(w, by, keep=False))
     assert w.assigned() == ["gU1", "gU2"]
 
 
@@ -202,7 +219,7 @@ async def test_nobody_else_may_answer_a_ping() -> None:
     w = world()
     await pinged(w)
     with pytest.raises(UserError):
-        await w.router.click(ping_click(w, BO, keep=False))
+        await w.clicks.click(ping_click(w, BO, keep=False))
     assert w.assigned() == ["gU1"]
 
 
@@ -210,7 +227,7 @@ async def test_a_click_on_an_old_ping_is_told_it_is_outdated() -> None:
     w = world()
     await pinged(w)
     stale = replace(ping_click(w, ANA, keep=True), message_ts=w.slack.posts[0].ts)
-    assert await w.router.click(stale) == wording.ROUTING_CLICK_OUTDATED
+    assert await w.clicks.click(stale) == wording.ROUTING_CLICK_OUTDATED
 
 
 async def test_without_a_pool_nothing_is_routed() -> None:

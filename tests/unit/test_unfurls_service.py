@@ -14,7 +14,6 @@ from bridge.domain.work import AsanaUser
 from bridge.services.errors import UserError
 from bridge.services.people import People
 from bridge.services.unfurls import Unfurls
-from bridge.tenancy import acting_for
 from tests.unit.fakes import (
     CHANNEL,
     PROJECT,
@@ -65,8 +64,7 @@ def world(**task: object) -> World:
 async def test_each_link_to_a_task_the_bridge_can_see_gets_a_preview() -> None:
     w = world()
     gone = f"https://app.asana.com/0/{PROJECT}/404"
-    with acting_for(TEAM):
-        told = await w.unfurls.unfurl(CHANNEL, MESSAGE, [URL, gone, "https://example.com/0/1/2", URL])
+    told = await w.unfurls.unfurl(TEAM, CHANNEL, MESSAGE, [URL, gone, "https://example.com/0/1/2", URL])
     assert told == 1
     [(channel, ts, previews)] = w.slack.unfurls
     assert (channel, ts, list(previews)) == (CHANNEL, MESSAGE, [URL])
@@ -78,8 +76,7 @@ async def test_each_link_to_a_task_the_bridge_can_see_gets_a_preview() -> None:
 async def test_another_workspaces_task_is_not_shown(followed_by: TeamId, previewed: bool) -> None:
     w = world()
     w.store.tasks[GID] = a_tracked_task(GID, team_id=followed_by)
-    with acting_for(TEAM):
-        assert await w.unfurls.unfurl(CHANNEL, MESSAGE, [URL]) == int(previewed)
+    assert await w.unfurls.unfurl(TEAM, CHANNEL, MESSAGE, [URL]) == int(previewed)
 
 
 async def test_done_completes_the_task_once_and_says_who_in_asana() -> None:
