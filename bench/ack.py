@@ -5,24 +5,33 @@ read and then really captured in the background (Asana quota 1,500/min, Slack po
 the acks are measured while that work runs. The floor is bench.floors `ack`, served the same way and configured
 as the bridge's Bolt app is; `ack-bolt-defaults` (Bolt polling for the ack every 10 ms) is reported beside it.
 The machine is shared and noisy: the full profile runs floor and bridge in turn, three rounds of fresh processes,
-and judges the latencies of all rounds together, so that a quiet or busy minute falls on both.
+and judges the latencies of all rounds together, so that a quiet or busy minute falls on both. The commands are
+sent by bench.ack_sender, a process of its own, so that the emulators' work for the bridge (in this process) does
+not slow the client that times the acks.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sys
 import tempfile
+from asyncio.subprocess import PIPE
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from bench.flows import link_channel
-from bench.load import Load, closed_loop
+from bench.load import Load
 from bench.results import Profile, Result, judge, percentile
-from bench.served import free_port, served, served_bridge, world_running
+from bench.served import REPO, base_environment, free_port, served, served_bridge, world_running
 from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import SIGNING_SECRET, World
 
 NAME = "ack"
 FLOOR = ("-m", "bench.floors", "ack")
+SENDER = ("-m", "bench.ack_sender")
 BOLT_DEFAULTS = ("-m", "bench.floors", "ack-bolt-defaults")
 
 
@@ -42,15 +51,32 @@ SIZES: dict[Profile, Sizes] = {
 
 
 async def commands(world: World, slack: SimulatedSlack, sizes: Sizes) -> Load:
-    """`/task` from the World's people in turn; the warm-up first, then the measured load."""
+    """`/task` from the World's people in turn, sent by bench.ack_sender in a process of its own: the warm-up
+    first, then the measured load."""
     people = [slack.user(name) for name in ("ana", "bo", "cy")]
-
-    async def send(n: int) -> tuple[int, float]:
-        answer = await people[n % len(people)].slash_command("/task", f"Ack bench {n}", world.channel)
-        return answer.status, answer.elapsed
-
-    await closed_loop(send, requests=sizes.warmup, concurrency=sizes.concurrency)
-    return await closed_loop(send, requests=sizes.requests, concurrency=sizes.concurrency, first=sizes.warmup)
+    bodies = [
+        urlencode(people[n % len(people)].slash_command_fields("/task", f"Ack bench {n}", world.channel))
+        for n in range(sizes.warmup + sizes.requests)
+    ]
+    job = {
+        "url": slack.request_url,
+        "secret": slack.signing_secret,
+        "bodies": bodies,
+        "warmup": sizes.warmup,
+        "concurrency": sizes.concurrency,
+    }
+    sender = await asyncio.create_subprocess_exec(
+        sys.executable, *SENDER, stdin=PIPE, stdout=PIPE, env=base_environment(), cwd=REPO
+    )
+    out, _ = await sender.communicate(json.dumps(job).encode())
+    if sender.returncode != 0:
+        raise RuntimeError(f"bench.ack_sender exited {sender.returncode}")
+    sent = json.loads(out)
+    return Load(
+        latencies=sent["latencies"],
+        statuses=Counter({int(status): count for status, count in sent["statuses"].items()}),
+        elapsed=sent["elapsed"],
+    )
 
 
 async def run(profile: Profile) -> list[Result]:

@@ -101,14 +101,19 @@ class SlackUser:
 
     # commands and shortcuts
 
-    async def slash_command(self, command: str, text: str, channel: str) -> Delivery:
-        """Run `/command text`; Slack shows the app's immediate answer (HTTP body or ack payload) to the user."""
+    def slash_command_fields(self, command: str, text: str, channel: str) -> dict[str, str]:
+        """The form Slack would send for `/command text`, with its own response_url and trigger_id."""
         found = self._channel(channel)
         response_url = self.slack.emulator.hooks.mint(self.ws, found.id, self.id)
         trigger_id = self.ws.mint_trigger(self.id)
-        fields = payloads.slash_command(
+        return payloads.slash_command(
             self.ws, self.user, found, command, text, response_url=response_url, trigger_id=trigger_id
         )
+
+    async def slash_command(self, command: str, text: str, channel: str) -> Delivery:
+        """Run `/command text`; Slack shows the app's immediate answer (HTTP body or ack payload) to the user."""
+        fields = self.slash_command_fields(command, text, channel)
+        response_url = fields["response_url"]
         delivery = await self.slack.send_form(fields)
         if delivery.status == 200 and delivery.body:
             hook = self.slack.emulator.hooks.find(response_url)
