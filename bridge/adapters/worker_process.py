@@ -7,7 +7,9 @@ bridge's GIL: every turn of the event loop and every socket call of a Slack ack 
 at 100k, bench/RESULTS.md). Here one long-lived worker process (started at the first report, by `spawn`: never a
 fork of a threaded asyncio process) reads the database on a connection of its own, keeps each link's tasks between
 reports (services/report_build.py) and sends back only what a request shows: the page's rows and the figures. The
-JSON and CSV take every open item: those come as pickled chunks, unpickled one at a time between turns of the loop.
+JSON and CSV exports take every open item: the worker serializes them itself (domain/report_export.py) and sends the
+body's bytes in chunks, which the bridge writes out one at a time; its loop does nothing per item. (A report asked
+for with every open item, which nothing in the bridge does now, comes as pickled chunks unpickled between turns.)
 
 The tick: after an upgrade or a change of a link's rules every task is due to be judged; the worker stores the
 next moment of those with nothing to send (services/nag_prepass.py), so the bridge's tick judges only the rest.
@@ -39,6 +41,7 @@ from bridge.adapters.store.sql_store import SqlStore
 from bridge.domain.model import Link, TaskGid
 from bridge.domain.policy import Policy
 from bridge.domain.report import OpenItem, Report
+from bridge.domain.report_export import Export, Form
 from bridge.services.nag_prepass import arm_quiet
 from bridge.services.report_build import ReportMaker
 
@@ -78,6 +81,10 @@ class WorkerProcess:
             await asyncio.sleep(0)  # a turn of the loop between chunks
             items.extend(pickle.loads(chunk))
         return replace(head, open_items=tuple(items))
+
+    async def export(self, scope: str, links: Sequence[Link], now: datetime, *, form: Form) -> Export:
+        exported: Export = await self._run(_export, scope, tuple(links), now, form)
+        return exported
 
     async def arm_quiet(self, links: Sequence[Link], now: datetime, skip: frozenset[TaskGid]) -> int:
         if self._count_due is not None and await self._count_due(now=now, up_to=BACKLOG) < BACKLOG:
@@ -151,6 +158,12 @@ def _report(scope: str, links: tuple[Link, ...], now: datetime, rows: int | None
     rest = items[kept:] if rows is None else ()
     chunks = [pickle.dumps(rest[at : at + CHUNK], pickle.HIGHEST_PROTOCOL) for at in range(0, len(rest), CHUNK)]
     return replace(report, open_items=items[:kept]), chunks
+
+
+def _export(scope: str, links: tuple[Link, ...], now: datetime, form: Form) -> Export:
+    """The report without its open items, and those serialized in `form`: bytes, which cost nothing to unpickle."""
+    assert _loop is not None and _maker is not None
+    return _loop.run_until_complete(_maker.export(scope, links, now, form=form))
 
 
 def _arm_quiet(links: tuple[Link, ...], now: datetime, skip: frozenset[TaskGid]) -> int:

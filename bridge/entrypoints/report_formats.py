@@ -1,44 +1,28 @@
-"""The report as data: JSON (everything) and CSV (one table at a time), from the same ReportView."""
+"""The report as data: JSON (everything) and CSV (one table at a time), from the same ReportView.
+
+`as_json` and `as_csv` make the whole of it from a view with every open item. The exports the bridge serves are
+`json_body` and `csv_body`: the same bytes, with the open items already serialized in chunks where the report was
+built (domain/report_export.py), so the event loop only joins a small head and tail around them.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
-from datetime import timedelta
+import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge.domain.report import Distribution, OpenItem, Report
+from bridge.domain.report import Distribution, Report
+from bridge.domain.report_export import OPEN_HEADER, Export, csv_text, hours, open_item, spreadsheet_safe
 from bridge.services.reports import ReportView
+
+__all__ = ["CSV_TABLES", "as_csv", "as_json", "csv_body", "hours", "json_body", "open_item", "spreadsheet_safe"]
 
 CSV_TABLES = ("open", "weeks", "hit_rates", "people", "pushes")
 
 
-def hours(value: timedelta | None) -> float | None:
-    return None if value is None else round(value.total_seconds() / 3600, 3)
-
-
 def _distribution(found: Distribution) -> dict[str, Any]:
     return {"count": found.count, "median_hours": hours(found.median), "p90_hours": hours(found.p90)}
-
-
-def open_item(item: OpenItem) -> dict[str, Any]:
-    return {
-        "task_gid": item.gid,
-        "name": item.name,
-        "link": item.link,
-        "url": item.permalink_url,
-        "status": item.status.value,
-        "priority": item.priority,
-        "assignee": item.assignee,
-        "created_at": item.created_at.isoformat(),
-        "age_hours": hours(item.age),
-        "first_response_left_hours": hours(item.first_response_left),
-        "resolution_left_hours": hours(item.resolution_left),
-        "due_on": item.due_on.isoformat() if item.due_on else None,
-        "pushes": item.pushes,
-    }
 
 
 def as_json(view: ReportView) -> dict[str, Any]:
@@ -106,7 +90,7 @@ def as_csv(view: ReportView, table: str) -> str:
     report = view.report
     rows: Iterable[Iterable[Any]]
     if table == "open":
-        header = _OPEN_HEADER
+        header = list(OPEN_HEADER)
         rows = (open_item(item).values() for item in report.open_items)
     elif table == "weeks":
         header = ["week", "start", "first_response_count", "first_response_median_hours", "first_response_p90_hours"]
@@ -135,40 +119,7 @@ def as_csv(view: ReportView, table: str) -> str:
     else:
         header = ["task_gid", "name", "link", "pushes"]
         rows = ([p.gid, p.name, p.link, p.pushes] for p in report.pushes.most)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
-    return out.getvalue()
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(…) phones home, =cmd|… ran
-# programs in old Excel). Task names and people come from anyone who can name a task in Asana.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(cell: Any) -> Any:
-    """A text cell a spreadsheet shows as text: OWASP's CSV-injection advice (a leading quote), numbers untouched."""
-    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
-        return "'" + cell
-    return cell
-
-
-_OPEN_HEADER = [
-    "task_gid",
-    "name",
-    "link",
-    "url",
-    "status",
-    "priority",
-    "assignee",
-    "created_at",
-    "age_hours",
-    "first_response_left_hours",
-    "resolution_left_hours",
-    "due_on",
-    "pushes",
-]
+    return csv_text(header, rows)
 
 
 def _flat(found: Distribution) -> list[Any]:
@@ -177,3 +128,29 @@ def _flat(found: Distribution) -> list[Any]:
 
 def _blank(value: float | None) -> Any:
     return "" if value is None else round(value, 3)
+
+
+def json_body(view: ReportView, export: Export) -> Iterator[bytes]:
+    """The bytes of json.dumps(as_json(view)) when the view had every open item: `view`'s report has none, `export`
+    has them serialized. The head and tail around the `open_items` array come from as_json itself (its keys, in
+    its order)."""
+    assert export.form == "json" and not view.report.open_items
+    whole = as_json(view)
+    keys = list(whole)
+    at = keys.index("open_items")
+    head = json.dumps({key: whole[key] for key in keys[:at]})
+    tail = json.dumps({key: whole[key] for key in keys[at + 1 :]})
+    assert head != "{}" and tail != "{}"  # both sides of the array have keys: the braces below are theirs
+    yield (head[:-1] + ', "open_items": [').encode()
+    yield from export.items
+    yield ("], " + tail[1:]).encode()
+
+
+def csv_body(view: ReportView, table: str, export: Export | None) -> Iterator[bytes]:
+    """The bytes of as_csv(view, table) when the view had every open item; `export` (CSV) has them for "open"."""
+    if table != "open":
+        yield as_csv(view, table).encode()
+        return
+    assert export is not None and export.form == "csv" and not view.report.open_items
+    yield csv_text(OPEN_HEADER, ()).encode()
+    yield from export.items

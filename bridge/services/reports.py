@@ -18,6 +18,7 @@ from bridge.domain.model import ChannelId, Link, SlackUserId, TeamId
 from bridge.domain.policy import Policy
 from bridge.domain.report import ALL, Report, typical_first_response
 from bridge.domain.report_access import LINK_LIFETIME, Credentials, Grant, Refusal, check, signed_query
+from bridge.domain.report_export import Export, Form
 from bridge.domain.report_tasks import link_id
 from bridge.domain.suggest import Deflection, summarize
 from bridge.ports import Clock, LinkReads, ReportStore, SecretStore, SlackTeams
@@ -65,6 +66,19 @@ class ReportView:
     @property
     def title(self) -> str:
         return next((link.name for link in self.links if link.id == self.selected), "All links")
+
+
+@dataclass(frozen=True)
+class _Access:
+    """What a request may read: the links it may pick from, the one it picked, and the links its report covers."""
+
+    selected: str
+    grant: Grant
+    links: tuple[ReportLink, ...]
+    chosen: list[Link]
+
+    def view(self, report: Report) -> ReportView:
+        return ReportView(report=report, links=self.links, selected=self.selected, grant=self.grant)
 
 
 class Reports:
@@ -119,7 +133,19 @@ class Reports:
 
     async def view(self, credentials: Credentials, wanted: str | None, *, rows: int | None = None) -> ReportView:
         """The report a request asked for, if its credentials allow it; raise AccessDenied or UnknownLink. With
-        `rows`, only the most urgent `rows` open items are in it (the page), else every one (the JSON and CSV)."""
+        `rows`, only the most urgent `rows` open items are in it (the page), else every one."""
+        access = await self._allowed(credentials, wanted)
+        return access.view(await self._report(access.selected, access.chosen, rows=rows))
+
+    async def export(self, credentials: Credentials, wanted: str | None, *, form: Form) -> tuple[ReportView, Export]:
+        """As `view`, for the JSON and CSV exports: the view's report has no open items; the export has every one,
+        serialized in `form` where the report was built."""
+        access = await self._allowed(credentials, wanted)
+        export = await self._builder.export(access.selected, access.chosen, self._clock.now(), form=form)
+        report = await self._with_deflections(export.report, access.chosen)
+        return access.view(report), replace(export, report=report)
+
+    async def _allowed(self, credentials: Credentials, wanted: str | None) -> _Access:
         selected = wanted or credentials.scope or ALL
         verdict = check(
             credentials,
@@ -135,14 +161,14 @@ class Reports:
         chosen = [link for link in visible if selected in (ALL, link_id(link.team_id, link.channel_id))]
         if selected != ALL and not chosen:
             raise UnknownLink(selected)
-        return ReportView(
-            report=await self._report(selected, chosen, rows=rows),
+        return _Access(
+            selected=selected,
+            grant=verdict,
             links=tuple(
                 ReportLink(link_id(link.team_id, link.channel_id), link.project_name, link.channel_id)
                 for link in sorted(visible, key=lambda link: link.project_name.casefold())
             ),
-            selected=selected,
-            grant=verdict,
+            chosen=chosen,
         )
 
     async def _report(self, scope: str, links: list[Link], *, rows: int | None = None) -> Report:
