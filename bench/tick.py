@@ -62,7 +62,7 @@ from bridge.domain.policy_parsing import parse_policy
 from bridge.entrypoints.loop_lag import LoopLagProbe
 from bridge.entrypoints.workers import EventsPoller, NagScheduler
 from bridge.sandbox.world import BRIDGE_ASANA_TOKEN, World
-from bridge.services.nags import Nagger
+from bridge.services.nag_assembly import nagger_for
 
 NAME = "tick"
 POLICY = {
@@ -217,7 +217,7 @@ async def ticks_at(world: World, workdir: Path, tracked: int, count: int, *, jud
         # link's rules) each one is due to be judged. A running bridge has done this: its moments are in the store.
         probe.reset()
         primer = NagScheduler(
-            Nagger(store=store, asana=asana, slack=slack, clock=SystemClock(), policy=policy, quiet=worker)
+            nagger_for(store, asana=asana, slack=slack, clock=SystemClock(), policy=policy, quiet=worker)
         )
         started, worker_started, wall = time.process_time(), worker_cpu_ms(), time.perf_counter()
         await primer.tick(NOW)
@@ -228,7 +228,7 @@ async def ticks_at(world: World, workdir: Path, tracked: int, count: int, *, jud
 
         # A start: a new scheduler's first tick, with the moments in the store.
         nagger = NagScheduler(
-            Nagger(store=store, asana=asana, slack=slack, clock=SystemClock(), policy=policy, quiet=worker)
+            nagger_for(store, asana=asana, slack=slack, clock=SystemClock(), policy=policy, quiet=worker)
         )
         probe.reset()
         started = time.process_time()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from bridge import wording
 from bridge.domain.business_time import clock_for
@@ -33,17 +32,13 @@ from bridge.ports import (
     LinkReads,
     NagIndex,
     NagLog,
-    OutboxStore,
     SlackTeams,
     TaskStore,
-    UserMappings,
 )
 from bridge.services.nag_mentions import NagMentions
 from bridge.services.nag_prepass import QuietArming
 from bridge.services.open_tasks import Home, OpenTasks
 from bridge.services.outbox import Outbox, PostInFlight
-from bridge.services.people import People
-from bridge.services.pool import Pool
 from bridge.services.presence import Presence
 from bridge.services.slices import Slicer
 
@@ -53,35 +48,41 @@ PAGE = 200  # tasks read per query of those whose moment has come (a few millise
 RETRY = timedelta(seconds=1)  # a nag that could not go is tried again at the next tick
 
 
-class NagStore(LinkReads, TaskStore, NagLog, NagIndex, UserMappings, OutboxStore, Leadership, Protocol):
-    """What the tick reads and records: one parameter for now, split once the tick's own changes have landed."""
-
-
 class Nagger:
     def __init__(
         self,
         *,
-        store: NagStore,
+        links: LinkReads,
+        tasks: TaskStore,
+        index: NagIndex,
+        sent: NagLog,
+        leadership: Leadership,
+        outbox: Outbox,
+        open_tasks: OpenTasks,
+        mentions: NagMentions,
+        presence: Presence,
         asana: AsanaPort,
         slack: SlackTeams,
         clock: Clock,
         policy: Policy,
         on_sent: Callable[[str], None] = lambda kind: None,
-        presence: Presence | None = None,
-        people: People | None = None,
         quiet: QuietArming | None = None,
     ) -> None:
         self._quiet = quiet  # arms, in a process of its own, the due tasks with nothing to send (nag_prepass.py)
-        self._store = store
+        self._links = links
+        self._tasks = tasks
+        self._index = index  # the tasks whose moment has come, and each link's rules
+        self._sent = sent  # the nags sent (one per task and reason)
+        self._leadership = leadership
         self._on_sent = on_sent  # told the kind of every nag sent (the bridge_nags_sent metric)
         self._asana = asana
         self._slack = slack
         self._clock = clock
         self._policy = policy
-        self._outbox = Outbox(store=store, slack=slack, clock=clock)
-        self._presence = presence or Presence(slack=slack, pool=Pool(store=store, asana=asana, slack=slack))
-        self._mentions = NagMentions(mappings=store, slack=slack, presence=self._presence, policy=policy, people=people)
-        self._open = OpenTasks(store=store, clock=clock, policy=policy)
+        self._outbox = outbox
+        self._presence = presence
+        self._mentions = mentions
+        self._open = open_tasks
         self._leading = False
         self._digests: dict[tuple[str, str], str] = {}  # (project, priority field) -> its rules' digest
 
@@ -91,14 +92,14 @@ class Nagger:
     async def tick(self, now: datetime | None = None) -> int:
         """Send what is due now, one message per task naming every reason it is due; returns how many messages were
         sent. Only the leading replica does anything."""
-        if not await self._store.lead(LEADER_ROLE):
+        if not await self._leadership.lead(LEADER_ROLE):
             self._leading = False
             self._open.forget()  # another replica leads: what it sends is not in our memory
             self._mentions.forget()
             return 0
         self._leading = True
         now = now or self._clock.now()
-        links: dict[Home, Link] = {(link.project_gid, link.channel_id): link for link in await self._store.list_links()}
+        links: dict[Home, Link] = {(link.project_gid, link.channel_id): link for link in await self._links.list_links()}
         await self._arm_links(links)
         if self._quiet is not None:
             await self._quiet.arm_quiet(list(links.values()), now, self._mentions.waiting_tasks())
@@ -106,18 +107,18 @@ class Nagger:
         slicer = Slicer()  # many tasks may come due at once (after an upgrade, a policy change): the loop gets turns
         after: tuple[datetime, str] | None = None
         while True:
-            page = await self._store.tasks_to_judge(now=now, after=after, limit=PAGE)
+            page = await self._index.tasks_to_judge(now=now, after=after, limit=PAGE)
             if not page:
                 break
             after = (page[-1].check_at, page[-1].task.task_gid)
-            already = await self._store.sent_nags([due.task.task_gid for due in page])
+            already = await self._sent.sent_nags([due.task.task_gid for due in page])
             arms = []
             for due in page:
                 at, messages = await self._judge(due.task, links, already, now)
                 sent += messages
                 arms.append(Arm(due.task.task_gid, due.revision, at))
                 await slicer.turn()
-            await self._store.arm_tasks(arms)
+            await self._index.arm_tasks(arms)
             if len(page) < PAGE:
                 break
         return sent
@@ -125,7 +126,7 @@ class Nagger:
     async def _arm_links(self, links: dict[Home, Link]) -> None:
         """Links whose rules changed since their tasks were armed (or that are new) have every task judged again;
         links gone are forgotten, so that linking again arms their tasks."""
-        known = await self._store.nag_fingerprints()
+        known = await self._index.nag_fingerprints()
         for home, link in links.items():
             field = self._priority_field(link)
             digest = self._digests.get((link.project_gid, field))
@@ -134,9 +135,9 @@ class Nagger:
                     self._policy.for_project(link.project_gid), field
                 )
             if known.get(home) != digest:
-                await self._store.rearm_link(link.project_gid, link.channel_id, digest)
+                await self._index.rearm_link(link.project_gid, link.channel_id, digest)
         for project, channel in known.keys() - links.keys():
-            await self._store.rearm_link(project, channel, None)
+            await self._index.rearm_link(project, channel, None)
 
     def _priority_field(self, link: Link) -> str:
         return link.priority_field_gid or self._policy.for_project(link.project_gid).triage.priority_field
@@ -161,7 +162,7 @@ class Nagger:
         ready: list[Nag] = []
         messages = 0
         work = self._mentions.due(view, decided, sent, now)
-        if work and await self._store.get_tracked_task(tracked.task_gid) != tracked:
+        if work and await self._tasks.get_tracked_task(tracked.task_gid) != tracked:
             # Saved (or completed) since its page was read, which sending earlier pages' nags may have made long ago:
             # the save armed it again, so the next tick judges it as it is now.
             return now + RETRY, 0
@@ -249,7 +250,7 @@ class Nagger:
                     blocks=post,
                 )
         for nag in nags:
-            await self._store.record_nag(nag.key, now=now, message_ts=ts)
+            await self._sent.record_nag(nag.key, now=now, message_ts=ts)
             sent.add(nag.key)
         log.info("sent %s for task %s", ", ".join(f"{n.kind} {n.stage}" for n in nags), tracked.task_gid)
 

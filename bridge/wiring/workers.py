@@ -21,7 +21,7 @@ from bridge.entrypoints.workers import (
     ReplicaHeartbeat,
     WebhookReconcileLoop,
 )
-from bridge.services.nags import Nagger
+from bridge.services.nag_assembly import nagger_for
 from bridge.services.new_tasks import NewTasks
 from bridge.services.relay import Relay
 from bridge.services.relay_posts import RelayPosts
@@ -149,8 +149,8 @@ def build_inbox_worker(settings: Settings, adapters: Adapters, services: Service
 def build_nag_scheduler(settings: Settings, adapters: Adapters, services: Services) -> NagScheduler:
     metrics = adapters.metrics
     return NagScheduler(
-        Nagger(
-            store=adapters.store,
+        nagger_for(
+            adapters.store,
             asana=adapters.asana,
             slack=adapters.slack,
             clock=adapters.clock,

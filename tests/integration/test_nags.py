@@ -14,7 +14,7 @@ from bridge.domain.model import TaskGid
 from bridge.domain.policy_parsing import parse_policy
 from bridge.domain.sla import sla_due_on
 from bridge.sandbox.world import World
-from bridge.services.nags import Nagger
+from bridge.services.nag_assembly import nagger_for
 from tests.fixtures_bridge import Running
 from tests.support import eventually
 
@@ -260,7 +260,7 @@ async def test_a_change_to_a_task_or_to_its_rules_has_it_judged_again_at_once(ru
     await _tick(running, "2027-01-05T11:00:00")  # an 8h lead: Friday's reminder is Thursday's business
     assert not [m for m in _nags(running, thread) if "is due Fri 08 Jan" in m.text]
     longer = parse_policy(tomllib.loads(POLICY.replace('lead = "8h"', 'lead = "4d"')))
-    restarted = Nagger(store=bridge.store, asana=bridge.asana, slack=bridge.slack, clock=bridge.clock, policy=longer)
+    restarted = nagger_for(bridge.store, asana=bridge.asana, slack=bridge.slack, clock=bridge.clock, policy=longer)
     assert await restarted.tick(at("2027-01-05T11:00:00")) == 1
     assert [m for m in _nags(running, thread) if "is due Fri 08 Jan" in m.text]
 

@@ -15,6 +15,7 @@ from bridge.domain.policy import Policy
 from bridge.domain.policy_parsing import parse_policy
 from bridge.domain.work import AsanaUser
 from bridge.errors import SlackError
+from bridge.services.nag_assembly import nagger_for
 from bridge.services.nags import Nagger
 from tests.unit.fakes import (
     CHANNEL,
@@ -64,7 +65,7 @@ def world(policy: Policy | None = None, tasks: dict[str, dict[str, Any]] | None 
         store.tasks[TaskGid(gid)] = a_tracked_task(
             gid, snapshot=snapshot(**fields), created_at=START - timedelta(days=3)
         )
-    nagger = Nagger(store=store, asana=asana, slack=slack, clock=clock, policy=policy or Policy())
+    nagger = nagger_for(store, asana=asana, slack=slack, clock=clock, policy=policy or Policy())
     return World(nagger, asana, slack, store, clock)
 
 

@@ -22,7 +22,7 @@ from bridge.domain.model import (
 )
 from bridge.domain.policy import Policy
 from bridge.domain.work import AsanaUser
-from bridge.services.nags import Nagger
+from bridge.services.nag_assembly import nagger_for
 from bridge.services.outbox import Outbox
 from tests.unit.fakes import START, FakeAsana, FakeClock, FakeSlack, FakeStore, a_link, a_tracked_task
 from tests.unit.test_relay_service import a_relay
@@ -100,7 +100,7 @@ async def test_a_nag_for_workspace_b_posts_as_b_while_a_post_of_workspace_a_is_i
     in_flight = asyncio.create_task(w.a_post_for_workspace_a())
     await w.slack.holding.wait()
     w.clock.advance(timedelta(hours=1))
-    nagger = Nagger(store=w.store, asana=w.asana, slack=w.slack, clock=w.clock, policy=Policy())
+    nagger = nagger_for(w.store, asana=w.asana, slack=w.slack, clock=w.clock, policy=Policy())
 
     assert await asyncio.wait_for(nagger.tick(), timeout=5) == 1  # posted as A, it would wait (see HeldSlack)
     [nag] = w.slack.posts
