@@ -92,8 +92,16 @@ class Cluster:
         return await metric(replica.url, "bridge_api_calls_total", SLACK_POSTS) or 0.0
 
     def bot_posts(self) -> int:
-        """Every post of the bot in the linked channels, top level and in threads."""
-        return sum(1 for c in self.channels for m in self.world.slack.messages(c, replies=True) if m.bot_id)
+        """Every post of the bot, top level and in threads, in every channel and DM: all that the replicas'
+        counters count."""
+        slack = self.world.slack
+        return sum(
+            1
+            for ws in slack.teams.values()
+            for channel in list(ws.channels)
+            for m in slack.messages(channel, team_id=ws.team_id, replies=True)
+            if m.bot_id
+        )
 
     def lines(self, thread: Thread) -> list[str]:
         replies = self.world.slack.thread(thread.channel, thread.ts)[1:]
@@ -122,6 +130,19 @@ class Cluster:
             return counts.get("pending", 0) == counts.get("landed", 0) == counts.get("parked", 0) == 0
 
         await eventually(done, timeout=20)
+
+    async def settled(self) -> tuple[list[float], int]:
+        """Each replica's posts and the posts in Slack, read when two reads in a row agree: a counter moves just
+        after Slack has answered, so a baseline read in between would count that post again later."""
+        last: list[tuple[list[float], int]] = []
+
+        async def still() -> tuple[list[float], int] | None:
+            now = ([await self.posts(r) for r in self.replicas], self.bot_posts())
+            same = bool(last) and last[-1] == now
+            last.append(now)
+            return now if same else None
+
+        return await eventually(still, timeout=20)
 
     async def shares(self, before: list[float], posted: int) -> list[float]:
         """The posts each replica made since `before`; together they are every post made since `posted`."""
@@ -243,7 +264,7 @@ async def test_three_replicas_share_the_inbox_and_survive_a_kill(
         cy = world.asana_people["cy"]
 
         # Burst 1, all three up: every change told, and told by more than one replica.
-        before, posted = [await cluster.posts(r) for r in cluster.replicas], cluster.bot_posts()
+        before, posted = await cluster.settled()
 
         def look(bo: Actor, t: Thread) -> None:
             bo.assign(t.task_gid, cy)
