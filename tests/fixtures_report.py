@@ -124,3 +124,34 @@ def query_of(url: str) -> dict[str, str]:
 async def fetch(url: str, **kwargs: Any) -> tuple[int, str, dict[str, str]]:
     async with aiohttp.ClientSession() as http, http.get(url, **kwargs) as response:
         return response.status, await response.text(), dict(response.headers)
+
+
+def varied_task(link: Link, n: int, *, now: datetime, name: str) -> TrackedTask:
+    """Task `n` of `link`, its history varied by `n`: open and done, with and without a due date, pushes, priority,
+    acknowledgement and first response (for tests that compare reports built two ways)."""
+    created = now - timedelta(minutes=37 * n)
+    completed = n % 4 == 0
+    snapshot = {
+        "created_at": created.isoformat(),
+        "completed": completed,
+        "completed_at": (created + timedelta(hours=n % 30)).isoformat() if completed else None,
+        "due_on": (created + timedelta(days=n % 9)).date().isoformat() if n % 3 else None,
+        "assignee": {"gid": str(n % 3), "name": f"-Person {n % 3}"},
+        "_bridge_due_pushes": n % 4,
+        "custom_fields": [{"gid": "f-prio", "name": "Priority", "enum_value": {"name": "P1"} if n % 2 else None}],
+    }
+    return TrackedTask(
+        task_gid=TaskGid(str(1_000 + n)),
+        project_gid=link.project_gid,
+        team_id=link.team_id,
+        channel_id=link.channel_id,
+        thread_ts=MessageTs(f"1.{n}"),
+        permalink_url=f"https://app.asana.com/0/p1/{1_000 + n}",
+        name=name,
+        created_at=created,
+        updated_at=now - timedelta(days=1),
+        snapshot=snapshot,
+        completed=completed,
+        ack_subtask_gid=TaskGid(f"ack{n}") if n % 3 else None,
+        first_response_at=created + timedelta(minutes=n % 50) if n % 6 == 1 else None,
+    )

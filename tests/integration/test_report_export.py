@@ -18,12 +18,9 @@ from bridge.adapters.worker_process import WorkerProcess
 from bridge.domain.model import (
     ChannelId,
     Link,
-    MessageTs,
     ProjectGid,
     SlackUserId,
-    TaskGid,
     TeamId,
-    TrackedTask,
     WorkspaceGid,
 )
 from bridge.domain.policy_parsing import parse_policy
@@ -32,6 +29,7 @@ from bridge.domain.report_export import CHUNK
 from bridge.entrypoints.report import ReportPages
 from bridge.entrypoints.report_formats import as_csv, as_json
 from bridge.services.reports import Reports
+from tests.fixtures_report import varied_task
 from tests.support import FakeClock
 from tests.unit.fakes import FakeSlack
 
@@ -58,35 +56,6 @@ NAMES = (
 TASKS = 3 * CHUNK + 400  # three in four open: open items over more than two chunks
 
 
-def tracked(n: int) -> TrackedTask:
-    created = NOW - timedelta(minutes=37 * n)
-    completed = n % 4 == 0
-    snapshot = {
-        "created_at": created.isoformat(),
-        "completed": completed,
-        "completed_at": (created + timedelta(hours=n % 30)).isoformat() if completed else None,
-        "due_on": (created + timedelta(days=n % 9)).date().isoformat() if n % 3 else None,
-        "assignee": {"gid": str(n % 3), "name": f"-Person {n % 3}"},
-        "_bridge_due_pushes": n % 4,
-        "custom_fields": [{"gid": "f-prio", "name": "Priority", "enum_value": {"name": "P1"} if n % 2 else None}],
-    }
-    return TrackedTask(
-        task_gid=TaskGid(str(1_000 + n)),
-        project_gid=LINK.project_gid,
-        team_id=LINK.team_id,
-        channel_id=LINK.channel_id,
-        thread_ts=MessageTs(f"1.{n}"),
-        permalink_url=f"https://app.asana.com/0/p1/{1_000 + n}",
-        name=f"{NAMES[n % len(NAMES)]} {n}",
-        created_at=created,
-        updated_at=NOW - timedelta(days=1),
-        snapshot=snapshot,
-        completed=completed,
-        ack_subtask_gid=TaskGid(f"ack{n}") if n % 3 else None,
-        first_response_at=created + timedelta(minutes=n % 50) if n % 6 == 1 else None,
-    )
-
-
 def reports(store: SqlStore, builder: WorkerProcess | None) -> Reports:
     return Reports(
         links=store,
@@ -105,7 +74,9 @@ def reports(store: SqlStore, builder: WorkerProcess | None) -> Reports:
 @pytest_asyncio.fixture
 async def seeded(store: SqlStore) -> SqlStore:
     await store.save_link(LINK)
-    await store.add_tracked_tasks([tracked(n) for n in range(TASKS)])
+    await store.add_tracked_tasks(
+        [varied_task(LINK, n, now=NOW, name=f"{NAMES[n % len(NAMES)]} {n}") for n in range(TASKS)]
+    )
     return store
 
 

@@ -29,6 +29,7 @@ from bridge.domain.nags import task_view
 from bridge.domain.policy_parsing import parse_policy
 from bridge.domain.report import ALL
 from bridge.services.report_build import ReportMaker
+from tests.fixtures_report import varied_task
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 POLICY = parse_policy({"sla": {"P1": {"first_response": "4h", "resolution": "2d"}, "warn_at": 0.75}})
@@ -45,35 +46,8 @@ LINK = Link(
 OPEN = CHUNK + 700  # more open items than one chunk: the rest come back in pieces
 
 
-def tracked(n: int) -> TrackedTask:
-    created = NOW - timedelta(minutes=37 * n)
-    completed = n % 4 == 0
-    snapshot = {
-        "created_at": created.isoformat(),
-        "completed": completed,
-        "completed_at": (created + timedelta(hours=n % 30)).isoformat() if completed else None,
-        "assignee": {"gid": str(n % 3), "name": f"Person {n % 3}"},
-        "custom_fields": [{"gid": "f-prio", "name": "Priority", "enum_value": {"name": "P1"} if n % 2 else None}],
-    }
-    return TrackedTask(
-        task_gid=TaskGid(str(1_000 + n)),
-        project_gid=LINK.project_gid,
-        team_id=LINK.team_id,
-        channel_id=LINK.channel_id,
-        thread_ts=MessageTs(f"1.{n}"),
-        permalink_url=f"https://app.asana.com/0/p1/{1_000 + n}",
-        name=f"Task {n}",
-        created_at=created,
-        updated_at=NOW - timedelta(days=1),
-        snapshot=snapshot,
-        completed=completed,
-        ack_subtask_gid=TaskGid(f"ack{n}") if n % 3 else None,
-        first_response_at=created + timedelta(minutes=n % 50) if n % 6 == 1 else None,
-    )
-
-
 async def test_a_report_built_apart_is_the_report_built_here(store: SqlStore, database_url: str) -> None:
-    tasks = [tracked(n) for n in range(OPEN * 4 // 3 + 1)]
+    tasks = [varied_task(LINK, n, now=NOW, name=f"Task {n}") for n in range(OPEN * 4 // 3 + 1)]
     await store.add_tracked_tasks(tasks)
     here = ReportMaker(store, POLICY)
     apart = WorkerProcess(database_url, POLICY)
