@@ -8,33 +8,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from bridge.adapters.asana_json import task_from as task_of  # a task as the gateway reads Asana's JSON
 from bridge.domain.access import Privacy, ProjectAccess
 from bridge.domain.model import (
     AsanaUserGid,
-    ProjectGid,
     TaskGid,
     WorkspaceGid,
 )
 from bridge.domain.work import AsanaUser, CustomField, EventsPage, Project, Section, Story, Task, TaskDraft, Webhook
 from bridge.errors import AsanaNotFound
-
-
-def task_of(raw: dict[str, Any]) -> Task:
-    """A task as the gateway reads Asana's JSON."""
-    assignee = raw.get("assignee") or {}
-    due = raw.get("due_on")
-    return Task(
-        gid=TaskGid(raw["gid"]),
-        name=raw.get("name") or "",
-        permalink_url=raw.get("permalink_url") or "",
-        completed=bool(raw.get("completed")),
-        assignee=AsanaUserGid(assignee["gid"]) if assignee.get("gid") else None,
-        assignee_name=assignee.get("name"),
-        due_on=date.fromisoformat(due) if due else None,
-        notes=raw.get("notes") or "",
-        project_gids=tuple(ProjectGid(p["gid"]) for p in raw.get("projects") or ()),
-        raw=raw,
-    )
 
 
 class FakeAsana:
