@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from bridge.adapters.asana_json import task_from as task_of  # a task as the gateway reads Asana's JSON
+from bridge.adapters.asana_json import task_from
 from bridge.domain.access import Privacy, ProjectAccess
 from bridge.domain.model import (
     AsanaUserGid,
@@ -17,6 +17,8 @@ from bridge.domain.model import (
 )
 from bridge.domain.work import AsanaUser, CustomField, EventsPage, Project, Section, Story, Task, TaskDraft, Webhook
 from bridge.errors import AsanaNotFound
+
+task_of = task_from  # a task as the gateway reads Asana's JSON
 
 
 class FakeAsana:
