@@ -8,8 +8,7 @@ at 100k, bench/RESULTS.md). Here one long-lived worker process (started at the f
 fork of a threaded asyncio process) reads the database on a connection of its own, keeps each link's tasks between
 reports (services/report_build.py) and sends back only what a request shows: the page's rows and the figures. The
 JSON and CSV exports take every open item: the worker serializes them itself (domain/report_export.py) and sends the
-body's bytes in chunks, which the bridge writes out one at a time; its loop does nothing per item. (A report asked
-for with every open item, which nothing in the bridge does now, comes as pickled chunks unpickled between turns.)
+body's bytes in chunks, which the bridge writes out one at a time; its loop does nothing per item.
 
 The tick: after an upgrade or a change of a link's rules every task is due to be judged; the worker stores the
 next moment of those with nothing to send (services/nag_prepass.py), so the bridge's tick judges only the rest.
@@ -25,12 +24,10 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
-import pickle
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -40,7 +37,7 @@ from bridge.adapters.store.engine import create_engine
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.domain.model import Link, TaskGid
 from bridge.domain.policy import Policy
-from bridge.domain.report import OpenItem, Report
+from bridge.domain.report import Report
 from bridge.domain.report_export import Export, Form
 from bridge.services.nag_prepass import arm_quiet
 from bridge.services.report_build import ReportMaker
@@ -48,7 +45,6 @@ from bridge.services.report_build import ReportMaker
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CHUNK = 2_000  # open items unpickled in one turn of the loop: a few milliseconds
 NICENESS = 10  # the worker's, added to the bridge's
 BACKLOG = 1_000  # tasks due at once from which the worker arms the quiet ones (fewer: the tick's own work)
 
@@ -73,14 +69,8 @@ class WorkerProcess:
         self._pool: ProcessPoolExecutor | None = None
 
     async def report(self, scope: str, links: Sequence[Link], now: datetime, *, rows: int | None = None) -> Report:
-        head, chunks = await self._run(_report, scope, tuple(links), now, rows)
-        if not chunks:
-            return head
-        items: list[OpenItem] = list(head.open_items)
-        for chunk in chunks:
-            await asyncio.sleep(0)  # a turn of the loop between chunks
-            items.extend(pickle.loads(chunk))
-        return replace(head, open_items=tuple(items))
+        report: Report = await self._run(_report, scope, tuple(links), now, rows)
+        return report
 
     async def export(self, scope: str, links: Sequence[Link], now: datetime, *, form: Form) -> Export:
         exported: Export = await self._run(_export, scope, tuple(links), now, form)
@@ -149,15 +139,11 @@ def _exit_with_parent() -> None:
         os._exit(0)
 
 
-def _report(scope: str, links: tuple[Link, ...], now: datetime, rows: int | None) -> tuple[Report, list[bytes]]:
-    """The report with at most CHUNK open items (or `rows`), and the rest of them as pickled chunks."""
+def _report(scope: str, links: tuple[Link, ...], now: datetime, rows: int | None) -> Report:
+    """The report with its `rows` most urgent open items (all of them without `rows`: the bridge asks for a page, a
+    count or an export, never for every item unpickled on its loop)."""
     assert _loop is not None and _maker is not None
-    report = _loop.run_until_complete(_maker.report(scope, links, now))
-    items = report.open_items
-    kept = CHUNK if rows is None else rows
-    rest = items[kept:] if rows is None else ()
-    chunks = [pickle.dumps(rest[at : at + CHUNK], pickle.HIGHEST_PROTOCOL) for at in range(0, len(rest), CHUNK)]
-    return replace(report, open_items=items[:kept]), chunks
+    return _loop.run_until_complete(_maker.report(scope, links, now, rows=rows))
 
 
 def _export(scope: str, links: tuple[Link, ...], now: datetime, form: Form) -> Export:
