@@ -101,8 +101,8 @@ T = TypeVar("T")
 
 
 async def on_both_sqlite_paths(tmp_path: Path, work: Callable[[SqlStore], Awaitable[T]]) -> list[T]:
-    """`work` on a new SQLite file whose inbox is written by its own connection (hand-made SQL), then on one written
-    through SQLAlchemy (the PostgreSQL path): for tests that both store the same bytes."""
+    """`work` on a new SQLite file whose inbox and kept commands are written by their own connections (hand-made SQL),
+    then on one written through SQLAlchemy (the PostgreSQL path): for tests that both store the same bytes."""
     results = []
     for name, through_sqlalchemy in (("writer", False), ("sqlalchemy", True)):
         url = f"sqlite+aiosqlite:///{tmp_path / name}.db"
@@ -111,6 +111,7 @@ async def on_both_sqlite_paths(tmp_path: Path, work: Callable[[SqlStore], Awaita
         try:
             if through_sqlalchemy:
                 sqlite_store._sqlite_writes = None
+                sqlite_store._one_trip_writer = None
             results.append(await work(sqlite_store))
         finally:
             await sqlite_store.close()

@@ -1,4 +1,5 @@
-"""`/task` and its confirmation's buttons: parse in the ack, create in the background, answer the person."""
+"""`/task` and its confirmation's buttons: parse in the ack, create in the background (the task backlog), answer
+the person."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from bridge.domain.commands import CommandError, parse_task_command
 from bridge.domain.model import SlackUserId, TaskGid
 from bridge.domain.slack_text import readable
 from bridge.entrypoints.slack_listener import Listener, Listeners, answering, ids, quietly
-from bridge.services.capture_request import Captured, CaptureRequest
-from bridge.services.capture_retries import capture_with_retries
+from bridge.entrypoints.task_backlog import AckedCommand
+from bridge.services.capture_request import Captured
 
 log = logging.getLogger(__name__)
 
@@ -37,36 +38,18 @@ async def task_command(deps: Listeners, ack: AsyncAck, command: dict[str, Any], 
     async def tell(text: str) -> None:
         await quietly(respond(text=text, response_type="ephemeral"), f"{user} in {channel}")
 
-    async def created(result: Captured) -> None:
-        text, confirmation = wording.task_created(result.task, assignee=parsed.assignee, priority=parsed.priority)
-        answer = respond(text=text, blocks=confirmation, response_type="ephemeral", replace_original=True)
-        await quietly(answer, f"{user} in {channel}")
-
-    async def create() -> None:
-        read = await deps.capture.reader.command(team, parsed)
-        request = CaptureRequest(
-            team_id=team,
-            channel_id=channel,
-            requester=user,
-            title=read.title,
-            notes=wording.command_notes(by=await deps.capture.reader.author(team, user)),
-            assignee=read.assignee,
-            due=read.due,
-            priority=read.priority,
-            request_key=str(command.get("trigger_id") or "") or None,
-        )
-        await deps.capture.recovery.keep_command(request)  # until it ends: a crash meanwhile leaves it to the sweeper
-        try:
-            await capture_with_retries(deps.capture, request, tell, delays=deps.retry_delays, landed=created)
-        finally:
-            await deps.capture.recovery.forget_command(request)
-
     async def refused(problem: str) -> None:
         # What Asana or the workspace refused (an assignee without Asana, a priority the project lacks): the
         # command comes back with it, to fix and send again.
         await tell(wording.command_error(problem, "/task", readable(text)))
 
-    deps.background.spawn(answering(create, refused), name=f"task {channel}")
+    async def landed(result: Captured) -> None:
+        text, confirmation = wording.task_created(result.task, assignee=parsed.assignee, priority=parsed.priority)
+        answer = respond(text=text, blocks=confirmation, response_type="ephemeral", replace_original=True)
+        await quietly(answer, f"{user} in {channel}")
+
+    request_key = str(command.get("trigger_id") or "") or None
+    deps.task_backlog.accept(AckedCommand(team, channel, user, parsed, request_key, tell, refused, landed))
 
 
 async def undo_task(

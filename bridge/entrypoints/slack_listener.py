@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 
@@ -31,6 +31,9 @@ from bridge.services.suggest import Suggestions
 from bridge.services.threads import Threads
 from bridge.services.undo import Undo
 from bridge.services.unfurls import Unfurls
+
+if TYPE_CHECKING:  # the backlog answers people as listeners do (answering, below)
+    from bridge.entrypoints.task_backlog import TaskBacklog
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], Awaitable[None]]
@@ -56,6 +59,7 @@ class Listeners:
     reports: Reports
     undo: Undo
     identities: Identities
+    task_backlog: TaskBacklog  # /task commands after their ack, until they end
     retry_delays: tuple[float, ...] = RETRY_DELAYS  # how a capture waits out an Asana outage
     suggestions: Suggestions | None = None  # earlier answers: `/asana similar` and the suggestion buttons
     answers: AnswerIndex | None = None  # the index of resolved work, backfilled when a channel is linked

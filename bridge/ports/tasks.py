@@ -90,8 +90,11 @@ class CaptureStore(Protocol):
 
     async def get_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> Capture | None: ...
 
-    async def keep_command(self, command: PendingCommand, *, held_until: datetime, held_by: str | None = None) -> None:
-        """Keep an acked /task until `forget_command`, held by the caller (replica `held_by`) until `held_until`."""
+    async def keep_commands(
+        self, commands: Sequence[PendingCommand], *, held_until: datetime, held_by: str | None = None
+    ) -> None:
+        """Keep acked /task commands (in one transaction) until `forget_command`, held by the caller (replica
+        `held_by`) until `held_until`."""
         ...
 
     async def take_stale_commands(

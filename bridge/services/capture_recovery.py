@@ -5,6 +5,7 @@ died), a claimed message that never got its task."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -82,32 +83,36 @@ class Recovery:
                 return link, task
         return None
 
-    async def keep_command(self, request: CaptureRequest) -> None:
-        """Keep an acked /task until it ends, so that a crash in the middle (its retries during an Asana outage last
-        minutes) leaves it to the capture sweeper instead of losing it."""
-        if request.request_key is None:
-            return
+    async def keep_commands(self, requests: Sequence[CaptureRequest]) -> None:
+        """Keep acked /task commands until each ends, so that a crash in the middle (its retries during an Asana
+        outage last minutes) leaves it to the capture sweeper instead of losing it."""
         now = self._clock.now()
-        command = PendingCommand(
-            request_key=request.request_key,
-            team_id=request.team_id,
-            channel_id=request.channel_id,
-            requester=request.requester,
-            title=request.title,
-            notes=request.notes,
-            assignee=request.assignee,
-            due=request.due,
-            priority=request.priority,
-            created_at=now,
-        )
+        commands = [
+            PendingCommand(
+                request_key=request.request_key,
+                team_id=request.team_id,
+                channel_id=request.channel_id,
+                requester=request.requester,
+                title=request.title,
+                notes=request.notes,
+                assignee=request.assignee,
+                due=request.due,
+                priority=request.priority,
+                created_at=now,
+            )
+            for request in requests
+            if request.request_key is not None
+        ]
+        if not commands:
+            return
         try:
-            await self._captures.keep_command(
-                command,
+            await self._captures.keep_commands(
+                commands,
                 held_until=now + COMMAND_HELD_BY_ITS_PROCESS,
                 held_by=None if self._holder is None else self._holder.replica_id,
             )
-        except Exception as exc:  # the capture goes on; only a crash during it would now lose it
-            log.warning("could not keep /task %s before capturing it: %s", request.request_key, exc)
+        except Exception as exc:  # the captures go on; only a crash during them would now lose them
+            log.warning("could not keep %d /task commands before capturing them: %s", len(commands), exc)
 
     async def forget_command(self, request: CaptureRequest) -> None:
         if request.request_key is not None:

@@ -21,7 +21,9 @@ from bridge.entrypoints.health import Health
 from bridge.entrypoints.report import ReportPages
 from bridge.entrypoints.slack_listener import Listeners
 from bridge.entrypoints.slack_oauth import cached_authorize, oauth_settings
+from bridge.entrypoints.task_backlog import TaskBacklog
 from bridge.entrypoints.web import build_web_app
+from bridge.services.capture_retries import RETRY_DELAYS
 from bridge.services.home import Home
 from bridge.services.nag_actions import NagActions
 from bridge.services.undo import Undo
@@ -76,6 +78,7 @@ def register_listeners(
     people, cards, acting_for, identities = services.people, services.cards, services.acting_for, services.identities
     routing, reports = services.routing_clicks, services.reports
     suggestions, answers = services.suggestions, services.answers
+    delays = RETRY_DELAYS if retry_delays is None else retry_delays  # how captures wait out an Asana outage
     # First: the team a request acts for is known before any listener runs, and uninstall beats the quiet no-op.
     slack_install.register(
         bolt,
@@ -127,9 +130,10 @@ def register_listeners(
             reports=reports,
             undo=Undo(store=store, asana=asana, slack=slack, clock=clock),
             identities=identities,
+            task_backlog=TaskBacklog(capture=capture, background=background, retry_delays=delays),
             suggestions=suggestions,
             answers=answers,
-            **({"retry_delays": retry_delays} if retry_delays is not None else {}),
+            retry_delays=delays,
         ),
     )
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from bridge.adapters.store import SqlStore
 from bridge.domain.model import ChannelId, Holder, PendingCommand, SlackUserId, TeamId
 from bridge.entrypoints.workers import CaptureSweeper
 from tests.fixtures_bridge import Running
+from tests.fixtures_db import on_both_sqlite_paths
 from tests.support import FakeClock, eventually
 
 pytest_plugins = ["tests.fixtures_db"]
@@ -35,9 +37,9 @@ def command(key: str, *, team: str = "T1", channel: str = "C1", at: datetime = N
 
 async def test_a_kept_command_is_taken_only_once_nobody_holds_it(store: SqlStore) -> None:
     kept = command("a", assignee=SlackUserId("U2"), due=date(2026, 3, 9), priority="P1", title="Ünïcode ✨")
-    await store.keep_command(kept, held_until=NOW + timedelta(minutes=30))
-    await store.keep_command(command("b", at=NOW + timedelta(seconds=1)), held_until=NOW - timedelta(seconds=1))
-    await store.keep_command(kept, held_until=NOW)  # kept once
+    await store.keep_commands([kept], held_until=NOW + timedelta(minutes=30))
+    await store.keep_commands([command("b", at=NOW + timedelta(seconds=1))], held_until=NOW - timedelta(seconds=1))
+    await store.keep_commands([kept], held_until=NOW)  # kept once
     taken = await store.take_stale_commands(now=NOW, hold_until=NOW + timedelta(minutes=20), limit=10)
     assert [c.request_key for c in taken] == ["b"]  # "a" is still held by the process that acked it
     assert await store.take_stale_commands(now=NOW, hold_until=NOW + timedelta(minutes=20), limit=10) == []
@@ -54,7 +56,7 @@ async def test_a_command_held_by_a_replica_that_stopped_heartbeating_is_taken_at
     alive_within = timedelta(seconds=6)
     one, two = Holder("one", alive_within), Holder("two", alive_within)
     await store.heartbeat("one", now=NOW, alive_within=alive_within)
-    await store.keep_command(command("a"), held_until=NOW + timedelta(minutes=30), held_by="one")
+    await store.keep_commands([command("a")], held_until=NOW + timedelta(minutes=30), held_by="one")
     soon = NOW + timedelta(seconds=5)
     await store.heartbeat("two", now=soon, alive_within=alive_within)
     assert await store.take_stale_commands(now=soon, hold_until=soon, limit=10, holder=two) == []  # "one" lives
@@ -73,7 +75,7 @@ async def test_sweepers_of_two_replicas_never_take_the_same_command(database_url
     stores = [await SqlStore.connect(database_url) for _ in range(2)]
     try:
         for n in range(30):
-            await stores[0].keep_command(command(f"k{n:02d}"), held_until=NOW)
+            await stores[0].keep_commands([command(f"k{n:02d}")], held_until=NOW)
         later = NOW + timedelta(minutes=1)
         taken: list[PendingCommand] = []
         while True:
@@ -87,6 +89,47 @@ async def test_sweepers_of_two_replicas_never_take_the_same_command(database_url
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_commands_arriving_together_are_kept_in_one_call_each_once(store: SqlStore) -> None:
+    first = command("a", title="first")
+    await store.keep_commands([first], held_until=NOW)
+    # A storm's batch: one already kept, one twice in the batch (neither replaced), unicode and every field set.
+    batch = [
+        command("a", title="again"),
+        command("b", assignee=SlackUserId("U2"), due=date(2026, 3, 9), priority="P0", title='Don\'t "quote" ✨'),
+        command("c"),
+        command("b", title="a second b"),
+    ]
+    await store.keep_commands(batch, held_until=NOW, held_by=None)
+    await store.keep_commands([], held_until=NOW)
+    later = NOW + timedelta(minutes=1)
+    taken = await store.take_stale_commands(now=later, hold_until=later, limit=10)
+    assert taken == [first, batch[1], batch[2]]
+    # Commands ending together are forgotten together (one group commit), each exactly.
+    await asyncio.gather(*(store.forget_command(key) for key in ("a", "c", "missing")))
+    much_later = NOW + timedelta(hours=1)
+    left = await store.take_stale_commands(now=much_later, hold_until=much_later, limit=10)
+    assert [c.request_key for c in left] == ["b"]
+
+
+async def test_sqlite_writer_keeps_commands_as_sqlalchemy_would(tmp_path: Path) -> None:
+    # On a SQLite file kept commands are written with hand-made SQL: the rows must be those SQLAlchemy makes (the
+    # PostgreSQL path), byte for byte, or the sweeper would read something else.
+    elsewhere = datetime(2026, 3, 2, 17, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+    kept = [
+        command("a", at=elsewhere, assignee=SlackUserId("U2"), due=date(2026, 3, 9), priority="P1", title="é\u2028😀"),
+        command("b", notes='<body>“smart” &amp; <a href="https://x">link</a></body>'),
+    ]
+
+    async def work(sqlite_store: SqlStore) -> list[Any]:
+        await sqlite_store.keep_commands(kept, held_until=elsewhere, held_by="replica-1")
+        await sqlite_store.forget_command("b")
+        async with sqlite_store.engine.connect() as conn:
+            return list((await conn.exec_driver_sql("SELECT * FROM pending_commands ORDER BY request_key")).all())
+
+    tables = await on_both_sqlite_paths(tmp_path, work)
+    assert tables[0] == tables[1] and len(tables[0]) == 1
 
 
 def _sweeper(running: Running, *, later: timedelta = timedelta(0)) -> CaptureSweeper:
@@ -108,7 +151,7 @@ async def _cut_off(running: Running, key: str, title: str) -> None:
         title=title,
         requester=SlackUserId(running.user("bo").id),
     )
-    await running.bridge.store.keep_command(cut, held_until=an_hour_ago)
+    await running.bridge.store.keep_commands([cut], held_until=an_hour_ago)
 
 
 def _named(running: Running, title: str) -> list[Any]:

@@ -190,7 +190,7 @@ async def test_combined_projects_get_the_task_too_except_the_links_own() -> None
 async def test_a_kept_command_is_forgotten_once_done() -> None:
     w = world()
     request = task(request_key="trigger-1")
-    await w.capture.recovery.keep_command(request)
+    await w.capture.recovery.keep_commands([request])
     assert list(w.store.commands) == ["trigger-1"]
     await w.capture.capture(request)
     await w.capture.recovery.forget_command(request)

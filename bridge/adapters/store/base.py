@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bridge.adapters.store.crypto import Cipher
 from bridge.adapters.store.engine import writer
 from bridge.adapters.store.group_commit import GroupCommit
+from bridge.adapters.store.sqlite_writer import SqliteWriter, sqlite_file
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -19,6 +20,8 @@ R = TypeVar("R")
 
 class SqlBase:
     """Holds the engine; each store method runs in exactly one `_read()` or `_write()` transaction."""
+
+    _one_trip_writer: SqliteWriter | None
 
     def __init__(self, engine: AsyncEngine, *, cipher: Cipher | None = None) -> None:
         self._engine = engine
@@ -45,6 +48,20 @@ class SqlBase:
         """Let the commits in progress finish (before the connections they use are closed)."""
         for group in list(self._group_commits.values()):
             await group.finish()
+
+    def _one_trip(self) -> SqliteWriter | None:
+        """The store's one-trip writer on a SQLite file (see sqlite_writer), made at first use; None on PostgreSQL and
+        in-memory SQLite (they keep to SQLAlchemy), or once closed. Whoever writes through it holds `_one_writer`."""
+        if not hasattr(self, "_one_trip_writer"):
+            path = sqlite_file(self._engine.url)
+            self._one_trip_writer = SqliteWriter(path) if path else None
+        return self._one_trip_writer
+
+    async def close_one_trip_writer(self) -> None:
+        writer: SqliteWriter | None = getattr(self, "_one_trip_writer", None)
+        if writer is not None:
+            self._one_trip_writer = None
+            await writer.close()
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:

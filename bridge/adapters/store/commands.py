@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,25 +11,33 @@ from sqlalchemy import Row, delete, or_, select, update
 from bridge.adapters.store.base import SqlBase
 from bridge.adapters.store.engine import dialect_insert
 from bridge.adapters.store.shared_limits import held_by_the_silent
+from bridge.adapters.store.sqlite_writer import SqliteRows
 from bridge.adapters.store.tables import pending_commands
 from bridge.domain.model import ChannelId, Holder, PendingCommand, SlackUserId, TeamId
 
 
 class SqlPendingCommands(SqlBase):
-    async def keep_command(self, command: PendingCommand, *, held_until: datetime, held_by: str | None = None) -> None:
-        """Keep an acked /task, held by the caller (the replica `held_by`) until `held_until` (kept once: Slack sends
-        a command once). Commands arriving together share a transaction: a storm of them is when keeping each
-        matters most."""
-        await self._grouped("pending-commands-commit", self._keep_commands).add(
-            {**_values(command), "held_until": held_until, "held_by": held_by}
-        )
-
-    async def _keep_commands(self, rows: list[dict[str, Any]]) -> list[None]:
+    async def keep_commands(
+        self, commands: Sequence[PendingCommand], *, held_until: datetime, held_by: str | None = None
+    ) -> None:
+        """Keep acked /task commands, in one transaction, held by the caller (the replica `held_by`) until
+        `held_until` (each kept once: Slack sends a command once). A storm of them is when keeping each matters most,
+        and when the loop has least time to spare: on a SQLite file the batch is one statement on the store's
+        one-trip writer."""
+        if not commands:
+            return
+        rows = [{**_values(command), "held_until": held_until, "held_by": held_by} for command in commands]
+        if (writer := self._one_trip()) is not None:
+            assert self._one_writer is not None
+            table = self._command_rows()
+            params = table.params(rows)
+            async with self._one_writer:
+                await writer.run(lambda conn: table.insert(conn, params, unique=["request_key"]))
+            return
         async with self._write() as conn:
             await conn.execute(
                 dialect_insert(conn, pending_commands).on_conflict_do_nothing(index_elements=["request_key"]), rows
             )
-        return [None] * len(rows)
 
     async def take_stale_commands(
         self, *, now: datetime, hold_until: datetime, limit: int, holder: Holder | None = None
@@ -54,8 +63,25 @@ class SqlPendingCommands(SqlBase):
             return sorted((_command(row) for row in rows), key=lambda c: c.created_at)
 
     async def forget_command(self, request_key: str) -> None:
-        async with self._write() as conn:
-            await conn.execute(delete(pending_commands).where(pending_commands.c.request_key == request_key))
+        """Forget a command that ended. Commands ending together are forgotten in one transaction."""
+        await self._grouped("pending-commands-forget", self._forget_commands).add(request_key)
+
+    async def _forget_commands(self, keys: list[str]) -> list[None]:
+        if (writer := self._one_trip()) is not None:
+            assert self._one_writer is not None
+            table = self._command_rows()
+            async with self._one_writer:
+                await writer.run(lambda conn: table.delete(conn, "request_key", keys))
+        else:
+            async with self._write() as conn:
+                await conn.execute(delete(pending_commands).where(pending_commands.c.request_key.in_(keys)))
+        return [None] * len(keys)
+
+    def _command_rows(self) -> SqliteRows:
+        rows: SqliteRows | None = getattr(self, "_pending_command_rows", None)
+        if rows is None:
+            rows = self._pending_command_rows = SqliteRows(pending_commands, self._engine.dialect)
+        return rows
 
 
 def _values(command: PendingCommand) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Column
 from sqlalchemy.engine import Dialect
 
-from bridge.adapters.store.sqlite_writer import SqliteWriter
+from bridge.adapters.store.sqlite_writer import ROWS_PER_STATEMENT, SqliteWriter
 from bridge.adapters.store.tables import inbox, inbox_deliveries
 from bridge.domain.model import Delivery, InboxEvent, InboxSource, InboxState, ProjectGid, Unpacked
 
@@ -40,8 +40,7 @@ EVENT_COLUMNS = (
     "park_reason",
     "task_gid",
 )
-# 15 columns: well under SQLite's 32,766 variables per statement.
-ROWS_PER_STATEMENT = 500
+# 15 columns: ROWS_PER_STATEMENT rows are well under SQLite's 32,766 variables per statement.
 
 
 @dataclass

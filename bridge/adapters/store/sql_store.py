@@ -65,6 +65,7 @@ class SqlStore(
     async def close(self) -> None:
         await self.finish_group_commits()
         await self.close_inbox_writer()
+        await self.close_one_trip_writer()
         await self.let_go_of_everything()
         await self._engine.dispose()
 

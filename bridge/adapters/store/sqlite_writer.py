@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy.engine import URL
+from sqlalchemy import Table
+from sqlalchemy.engine import URL, Dialect
 
 from bridge.adapters.store.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_CACHE_KIB
 
 T = TypeVar("T")
+
+# SQLite's default cap on the variables of one statement (32,766) is far above what a chunk of rows uses here: a
+# few hundred rows keep one statement's parsing short.
+ROWS_PER_STATEMENT = 500
 
 
 def sqlite_file(url: URL) -> str | None:
@@ -85,3 +90,52 @@ class SqliteWriter:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+class SqliteRows:
+    """Rows of `table` in the bytes SQLAlchemy stores on SQLite (each column's own conversion), for hand-made SQL on a
+    SqliteWriter's connection: a batch is one multi-row statement, so the thread lets go of the GIL once for it, not
+    once a row as `executemany` does (each time waiting up to a switch interval for the busy loop to hand it back)."""
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        self._table = table.name
+        self._names = [column.name for column in table.columns]
+        self._convert = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in table.columns]
+        self._one_row = "(" + ", ".join("?" for _ in self._names) + ")"
+
+    def params(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """Each row as its stored values, in the table's column order. Every column must be given (no defaults).
+
+        A value the rows share (the same object: a batch's moment, its team) is converted once: SQLAlchemy's date
+        and time conversions are most of the cost of a storm's batch."""
+        converted: dict[tuple[int, int], Any] = {}  # the objects are the rows' own, alive while this runs
+
+        def stored(value: Any, convert: Callable[[Any], Any] | None) -> Any:
+            if convert is None or value is None:
+                return value
+            key = (id(convert), id(value))
+            known = converted.get(key)
+            if known is None:
+                known = converted[key] = convert(value)
+            return known
+
+        pairs = list(zip(self._names, self._convert, strict=True))
+        return [tuple(stored(row[name], convert) for name, convert in pairs) for row in rows]
+
+    def insert(self, conn: sqlite3.Connection, params: Sequence[tuple[Any, ...]], *, unique: Sequence[str]) -> None:
+        """INSERT … ON CONFLICT (`unique`) DO NOTHING, a chunk of rows a statement."""
+        names, conflict = ", ".join(self._names), ", ".join(unique)
+        for start in range(0, len(params), ROWS_PER_STATEMENT):
+            chunk = params[start : start + ROWS_PER_STATEMENT]
+            values = ", ".join(self._one_row for _ in chunk)
+            conn.execute(
+                f"INSERT INTO {self._table} ({names}) VALUES {values} ON CONFLICT ({conflict}) DO NOTHING",
+                [value for row in chunk for value in row],
+            )
+
+    def delete(self, conn: sqlite3.Connection, column: str, keys: Sequence[Any]) -> None:
+        """DELETE the rows whose `column` is one of `keys` (stored as they are: text and integer keys)."""
+        for start in range(0, len(keys), ROWS_PER_STATEMENT):
+            chunk = keys[start : start + ROWS_PER_STATEMENT]
+            marks = ", ".join("?" for _ in chunk)
+            conn.execute(f"DELETE FROM {self._table} WHERE {column} IN ({marks})", list(chunk))

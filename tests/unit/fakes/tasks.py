@@ -170,8 +170,11 @@ class FakeCaptures:
     async def get_capture(self, team_id: TeamId, channel_id: ChannelId, message_ts: MessageTs) -> Capture | None:
         return self.captures.get((team_id, channel_id, message_ts))
 
-    async def keep_command(self, command: PendingCommand, *, held_until: datetime, held_by: str | None = None) -> None:
-        self.commands[command.request_key] = command
+    async def keep_commands(
+        self, commands: Sequence[PendingCommand], *, held_until: datetime, held_by: str | None = None
+    ) -> None:
+        for command in commands:
+            self.commands.setdefault(command.request_key, command)
 
     async def take_stale_commands(
         self, *, now: datetime, hold_until: datetime, limit: int, holder: Holder | None = None

@@ -1,0 +1,130 @@
+"""The /task commands acked and not ended yet: kept together as they arrive, then made in Asana a few at a time.
+
+A storm of commands is when acks matter most (Slack gives 3 s) and the loop has least time to spare. So the work
+after an ack is done in batches, never one task per command: the commands acked since the keeper's last turn are
+read (names, from the lookups' memory) and kept for the sweeper in one transaction, then wait in one queue for a
+few workers, as many as captures may run at once (their turn at Asana is the slow part anyway).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bridge import wording
+from bridge.domain.commands import TaskCommand
+from bridge.domain.model import ChannelId, SlackUserId, TeamId
+from bridge.entrypoints.background import Background
+from bridge.entrypoints.slack_listener import Say, answering
+from bridge.services.capture import CAPTURES_AT_ONCE, Capture
+from bridge.services.capture_request import Captured, CaptureRequest
+from bridge.services.capture_retries import capture_with_retries
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AckedCommand:
+    """A /task acked: what was understood, and the ways to answer the person who sent it."""
+
+    team: TeamId
+    channel: ChannelId
+    user: SlackUserId
+    parsed: TaskCommand
+    request_key: str | None  # Slack's trigger_id: the kept command's key, and the marker in the task's notes
+    tell: Say  # a line to the person (a delay, how an outage ended)
+    refused: Say  # what went wrong, with their command to fix and send again
+    landed: Callable[[Captured], Awaitable[None]]  # the confirmation, once the task is made
+
+
+class TaskBacklog:
+    def __init__(
+        self,
+        *,
+        capture: Capture,
+        background: Background,
+        retry_delays: tuple[float, ...],
+        workers: int = CAPTURES_AT_ONCE,
+    ) -> None:
+        self._capture = capture
+        self._background = background
+        self._retry_delays = retry_delays
+        self._most_workers = workers
+        self._arrived: list[AckedCommand] = []
+        self._keeping = False
+        self._ready: deque[tuple[AckedCommand, CaptureRequest]] = deque()
+        self._workers = 0
+
+    def accept(self, command: AckedCommand) -> None:
+        """Take an acked command (never waits: it is called between the ack and the listener's return)."""
+        self._arrived.append(command)
+        if not self._keeping:
+            self._keeping = True
+            self._background.spawn(self._keep_arrived(), name="keep /task commands")
+
+    @property
+    def waiting(self) -> int:
+        """Commands acked and not yet being made."""
+        return len(self._arrived) + len(self._ready)
+
+    async def _keep_arrived(self) -> None:
+        try:
+            while self._arrived:
+                batch, self._arrived = self._arrived, []
+                read: list[tuple[AckedCommand, CaptureRequest]] = []
+                for command in batch:
+                    await answering(_reading(self._capture, command, read), command.refused)
+                # Kept until it ends: a crash meanwhile leaves it to the capture sweeper, which makes it or finds
+                # the task made (by the marker in its notes) and tells the person.
+                await self._capture.recovery.keep_commands([request for _, request in read])
+                self._ready.extend(read)
+                while self._workers < self._most_workers and self._ready:
+                    self._workers += 1
+                    self._background.spawn(self._work(), name="make /task commands")
+        finally:
+            self._keeping = False
+
+    async def _work(self) -> None:
+        try:
+            while self._ready:
+                command, request = self._ready.popleft()
+                await answering(_making(self._capture, command, request, self._retry_delays), command.refused)
+        finally:
+            self._workers -= 1
+
+
+def _reading(
+    capture: Capture, command: AckedCommand, into: list[tuple[AckedCommand, CaptureRequest]]
+) -> Callable[[], Awaitable[None]]:
+    async def read() -> None:
+        """The command in the words people see: the names its title mentions, and who asked, in the notes."""
+        named = await capture.reader.command(command.team, command.parsed)
+        request = CaptureRequest(
+            team_id=command.team,
+            channel_id=command.channel,
+            requester=command.user,
+            title=named.title,
+            notes=wording.command_notes(by=await capture.reader.author(command.team, command.user)),
+            assignee=named.assignee,
+            due=named.due,
+            priority=named.priority,
+            request_key=command.request_key,
+        )
+        into.append((command, request))
+
+    return read
+
+
+def _making(
+    capture: Capture, command: AckedCommand, request: CaptureRequest, delays: tuple[float, ...]
+) -> Callable[[], Awaitable[Any]]:
+    async def make() -> None:
+        try:
+            await capture_with_retries(capture, request, command.tell, delays=delays, landed=command.landed)
+        finally:
+            await capture.recovery.forget_command(request)
+
+    return make

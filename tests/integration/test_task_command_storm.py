@@ -1,0 +1,53 @@
+"""A storm of /task through the running bridge: every command is acked at once with what was understood, makes
+exactly one task with its words kept, and its person is told; none is left kept for the sweeper afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from bridge.adapters.store.tables import pending_commands
+from tests.fixtures_bridge import Running
+from tests.support import eventually
+
+PEOPLE = ("ana", "bo", "cy")
+COMMANDS = 15  # their cards are posted at Slack's pace, about one a second in a channel
+
+
+async def test_a_storm_of_task_commands_makes_each_task_once_and_tells_each_person(running: Running) -> None:
+    world = running.world
+    await running.user("ana").slash_command("/asana", f"link {world.project}", world.channel)
+    await eventually(lambda: world.asana.webhooks)
+    titles = {f"Don't break Bob's \"build\" {n:02d}": PEOPLE[n % len(PEOPLE)] for n in range(COMMANDS)}
+
+    answers = await asyncio.gather(
+        *(running.user(person).slash_command("/task", title, world.channel) for title, person in titles.items())
+    )
+    assert [a.status for a in answers] == [200] * COMMANDS
+    # The ack says what was understood, the person's words whole.
+    assert [a.body.splitlines()[0] for a in answers] == [f"Creating in Asana: “{title}”" for title in titles]
+
+    def made() -> Counter[str] | None:
+        names = Counter(t.name for t in running.asana_tasks() if t.parent is None and t.name in titles)
+        return names if set(names) == set(titles) else None
+
+    assert set((await eventually(made, timeout=45)).values()) == {1}
+
+    def confirmed() -> bool:
+        for person in PEOPLE:
+            shown = [e.text for e in world.slack.ephemerals(world.slack_people[person])]
+            mine = [title for title, who in titles.items() if who == person]
+            if not all(any(t.startswith("Created in Asana") and title in t for t in shown) for title in mine):
+                return False
+        return True
+
+    await eventually(confirmed, timeout=45)
+
+    async def none_kept() -> bool:
+        async with running.bridge.store.engine.connect() as conn:
+            return (await conn.execute(select(func.count()).select_from(pending_commands))).scalar_one() == 0
+
+    await eventually(none_kept, timeout=10)
+    assert Counter(t.name for t in running.asana_tasks() if t.parent is None and t.name in titles) == Counter(list(titles))

@@ -1,0 +1,150 @@
+"""The /task backlog on fakes: a storm of acked commands is kept in one transaction, made a few at a time, each once,
+and every person hears how theirs ended (tests/integration/test_task_command_storm.py runs it through the bridge)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from bridge import wording
+from bridge.domain.commands import parse_task_command
+from bridge.domain.model import PendingCommand
+from bridge.domain.work import Task, TaskDraft
+from bridge.entrypoints.background import Background
+from bridge.entrypoints.task_backlog import AckedCommand, TaskBacklog
+from bridge.services.capture_request import Captured
+from tests.support import eventually
+from tests.unit.fakes import CHANNEL, TEAM, FakeAsana
+from tests.unit.test_capture_service import ANA, BO, World, world
+
+TODAY = date(2026, 12, 7)
+
+
+class Held:
+    """Asana's answers to task creations held until let go, counting how many are open at once."""
+
+    def __init__(self, asana: FakeAsana) -> None:
+        self.let_go = asyncio.Event()
+        self.open = self.most_open = 0
+        create = asana.create_task
+
+        async def held(draft: TaskDraft) -> Task:
+            self.open += 1
+            self.most_open = max(self.most_open, self.open)
+            try:
+                await self.let_go.wait()
+                return await create(draft)
+            finally:
+                self.open -= 1
+
+        asana.create_task = held  # type: ignore[method-assign]
+
+
+class Person:
+    """What one person who sent a /task hears."""
+
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+        self.landed: list[Captured] = []
+
+    async def tell(self, text: str) -> None:
+        self.heard.append(text)
+
+    async def landed_as(self, result: Captured) -> None:
+        self.landed.append(result)
+
+
+def acked(text: str, person: Person, *, key: str | None) -> AckedCommand:
+    parsed = parse_task_command(text, today=TODAY)
+    return AckedCommand(TEAM, CHANNEL, ANA, parsed, key, person.tell, person.tell, person.landed_as)
+
+
+def counting_keeps(w: World) -> list[list[str]]:
+    """The keys of each keep_commands call on the store."""
+    calls: list[list[str]] = []
+    keep = w.store.keep_commands
+
+    async def counted(commands: Sequence[PendingCommand], *, held_until: datetime, held_by: str | None = None) -> None:
+        calls.append([c.request_key for c in commands])
+        await keep(commands, held_until=held_until, held_by=held_by)
+
+    w.store.keep_commands = counted  # type: ignore[method-assign]
+    return calls
+
+
+async def settled(background: Background) -> None:
+    while background.pending:
+        await background.drain(grace=5)
+
+
+async def test_a_storm_is_kept_in_one_call_and_made_a_few_at_a_time_each_once() -> None:
+    w = world()
+    asana = Held(w.asana)
+    keeps = counting_keeps(w)
+    background = Background()
+    backlog = TaskBacklog(capture=w.capture, background=background, retry_delays=(), workers=3)
+    people = [Person() for _ in range(20)]
+    for n, person in enumerate(people):  # acked in one turn of the loop, as a burst of requests is
+        backlog.accept(acked(f"Storm {n}", person, key=f"trigger-{n}"))
+    assert backlog.waiting == 20
+    await eventually(lambda: asana.open == 3)  # as many as the workers, all waiting on Asana
+    assert keeps == [[f"trigger-{n}" for n in range(20)]]  # one transaction for the whole storm
+    assert sorted(w.store.commands) == sorted(f"trigger-{n}" for n in range(20))
+    asana.let_go.set()
+    await settled(background)
+    assert asana.most_open == 3
+    assert sorted(d.name for d in w.drafts()) == sorted(f"Storm {n}" for n in range(20))
+    assert all(len(p.landed) == 1 and p.heard == [] for p in people)
+    assert [p.landed[0].task.name for p in people] == [f"Storm {n}" for n in range(20)]
+    assert w.store.commands == {}  # each forgotten once it ended
+    assert backlog.waiting == 0
+
+
+async def test_commands_acked_while_a_batch_is_kept_are_kept_next() -> None:
+    w = world()
+    keeps = counting_keeps(w)
+    background = Background()
+    backlog = TaskBacklog(capture=w.capture, background=background, retry_delays=())
+    first, later = Person(), Person()
+    backlog.accept(acked("First", first, key="k1"))
+    await asyncio.sleep(0)  # the keeper has taken the first batch
+    backlog.accept(acked("Later", later, key="k2"))
+    await settled(background)
+    assert keeps == [["k1"], ["k2"]]
+    assert [p.landed[0].task.name for p in (first, later)] == ["First", "Later"]
+
+
+async def test_a_command_that_cannot_be_read_is_told_and_the_others_go_on() -> None:
+    w = world()
+    background = Background()
+    backlog = TaskBacklog(capture=w.capture, background=background, retry_delays=())
+    broken, fine = Person(), Person()
+    reader = w.capture.reader
+    author = reader.author
+
+    async def failing_author(team: Any, user: Any) -> str:
+        if user == BO:
+            raise RuntimeError("a bug while reading names")
+        return await author(team, user)
+
+    reader.author = failing_author  # type: ignore[method-assign,assignment]
+    parsed = parse_task_command("From Bo", today=TODAY)
+    backlog.accept(AckedCommand(TEAM, CHANNEL, BO, parsed, "k-bo", broken.tell, broken.tell, broken.landed_as))
+    backlog.accept(acked("From Ana", fine, key="k-ana"))
+    await settled(background)
+    assert broken.heard == [wording.INTERNAL_ERROR] and broken.landed == []
+    assert [c.task.name for c in fine.landed] == ["From Ana"]
+    assert w.store.commands == {}
+
+
+async def test_a_command_without_a_trigger_id_is_made_though_not_kept() -> None:
+    w = world()
+    keeps = counting_keeps(w)
+    background = Background()
+    backlog = TaskBacklog(capture=w.capture, background=background, retry_delays=())
+    person = Person()
+    backlog.accept(acked("No trigger", person, key=None))
+    await settled(background)
+    assert keeps == [] and [c.task.name for c in person.landed] == ["No trigger"]
