@@ -2,8 +2,8 @@
 
 A storm of commands is when acks matter most (Slack gives 3 s) and the loop has least time to spare. So the work
 after an ack is done in batches, never one task per command: the commands acked since the keeper's last turn are
-read (names, from the lookups' memory) and kept for the sweeper in one transaction, then wait in one queue for a
-few workers, as many as captures may run at once (their turn at Asana is the slow part anyway).
+read (each name looked up once for all of them) and kept for the sweeper in one transaction, then wait in one queue
+for a few workers, as many as captures may run at once (their turn at Asana is the slow part anyway).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bridge.domain.model import ChannelId, SlackUserId, TeamId
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.slack_listener import Say, answering
 from bridge.services.capture import CAPTURES_AT_ONCE, Capture
+from bridge.services.capture_reading import Command
 from bridge.services.capture_request import Captured, CaptureRequest
 from bridge.services.capture_retries import capture_with_retries
 
@@ -74,9 +75,7 @@ class TaskBacklog:
         try:
             while self._arrived:
                 batch, self._arrived = self._arrived, []
-                read: list[tuple[AckedCommand, CaptureRequest]] = []
-                for command in batch:
-                    await answering(_reading(self._capture, command, read), command.refused)
+                read = [(command, _request(command, named)) for command, named in await self._read(batch)]
                 # Kept until it ends: a crash meanwhile leaves it to the capture sweeper, which makes it or finds
                 # the task made (by the marker in its notes) and tells the person.
                 await self._capture.recovery.keep_commands([request for _, request in read])
@@ -87,6 +86,19 @@ class TaskBacklog:
         finally:
             self._keeping = False
 
+    async def _read(self, batch: list[AckedCommand]) -> list[tuple[AckedCommand, Command]]:
+        """The commands in the words people see, the names looked up once for each workspace's commands."""
+        read: list[tuple[AckedCommand, Command]] = []
+        for team in dict.fromkeys(command.team for command in batch):
+            sent = [command for command in batch if command.team == team]
+            try:
+                named = await self._capture.reader.commands(team, [(c.user, c.parsed) for c in sent])
+            except Exception:  # a bug: the commands are still made, under the ids Slack sent
+                log.exception("could not read the names of %d /task commands", len(sent))
+                named = [Command(c.parsed, wording.command_notes(by=wording.notes_author(None, c.user))) for c in sent]
+            read += zip(sent, named, strict=True)
+        return read
+
     async def _work(self) -> None:
         try:
             while self._ready:
@@ -96,26 +108,18 @@ class TaskBacklog:
             self._workers -= 1
 
 
-def _reading(
-    capture: Capture, command: AckedCommand, into: list[tuple[AckedCommand, CaptureRequest]]
-) -> Callable[[], Awaitable[None]]:
-    async def read() -> None:
-        """The command in the words people see: the names its title mentions, and who asked, in the notes."""
-        named = await capture.reader.command(command.team, command.parsed)
-        request = CaptureRequest(
-            team_id=command.team,
-            channel_id=command.channel,
-            requester=command.user,
-            title=named.title,
-            notes=wording.command_notes(by=await capture.reader.author(command.team, command.user)),
-            assignee=named.assignee,
-            due=named.due,
-            priority=named.priority,
-            request_key=command.request_key,
-        )
-        into.append((command, request))
-
-    return read
+def _request(command: AckedCommand, named: Command) -> CaptureRequest:
+    return CaptureRequest(
+        team_id=command.team,
+        channel_id=command.channel,
+        requester=command.user,
+        title=named.parsed.title,
+        notes=named.notes,
+        assignee=named.parsed.assignee,
+        due=named.parsed.due,
+        priority=named.parsed.priority,
+        request_key=command.request_key,
+    )
 
 
 def _making(

@@ -78,6 +78,7 @@ class Capture:
         self._people = people
         self._clock = clock
         self._policy = policy
+        self._zone = ZoneInfo(policy.business_hours.timezone)  # read for every /task's "tomorrow"
         self._placement = Placement(asana=asana, timer=timer)
         self.reader = Reader(slack=slack, people=people)
         # What finishes captures cut off by a crash or an outage, and keeps /task commands until they end.
@@ -95,7 +96,7 @@ class Capture:
 
     def today(self) -> date:
         """Today in the team's timezone, so that "tomorrow" means the team's tomorrow."""
-        return self._clock.now().astimezone(ZoneInfo(self._policy.business_hours.timezone)).date()
+        return self._clock.now().astimezone(self._zone).date()
 
     async def link_for(self, request: CaptureRequest) -> Link:
         if request.project_gid is None:

@@ -4,7 +4,7 @@ words people saw. Lookups (names, the permalink) make it read better; none of th
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,15 +50,30 @@ class Reader:
             text=readable(text, names),
         )
 
-    async def command(self, team_id: TeamId, parsed: TaskCommand) -> TaskCommand:
-        """A /task read again with the names of the people its title mentions without one."""
-        names = await self.names(team_id, parsed.markup)
-        return replace(parsed, title=task_name(parsed.markup, names)) if names else parsed
+    async def commands(self, team_id: TeamId, sent: Sequence[tuple[SlackUserId, TaskCommand]]) -> list[Command]:
+        """/task commands of one workspace, sent together by these people: each title with the names of the people
+        and channels it mentions without one, and the description's line for who asked. One lookup of each name
+        for all of them (a storm of commands is when Slack's lookups are rate limited first)."""
+        users: list[str] = [user for user, _ in sent]
+        for _, parsed in sent:
+            users += unnamed_users(parsed.markup)
+        channels = [channel for _, parsed in sent for channel in unnamed_channels(parsed.markup)]
+        names = await self._people.names(team_id, users, channels)
+        return [
+            Command(
+                replace(parsed, title=task_name(parsed.markup, names)) if names else parsed,
+                notes=wording.command_notes(by=wording.notes_author(names.get(user), user)),
+            )
+            for user, parsed in sent
+        ]
 
-    async def author(self, team_id: TeamId, user: SlackUserId) -> str:
-        """The description's line for who asked."""
-        names = await self._people.names(team_id, [user])
-        return wording.notes_author(names.get(user), user)
+
+@dataclass(frozen=True)
+class Command:
+    """A /task read for a capture: as parsed, its title in the names people see, and its description."""
+
+    parsed: TaskCommand
+    notes: str
 
 
 @dataclass(frozen=True)

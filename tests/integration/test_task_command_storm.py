@@ -50,4 +50,6 @@ async def test_a_storm_of_task_commands_makes_each_task_once_and_tells_each_pers
             return (await conn.execute(select(func.count()).select_from(pending_commands))).scalar_one() == 0
 
     await eventually(none_kept, timeout=10)
-    assert Counter(t.name for t in running.asana_tasks() if t.parent is None and t.name in titles) == Counter(list(titles))
+    assert Counter(t.name for t in running.asana_tasks() if t.parent is None and t.name in titles) == Counter(
+        list(titles)
+    )

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from bridge import wording
 from bridge.domain.commands import parse_task_command
 from bridge.domain.model import PendingCommand
 from bridge.domain.work import Task, TaskDraft
@@ -17,7 +16,7 @@ from bridge.entrypoints.task_backlog import AckedCommand, TaskBacklog
 from bridge.services.capture_request import Captured
 from tests.support import eventually
 from tests.unit.fakes import CHANNEL, TEAM, FakeAsana
-from tests.unit.test_capture_service import ANA, BO, World, world
+from tests.unit.test_capture_service import ANA, BO, NOBODY, World, world
 
 TODAY = date(2026, 12, 7)
 
@@ -116,26 +115,33 @@ async def test_commands_acked_while_a_batch_is_kept_are_kept_next() -> None:
     assert [p.landed[0].task.name for p in (first, later)] == ["First", "Later"]
 
 
-async def test_a_command_that_cannot_be_read_is_told_and_the_others_go_on() -> None:
+async def test_commands_are_read_with_one_lookup_of_each_name_and_made_without_names_if_reading_breaks() -> None:
     w = world()
     background = Background()
     backlog = TaskBacklog(capture=w.capture, background=background, retry_delays=())
-    broken, fine = Person(), Person()
-    reader = w.capture.reader
-    author = reader.author
-
-    async def failing_author(team: Any, user: Any) -> str:
-        if user == BO:
-            raise RuntimeError("a bug while reading names")
-        return await author(team, user)
-
-    reader.author = failing_author  # type: ignore[method-assign,assignment]
-    parsed = parse_task_command("From Bo", today=TODAY)
-    backlog.accept(AckedCommand(TEAM, CHANNEL, BO, parsed, "k-bo", broken.tell, broken.tell, broken.landed_as))
-    backlog.accept(acked("From Ana", fine, key="k-ana"))
+    people = [Person() for _ in range(6)]
+    for n, person in enumerate(people):  # three people, each twice, one mentioning Bo in the title
+        parsed = parse_task_command(f"Ask <@{BO}> {n}" if n == 0 else f"Task {n}", today=TODAY)
+        user = (ANA, BO, NOBODY)[n % 3]
+        backlog.accept(AckedCommand(TEAM, CHANNEL, user, parsed, f"k{n}", person.tell, person.tell, person.landed_as))
     await settled(background)
-    assert broken.heard == [wording.INTERNAL_ERROR] and broken.landed == []
-    assert [c.task.name for c in fine.landed] == ["From Ana"]
+    assert len(w.slack.teams("user_name")) == 3  # Ana, Bo (an author and mentioned) and Cy: once each
+    assert [p.landed[0].task.name for p in people] == ["Ask @Bo 0", *(f"Task {n}" for n in range(1, 6))]
+    made = {d.name: d.html_notes or "" for d in w.drafts()}
+    assert "Created in Slack by <strong>Cy</strong>" in made["Task 2"]
+
+    # A bug while reading names: the commands are still made, under the ids Slack sent.
+    async def broken(*args: Any, **kwargs: Any) -> dict[str, str]:
+        raise RuntimeError("a bug while reading names")
+
+    w.capture.reader._people.names = broken  # type: ignore[method-assign]
+    late = Person()
+    backlog.accept(acked(f"Ask <@{BO}> later", late, key="k-late"))
+    await settled(background)
+    assert [c.task.name for c in late.landed] == [f"Ask @{BO} later"] and late.heard == []
+    assert f"Created in Slack by a Slack user ({ANA})" in next(
+        d.html_notes or "" for d in w.drafts() if d.name == f"Ask @{BO} later"
+    )
     assert w.store.commands == {}
 
 

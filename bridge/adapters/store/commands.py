@@ -30,9 +30,9 @@ class SqlPendingCommands(SqlBase):
         if (writer := self._one_trip()) is not None:
             assert self._one_writer is not None
             table = self._command_rows()
-            params = table.params(rows)
+            statements = table.insert(table.params(rows), unique=["request_key"])
             async with self._one_writer:
-                await writer.run(lambda conn: table.insert(conn, params, unique=["request_key"]))
+                await writer.apply(statements)
             return
         async with self._write() as conn:
             await conn.execute(
@@ -69,9 +69,9 @@ class SqlPendingCommands(SqlBase):
     async def _forget_commands(self, keys: list[str]) -> list[None]:
         if (writer := self._one_trip()) is not None:
             assert self._one_writer is not None
-            table = self._command_rows()
+            statements = self._command_rows().delete("request_key", keys)
             async with self._one_writer:
-                await writer.run(lambda conn: table.delete(conn, "request_key", keys))
+                await writer.apply(statements)
         else:
             async with self._write() as conn:
                 await conn.execute(delete(pending_commands).where(pending_commands.c.request_key.in_(keys)))

@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, Dialect
 from bridge.adapters.store.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_CACHE_KIB
 
 T = TypeVar("T")
+Statement = tuple[str, Sequence[Any]]  # SQL and its parameters
 
 # SQLite's default cap on the variables of one statement (32,766) is far above what a chunk of rows uses here: a
 # few hundred rows keep one statement's parsing short.
@@ -53,6 +54,16 @@ class SqliteWriter:
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, fn)
 
+    async def apply(self, statements: Sequence[Statement]) -> None:
+        """Statements made on the loop, run in one transaction. A lone statement is run by itself (SQLite makes it its
+        own transaction): the thread then takes the GIL back once, where BEGIN and COMMIT would each take it again,
+        and each time wait up to a switch interval for the busy loop to hand it over, making every socket call of
+        the loop's meanwhile a switch of threads."""
+        if len(statements) == 1:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._lone, *statements[0])
+        elif statements:
+            await self.run(lambda conn: _each(conn, statements))
+
     async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """`fn(connection)` on the same thread, outside any transaction (reads only: each sees the last commit)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._plain, fn)
@@ -72,6 +83,9 @@ class SqliteWriter:
                 conn.execute("ROLLBACK")
             raise
         return result
+
+    def _lone(self, sql: str, params: Sequence[Any]) -> None:
+        (self._conn if self._conn is not None else self._open()).execute(sql, params)
 
     def _plain(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return fn(self._conn if self._conn is not None else self._open())
@@ -122,20 +136,27 @@ class SqliteRows:
         pairs = list(zip(self._names, self._convert, strict=True))
         return [tuple(stored(row[name], convert) for name, convert in pairs) for row in rows]
 
-    def insert(self, conn: sqlite3.Connection, params: Sequence[tuple[Any, ...]], *, unique: Sequence[str]) -> None:
-        """INSERT … ON CONFLICT (`unique`) DO NOTHING, a chunk of rows a statement."""
+    def insert(self, params: Sequence[tuple[Any, ...]], *, unique: Sequence[str]) -> list[Statement]:
+        """INSERT … ON CONFLICT (`unique`) DO NOTHING, a chunk of rows a statement (most often one)."""
         names, conflict = ", ".join(self._names), ", ".join(unique)
+        statements: list[Statement] = []
         for start in range(0, len(params), ROWS_PER_STATEMENT):
             chunk = params[start : start + ROWS_PER_STATEMENT]
             values = ", ".join(self._one_row for _ in chunk)
-            conn.execute(
-                f"INSERT INTO {self._table} ({names}) VALUES {values} ON CONFLICT ({conflict}) DO NOTHING",
-                [value for row in chunk for value in row],
-            )
+            sql = f"INSERT INTO {self._table} ({names}) VALUES {values} ON CONFLICT ({conflict}) DO NOTHING"
+            statements.append((sql, [value for row in chunk for value in row]))
+        return statements
 
-    def delete(self, conn: sqlite3.Connection, column: str, keys: Sequence[Any]) -> None:
+    def delete(self, column: str, keys: Sequence[Any]) -> list[Statement]:
         """DELETE the rows whose `column` is one of `keys` (stored as they are: text and integer keys)."""
+        statements: list[Statement] = []
         for start in range(0, len(keys), ROWS_PER_STATEMENT):
             chunk = keys[start : start + ROWS_PER_STATEMENT]
             marks = ", ".join("?" for _ in chunk)
-            conn.execute(f"DELETE FROM {self._table} WHERE {column} IN ({marks})", list(chunk))
+            statements.append((f"DELETE FROM {self._table} WHERE {column} IN ({marks})", list(chunk)))
+        return statements
+
+
+def _each(conn: sqlite3.Connection, statements: Sequence[Statement]) -> None:
+    for sql, params in statements:
+        conn.execute(sql, params)
