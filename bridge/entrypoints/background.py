@@ -30,11 +30,16 @@ class Background:
         return len(self._tasks)
 
     async def drain(self, grace: float) -> None:
-        """Let in-flight work finish (graceful shutdown); cancel what is still running after `grace` seconds."""
+        """Let in-flight work finish (graceful shutdown), and the work it starts meanwhile (the /task backlog's keeper
+        starts its workers); cancel what is still running after `grace` seconds."""
         if not self._tasks:
             return
         log.info("draining %d background tasks", len(self._tasks))
-        _, late = await asyncio.wait(set(self._tasks), timeout=grace)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while self._tasks and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)
+        late = set(self._tasks)
         for task in late:
             task.cancel()
         if late:
