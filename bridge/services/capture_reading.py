@@ -55,16 +55,16 @@ class Reader:
         and channels it mentions without one, and the description's line for who asked. One lookup of each name
         for all of them (a storm of commands is when Slack's lookups are rate limited first)."""
         users: list[str] = [user for user, _ in sent]
-        for _, parsed in sent:
-            users += unnamed_users(parsed.markup)
-        channels = [channel for _, parsed in sent for channel in unnamed_channels(parsed.markup)]
-        names = await self._people.names(team_id, users, channels)
+        mentions = [(unnamed_users(parsed.markup), unnamed_channels(parsed.markup)) for _, parsed in sent]
+        channels = [channel for _, named in mentions for channel in named]
+        names = await self._people.names(team_id, users + [user for named, _ in mentions for user in named], channels)
         return [
             Command(
-                replace(parsed, title=task_name(parsed.markup, names)) if names else parsed,
+                # Read again only if it mentions someone or a channel without a name (most titles do not).
+                replace(parsed, title=task_name(parsed.markup, names)) if any(named) else parsed,
                 notes=wording.command_notes(by=wording.notes_author(names.get(user), user)),
             )
-            for user, parsed in sent
+            for (user, parsed), named in zip(sent, mentions, strict=True)
         ]
 
 
