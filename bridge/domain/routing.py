@@ -248,6 +248,13 @@ def stage(
     return None
 
 
+def moves_on(clock: BusinessClock, window: timedelta, *, assigned_at: datetime, pinged_at: datetime) -> datetime:
+    """When a pinged task moves on if nobody acts, as `stage` decides it: the window's end, or a quarter of a
+    window after a ping that came late (held for the holder's working hours), so the ping never names a past
+    moment."""
+    return max(clock.add(assigned_at, window), clock.add(pinged_at, window * (1 - PING_AT)))
+
+
 def in_hours(member: PoolMember, hours: BusinessHours, now: datetime, *, timezone: str | None = None) -> bool:
     """Whether `now` is within the member's own working hours on a working day: their `hours` (else the team's)
     on their own clock (`timezone` from Slack, else the team's)."""

@@ -260,21 +260,26 @@ async def _routing(world: World, local: LocalBridge, out: Transcript) -> None:
     channel = world.channel
     scheduler = local.bridge.nag_scheduler
     policy = local.bridge.settings.policy.routing
-    now = local.bridge.clock.now()
-    today = now.astimezone(ZoneInfo("America/New_York")).date()
-    world.asana.add_ooo_entry(world.asana_people["cy"], today, today, world.workspace)
-    out.line("asana", f"Cy is out of office today ({today:%a %d %b})")
+    hours = local.bridge.settings.policy.business_hours
+    clock = clock_for(hours)
+    # The scene runs on the team's next working day at 13:00, whatever the hour the demo is run: the team is at
+    # work in New York and it is evening in Berlin, so Bo is named without a ping.
+    day = local.bridge.clock.now().astimezone(TEAM_ZONE).date() + timedelta(days=1)
+    while not clock.is_open(datetime.combine(day, dtime(13), tzinfo=TEAM_ZONE)):
+        day += timedelta(days=1)
+    now = datetime.combine(day, dtime(13), tzinfo=TEAM_ZONE)
+    world.asana.add_ooo_entry(world.asana_people["cy"], day, day, world.workspace)
+    out.line("asana", f"Cy is out of office on {day:%a %d %b}")
+    out.line("bridge", f"tick at {_both(now)}:")
     await scheduler.tick(now)
     routed = _routed(world, channel)
     for line in routed:
         out.line("slack", f"thread reply: {line}")
     out.line("bridge", "cost per decision: one assignment and one comment; loads come from the bridge's snapshots")
     asked = task_named(world, "How do I verify webhook signatures?")
-    if asked is not None and asked.assignee is None and not any("nobody could take" in line for line in routed):
-        out.line("bridge", f"nobody can take “{asked.name}” now (off work or away, and its SLA is short);")
-        out.line("bridge", "  the triager Cy is out of office today, so nobody is pinged about it until she is back")
-    hours = local.bridge.settings.policy.business_hours
-    clock = clock_for(hours)
+    section = world.asana.store.sections.get(asked.section_in(world.project) or "") if asked else None
+    if asked is not None and asked.assignee is None and section is not None and section.name == "Needs triage":
+        out.line("bridge", f"“{asked.name}” is not routed: it waits in triage; routing starts once it has a priority")
     window = clock.span(policy.reassign_after)
     # The ping is due at 3/4 of the window, on New York's calendar; at noon there it is evening in Berlin.
     ping_at = clock.add(now, window * 0.8)

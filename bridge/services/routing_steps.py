@@ -13,6 +13,7 @@ from bridge.domain.business_time import clock_for
 from bridge.domain.model import Link, RoutedTask, TrackedTask
 from bridge.domain.policy import Policy
 from bridge.domain.relay import next_snapshot
+from bridge.domain.routing import moves_on
 from bridge.ports import AsanaPort, Clock, OutboxStore, RoutingStore, SlackTeams, TaskStore
 from bridge.services.cards import Cards
 from bridge.services.outbox import Outbox
@@ -110,10 +111,14 @@ class RoutingSteps:
             return 0  # pinged once they are at work (the task does not move on before they were asked)
         window = wording.when.span(policy.routing.reassign_after)
         holder = await self.holder(row.assignee, link)
-        since = clock_for(policy.business_hours).local_date(row.assigned_at)
-        moves_on = moves_on_at(policy, row.assigned_at)
+        clock = clock_for(policy.business_hours)
+        since = clock.local_date(row.assigned_at)
+        # A ping held for the holder's hours may come after the window's end: it names when the task really moves.
+        deadline = moves_on(
+            clock, clock.span(policy.routing.reassign_after), assigned_at=row.assigned_at, pinged_at=now
+        )
         text, post = wording.routing_ping(
-            holder, name=tracked.name, since=since, moves_on=moves_on, task_gid=row.task_gid
+            holder, name=tracked.name, since=since, moves_on=clock.to_local(deadline), task_gid=row.task_gid
         )
         ts = await self._outbox.reply(tracked, key=key, text=text, blocks=post)
         # After the post (once, through the outbox): a failure here makes the next tick post nothing new.

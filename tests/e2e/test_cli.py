@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -29,37 +32,87 @@ def _bridge(args: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Co
     )
 
 
+# What the demo's transcript must say, whatever the day and hour it runs (tests/e2e/demo_times.sh runs it at others).
+DEMO_LINES = (
+    "/asana link",
+    "Linked this channel",
+    "/task",
+    "subtasks ['Acknowledge']",
+    "(in Slack): Hash the raw body",
+    "message shortcut",
+    "thread reply: ✅ completed by @bo",
+    "the task's card now reads: ✅ ~Don't retry \"Save\" webhooks without backoff~",  # typed words kept whole
+    "⏰ It is due today.\n",
+    "🚨 SLA missed: no first response yet, and the target (P2, 1 working day) passed",
+    "(its buttons stay)",
+    "the card now reads:",
+    # Bo is off work in Berlin (named, not pinged); Cy is out of office (named, not pinged).
+    "🧭 Assigned to Bo Chen: matches “oauth”, fewest open tasks (0). Skipped: Cy Park (out of office until",
+    "created by bo (with bo's own token)",
+    "[Keep it] [Hand it back]",
+    "Bo Chen did not complete it within 1 working day",
+    "GET /healthz → 200",
+    "ana: /asana report",
+    "GET /report → 200",
+    "GET /report with an altered signature → 403",
+)
+HOLIDAY = re.compile(r'holiday_calendar = "US-NY": \w{3} \d\d \w{3} \d{4} is a day off')
+# The ping to Bo, held for his morning, names a moment still to come.
+PING = re.compile(
+    r"tick at (\w{3} \d\d \w{3} \d\d:\d\d) in New York \(.*\):\n.*⏳ @bo, .* If nobody acts by (.{16}) it"
+)
+
+
+def _later(first: str, then: str) -> bool:
+    """Whether `then` comes after `first`, both "Thu 10 Dec 03:00" (a year's end between them allowed)."""
+    a, b = (datetime.strptime(text[4:], "%d %b %H:%M") for text in (first, then))
+    return b > a or (a.month == 12 and b.month == 1)
+
+
+def check_demo_transcript(stdout: str) -> None:
+    missing = [line for line in DEMO_LINES if line not in stdout]
+    assert not missing, missing
+    assert HOLIDAY.search(stdout), stdout
+    ping = PING.search(stdout)
+    assert ping and _later(*ping.groups()), stdout
+    last = stdout.strip().splitlines()[-1]
+    assert last.startswith("Report: http://127.0.0.1:") and "/report?scope=" in last and "&sig=" in last
+
+
 def test_demo_prints_a_transcript_and_exits_zero(tmp_path: Path) -> None:
     result = _bridge(["demo"], cwd=tmp_path, env={})
     assert result.returncode == 0, result.stdout + result.stderr
-    for expected in (
-        "/asana link",
-        "Linked this channel",
-        "/task",
-        "subtasks ['Acknowledge']",
-        "(in Slack): Hash the raw body",
-        "message shortcut",
-        "thread reply: ✅ completed by @bo",
-        "the task's card now reads: ✅ ~Don't retry \"Save\" webhooks without backoff~",  # typed words kept whole
-        "⏰ It is due today.\n",
-        "🚨 SLA missed: no first response yet, and the target (P2, 1 working day) passed",
-        "(its buttons stay)",
-        "the card now reads:",
-        # Bo is off work in Berlin (named, not pinged); Cy is out of office (named, not pinged).
-        "🧭 Assigned to Bo Chen: matches “oauth”, fewest open tasks (0). Skipped: Cy Park (out of office until",
-        'holiday_calendar = "US-NY": Fri 25 Dec 2026 is a day off',
-        "created by bo (with bo's own token)",
-        "[Keep it] [Hand it back]",
-        "Bo Chen did not complete it within 1 working day",
-        "GET /healthz → 200",
-        "ana: /asana report",
-        "GET /report → 200",
-        "GET /report with an altered signature → 403",
-    ):
-        assert expected in result.stdout
-    last = result.stdout.strip().splitlines()[-1]
-    assert last.startswith("Report: http://127.0.0.1:") and "/report?scope=" in last and "&sig=" in last
+    check_demo_transcript(result.stdout)
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "2026-12-12 23:30:00",  # Saturday night in New York and Sunday morning in Berlin
+        "2026-12-07 08:05:00",  # Monday: 09:05 in Berlin, 03:05 in New York
+        "2026-12-31 22:00:00",  # New Year's Eve: the year ends, and the next day is a holiday
+    ],
+)
+def test_the_demo_tells_the_same_story_whatever_the_hour(tmp_path: Path, moment: str) -> None:
+    """The demo runs on the wall clock (its emulators too): at night, at a weekend, at a year's end, its scenes
+    must still say what they show. libfaketime (Debian's `faketime`) starts the clock there."""
+    if shutil.which("faketime") is None:
+        if os.environ.get("CI"):
+            pytest.fail("faketime is not installed (apt-get install faketime); CI must run the demo at other hours")
+        pytest.skip("faketime is not installed (apt-get install faketime)")
+    # The monotonic clock stays real: asyncio's timers run on it.
+    env = {"FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC"}
+    result = subprocess.run(
+        ["faketime", "-f", f"@{moment}", sys.executable, "-m", "bridge", "demo"],
+        cwd=tmp_path,
+        env=_env(env),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    check_demo_transcript(result.stdout)
 
 
 async def test_check_against_the_emulators(world: World, tmp_path: Path) -> None:

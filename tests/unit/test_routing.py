@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from bridge.domain.routing import (
     choose,
     in_hours,
     match_keywords,
+    moves_on,
     routing_allowed,
     short_sla,
     stage,
@@ -322,6 +323,26 @@ def utc(text: str) -> datetime:
 def test_stage_of_a_routed_task(assigned: str, pinged: str | None, now: str, expected: Stage | None) -> None:
     at = utc(pinged) if pinged else None
     assert stage(CLOCK, WINDOW, assigned_at=utc(assigned), pinged_at=at, now=utc(now)) is expected
+
+
+@pytest.mark.parametrize(
+    ("assigned", "pinged", "expected"),
+    [
+        ("2026-03-04 09:00", "2026-03-04 15:00", "2026-03-04 17:00"),  # pinged on time: the window's end
+        ("2026-03-04 09:00", "2026-03-04 16:30", "2026-03-05 10:30"),  # late: 2 working hours after the ping
+        # Held for the holder's morning: pinged at 03:00 (closed), so the quarter counts from 09:00.
+        ("2026-03-04 13:00", "2026-03-05 03:00", "2026-03-05 13:00"),
+        ("2026-03-04 13:00", "2026-03-09 03:00", "2026-03-09 11:00"),
+    ],
+)
+def test_a_ping_never_names_a_past_moment(assigned: str, pinged: str, expected: str) -> None:
+    at = moves_on(CLOCK, WINDOW, assigned_at=utc(assigned), pinged_at=utc(pinged))
+    assert at == utc(expected)
+    assert at > utc(pinged)
+    # And the task moves on then, not a minute before.
+    assert stage(CLOCK, WINDOW, assigned_at=utc(assigned), pinged_at=utc(pinged), now=at) is Stage.REASSIGN
+    before = at - timedelta(minutes=1)
+    assert stage(CLOCK, WINDOW, assigned_at=utc(assigned), pinged_at=utc(pinged), now=before) is None
 
 
 @pytest.mark.parametrize(
