@@ -2,8 +2,12 @@
 
 A storm of commands is when acks matter most (Slack gives 3 s) and the loop has least time to spare. So the work
 after an ack is done in batches, never one task per command: the commands acked since the keeper's last turn are
-read (each name looked up once for all of them) and kept for the sweeper in one transaction, then wait in one queue
-for a few workers, as many as captures may run at once (their turn at Asana is the slow part anyway).
+read (each name looked up once for all of them) and kept for the sweeper in one transaction, then wait for a few
+workers, as many as captures may run at once (their turn at Asana is the slow part anyway).
+
+The workers take the channels in turn: a capture holds its worker until its card is posted, and Slack takes about
+one post a second in a channel, so a storm in one channel would otherwise hold every worker and keep a /task in
+another channel waiting behind all of it.
 """
 
 from __future__ import annotations
@@ -56,7 +60,8 @@ class TaskBacklog:
         self._most_workers = workers
         self._arrived: list[AckedCommand] = []
         self._keeping = False
-        self._ready: deque[tuple[AckedCommand, CaptureRequest]] = deque()
+        # Per channel, in the order the channels are served next (a dict keeps insertion order).
+        self._ready: dict[tuple[TeamId, ChannelId], deque[tuple[AckedCommand, CaptureRequest]]] = {}
         self._workers = 0
 
     def accept(self, command: AckedCommand) -> None:
@@ -69,7 +74,7 @@ class TaskBacklog:
     @property
     def waiting(self) -> int:
         """Commands acked and not yet being made."""
-        return len(self._arrived) + len(self._ready)
+        return len(self._arrived) + sum(len(queue) for queue in self._ready.values())
 
     async def _keep_arrived(self) -> None:
         try:
@@ -79,7 +84,8 @@ class TaskBacklog:
                 # Kept until it ends: a crash meanwhile leaves it to the capture sweeper, which makes it or finds
                 # the task made (by the marker in its notes) and tells the person.
                 await self._capture.recovery.keep_commands([request for _, request in read])
-                self._ready.extend(read)
+                for command, request in read:
+                    self._ready.setdefault((command.team, command.channel), deque()).append((command, request))
                 while self._workers < self._most_workers and self._ready:
                     self._workers += 1
                     self._background.spawn(self._work(), name="make /task commands")
@@ -102,10 +108,19 @@ class TaskBacklog:
     async def _work(self) -> None:
         try:
             while self._ready:
-                command, request = self._ready.popleft()
+                command, request = self._next()
                 await answering(_making(self._capture, command, request, self._retry_delays), command.refused)
         finally:
             self._workers -= 1
+
+    def _next(self) -> tuple[AckedCommand, CaptureRequest]:
+        """The next command of the channel whose turn it is; that channel then goes to the back of the line."""
+        channel = next(iter(self._ready))
+        queue = self._ready.pop(channel)
+        taken = queue.popleft()
+        if queue:
+            self._ready[channel] = queue
+        return taken
 
 
 def _request(command: AckedCommand, named: Command) -> CaptureRequest:

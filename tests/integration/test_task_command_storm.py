@@ -53,3 +53,33 @@ async def test_a_storm_of_task_commands_makes_each_task_once_and_tells_each_pers
     assert Counter(t.name for t in running.asana_tasks() if t.parent is None and t.name in titles) == Counter(
         list(titles)
     )
+
+
+async def test_a_task_in_another_channel_is_not_held_up_by_a_storm_in_one(running: Running) -> None:
+    """A storm's cards go at Slack's pace, about one a second in its channel; a /task elsewhere is made meanwhile,
+    not after the storm's queue."""
+    world = running.world
+    people = [*world.slack_people.values(), world.slack.team.bot.user_id]
+    other = world.slack.add_channel("elsewhere", members=people)
+    for channel in (world.channel, other):
+        await running.user("ana").slash_command("/asana", f"link {world.project}", channel)
+    await eventually(
+        lambda: all(any(m.text.startswith("Linked") for m in world.slack.messages(c)) for c in (world.channel, other))
+    )
+    storm = [f"Storm {n:02d}" for n in range(COMMANDS)]
+    answers = await asyncio.gather(
+        *(running.user("bo").slash_command("/task", title, world.channel) for title in storm),
+    )
+    assert [a.status for a in answers] == [200] * COMMANDS
+    answer = await running.user("cy").slash_command("/task", "Elsewhere, at once", other)
+    assert answer.status == 200
+
+    def confirmed(person: str, title: str) -> bool:
+        shown = world.slack.ephemerals(world.slack_people[person])
+        return any(e.text.startswith("Created in Asana") and title in e.text for e in shown)
+
+    await eventually(lambda: confirmed("cy", "Elsewhere, at once"), timeout=45)
+    told = [title for title in storm if confirmed("bo", title)]
+    # Before the channels took turns, it waited behind the whole storm: 8 or more of its cards were posted first.
+    assert len(told) < COMMANDS // 2, told
+    await eventually(lambda: all(confirmed("bo", title) for title in storm), timeout=45)

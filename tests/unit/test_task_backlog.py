@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from bridge.domain.commands import parse_task_command
-from bridge.domain.model import PendingCommand
+from bridge.domain.model import ChannelId, PendingCommand
 from bridge.domain.work import Task, TaskDraft
 from bridge.entrypoints.background import Background
 from bridge.entrypoints.task_backlog import AckedCommand, TaskBacklog
 from bridge.services.capture_request import Captured
 from tests.support import eventually
-from tests.unit.fakes import CHANNEL, TEAM, FakeAsana
+from tests.unit.fakes import CHANNEL, TEAM, FakeAsana, a_link
 from tests.unit.test_capture_service import ANA, BO, NOBODY, World, world
 
 TODAY = date(2026, 12, 7)
@@ -99,6 +100,25 @@ async def test_a_storm_is_kept_in_one_call_and_made_a_few_at_a_time_each_once() 
     assert [p.landed[0].task.name for p in people] == [f"Storm {n}" for n in range(20)]
     assert w.store.commands == {}  # each forgotten once it ended
     assert backlog.waiting == 0
+
+
+async def test_channels_take_turns_so_a_storm_in_one_does_not_hold_up_another() -> None:
+    w = world()
+    other = ChannelId("C2")
+    w.store.links[(TEAM, other)] = a_link(channel_id=other)
+    asana = Held(w.asana)
+    background = Background()
+    backlog = TaskBacklog(capture=w.capture, background=background, retry_delays=(), workers=1)
+    person = Person()
+    for n in range(4):
+        backlog.accept(acked(f"Storm {n}", person, key=f"storm-{n}"))
+    backlog.accept(replace(acked("Elsewhere", person, key="elsewhere"), channel=other))
+    await eventually(lambda: asana.open == 1)
+    asana.let_go.set()
+    await settled(background)
+    # The one worker was busy with the storm's first when the other channel's command came: it is made next.
+    assert [d.name for d in w.drafts()] == ["Storm 0", "Elsewhere", "Storm 1", "Storm 2", "Storm 3"]
+    assert len(person.landed) == 5 and person.heard == []
 
 
 async def test_commands_acked_while_a_batch_is_kept_are_kept_next() -> None:
