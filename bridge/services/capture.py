@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -114,11 +114,15 @@ class Capture:
 
     async def capture(self, request: CaptureRequest) -> Captured | AlreadyCaptured:
         # A storm of commands queues here instead of crowding the loop, the database and the Asana pool, so the
-        # acks of the commands still to come stay fast.
+        # acks of the commands still to come stay fast. The turn is for Asana's part only: the card then waits for
+        # Slack's pace in its channel (about a post a second) without keeping captures elsewhere waiting.
         async with self._in_flight:
-            return await self._capture(request)
+            made = await self._capture(request)
+        if isinstance(made, AlreadyCaptured):
+            return made
+        return await self._announce(request, made)
 
-    async def _capture(self, request: CaptureRequest) -> Captured | AlreadyCaptured:
+    async def _capture(self, request: CaptureRequest) -> InAsana | AlreadyCaptured:
         link = await self.link_for(request)
         if request.source_ts is not None:
             claimed = await self._captures.claim_capture(
@@ -141,7 +145,7 @@ class Capture:
         tracked = await self._tasks.get_tracked_task(task_gid) if task_gid else None
         return AlreadyCaptured(task_gid=task_gid, permalink_url=tracked.permalink_url if tracked else None)
 
-    async def _create(self, request: CaptureRequest, link: Link) -> Captured:
+    async def _create(self, request: CaptureRequest, link: Link) -> InAsana:
         policy = self._policy.for_project(link.project_gid)
         requester_gid = await self._requester(request, link)
         assignee_gid: AsanaUserGid | None = None
@@ -180,7 +184,7 @@ class Capture:
         task = await acting.asana.create_task(draft)
         if request.source_ts is not None:
             await self._captures.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
-        return await self.finish(request, link, task)
+        return await self._complete_in_asana(link, task)
 
     async def _requester(self, request: CaptureRequest, link: Link) -> AsanaUserGid | None:
         """The asker's Asana user, to follow the task; an asker nobody can look up is still captured."""
@@ -194,12 +198,21 @@ class Capture:
 
     async def finish(self, request: CaptureRequest, link: Link, task: Task) -> Captured:
         """Everything after the task exists; each step is safe to repeat."""
+        return await self._announce(request, await self._complete_in_asana(link, task))
+
+    async def _complete_in_asana(self, link: Link, task: Task) -> InAsana:
+        """The task's "Acknowledge" subtask and its place in the combined projects."""
         policy = self._policy.for_project(link.project_gid)
         ack_gid: TaskGid | None = None
         if policy.capture.acknowledge and policy.sla.targets:
             ack = await self._asana.create_subtask(task.gid, wording.ACKNOWLEDGE_SUBTASK)
             ack_gid = ack.gid
         await self._placement.add_to_combined(task, link, policy.capture.combined_projects)
+        return InAsana(link, task, ack_gid)
+
+    async def _announce(self, request: CaptureRequest, made: InAsana) -> Captured:
+        """The task's card in Slack, the task tracked, its link back to Slack, and what follows a capture."""
+        link, task = made.link, made.task
         now = self._clock.now()
         tracked = TrackedTask(
             task_gid=task.gid,
@@ -213,7 +226,7 @@ class Capture:
             updated_at=now,
             snapshot=_first_snapshot(request, task),
             requester=request.requester,
-            ack_subtask_gid=ack_gid,
+            ack_subtask_gid=made.ack_subtask_gid,
         )
         # The task's card: the thread's root for /task; for a captured message (a person's, which the bridge may
         # not edit) the bridge's first reply in its thread. Through the outbox, once, through Slack's failures;
@@ -258,6 +271,15 @@ class Capture:
             await self._asana.update_task(task.gid, {"html_notes": wording.notes_body(notes, marker=kept_marker)})
         except AsanaError as exc:  # the task and its thread exist: a description without its link is worth a log
             log.warning("task %s: the link back to Slack was not written: %s", task.gid, exc)
+
+
+@dataclass(frozen=True)
+class InAsana:
+    """A capture's Asana part done: the task, its "Acknowledge" subtask, its combined projects."""
+
+    link: Link
+    task: Task
+    ack_subtask_gid: TaskGid | None
 
 
 def _first_snapshot(request: CaptureRequest, task: Task) -> dict[str, Any]:

@@ -83,3 +83,36 @@ async def test_a_task_in_another_channel_is_not_held_up_by_a_storm_in_one(runnin
     # Before the channels took turns, it waited behind the whole storm: 8 or more of its cards were posted first.
     assert len(told) < COMMANDS // 2, told
     await eventually(lambda: all(confirmed("bo", title) for title in storm), timeout=45)
+
+
+async def test_a_task_elsewhere_is_not_held_up_by_a_storm_of_captured_messages(running: Running) -> None:
+    """Twenty people post in an intake channel at once (an outage): each message becomes a task whose card goes
+    into its thread at Slack's pace. A capture's turn is for its Asana part only, so a /task in another channel is
+    made and confirmed meanwhile."""
+    world = running.world
+    people = [*world.slack_people.values(), world.slack.team.bot.user_id]
+    other = world.slack.add_channel("elsewhere", members=people)
+    for channel in (world.channel, other):
+        await running.user("ana").slash_command("/asana", f"link {world.project}", channel)
+    await eventually(
+        lambda: all(any(m.text.startswith("Linked") for m in world.slack.messages(c)) for c in (world.channel, other))
+    )
+    await running.user("ana").slash_command("/asana", "capture all", world.channel)
+    storm = [f"Is the site down? ({n:02d})" for n in range(20)]
+    posted = await asyncio.gather(*(running.user("bo").post_message(world.channel, text) for text in storm))
+    # Their tasks are being made (the storm holds every turn at Asana's door), then comes the /task elsewhere.
+    await eventually(lambda: len([t for t in running.asana_tasks() if t.name in storm]) >= 8, timeout=45)
+    answer = await running.user("cy").slash_command("/task", "Elsewhere, at once", other)
+    assert answer.status == 200
+
+    def cards() -> int:
+        return sum(1 for m in posted if any(r.bot_id for r in world.slack.thread(world.channel, m.ts or "")))
+
+    def confirmed() -> bool:
+        shown = world.slack.ephemerals(world.slack_people["cy"])
+        return any(e.text.startswith("Created in Asana") and "Elsewhere, at once" in e.text for e in shown)
+
+    await eventually(confirmed, timeout=45)
+    # Before, it waited for a turn held by captures waiting on their cards: at least 12 cards came first.
+    assert cards() < 10, cards()
+    await eventually(lambda: cards() == len(storm), timeout=60)
