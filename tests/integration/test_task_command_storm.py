@@ -55,9 +55,8 @@ async def test_a_storm_of_task_commands_makes_each_task_once_and_tells_each_pers
     )
 
 
-async def test_a_task_in_another_channel_is_not_held_up_by_a_storm_in_one(running: Running) -> None:
-    """A storm's cards go at Slack's pace, about one a second in its channel; a /task elsewhere is made meanwhile,
-    not after the storm's queue."""
+async def _another_linked_channel(running: Running) -> str:
+    """#elsewhere, linked to the project as the test's channel is (both are, when this returns)."""
     world = running.world
     people = [*world.slack_people.values(), world.slack.team.bot.user_id]
     other = world.slack.add_channel("elsewhere", members=people)
@@ -66,6 +65,14 @@ async def test_a_task_in_another_channel_is_not_held_up_by_a_storm_in_one(runnin
     await eventually(
         lambda: all(any(m.text.startswith("Linked") for m in world.slack.messages(c)) for c in (world.channel, other))
     )
+    return other
+
+
+async def test_a_task_in_another_channel_is_not_held_up_by_a_storm_in_one(running: Running) -> None:
+    """A storm's cards go at Slack's pace, about one a second in its channel; a /task elsewhere is made meanwhile,
+    not after the storm's queue."""
+    world = running.world
+    other = await _another_linked_channel(running)
     storm = [f"Storm {n:02d}" for n in range(COMMANDS)]
     answers = await asyncio.gather(
         *(running.user("bo").slash_command("/task", title, world.channel) for title in storm),
@@ -90,13 +97,7 @@ async def test_a_task_elsewhere_is_not_held_up_by_a_storm_of_captured_messages(r
     into its thread at Slack's pace. A capture's turn is for its Asana part only, so a /task in another channel is
     made and confirmed meanwhile."""
     world = running.world
-    people = [*world.slack_people.values(), world.slack.team.bot.user_id]
-    other = world.slack.add_channel("elsewhere", members=people)
-    for channel in (world.channel, other):
-        await running.user("ana").slash_command("/asana", f"link {world.project}", channel)
-    await eventually(
-        lambda: all(any(m.text.startswith("Linked") for m in world.slack.messages(c)) for c in (world.channel, other))
-    )
+    other = await _another_linked_channel(running)
     await running.user("ana").slash_command("/asana", "capture all", world.channel)
     storm = [f"Is the site down? ({n:02d})" for n in range(20)]
     posted = await asyncio.gather(*(running.user("bo").post_message(world.channel, text) for text in storm))
