@@ -120,7 +120,7 @@ class Capture:
             made = await self._capture(request)
         if isinstance(made, AlreadyCaptured):
             return made
-        return await self._announce(request, made)
+        return await self._announce(made)
 
     async def _capture(self, request: CaptureRequest) -> InAsana | AlreadyCaptured:
         link = await self.link_for(request)
@@ -184,7 +184,7 @@ class Capture:
         task = await acting.asana.create_task(draft)
         if request.source_ts is not None:
             await self._captures.set_capture_task(request.team_id, request.channel_id, request.source_ts, task.gid)
-        return await self._complete_in_asana(link, task)
+        return await self._complete_in_asana(request, link, task)
 
     async def _requester(self, request: CaptureRequest, link: Link) -> AsanaUserGid | None:
         """The asker's Asana user, to follow the task; an asker nobody can look up is still captured."""
@@ -198,9 +198,9 @@ class Capture:
 
     async def finish(self, request: CaptureRequest, link: Link, task: Task) -> Captured:
         """Everything after the task exists; each step is safe to repeat."""
-        return await self._announce(request, await self._complete_in_asana(link, task))
+        return await self._announce(await self._complete_in_asana(request, link, task))
 
-    async def _complete_in_asana(self, link: Link, task: Task) -> InAsana:
+    async def _complete_in_asana(self, request: CaptureRequest, link: Link, task: Task) -> InAsana:
         """The task's "Acknowledge" subtask and its place in the combined projects."""
         policy = self._policy.for_project(link.project_gid)
         ack_gid: TaskGid | None = None
@@ -208,11 +208,11 @@ class Capture:
             ack = await self._asana.create_subtask(task.gid, wording.ACKNOWLEDGE_SUBTASK)
             ack_gid = ack.gid
         await self._placement.add_to_combined(task, link, policy.capture.combined_projects)
-        return InAsana(link, task, ack_gid)
+        return InAsana(request, link, task, ack_gid)
 
-    async def _announce(self, request: CaptureRequest, made: InAsana) -> Captured:
+    async def _announce(self, made: InAsana) -> Captured:
         """The task's card in Slack, the task tracked, its link back to Slack, and what follows a capture."""
-        link, task = made.link, made.task
+        request, link, task = made.request, made.link, made.task
         now = self._clock.now()
         tracked = TrackedTask(
             task_gid=task.gid,
@@ -277,6 +277,7 @@ class Capture:
 class InAsana:
     """A capture's Asana part done: the task, its "Acknowledge" subtask, its combined projects."""
 
+    request: CaptureRequest  # as made: its notes say on whose behalf, and the link back to Slack keeps them
     link: Link
     task: Task
     ack_subtask_gid: TaskGid | None
