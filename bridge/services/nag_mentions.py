@@ -38,6 +38,11 @@ class NagMentions:
         """The tasks with a nag waiting for its person's hours (a quiet pre-pass must leave them to the tick)."""
         return frozenset(self._waiting)
 
+    def next_at(self, task_gid: TaskGid) -> datetime | None:
+        """When the first nag waiting on this task may go (None: none waits)."""
+        waiting = self._waiting.get(task_gid)
+        return min(at for _, _, at in waiting.values()) if waiting else None
+
     def forget(self, task_gid: TaskGid | None = None) -> None:
         """Forget what waits on one task (unlinked, done), or on every task (another replica leads)."""
         if task_gid is None:

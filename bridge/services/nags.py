@@ -177,8 +177,11 @@ class Nagger:
             log.warning("could not send %s for task %s: %s", [n.key for n in ready or decided], view.gid, exc)
             retry = now + RETRY
         moment = next_check(view, policy, now, sent, snoozed_until=snoozed)
-        if retry is not None:
-            moment = min(moment or retry, retry)
+        # A nag left waiting for its person's hours by an earlier tick brings its task back then, though this one
+        # judged the task for another reason (a change, another nag falling due) and left it waiting.
+        for then in (retry, self._mentions.next_at(view.gid)):
+            if then is not None:
+                moment = min(moment or then, then)
         return moment, messages
 
     async def open_views(self) -> dict[Home, list[TaskView]] | None:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bridge.domain.model import TaskGid
 from bridge.sandbox.world import World
 from tests.fixtures_bridge import Running
 from tests.integration.test_nags import _nags, _task
@@ -70,6 +71,30 @@ async def test_a_reminder_waits_for_the_assignees_morning_in_tokyo(running: Runn
     assert len(upcoming) == 1 and f"<@{bo}>" in upcoming[0]
     await _tick(running, "2027-01-06T00:30:00")
     assert len(_said(running, thread, "is due Wed 06 Jan")) == 1  # once
+
+
+async def test_a_reminder_waiting_for_a_morning_still_goes_when_its_task_was_judged_meanwhile(
+    running: Running,
+) -> None:
+    """A task judged again while its reminder waits for the assignee's hours (a change in Asana armed it; a triage
+    repeat falling due did the same, depending on the hour the task was made): the reminder still goes then."""
+    world = running.world
+    world.move("bo", "Asia/Tokyo")
+    bo = world.slack_people["bo"]
+    task, thread = await _task(running, f"Rotate the keys <@{bo}> due:2027-01-06")
+    await _tick(running, "2027-01-05T15:00:00")  # midnight in Tokyo: the reminder waits for 09:00 there
+    assert _said(running, thread, "is due Wed 06 Jan") == []
+    world.asana.act(world.asana_people["ana"]).rename(task, "Rotate the API keys")
+    await eventually(lambda: _named(running, task, "Rotate the API keys"))
+    await _tick(running, "2027-01-05T23:30:00")  # judged again (it changed), still 08:30 in Tokyo
+    assert _said(running, thread, "is due Wed 06 Jan") == []
+    await _tick(running, "2027-01-06T00:00:00")  # 09:00 in Tokyo
+    assert len(_said(running, thread, "is due Wed 06 Jan")) == 1
+
+
+async def _named(running: Running, task: str, name: str) -> bool:
+    tracked = await running.bridge.store.get_tracked_task(TaskGid(task))
+    return tracked is not None and tracked.snapshot.get("name") == name
 
 
 async def test_an_out_of_office_triager_is_not_pinged_until_back(running: Running) -> None:
