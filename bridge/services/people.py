@@ -24,6 +24,10 @@ NOT_IN_SLACK_KEPT = 10_000
 # Slack's answers for a person it will not show the bot: a Slack Connect guest of another organisation, a deactivated
 # account. They are still people who wrote something: their words are captured, only their lookups come back empty.
 UNSEEN = frozenset({"user_not_found", "user_not_visible", "users_not_found", "account_inactive_user"})
+# A person's Asana user is also remembered in memory this long (the store stays what replicas share): a burst of
+# captures for the same few people then reads the store once a person, and looks each person up once, not once a
+# capture (each a users.info and an Asana call, and a trip to the database's thread past a busy loop).
+IN_MEMORY_SECONDS = 300.0
 NAME_LOOKUP_SECONDS = 1.0  # names are a nicety: a slow users.info never holds up a capture (or the 3 s of a trigger)
 
 
@@ -40,9 +44,19 @@ class People:
             maxsize=NOT_IN_SLACK_KEPT,
             timer=lambda: clock.now().timestamp(),
         )
+        self._asana_users: Lookups[tuple[TeamId, SlackUserId], AsanaUserGid] = Lookups(
+            found_seconds=IN_MEMORY_SECONDS,
+            missing_seconds=IN_MEMORY_SECONDS,
+            timer=lambda: clock.now().timestamp(),
+        )
 
     async def asana_user(self, team_id: TeamId, user_id: SlackUserId, workspace: WorkspaceGid) -> AsanaUserGid | None:
         """The Asana user of a Slack user, or None when their email matches nobody in the workspace."""
+        return await self._asana_users.get_or_load(
+            (team_id, user_id), lambda: self._asana_user(team_id, user_id, workspace)
+        )
+
+    async def _asana_user(self, team_id: TeamId, user_id: SlackUserId, workspace: WorkspaceGid) -> AsanaUserGid | None:
         now = self._clock.now()
         cached = await self._store.get_user_mapping(team_id, user_id)
         if cached is not None:

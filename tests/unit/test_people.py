@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, WorkspaceGid
+from bridge.domain.model import AsanaUserGid, SlackUserId, TeamId, UserMapping, WorkspaceGid
 from bridge.domain.work import AsanaUser
 from bridge.errors import SlackError
 from bridge.services import people as people_module
@@ -73,6 +73,32 @@ async def test_mapping_and_its_cache(user: str, later: timedelta, expected: str 
     clock.advance(later)
     assert await people.asana_user(TeamId("T"), SlackUserId(user), WS) == expected
     assert (slack.calls > first) is looked_up_again
+
+
+class CountedMappings(FakeMappings):
+    reads: int = 0
+
+    async def get_user_mapping(self, team_id: TeamId, slack_user_id: SlackUserId) -> UserMapping | None:
+        self.reads += 1
+        return await super().get_user_mapping(team_id, slack_user_id)
+
+
+async def test_a_burst_for_one_person_looks_them_up_once_and_reads_the_store_once() -> None:
+    """Ten captures for Ana at once (a burst of /task): one users.info, one Asana lookup, one read of the store;
+    the next ones within minutes none at all."""
+    clock = FakeClock()
+    slack = Slack({"U_ANA": "ana@example.com"})
+    asana = FakeAsana(users=[ANA])
+    store = CountedMappings()
+    people = People(store=store, slack=slack, asana=asana, clock=clock)
+    found = await asyncio.gather(*(people.asana_user(TeamId("T"), SlackUserId("U_ANA"), WS) for _ in range(10)))
+    assert found == ["11"] * 10
+    clock.advance(timedelta(minutes=4))
+    assert await people.asana_user(TeamId("T"), SlackUserId("U_ANA"), WS) == "11"
+    assert (slack.calls, store.reads, len(store.mappings)) == (1, 1, 1)
+    clock.advance(timedelta(minutes=2))  # out of memory: read from the store again, still fresh there
+    assert await people.asana_user(TeamId("T"), SlackUserId("U_ANA"), WS) == "11"
+    assert (slack.calls, store.reads) == (1, 2)
 
 
 async def test_a_person_slack_will_not_show_has_no_asana_user_and_is_asked_about_again_later() -> None:
