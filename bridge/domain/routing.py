@@ -243,15 +243,12 @@ def stage(
     """
     if pinged_at is None:
         return Stage.PING if clock.elapsed(assigned_at, now) >= window * PING_AT else None
-    if clock.elapsed(assigned_at, now) >= window and clock.elapsed(pinged_at, now) >= window * (1 - PING_AT):
-        return Stage.REASSIGN
-    return None
+    return Stage.REASSIGN if now >= moves_on(clock, window, assigned_at=assigned_at, pinged_at=pinged_at) else None
 
 
 def moves_on(clock: BusinessClock, window: timedelta, *, assigned_at: datetime, pinged_at: datetime) -> datetime:
-    """When a pinged task moves on if nobody acts, as `stage` decides it: the window's end, or a quarter of a
-    window after a ping that came late (held for the holder's working hours), so the ping never names a past
-    moment."""
+    """When a pinged task moves on if nobody acts: the window's end, or a quarter of a window after a ping that came
+    late (held for the holder's working hours), so the ping never names a past moment."""
     return max(clock.add(assigned_at, window), clock.add(pinged_at, window * (1 - PING_AT)))
 
 

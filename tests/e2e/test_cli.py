@@ -32,7 +32,7 @@ def _bridge(args: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Co
     )
 
 
-# What the demo's transcript must say, whatever the day and hour it runs (tests/e2e/demo_times.sh runs it at others).
+# What the demo's transcript must say, whatever the day and hour it runs (the test after the first runs it at others).
 DEMO_LINES = (
     "/asana link",
     "Linked this channel",
