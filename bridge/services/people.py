@@ -144,4 +144,5 @@ class People:
                 fetched_at=now,
             )
         )
+        self._asana_users.put((team_id, slack_user), asana_user_gid)  # what asana_user now reads from the store
         return slack_user

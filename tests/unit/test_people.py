@@ -12,7 +12,7 @@ from bridge.domain.work import AsanaUser
 from bridge.errors import SlackError
 from bridge.services import people as people_module
 from bridge.services.people import People
-from tests.unit.fakes import FakeAsana, FakeClock, FakeMappings, FakeSlack
+from tests.unit.fakes import FakeAsana, FakeClock, FakeMappings, FakeSlack, Person
 
 
 class Slack(FakeSlack):
@@ -99,6 +99,17 @@ async def test_a_burst_for_one_person_looks_them_up_once_and_reads_the_store_onc
     clock.advance(timedelta(minutes=2))  # out of memory: read from the store again, still fresh there
     assert await people.asana_user(TeamId("T"), SlackUserId("U_ANA"), WS) == "11"
     assert (slack.calls, store.reads) == (1, 2)
+
+
+async def test_a_person_found_from_asana_is_known_at_once_from_slack_too() -> None:
+    """Ana had no email Slack would tell (so no Asana user, remembered); then a nag finds her from her Asana
+    account: her next capture knows her at once, not after the memory of the miss runs out."""
+    slack = Slack({})
+    people = People(store=FakeMappings(), slack=slack, asana=FakeAsana(users=[ANA]), clock=FakeClock())
+    assert await people.asana_user(TeamId("T"), SlackUserId("U_ANA"), WS) is None
+    slack.people[SlackUserId("U_ANA")] = Person("Ana", "ana@example.com")
+    assert await people.slack_user(TeamId("T"), ANA.gid, WS) == "U_ANA"
+    assert await people.asana_user(TeamId("T"), SlackUserId("U_ANA"), WS) == "11"
 
 
 async def test_a_person_slack_will_not_show_has_no_asana_user_and_is_asked_about_again_later() -> None:
