@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from functools import partial
 from typing import Any
 
 from sqlalchemy import event
@@ -12,6 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.schema import Table
+
+from bridge.adapters.store import sqlite_driver
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +44,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_pre_ping", True)
     else:
         # The driver's own busy timeout covers the dialect's first queries too, before our connect hook runs.
-        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000} | kwargs.get("connect_args", {})
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000} | kwargs.pop("connect_args", {})
+        args, url_args = parsed.get_dialect()().create_connect_args(parsed)
+        kwargs["async_creator"] = partial(sqlite_driver.connect, *args, **(url_args | connect_args))
     engine = create_async_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
