@@ -102,7 +102,7 @@ class OneTripCursor:
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any] | dict[str, Any]]) -> OneTripCursor:
         await self.close()
-        self._took(await self._connection._execute(self._run_many, sql, parameters))
+        self._took(await self._connection._execute(self._run, sql, parameters, many=True))
         return self
 
     async def fetchone(self) -> Any:
@@ -131,19 +131,10 @@ class OneTripCursor:
 
     # On the connection's thread: run, fetch the first chunk, close the cursor once its rows are all read.
 
-    def _run(self, sql: str, parameters: Sequence[Any] | dict[str, Any]) -> tuple[Any, ...]:
+    def _run(self, sql: str, parameters: Any, *, many: bool = False) -> tuple[Any, ...]:
         cursor = self._connection._conn.cursor()
         try:
-            cursor.execute(sql, parameters)
-            return self._chunk(cursor)
-        except BaseException:
-            cursor.close()
-            raise
-
-    def _run_many(self, sql: str, parameters: Iterable[Sequence[Any] | dict[str, Any]]) -> tuple[Any, ...]:
-        cursor = self._connection._conn.cursor()
-        try:
-            cursor.executemany(sql, parameters)
+            (cursor.executemany if many else cursor.execute)(sql, parameters)
             return self._chunk(cursor)
         except BaseException:
             cursor.close()
