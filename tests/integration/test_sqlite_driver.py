@@ -3,6 +3,7 @@ in fewer trips to the connection's thread. Through the store's own engine (engin
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,33 @@ async def test_a_writer_still_waits_for_another_writers_lock(tmp_path: Path, eng
         assert await _rows(impatient) == [(1, "holding the lock")]
     finally:
         await impatient.dispose()
+
+
+SLOW = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) SELECT count(*) FROM c"
+
+
+@pytest.mark.parametrize("transaction", ["read", "write"])
+async def test_a_caller_cancelled_mid_statement_leaves_the_connection_clean(tmp_path: Path, transaction: str) -> None:
+    """Cancelled while its statement (and the BEGIN before it) is still queued or running on the thread: the pool's
+    one connection still serves the next transactions (SQLAlchemy replaces a connection whose call was cancelled;
+    the driver would queue a rollback behind the call, as aiosqlite does, rather than skip it)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}", pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+        async def slow() -> None:
+            async with engine.connect() if transaction == "read" else writer(engine).begin() as conn:
+                await conn.execute(text(SLOW))
+
+        for _ in range(3):
+            task = asyncio.create_task(slow())
+            await asyncio.sleep(0)  # the statement is queued to the thread, which may not have started it
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            async with writer(engine).begin() as conn:
+                await conn.execute(insert(notes).values(body=None))
+        assert len(await _rows(engine)) == 3
+    finally:
+        await engine.dispose()

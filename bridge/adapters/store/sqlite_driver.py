@@ -36,6 +36,10 @@ class OneTripConnection(aiosqlite.Connection):
     """An aiosqlite connection whose cursors make one trip per statement (see the module's docstring)."""
 
     _begin: str | None = None  # a BEGIN asked for and not yet run
+    # Calls queued to the thread, and calls it finished (each counter written by one thread only): a caller cancelled
+    # while its call runs leaves it running, and a rollback then must queue behind it, as aiosqlite's own would.
+    _queued = 0
+    _finished = 0
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]  # aiosqlite's makes the cursor in a trip
         return OneTripCursor(self)
@@ -43,13 +47,16 @@ class OneTripConnection(aiosqlite.Connection):
     async def _execute(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         trip: Callable[..., Awaitable[T]] = super()._execute  # aiosqlite's: queue `fn` to the thread, await it
         begin, self._begin = self._begin, None
-        if begin is None:
-            return await trip(fn, *args, **kwargs)
-        return await trip(self._begun, begin, partial(fn, *args, **kwargs))
+        self._queued += 1
+        return await trip(self._run, begin, partial(fn, *args, **kwargs))
 
-    def _begun(self, begin: str, fn: Callable[[], T]) -> T:
-        self._conn.execute(begin)
-        return fn()
+    def _run(self, begin: str | None, fn: Callable[[], T]) -> T:
+        try:
+            if begin is not None:
+                self._conn.execute(begin)
+            return fn()
+        finally:
+            self._finished += 1
 
     async def commit(self) -> None:
         if self._open_transaction():
@@ -64,13 +71,15 @@ class OneTripConnection(aiosqlite.Connection):
         await super().close()
 
     def _open_transaction(self) -> bool:
-        """Whether a commit or rollback has anything to end. Asked on the loop's thread while no call of this
-        connection runs (SQLAlchemy serializes them); sqlite3 answers it from SQLite's own state, without a lock."""
+        """Whether a commit or rollback has anything to end (if unsure: yes). Asked on the loop's thread once no
+        call of this connection is queued or running; sqlite3 answers it from SQLite's own state."""
         if self._begin is not None:
             self._begin = None  # asked for and never used: there is nothing to end
             return False
         connection = self._connection
-        return connection is None or connection.in_transaction  # closed: let aiosqlite say so
+        if connection is None or self._finished != self._queued:
+            return True  # closed (aiosqlite says so), or a call still on its way: end it behind that call
+        return connection.in_transaction
 
 
 class OneTripCursor:
