@@ -18,6 +18,7 @@ import sys
 import tempfile
 from asyncio.subprocess import PIPE
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -25,7 +26,7 @@ from urllib.parse import urlencode
 from bench.flows import link_channel
 from bench.load import Load
 from bench.results import Profile, Result, judge, percentile
-from bench.served import REPO, base_environment, free_port, served, served_bridge, world_running
+from bench.served import REPO, Served, base_environment, free_port, served, served_bridge, world_running
 from bridge.sandbox.slack_user import SimulatedSlack
 from bridge.sandbox.world import SIGNING_SECRET, World
 
@@ -94,6 +95,7 @@ async def run(profile: Profile) -> list[Result]:
                 bridge.add(await _bridge(world, Path(bridge_dir), sizes))
     judged = profile != "smoke"
     requests = sizes.requests * sizes.rounds
+    sent = (sizes.requests + sizes.warmup) * sizes.rounds
     b50, b99 = (percentile(bridge.latencies, p) * 1000 for p in (50, 99))
     f50, f99 = (percentile(floor.latencies, p) * 1000 for p in (50, 99))
     d99 = percentile(defaults.latencies, 99) * 1000
@@ -107,6 +109,9 @@ async def run(profile: Profile) -> list[Result]:
         "requests_per_s": round(requests / bridge.elapsed, 1),
         "floor_requests_per_s": round(requests / floor.elapsed, 1),
         "bolt_defaults_floor_p99_ms": round(d99, 1),
+        # CPU per command sent (the warm-up's included), which a busy machine bends far less than latency.
+        "cpu_per_request_ms": round(bridge.cpu_seconds * 1000 / sent, 3),
+        "floor_cpu_per_request_ms": round(floor.cpu_seconds * 1000 / sent, 3),
     }
     return [
         Result(NAME, "task_command_p50", b50, "ms", f50, "reported", None, params),
@@ -127,7 +132,7 @@ async def _bridge(world: World, workdir: Path, sizes: Sizes) -> Load:
     # Killed at the end: the captures still queued behind Slack's pacing are not what is measured.
     async with served_bridge(world, workdir, graceful=False) as bridge:
         await link_channel(world, bridge.slack.user("ana"), bridge.store)
-        return await commands(world, bridge.slack, sizes)
+        return await _timed(bridge.served, commands(world, bridge.slack, sizes))
 
 
 async def _floor(world: World, workdir: Path, sizes: Sizes, command: tuple[str, ...]) -> Load:
@@ -142,4 +147,12 @@ async def _floor(world: World, workdir: Path, sizes: Sizes, command: tuple[str, 
         served(command, port=port, env=env, workdir=workdir) as floor,
         SimulatedSlack(world.slack, request_url=f"{floor.url}/slack/events", signing_secret=SIGNING_SECRET) as slack,
     ):
-        return await commands(world, slack, sizes)
+        return await _timed(floor, commands(world, slack, sizes))
+
+
+async def _timed(served: Served, load: Awaitable[Load]) -> Load:
+    """The load, with the CPU the served process used meanwhile (the warm-up's too: it is sent in the same run)."""
+    before = served.cpu_seconds()
+    done = await load
+    done.cpu_seconds += served.cpu_seconds() - before
+    return done

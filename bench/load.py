@@ -18,12 +18,14 @@ class Load:
     latencies: list[float] = field(default_factory=list)  # of the requests answered 2xx
     statuses: Counter[int] = field(default_factory=Counter)
     elapsed: float = 0.0
+    cpu_seconds: float = 0.0  # of the process that answered, where the bench measures it
 
     def add(self, other: Load) -> Load:
         """Take in another load's requests (rounds of one bench judged together)."""
         self.latencies += other.latencies
         self.statuses += other.statuses
         self.elapsed += other.elapsed
+        self.cpu_seconds += other.cpu_seconds
         return self
 
     @property

@@ -42,6 +42,11 @@ class Served:
                 return int(line.split()[1]) * 1024 / 1e6  # /proc counts kibibytes
         raise RuntimeError("no VmRSS in /proc status")
 
+    def cpu_seconds(self) -> float:
+        """CPU the process has used so far, all its threads, user and system (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
 
 def free_port() -> int:
     sock = bound_socket()
