@@ -3,8 +3,8 @@
 aiosqlite runs each call on the connection's own thread: SQLAlchemy's adapter makes a cursor, executes, fetches and
 closes it, each a trip, and our BEGIN is a statement of its own; a one-row read or write came to about eight trips.
 Each trip wakes that thread, which then waits for the GIL while the loop is busy serving requests: during a storm of
-/task the bridge's database threads switched in and out six times per trip, thousands of times a second, and the
-acks waited behind them. Here a statement is executed and its rows fetched in one trip (a large result in chunks,
+/task the bridge's database threads switched in and out about six times a trip, over a thousand times a second.
+Here a statement is executed and its rows fetched in one trip (a large result in chunks,
 as SQLAlchemy's streamed results read it), a BEGIN goes with the statement that follows it, and a commit or
 rollback with no transaction open (sqlite3 would do nothing) makes no trip. What SQL runs, and in what order, is
 unchanged: a read is BEGIN + SELECT, then ROLLBACK; a write BEGIN IMMEDIATE + its statements, then COMMIT.
@@ -144,13 +144,17 @@ class OneTripCursor:
         cursor = self._connection._conn.cursor()
         try:
             (cursor.executemany if many else cursor.execute)(sql, parameters)
-            return self._chunk(cursor)
         except BaseException:
             cursor.close()
             raise
+        return self._chunk(cursor)
 
     def _chunk(self, cursor: sqlite3.Cursor) -> tuple[Any, ...]:
-        rows = cursor.fetchmany(CHUNK_ROWS) if cursor.description is not None else []
+        try:
+            rows = cursor.fetchmany(CHUNK_ROWS) if cursor.description is not None else []
+        except BaseException:
+            cursor.close()
+            raise
         more = len(rows) == CHUNK_ROWS
         if not more:
             cursor.close()
