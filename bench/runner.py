@@ -15,12 +15,12 @@ from collections.abc import Callable, Coroutine, Sequence
 from types import ModuleType
 from typing import Any
 
-from bench import ack, failover, footprint, intake, quota, relay, report, soak, suggest, tick
+from bench import ack, failover, footprint, intake, quota, relay, report, soak, store, suggest, tick
 from bench.results import Profile, Result
 
 Bench = Callable[[Profile], Coroutine[Any, Any, list[Result]]]
 # In priority order: the first ones are the figures issues wait for.
-MODULES: tuple[ModuleType, ...] = (relay, tick, quota, ack, intake, footprint, report, failover, suggest)
+MODULES: tuple[ModuleType, ...] = (relay, tick, quota, ack, intake, footprint, report, failover, suggest, store)
 # Run only when asked for (`--only soak`): its full size is an hour.
 ON_REQUEST: tuple[ModuleType, ...] = (soak,)
 BENCHES: dict[str, Bench] = {module.NAME: module.run for module in (*MODULES, *ON_REQUEST)}

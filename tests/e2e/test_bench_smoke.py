@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BENCHES = {"relay", "tick", "quota", "ack", "intake", "footprint", "report", "failover", "suggest"}
+BENCHES = {"relay", "tick", "quota", "ack", "intake", "footprint", "report", "failover", "suggest", "store"}
 KEYS = {"bench", "metric", "value", "unit", "floor", "target", "met"}
 
 

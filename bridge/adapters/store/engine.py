@@ -49,11 +49,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs["async_creator"] = partial(sqlite_driver.connect, *args, **(url_args | connect_args))
     engine = create_async_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
-        _tune_sqlite(engine)
+        tune_sqlite(engine)
     return engine
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def tune_sqlite(engine: AsyncEngine) -> None:
     # The sqlite3 module opens transactions lazily (only before DML), so a SELECT followed by an UPDATE would not
     # be one transaction. Switch that off and emit BEGIN ourselves, IMMEDIATE for writers: the write lock is
     # taken up front (waiting busy_timeout for it) instead of failing when a reader tries to upgrade.
