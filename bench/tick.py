@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import math
 import multiprocessing
-import os
 import statistics
 import tempfile
 import time
@@ -36,7 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import insert
 
 from bench.results import Profile, Result, judge
-from bench.served import world_running
+from bench.served import cpu_seconds, world_running
 from bridge.adapters.asana_api import LISTED_TASK_FIELDS, AsanaGateway
 from bridge.adapters.clock import SystemClock
 from bridge.adapters.slack_api import SlackGateway
@@ -170,12 +169,11 @@ async def already_sent(store: SqlStore, link: Link, policy: Policy) -> int:
 
 def worker_cpu_ms() -> float:
     """CPU so far of this process's live children (the bridge's worker process), from /proc."""
-    ticks = 0
+    seconds = 0.0
     for child in multiprocessing.active_children():
         with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{child.pid}/stat").read_text().rpartition(")")[2].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+            seconds += cpu_seconds(child.pid) if child.pid is not None else 0.0  # started children have one
+    return seconds * 1000
 
 
 def cpu_ms(started: float) -> float:

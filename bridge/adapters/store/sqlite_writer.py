@@ -1,7 +1,7 @@
 """A SQLite write done in one trip off the event loop: its own connection on a thread of its own.
 
 Through SQLAlchemy a small write takes two trips to the connection's thread (sqlite_driver: BEGIN with the
-statement, then COMMIT; it took about ten through aiosqlite's own cursors), each waiting for the GIL while the loop
+statement, then COMMIT; it took eight through aiosqlite's own cursors), each waiting for the GIL while the loop
 is busy serving requests, with the write lock held in between: under load one inbox commit held it for 7-13 ms while
 doing under 1 ms of work. Here the whole transaction is one function run on one thread, answered with one wake-up of
 the loop, and a batch of rows is one statement.
