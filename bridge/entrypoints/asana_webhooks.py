@@ -49,9 +49,16 @@ class DeliveryPace:
 
     def __init__(self) -> None:
         self.last_kept: datetime | None = None
+        self._listeners: list[Callable[[], None]] = []
 
     def kept(self, at: datetime) -> None:
         self.last_kept = at
+        for listener in self._listeners:
+            listener()
+
+    def on_kept(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after each delivery kept (the inbox worker wakes its unpacker)."""
+        self._listeners.append(listener)
 
 
 class AsanaWebhookReceiver:

@@ -87,6 +87,21 @@ class Inbox:
         settled. Returns how many deliveries were unpacked and events finished or parked."""
         return await self.unpack() + await self.relay_settled()
 
+    @property
+    def window(self) -> timedelta:
+        """How long a task's events settle before they are relayed."""
+        return self._window
+
+    @property
+    def streaming(self) -> bool:
+        """Whether deliveries are streaming in (see unpack: left whole for a while, then unpacked as they come)."""
+        return self._burst_since is not None
+
+    async def waiting(self) -> bool:
+        """Whether any event is still to be relayed (settling, waiting for a retry, claimed by another worker) or
+        any delivery still to be unpacked."""
+        return await self._inbox.oldest_pending_at() is not None
+
     async def unpack(self) -> int:
         """Kept webhook deliveries into inbox events (new ones only); how many deliveries.
 

@@ -114,7 +114,7 @@ def build_inbox_worker(settings: Settings, adapters: Adapters, services: Service
     def bridge_user() -> str | None:  # known once the bridge has asked Asana who it is
         return identity.user_gid
 
-    return InboxWorker(
+    worker = InboxWorker(
         inbox=store,
         tasks=store,
         relay=Relay(
@@ -144,6 +144,8 @@ def build_inbox_worker(settings: Settings, adapters: Adapters, services: Service
         pace=pace,
         holder=holder,
     )
+    pace.on_kept(worker.delivery_kept)
+    return worker
 
 
 def build_nag_scheduler(settings: Settings, adapters: Adapters, services: Services) -> NagScheduler:

@@ -6,16 +6,19 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from bridge.adapters.clock import SystemClock
 from bridge.adapters.store.sql_store import SqlStore
 from bridge.domain.events import delivery_events
 from bridge.domain.model import ClaimedEvent, Delivery, InboxEvent, InboxSource, ProjectGid
 from bridge.entrypoints.asana_webhooks import DeliveryPace
 from bridge.entrypoints.inbox_worker import InboxRetention, InboxWorker
-from tests.support import FakeClock
+from tests.support import FakeClock, eventually
 
 START = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 
@@ -171,3 +174,69 @@ async def test_retention_sweeps_relayed_events_in_chunks(store: SqlStore, monkey
     recent = InboxRetention(store=store, clock=FakeClock(datetime.now(UTC)), keep=timedelta(days=7))
     await store.finish_events([claimed[23].id])
     assert await recent.sweep() == 0
+
+
+class CountingInbox:
+    """The store, counting the loops' looks at it: a test then knows a loop has looked and is resting."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
+        self.unpacks = 0
+        self.unpacked_last = -1  # deliveries the last look found
+        self.claims = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def unpack_deliveries(self, **kwargs: Any) -> Any:
+        unpacked = await self._store.unpack_deliveries(**kwargs)
+        self.unpacks += 1
+        self.unpacked_last = unpacked.deliveries
+        return unpacked
+
+    async def claim_events(self, **kwargs: Any) -> Any:
+        try:
+            return await self._store.claim_events(**kwargs)
+        finally:
+            self.claims += 1
+
+
+RESTING = 60.0  # an idle rest no test waits out: what is relayed before it was woken
+
+
+async def test_a_kept_delivery_wakes_the_resting_unpacker(store: SqlStore) -> None:
+    pace = DeliveryPace()
+    inbox = CountingInbox(store)
+    relay = RecordingRelay(failing=set())
+    worker = InboxWorker(inbox=inbox, tasks=store, relay=relay, clock=SystemClock(), window=0.0, pace=pace)  # type: ignore[arg-type]
+    pace.on_kept(worker.delivery_kept)  # as wiring/workers.py does
+
+    async def kept(index: int) -> set[str]:
+        delivery = _delivery(index, at=datetime.now(UTC))
+        await store.keep_delivery(delivery)
+        return {e.dedupe_key for e in delivery_events(delivery)}
+
+    first = await kept(0)  # before the start, and no stream: unpacked in the first round
+    worker.start(interval=0.05, idle=RESTING)
+    try:
+        await eventually(lambda: set(relay.relayed) >= first)
+        await eventually(lambda: inbox.unpacked_last == 0)  # it looked again, found nothing, and rests
+        second = await kept(1)
+        pace.kept(datetime.now(UTC))
+        await eventually(lambda: set(relay.relayed) >= first | second)
+    finally:
+        await worker.stop()
+
+
+async def test_events_from_the_poller_are_relayed_within_the_window_without_a_wake(store: SqlStore) -> None:
+    inbox = CountingInbox(store)
+    relay = RecordingRelay(failing=set())
+    worker = InboxWorker(inbox=inbox, tasks=store, relay=relay, clock=SystemClock(), window=0.3)  # type: ignore[arg-type]
+    worker.start(interval=0.05, idle=RESTING)
+    try:
+        await eventually(lambda: inbox.claims >= 1)  # the relay looked, found nothing, and rests
+        await store.enqueue_events([replace(_event(i), received_at=datetime.now(UTC)) for i in range(5)])
+        # The relay rests no longer than the window its events settle in, then polls until they have.
+        await eventually(lambda: len(relay.relayed) == 5)
+    finally:
+        await worker.stop()
