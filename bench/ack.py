@@ -3,7 +3,8 @@
 The bridge is `bridge serve` in its own process, the channel linked, so each /task is acked after one database
 read and then really captured in the background (Asana quota 1,500/min, Slack posts paced as in production):
 the acks are measured while that work runs. The floor is bench.floors `ack`, served the same way and configured
-as the bridge's Bolt app is; `ack-bolt-defaults` (Bolt polling for the ack every 10 ms) is reported beside it.
+as the bridge's Bolt app is; `ack-bolt-defaults` (Bolt polling for the ack every 10 ms) and `ack-keep` (the floor
+that also keeps each command it acked, the least an app that loses none in a crash does) are reported beside it.
 The machine is shared and noisy: the full profile runs floor and bridge in turn, three rounds of fresh processes,
 and judges the latencies of all rounds together, so that a quiet or busy minute falls on both. The commands are
 sent by bench.ack_sender, a process of its own, so that the emulators' work for the bridge (in this process) does
@@ -34,6 +35,7 @@ NAME = "ack"
 FLOOR = ("-m", "bench.floors", "ack")
 SENDER = ("-m", "bench.ack_sender")
 BOLT_DEFAULTS = ("-m", "bench.floors", "ack-bolt-defaults")
+KEEPING = ("-m", "bench.floors", "ack-keep")
 
 
 @dataclass(frozen=True)
@@ -82,16 +84,18 @@ async def commands(world: World, slack: SimulatedSlack, sizes: Sizes) -> Load:
 
 async def run(profile: Profile) -> list[Result]:
     sizes = SIZES[profile]
-    floor, defaults, bridge = Load(), Load(), Load()
+    floor, defaults, keeping, bridge = Load(), Load(), Load(), Load()
     async with world_running() as world:
         for _ in range(sizes.rounds):
             with (
                 tempfile.TemporaryDirectory(prefix="bench-ack-floor-") as floor_dir,
                 tempfile.TemporaryDirectory(prefix="bench-ack-defaults-") as defaults_dir,
+                tempfile.TemporaryDirectory(prefix="bench-ack-keeping-") as keeping_dir,
                 tempfile.TemporaryDirectory(prefix="bench-ack-bridge-") as bridge_dir,
             ):
                 floor.add(await _floor(world, Path(floor_dir), sizes, FLOOR))
                 defaults.add(await _floor(world, Path(defaults_dir), sizes, BOLT_DEFAULTS))
+                keeping.add(await _floor(world, Path(keeping_dir), sizes, KEEPING))
                 bridge.add(await _bridge(world, Path(bridge_dir), sizes))
     judged = profile != "smoke"
     requests = sizes.requests * sizes.rounds
@@ -99,6 +103,7 @@ async def run(profile: Profile) -> list[Result]:
     b50, b99 = (percentile(bridge.latencies, p) * 1000 for p in (50, 99))
     f50, f99 = (percentile(floor.latencies, p) * 1000 for p in (50, 99))
     d99 = percentile(defaults.latencies, 99) * 1000
+    k99 = percentile(keeping.latencies, 99) * 1000
     params = {
         "requests": requests,
         "rounds": sizes.rounds,
@@ -109,9 +114,13 @@ async def run(profile: Profile) -> list[Result]:
         "requests_per_s": round(requests / bridge.elapsed, 1),
         "floor_requests_per_s": round(requests / floor.elapsed, 1),
         "bolt_defaults_floor_p99_ms": round(d99, 1),
+        "keeping_floor_p99_ms": round(k99, 1),
+        "keeping_floor_answered_200": keeping.statuses.get(200, 0),
+        "p99_x_keeping_floor": round(b99 / k99, 2) if k99 else None,
         # CPU per command sent (the warm-up's included), which a busy machine bends far less than latency.
         "cpu_per_request_ms": round(bridge.cpu_seconds * 1000 / sent, 3),
         "floor_cpu_per_request_ms": round(floor.cpu_seconds * 1000 / sent, 3),
+        "keeping_floor_cpu_per_request_ms": round(keeping.cpu_seconds * 1000 / sent, 3),
     }
     return [
         Result(NAME, "task_command_p50", b50, "ms", f50, "reported", None, params),
