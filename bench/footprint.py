@@ -1,15 +1,18 @@
-"""footprint: cold start of `bridge serve` to GET /healthz 200, and its resident memory with 1,000, 10,000 and
-100,000 tracked tasks.
+"""footprint: cold start of `bridge serve` to GET /healthz 200, and its resident memory and idle CPU with 1,000,
+10,000 and 100,000 tracked tasks.
 
 Cold start: a fresh process on a new SQLite file (so migrations included), spawn to first 200, median of a few
 starts; the floor is the bare Bolt app of bench.floors started the same way. Memory: the store is seeded with
 N tracked tasks (real Asana tasks in the emulator, each with its Slack thread), then the bridge is started
 on it and works a while (link, /task captures, Asana changes relayed) before its RSS is read; the floor is the
-bare Bolt app's RSS after it acked a few commands.
+bare Bolt app's RSS after it acked a few commands. Idle CPU: once that work is done and the inbox is empty, the
+bridge's CPU over a few quiet seconds (its loops and timers, with the team's default relay window), beside the
+bare Bolt app's over as long.
 """
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import tempfile
 from dataclasses import dataclass
@@ -20,11 +23,12 @@ from typing import Any
 from bench.ack import FLOOR as ACK_FLOOR
 from bench.flows import link_channel, open_tasks, settled
 from bench.results import Profile, Result, judge
-from bench.served import BRIDGE_FOR_BENCH, BRIDGE_SERVE, free_port, served, served_bridge, world_running
+from bench.served import BRIDGE_FOR_BENCH, BRIDGE_SERVE, Served, free_port, served, served_bridge, world_running
 from bench.waiting import wait_until
 from bridge.adapters.asana_api import TASK_FIELDS
 from bridge.adapters.store.migrate import migrate
 from bridge.adapters.store.sql_store import SqlStore
+from bridge.config import Settings
 from bridge.domain.model import ChannelId, MessageTs, ProjectGid, TaskGid, TeamId, TrackedTask
 from bridge.domain.relay import next_snapshot
 from bridge.sandbox.slack_user import SimulatedSlack
@@ -39,20 +43,27 @@ class Sizes:
     tracked: tuple[int, ...]  # tracked tasks in the store when memory is read: one run per size
     captures: int  # /task commands during the memory run
     changed: int  # seeded tasks changed in Asana (and relayed) during the memory run
+    idle: float  # seconds the bridge's (and the floor's) CPU is read for with nothing to do
 
 
 SIZES: dict[Profile, Sizes] = {
-    "full": Sizes(starts=5, tracked=(1_000, 10_000, 100_000), captures=20, changed=100),
-    "quick": Sizes(starts=2, tracked=(1_000, 10_000), captures=10, changed=30),
-    "smoke": Sizes(starts=1, tracked=(100,), captures=2, changed=3),
+    "full": Sizes(starts=5, tracked=(1_000, 10_000, 100_000), captures=20, changed=100, idle=10.0),
+    "quick": Sizes(starts=2, tracked=(1_000, 10_000), captures=10, changed=30, idle=5.0),
+    "smoke": Sizes(starts=1, tracked=(100,), captures=2, changed=3, idle=0.5),
 }
 
 
-async def cold_starts(world: World, sizes: Sizes) -> tuple[list[float], list[float], float]:
-    """Seconds from spawn to /healthz 200 for the bridge and the floor, alternately; and the floor's RSS (MB)."""
+@dataclass
+class Floor:
+    starts: list[float]  # seconds from spawn to /healthz 200
+    rss: float = 0.0  # MB, after acking a few commands
+    idle_cpu: float = 0.0  # ms of CPU a second, after that
+
+
+async def cold_starts(world: World, sizes: Sizes) -> tuple[list[float], Floor]:
+    """Seconds from spawn to /healthz 200 for the bridge and the floor, alternately; and the floor's footprint."""
     bridge: list[float] = []
-    floor: list[float] = []
-    floor_rss = 0.0
+    floor = Floor(starts=[])
     for _ in range(sizes.starts):
         with tempfile.TemporaryDirectory(prefix="bench-start-") as workdir:
             port = free_port()
@@ -74,11 +85,19 @@ async def cold_starts(world: World, sizes: Sizes) -> tuple[list[float], list[flo
                     world.slack, request_url=f"{process.url}/slack/events", signing_secret=SIGNING_SECRET
                 ) as slack,
             ):
-                floor.append(process.started_in)
+                floor.starts.append(process.started_in)
                 for k in range(sizes.captures):
                     await slack.user("ana").slash_command("/task", f"Floor {k}", world.channel)
-                floor_rss = process.rss_mb()
-    return bridge, floor, floor_rss
+                floor.rss = process.rss_mb()
+                floor.idle_cpu = await idle_cpu(process, sizes.idle)
+    return bridge, floor
+
+
+async def idle_cpu(process: Served, seconds: float) -> float:
+    """Milliseconds of CPU a second `process` uses over the next `seconds` (nothing is sent to it meanwhile)."""
+    before = process.cpu_seconds()
+    await asyncio.sleep(seconds)  # the span measured, not a wait for something
+    return (process.cpu_seconds() - before) * 1000 / seconds
 
 
 async def seed_tracked(world: World, database_url: str, count: int) -> list[str]:
@@ -122,13 +141,21 @@ async def seed_tracked(world: World, database_url: str, count: int) -> list[str]
     return [t.task_gid for t in rows]
 
 
-async def memory(world: World, workdir: Path, sizes: Sizes, tracked: int) -> tuple[float, float, float]:
-    """RSS (MB) of the bridge on a store of `tracked` tasks: after its start, and after working; and its start."""
+@dataclass(frozen=True)
+class Footprint:
+    rss_at_start: float  # MB
+    rss: float  # MB, after working
+    started_in: float  # seconds
+    idle_cpu: float  # ms of CPU a second, after working
+
+
+async def memory(world: World, workdir: Path, sizes: Sizes, tracked: int) -> Footprint:
+    """The bridge on a store of `tracked` tasks: its RSS after its start and after working, its start, its idle CPU."""
     database_url = f"sqlite+aiosqlite:///{workdir / 'bridge.db'}"
     seeded = await seed_tracked(world, database_url, tracked)
     # Posts unpaced (bench.bridge_process, and no Slack limits in this World): a hundred replies one second apart
-    # would only make the bench longer.
-    env = {"BENCH_SLACK_POST_INTERVAL": "0"}
+    # would only make the bench longer. The relay window a team runs with: the inbox's idle rests follow it.
+    env = {"BENCH_SLACK_POST_INTERVAL": "0", "BRIDGE_RELAY_WINDOW_SECONDS": str(Settings.relay_window_seconds)}
     async with served_bridge(
         world, workdir, command=BRIDGE_FOR_BENCH, env=env, database_url=database_url, graceful=False
     ) as bridge:
@@ -143,19 +170,20 @@ async def memory(world: World, workdir: Path, sizes: Sizes, tracked: int) -> tup
             bo.complete(gid)
         await world.asana.deliveries_idle(timeout=60)
         await wait_until(lambda: settled(bridge.store), timeout=60, interval=0.05, what="an empty inbox")
-        return at_start, bridge.served.rss_mb(), bridge.served.started_in
+        rss = bridge.served.rss_mb()
+        return Footprint(at_start, rss, bridge.served.started_in, await idle_cpu(bridge.served, sizes.idle))
 
 
 async def run(profile: Profile) -> list[Result]:
     sizes = SIZES[profile]
     async with world_running() as world:
-        bridge_starts, floor_starts, floor_rss = await cold_starts(world, sizes)
+        bridge_starts, floor = await cold_starts(world, sizes)
     judged = profile != "smoke"
     start = statistics.median(bridge_starts)
     start_params = {
         "starts": sizes.starts,
         "bridge_s": [round(s, 3) for s in bridge_starts],
-        "floor_s": [round(s, 3) for s in floor_starts],
+        "floor_s": [round(s, 3) for s in floor.starts],
         "database": "new SQLite file (migrations included)",
     }
     results = [
@@ -164,7 +192,7 @@ async def run(profile: Profile) -> list[Result]:
             "cold_start",
             start,
             "s",
-            statistics.median(floor_starts),
+            statistics.median(floor.starts),
             "< 2 s",
             judge(judged, start, lambda v: v < 2),
             start_params,
@@ -173,15 +201,17 @@ async def run(profile: Profile) -> list[Result]:
     for tracked in sizes.tracked:
         with tempfile.TemporaryDirectory(prefix="bench-footprint-") as workdir:
             async with world_running(slack_rate_limits=False) as world:
-                rss_at_start, rss, started_in = await memory(world, Path(workdir), sizes, tracked)
+                found = await memory(world, Path(workdir), sizes, tracked)
         memory_params = {
             "tracked_tasks": tracked,
             "captures": sizes.captures,
             "relayed_tasks": sizes.changed,
-            "rss_at_start_mb": round(rss_at_start, 1),
-            "start_with_store_s": round(started_in, 3),
+            "rss_at_start_mb": round(found.rss_at_start, 1),
+            "start_with_store_s": round(found.started_in, 3),
             "floor": "bare Bolt app after acking commands",
         }
-        meets = judge(judged and tracked == 10_000, rss, lambda v: v < 200)
-        results.append(Result(NAME, "rss", rss, "MB", floor_rss, "< 200 MB at 10k", meets, memory_params))
+        meets = judge(judged and tracked == 10_000, found.rss, lambda v: v < 200)
+        results.append(Result(NAME, "rss", found.rss, "MB", floor.rss, "< 200 MB at 10k", meets, memory_params))
+        idle_params = {"tracked_tasks": tracked, "seconds": sizes.idle, "floor": "bare Bolt app, as long"}
+        results.append(Result(NAME, "idle_cpu", found.idle_cpu, "ms/s", floor.idle_cpu, "reported", None, idle_params))
     return results
