@@ -15,6 +15,7 @@ channel that has no tasks: everything but the reading and judging of tasks.
 from __future__ import annotations
 
 import asyncio
+import math
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.results import Profile, Result, judge, percentile
 from bench.served import served_bridge, world_running
@@ -211,11 +213,12 @@ async def run_at(sizes: Sizes, *, judged: bool) -> list[Result]:
                 page = (await timings(f"{base}/report?link=all", sizes.requests, relay_saves))[0][1:]
                 data, data_bytes = await timings(f"{base}/report.json?link=all", sizes.requests)
                 # Two JSON and two CSV exports while Slack's commands keep coming: how long the loop is held.
-                lag_before = await loop_lag_max(base)
+                lag_before, delays_before = await loop_lag_max(base), await loop_delays(base)
                 _, export_acks = await acked_meanwhile(
                     exports(base), lambda: user.slash_command("/asana", "help", world.channel)
                 )
-                lag_after = await loop_lag_max(base)
+                lag_after, delays_after = await loop_lag_max(base), await loop_delays(base)
+                held = worst_between(delays_before, delays_after)
                 _, *empty = (await timings(f"{base}/report?link={nothing}", sizes.requests))[0]
                 page_bytes = (await timings(f"{base}/report?link=all", 1))[1]
     cold = cold_only[0]
@@ -229,11 +232,13 @@ async def run_at(sizes: Sizes, *, judged: bool) -> list[Result]:
         Result(NAME, "page_p99", p99, "ms", percentile(empty, 99), "reported", None, params),
         Result(NAME, "cold_page", cold, "ms", floor, "reported (first request: reads every task)", None, params),
         Result(NAME, "json_p50", percentile(data[1:], 50), "ms", floor, "reported (every open item)", None, params),
-        # The bridge's probe reports its worst delay since start: a worst set during the exports is theirs; if none
-        # was, theirs was no worse than the one before (the value is then an upper bound).
-        Result(NAME, "loop_lag_max_during_exports", lag_after, "ms", None, "< 50 ms (an upper bound if not raised)",
-               judge(judged, lag_after, lambda v: v < 50),
-               {**params, "raised_by_exports": lag_after > lag_before, "before_exports_ms": lag_before}),
+        # The probe's histogram read before and after the exports: the bound of the highest bucket that gained a
+        # delay meanwhile (the start's delays, and the cold page's, are not the exports'). The worst since start is
+        # reported beside it.
+        Result(NAME, "loop_lag_max_during_exports", held if math.isfinite(held) else None, "ms", None,
+               "<= 50 ms (the bound of the probe's highest bucket reached during the exports)",
+               judge(judged, held, lambda v: v <= 50),
+               {**params, "since_start_ms": lag_after, "since_start_before_exports_ms": lag_before}),
         Result(NAME, "ack_p99_during_exports", percentile(export_acks, 99), "ms", None, "< 100 ms",
                judge(judged, percentile(export_acks, 99), lambda v: v < 100),
                {**params, "acks": len(export_acks), "ack_max_ms": round(max(export_acks), 1)}),
@@ -259,6 +264,26 @@ async def loop_lag_max(base: str) -> float:
         float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("bridge_event_loop_lag_max")
     ]
     return round(max(found, default=0.0) * 1000, 1)
+
+
+async def loop_delays(base: str) -> dict[float, float]:
+    """The bridge's event-loop probe delays so far, as `/metrics` reports them: cumulative count per bucket bound."""
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as response:
+        text = await response.text()
+    return {
+        float(sample.labels["le"]): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "bridge_event_loop_delay_seconds_bucket"
+    }
+
+
+def worst_between(before: dict[float, float], after: dict[float, float]) -> float:
+    """The worst probe delay between two readings, as an upper bound in milliseconds: the lowest bucket bound that
+    holds every delay recorded in between (infinite past the last bucket)."""
+    new = {bound: after[bound] - before.get(bound, 0.0) for bound in after}
+    every = new.get(math.inf, 0.0)
+    return min((bound * 1000 for bound, count in new.items() if count == every), default=math.inf)
 
 
 async def acked_meanwhile(work: Awaitable[T], command: Callable[[], Awaitable[Any]]) -> tuple[T, list[float]]:

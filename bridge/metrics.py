@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+# Upper bounds (seconds) of the probe's delay buckets: from a busy loop's few milliseconds to a stall Slack's 3 s
+# ack deadline would feel.
+LOOP_DELAY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -41,6 +45,14 @@ class Metrics:
         self.loop_lag = Gauge(
             "bridge_event_loop_lag_seconds",
             "Worst delay of the event-loop probe in the last minute (how long something held the loop)",
+            registry=self.registry,
+        )
+        # Every wake of the probe (20 a second): how often the loop was held how long, and between any two scrapes,
+        # the worst it was held meanwhile (the gauges above keep a minute, and the whole run).
+        self.loop_delays = Histogram(
+            "bridge_event_loop_delay_seconds",
+            "How late the event-loop probe woke, each time (every 50 ms)",
+            buckets=LOOP_DELAY_BUCKETS,
             registry=self.registry,
         )
         self.loop_lag_max = Gauge(

@@ -48,6 +48,7 @@ class LoopLagProbe:
         while self._late[0][0] < now - WINDOW:
             self._late.popleft()
         if self._metrics is not None:
+            self._metrics.loop_delays.observe(delay)
             self._metrics.loop_lag.set(self._late[0][1])
             self._metrics.loop_lag_max.set(self.worst)
 

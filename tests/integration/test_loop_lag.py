@@ -18,6 +18,10 @@ async def test_metrics_tell_how_long_the_loop_was_held(running: Running) -> None
     await eventually(lambda: running.bridge.loop_lag.worst >= 0.25)
     assert (await metric(running.url, "bridge_event_loop_lag_seconds") or 0) >= 0.25
     assert (await metric(running.url, "bridge_event_loop_lag_max_seconds") or 0) >= 0.25
+    # The histogram of every wake has it too: at least one delay above 0.25 s (cumulative buckets).
+    everything = await metric(running.url, "bridge_event_loop_delay_seconds_count") or 0
+    within = await metric(running.url, "bridge_event_loop_delay_seconds_bucket", {"le": "0.25"}) or 0
+    assert everything - within >= 1
 
 
 async def test_a_probe_sees_sliced_work_hold_the_loop_only_briefly() -> None:
