@@ -35,8 +35,8 @@ class InboxWorker(Inbox):
             loop.start()
 
     def delivery_kept(self) -> None:
-        """A webhook delivery was kept (entrypoints/asana_webhooks.py): look at once, unless deliveries are streaming
-        in (the unpacker then looks every `interval` anyway, and a wake a delivery would only add rounds)."""
+        """A webhook delivery was kept (entrypoints/asana_webhooks.py): look at once. Not while deliveries stream in:
+        the unpacker then looks every `interval` anyway, and a wake per delivery would only add rounds."""
         if self._loops and not self.streaming:
             self._loops[0].wake()
 
