@@ -213,12 +213,12 @@ async def run_at(sizes: Sizes, *, judged: bool) -> list[Result]:
                 page = (await timings(f"{base}/report?link=all", sizes.requests, relay_saves))[0][1:]
                 data, data_bytes = await timings(f"{base}/report.json?link=all", sizes.requests)
                 # Two JSON and two CSV exports while Slack's commands keep coming: how long the loop is held.
-                lag_before, delays_before = await loop_lag_max(base), await loop_delays(base)
+                before = await loop_probe(base)
                 _, export_acks = await acked_meanwhile(
                     exports(base), lambda: user.slash_command("/asana", "help", world.channel)
                 )
-                lag_after, delays_after = await loop_lag_max(base), await loop_delays(base)
-                held = worst_between(delays_before, delays_after)
+                after = await loop_probe(base)
+                held = worst_between(before.delays, after.delays)
                 _, *empty = (await timings(f"{base}/report?link={nothing}", sizes.requests))[0]
                 page_bytes = (await timings(f"{base}/report?link=all", 1))[1]
     cold = cold_only[0]
@@ -238,7 +238,7 @@ async def run_at(sizes: Sizes, *, judged: bool) -> list[Result]:
         Result(NAME, "loop_lag_max_during_exports", held if math.isfinite(held) else None, "ms", None,
                "<= 50 ms (the bound of the probe's highest bucket reached during the exports)",
                judge(judged, held, lambda v: v <= 50),
-               {**params, "since_start_ms": lag_after, "since_start_before_exports_ms": lag_before}),
+               {**params, "since_start_ms": after.worst_ms, "since_start_before_exports_ms": before.worst_ms}),
         Result(NAME, "ack_p99_during_exports", percentile(export_acks, 99), "ms", None, "< 100 ms",
                judge(judged, percentile(export_acks, 99), lambda v: v < 100),
                {**params, "acks": len(export_acks), "ack_max_ms": round(max(export_acks), 1)}),
@@ -256,26 +256,25 @@ async def exports(base: str) -> None:
     await timings(f"{base}/report.csv?link=all&table=open", 0)
 
 
-async def loop_lag_max(base: str) -> float:
-    """The bridge's worst event-loop delay since start, in milliseconds, as `/metrics` reports it."""
-    async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as response:
-        text = await response.text()
-    found = [
-        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("bridge_event_loop_lag_max")
-    ]
-    return round(max(found, default=0.0) * 1000, 1)
+@dataclass(frozen=True)
+class LoopProbe:
+    """The bridge's event-loop probe as one scrape of `/metrics` reports it."""
+
+    worst_ms: float  # the worst delay since start
+    delays: dict[float, float]  # every delay so far: cumulative count per bucket bound (seconds)
 
 
-async def loop_delays(base: str) -> dict[float, float]:
-    """The bridge's event-loop probe delays so far, as `/metrics` reports them: cumulative count per bucket bound."""
+async def loop_probe(base: str) -> LoopProbe:
     async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as response:
         text = await response.text()
-    return {
-        float(sample.labels["le"]): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "bridge_event_loop_delay_seconds_bucket"
-    }
+    worst, delays = 0.0, {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "bridge_event_loop_lag_max_seconds":
+                worst = sample.value
+            elif sample.name == "bridge_event_loop_delay_seconds_bucket":
+                delays[float(sample.labels["le"])] = sample.value
+    return LoopProbe(round(worst * 1000, 1), delays)
 
 
 def worst_between(before: dict[float, float], after: dict[float, float]) -> float:
